@@ -1,0 +1,54 @@
+# Every target bootstraps .venv itself: on a fresh Debian/Ubuntu machine with Python 3.11+ and the Qt runtime
+# libraries (see README), `make run` and `make test` are all anyone types.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.osler-installed
+PO := $(wildcard locales/*/LC_MESSAGES/osler.po)
+MO := $(PO:.po=.mo)
+PYTEST_ARGS ?=
+
+.PHONY: run test bench i18n catalogs check-qt lint screenshots clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Osler needs Python 3.11 or newer as '$(PYTHON)'; install it or run: make PYTHON=python3.12 ..."; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+locales/%/LC_MESSAGES/osler.mo: locales/%/LC_MESSAGES/osler.po $(STAMP)
+	@$(BIN)/pybabel compile --statistics -D osler -i $< -o $@
+
+catalogs: $(MO)
+
+check-qt: $(STAMP)
+	@$(BIN)/python -m desktop.qtcheck
+
+run: $(STAMP) catalogs check-qt
+	$(BIN)/osler
+
+test: $(STAMP) catalogs check-qt
+	$(BIN)/ruff check .
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) catalogs
+	@set -e; for script in tests/benchmarks/bench_*.py; do \
+	  QT_QPA_PLATFORM=offscreen $(BIN)/python $$script; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-extract the strings from the code, merge them into every language's catalog, then compile.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --no-wrap --sort-by-file \
+	  --project=Osler --copyright-holder="Osler contributors" -o locales/osler.pot desktop sync
+	$(BIN)/pybabel update --no-wrap -i locales/osler.pot -d locales -D osler
+	$(MAKE) catalogs
+
+clean:
+	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache

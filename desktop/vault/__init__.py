@@ -1,0 +1,41 @@
+"""The encrypted local vault: the only part of the desktop client that touches keys or stored ciphertext.
+
+Use ``Vault.create`` / ``Vault.open`` and the methods of ``Vault``; nothing else in Osler handles primitives.
+"""
+
+from desktop.vault.blobs import CHUNK_SIZE, BlobInfo
+from desktop.vault.errors import (
+    InvalidRecoveryKey,
+    VaultCorrupt,
+    VaultError,
+    VaultExists,
+    VaultIntegrityError,
+    VaultLocked,
+    VaultNotFound,
+    VaultTooNew,
+    WeakKdfParameters,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+from desktop.vault.kdf import KdfParams
+from desktop.vault.store import StoredMessage, UnlockTiming, Vault
+
+__all__ = [
+    "CHUNK_SIZE",
+    "BlobInfo",
+    "InvalidRecoveryKey",
+    "KdfParams",
+    "StoredMessage",
+    "UnlockTiming",
+    "Vault",
+    "VaultCorrupt",
+    "VaultError",
+    "VaultExists",
+    "VaultIntegrityError",
+    "VaultLocked",
+    "VaultNotFound",
+    "VaultTooNew",
+    "WeakKdfParameters",
+    "WeakPassphrase",
+    "WrongPassphrase",
+]

@@ -1,0 +1,222 @@
+"""``vault.key``: the versioned header that turns a passphrase or the recovery key into the data key.
+
+JSON, so a person or a support script can see which KDF a vault uses::
+
+    {"format": "osler-vault-key", "version": 1, "vault_id": "<32 hex>",
+     "kdf": {"alg": "argon2id", "memory_kib": 65536, "iterations": 3, "lanes": 4, "salt": "<b64>"},
+     "slots": {"passphrase": {"nonce": "<b64>", "wrapped": "<b64>"},
+               "recovery":   {"salt": "<b64>", "nonce": "<b64>", "wrapped": "<b64>"}}}
+
+Each slot wraps the same random 256-bit data key with AES-256-GCM under its key-encryption key. The associated
+data binds the format, version, vault id, slot name and (for the passphrase) every KDF parameter, so editing any
+of them makes unwrapping fail. The passphrase KEK comes from Argon2id; the recovery KEK from HKDF, because the
+recovery key already has 160 bits of entropy and needs no stretching. The file is replaced atomically, so a
+passphrase change killed at any instant leaves the old header or the new one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from desktop.vault import kdf
+from desktop.vault.errors import InvalidRecoveryKey, VaultCorrupt, WeakKdfParameters, WrongPassphrase
+from desktop.vault.fsutil import atomic_write
+
+FORMAT = "osler-vault-key"
+VERSION = 1
+NONCE_BYTES = 12
+WRAPPED_BYTES = kdf.KEY_BYTES + 16
+MAX_FILE_BYTES = 16 * 1024
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Slot:
+    nonce: bytes
+    wrapped: bytes
+    salt: bytes = b""
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    vault_id: str
+    params: kdf.KdfParams
+    salt: bytes
+    passphrase: Slot
+    recovery: Slot
+
+    # -- creating and re-wrapping -------------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, passphrase: str, recovery_key: bytes, data_key: bytes, params: kdf.KdfParams) -> KeyFile:
+        vault_id = secrets.token_hex(16)
+        empty = Slot(b"", b"")
+        header = cls(vault_id, params, b"", empty, empty)
+        return header.with_passphrase(passphrase, data_key, params).with_recovery(recovery_key, data_key)
+
+    def with_passphrase(self, passphrase: str, data_key: bytes, params: kdf.KdfParams) -> KeyFile:
+        salt = secrets.token_bytes(kdf.SALT_BYTES)
+        draft = replace(self, params=params, salt=salt)
+        kek = kdf.derive_kek(passphrase, salt, params)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        wrapped = AESGCM(kek).encrypt(nonce, data_key, draft._aad("passphrase"))
+        return replace(draft, passphrase=Slot(nonce, wrapped))
+
+    def with_recovery(self, recovery_key: bytes, data_key: bytes) -> KeyFile:
+        salt = secrets.token_bytes(kdf.SALT_BYTES)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        draft = replace(self, recovery=Slot(b"", b"", salt))
+        wrapped = AESGCM(self._recovery_kek(recovery_key, salt)).encrypt(nonce, data_key, draft._aad("recovery"))
+        return replace(draft, recovery=Slot(nonce, wrapped, salt))
+
+    # -- unwrapping ---------------------------------------------------------------------------------------
+
+    def unwrap_with_passphrase(self, passphrase: str) -> bytes:
+        kek = kdf.derive_kek(passphrase, self.salt, self.params)
+        try:
+            return AESGCM(kek).decrypt(self.passphrase.nonce, self.passphrase.wrapped, self._aad("passphrase"))
+        except InvalidTag:
+            raise WrongPassphrase() from None
+
+    def unwrap_with_recovery(self, recovery_key: bytes) -> bytes:
+        kek = self._recovery_kek(recovery_key, self.recovery.salt)
+        try:
+            return AESGCM(kek).decrypt(self.recovery.nonce, self.recovery.wrapped, self._aad("recovery"))
+        except InvalidTag:
+            raise InvalidRecoveryKey(typo=False) from None
+
+    def _recovery_kek(self, recovery_key: bytes, salt: bytes) -> bytes:
+        return HKDF(
+            algorithm=hashes.SHA256(),
+            length=kdf.KEY_BYTES,
+            salt=salt,
+            info=b"osler recovery kek v1 " + self.vault_id.encode("ascii"),
+        ).derive(recovery_key)
+
+    def _aad(self, slot: str) -> bytes:
+        bound: dict[str, object] = {"format": FORMAT, "version": VERSION, "vault_id": self.vault_id, "slot": slot}
+        if slot == "passphrase":
+            bound["kdf"] = self._kdf_json()
+        else:
+            bound["salt"] = _b64(self.recovery.salt)
+        return json.dumps(bound, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    # -- file format --------------------------------------------------------------------------------------
+
+    def _kdf_json(self) -> dict[str, object]:
+        return {
+            "alg": "argon2id",
+            "memory_kib": self.params.memory_kib,
+            "iterations": self.params.iterations,
+            "lanes": self.params.lanes,
+            "salt": _b64(self.salt),
+        }
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "format": FORMAT,
+            "version": VERSION,
+            "vault_id": self.vault_id,
+            "kdf": self._kdf_json(),
+            "slots": {
+                "passphrase": {"nonce": _b64(self.passphrase.nonce), "wrapped": _b64(self.passphrase.wrapped)},
+                "recovery": {
+                    "salt": _b64(self.recovery.salt),
+                    "nonce": _b64(self.recovery.nonce),
+                    "wrapped": _b64(self.recovery.wrapped),
+                },
+            },
+        }
+        return json.dumps(document, indent=2).encode("utf-8") + b"\n"
+
+    def save(self, path: Path) -> None:
+        atomic_write(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        """Read and validate ``path``; every defect is a ``VaultCorrupt`` naming what is wrong."""
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError:
+            raise VaultCorrupt(path, "the key file is missing") from None
+        except OSError as exc:
+            raise VaultCorrupt(path, f"the key file cannot be read ({exc.strerror})") from None
+        if len(raw) > MAX_FILE_BYTES:
+            raise VaultCorrupt(path, "the key file is too large")
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise VaultCorrupt(path, "the key file is not valid JSON") from None
+        return cls._from_document(path, doc)
+
+    @classmethod
+    def _from_document(cls, path: Path, doc: object) -> KeyFile:
+        def fail(detail: str) -> VaultCorrupt:
+            return VaultCorrupt(path, f"key file: {detail}")
+
+        def field(container: object, name: str, kind: type) -> object:
+            if not isinstance(container, dict) or not isinstance(container.get(name), kind):
+                raise fail(f"'{name}' is missing or has the wrong type")
+            value = container[name]
+            if kind is int and isinstance(value, bool):
+                raise fail(f"'{name}' is missing or has the wrong type")
+            return value
+
+        def blob(container: object, name: str, size: int | None = None) -> bytes:
+            try:
+                value = base64.b64decode(str(field(container, name, str)), validate=True)
+            except (binascii.Error, ValueError):
+                raise fail(f"'{name}' is not base64") from None
+            if size is not None and len(value) != size:
+                raise fail(f"'{name}' has {len(value)} bytes, expected {size}")
+            return value
+
+        if field(doc, "format", str) != FORMAT:
+            raise fail("not an Osler vault key file")
+        if field(doc, "version", int) != VERSION:
+            raise fail(f"unsupported version {doc['version']}")  # type: ignore[index]
+        vault_id = str(field(doc, "vault_id", str))
+        if len(vault_id) != 32 or any(c not in "0123456789abcdef" for c in vault_id):
+            raise fail("'vault_id' is malformed")
+        kdf_doc = field(doc, "kdf", dict)
+        if field(kdf_doc, "alg", str) != "argon2id":
+            raise fail("unsupported key derivation")
+        params = kdf.KdfParams(
+            memory_kib=int(field(kdf_doc, "memory_kib", int)),  # type: ignore[arg-type]
+            iterations=int(field(kdf_doc, "iterations", int)),  # type: ignore[arg-type]
+            lanes=int(field(kdf_doc, "lanes", int)),  # type: ignore[arg-type]
+        )
+        weakness = params.weakness()
+        if weakness:
+            raise WeakKdfParameters(path, weakness)
+        excess = params.excess()
+        if excess:
+            raise fail(excess)
+        salt = blob(kdf_doc, "salt", kdf.SALT_BYTES)
+        slots = field(doc, "slots", dict)
+        pass_doc, rec_doc = field(slots, "passphrase", dict), field(slots, "recovery", dict)
+        return cls(
+            vault_id=vault_id,
+            params=params,
+            salt=salt,
+            passphrase=Slot(blob(pass_doc, "nonce", NONCE_BYTES), blob(pass_doc, "wrapped", WRAPPED_BYTES)),
+            recovery=Slot(
+                blob(rec_doc, "nonce", NONCE_BYTES),
+                blob(rec_doc, "wrapped", WRAPPED_BYTES),
+                blob(rec_doc, "salt", kdf.SALT_BYTES),
+            ),
+        )

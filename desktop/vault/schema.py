@@ -1,0 +1,72 @@
+"""The vault's SQLite schema, grown only by numbered migrations.
+
+A new vault runs every migration from 1, so new and upgraded vaults take one code path. Each migration runs in
+its own transaction together with its ``PRAGMA user_version`` bump: a migration killed half way leaves the vault
+at the previous version, and the next unlock runs it again. Plaintext columns are only what queries need
+(ids, kinds, timestamps, sizes, sync state); everything a person wrote lives in sealed ``BLOB`` columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from desktop.vault.errors import VaultTooNew
+
+
+def _v1_core(db: Database) -> None:
+    """Profiles, messages and encrypted blobs."""
+    db["meta"].create({"key": str, "value": bytes}, pk="key")
+    db["profiles"].create({"id": str, "updated_at": int, "body": bytes}, pk="id", not_null={"updated_at", "body"})
+    db["messages"].create(
+        {"id": str, "thread_id": str, "author": str, "sent_at": int, "state": str, "body": bytes},
+        pk="id",
+        not_null={"thread_id", "author", "sent_at", "state", "body"},
+    )
+    db["messages"].create_index(["sent_at", "id"], index_name="messages_by_time")
+    db["messages"].create_index(["thread_id", "sent_at"], index_name="messages_by_thread")
+    db["blobs"].create(
+        {"id": str, "size": int, "chunk_count": int, "created_at": int, "meta": bytes},
+        pk="id",
+        not_null={"size", "chunk_count", "created_at", "meta"},
+    )
+    db.execute(
+        "CREATE TABLE blob_chunks (blob_id TEXT NOT NULL REFERENCES blobs(id) ON DELETE CASCADE,"
+        " idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (blob_id, idx)) WITHOUT ROWID"
+    )
+
+
+def _v2_sync(db: Database) -> None:
+    """Sync bookkeeping: the outbox of records to push and one pull cursor per server."""
+    db["records"].create(
+        {"id": str, "kind": str, "author": str, "hlc": str, "deleted": int, "state": str, "body": bytes},
+        pk="id",
+        not_null={"kind", "author", "hlc", "deleted", "state", "body"},
+        defaults={"deleted": 0},
+    )
+    db["records"].create_index(["state", "id"], index_name="records_by_state")
+    db["records"].create_index(["kind", "hlc"], index_name="records_by_kind")
+    db["sync_cursors"].create({"server": str, "cursor": int}, pk="server", not_null={"cursor"})
+    db.execute("ALTER TABLE messages ADD COLUMN hlc TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core, _v2_sync)
+LATEST = len(MIGRATIONS)
+
+
+def version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database, path: Path, target: int = LATEST) -> int:
+    """Bring ``db`` to ``target``, one transaction per step; returns the version it started from."""
+    current = version(db)
+    if current > LATEST:
+        raise VaultTooNew(current, LATEST)
+    for number in range(current + 1, target + 1):
+        with db.atomic():
+            MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA user_version = {number:d}")
+    return current

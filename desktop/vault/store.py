@@ -1,0 +1,406 @@
+"""The vault: one folder holding ``vault.key`` (how to get the data key) and ``vault.db`` (SQLite, WAL,
+``synchronous=FULL``, sealed fields). The only way the rest of Osler reads or writes local data.
+
+Lifecycle: ``Vault.create()`` returns an unlocked vault and the recovery key to show once; ``Vault.open()``
+validates the files and returns a locked vault; ``unlock()`` works offline; ``lock()`` closes the database and
+drops every key and decrypted cache this object holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from desktop.vault import kdf, recovery, schema
+from desktop.vault.blobs import BlobStore
+from desktop.vault.cipher import ChunkCipher, FieldCipher
+from desktop.vault.errors import (
+    VaultCorrupt,
+    VaultExists,
+    VaultIntegrityError,
+    VaultLocked,
+    VaultNotFound,
+    WeakPassphrase,
+)
+from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, remove_stale_temp_files
+from desktop.vault.keyfile import KeyFile
+
+KEY_FILE = "vault.key"
+DB_FILE = "vault.db"
+DB_CREATING = "vault.db.new"
+MIN_PASSPHRASE_CHARS = 8
+MESSAGE_STATES = frozenset({"draft", "queued", "sent", "delivered", "read", "received"})
+_CACHE_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    thread_id: str
+    author: str
+    sent_at: int  # milliseconds since the epoch, UTC
+    state: str
+    body: str
+
+
+@dataclass(frozen=True)
+class UnlockTiming:
+    kdf_seconds: float
+    open_seconds: float
+
+
+class _Keys:
+    """What an unlocked vault holds in memory; dropped whole on lock."""
+
+    def __init__(self, data_key: bytes) -> None:
+        self.fields = FieldCipher(data_key)
+        self.chunks = ChunkCipher(data_key)
+
+
+class Vault:
+    def __init__(self, folder: Path, header: KeyFile) -> None:
+        self.folder = folder
+        self._header = header
+        self._lock = threading.RLock()
+        self._db: Database | None = None
+        self._keys: _Keys | None = None
+        self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.blobs = BlobStore(self)
+
+    # -- creating and opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        folder: Path,
+        passphrase: str,
+        *,
+        params: kdf.KdfParams | None = None,
+        schema_version: int = schema.LATEST,
+    ) -> tuple[Vault, str]:
+        """Make a new vault in ``folder``; returns it unlocked with the recovery key text to show once.
+
+        ``params`` defaults to a calibration on this machine (about 0.75 s). ``schema_version`` below the latest
+        makes a vault as an older Osler would have, for migration tests; the next ``unlock()`` upgrades it.
+
+        Crash-safe: the database is built under a temporary name, the key file is written atomically, and only
+        then is the database renamed into place; ``open()`` finishes a rename that a crash interrupted.
+        """
+        folder = Path(folder)
+        _check_new_passphrase(passphrase)
+        if (folder / KEY_FILE).exists() or (folder / DB_FILE).exists():
+            raise VaultExists(folder)
+        params = params or kdf.calibrate()
+        if params.weakness():
+            raise ValueError(f"KDF parameters below the floor: {params.weakness()}")
+        make_private_dir(folder)
+        data_key = os.urandom(kdf.KEY_BYTES)
+        recovery_key = recovery.generate()
+        header = KeyFile.new(passphrase, recovery_key, data_key, params)
+
+        building = folder / DB_CREATING
+        with contextlib.suppress(FileNotFoundError):
+            building.unlink()
+        os.close(os.open(building, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
+        vault = cls(folder, header)
+        keys = _Keys(data_key)
+        db = vault._connect(building)
+        try:
+            schema.migrate(db, building, target=schema_version)
+            with db.atomic():
+                db["meta"].insert_all(
+                    [
+                        {"key": "vault_id", "value": header.vault_id.encode()},
+                        {"key": "key_check", "value": keys.fields.seal("meta", "key_check", "value", b"ok")},
+                    ]
+                )
+        finally:
+            db.close()
+        header.save(folder / KEY_FILE)
+        os.replace(building, folder / DB_FILE)
+        fsync_dir(folder)
+        vault._attach(keys)
+        return vault, recovery.format_key(recovery_key)
+
+    @classmethod
+    def open(cls, folder: Path) -> Vault:
+        """Validate the vault files in ``folder`` and return the vault, locked. Never creates anything."""
+        folder = Path(folder)
+        key_path, db_path = folder / KEY_FILE, folder / DB_FILE
+        if not key_path.exists():
+            if db_path.exists():
+                raise VaultCorrupt(folder, f"the key file {KEY_FILE} is missing")
+            raise VaultNotFound(folder)
+        if not db_path.exists() and (folder / DB_CREATING).exists():
+            os.replace(folder / DB_CREATING, db_path)  # finish a creation cut after its key file landed
+            fsync_dir(folder)
+        if not db_path.exists():
+            raise VaultCorrupt(folder, f"the database {DB_FILE} is missing")
+        remove_stale_temp_files(folder, KEY_FILE)
+        return cls(folder, KeyFile.load(key_path))
+
+    # -- keys ---------------------------------------------------------------------------------------------
+
+    @property
+    def is_locked(self) -> bool:
+        return self._keys is None
+
+    @property
+    def vault_id(self) -> str:
+        return self._header.vault_id
+
+    @property
+    def kdf_params(self) -> kdf.KdfParams:
+        return self._header.params
+
+    def unlock(self, passphrase: str) -> UnlockTiming:
+        """Unlock offline. A wrong passphrase raises ``WrongPassphrase`` and touches nothing on disk."""
+        with self._lock:
+            self.lock()
+            started = time.perf_counter()
+            header = KeyFile.load(self.folder / KEY_FILE)
+            data_key = header.unwrap_with_passphrase(passphrase)
+            derived = time.perf_counter()
+            self._header = header
+            self._open_database(_Keys(data_key))
+            return UnlockTiming(derived - started, time.perf_counter() - derived)
+
+    def unlock_with_recovery(self, recovery_text: str, new_passphrase: str) -> None:
+        """"Forgot passphrase": the recovery key unlocks and a new passphrase replaces the old one."""
+        _check_new_passphrase(new_passphrase)
+        key = recovery.parse_key(recovery_text)
+        with self._lock:
+            self.lock()
+            header = KeyFile.load(self.folder / KEY_FILE)
+            data_key = header.unwrap_with_recovery(key)
+            self._open_database(_Keys(data_key))
+            self._header = header.with_passphrase(new_passphrase, data_key, header.params)
+            self._header.save(self.folder / KEY_FILE)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-wrap the data key under ``new``. Killed at any instant, the vault opens with ``old`` or ``new``."""
+        _check_new_passphrase(new)
+        with self._lock:
+            header = KeyFile.load(self.folder / KEY_FILE)
+            data_key = header.unwrap_with_passphrase(old)
+            self._header = header.with_passphrase(new, data_key, header.params)
+            self._header.save(self.folder / KEY_FILE)
+
+    def lock(self) -> None:
+        """Close the database and drop the keys and every decrypted cache."""
+        with self._lock:
+            self._keys = None
+            self._cache.clear()
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = None
+
+    def close(self) -> None:
+        self.lock()
+
+    # -- database -----------------------------------------------------------------------------------------
+
+    def _connect(self, path: Path) -> Database:
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, check_same_thread=False)
+            db = Database(conn, execute_plugins=False)
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise VaultCorrupt(path, f"the database cannot be read ({exc})") from None
+        if mode != "wal":
+            db.close()
+            raise VaultCorrupt(path, "the database refused write-ahead logging")
+        return db
+
+    def _open_database(self, keys: _Keys) -> None:
+        path = self.folder / DB_FILE
+        _check_sqlite_file(path)
+        db = self._connect(path)
+        try:
+            if schema.version(db) >= 1:
+                rows = {r["key"]: r["value"] for r in db.query("SELECT key, value FROM meta")}
+                if rows.get("vault_id") != self._header.vault_id.encode():
+                    raise VaultCorrupt(path, "the database belongs to a different vault")
+                try:
+                    keys.fields.open("meta", "key_check", "value", rows.get("key_check", b""))
+                except VaultIntegrityError:
+                    raise VaultCorrupt(path, "the database does not match the key file") from None
+            else:
+                raise VaultCorrupt(path, "the database is empty")
+            schema.migrate(db, path)
+        except sqlite3.DatabaseError as exc:
+            _close_leaving_no_trace(db, path)
+            raise VaultCorrupt(path, f"the database cannot be read ({exc})") from None
+        except BaseException:
+            _close_leaving_no_trace(db, path)
+            raise
+        self._db = db
+        self._attach(keys)
+
+    def _attach(self, keys: _Keys) -> None:
+        if self._db is None:
+            self._db = self._connect(self.folder / DB_FILE)
+        self._keys = keys
+
+    def _session(self) -> tuple[Database, _Keys]:
+        if self._keys is None or self._db is None:
+            raise VaultLocked()
+        return self._db, self._keys
+
+    # -- profiles ------------------------------------------------------------------------------------------
+
+    def put_profile(self, account_id: str, fields: dict[str, Any], updated_at: int) -> None:
+        with self._lock:
+            db, keys = self._session()
+            sealed = keys.fields.seal("profiles", account_id, "body", _json(fields))
+            with db.atomic():
+                db["profiles"].upsert({"id": account_id, "updated_at": updated_at, "body": sealed}, pk="id")
+
+    def get_profile(self, account_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            db, keys = self._session()
+            row = db.execute("SELECT body FROM profiles WHERE id = ?", [account_id]).fetchone()
+            if row is None:
+                return None
+            return json.loads(keys.fields.open("profiles", account_id, "body", row[0]))
+
+    # -- messages ------------------------------------------------------------------------------------------
+
+    def put_message(self, message: StoredMessage) -> None:
+        self.put_messages([message])
+
+    def put_messages(self, messages: Iterable[StoredMessage]) -> int:
+        """Insert or replace messages in one transaction; returns how many were written."""
+        with self._lock:
+            db, keys = self._session()
+            rows = []
+            for m in messages:
+                if m.state not in MESSAGE_STATES:
+                    raise ValueError(f"unknown message state {m.state!r}")
+                sealed = keys.fields.seal("messages", m.id, "body", m.body.encode("utf-8"))
+                rows.append((m.id, m.thread_id, m.author, int(m.sent_at), m.state, sealed))
+                self._remember(m.id, sealed, m.body)
+            with db.atomic():
+                db.conn.executemany(
+                    "INSERT OR REPLACE INTO messages (id, thread_id, author, sent_at, state, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            return len(rows)
+
+    def set_message_state(self, message_id: str, state: str) -> None:
+        if state not in MESSAGE_STATES:
+            raise ValueError(f"unknown message state {state!r}")
+        with self._lock:
+            db, _keys = self._session()
+            with db.atomic():
+                db.execute("UPDATE messages SET state = ? WHERE id = ?", [state, message_id])
+
+    def get_message(self, message_id: str) -> StoredMessage | None:
+        rows = self._select_messages("WHERE id = ?", [message_id])
+        return rows[0] if rows else None
+
+    def newest_messages(self, limit: int = 50, thread_id: str | None = None) -> list[StoredMessage]:
+        """The newest ``limit`` messages, newest first, optionally of one thread."""
+        if thread_id is None:
+            return self._select_messages("ORDER BY sent_at DESC, id DESC LIMIT ?", [limit])
+        return self._select_messages("WHERE thread_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?", [thread_id, limit])
+
+    def iter_messages(self, batch: int = 500) -> Iterator[StoredMessage]:
+        """Every message, oldest first, decrypted batch by batch (memory stays flat)."""
+        after: tuple[int, str] = (-1, "")
+        while True:
+            rows = self._select_messages(
+                "WHERE (sent_at, id) > (?, ?) ORDER BY sent_at, id LIMIT ?", [after[0], after[1], batch]
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1].sent_at, rows[-1].id)
+
+    def message_count(self) -> int:
+        with self._lock:
+            db, _keys = self._session()
+            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def _select_messages(self, clause: str, params: list[Any]) -> list[StoredMessage]:
+        with self._lock:
+            db, keys = self._session()
+            cursor = db.execute(
+                f"SELECT id, thread_id, author, sent_at, state, body FROM messages {clause}",  # noqa: S608
+                params,
+            )
+            out = []
+            for message_id, thread_id, author, sent_at, state, sealed in cursor:
+                cached = self._cache.get(message_id)
+                if cached is not None and cached[0] == sealed:
+                    body = cached[1]
+                    self._cache.move_to_end(message_id)
+                else:
+                    body = keys.fields.open("messages", message_id, "body", sealed).decode("utf-8")
+                    self._remember(message_id, sealed, body)
+                out.append(StoredMessage(message_id, thread_id, author, sent_at, state, body))
+            return out
+
+    def _remember(self, message_id: str, sealed: bytes, body: str) -> None:
+        self._cache[message_id] = (sealed, body)
+        self._cache.move_to_end(message_id)
+        while len(self._cache) > _CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached_plaintexts(self) -> int:
+        """How many decrypted items this object holds in memory (0 once locked)."""
+        return len(self._cache)
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that cannot be a whole SQLite database before SQLite touches it."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise VaultCorrupt(path, f"the database cannot be read ({exc.strerror})") from None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        raise VaultCorrupt(path, "the database is not an SQLite file")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    page_count = int.from_bytes(header[28:32], "big")
+    if page_size < 512 or size % page_size or (page_count and size < page_count * page_size):
+        raise VaultCorrupt(path, "the database file is truncated")
+
+
+def _close_leaving_no_trace(db: Database, path: Path) -> None:
+    """Close after a failed open and remove the empty WAL files SQLite made, so a refused vault is left as it
+    was found (a non-empty WAL holds data and is always kept)."""
+    with contextlib.suppress(sqlite3.Error):
+        db.close()
+    wal, shm = path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size == 0:
+            wal.unlink()
+            shm.unlink(missing_ok=True)
+
+
+def _check_new_passphrase(passphrase: str) -> None:
+    if len(passphrase.strip()) < MIN_PASSPHRASE_CHARS:
+        raise WeakPassphrase(MIN_PASSPHRASE_CHARS)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,1 @@
+"""Everything in Osler that crosses the network: protocol, envelope, client engine, server."""

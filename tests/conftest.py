@@ -1,0 +1,43 @@
+"""Shared fixtures: real vault folders on disk, created at the KDF floor (the floor is still enforced; the
+calibration that would raise it is skipped only to keep the suite fast)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from desktop import i18n
+from desktop.vault import KdfParams, Vault
+
+PASSPHRASE = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    i18n.set_locale("en")
+    yield
+    i18n.set_locale("en")
+
+
+@pytest.fixture
+def vault_dir(tmp_path: Path) -> Path:
+    return tmp_path / "vault"
+
+
+@pytest.fixture
+def created(vault_dir: Path) -> tuple[Vault, str]:
+    vault, recovery_key = Vault.create(vault_dir, PASSPHRASE, params=KdfParams.floor())
+    yield vault, recovery_key
+    vault.close()
+
+
+@pytest.fixture
+def vault(created: tuple[Vault, str]) -> Vault:
+    return created[0]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Name → SHA-256 of every file in ``folder``: to prove an operation changed nothing on disk."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}

@@ -1,0 +1,202 @@
+"""Stored ciphertext that was altered, moved or cut short is detected and named, never returned as garbage."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from desktop.vault import CHUNK_SIZE, StoredMessage, Vault, VaultIntegrityError
+from desktop.vault.cipher import FieldCipher
+
+
+def _raw(vault_dir: Path) -> sqlite3.Connection:
+    """A second, plain connection: what an attacker or a disk fault could do to the file."""
+    conn = sqlite3.connect(vault_dir / "vault.db", isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def _flip(data: bytes, offset: int) -> bytes:
+    return data[:offset] + bytes([data[offset] ^ 0x01]) + data[offset + 1 :]
+
+
+def test_every_flipped_byte_of_a_message_is_detected(vault: Vault, vault_dir: Path):
+    vault.put_message(StoredMessage("m-1", "t", "a", 1, "received", "short but sensitive"))
+    raw = _raw(vault_dir)
+    (original,) = raw.execute("SELECT body FROM messages WHERE id = 'm-1'").fetchone()
+    assert len(original) > 40
+    for offset in range(len(original)):
+        raw.execute("UPDATE messages SET body = ? WHERE id = 'm-1'", [_flip(original, offset)])
+        with pytest.raises(VaultIntegrityError) as caught:
+            vault.get_message("m-1")
+        assert caught.value.record_id == "m-1" and caught.value.table == "messages"
+        assert "m-1" in caught.value.user_message()
+    raw.execute("UPDATE messages SET body = ? WHERE id = 'm-1'", [original])
+    assert vault.get_message("m-1").body == "short but sensitive"
+
+
+def test_every_flipped_byte_of_a_profile_is_detected(vault: Vault, vault_dir: Path):
+    vault.put_profile("acct", {"bio": "x" * 10}, updated_at=1)
+    raw = _raw(vault_dir)
+    (original,) = raw.execute("SELECT body FROM profiles").fetchone()
+    for offset in range(len(original)):
+        raw.execute("UPDATE profiles SET body = ?", [_flip(original, offset)])
+        with pytest.raises(VaultIntegrityError):
+            vault.get_profile("acct")
+
+
+def test_truncated_or_extended_ciphertext_is_detected(vault: Vault, vault_dir: Path):
+    vault.put_message(StoredMessage("m-1", "t", "a", 1, "received", "hello"))
+    raw = _raw(vault_dir)
+    (original,) = raw.execute("SELECT body FROM messages").fetchone()
+    for damaged in (original[:-1], original[:5], b"", original + b"\0"):
+        raw.execute("UPDATE messages SET body = ?", [damaged])
+        with pytest.raises(VaultIntegrityError):
+            vault.get_message("m-1")
+
+
+def test_ciphertexts_swapped_between_rows_are_detected(vault: Vault, vault_dir: Path):
+    vault.put_messages(
+        [StoredMessage("m-1", "t", "a", 1, "received", "first"), StoredMessage("m-2", "t", "a", 2, "received", "second")]
+    )
+    raw = _raw(vault_dir)
+    one = raw.execute("SELECT body FROM messages WHERE id = 'm-1'").fetchone()[0]
+    two = raw.execute("SELECT body FROM messages WHERE id = 'm-2'").fetchone()[0]
+    raw.execute("UPDATE messages SET body = ? WHERE id = 'm-1'", [two])
+    raw.execute("UPDATE messages SET body = ? WHERE id = 'm-2'", [one])
+    for message_id in ("m-1", "m-2"):
+        with pytest.raises(VaultIntegrityError):
+            vault.get_message(message_id)
+
+
+def test_ciphertext_moved_to_another_table_or_field_is_detected(vault: Vault, vault_dir: Path):
+    vault.put_profile("same-id", {"bio": "profile text"}, updated_at=1)
+    vault.put_message(StoredMessage("same-id", "t", "a", 1, "received", "message text"))
+    raw = _raw(vault_dir)
+    profile = raw.execute("SELECT body FROM profiles").fetchone()[0]
+    raw.execute("UPDATE messages SET body = ?", [profile])
+    with pytest.raises(VaultIntegrityError):
+        vault.get_message("same-id")
+    # Field binding, at the cipher the vault uses for every sealed column.
+    cipher = FieldCipher(os.urandom(32))
+    sealed = cipher.seal("blobs", "b1", "meta", b"{}")
+    assert cipher.open("blobs", "b1", "meta", sealed) == b"{}"
+    for table, record, field in [("blobs", "b1", "name"), ("blobs", "b2", "meta"), ("profile", "b1", "meta")]:
+        with pytest.raises(VaultIntegrityError):
+            cipher.open(table, record, field, sealed)
+
+
+def _stored_blob(vault: Vault, size: int) -> tuple[str, bytes]:
+    data = random.Random(size).randbytes(size)
+    blob_id = f"blob-{size}"
+    vault.blobs.begin(blob_id, size, hashlib.sha256(data).hexdigest(), name="notes.pdf", mime="application/pdf")
+    for index in range(-(-size // CHUNK_SIZE) or 1):
+        vault.blobs.put_chunk(blob_id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+    return blob_id, data
+
+
+def test_blob_round_trip_and_resume_after_a_cut(vault: Vault, vault_dir: Path, tmp_path: Path):
+    data = random.Random(1).randbytes(3 * CHUNK_SIZE + 123)
+    blob_id = "lecture"
+    vault.blobs.begin(blob_id, len(data), hashlib.sha256(data).hexdigest(), name="lecture.pdf")
+    for index in (0, 2):
+        vault.blobs.put_chunk(blob_id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+    vault.lock()  # the app closes half way through a download
+
+    reopened = Vault.open(vault_dir)
+    reopened.unlock("correct horse battery staple")
+    assert reopened.blobs.begin(blob_id, len(data), hashlib.sha256(data).hexdigest()).stored_chunks == 2
+    assert reopened.blobs.missing_chunks(blob_id) == [1, 3]
+    with pytest.raises(VaultIntegrityError, match="missing"):
+        reopened.blobs.read_all(blob_id)
+    for index in reopened.blobs.missing_chunks(blob_id):
+        reopened.blobs.put_chunk(blob_id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+    info = reopened.blobs.info(blob_id)
+    assert info.complete and info.name == "lecture.pdf"
+    assert reopened.blobs.read_all(blob_id) == data
+    reopened.blobs.export(blob_id, tmp_path / "out.pdf")
+    assert (tmp_path / "out.pdf").read_bytes() == data
+    reopened.close()
+
+
+def test_empty_and_imported_blobs(vault: Vault, tmp_path: Path):
+    blob_id, data = _stored_blob(vault, 0)
+    assert vault.blobs.read_all(blob_id) == b""
+    source = tmp_path / "cv.txt"
+    source.write_bytes(b"curriculum vitae\n" * 9000)
+    info = vault.blobs.import_file(source)
+    assert info.complete and info.name == "cv.txt" and info.size == source.stat().st_size
+    assert vault.blobs.read_all(info.id) == source.read_bytes()
+    vault.blobs.delete(info.id)
+    assert vault.blobs.info(info.id) is None
+
+
+def test_chunk_of_wrong_size_or_index_is_refused(vault: Vault):
+    vault.blobs.begin("b", CHUNK_SIZE + 10, "0" * 64)
+    for index, data in [(0, b"x" * 10), (1, b"x" * CHUNK_SIZE), (2, b"x" * 10), (-1, b"")]:
+        with pytest.raises(ValueError):
+            vault.blobs.put_chunk("b", index, data)
+    assert vault.blobs.missing_chunks("b") == [0, 1]
+
+
+def test_flipped_bytes_in_chunks_are_detected(vault: Vault, vault_dir: Path):
+    blob_id, _data = _stored_blob(vault, CHUNK_SIZE + 100)
+    raw = _raw(vault_dir)
+    chunks = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [blob_id]).fetchall())
+    offsets = {1: range(len(chunks[1])), 0: random.Random(7).sample(range(len(chunks[0])), 150)}
+    for index, positions in offsets.items():
+        for offset in positions:
+            raw.execute(
+                "UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?",
+                [_flip(chunks[index], offset), blob_id, index],
+            )
+            with pytest.raises(VaultIntegrityError) as caught:
+                vault.blobs.read_all(blob_id)
+            assert caught.value.record_id == blob_id
+        raw.execute("UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?", [chunks[index], blob_id, index])
+
+
+def test_reordered_swapped_and_truncated_chunks_are_detected(vault: Vault, vault_dir: Path):
+    blob_id, data = _stored_blob(vault, 3 * CHUNK_SIZE)
+    other_id, _ = _stored_blob(vault, 2 * CHUNK_SIZE)
+    raw = _raw(vault_dir)
+    chunk = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [blob_id]).fetchall())
+
+    def put(index: int, value: bytes) -> None:
+        raw.execute("UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?", [value, blob_id, index])
+
+    put(0, chunk[1])
+    put(1, chunk[0])
+    with pytest.raises(VaultIntegrityError):
+        vault.blobs.read_all(blob_id)
+    put(0, chunk[0])
+    put(1, raw.execute("SELECT data FROM blob_chunks WHERE blob_id = ? AND idx = 1", [other_id]).fetchone()[0])
+    with pytest.raises(VaultIntegrityError):
+        vault.blobs.read_all(blob_id)
+    put(1, chunk[1])
+    assert vault.blobs.read_all(blob_id) == data
+
+    # Drop the last chunk and rewrite the plaintext size columns to match: the sealed size and the last-chunk
+    # flag in the authenticated data still give it away.
+    raw.execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [blob_id])
+    with pytest.raises(VaultIntegrityError, match="missing"):
+        vault.blobs.read_all(blob_id)
+    raw.execute("UPDATE blobs SET size = ?, chunk_count = 2 WHERE id = ?", [2 * CHUNK_SIZE, blob_id])
+    with pytest.raises(VaultIntegrityError):
+        vault.blobs.read_all(blob_id)
+
+
+def test_export_of_a_damaged_blob_leaves_the_destination_untouched(vault: Vault, vault_dir: Path, tmp_path: Path):
+    blob_id, _data = _stored_blob(vault, 2 * CHUNK_SIZE + 5)
+    destination = tmp_path / "thesis.docx"
+    destination.write_bytes(b"the person's own earlier file")
+    _raw(vault_dir).execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [blob_id])
+    with pytest.raises(VaultIntegrityError):
+        vault.blobs.export(blob_id, destination)
+    assert destination.read_bytes() == b"the person's own earlier file"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "vault") == ["thesis.docx"]
