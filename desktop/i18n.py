@@ -74,7 +74,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations.ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext name
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now."""
     return message
 

@@ -21,11 +21,15 @@ def main() -> int:
         from PySide6 import QtGui, QtWidgets  # noqa: F401
     except ImportError as exc:
         print(f"Qt cannot start: {exc}", file=sys.stderr)
-        print(f"On Debian/Ubuntu install its system libraries:\n  sudo apt-get install {DEBIAN_PACKAGES}", file=sys.stderr)
+        print(
+            f"On Debian/Ubuntu install its system libraries:\n  sudo apt-get install {DEBIAN_PACKAGES}", file=sys.stderr
+        )
         return 1
     platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if not platform and sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if (
+        not platform
+        and sys.platform.startswith("linux")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     ):
         print(
             "No screen found (DISPLAY and WAYLAND_DISPLAY are unset). To run without one: "

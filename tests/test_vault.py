@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -29,7 +29,9 @@ from tests.conftest import PASSPHRASE, snapshot
 
 
 def _messages(n: int, thread: str = "t1") -> list[StoredMessage]:
-    return [StoredMessage(f"m{i:05d}", thread, "acct-a", 1_700_000_000_000 + i, "received", f"body {i} ✓") for i in range(n)]
+    return [
+        StoredMessage(f"m{i:05d}", thread, "acct-a", 1_700_000_000_000 + i, "received", f"body {i} ✓") for i in range(n)
+    ]
 
 
 def test_messages_and_profiles_survive_lock_and_reopen(vault: Vault, vault_dir: Path):
@@ -173,7 +175,7 @@ def test_missing_database_is_reported_never_replaced(created, vault_dir: Path):
 def test_missing_key_file_is_reported(created, vault_dir: Path):
     created[0].close()
     (vault_dir / "vault.key").unlink()
-    with pytest.raises(VaultCorrupt, match="vault.key"):
+    with pytest.raises(VaultCorrupt, match=r"vault\.key"):
         Vault.open(vault_dir)
 
 

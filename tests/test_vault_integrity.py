@@ -62,7 +62,10 @@ def test_truncated_or_extended_ciphertext_is_detected(vault: Vault, vault_dir: P
 
 def test_ciphertexts_swapped_between_rows_are_detected(vault: Vault, vault_dir: Path):
     vault.put_messages(
-        [StoredMessage("m-1", "t", "a", 1, "received", "first"), StoredMessage("m-2", "t", "a", 2, "received", "second")]
+        [
+            StoredMessage("m-1", "t", "a", 1, "received", "first"),
+            StoredMessage("m-2", "t", "a", 2, "received", "second"),
+        ]
     )
     raw = _raw(vault_dir)
     one = raw.execute("SELECT body FROM messages WHERE id = 'm-1'").fetchone()[0]
@@ -125,7 +128,7 @@ def test_blob_round_trip_and_resume_after_a_cut(vault: Vault, vault_dir: Path, t
 
 
 def test_empty_and_imported_blobs(vault: Vault, tmp_path: Path):
-    blob_id, data = _stored_blob(vault, 0)
+    blob_id, _data = _stored_blob(vault, 0)
     assert vault.blobs.read_all(blob_id) == b""
     source = tmp_path / "cv.txt"
     source.write_bytes(b"curriculum vitae\n" * 9000)

@@ -177,7 +177,7 @@ class Vault:
             return UnlockTiming(derived - started, time.perf_counter() - derived)
 
     def unlock_with_recovery(self, recovery_text: str, new_passphrase: str) -> None:
-        """"Forgot passphrase": the recovery key unlocks and a new passphrase replaces the old one."""
+        """ "Forgot passphrase": the recovery key unlocks and a new passphrase replaces the old one."""
         _check_new_passphrase(new_passphrase)
         key = recovery.parse_key(recovery_text)
         with self._lock:

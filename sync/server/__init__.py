@@ -1,0 +1,1 @@
+"""The Osler relay, directory and blob store (FastAPI + SQLAlchemy Core)."""
