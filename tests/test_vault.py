@@ -275,3 +275,13 @@ def test_errors_speak_the_users_language(created, vault_dir: Path):
     with pytest.raises(WrongPassphrase) as caught:
         Vault.open(vault_dir).unlock("definitely not it")
     assert "phrase secrète" in caught.value.user_message()
+
+
+def test_default_creation_calibrates_at_or_above_the_floor(vault_dir: Path):
+    vault, _ = Vault.create(vault_dir, PASSPHRASE)
+    vault.close()
+    doc = json.loads((vault_dir / "vault.key").read_text())["kdf"]
+    floor = KdfParams.floor()
+    assert doc["memory_kib"] >= floor.memory_kib and doc["iterations"] >= floor.iterations
+    assert doc["lanes"] >= floor.lanes
+    Vault.open(vault_dir).unlock(PASSPHRASE)
