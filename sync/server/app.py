@@ -1,11 +1,26 @@
-"""The server's FastAPI application. Routers per resource join here as the sync protocol lands."""
+"""The server's FastAPI application: routers per resource, auth as a dependency, errors as JSON."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import PROTOCOL_VERSION, __version__
+from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
+from sync.server import api_auth, api_blobs, api_sync
+from sync.server.blobstore import BlobStore
+from sync.server.security import RateLimiter
+from sync.server.storage import Storage
+
+log = logging.getLogger("osler.server")
+AUTH_PER_MINUTE = 10
 
 
 class Health(BaseModel):
@@ -14,12 +29,51 @@ class Health(BaseModel):
     version: str
 
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="Osler server", version=__version__)
+def _error(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status, headers=headers)
+
+
+def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER_MINUTE) -> FastAPI:
+    app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
+    app.state.storage = storage
+    app.state.blobs = BlobStore(data_dir / "blobs")
+    app.state.auth_limiter = RateLimiter(auth_per_minute)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+
+    @app.exception_handler(ProtocolError)
+    async def protocol_error(_request: Request, exc: ProtocolError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        reasons = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5])
+        return _error(422, "invalid", reasons or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return _error(exc.status_code, code, str(exc.detail))
 
     @app.get("/v1/health", response_model=Health, tags=["operations"])
     def health() -> Health:
         """Liveness and the protocol version this server speaks, so a client can say "update" clearly."""
         return Health(status="ok", protocol=PROTOCOL_VERSION, version=__version__)
 
+    app.include_router(api_auth.router)
+    app.include_router(api_sync.router)
+    app.include_router(api_blobs.router)
+
+    openapi = app.openapi
+
+    def with_wire_schemas() -> dict:
+        schema = openapi()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (SyncRequest, SyncResponse):
+            wire = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(wire.pop("$defs", {}))
+            components[model.__name__] = wire
+        return schema
+
+    app.openapi = with_wire_schemas  # type: ignore[method-assign]
     return app

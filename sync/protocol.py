@@ -1,0 +1,216 @@
+"""Wire types of the Osler sync protocol (``sync/PROTOCOL.md``), shared by client and server.
+
+One set of pydantic models describes both encodings: MessagePack on the wire (compact, binary-safe) and JSON
+(for the OpenAPI contract and debugging, bytes as base64). Field names are the short keys of the spec.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import struct
+import threading
+import time
+import zlib
+from typing import Annotated, Any, TypeVar
+
+import msgpack
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MEDIA_MSGPACK = "application/vnd.osler+msgpack"
+MEDIA_JSON = "application/json"
+
+MAX_WIRE_BYTES = 2 * 1024 * 1024
+MAX_INFLATED_BYTES = 8 * 1024 * 1024
+MAX_PUSH_RECORDS = 500
+MAX_RECORD_BODY = 64 * 1024
+MAX_AUDIENCE = 256
+DEFAULT_PULL_BUDGET = 256 * 1024
+MIN_PULL_BUDGET, MAX_PULL_BUDGET = 4 * 1024, 1024 * 1024
+BLOB_CHUNK = 65_536
+MAX_BLOB_BYTES = 512 * 1024 * 1024
+GZIP_MIN_BYTES = 512
+
+SIGNED_KINDS = frozenset({"card", "material", "group-message"})
+KIND_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
+_KIND = re.compile(KIND_PATTERN)
+M = TypeVar("M", bound=BaseModel)
+
+Id16 = Annotated[bytes, Field(min_length=16, max_length=16)]
+Sig = Annotated[bytes, Field(min_length=64, max_length=64)]
+Hlc = Annotated[int, Field(ge=0, lt=2**64)]
+Cursor = Annotated[int, Field(ge=0, lt=2**63)]
+
+
+class ProtocolError(Exception):
+    """A request or answer that breaks the spec: ``status`` and ``code`` are those of PROTOCOL.md §8."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.extra = status, code, detail, extra
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64", frozen=True)
+
+
+class Record(_Wire):
+    """A record as it travels. ``a``/``d`` are absent on push (the session implies them), present on pull."""
+
+    i: Id16 = Field(description="record id, UUIDv7")
+    k: str = Field(pattern=KIND_PATTERN, description="kind")
+    a: Id16 | None = Field(default=None, description="author account (pull only)")
+    d: Id16 | None = Field(default=None, description="author device (pull only)")
+    t: list[Id16] | None = Field(default=None, max_length=MAX_AUDIENCE, description="audience; absent = programme")
+    h: Hlc = Field(description="hybrid logical clock")
+    x: bool = Field(default=False, description="tombstone")
+    b: bytes = Field(max_length=MAX_RECORD_BODY, description="body")
+    s: Sig | None = Field(default=None, description="Ed25519 signature by the author device")
+
+    def with_origin(self, author: bytes, device: bytes) -> Record:
+        return self.model_copy(update={"a": author, "d": device})
+
+    def without_origin(self) -> Record:
+        return self.model_copy(update={"a": None, "d": None})
+
+
+class SyncRequest(_Wire):
+    v: int = Field(description="protocol version")
+    p: list[Record] | None = Field(default=None, max_length=MAX_PUSH_RECORDS, description="push batch")
+    c: Cursor | None = Field(default=None, description="pull after this cursor; absent = push only")
+    l: int | None = Field(  # noqa: E741 - the spec's key
+        default=None, ge=MIN_PULL_BUDGET, le=MAX_PULL_BUDGET, description="response byte budget"
+    )
+
+
+class SyncResponse(_Wire):
+    v: int
+    n: int = Field(ge=0, description="pushed records accepted")
+    r: list[Record] | None = Field(default=None, description="inbound records, seq order")
+    c: Cursor | None = Field(default=None, description="new cursor")
+    m: bool = Field(default=False, description="more records waiting")
+
+
+# -- encoding ------------------------------------------------------------------------------------------------
+
+
+def media_of(content_type: str | None) -> str:
+    base = (content_type or "").split(";")[0].strip().lower()
+    if base == MEDIA_MSGPACK:
+        return MEDIA_MSGPACK
+    if base in ("", MEDIA_JSON):
+        return MEDIA_JSON
+    raise ProtocolError(415, "bad-encoding", f"unsupported content type {base!r}")
+
+
+def encode(model: BaseModel, media: str) -> bytes:
+    if media == MEDIA_MSGPACK:
+        return msgpack.packb(model.model_dump(exclude_none=True, exclude_defaults=True), use_bin_type=True)
+    return model.model_dump_json(exclude_none=True, exclude_defaults=True).encode()
+
+
+def decode(model: type[M], data: bytes, media: str) -> M:
+    """Parse ``data``; a malformed body is a 400, a well-formed but invalid one a 422 with the reasons."""
+    try:
+        if media == MEDIA_MSGPACK:
+            try:
+                obj = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_INFLATED_BYTES)
+            except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+                raise ProtocolError(400, "bad-encoding", f"body is not MessagePack ({type(exc).__name__})") from None
+            return model.model_validate(obj, strict=False)
+        try:
+            json.loads(data)
+        except ValueError:
+            raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise ProtocolError(422, "invalid", reasons) from None
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def gunzip_limited(data: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate at most ``limit`` bytes: a small compressed body cannot expand into a memory bomb."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise ProtocolError(400, "bad-encoding", "body is not valid gzip") from None
+    if len(out) > limit:
+        raise ProtocolError(413, "too-large", f"body inflates beyond {limit} bytes")
+    if not inflater.eof:
+        raise ProtocolError(400, "bad-encoding", "gzip body is truncated")
+    return out
+
+
+# -- records -------------------------------------------------------------------------------------------------
+
+
+def signature_input(record: Record, author: bytes, device: bytes) -> bytes:
+    """The bytes an author device signs (PROTOCOL.md §3.1)."""
+    kind = record.k.encode()
+    audience = b"\xff\xff" if record.t is None else struct.pack(">H", len(record.t)) + b"".join(sorted(record.t))
+    return b"".join(
+        (
+            b"osler-record-v1\0",
+            record.i,
+            bytes([len(kind)]),
+            kind,
+            author,
+            device,
+            struct.pack(">QB", record.h, 1 if record.x else 0),
+            audience,
+            hashlib.sha256(record.b).digest(),
+        )
+    )
+
+
+def content_digest(record: Record, author: bytes, device: bytes) -> bytes:
+    """What "the same content" means for idempotent pushes: every field, signature included."""
+    return hashlib.sha256(signature_input(record, author, device) + (record.s or b"")).digest()
+
+
+def new_record_id(now_ms: int | None = None) -> bytes:
+    """A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, 74 random bits. Time-ordered, so ids compress."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    rand = bytearray(os.urandom(10))
+    rand[0] = 0x70 | (rand[0] & 0x0F)
+    rand[2] = 0x80 | (rand[2] & 0x3F)
+    return ms.to_bytes(6, "big") + bytes(rand)
+
+
+class HybridClock:
+    """Hybrid logical clock (Kulkarni et al.): wall-clock ms in the high 48 bits, a counter in the low 16, so
+    causally later events always compare greater even when a laptop's clock is behind."""
+
+    def __init__(self, last: int = 0) -> None:
+        self._last = last
+        self._lock = threading.Lock()
+
+    @property
+    def last(self) -> int:
+        return self._last
+
+    def now(self) -> int:
+        with self._lock:
+            wall = int(time.time() * 1000) << 16
+            self._last = wall if wall > self._last else self._last + 1
+            return self._last
+
+    def observe(self, remote: int) -> None:
+        """Move past a clock value seen in an inbound record."""
+        with self._lock:
+            if remote > self._last:
+                self._last = remote
+
+
+def check_kind(kind: str) -> bool:
+    return bool(_KIND.match(kind))

@@ -1,0 +1,130 @@
+"""Registration, challenge-response sign-in, and the caller's devices (PROTOCOL.md §6)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from sync.envelope import valid_public_key, verify_challenge
+from sync.protocol import ProtocolError
+from sync.server.security import auth_rate_limit, current_session, storage_of
+from sync.server.storage import DeviceSession
+
+log = logging.getLogger("osler.server.auth")
+router = APIRouter(prefix="/v1", tags=["devices"])
+HexId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="16-byte id as 32 lowercase hex digits")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(_In):
+    invite: str = Field(min_length=4, max_length=40)
+    name: str = Field(min_length=1, max_length=100, description="device name shown in the device list")
+    sign_key: Base64Bytes = Field(description="Ed25519 public key, 32 bytes, base64")
+    box_key: Base64Bytes | None = Field(default=None, description="encryption public key for E2EE, base64")
+
+
+class RegisterOut(BaseModel):
+    account: HexId
+    device: HexId
+    role: str
+
+
+class ChallengeIn(_In):
+    device: HexId
+
+
+class ChallengeOut(BaseModel):
+    challenge: str = Field(description="32 random bytes, base64")
+    expires: int
+
+
+class TokenIn(_In):
+    device: HexId
+    challenge: Base64Bytes
+    sig: Base64Bytes
+
+
+class TokenOut(BaseModel):
+    token: str
+    expires: int
+
+
+class DeviceOut(BaseModel):
+    device: HexId
+    name: str
+    created: int
+    revoked: bool
+
+
+@router.post("/register", response_model=RegisterOut, dependencies=[Depends(auth_rate_limit)])
+async def register(body: RegisterIn, request: Request) -> RegisterOut:
+    """Spend an invite code on a new account whose first device is the caller."""
+    if len(body.sign_key) != 32 or not valid_public_key(body.sign_key):
+        raise ProtocolError(422, "invalid", "sign_key must be a 32-byte Ed25519 public key")
+    if body.box_key is not None and len(body.box_key) > 4096:
+        raise ProtocolError(413, "too-large", "box_key is limited to 4096 bytes")
+    session = await run_in_threadpool(storage_of(request).register, body.invite, body.name, body.sign_key, body.box_key)
+    if session is None:
+        raise ProtocolError(403, "invite-invalid", "this invite code is unknown or was already used")
+    log.info("registered device %s for a new %s account", session.device.hex(), session.role)
+    return RegisterOut(account=session.account.hex(), device=session.device.hex(), role=session.role)
+
+
+@router.post("/auth/challenge", response_model=ChallengeOut, dependencies=[Depends(auth_rate_limit)])
+async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
+    """A single-use random challenge, valid 120 s, for the device to sign."""
+    storage = storage_of(request)
+    device = bytes.fromhex(body.device)
+    known = await run_in_threadpool(storage.device_key, device)
+    if known is None:
+        raise ProtocolError(401, "unauthenticated", "unknown device")
+    if known[1]:
+        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    value, expires = await run_in_threadpool(storage.new_challenge, device)
+    return ChallengeOut(challenge=base64.b64encode(value).decode(), expires=expires)
+
+
+@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(auth_rate_limit)])
+async def token(body: TokenIn, request: Request) -> TokenOut:
+    """Exchange a signed challenge for a bearer token bound to the device (valid one hour)."""
+    storage = storage_of(request)
+    device = bytes.fromhex(body.device)
+    known = await run_in_threadpool(storage.device_key, device)
+    if known is None:
+        raise ProtocolError(401, "unauthenticated", "unknown device")
+    if known[1]:
+        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    if not await run_in_threadpool(storage.spend_challenge, device, body.challenge):
+        raise ProtocolError(401, "unauthenticated", "unknown or expired challenge")
+    if not verify_challenge(known[0], device, body.challenge, body.sig):
+        log.warning("bad challenge signature from device %s", device.hex())
+        raise ProtocolError(401, "unauthenticated", "the challenge signature does not verify")
+    value, expires = await run_in_threadpool(storage.issue_token, device)
+    return TokenOut(token=value, expires=expires)
+
+
+@router.get("/devices", response_model=list[DeviceOut])
+async def list_devices(request: Request, session: DeviceSession = Depends(current_session)) -> list[DeviceOut]:
+    """The devices of the caller's account."""
+    rows = await run_in_threadpool(storage_of(request).list_devices, session.account)
+    return [DeviceOut(**row) for row in rows]
+
+
+@router.post("/devices/{device}/revoke", status_code=204, response_class=Response)
+async def revoke(
+    request: Request,
+    device: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+    session: DeviceSession = Depends(current_session),
+) -> Response:
+    """Revoke one of the caller's own devices (a lost laptop); its tokens stop working at once."""
+    if not await run_in_threadpool(storage_of(request).revoke_device, bytes.fromhex(device), session.account):
+        raise ProtocolError(404, "not-found", "no such active device on this account")
+    return Response(status_code=204)

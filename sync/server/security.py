@@ -1,0 +1,61 @@
+"""Request authentication and abuse limits, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sync.protocol import ProtocolError
+from sync.server.storage import DeviceSession, Storage
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def storage_of(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+def current_session(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> DeviceSession:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ProtocolError(401, "unauthenticated", "sign in: send Authorization: Bearer <token>")
+    session, reason = storage_of(request).session_for_token(credentials.credentials)
+    if session is None:
+        detail = {
+            "device-revoked": "this device was revoked; register it again with a new invite",
+            "token-expired": "the token expired; ask for a new challenge",
+        }.get(reason, "unknown token")
+        raise ProtocolError(401, reason, detail)
+    return session
+
+
+class RateLimiter:
+    """A sliding window per client address (per process: behind a load balancer, each process counts its own)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                retry = max(1, int(hits[0] + 60 - now) + 1)
+                raise ProtocolError(429, "rate-limited", "too many attempts; try again later", retry_after=retry)
+            hits.append(now)
+            if len(self._hits) > 10_000:
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - 60}
+
+
+def auth_rate_limit(request: Request) -> None:
+    host = request.client.host if request.client else "unknown"
+    request.app.state.auth_limiter.check(host)

@@ -1,0 +1,105 @@
+"""Real Osler servers for tests: uvicorn on 127.0.0.1 and a free port, in a thread or in a child process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+import uvicorn
+
+from sync.server.app import create_app
+from sync.server.storage import Storage
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no server at {url}")
+        time.sleep(0.05)
+
+
+class ThreadServer:
+    """uvicorn serving the app in a background thread of the test process."""
+
+    def __init__(self, data_dir: Path, database: str | None = None, auth_per_minute: int = 10_000) -> None:
+        self.data_dir = data_dir
+        self.storage = Storage(database) if database else Storage.for_data_dir(data_dir)
+        self.storage.create_schema()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(self.storage, data_dir, auth_per_minute=auth_per_minute)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self._thread.start()
+        wait_healthy(self.url)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.storage.dispose()
+
+    def invite(self, role: str = "student") -> str:
+        return self.storage.create_invites(role)[0]
+
+
+class ProcessServer:
+    """``osler-server serve`` as a child process, so a test can SIGKILL it."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, database: str | None = None) -> None:
+        self.data_dir, self.database = data_dir, database
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def _cli(self, *args: str) -> list[str]:
+        base = [sys.executable, "-m", "sync.server.cli", "--data-dir", str(self.data_dir)]
+        if self.database:
+            base += ["--database", self.database]
+        return base + list(args)
+
+    def start(self) -> ProcessServer:
+        self.process = subprocess.Popen(
+            self._cli("serve", "--port", str(self.port), "--auth-per-minute", "10000"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_healthy(self.url, process=self.process)
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def invite(self, role: str = "student") -> str:
+        return subprocess.run(
+            self._cli("invite", "--role", role), check=True, capture_output=True, text=True
+        ).stdout.strip()
