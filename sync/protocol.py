@@ -41,7 +41,7 @@ M = TypeVar("M", bound=BaseModel)
 
 Id16 = Annotated[bytes, Field(min_length=16, max_length=16)]
 Sig = Annotated[bytes, Field(min_length=64, max_length=64)]
-Hlc = Annotated[int, Field(ge=0, lt=2**64)]
+Hlc = Annotated[int, Field(ge=0, lt=2**63)]
 Cursor = Annotated[int, Field(ge=0, lt=2**63)]
 
 
@@ -214,3 +214,12 @@ class HybridClock:
 
 def check_kind(kind: str) -> bool:
     return bool(_KIND.match(kind))
+
+
+def pack_record(record: Record) -> bytes:
+    """A record as stored locally (MessagePack, the same fields as on the wire)."""
+    return msgpack.packb(record.model_dump(exclude_none=True, exclude_defaults=True), use_bin_type=True)
+
+
+def unpack_record(data: bytes) -> Record:
+    return Record.model_validate(msgpack.unpackb(data, raw=False))

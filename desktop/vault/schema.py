@@ -39,17 +39,20 @@ def _v1_core(db: Database) -> None:
 
 
 def _v2_sync(db: Database) -> None:
-    """Sync bookkeeping: the outbox of records to push and one pull cursor per server."""
+    """Sync bookkeeping: every record that syncs (outbox and inbound) and one pull cursor per server.
+
+    ``records.wire`` holds the whole wire record, sealed; ``state`` is ``outbox`` (waiting to be pushed, in
+    ``rowid`` order), ``sent`` (the server acknowledged it), ``inbound`` (pulled) or ``rejected`` (the server
+    refused it for good; ``note`` says why).
+    """
     db["records"].create(
-        {"id": str, "kind": str, "author": str, "hlc": str, "deleted": int, "state": str, "body": bytes},
+        {"id": str, "kind": str, "author": str, "hlc": int, "state": str, "size": int, "note": str, "wire": bytes},
         pk="id",
-        not_null={"kind", "author", "hlc", "deleted", "state", "body"},
-        defaults={"deleted": 0},
+        not_null={"kind", "author", "hlc", "state", "size", "wire"},
     )
-    db["records"].create_index(["state", "id"], index_name="records_by_state")
+    db["records"].create_index(["state"], index_name="records_by_state")
     db["records"].create_index(["kind", "hlc"], index_name="records_by_kind")
     db["sync_cursors"].create({"server": str, "cursor": int}, pk="server", not_null={"cursor"})
-    db.execute("ALTER TABLE messages ADD COLUMN hlc TEXT NOT NULL DEFAULT ''")
 
 
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core, _v2_sync)

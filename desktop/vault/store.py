@@ -35,6 +35,7 @@ from desktop.vault.errors import (
 )
 from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, remove_stale_temp_files
 from desktop.vault.keyfile import KeyFile
+from desktop.vault.records import RecordStore
 
 KEY_FILE = "vault.key"
 DB_FILE = "vault.db"
@@ -77,6 +78,7 @@ class Vault:
         self._keys: _Keys | None = None
         self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self.blobs = BlobStore(self)
+        self.records = RecordStore(self)
 
     # -- creating and opening ------------------------------------------------------------------------------
 
@@ -260,6 +262,22 @@ class Vault:
         if self._keys is None or self._db is None:
             raise VaultLocked()
         return self._db, self._keys
+
+    # -- small secrets (device keys, tokens) ---------------------------------------------------------------------
+
+    def put_secret(self, name: str, value: bytes) -> None:
+        """Keep a small secret (a device's private key) sealed in the vault."""
+        with self._lock:
+            db, keys = self._session()
+            sealed = keys.fields.seal("meta", f"secret:{name}", "value", value)
+            with db.atomic():
+                db["meta"].upsert({"key": f"secret:{name}", "value": sealed}, pk="key")
+
+    def get_secret(self, name: str) -> bytes | None:
+        with self._lock:
+            db, keys = self._session()
+            row = db.execute("SELECT value FROM meta WHERE key = ?", [f"secret:{name}"]).fetchone()
+            return None if row is None else keys.fields.open("meta", f"secret:{name}", "value", row[0])
 
     # -- profiles ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,113 @@
+"""The vault as the sync engine's ``SyncStore``, and joining a programme (registering this device).
+
+The engine speaks wire records; the vault keeps them sealed with plaintext columns for queries. This adapter is
+the only place the two meet, so ``sync`` never imports the desktop app.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from desktop.vault import Vault
+from desktop.vault.records import StoredRecord
+from sync.client.engine import Credentials
+from sync.client.transport import Transport
+from sync.envelope import DeviceKey
+from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
+
+_PROGRAM_SECRET = "program"  # noqa: S105 - the name of a vault entry, not a secret
+
+
+class VaultSyncStore:
+    """Implements ``sync.client.store.SyncStore`` over ``vault.records``."""
+
+    def __init__(self, vault: Vault, server: str, account: bytes) -> None:
+        self.vault, self.server, self.account = vault, server, account
+
+    def outbox(self, budget_bytes: int) -> list[Record]:
+        return [unpack_record(r.wire) for r in self.vault.records.outbox(budget_bytes)]
+
+    def outbox_totals(self) -> tuple[int, int]:
+        return self.vault.records.outbox_totals()
+
+    def mark_sent(self, ids: Sequence[bytes]) -> None:
+        self.vault.records.mark([i.hex() for i in ids], "sent")
+
+    def mark_rejected(self, ids: Sequence[bytes], reason: str) -> None:
+        self.vault.records.mark([i.hex() for i in ids], "rejected", reason)
+
+    def cursor(self) -> int:
+        return self.vault.records.cursor(self.server)
+
+    def apply(self, records: Sequence[Record], cursor: int) -> None:
+        self.vault.records.apply_inbound(
+            self.server,
+            [StoredRecord(r.i.hex(), r.k, (r.a or b"").hex(), r.h, pack_record(r), "inbound") for r in records],
+            cursor,
+        )
+
+
+@dataclass(frozen=True)
+class Program:
+    """This device's membership of a programme: where, who, and the signing key (kept sealed in the vault)."""
+
+    server_url: str
+    credentials: Credentials
+    role: str
+
+
+def join_program(vault: Vault, transport: Transport, invite: str, device_name: str) -> Program:
+    """Register this device with an invite code and keep its identity in the vault."""
+    transport.health()
+    key = DeviceKey.generate()
+    registration = transport.register(invite, device_name, key)
+    vault.put_secret(
+        _PROGRAM_SECRET,
+        json.dumps(
+            {
+                "server_url": transport.base_url,
+                "account": registration.account.hex(),
+                "device": registration.device.hex(),
+                "role": registration.role,
+                "key": key.private_bytes().hex(),
+            }
+        ).encode(),
+    )
+    return Program(transport.base_url, Credentials(registration.account, registration.device, key), registration.role)
+
+
+def load_program(vault: Vault) -> Program | None:
+    raw = vault.get_secret(_PROGRAM_SECRET)
+    if raw is None:
+        return None
+    doc = json.loads(raw)
+    credentials = Credentials(
+        bytes.fromhex(doc["account"]),
+        bytes.fromhex(doc["device"]),
+        DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])),
+    )
+    return Program(doc["server_url"], credentials, doc["role"])
+
+
+def queue_record(
+    vault: Vault,
+    program: Program,
+    clock: HybridClock,
+    kind: str,
+    body: bytes,
+    audience: Sequence[bytes] | None,
+    *,
+    signed: bool = False,
+) -> Record:
+    """Make a record authored here and put it in the outbox."""
+    record = Record(
+        i=new_record_id(), k=kind, t=list(audience) if audience is not None else None, h=clock.now(), b=body
+    )
+    if signed:
+        record = program.credentials.key.sign_record(record, program.credentials.account, program.credentials.device)
+    vault.records.enqueue(
+        StoredRecord(record.i.hex(), kind, program.credentials.account.hex(), record.h, pack_record(record))
+    )
+    return record

@@ -1,0 +1,155 @@
+"""Records that sync: the outbox the sync engine drains and the inbound records it applies, with each
+server's pull cursor, all in the vault. Inbound records and the new cursor commit in one transaction, so a sync
+cut anywhere, or an app killed mid-apply, is simply repeated: a record already applied is ignored by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop.vault.store import Vault
+
+STATES = frozenset({"outbox", "sent", "inbound", "rejected"})
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    id: str  # 32 hex digits
+    kind: str
+    author: str  # account id, 32 hex digits
+    hlc: int
+    wire: bytes  # the encoded wire record; sealed at rest
+    state: str = "outbox"
+    note: str = ""
+
+
+class RecordStore:
+    def __init__(self, vault: Vault) -> None:
+        self._vault = vault
+
+    def enqueue(self, record: StoredRecord) -> None:
+        """Queue a locally made record for pushing."""
+        self._insert([record], "outbox", ignore_existing=False)
+
+    def outbox(self, budget_bytes: int, limit: int = 500) -> list[StoredRecord]:
+        """The oldest queued records whose wire sizes add up to at most ``budget_bytes`` (always at least one)."""
+        with self._vault._lock:
+            db, keys = self._vault._session()
+            out, used = [], 0
+            cursor = db.execute(
+                "SELECT id, kind, author, hlc, size, wire FROM records WHERE state = 'outbox' ORDER BY rowid LIMIT ?",
+                [limit],
+            )
+            for record_id, kind, author, hlc, size, sealed in cursor:
+                if out and used + size > budget_bytes:
+                    break
+                used += size
+                wire = keys.fields.open("records", record_id, "wire", sealed)
+                out.append(StoredRecord(record_id, kind, author, hlc, wire, "outbox"))
+            return out
+
+    def outbox_totals(self) -> tuple[int, int]:
+        """(records, bytes) waiting to be pushed."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            count, size = db.execute(
+                "SELECT count(*), coalesce(sum(size), 0) FROM records WHERE state = 'outbox'"
+            ).fetchone()
+            return int(count), int(size)
+
+    def mark(self, ids: Sequence[str], state: str, note: str = "") -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown record state {state!r}")
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            with db.atomic():
+                db.conn.executemany(
+                    "UPDATE records SET state = ?, note = ? WHERE id = ? AND state = 'outbox'",
+                    [(state, note, record_id) for record_id in ids],
+                )
+
+    def cursor(self, server: str) -> int:
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            row = db.execute("SELECT cursor FROM sync_cursors WHERE server = ?", [server]).fetchone()
+            return int(row[0]) if row else 0
+
+    def apply_inbound(self, server: str, records: Iterable[StoredRecord], cursor: int) -> int:
+        """Store pulled records and the new cursor in one transaction; returns how many were new. The cursor
+        never moves backwards."""
+        return self._insert(list(records), "inbound", ignore_existing=True, server=server, cursor=cursor)
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        rows = self._select("WHERE id = ?", [record_id])
+        return rows[0] if rows else None
+
+    def by_state(self, state: str) -> list[StoredRecord]:
+        return self._select("WHERE state = ? ORDER BY rowid", [state])
+
+    def count(self) -> int:
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            return int(db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    def _insert(
+        self,
+        records: list[StoredRecord],
+        state: str,
+        *,
+        ignore_existing: bool,
+        server: str | None = None,
+        cursor: int | None = None,
+    ) -> int:
+        with self._vault._lock:
+            db, keys = self._vault._session()
+            rows = [
+                (
+                    r.id,
+                    r.kind,
+                    r.author,
+                    r.hlc,
+                    state,
+                    len(r.wire),
+                    "",
+                    keys.fields.seal("records", r.id, "wire", r.wire),
+                )
+                for r in records
+            ]
+            verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+            with db.atomic():
+                before = db.conn.total_changes
+                db.conn.executemany(
+                    f"{verb} INTO records (id, kind, author, hlc, state, size, note, wire)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                inserted = db.conn.total_changes - before
+                if server is not None and cursor is not None:
+                    db.execute(
+                        "INSERT INTO sync_cursors (server, cursor) VALUES (?, ?) ON CONFLICT(server)"
+                        " DO UPDATE SET cursor = max(cursor, excluded.cursor)",
+                        [server, cursor],
+                    )
+            return inserted
+
+    def _select(self, clause: str, params: list[object]) -> list[StoredRecord]:
+        with self._vault._lock:
+            db, keys = self._vault._session()
+            return [
+                StoredRecord(
+                    record_id,
+                    kind,
+                    author,
+                    hlc,
+                    keys.fields.open("records", record_id, "wire", sealed),
+                    state,
+                    note or "",
+                )
+                for record_id, kind, author, hlc, state, note, sealed in db.execute(
+                    f"SELECT id, kind, author, hlc, state, note, wire FROM records {clause}",  # noqa: S608
+                    params,
+                )
+            ]

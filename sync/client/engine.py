@@ -1,0 +1,213 @@
+"""The sync engine: drains the outbox, pulls what arrived, moves blobs, reports progress.
+
+One ``sync_once()`` runs until the outbox is empty and the server has nothing more, in as few round trips as
+the protocol allows: a small outbox rides in the same request as the pull; a large one is pushed on a second
+connection while the pull runs, so a full-duplex link carries both directions at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+
+from sync import PROTOCOL_VERSION
+from sync.client.errors import AuthFailed, Offline, ProtocolViolation
+from sync.client.store import SyncStore
+from sync.client.transport import Exchange, RecordsRefused, TokenRejected, Transport
+from sync.envelope import DeviceKey
+from sync.protocol import BLOB_CHUNK, MAX_PUSH_RECORDS, SyncRequest
+
+PUSH_BUDGET = 256 * 1024
+PARALLEL_THRESHOLD = 8 * 1024  # above this many queued bytes, push on its own connection while pulling
+TOKEN_MARGIN_S = 60
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account: bytes
+    device: bytes
+    key: DeviceKey
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    phase: str  # "connecting", "syncing", "done"
+    records_up: int = 0
+    records_down: int = 0
+    bytes_up: int = 0
+    bytes_down: int = 0
+    requests: int = 0
+    queued: int = 0
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        transport: Transport,
+        store: SyncStore,
+        credentials: Credentials,
+        on_progress: Callable[[SyncProgress], None] | None = None,
+        *,
+        push_budget: int = PUSH_BUDGET,
+        pull_budget: int | None = None,
+        parallel_threshold: int = PARALLEL_THRESHOLD,
+    ) -> None:
+        self.transport = transport
+        self.store = store
+        self.credentials = credentials
+        self.on_progress = on_progress
+        self.push_budget = push_budget
+        self.pull_budget = pull_budget
+        self.parallel_threshold = parallel_threshold
+        self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
+        self._progress_lock = threading.Lock()
+        self._progress = SyncProgress("done")
+
+    # -- tokens --------------------------------------------------------------------------------------------
+
+    def _token_value(self, transport: Transport, renew: bool = False) -> str:
+        with self._token_lock:
+            if renew or self._token is None or self._token[1] - TOKEN_MARGIN_S < time.time():
+                self._token = transport.sign_in(self.credentials.device, self.credentials.key)
+            return self._token[0]
+
+    def _authorized(self, transport: Transport, call: Callable[[str], T]) -> T:
+        try:
+            return call(self._token_value(transport))
+        except TokenRejected:
+            try:
+                return call(self._token_value(transport, renew=True))
+            except TokenRejected as exc:
+                raise AuthFailed(str(exc)) from None
+
+    # -- progress ------------------------------------------------------------------------------------------
+
+    def _report(self, phase: str, exchange: Exchange | None = None, up: int = 0, down: int = 0) -> None:
+        with self._progress_lock:
+            p = self._progress
+            self._progress = replace(
+                p,
+                phase=phase,
+                records_up=p.records_up + up,
+                records_down=p.records_down + down,
+                bytes_up=p.bytes_up + (exchange.bytes_up if exchange else 0),
+                bytes_down=p.bytes_down + (exchange.bytes_down if exchange else 0),
+                requests=p.requests + (1 if exchange else 0),
+                queued=self.store.outbox_totals()[0],
+            )
+            progress = self._progress
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    # -- sync ----------------------------------------------------------------------------------------------
+
+    def sync_once(self) -> SyncProgress:
+        """Push everything queued and pull everything waiting; returns the totals. Raises a ``SyncError``."""
+        with self._progress_lock:
+            self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0])
+        self._report("connecting")
+        self._token_value(self.transport)
+        _records, queued_bytes = self.store.outbox_totals()
+        if queued_bytes > self.parallel_threshold:
+            side = self.transport.fork()
+            try:
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="osler-push") as pool:
+                    pushing = pool.submit(self._push_loop, side)
+                    self._pull_loop(self.transport, push=False)
+                    pushing.result()
+            finally:
+                side.close()
+        if self.store.outbox_totals()[0] or self._progress.requests == 0:
+            self._pull_loop(self.transport, push=True)
+        self._report("done")
+        return self._progress
+
+    def _push_loop(self, transport: Transport) -> None:
+        while True:
+            batch = self.store.outbox(self.push_budget)[:MAX_PUSH_RECORDS]
+            if not batch:
+                return
+            self._exchange(transport, SyncRequest(v=PROTOCOL_VERSION, p=batch), batch)
+
+    def _pull_loop(self, transport: Transport, push: bool) -> None:
+        """Pull until the server has nothing more; with ``push``, each request also carries an outbox batch."""
+        while True:
+            batch = self.store.outbox(self.push_budget)[:MAX_PUSH_RECORDS] if push else []
+            request = SyncRequest(v=PROTOCOL_VERSION, p=batch or None, c=self.store.cursor(), l=self.pull_budget)
+            answer = self._exchange(transport, request, batch)
+            if answer is None:
+                continue
+            if not answer.m and not (push and self.store.outbox_totals()[0]):
+                return
+
+    def _exchange(self, transport: Transport, request: SyncRequest, batch: list) -> object | None:
+        """One request; applies its answer. Returns the answer, or None when refused records were set aside
+        and the caller should build its request again."""
+        try:
+            exchange = self._authorized(transport, lambda token: transport.sync(request, token))
+        except RecordsRefused as refused:
+            if not refused.ids:
+                raise
+            self.store.mark_rejected(refused.ids, f"{refused.code}: {refused}")
+            return None
+        answer = exchange.response
+        if request.p:
+            if answer.n != len(request.p):
+                raise ProtocolViolation(f"server accepted {answer.n} of {len(request.p)} records")
+            self.store.mark_sent([r.i for r in request.p])
+        pulled = 0
+        if request.c is not None:
+            if answer.c is None or answer.r is None or answer.c < request.c:
+                raise ProtocolViolation("pull answer without records or with a cursor going backwards")
+            self.store.apply(answer.r, answer.c)
+            pulled = len(answer.r)
+        self._report("syncing", exchange, up=len(batch), down=pulled)
+        return answer
+
+    # -- blobs ---------------------------------------------------------------------------------------------
+
+    def upload_blob(self, data: bytes) -> str:
+        """Upload ``data`` (already encrypted) in chunks, skipping what the server has; returns its SHA-256.
+        Cut half way, calling it again sends only the missing chunks."""
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+        missing = self._authorized(self.transport, lambda t: self.transport.blob_missing(sha, size, t))
+        for index in missing:
+            chunk = data[index * BLOB_CHUNK : (index + 1) * BLOB_CHUNK]
+            self._authorized(
+                self.transport, lambda t, i=index, c=chunk: self.transport.put_blob_chunk(sha, size, i, c, t)
+            )
+        return sha
+
+    def download_blob(self, sha: str, destination: Path) -> Path:
+        """Fetch a blob to ``destination``, resuming from ``destination.part`` after a cut, and verify its
+        SHA-256 before it takes the final name. A mismatch deletes the partial file and raises."""
+        partial = destination.with_name(destination.name + ".part")
+        offset = partial.stat().st_size if partial.exists() else 0
+        response = self._authorized(self.transport, lambda t: self.transport.get_blob(sha, offset, t))
+        try:
+            with partial.open("ab") as out:
+                for piece in response.iter_content(chunk_size=16 * 1024):
+                    out.write(piece)
+        except requests.RequestException as exc:
+            raise Offline(f"download of {sha[:12]} was cut ({type(exc).__name__})") from None
+        finally:
+            response.close()
+        digest = hashlib.sha256()
+        with partial.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+        if digest.hexdigest() != sha:
+            partial.unlink()
+            raise ProtocolViolation(f"blob {sha[:12]} does not match its hash; it will be fetched again")
+        partial.replace(destination)
+        return destination
