@@ -41,3 +41,27 @@ def vault(created: tuple[Vault, str]) -> Vault:
 def snapshot(folder: Path) -> dict[str, str]:
     """Name → SHA-256 of every file in ``folder``: to prove an operation changed nothing on disk."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    from tests.servers import ThreadServer
+
+    with ThreadServer(tmp_path / "server") as running:
+        yield running
+
+
+@pytest.fixture
+def client_factory(tmp_path: Path, server):
+    from tests.clients import make_client
+
+    made = []
+
+    def make(role: str = "student"):
+        client = make_client(tmp_path / f"client{len(made)}", server.url, server.invite(role))
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.vault.close()

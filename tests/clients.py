@@ -1,0 +1,46 @@
+"""A real client for sync tests: a vault file, a registered device, and the engine, as the app wires them."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, queue_record
+from desktop.vault import KdfParams, Vault
+from sync.client.engine import SyncEngine
+from sync.client.transport import Transport
+from sync.protocol import HybridClock, Record, unpack_record
+
+_names = itertools.count(1)
+
+
+@dataclass
+class Client:
+    vault: Vault
+    program: Program
+    server_url: str
+    clock: HybridClock = field(default_factory=HybridClock)
+
+    @property
+    def account(self) -> bytes:
+        return self.program.credentials.account
+
+    def engine(self, url: str | None = None, **options: object) -> SyncEngine:
+        store = VaultSyncStore(self.vault, self.server_url, self.account)
+        return SyncEngine(Transport(url or self.server_url), store, self.program.credentials, **options)
+
+    def send(self, body: bytes, to: list[bytes] | None, kind: str = "message", signed: bool = False) -> Record:
+        return queue_record(self.vault, self.program, self.clock, kind, body, to, signed=signed)
+
+    def inbound(self) -> list[Record]:
+        return [unpack_record(r.wire) for r in self.vault.records.by_state("inbound")]
+
+    def cursor(self) -> int:
+        return self.vault.records.cursor(self.server_url)
+
+
+def make_client(folder: Path, server_url: str, invite: str, name: str | None = None) -> Client:
+    vault, _ = Vault.create(folder, "client passphrase", params=KdfParams.floor())
+    program = join_program(vault, Transport(server_url), invite, name or f"device {next(_names)}")
+    return Client(vault, program, server_url)

@@ -1,0 +1,229 @@
+"""Two or more real clients (vault files, registered devices) syncing through a real server on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+
+from sync.client.errors import DeviceRevoked, InsecureServerURL, Offline, WrongServer
+from sync.client.scheduler import SyncScheduler, backoff_delay
+from sync.client.transport import Transport, check_server_url
+from tests.servers import ProcessServer
+
+
+def test_messages_reach_their_audience_and_nobody_else(client_factory):
+    student, mentor, outsider = client_factory(), client_factory("mentor"), client_factory()
+    sent = [student.send(f"question {i}".encode(), [mentor.account]) for i in range(3)]
+    announcement = mentor.send(b"programme-wide notice", None, kind="notice")
+    student.engine().sync_once()
+    mentor.engine().sync_once()
+    outsider.engine().sync_once()
+    student.engine().sync_once()
+
+    assert [r.b for r in mentor.inbound()] == [r.b for r in sent]
+    assert all(r.a == student.account and r.d == student.program.credentials.device for r in mentor.inbound())
+    assert [r.b for r in outsider.inbound()] == [announcement.b]
+    assert [r.b for r in student.inbound()] == [announcement.b], "own records are not echoed back"
+    assert student.vault.records.outbox_totals() == (0, 0)
+    assert len(student.vault.records.by_state("sent")) == 3
+
+
+def test_large_outbox_goes_in_one_push_and_one_pull(client_factory):
+    student, mentor = client_factory(), client_factory("mentor")
+    for i in range(150):
+        mentor.send(bytes([i]) * 400, [student.account])
+    mentor.engine().sync_once()
+    for i in range(150):
+        student.send(bytes([i]) * 400, [mentor.account])
+    progress = student.engine().sync_once()
+    assert progress.requests == 2 and progress.records_up == 150 and progress.records_down == 150
+    assert len(student.inbound()) == 150
+
+
+def test_pull_in_pages_when_over_the_budget(client_factory):
+    student, mentor = client_factory(), client_factory("mentor")
+    for i in range(40):
+        mentor.send(bytes([i]) * 1000, [student.account])
+    mentor.engine().sync_once()
+    progress = student.engine(pull_budget=8 * 1024).sync_once()
+    assert progress.requests >= 5 and len(student.inbound()) == 40
+    cursor = student.cursor()
+    assert student.engine().sync_once().records_down == 0 and student.cursor() == cursor
+
+
+def test_server_down_keeps_the_queue_and_later_delivers(tmp_path, client_factory):
+    from tests.clients import make_client
+
+    proc = ProcessServer(tmp_path / "srv").start()
+    try:
+        a = make_client(tmp_path / "a", proc.url, proc.invite())
+        b = make_client(tmp_path / "b", proc.url, proc.invite())
+        a.send(b"written offline", [b.account])
+        proc.stop()
+        with pytest.raises(Offline):
+            a.engine().sync_once()
+        assert a.vault.records.outbox_totals()[0] == 1
+        proc.start()
+        a.engine().sync_once()
+        b.engine().sync_once()
+        assert [r.b for r in b.inbound()] == [b"written offline"]
+    finally:
+        proc.stop()
+
+
+def test_revoked_device_is_told_so(client_factory, server):
+    lost_laptop = client_factory()
+    lost_laptop.engine().sync_once()
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sync.server.cli",
+            "--data-dir",
+            str(server.data_dir),
+            "revoke-device",
+            lost_laptop.program.credentials.device.hex(),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    lost_laptop.send(b"after revocation", None)
+    with pytest.raises(DeviceRevoked):
+        lost_laptop.engine().sync_once()
+    assert lost_laptop.vault.records.outbox_totals()[0] == 1, "queued work is kept"
+
+
+def test_a_device_can_revoke_itself_from_its_list(client_factory):
+    client = client_factory()
+    engine = client.engine()
+    token = engine._token_value(engine.transport)
+    devices = engine.transport.list_devices(token)
+    assert [d["device"] for d in devices] == [client.program.credentials.device.hex()]
+    engine.transport.revoke_device(client.program.credentials.device, token)
+    with pytest.raises(DeviceRevoked):
+        client.engine().sync_once()
+
+
+def test_plain_http_to_another_host_is_refused_before_sending():
+    with pytest.raises(InsecureServerURL):
+        Transport("http://osler.example.org")
+    assert check_server_url("http://osler.example.org", allow_insecure_http=True) == "http://osler.example.org"
+    assert check_server_url("http://127.0.0.1:8470/") == "http://127.0.0.1:8470"
+    assert check_server_url("https://osler.example.org/") == "https://osler.example.org"
+
+
+class _NotOsler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        body = b"<html>Welcome to the hotel wifi</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_wrong_address_and_nothing_listening_are_told_apart():
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotOsler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(WrongServer):
+            Transport(f"http://127.0.0.1:{web.server_address[1]}").health()
+    finally:
+        web.shutdown()
+        web.server_close()
+    from tests.servers import free_port
+
+    with pytest.raises(Offline):
+        Transport(f"http://127.0.0.1:{free_port()}").health()
+
+
+def test_backoff_grows_caps_and_jitters():
+    assert [backoff_delay(n, 5, 900, rng=lambda: 0.5) for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert backoff_delay(30, 5, 900, rng=lambda: 0.5) == 900
+    assert backoff_delay(1, 5, 900, rng=lambda: 0.0) == 2.5 and backoff_delay(1, 5, 900, rng=lambda: 0.999) < 7.5
+
+
+def _wait(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_scheduler_retries_then_syncs_when_the_server_returns(tmp_path):
+    from tests.clients import make_client
+
+    proc = ProcessServer(tmp_path / "srv").start()
+    a = make_client(tmp_path / "a", proc.url, proc.invite())
+    proc.stop()
+    statuses = []
+    scheduler = SyncScheduler(a.engine(), backoff_base=0.2, backoff_cap=0.5, debounce=0.05, on_status=statuses.append)
+    scheduler.start()
+    try:
+        a.send(b"queued while offline", None)
+        scheduler.local_change()
+        _wait(lambda: any(s.last_error is not None and s.online is False and s.queued == 1 for s in statuses))
+        assert isinstance(scheduler.status.last_error, Offline)
+        proc.start()
+        scheduler.connectivity_changed(True)
+        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        assert scheduler.status.queued == 0 and scheduler.status.online is True
+        assert scheduler.status.last_error is None
+    finally:
+        scheduler.stop()
+        proc.stop()
+
+
+def test_local_changes_are_debounced_into_one_sync(client_factory):
+    a = client_factory()
+    engine = a.engine()
+    scheduler = SyncScheduler(engine, debounce=0.3, interval=3600)
+    scheduler.start()
+    try:
+        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        first = scheduler.status.last_success
+        for i in range(5):
+            a.send(f"keystroke {i}".encode(), None)
+            scheduler.local_change()
+            time.sleep(0.05)
+        _wait(lambda: scheduler.status.last_success != first and not scheduler.status.syncing)
+        time.sleep(0.5)
+        assert a.vault.records.outbox_totals()[0] == 0
+        assert scheduler.status.progress.requests == 1
+    finally:
+        scheduler.stop()
+
+
+def test_blobs_resume_and_verify(client_factory, tmp_path):
+    a, b = client_factory(), client_factory()
+    data = bytes(range(256)) * 1000  # 256,000 bytes: 4 chunks
+    engine = a.engine()
+    token = engine._token_value(engine.transport)
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    engine.transport.put_blob_chunk(sha, len(data), 2, data[2 * 65536 : 3 * 65536], token)  # a cut upload
+    assert engine.transport.blob_missing(sha, len(data), token) == [0, 1, 3]
+    assert engine.upload_blob(data) == sha
+    assert engine.transport.blob_missing(sha, len(data), token) == []
+
+    destination = tmp_path / "download.bin"
+    (tmp_path / "download.bin.part").write_bytes(data[:100_000])  # a cut download
+    b.engine().download_blob(sha, destination)
+    assert destination.read_bytes() == data and not (tmp_path / "download.bin.part").exists()
+
+    (tmp_path / "bad.bin.part").write_bytes(b"\0" * 100_000)  # a corrupt partial file is caught by the hash
+    from sync.client.errors import ProtocolViolation
+
+    with pytest.raises(ProtocolViolation):
+        b.engine().download_blob(sha, tmp_path / "bad.bin")
+    assert not (tmp_path / "bad.bin").exists() and not (tmp_path / "bad.bin.part").exists()
