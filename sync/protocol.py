@@ -54,7 +54,9 @@ class ProtocolError(Exception):
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, ser_json_bytes="base64", val_json_bytes="base64", frozen=True
+    )
 
 
 class Record(_Wire):
@@ -112,19 +114,29 @@ def encode(model: BaseModel, media: str) -> bytes:
     return model.model_dump_json(exclude_none=True, exclude_defaults=True).encode()
 
 
+def parse_raw(data: bytes, media: str) -> Any:
+    """The body as plain data, before any schema: a malformed body is a 400."""
+    if media == MEDIA_MSGPACK:
+        try:
+            return msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_INFLATED_BYTES)
+        except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
+            raise ProtocolError(400, "bad-encoding", f"body is not MessagePack ({type(exc).__name__})") from None
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
+
+
+def dump_raw(obj: Any, media: str) -> bytes:
+    return msgpack.packb(obj, use_bin_type=True) if media == MEDIA_MSGPACK else json.dumps(obj).encode()
+
+
 def decode(model: type[M], data: bytes, media: str) -> M:
     """Parse ``data``; a malformed body is a 400, a well-formed but invalid one a 422 with the reasons."""
+    obj = parse_raw(data, media)
     try:
         if media == MEDIA_MSGPACK:
-            try:
-                obj = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_INFLATED_BYTES)
-            except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
-                raise ProtocolError(400, "bad-encoding", f"body is not MessagePack ({type(exc).__name__})") from None
-            return model.model_validate(obj, strict=False)
-        try:
-            json.loads(data)
-        except ValueError:
-            raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
+            return model.model_validate(obj)
         return model.model_validate_json(data)
     except ValidationError as exc:
         reasons = "; ".join(

@@ -158,9 +158,9 @@ def test_auth_endpoints_are_rate_limited(tmp_path):
 def test_blob_chunks_are_checked(server, device):
     headers = {"Authorization": f"Bearer {device['token']}", "Osler-Blob-Size": "10"}
     sha = "ab" * 32
-    wrong_size = requests.put(f"{server.url}/v1/blobs/{sha}/0", data=b"123", headers=headers)
+    wrong_size = requests.put(f"{server.url}/v1/blobs/{sha}/chunks/0", data=b"123", headers=headers)
     assert wrong_size.status_code == 422
-    mismatch = requests.put(f"{server.url}/v1/blobs/{sha}/0", data=b"0123456789", headers=headers)
+    mismatch = requests.put(f"{server.url}/v1/blobs/{sha}/chunks/0", data=b"0123456789", headers=headers)
     assert mismatch.status_code == 422 and "hash" in mismatch.json()["detail"]
     assert requests.get(f"{server.url}/v1/blobs/{sha}", headers=headers).status_code == 404
     assert requests.get(f"{server.url}/v1/blobs/NOTHEX", headers=headers).status_code == 422

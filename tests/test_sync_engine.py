@@ -119,7 +119,7 @@ def test_plain_http_to_another_host_is_refused_before_sending():
 
 
 class _NotOsler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         body = b"<html>Welcome to the hotel wifi</html>"
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -155,6 +155,9 @@ class SyncEngine:
         and the caller should build its request again."""
         try:
             exchange = self._authorized(transport, lambda token: transport.sync(request, token))
+        except ProtocolViolation:
+            transport.health()  # an answer we cannot read may come from another protocol version: say so
+            raise
         except RecordsRefused as refused:
             if not refused.ids:
                 raise

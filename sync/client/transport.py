@@ -228,13 +228,13 @@ class Transport:
 
     def blob_missing(self, sha: str, size: int, token: str) -> list[int]:
         answer = self._request(
-            "GET", f"/v1/blobs/{sha}/status", params={"size": size}, headers={"Authorization": f"Bearer {token}"}
+            "GET", f"/v1/blobs/{sha}/chunks", params={"size": size}, headers={"Authorization": f"Bearer {token}"}
         ).json()
         return [int(i) for i in answer["missing"]]
 
     def put_blob_chunk(self, sha: str, size: int, index: int, data: bytes, token: str) -> list[int]:
         headers = {"Authorization": f"Bearer {token}", "Osler-Blob-Size": str(size)}
-        answer = self._request("PUT", f"/v1/blobs/{sha}/{index}", data=data, headers=headers).json()
+        answer = self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, headers=headers).json()
         return [int(i) for i in answer["missing"]]
 
     def get_blob(self, sha: str, offset: int, token: str) -> requests.Response:

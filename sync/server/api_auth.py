@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sync.envelope import valid_public_key, verify_challenge
 from sync.protocol import ProtocolError
+from sync.server.errors import error_responses
 from sync.server.security import auth_rate_limit, current_session, storage_of
 from sync.server.storage import DeviceSession
 
@@ -64,7 +65,12 @@ class DeviceOut(BaseModel):
     revoked: bool
 
 
-@router.post("/register", response_model=RegisterOut, dependencies=[Depends(auth_rate_limit)])
+@router.post(
+    "/register",
+    response_model=RegisterOut,
+    dependencies=[Depends(auth_rate_limit)],
+    responses=error_responses(400, 403, 413, 422, 429),
+)
 async def register(body: RegisterIn, request: Request) -> RegisterOut:
     """Spend an invite code on a new account whose first device is the caller."""
     if len(body.sign_key) != 32 or not valid_public_key(body.sign_key):
@@ -78,7 +84,12 @@ async def register(body: RegisterIn, request: Request) -> RegisterOut:
     return RegisterOut(account=session.account.hex(), device=session.device.hex(), role=session.role)
 
 
-@router.post("/auth/challenge", response_model=ChallengeOut, dependencies=[Depends(auth_rate_limit)])
+@router.post(
+    "/auth/challenge",
+    response_model=ChallengeOut,
+    dependencies=[Depends(auth_rate_limit)],
+    responses=error_responses(400, 401, 422, 429),
+)
 async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
     """A single-use random challenge, valid 120 s, for the device to sign."""
     storage = storage_of(request)
@@ -92,7 +103,12 @@ async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
     return ChallengeOut(challenge=base64.b64encode(value).decode(), expires=expires)
 
 
-@router.post("/auth/token", response_model=TokenOut, dependencies=[Depends(auth_rate_limit)])
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    dependencies=[Depends(auth_rate_limit)],
+    responses=error_responses(400, 401, 422, 429),
+)
 async def token(body: TokenIn, request: Request) -> TokenOut:
     """Exchange a signed challenge for a bearer token bound to the device (valid one hour)."""
     storage = storage_of(request)
@@ -111,14 +127,16 @@ async def token(body: TokenIn, request: Request) -> TokenOut:
     return TokenOut(token=value, expires=expires)
 
 
-@router.get("/devices", response_model=list[DeviceOut])
+@router.get("/devices", response_model=list[DeviceOut], responses=error_responses(401))
 async def list_devices(request: Request, session: DeviceSession = Depends(current_session)) -> list[DeviceOut]:
     """The devices of the caller's account."""
     rows = await run_in_threadpool(storage_of(request).list_devices, session.account)
     return [DeviceOut(**row) for row in rows]
 
 
-@router.post("/devices/{device}/revoke", status_code=204, response_class=Response)
+@router.post(
+    "/devices/{device}/revoke", status_code=204, response_class=Response, responses=error_responses(401, 404, 422)
+)
 async def revoke(
     request: Request,
     device: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],

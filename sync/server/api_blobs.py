@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sync.protocol import BLOB_CHUNK, MAX_BLOB_BYTES, ProtocolError
 from sync.server.api_sync import read_body
 from sync.server.blobstore import BlobStore
+from sync.server.errors import error_responses
 from sync.server.security import current_session
 from sync.server.storage import DeviceSession
 
@@ -28,7 +29,7 @@ def _store(request: Request) -> BlobStore:
     return request.app.state.blobs
 
 
-@router.put("/{sha}/{index}", response_model=BlobStatus)
+@router.put("/{sha}/chunks/{index}", response_model=BlobStatus, responses=error_responses(400, 401, 413, 415, 422))
 async def put_chunk(
     request: Request,
     sha: Sha,
@@ -42,7 +43,7 @@ async def put_chunk(
     return BlobStatus(complete=not missing, missing=missing)
 
 
-@router.get("/{sha}/status", response_model=BlobStatus)
+@router.get("/{sha}/chunks", response_model=BlobStatus, responses=error_responses(401, 413, 422))
 async def status(
     request: Request,
     sha: Sha,
@@ -54,7 +55,11 @@ async def status(
     return BlobStatus(complete=not missing, missing=missing)
 
 
-@router.get("/{sha}", response_class=FileResponse, responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get(
+    "/{sha}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **error_responses(401, 404, 422)},
+)
 async def download(request: Request, sha: Sha, _session: DeviceSession = Depends(current_session)) -> FileResponse:
     """The whole blob; send ``Range: bytes=N-`` to resume a cut download."""
     path = _store(request).path(sha)

@@ -19,10 +19,13 @@ from sync.protocol import (
     SyncRequest,
     SyncResponse,
     decode,
+    dump_raw,
     encode,
     gunzip_limited,
     media_of,
+    parse_raw,
 )
+from sync.server.errors import error_responses
 from sync.server.security import current_session, storage_of
 from sync.server.storage import DeviceSession
 
@@ -64,23 +67,45 @@ async def read_body(request: Request, limit: int = MAX_WIRE_BYTES) -> bytes:
     return data
 
 
-@router.post("/sync", openapi_extra=_OPENAPI, response_class=Response)
+def _parse(body: bytes, media: str) -> SyncRequest:
+    """Validate as this protocol version. A body valid but for its ``v`` comes from another version of the
+    protocol: 426, so the client can say "update". Anything else invalid is a 422."""
+    try:
+        req = decode(SyncRequest, body, media)
+    except ProtocolError as invalid:
+        obj = parse_raw(body, media) if invalid.status == 422 else None
+        version = obj.get("v") if isinstance(obj, dict) else None
+        if type(version) is not int or version == PROTOCOL_VERSION:
+            raise
+        try:
+            decode(SyncRequest, dump_raw({**obj, "v": PROTOCOL_VERSION}, media), media)
+        except ProtocolError:
+            raise invalid from None
+        raise _unsupported(version) from None
+    if req.v != PROTOCOL_VERSION:
+        raise _unsupported(req.v)
+    return req
+
+
+def _unsupported(version: int) -> ProtocolError:
+    return ProtocolError(
+        426,
+        "protocol-unsupported",
+        f"this server speaks sync protocol {PROTOCOL_VERSION}, the client sent {version}",
+        supported=[PROTOCOL_VERSION, PROTOCOL_VERSION],
+    )
+
+
+@router.post(
+    "/sync",
+    openapi_extra=_OPENAPI,
+    response_class=Response,
+    responses=error_responses(400, 401, 409, 413, 415, 422, 426),
+)
 async def sync(request: Request, session: DeviceSession = Depends(current_session)) -> Response:
     """Push a batch (committed whole or not at all) and/or pull records after a cursor."""
     media = media_of(request.headers.get("content-type"))
-    body = await read_body(request)
-    try:
-        version = decode(SyncRequest, body, media).v
-    except ProtocolError:
-        version = PROTOCOL_VERSION
-    if version != PROTOCOL_VERSION:
-        raise ProtocolError(
-            426,
-            "protocol-unsupported",
-            f"this server speaks sync protocol {PROTOCOL_VERSION}, the client sent {version}",
-            supported=[PROTOCOL_VERSION, PROTOCOL_VERSION],
-        )
-    req = decode(SyncRequest, body, media)
+    req = _parse(await read_body(request), media)
     storage = storage_of(request)
     accepted = 0
     if req.p:

@@ -52,8 +52,10 @@ def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        return _error(exc.status_code, code, str(exc.detail))
+        code = {400: "bad-encoding", 404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        response = _error(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.get("/v1/health", response_model=Health, tags=["operations"])
     def health() -> Health:
