@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from sync import PROTOCOL_VERSION
 from sync.client.errors import (
@@ -104,6 +106,12 @@ class Transport:
         self._allow_insecure = allow_insecure_http
         self.timeout = timeout
         self._session = requests.Session()
+        # Every call of the protocol is idempotent (pushes by record id, pulls by cursor), so one immediate
+        # retry on a fresh connection is safe: it turns a keep-alive connection that died while idle into a
+        # success instead of a failed sync.
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0)
+        self._session.mount("http://", HTTPAdapter(max_retries=retry))
+        self._session.mount("https://", HTTPAdapter(max_retries=retry))
         self._session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip"})
         self._session.headers.pop("Accept", None)
 
