@@ -1,0 +1,68 @@
+"""The real PostgreSQL the server tests run against.
+
+CI starts one on loopback with ``.ci/postgres.sh`` and exports ``OSLER_TEST_DATABASE_URL``; on a machine without
+one, the tests that need it skip with the reason given here instead of failing on a connection error. Tests speak
+to a real server rather than SQLite because the server's SQL (locking, constraints, types) is PostgreSQL's.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import sqlalchemy as sa
+
+ENV = "OSLER_TEST_DATABASE_URL"
+DEFAULT_URL = "postgresql+psycopg://osler:osler@127.0.0.1:5432/osler_test"
+
+
+@functools.cache
+def postgres_url() -> tuple[str | None, str]:
+    """``(url, "")`` when the test database answers within 2 s, else ``(None, reason)`` for ``pytest.skip``.
+
+    The URL is ``$OSLER_TEST_DATABASE_URL`` or, when that is unset, the one ``.ci/postgres.sh`` sets up. Checked
+    once per test run: a server that is not there costs one 2 s timeout, not one per test.
+    """
+    url = os.environ.get(ENV) or DEFAULT_URL
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        parsed = sa.make_url(url)
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return None, (
+            f"no PostgreSQL reachable at {parsed.host}:{parsed.port or 5432} ({cause}; "
+            f"set {ENV} or run .ci/postgres.sh)"
+        )
+    finally:
+        engine.dispose()
+    return url, ""
+
+
+def reset_database(url: str) -> None:
+    """Drop every table, view, sequence and type in the ``public`` schema, so each test starts from an empty database
+    whatever an earlier (possibly crashed) test left behind. Recreating the schema is cheaper than dropping objects
+    one by one and cannot miss any; the role that connects owns the new schema and keeps all rights on it."""
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public AUTHORIZATION CURRENT_USER"))
+            conn.execute(sa.text("GRANT ALL ON SCHEMA public TO CURRENT_USER"))
+            conn.execute(sa.text("GRANT USAGE ON SCHEMA public TO PUBLIC"))
+    finally:
+        engine.dispose()
+
+
+def require_postgres() -> str:
+    """The URL for a test that needs PostgreSQL: skipped on a developer's machine without one, but a failure in
+    CI (``CI=true``), where ``.ci/run`` starts one and its absence means the set-up broke."""
+    import pytest
+
+    url, reason = postgres_url()
+    if url is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI must test PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return url
