@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sync.client.errors import DeviceRevoked, InsecureServerURL, Offline, WrongServer
+from sync.client.errors import DeviceRevoked, IncompatibleServer, InsecureServerURL, Offline, WrongServer
 from sync.client.scheduler import SyncScheduler, backoff_delay
 from sync.client.transport import Transport, check_server_url
 from tests.servers import ProcessServer
@@ -129,6 +129,33 @@ class _NotOsler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class _FutureOsler(http.server.BaseHTTPRequestHandler):
+    """An Osler server from a later protocol version, which cannot exist here yet."""
+
+    def do_GET(self):
+        body = b'{"status": "ok", "protocol": 99, "version": "9.0"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_server_of_another_protocol_version_is_named_as_such():
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FutureOsler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(IncompatibleServer) as caught:
+            Transport(f"http://127.0.0.1:{web.server_address[1]}").health()
+        assert caught.value.server_protocol == 99 and not caught.value.retryable
+    finally:
+        web.shutdown()
+        web.server_close()
 
 
 def test_wrong_address_and_nothing_listening_are_told_apart():
