@@ -4,14 +4,12 @@ is schema-valid and rightly refused). Zero failures, and in particular never a 5
 
 from __future__ import annotations
 
-import base64
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import requests
-
+from sync.client.transport import Transport
 from sync.envelope import DeviceKey
 from tests.servers import ThreadServer
 
@@ -21,24 +19,8 @@ def test_schemathesis_finds_nothing(tmp_path: Path):
     assert cli, "schemathesis is a test dependency"
     with ThreadServer(tmp_path / "server", auth_per_minute=1_000_000) as server:
         key = DeviceKey.generate()
-        reg = requests.post(
-            f"{server.url}/v1/register",
-            json={
-                "invite": server.invite(),
-                "name": "fuzzer",
-                "sign_key": base64.b64encode(key.public_bytes()).decode(),
-            },
-        ).json()
-        device = bytes.fromhex(reg["device"])
-        challenge = requests.post(f"{server.url}/v1/auth/challenge", json={"device": reg["device"]}).json()["challenge"]
-        token = requests.post(
-            f"{server.url}/v1/auth/token",
-            json={
-                "device": reg["device"],
-                "challenge": challenge,
-                "sig": base64.b64encode(key.sign_challenge(device, base64.b64decode(challenge))).decode(),
-            },
-        ).json()["token"]
+        transport = Transport(server.url)
+        token, _expires = transport.sign_in(transport.register(server.invite(), "fuzzer", key).device, key)
         run = subprocess.run(
             [
                 cli,

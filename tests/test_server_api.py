@@ -10,6 +10,7 @@ import msgpack
 import pytest
 import requests
 
+from sync.client.transport import Transport
 from sync.envelope import DeviceKey
 from sync.protocol import MEDIA_MSGPACK, HybridClock, Record, SyncRequest, encode, new_record_id
 from tests.servers import ThreadServer
@@ -17,20 +18,12 @@ from tests.servers import ThreadServer
 
 @pytest.fixture
 def device(server):
-    """A registered device and a token, made through the public API."""
+    """A registered device and a token, made through the public API by the real client transport."""
     key = DeviceKey.generate()
-    reg = requests.post(
-        f"{server.url}/v1/register",
-        json={"invite": server.invite(), "name": "laptop", "sign_key": base64.b64encode(key.public_bytes()).decode()},
-    ).json()
-    dev = bytes.fromhex(reg["device"])
-    challenge = requests.post(f"{server.url}/v1/auth/challenge", json={"device": reg["device"]}).json()["challenge"]
-    sig = key.sign_challenge(dev, base64.b64decode(challenge))
-    token = requests.post(
-        f"{server.url}/v1/auth/token",
-        json={"device": reg["device"], "challenge": challenge, "sig": base64.b64encode(sig).decode()},
-    ).json()["token"]
-    return {"key": key, "account": bytes.fromhex(reg["account"]), "device": dev, "token": token}
+    transport = Transport(server.url)
+    registration = transport.register(server.invite(), "laptop", key)
+    token, _expires = transport.sign_in(registration.device, key)
+    return {"key": key, "account": registration.account, "device": registration.device, "token": token}
 
 
 def _sync(server, device, body: bytes, **headers):

@@ -84,6 +84,16 @@ async def register(body: RegisterIn, request: Request) -> RegisterOut:
     return RegisterOut(account=session.account.hex(), device=session.device.hex(), role=session.role)
 
 
+async def _active_device_key(request: Request, device: bytes) -> bytes:
+    """The device's public signing key; 401 when the device is unknown or revoked."""
+    known = await run_in_threadpool(storage_of(request).device_key, device)
+    if known is None:
+        raise ProtocolError(401, "unauthenticated", "unknown device")
+    if known[1]:
+        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    return known[0]
+
+
 @router.post(
     "/auth/challenge",
     response_model=ChallengeOut,
@@ -92,13 +102,8 @@ async def register(body: RegisterIn, request: Request) -> RegisterOut:
 )
 async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
     """A single-use random challenge, valid 120 s, for the device to sign."""
-    storage = storage_of(request)
-    device = bytes.fromhex(body.device)
-    known = await run_in_threadpool(storage.device_key, device)
-    if known is None:
-        raise ProtocolError(401, "unauthenticated", "unknown device")
-    if known[1]:
-        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    storage, device = storage_of(request), bytes.fromhex(body.device)
+    await _active_device_key(request, device)
     value, expires = await run_in_threadpool(storage.new_challenge, device)
     return ChallengeOut(challenge=base64.b64encode(value).decode(), expires=expires)
 
@@ -111,16 +116,11 @@ async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
 )
 async def token(body: TokenIn, request: Request) -> TokenOut:
     """Exchange a signed challenge for a bearer token bound to the device (valid one hour)."""
-    storage = storage_of(request)
-    device = bytes.fromhex(body.device)
-    known = await run_in_threadpool(storage.device_key, device)
-    if known is None:
-        raise ProtocolError(401, "unauthenticated", "unknown device")
-    if known[1]:
-        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    storage, device = storage_of(request), bytes.fromhex(body.device)
+    public_key = await _active_device_key(request, device)
     if not await run_in_threadpool(storage.spend_challenge, device, body.challenge):
         raise ProtocolError(401, "unauthenticated", "unknown or expired challenge")
-    if not verify_challenge(known[0], device, body.challenge, body.sig):
+    if not verify_challenge(public_key, device, body.challenge, body.sig):
         log.warning("bad challenge signature from device %s", device.hex())
         raise ProtocolError(401, "unauthenticated", "the challenge signature does not verify")
     value, expires = await run_in_threadpool(storage.issue_token, device)
