@@ -190,10 +190,11 @@ def content_digest(record: Record, author: bytes, device: bytes) -> bytes:
     return hashlib.sha256(signature_input(record, author, device) + (record.s or b"")).digest()
 
 
-def new_record_id(now_ms: int | None = None) -> bytes:
-    """A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, 74 random bits. Time-ordered, so ids compress."""
+def new_record_id(now_ms: int | None = None, random_bytes: bytes | None = None) -> bytes:
+    """A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, 74 random bits. Time-ordered, so ids compress.
+    ``random_bytes`` (10) makes it reproducible, for generated demo data."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    rand = bytearray(os.urandom(10))
+    rand = bytearray(random_bytes if random_bytes is not None else os.urandom(10))
     rand[0] = 0x70 | (rand[0] & 0x0F)
     rand[2] = 0x80 | (rand[2] & 0x3F)
     return ms.to_bytes(6, "big") + bytes(rand)

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import requests
-import uvicorn
 
-from sync.server.app import create_app
-from sync.server.storage import Storage
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from sync.server.embedded import EmbeddedServer, free_port
 
 
 def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
@@ -37,32 +27,12 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | No
         time.sleep(0.05)
 
 
-class ThreadServer:
-    """uvicorn serving the app in a background thread of the test process."""
-
-    def __init__(self, data_dir: Path, database: str | None = None, auth_per_minute: int = 10_000) -> None:
-        self.data_dir = data_dir
-        self.storage = Storage(database) if database else Storage.for_data_dir(data_dir)
-        self.storage.create_schema()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(self.storage, data_dir, auth_per_minute=auth_per_minute)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+class ThreadServer(EmbeddedServer):
+    """uvicorn serving the app in a background thread of the test process (the app's embedded server)."""
 
     def __enter__(self) -> ThreadServer:
-        self._thread.start()
-        wait_healthy(self.url)
+        self.start()
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self.storage.dispose()
-
-    def invite(self, role: str = "student") -> str:
-        return self.storage.create_invites(role)[0]
 
 
 class ProcessServer:

@@ -89,6 +89,10 @@ class RecordStore:
     def by_state(self, state: str) -> list[StoredRecord]:
         return self._select("WHERE state = ? ORDER BY rowid", [state])
 
+    def by_kind(self, kind: str) -> list[StoredRecord]:
+        """Every record of ``kind`` (any state), oldest clock first."""
+        return self._select("WHERE kind = ? ORDER BY hlc, id", [kind])
+
     def count(self) -> int:
         with self._vault._lock:
             db, _keys = self._vault._session()

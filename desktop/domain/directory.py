@@ -1,0 +1,121 @@
+"""The programme's directory and library as this device knows them: the newest signed card of each account and
+the catalogue of learning material, read from synced records. Plain Python; works fully offline.
+
+Card and material bodies are JSON documents (version 1), validated here because they come from other people.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from desktop.vault import Vault
+from sync.protocol import unpack_record
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Card:
+    account: str
+    name: str
+    role: str
+    specialties: tuple[str, ...]
+    interests: tuple[str, ...]
+    country: str
+    city: str
+    tz: str
+    languages: tuple[str, ...]
+    bio: str
+    capacity: int
+    hlc: int
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    author: str
+    title: str
+    specialty: str
+    kind: str
+    language: str
+    summary: str
+    size: int
+    sha256: str
+
+
+def _text(doc: dict, name: str, limit: int = 200) -> str:
+    value = doc.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _texts(doc: dict, name: str) -> tuple[str, ...]:
+    value = doc.get(name, [])
+    return tuple(v[:100] for v in value[:20] if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _json(body: bytes) -> dict | None:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("v") == 1 else None
+
+
+def card_body(**fields: object) -> bytes:
+    return json.dumps({"v": 1, **fields}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def cards(vault: Vault) -> list[Card]:
+    """The newest valid card of every account (last writer wins by hybrid clock), sorted by name."""
+    newest: dict[str, Card] = {}
+    for stored in vault.records.by_kind("card"):
+        record = unpack_record(stored.wire)
+        doc = _json(record.b)
+        if doc is None or not _text(doc, "name"):
+            continue
+        capacity = doc.get("capacity", 0)
+        card = Card(
+            account=stored.author,
+            name=_text(doc, "name", 80),
+            role=_text(doc, "role", 20),
+            specialties=_texts(doc, "specialties"),
+            interests=_texts(doc, "interests"),
+            country=_text(doc, "country", 2),
+            city=_text(doc, "city", 80),
+            tz=_text(doc, "tz", 64),
+            languages=_texts(doc, "languages"),
+            bio=_text(doc, "bio", MAX_TEXT),
+            capacity=capacity if isinstance(capacity, int) and 0 <= capacity <= 50 else 0,
+            hlc=record.h,
+        )
+        if record.x:
+            newest.pop(stored.author, None)
+        elif stored.author not in newest or newest[stored.author].hlc <= card.hlc:
+            newest[stored.author] = card
+    return sorted(newest.values(), key=lambda c: c.name.casefold())
+
+
+def materials(vault: Vault) -> list[Material]:
+    out = []
+    for stored in vault.records.by_kind("material"):
+        record = unpack_record(stored.wire)
+        doc = _json(record.b)
+        size = doc.get("size") if doc else None
+        sha = _text(doc, "sha256", 64) if doc else ""
+        if doc is None or not _text(doc, "title") or not isinstance(size, int) or len(sha) != 64:
+            continue
+        out.append(
+            Material(
+                id=stored.id,
+                author=stored.author,
+                title=_text(doc, "title"),
+                specialty=_text(doc, "specialty"),
+                kind=_text(doc, "kind", 20),
+                language=_text(doc, "language", 8),
+                summary=_text(doc, "summary", MAX_TEXT),
+                size=size,
+                sha256=sha,
+            )
+        )
+    return sorted(out, key=lambda m: m.title.casefold())

@@ -1,0 +1,195 @@
+"""The first-run flow as a state machine with no Qt in it (after Electrum's wizard), so every path is tested
+without a screen; ``desktop/ui/onboarding.py`` only draws the current step.
+
+language → passphrase → (vault created) → recovery key shown → recovery key confirmed → programme choice →
+either join (server address + invite → device registered) → profile, or the demo programme → finished.
+
+Slow work (creating the vault, registering the device) is not done here: a step answers with what to do, the UI
+runs it on a worker thread and reports the result back (``vault_created``, ``joined``, ``failed``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from zxcvbn import zxcvbn
+
+from desktop.i18n import N_
+from desktop.vault.store import MIN_PASSPHRASE_CHARS
+from sync.client.errors import InsecureServerURL, WrongServer
+from sync.client.transport import check_server_url
+
+
+class Step(StrEnum):
+    LANGUAGE = "language"
+    PASSPHRASE = "passphrase"  # noqa: S105 - a step name
+    CREATING = "creating"
+    RECOVERY = "recovery"
+    CONFIRM_RECOVERY = "confirm-recovery"
+    PROGRAM = "program"
+    JOIN = "join"
+    JOINING = "joining"
+    PROFILE = "profile"
+    FINISHED = "finished"
+
+
+STRENGTH_LABELS = (N_("Very weak"), N_("Weak"), N_("Fair"), N_("Strong"), N_("Very strong"))
+MIN_SCORE = 2
+_INVITE = re.compile(r"^[A-Za-z0-9]{4}(-?[A-Za-z0-9]{4}){2,4}$")
+
+
+@dataclass(frozen=True)
+class PassphraseCheck:
+    score: int  # 0..4 (zxcvbn)
+    label: str  # untranslated; show with _()
+    problems: tuple[str, ...]  # untranslated sentences
+    acceptable: bool
+
+
+def check_passphrase(passphrase: str, repeat: str | None = None, hints: tuple[str, ...] = ()) -> PassphraseCheck:
+    """How hard ``passphrase`` is to guess (zxcvbn: dictionaries, names, dates, keyboard patterns), and what
+    stops it from being used. ``hints`` are words a guesser would try first (the person's name, "osler")."""
+    score = zxcvbn(passphrase[:100], user_inputs=["osler", "mentor", "student", *hints])["score"] if passphrase else 0
+    problems = []
+    if len(passphrase.strip()) < MIN_PASSPHRASE_CHARS:
+        problems.append(N_("Use at least 8 characters."))
+    elif score < MIN_SCORE:
+        problems.append(N_("Too easy to guess: add another uncommon word or two."))
+    if repeat is not None and repeat != passphrase:
+        problems.append(N_("The two passphrases differ."))
+    return PassphraseCheck(score, STRENGTH_LABELS[score], tuple(problems), not problems)
+
+
+def recovery_groups(key: str) -> list[str]:
+    return key.split("-")
+
+
+class Onboarding:
+    def __init__(self, locales: list[str], rng: random.Random | None = None) -> None:
+        self.locales = locales
+        self.step = Step.LANGUAGE
+        self.locale: str | None = None
+        self.recovery_key: str | None = None
+        self.confirm_indices: tuple[int, int] = (0, 0)
+        self.demo = False
+        self.server_url: str | None = None
+        self.role: str | None = None
+        self.error: str | None = None  # untranslated, or a translated sentence from a service
+        self._rng = rng or random.SystemRandom()
+        self._history: list[Step] = []
+
+    # -- moving ---------------------------------------------------------------------------------------------
+
+    def _go(self, step: Step, remember: bool = True) -> Step:
+        if remember:
+            self._history.append(self.step)
+        self.step, self.error = step, None
+        return step
+
+    def can_go_back(self) -> bool:
+        return bool(self._history) and self.step in (Step.PASSPHRASE, Step.JOIN, Step.CONFIRM_RECOVERY)
+
+    def back(self) -> Step:
+        """One step back where that makes sense (never back across the vault's creation)."""
+        if self.can_go_back():
+            self.step, self.error = self._history.pop(), None
+        return self.step
+
+    def _expect(self, *steps: Step) -> None:
+        if self.step not in steps:
+            raise RuntimeError(f"onboarding is at {self.step}, not {', '.join(steps)}")
+
+    # -- steps ----------------------------------------------------------------------------------------------
+
+    def choose_language(self, tag: str) -> Step:
+        self._expect(Step.LANGUAGE)
+        if tag not in self.locales:
+            raise ValueError(f"no catalog for {tag!r}")
+        self.locale = tag
+        return self._go(Step.PASSPHRASE)
+
+    def submit_passphrase(self, passphrase: str, repeat: str) -> PassphraseCheck:
+        """Check the passphrase; when acceptable, move to CREATING (the UI now creates the vault)."""
+        self._expect(Step.PASSPHRASE)
+        check = check_passphrase(passphrase, repeat)
+        if check.acceptable:
+            self._go(Step.CREATING, remember=False)
+        else:
+            self.error = check.problems[0]
+        return check
+
+    def vault_created(self, recovery_key: str) -> Step:
+        self._expect(Step.CREATING)
+        self.recovery_key = recovery_key
+        self._history.clear()
+        return self._go(Step.RECOVERY, remember=False)
+
+    def recovery_written(self) -> Step:
+        """The person says they wrote the key down: ask for two of its groups back to be sure."""
+        self._expect(Step.RECOVERY)
+        count = len(recovery_groups(self.recovery_key or ""))
+        first, second = sorted(self._rng.sample(range(count), 2))
+        self.confirm_indices = (first, second)
+        return self._go(Step.CONFIRM_RECOVERY)
+
+    def confirm_recovery(self, first: str, second: str) -> bool:
+        self._expect(Step.CONFIRM_RECOVERY)
+        groups = recovery_groups(self.recovery_key or "")
+        typed = [first.strip().upper().replace("O", "0"), second.strip().upper().replace("O", "0")]
+        expected = [groups[i].replace("O", "0") for i in self.confirm_indices]
+        if typed != expected:
+            self.error = N_("Those groups do not match the key shown. Check what you wrote down.")
+            return False
+        self.recovery_key = None  # shown once: not kept any longer than needed
+        self._history.clear()
+        self._go(Step.PROGRAM, remember=False)
+        return True
+
+    def choose_demo(self) -> Step:
+        self._expect(Step.PROGRAM)
+        self.demo = True
+        return self._go(Step.FINISHED)
+
+    def choose_join(self) -> Step:
+        self._expect(Step.PROGRAM)
+        return self._go(Step.JOIN)
+
+    def submit_join(self, server_url: str, invite: str) -> bool:
+        """Validate the address and invite; when fine, move to JOINING (the UI now registers the device)."""
+        self._expect(Step.JOIN)
+        try:
+            self.server_url = check_server_url(server_url if "://" in server_url else f"https://{server_url}")
+        except InsecureServerURL:
+            self.error = N_("That address uses plain http. Use the https address your programme gave you.")
+            return False
+        except WrongServer:
+            self.error = N_("That does not look like a web address. Check the address your programme gave you.")
+            return False
+        if not _INVITE.match(invite.strip()):
+            self.error = N_("An invite code is 12 letters and digits, like ABCD-EFGH-JKLM.")
+            return False
+        self._go(Step.JOINING, remember=False)
+        return True
+
+    def joined(self, role: str) -> Step:
+        self._expect(Step.JOINING)
+        self.role = role
+        self._history.clear()
+        return self._go(Step.PROFILE, remember=False)
+
+    def failed(self, message: str) -> Step:
+        """The slow work of CREATING or JOINING failed: back to where the person can fix it."""
+        self._expect(Step.CREATING, Step.JOINING)
+        self.step = Step.PASSPHRASE if self.step == Step.CREATING else Step.JOIN
+        self.error = message
+        return self.step
+
+    def submit_profile(self, name: str) -> bool:
+        self._expect(Step.PROFILE)
+        if not 1 <= len(name.strip()) <= 80:
+            self.error = N_("Enter the name mentors and students will see (up to 80 characters).")
+            return False
+        return self._go(Step.FINISHED) is Step.FINISHED

@@ -1,0 +1,79 @@
+"""App settings a person chooses before and after unlocking: language, auto-lock, data saver.
+
+Kept as a small JSON file beside the vault (written atomically). Nothing here is sensitive: the language must be
+readable before the vault is unlocked, and the data budget is a number. Unknown or malformed values fall back to
+defaults, so a damaged file never stops the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from desktop.vault.fsutil import atomic_write
+
+log = logging.getLogger(__name__)
+AUTO_LOCK_CHOICES = (0, 1, 5, 15, 30, 60)  # minutes; 0 = never
+
+
+@dataclass(frozen=True)
+class Settings:
+    locale: str = ""  # "" = follow the system
+    auto_lock_minutes: int = 15
+    data_saver: bool = True
+    monthly_budget_mb: int = 100  # large downloads only within this, unless asked for
+    usage_month: str = ""  # "2026-11"
+    usage_bytes: int = 0
+    dismissed: tuple[str, ...] = field(default_factory=tuple)
+
+    def with_usage(self, added: int, now: datetime | None = None) -> Settings:
+        """Count ``added`` bytes against this month, starting a new count when the month changed."""
+        month = (now or datetime.now(UTC)).strftime("%Y-%m")
+        used = self.usage_bytes if month == self.usage_month else 0
+        return replace(self, usage_month=month, usage_bytes=used + max(0, added))
+
+    def bytes_this_month(self, now: datetime | None = None) -> int:
+        month = (now or datetime.now(UTC)).strftime("%Y-%m")
+        return self.usage_bytes if month == self.usage_month else 0
+
+    def may_download(self, size: int, now: datetime | None = None) -> bool:
+        """Under data saver, a large download happens by itself only while it fits this month's budget."""
+        if not self.data_saver:
+            return True
+        return self.bytes_this_month(now) + size <= self.monthly_budget_mb * 1_000_000
+
+
+class SettingsStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> Settings:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Settings()
+        except (OSError, ValueError) as exc:
+            log.warning("settings unreadable (%s); using defaults", exc)
+            return Settings()
+        defaults = Settings()
+        values = {}
+        for name, default in asdict(defaults).items():
+            value = doc.get(name, default) if isinstance(doc, dict) else default
+            if isinstance(default, tuple):
+                value = tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else default
+            elif type(value) is not type(default):
+                value = default
+            values[name] = value
+        if values["auto_lock_minutes"] not in AUTO_LOCK_CHOICES:
+            values["auto_lock_minutes"] = defaults.auto_lock_minutes
+        values["monthly_budget_mb"] = min(max(values["monthly_budget_mb"], 0), 100_000)
+        return Settings(**values)
+
+    def save(self, settings: Settings) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        doc = asdict(settings)
+        doc["dismissed"] = list(settings.dismissed)
+        atomic_write(self.path, json.dumps(doc, indent=2).encode("utf-8"))

@@ -1,0 +1,67 @@
+"""An Osler server inside another process: uvicorn on a loopback port in a background thread.
+
+The desktop app runs one for the demo programme; tests run one per test. Same app, same storage, real HTTP.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from sync.server.app import create_app
+from sync.server.storage import Storage
+
+
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free on 127.0.0.1, else any free port."""
+    for candidate in (preferred, 0) if preferred else (0,):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port on 127.0.0.1")
+
+
+class EmbeddedServer:
+    def __init__(
+        self, data_dir: Path, database: str | None = None, *, port: int = 0, auth_per_minute: int = 10_000
+    ) -> None:
+        self.data_dir = data_dir
+        self.storage = Storage(database) if database else Storage.for_data_dir(data_dir)
+        self.storage.create_schema()
+        self.port = free_port(port)
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(self.storage, data_dir, auth_per_minute=auth_per_minute)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)
+
+    def start(self, timeout: float = 20.0) -> EmbeddedServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the embedded server did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.storage.dispose()
+
+    def __enter__(self) -> EmbeddedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def invite(self, role: str = "student") -> str:
+        return self.storage.create_invites(role)[0]
