@@ -1,4 +1,5 @@
-"""Composition root: builds the vault window and wires it; nothing else creates long-lived objects."""
+"""Composition root: builds the settings store, the vault, the session (sync engine, scheduler, demo server)
+and the window, and wires them. Nothing else creates long-lived objects or connects them."""
 
 from __future__ import annotations
 
@@ -6,11 +7,29 @@ import argparse
 import logging
 import os
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import platformdirs
+from PySide6.QtCore import QLocale, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from desktop import i18n
+from desktop.domain.onboarding import Onboarding, Step
+from desktop.domain.session import Session
+from desktop.domain.settings import SettingsStore
+from desktop.domain.sync_adapter import load_program
+from desktop.i18n import _, ngettext
+from desktop.ui.main_window import MainScreen
+from desktop.ui.onboarding import OnboardingScreen
+from desktop.ui.shell import OslerWindow
+from desktop.ui.sync_status import SyncBridge
+from desktop.ui.unlock import UnlockScreen
+from desktop.vault import KdfParams, Vault, VaultError, VaultNotFound
+from sync.server.embedded import EmbeddedServer
+
+log = logging.getLogger("osler")
 
 
 def default_data_dir() -> Path:
@@ -26,25 +45,174 @@ def choose_locale(requested: str | None, system_name: str) -> str:
     return i18n.SOURCE_LOCALE
 
 
+def apply_locale(tag: str) -> None:
+    locale = i18n.set_locale(tag)
+    app = QApplication.instance()
+    if app is not None:
+        rtl = i18n.is_rtl(locale)
+        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+
+
+class OslerApp(QObject):
+    """What the person sees when, and the objects behind it."""
+
+    def __init__(self, data_dir: Path, *, kdf_params: KdfParams | None = None, window: OslerWindow | None = None):
+        super().__init__()
+        self.data_dir = data_dir
+        self.kdf_params = kdf_params
+        self.settings_store = SettingsStore(data_dir / "settings.json")
+        self.window = window or OslerWindow()
+        self.bridge = SyncBridge()
+        self.bridge.status.connect(self.window.sync_bar.show_status)
+        self.bridge.changed.connect(self._records_arrived)
+        self.window.lock_requested.connect(self.lock)
+        self.window.sync_requested.connect(self.sync_now)
+        self.vault: Vault | None = None
+        self.session: Session | None = None
+        self.main: MainScreen | None = None
+        self.demo_server: EmbeddedServer | None = None
+        self.last_unlock_kdf = 0.0
+        self.start()
+
+    # -- screens ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            self.vault = Vault.open(self.data_dir / "vault")
+        except VaultNotFound:
+            self.show_onboarding()
+        except VaultError as problem:
+            self.window.show_screen(UnlockScreen(None, problem))
+        else:
+            self.show_unlock()
+
+    def show_onboarding(self, flow: Onboarding | None = None) -> None:
+        screen = OnboardingScreen(self.data_dir, self.kdf_params, flow)
+        screen.vault = self.vault
+        screen.language_chosen.connect(self._onboarding_language)
+        screen.finished.connect(self._onboarding_finished)
+        self.onboarding = screen
+        self.window.show_screen(screen)
+
+    def show_unlock(self) -> None:
+        self.unlock_screen = UnlockScreen(self.vault)
+        self.unlock_screen.unlocked.connect(self._unlocked)
+        self.window.show_screen(self.unlock_screen)
+        self.unlock_screen.passphrase.setFocus()
+
+    def _onboarding_language(self, tag: str) -> None:
+        self.settings_store.save(replace(self.settings_store.load(), locale=tag))
+        apply_locale(tag)
+        self.window.setWindowTitle(_("Osler"))
+
+    def _onboarding_finished(self, vault: Vault, demo_server: EmbeddedServer | None, profile_name: str) -> None:
+        self.vault, self.demo_server = vault, demo_server
+        self._open_session()
+        if profile_name and self.session is not None:
+            self.session.publish_profile(profile_name)
+
+    def _unlocked(self, vault: Vault, kdf_seconds: float) -> None:
+        self.vault, self.last_unlock_kdf = vault, kdf_seconds
+        if load_program(vault) is None:  # set-up stopped after the vault was made: continue it
+            flow = Onboarding(i18n.available_locales())
+            flow.step = Step.PROGRAM
+            self.show_onboarding(flow)
+            return
+        self._open_session()
+
+    def _open_session(self) -> None:
+        assert self.vault is not None
+        self.session = Session(
+            self.vault,
+            self.data_dir,
+            self.settings_store,
+            demo_server=self.demo_server,
+            on_status=self.bridge.on_status,
+            on_change=self.bridge.on_change,
+        )
+        self.demo_server = None  # the session owns it now
+        self.session.start()
+        self._show_main()
+        self._arm_auto_lock(self.settings_store.load().auto_lock_minutes * 60_000)
+
+    def _show_main(self, view: str = "home") -> None:
+        assert self.session is not None
+        self.main = MainScreen(self.session)
+        self.main.language_changed.connect(self._language_changed)
+        self.main.auto_lock_changed.connect(lambda minutes: self._arm_auto_lock(minutes * 60_000))
+        self.window.show_screen(self.main, with_sync_bar=True)
+        self.main.navigate(view)
+
+    def _language_changed(self, tag: str) -> None:
+        """Applied at once: every string is set when a view is built, so the main screen is built again."""
+        apply_locale(tag)
+        self.window.setWindowTitle(_("Osler"))
+        self._show_main("settings")
+
+    def _arm_auto_lock(self, interval_ms: int) -> None:
+        self.window.idle.set_interval(interval_ms)
+
+    # -- actions ------------------------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Stop syncing, close the vault (keys and decrypted caches dropped), clear every model."""
+        if self.session is None:
+            return
+        self.window.idle.set_interval(0)
+        session, self.session = self.session, None
+        if self.main is not None:
+            self.main.clear()
+            self.main = None
+        session.stop()
+        if self.vault is not None:
+            self.vault.lock()
+        self.show_unlock()
+
+    def sync_now(self) -> None:
+        if self.session is not None:
+            self.session.sync_now()
+
+    def _records_arrived(self, kinds: set[str]) -> None:
+        if self.main is not None:
+            self.main.refresh()
+        important = kinds & {"message", "request"}
+        if important:
+            count = len(important)
+            self.window.notify(
+                _("Osler"), ngettext("Something new is waiting for you.", "New messages and requests.", count)
+            )
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
+        if self.demo_server is not None:
+            self.demo_server.stop()
+        if self.vault is not None:
+            self.vault.close()
+
+
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
     parser = argparse.ArgumentParser(prog="osler", description="Osler: mentorship for medical students.")
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the vault")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the vault and settings")
     parser.add_argument("--locale", default=os.environ.get("OSLER_LOCALE"), help="UI language, e.g. fr")
+    parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from PySide6.QtCore import QLocale, Qt
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.ui.vault_window import VaultWindow
-
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Osler")
-    locale = i18n.set_locale(choose_locale(args.locale, QLocale.system().name()))
-    if i18n.is_rtl(locale):
-        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
-    window = VaultWindow((args.data_dir or default_data_dir()) / "vault")
-    window.show()
+    data_dir = args.data_dir or default_data_dir()
+    saved = SettingsStore(data_dir / "settings.json").load().locale
+    apply_locale(choose_locale(args.locale or saved or None, QLocale.system().name()))
+    osler = OslerApp(data_dir)
+    osler.window.show()
+    if args.startup_probe:  # for the benchmark: time to the first screen, then quit
+        QTimer.singleShot(
+            0, lambda: (print(f"first-screen {time.perf_counter() - started:.4f}", flush=True), app.quit())
+        )
+    app.aboutToQuit.connect(osler.shutdown)
     return app.exec()
 
 

@@ -69,8 +69,11 @@ def card_body(**fields: object) -> bytes:
 def cards(vault: Vault) -> list[Card]:
     """The newest valid card of every account (last writer wins by hybrid clock), sorted by name."""
     newest: dict[str, Card] = {}
-    for stored in vault.records.by_kind("card"):
+    for stored in vault.records.by_kind("card"):  # oldest clock first: the last one standing wins
         record = unpack_record(stored.wire)
+        if record.x:
+            newest.pop(stored.author, None)
+            continue
         doc = _json(record.b)
         if doc is None or not _text(doc, "name"):
             continue
@@ -89,10 +92,7 @@ def cards(vault: Vault) -> list[Card]:
             capacity=capacity if isinstance(capacity, int) and 0 <= capacity <= 50 else 0,
             hlc=record.h,
         )
-        if record.x:
-            newest.pop(stored.author, None)
-        elif stored.author not in newest or newest[stored.author].hlc <= card.hlc:
-            newest[stored.author] = card
+        newest[stored.author] = card
     return sorted(newest.values(), key=lambda c: c.name.casefold())
 
 

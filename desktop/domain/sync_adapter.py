@@ -56,9 +56,15 @@ class Program:
     server_url: str
     credentials: Credentials
     role: str
+    demo: bool = False
+
+    @property
+    def server_key(self) -> str:
+        """What cursors are kept under: the address, except for the demo, whose loopback port may change."""
+        return "demo" if self.demo else self.server_url
 
 
-def join_program(vault: Vault, transport: Transport, invite: str, device_name: str) -> Program:
+def join_program(vault: Vault, transport: Transport, invite: str, device_name: str, *, demo: bool = False) -> Program:
     """Register this device with an invite code and keep its identity in the vault."""
     transport.health()
     key = DeviceKey.generate()
@@ -72,10 +78,12 @@ def join_program(vault: Vault, transport: Transport, invite: str, device_name: s
                 "device": registration.device.hex(),
                 "role": registration.role,
                 "key": key.private_bytes().hex(),
+                "demo": demo,
             }
         ).encode(),
     )
-    return Program(transport.base_url, Credentials(registration.account, registration.device, key), registration.role)
+    credentials = Credentials(registration.account, registration.device, key)
+    return Program(transport.base_url, credentials, registration.role, demo)
 
 
 def load_program(vault: Vault) -> Program | None:
@@ -88,7 +96,7 @@ def load_program(vault: Vault) -> Program | None:
         bytes.fromhex(doc["device"]),
         DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])),
     )
-    return Program(doc["server_url"], credentials, doc["role"])
+    return Program(doc["server_url"], credentials, doc["role"], bool(doc.get("demo", False)))
 
 
 def queue_record(

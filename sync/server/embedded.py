@@ -43,6 +43,8 @@ class EmbeddedServer:
         self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)
 
     def start(self, timeout: float = 20.0) -> EmbeddedServer:
+        if self._thread.is_alive():
+            return self
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

@@ -1,0 +1,189 @@
+"""An unlocked session: the vault, this device's programme, the sync engine and its scheduler, and (for the
+demo) the embedded server. Plain Python: the Qt layer listens through ``on_status`` / ``on_change`` callbacks,
+which arrive on the sync thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.domain import directory
+from desktop.domain.demo import start_demo_server
+from desktop.domain.directory import Card, Material, card_body
+from desktop.domain.settings import Settings, SettingsStore
+from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
+from desktop.vault import Vault, VaultIntegrityError
+from desktop.vault.blobs import CHUNK_SIZE
+from sync.client.engine import SyncEngine
+from sync.client.scheduler import SyncScheduler, SyncStatus
+from sync.client.transport import Transport
+from sync.protocol import HybridClock
+from sync.server.embedded import EmbeddedServer
+
+log = logging.getLogger(__name__)
+DEMO_FOLDER = "demo-server"
+NOTIFY_KINDS = frozenset({"message", "request"})
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What Home shows: counts of things waiting for the person."""
+
+    replies_waiting: int
+    pending_requests: int
+    upcoming_meetings: int
+    goals_due: int
+    mentors: int
+    library: int
+    offline_items: int
+
+
+def default_device_name() -> str:
+    return platform.node() or "Osler desktop"
+
+
+def start_demo(data_dir: Path) -> EmbeddedServer:
+    return start_demo_server(data_dir / DEMO_FOLDER)
+
+
+def join_demo(vault: Vault, data_dir: Path, name: str) -> tuple[Program, EmbeddedServer]:
+    """Join the demo programme as a student (the embedded server mints the invite)."""
+    server = start_demo(data_dir)
+    program = join_program(vault, Transport(server.url), server.invite("student"), default_device_name(), demo=True)
+    return program, server
+
+
+class Session:
+    def __init__(
+        self,
+        vault: Vault,
+        data_dir: Path,
+        settings: SettingsStore,
+        *,
+        demo_server: EmbeddedServer | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        on_change: Callable[[set[str]], None] | None = None,
+    ) -> None:
+        program = load_program(vault)
+        if program is None:
+            raise ValueError("this vault has not joined a programme")
+        self.vault, self.data_dir, self.settings_store, self.program = vault, data_dir, settings, program
+        self.on_status, self.on_change = on_status, on_change
+        self.demo_server = demo_server
+        if program.demo and demo_server is None:
+            self.demo_server = start_demo(data_dir)
+        url = self.demo_server.url if program.demo and self.demo_server else program.server_url
+        self.transport = Transport(url)
+        self.clock = HybridClock()
+        self.store = VaultSyncStore(vault, program.server_key, program.credentials.account)
+        self.engine = SyncEngine(self.transport, self.store, program.credentials)
+        self.scheduler = SyncScheduler(self.engine, on_status=self._status)
+        self._counted: object = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.transport.close()
+        if self.demo_server is not None:
+            self.demo_server.stop()
+            self.demo_server = None
+
+    def _status(self, status: SyncStatus) -> None:
+        if status.progress is not None and not status.syncing and status.progress.phase == "done":
+            received = status.progress.records_down
+            if received:
+                self.settings_store.save(
+                    self.settings.with_usage(status.progress.bytes_down + status.progress.bytes_up)
+                )
+                if self.on_change is not None:
+                    self.on_change(self.kinds_received_recently(received))
+        if self.on_status is not None:
+            self.on_status(status)
+
+    @property
+    def settings(self) -> Settings:
+        return self.settings_store.load()
+
+    def kinds_received_recently(self, count: int) -> set[str]:
+        return {r.kind for r in self.vault.records.by_state("inbound")[-count:]}
+
+    # -- what views read -----------------------------------------------------------------------------------
+
+    def cards(self) -> list[Card]:
+        return directory.cards(self.vault)
+
+    def mentors(self) -> list[Card]:
+        return [c for c in self.cards() if c.role == "mentor" and c.account != self.program.credentials.account.hex()]
+
+    def materials(self) -> list[Material]:
+        return directory.materials(self.vault)
+
+    def is_offline(self, material: Material) -> bool:
+        info = self.vault.blobs.info(material.sha256)
+        return info is not None and info.complete
+
+    def attention(self) -> Attention:
+        materials = self.materials()
+        return Attention(
+            replies_waiting=0,
+            pending_requests=0,
+            upcoming_meetings=0,
+            goals_due=0,
+            mentors=len(self.mentors()),
+            library=len(materials),
+            offline_items=sum(1 for m in materials if self.is_offline(m)),
+        )
+
+    def my_card(self) -> Card | None:
+        mine = self.program.credentials.account.hex()
+        return next((c for c in self.cards() if c.account == mine), None)
+
+    # -- what views do -------------------------------------------------------------------------------------
+
+    def publish_profile(self, name: str, **fields: object) -> None:
+        """Save the profile in the vault and publish this person's signed directory card."""
+        doc = {"name": name.strip(), "role": self.program.role, **fields}
+        self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
+        queue_record(self.vault, self.program, self.clock, "card", card_body(**doc), None, signed=True)
+        self.scheduler.local_change()
+
+    def download_material(self, material: Material) -> None:
+        """Fetch a library file into the vault (encrypted), resuming where a cut download stopped, and
+        verify its SHA-256 before it counts as available offline. Runs on a worker thread."""
+        blobs = self.vault.blobs
+        info = blobs.begin(material.sha256, material.size, material.sha256, material.title, "text/markdown")
+        missing = blobs.missing_chunks(material.sha256)
+        if not missing:
+            return
+        offset = missing[0] * CHUNK_SIZE
+        response = self.engine._authorized(
+            self.transport, lambda t: self.transport.get_blob(material.sha256, offset, t)
+        )
+        buffer, index = b"", missing[0]
+        try:
+            for piece in response.iter_content(chunk_size=CHUNK_SIZE):
+                buffer += piece
+                while len(buffer) >= CHUNK_SIZE and index < info.chunk_count - 1:
+                    blobs.put_chunk(material.sha256, index, buffer[:CHUNK_SIZE])
+                    buffer, index = buffer[CHUNK_SIZE:], index + 1
+        finally:
+            response.close()
+        blobs.put_chunk(material.sha256, index, buffer)
+        try:
+            for _chunk in blobs.read(material.sha256):  # verifies every chunk and the SHA-256 of the whole
+                pass
+        except VaultIntegrityError:
+            blobs.delete(material.sha256)  # fetched again from the start next time
+            raise
+        self.settings_store.save(self.settings.with_usage(material.size - offset))
+
+    def sync_now(self) -> None:
+        self.scheduler.sync_now()

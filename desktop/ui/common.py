@@ -1,0 +1,126 @@
+"""Small building blocks every screen uses, so each control gets an accessible name and a keyboard path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from desktop.i18n import _
+from desktop.ui.worker import Task, run_in_background
+from desktop.vault import VaultError
+from sync.client.errors import SyncError
+
+ERROR_STYLE = "color: #b00020;"
+
+
+def password_field(accessible_name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(accessible_name)
+    return field
+
+
+def line_edit(accessible_name: str, placeholder: str = "") -> QLineEdit:
+    field = QLineEdit()
+    field.setAccessibleName(accessible_name)
+    if placeholder:
+        field.setPlaceholderText(placeholder)
+    return field
+
+
+def button(text: str, accessible_name: str, slot: Callable[[], Any]) -> QPushButton:
+    """``text`` carries the ``&`` mnemonic (Alt+letter); ``accessible_name`` is what a screen reader says."""
+    widget = QPushButton(text)
+    widget.setAccessibleName(accessible_name)
+    widget.clicked.connect(slot)
+    return widget
+
+
+def heading(text: str, scale: float = 1.5) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    label.setAccessibleName(text)
+    label.setWordWrap(True)
+    return label
+
+
+def paragraph(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
+def explain(exc: BaseException) -> str:
+    """The sentence a person reads for an error: the vault's or sync's own words, translated."""
+    if isinstance(exc, VaultError):
+        return exc.user_message()
+    if isinstance(exc, SyncError):
+        from desktop.ui.sync_status import sync_error_sentence
+
+        return sync_error_sentence(exc)
+    return _("Something went wrong ({error}). Nothing was lost; try again.").format(error=type(exc).__name__)
+
+
+class Page(QWidget):
+    """A titled page with an intro, an error line and a status line, laid out top to bottom."""
+
+    def __init__(self, title: str, intro: str = "") -> None:
+        super().__init__()
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(32, 24, 32, 24)
+        self.title = heading(title)
+        self.intro = paragraph(intro)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setAccessibleName(_("Error"))
+        self.error.hide()
+        self.status = QLabel()
+        self.status.setAccessibleName(_("Status"))
+        self.layout_.addWidget(self.title)
+        self.layout_.addWidget(self.intro)
+        self._tasks: set[Task] = set()
+
+    def finish_layout(self) -> None:
+        self.layout_.addWidget(self.error)
+        self.layout_.addWidget(self.status)
+        self.layout_.addStretch(1)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def run(
+        self,
+        busy_text: str,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_failed: Callable[[Exception], None] | None = None,
+    ) -> None:
+        """Run ``fn`` off the GUI thread; the page is disabled and says ``busy_text`` meanwhile. A failure is
+        shown on the page in plain words, then handed to ``on_failed``."""
+        self.show_error("")
+        self.status.setText(busy_text)
+        self.setEnabled(False)
+
+        def finished(result: Any) -> None:
+            self._tasks.discard(task)
+            self.setEnabled(True)
+            self.status.setText("")
+            on_done(result)
+
+        def failed(exc: Exception) -> None:
+            self._tasks.discard(task)
+            self.setEnabled(True)
+            self.status.setText("")
+            self.show_error(explain(exc))
+            if on_failed is not None:
+                on_failed(exc)
+
+        task = run_in_background(fn, finished, failed)
+        self._tasks.add(task)

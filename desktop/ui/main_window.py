@@ -1,0 +1,99 @@
+"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Library, Schedule and Settings
+(Ctrl+1…Ctrl+7), each a view that redraws when sync reports new records."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
+
+from desktop.domain.session import Session
+from desktop.i18n import _
+from desktop.ui.views.coming import ComingView
+from desktop.ui.views.home import HomeView
+from desktop.ui.views.library import LibraryView
+from desktop.ui.views.mentors import MentorsView
+from desktop.ui.views.settings import SettingsView
+
+VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings")
+
+
+class MainScreen(QWidget):
+    language_changed = Signal(str)
+    auto_lock_changed = Signal(int)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.setAccessibleName(_("Osler"))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.nav = QListWidget()
+        self.nav.setAccessibleName(_("Navigation"))
+        self.nav.setMaximumWidth(190)
+        self.pages = QStackedWidget()
+        layout.addWidget(self.nav)
+        layout.addWidget(self.pages, 1)
+
+        self.home = HomeView(session)
+        self.home.navigate.connect(self.navigate)
+        self.mentors = MentorsView()
+        self.library = LibraryView(session)
+        self.settings = SettingsView(session)
+        self.settings.language_changed.connect(self.language_changed)
+        self.settings.auto_lock_changed.connect(self.auto_lock_changed)
+        self.messages = ComingView(
+            _("Messages"),
+            _(
+                "Your conversations with mentors and mentees will live here, end-to-end encrypted: you will write "
+                "offline, and each message will show when it was queued, sent, delivered and read. Until then, find "
+                "a mentor whose interests match yours."
+            ),
+            [(_("&Find a mentor"), _("Find a mentor"), lambda: self.navigate("mentors"))],
+        )
+        self.mentorships = ComingView(
+            _("Mentorships"),
+            _(
+                "Requests, agreements, goals, check-ins and feedback for each of your mentorships will live here. "
+                "Start by looking through the mentors of your programme."
+            ),
+            [(_("&Browse mentors"), _("Browse mentors"), lambda: self.navigate("mentors"))],
+        )
+        self.schedule = ComingView(
+            _("Schedule"),
+            _(
+                "Meetings with your mentors, shown in your time zone and theirs, will live here. Each mentor's "
+                "time zone is already on their card."
+            ),
+            [(_("&See mentors' time zones"), _("See mentors' time zones"), lambda: self.navigate("mentors"))],
+        )
+        titles = (_("Home"), _("Messages"), _("Mentors"), _("Mentorships"), _("Library"), _("Schedule"), _("Settings"))
+        widgets = (self.home, self.messages, self.mentors, self.mentorships, self.library, self.schedule, self.settings)
+        for number, (name, title, widget) in enumerate(zip(VIEWS, titles, widgets, strict=True), start=1):
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=number))
+            self.nav.addItem(item)
+            self.pages.addWidget(widget)
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=name: self.navigate(n))
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        self.refresh()
+
+    def navigate(self, name: str) -> None:
+        self.nav.setCurrentRow(VIEWS.index(name))
+
+    @property
+    def current_view(self) -> str:
+        return VIEWS[self.nav.currentRow()]
+
+    def refresh(self) -> None:
+        """Re-read what sync may have changed: the directory, the library, Home's counts."""
+        self.mentors.set_cards(self.session.mentors())
+        self.library.refresh()
+        self.home.refresh()
+
+    def clear(self) -> None:
+        """Drop decrypted data from every model (on lock)."""
+        self.mentors.clear()
+        self.library.clear()

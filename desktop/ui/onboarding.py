@@ -1,0 +1,334 @@
+"""First run, drawn over the Qt-free ``desktop.domain.onboarding`` state machine: each step's page is built when
+the step is reached, in the language chosen by then. Slow work (vault creation, registration, the demo server)
+runs on worker threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QStackedWidget,
+)
+
+from desktop import i18n
+from desktop.domain.onboarding import Onboarding, Step, check_passphrase
+from desktop.domain.session import default_device_name, join_demo
+from desktop.domain.sync_adapter import join_program
+from desktop.i18n import _
+from desktop.ui.common import Page, button, line_edit, password_field
+from desktop.ui.common import explain as explain_error
+from desktop.vault import KdfParams, Vault
+from sync.client.transport import Transport
+
+
+class OnboardingScreen(QStackedWidget):
+    """Emits ``language_chosen(tag)`` (the app applies it) and ``finished(vault, demo_server, profile_name)``."""
+
+    language_chosen = Signal(str)
+    finished = Signal(object, object, str)
+
+    def __init__(self, data_dir: Path, kdf_params: KdfParams | None = None, flow: Onboarding | None = None) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.flow = flow or Onboarding(i18n.available_locales())
+        self.kdf_params = kdf_params
+        self.vault: Vault | None = None
+        self.demo_server = None
+        self.setAccessibleName(_("Set up Osler"))
+        self.show_step()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def show_step(self) -> None:
+        builders = {
+            Step.LANGUAGE: self._language_page,
+            Step.PASSPHRASE: self._passphrase_page,
+            Step.RECOVERY: self._recovery_page,
+            Step.CONFIRM_RECOVERY: self._confirm_page,
+            Step.PROGRAM: self._program_page,
+            Step.JOIN: self._join_page,
+            Step.PROFILE: self._profile_page,
+        }
+        builder = builders.get(self.flow.step)
+        if builder is None:
+            return
+        old = self.currentWidget()
+        self.page = builder()
+        if self.flow.error:
+            self.page.show_error(_(self.flow.error))
+        self.addWidget(self.page)
+        self.setCurrentWidget(self.page)
+        if old is not None:
+            self.removeWidget(old)
+            old.deleteLater()
+        focus = getattr(self.page, "first_field", None)
+        if focus is not None:
+            focus.setFocus()
+
+    def _back_button(self) -> object:
+        return button(_("&Back"), _("Back"), self._back)
+
+    def _back(self) -> None:
+        self.flow.back()
+        self.show_step()
+
+    # -- language -----------------------------------------------------------------------------------------
+
+    def _language_page(self) -> Page:
+        page = Page(_("Welcome to Osler"), _("Choose the language Osler speaks. You can change it later in Settings."))
+        self.languages = QListWidget()
+        self.languages.setAccessibleName(_("Language"))
+        current = str(i18n.current_locale())
+        for tag in self.flow.locales:
+            item = QListWidgetItem(Locale.parse(tag).get_display_name(tag).capitalize())
+            item.setData(Qt.ItemDataRole.UserRole, tag)
+            self.languages.addItem(item)
+            if tag == current:
+                self.languages.setCurrentItem(item)
+        if self.languages.currentItem() is None:
+            self.languages.setCurrentRow(0)
+        self.languages.itemActivated.connect(lambda _item: self._choose_language())
+        page.layout_.addWidget(self.languages)
+        page.layout_.addWidget(button(_("&Continue"), _("Continue"), self._choose_language))
+        page.first_field = self.languages
+        page.finish_layout()
+        return page
+
+    def _choose_language(self) -> None:
+        tag = self.languages.currentItem().data(Qt.ItemDataRole.UserRole)
+        self.flow.choose_language(tag)
+        self.language_chosen.emit(tag)
+        self.show_step()
+
+    # -- passphrase ---------------------------------------------------------------------------------------
+
+    def _passphrase_page(self) -> Page:
+        page = Page(
+            _("Create your vault"),
+            _(
+                "Osler keeps your messages, profile and study material encrypted on this computer. Choose a "
+                "passphrase of at least 8 characters: a few unrelated words are easy to remember and hard to guess."
+            ),
+        )
+        self.new_passphrase = password_field(_("New passphrase"))
+        self.confirm_passphrase = password_field(_("Repeat the passphrase"))
+        form = QFormLayout()
+        form.addRow(_("&Passphrase:"), self.new_passphrase)
+        form.addRow(_("&Repeat it:"), self.confirm_passphrase)
+        page.layout_.addLayout(form)
+        self.strength = QProgressBar()
+        self.strength.setRange(0, 4)
+        self.strength.setTextVisible(False)
+        self.strength.setAccessibleName(_("Passphrase strength"))
+        self.strength_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.strength, 1)
+        row.addWidget(self.strength_label)
+        page.layout_.addLayout(row)
+        self.new_passphrase.textChanged.connect(self._update_strength)
+        self._update_strength("")
+        self.create_button = button(_("&Create vault"), _("Create vault"), self._create)
+        self.create_button.setDefault(True)
+        self.confirm_passphrase.returnPressed.connect(self._create)
+        page.layout_.addWidget(self.create_button)
+        page.first_field = self.new_passphrase
+        page.finish_layout()
+        return page
+
+    def _update_strength(self, text: str) -> None:
+        check = check_passphrase(text)
+        self.strength.setValue(check.score if text else 0)
+        label = _(check.label) if text else ""
+        self.strength_label.setText(label)
+        self.strength.setAccessibleDescription(label)
+
+    def _create(self) -> None:
+        passphrase = self.new_passphrase.text()
+        check = self.flow.submit_passphrase(passphrase, self.confirm_passphrase.text())
+        if not check.acceptable:
+            self.page.show_error(" ".join(_(p) for p in check.problems))
+            return
+        folder, params = self.data_dir / "vault", self.kdf_params
+
+        def created(result: tuple[Vault, str]) -> None:
+            self.vault, key = result
+            self.flow.vault_created(key)
+            self.show_step()
+
+        def create() -> tuple[Vault, str]:
+            return Vault.create(folder, passphrase, params=params)
+
+        self._run(_("Protecting your vault… this takes a moment."), create, created)
+
+    def _run(self, busy: str, fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+        self.page.run(busy, fn, on_done, self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        if self.flow.step in (Step.CREATING, Step.JOINING):
+            self.flow.failed(explain_error(exc))
+            self.show_step()
+
+    # -- recovery key -------------------------------------------------------------------------------------
+
+    def _recovery_page(self) -> Page:
+        page = Page(
+            _("Write down your recovery key"),
+            _(
+                "If you forget your passphrase, this key is the only way back into your vault. Write it on paper "
+                "and keep it somewhere safe. Osler will not show it again."
+            ),
+        )
+        self.recovery_label = QLabel(self.flow.recovery_key or "")
+        self.recovery_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(mono.pointSizeF() * 1.3)
+        mono.setWeight(QFont.Weight.Bold)
+        self.recovery_label.setFont(mono)
+        self.recovery_label.setAccessibleName(_("Recovery key"))
+        page.layout_.addWidget(self.recovery_label)
+        self.recovery_confirmed = QCheckBox(_("I have &written down my recovery key"))
+        self.recovery_confirmed.setAccessibleName(_("I have written down my recovery key"))
+        page.layout_.addWidget(self.recovery_confirmed)
+        self.recovery_continue = button(_("C&ontinue"), _("Continue"), self._recovery_written)
+        self.recovery_continue.setEnabled(False)
+        self.recovery_confirmed.toggled.connect(self.recovery_continue.setEnabled)
+        page.layout_.addWidget(self.recovery_continue)
+        page.first_field = self.recovery_confirmed
+        page.finish_layout()
+        return page
+
+    def _recovery_written(self) -> None:
+        self.flow.recovery_written()
+        self.show_step()
+
+    def _confirm_page(self) -> Page:
+        first, second = (i + 1 for i in self.flow.confirm_indices)
+        page = Page(
+            _("Check your recovery key"),
+            _("Type group {first} and group {second} of the key you wrote down.").format(first=first, second=second),
+        )
+        self.group_first = line_edit(_("Group {number}").format(number=first), "XXXX")
+        self.group_second = line_edit(_("Group {number}").format(number=second), "XXXX")
+        form = QFormLayout()
+        form.addRow(_("Group {number}:").format(number=first), self.group_first)
+        form.addRow(_("Group {number}:").format(number=second), self.group_second)
+        page.layout_.addLayout(form)
+        self.confirm_button = button(_("C&onfirm"), _("Confirm"), self._confirm)
+        self.confirm_button.setDefault(True)
+        self.group_second.returnPressed.connect(self._confirm)
+        page.layout_.addWidget(self.confirm_button)
+        page.layout_.addWidget(self._back_button())
+        page.first_field = self.group_first
+        page.finish_layout()
+        return page
+
+    def _confirm(self) -> None:
+        if not self.flow.confirm_recovery(self.group_first.text(), self.group_second.text()):
+            self.page.show_error(_(self.flow.error or ""))
+            return
+        self.show_step()
+
+    # -- programme ----------------------------------------------------------------------------------------
+
+    def _program_page(self) -> Page:
+        page = Page(
+            _("Connect to your programme"),
+            _(
+                "If your mentorship programme gave you an invite code, join it now. Otherwise explore the demo "
+                "programme: it runs on this computer, needs no internet, and everyone in it is fictional."
+            ),
+        )
+        self.join_choice = button(_("&Join my programme"), _("Join my programme"), self._choose_join)
+        self.demo_choice = button(_("Explore the &demo programme"), _("Explore the demo programme"), self._choose_demo)
+        page.layout_.addWidget(self.join_choice)
+        page.layout_.addWidget(self.demo_choice)
+        page.first_field = self.join_choice
+        page.finish_layout()
+        return page
+
+    def _choose_join(self) -> None:
+        self.flow.choose_join()
+        self.show_step()
+
+    def _choose_demo(self) -> None:
+        vault, data_dir = self.vault, self.data_dir
+        assert vault is not None
+
+        def joined(result) -> None:  # type: ignore[no-untyped-def]
+            _program, self.demo_server = result
+            self.flow.choose_demo()
+            self.finished.emit(self.vault, self.demo_server, "")
+
+        self.page.run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo"), joined)
+
+    def _join_page(self) -> Page:
+        page = Page(
+            _("Join your programme"),
+            _("Enter the server address and the invite code your programme sent you. You need a connection now."),
+        )
+        self.server_url = line_edit(_("Server address"), "https://mentors.example.org")
+        self.invite = line_edit(_("Invite code"), "ABCD-EFGH-JKLM")
+        form = QFormLayout()
+        form.addRow(_("Server &address:"), self.server_url)
+        form.addRow(_("&Invite code:"), self.invite)
+        page.layout_.addLayout(form)
+        self.join_button = button(_("&Join"), _("Join"), self._join)
+        self.join_button.setDefault(True)
+        self.invite.returnPressed.connect(self._join)
+        page.layout_.addWidget(self.join_button)
+        page.layout_.addWidget(self._back_button())
+        page.first_field = self.server_url
+        page.finish_layout()
+        return page
+
+    def _join(self) -> None:
+        if not self.flow.submit_join(self.server_url.text(), self.invite.text()):
+            self.page.show_error(_(self.flow.error or ""))
+            return
+        vault, url, invite = self.vault, self.flow.server_url or "", self.invite.text()
+        assert vault is not None
+
+        def joined(program) -> None:  # type: ignore[no-untyped-def]
+            self.flow.joined(program.role)
+            self.show_step()
+
+        self._run(_("Joining…"), lambda: join_program(vault, Transport(url), invite, default_device_name()), joined)
+
+    def _profile_page(self) -> Page:
+        role = {"mentor": _("mentor"), "student": _("student"), "admin": _("programme administrator")}
+        page = Page(
+            _("Your profile"),
+            _("You joined as a {role}. Enter the name others in the programme will see.").format(
+                role=role.get(self.flow.role or "", self.flow.role or "")
+            ),
+        )
+        self.profile_name = line_edit(_("Your name"))
+        form = QFormLayout()
+        form.addRow(_("&Name:"), self.profile_name)
+        page.layout_.addLayout(form)
+        self.finish_button = button(_("&Finish"), _("Finish"), self._finish)
+        self.finish_button.setDefault(True)
+        self.profile_name.returnPressed.connect(self._finish)
+        page.layout_.addWidget(self.finish_button)
+        page.first_field = self.profile_name
+        page.finish_layout()
+        return page
+
+    def _finish(self) -> None:
+        if not self.flow.submit_profile(self.profile_name.text()):
+            self.page.show_error(_(self.flow.error or ""))
+            return
+        self.finished.emit(self.vault, None, self.profile_name.text().strip())

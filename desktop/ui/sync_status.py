@@ -1,0 +1,148 @@
+"""Sync status a person can trust: online or offline, when the last sync succeeded, what is still queued,
+progress while syncing, "Sync now", and the last error in plain words with what to do."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from desktop.i18n import _, format_bytes, format_relative, ngettext
+from desktop.ui.common import ERROR_STYLE, button
+from sync.client.errors import (
+    AuthFailed,
+    DeviceRevoked,
+    IncompatibleServer,
+    InsecureServerURL,
+    InviteInvalid,
+    Offline,
+    ServerBusy,
+    SyncError,
+    WrongServer,
+)
+from sync.client.scheduler import SyncStatus
+from sync.client.transport import RecordsRefused
+
+
+def sync_error_sentence(error: SyncError) -> str:
+    """What happened and what to do, in the person's language."""
+    sentences: list[tuple[type[SyncError], str]] = [
+        (
+            Offline,
+            _(
+                "Offline: the server could not be reached. Your work is saved and will be sent when a "
+                "connection returns."
+            ),
+        ),
+        (ServerBusy, _("The server is busy. Osler will try again shortly.")),
+        (InsecureServerURL, _("The server address uses plain http, which is not safe. Use the https address.")),
+        (WrongServer, _("That address does not lead to an Osler server. Check the address your programme gave you.")),
+        (IncompatibleServer, _("The server runs a different version of Osler. Update Osler to keep syncing.")),
+        (
+            DeviceRevoked,
+            _("This device was removed from your programme. Ask your programme for a new invite to reconnect it."),
+        ),
+        (AuthFailed, _("The server did not accept this device's sign-in. Ask your programme for help.")),
+        (InviteInvalid, _("That invite code is unknown or was already used. Ask your programme for a new one.")),
+        (RecordsRefused, _("The server refused some items; they are kept on this computer and marked as not sent.")),
+    ]
+    for kind, sentence in sentences:
+        if isinstance(error, kind):
+            return sentence
+    return _("Syncing failed ({reason}). Osler will try again.").format(reason=error.code)
+
+
+class SyncBridge(QObject):
+    """Carries the scheduler's callbacks (sync thread) to the GUI thread as signals."""
+
+    status = Signal(object)
+    changed = Signal(object)
+
+    def on_status(self, status: SyncStatus) -> None:
+        self.status.emit(status)
+
+    def on_change(self, kinds: set[str]) -> None:
+        self.changed.emit(kinds)
+
+
+class SyncStatusBar(QWidget):
+    sync_now = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName(_("Sync status"))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        self.state = QLabel()
+        self.state.setAccessibleName(_("Connection"))
+        self.last_sync = QLabel()
+        self.last_sync.setAccessibleName(_("Last sync"))
+        self.queued = QLabel()
+        self.queued.setAccessibleName(_("Waiting to be sent"))
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName(_("Sync progress"))
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(260)
+        self.progress.hide()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setAccessibleName(_("Sync problem"))
+        self.error.hide()
+        self.sync_button = button(_("&Sync now"), _("Sync now"), self.sync_now.emit)
+        self.sync_button.setToolTip(_("Sync now (F5)"))
+        for widget in (self.state, self.last_sync, self.queued, self.progress):
+            layout.addWidget(widget)
+        layout.addWidget(self.error, 1)
+        layout.addWidget(self.sync_button)
+        self.status = SyncStatus()
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(30_000)
+        self._refresh.timeout.connect(self._render)
+        self._refresh.start()
+        self._render()
+
+    def show_status(self, status: SyncStatus) -> None:
+        self.status = status
+        self._render()
+
+    def _render(self) -> None:
+        s = self.status
+        if s.syncing:
+            self.state.setText(_("Syncing…"))
+        elif s.online is None:
+            self.state.setText(_("Not synced yet"))
+        else:
+            self.state.setText(_("Online") if s.online else _("Offline"))
+        if s.last_success is None:
+            self.last_sync.setText(_("Never synced"))
+        else:
+            ago = format_relative(timedelta(seconds=min(0.0, s.last_success - time.time())))
+            self.last_sync.setText(_("Last sync {when}").format(when=ago))
+        self.queued.setText(
+            ngettext("{count} item waiting to be sent", "{count} items waiting to be sent", s.queued).format(
+                count=s.queued
+            )
+            if s.queued
+            else _("Everything sent")
+        )
+        if s.syncing and s.progress is not None:
+            p = s.progress
+            self.progress.setFormat(
+                _("{up} sent, {down} received, {bytes}").format(
+                    up=p.records_up, down=p.records_down, bytes=format_bytes(p.bytes_up + p.bytes_down)
+                )
+            )
+            self.progress.setRange(0, 0)
+            self.progress.setTextVisible(True)
+            self.progress.show()
+        else:
+            self.progress.hide()
+        if s.last_error is not None:
+            self.error.setText(sync_error_sentence(s.last_error))
+            self.error.show()
+        else:
+            self.error.hide()
+        self.sync_button.setEnabled(not s.syncing)

@@ -1,0 +1,107 @@
+"""Home: what needs the person's attention, each line a door to the view that deals with it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop.domain.session import Attention, Session
+from desktop.i18n import _, ngettext
+from desktop.ui.common import button, heading, paragraph
+
+
+class HomeView(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.setAccessibleName(_("Home"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        card = session.my_card()
+        greeting = _("Welcome, {name}").format(name=card.name) if card else _("Welcome")
+        self.greeting = heading(greeting)
+        layout.addWidget(self.greeting)
+        if session.program.demo:
+            layout.addWidget(
+                paragraph(
+                    _(
+                        "You are exploring the demo programme. It runs on this computer and everyone in it is "
+                        "fictional; nothing you do here leaves this computer."
+                    )
+                )
+            )
+        layout.addWidget(heading(_("What needs your attention"), 1.2))
+        self.grid = QGridLayout()
+        layout.addLayout(self.grid)
+        layout.addStretch(1)
+        self.lines: dict[str, QLabel] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        attention = self.session.attention()
+        self._fill(attention)
+
+    def _fill(self, a: Attention) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        rows = [
+            (
+                "messages",
+                ngettext("{count} reply waiting for you", "{count} replies waiting for you", a.replies_waiting).format(
+                    count=a.replies_waiting
+                )
+                if a.replies_waiting
+                else _("No replies waiting"),
+                _("Open &messages"),
+                _("Open messages"),
+            ),
+            (
+                "mentorships",
+                ngettext(
+                    "{count} mentorship request pending", "{count} mentorship requests pending", a.pending_requests
+                ).format(count=a.pending_requests)
+                if a.pending_requests
+                else _("No pending requests"),
+                _("Open men&torships"),
+                _("Open mentorships"),
+            ),
+            (
+                "schedule",
+                ngettext("{count} upcoming meeting", "{count} upcoming meetings", a.upcoming_meetings).format(
+                    count=a.upcoming_meetings
+                )
+                if a.upcoming_meetings
+                else _("No meetings planned"),
+                _("Open sc&hedule"),
+                _("Open schedule"),
+            ),
+            (
+                "mentors",
+                ngettext(
+                    "{count} mentor in your programme to discover",
+                    "{count} mentors in your programme to discover",
+                    a.mentors,
+                ).format(count=a.mentors),
+                _("&Find a mentor"),
+                _("Find a mentor"),
+            ),
+            (
+                "library",
+                _("{offline} of {total} library items available offline").format(
+                    offline=a.offline_items, total=a.library
+                ),
+                _("Open the &library"),
+                _("Open the library"),
+            ),
+        ]
+        self.lines = {}
+        for row, (view, text, label, name) in enumerate(rows):
+            line = QLabel(text)
+            line.setAccessibleName(text)
+            self.lines[view] = line
+            self.grid.addWidget(line, row, 0)
+            self.grid.addWidget(button(label, name, lambda v=view: self.navigate.emit(v)), row, 1)

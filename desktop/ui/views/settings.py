@@ -1,0 +1,178 @@
+"""Settings: language (applied at once), auto-lock, data saver and its monthly budget, this server and
+device, and the account's devices with revoke."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from babel import Locale
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import i18n
+from desktop.domain.session import Session
+from desktop.domain.settings import AUTO_LOCK_CHOICES
+from desktop.i18n import _, format_bytes, ngettext
+from desktop.ui.common import button, explain, heading
+from desktop.ui.worker import Task, run_in_background
+
+
+class SettingsView(QWidget):
+    language_changed = Signal(str)
+    auto_lock_changed = Signal(int)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.setAccessibleName(_("Settings"))
+        settings = session.settings
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addWidget(heading(_("Settings")))
+        form = QFormLayout()
+        self.language = QComboBox()
+        self.language.setAccessibleName(_("Language"))
+        for tag in i18n.available_locales():
+            self.language.addItem(Locale.parse(tag).get_display_name(tag).capitalize(), tag)
+        self.language.setCurrentIndex(max(0, self.language.findData(str(i18n.current_locale()))))
+        self.language.activated.connect(self._language)
+        form.addRow(_("&Language:"), self.language)
+
+        self.auto_lock = QComboBox()
+        self.auto_lock.setAccessibleName(_("Lock automatically"))
+        for minutes in AUTO_LOCK_CHOICES:
+            label = (
+                _("Never")
+                if minutes == 0
+                else ngettext("After {count} minute idle", "After {count} minutes idle", minutes).format(count=minutes)
+            )
+            self.auto_lock.addItem(label, minutes)
+        self.auto_lock.setCurrentIndex(max(0, self.auto_lock.findData(settings.auto_lock_minutes)))
+        self.auto_lock.activated.connect(self._auto_lock)
+        form.addRow(_("Lock a&utomatically:"), self.auto_lock)
+
+        self.data_saver = QCheckBox(_("Data saver: text first, large downloads only when I ask"))
+        self.data_saver.setAccessibleName(_("Data saver"))
+        self.data_saver.setChecked(settings.data_saver)
+        self.data_saver.toggled.connect(self._save_data)
+        form.addRow(_("&Data:"), self.data_saver)
+        self.budget = QSpinBox()
+        self.budget.setAccessibleName(_("Monthly data budget in megabytes"))
+        self.budget.setRange(0, 100_000)
+        self.budget.setSuffix(" MB")
+        self.budget.setValue(settings.monthly_budget_mb)
+        self.budget.valueChanged.connect(self._save_data)
+        form.addRow(_("Monthly &budget:"), self.budget)
+        self.usage = QLabel()
+        self.usage.setAccessibleName(_("Data used this month"))
+        form.addRow(_("Used this month:"), self.usage)
+
+        program = session.program
+        server = _("Demo programme on this computer") if program.demo else program.server_url
+        self.server = QLabel(server)
+        self.server.setAccessibleName(_("Server"))
+        form.addRow(_("Server:"), self.server)
+        self.device = QLabel(program.credentials.device.hex())
+        self.device.setAccessibleName(_("This device"))
+        form.addRow(_("This device:"), self.device)
+        layout.addLayout(form)
+
+        layout.addWidget(heading(_("Devices of this account"), 1.1))
+        self.devices = QListWidget()
+        self.devices.setAccessibleName(_("Devices of this account"))
+        layout.addWidget(self.devices)
+        self.load_devices = button(_("Show &devices"), _("Show devices"), self._load_devices)
+        self.revoke = button(_("&Revoke selected device"), _("Revoke selected device"), self._revoke)
+        layout.addWidget(self.load_devices)
+        layout.addWidget(self.revoke)
+        self.device_status = QLabel()
+        self.device_status.setWordWrap(True)
+        self.device_status.setAccessibleName(_("Devices status"))
+        layout.addWidget(self.device_status)
+        layout.addStretch(1)
+        self._tasks: set[Task] = set()
+        self._show_usage()
+
+    def showEvent(self, event: object) -> None:
+        self._show_usage()
+        super().showEvent(event)
+
+    def _show_usage(self) -> None:
+        self.usage.setText(format_bytes(self.session.settings.bytes_this_month()))
+
+    def _language(self) -> None:
+        tag = self.language.currentData()
+        self.session.settings_store.save(replace(self.session.settings, locale=tag))
+        self.language_changed.emit(tag)
+
+    def _auto_lock(self) -> None:
+        minutes = int(self.auto_lock.currentData())
+        self.session.settings_store.save(replace(self.session.settings, auto_lock_minutes=minutes))
+        self.auto_lock_changed.emit(minutes)
+
+    def _save_data(self) -> None:
+        self.session.settings_store.save(
+            replace(
+                self.session.settings, data_saver=self.data_saver.isChecked(), monthly_budget_mb=self.budget.value()
+            )
+        )
+        self._show_usage()
+
+    def _background(self, busy: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
+        self.device_status.setText(busy)
+
+        def done(result: object) -> None:
+            self._tasks.discard(task)
+            self.device_status.setText("")
+            on_done(result)
+
+        def failed(exc: Exception) -> None:
+            self._tasks.discard(task)
+            self.device_status.setText(explain(exc))
+
+        task = run_in_background(fn, done, failed)
+        self._tasks.add(task)
+
+    def _load_devices(self) -> None:
+        session = self.session
+
+        def fetch() -> list[dict]:
+            return session.engine._authorized(session.transport, session.transport.list_devices)
+
+        def show(devices: list[dict]) -> None:
+            self.devices.clear()
+            mine = session.program.credentials.device.hex()
+            for device in devices:
+                text = device["name"]
+                if device["device"] == mine:
+                    text = _("{name} (this device)").format(name=text)
+                if device["revoked"]:
+                    text = _("{name} (revoked)").format(name=text)
+                item = QListWidgetItem(text)
+                item.setData(256, device["device"])
+                self.devices.addItem(item)
+
+        self._background(_("Asking the server…"), fetch, show)
+
+    def _revoke(self) -> None:
+        item = self.devices.currentItem()
+        if item is None:
+            self.device_status.setText(_("Select a device first."))
+            return
+        device = bytes.fromhex(item.data(256))
+        session = self.session
+        self._background(
+            _("Revoking…"),
+            lambda: session.engine._authorized(session.transport, lambda t: session.transport.revoke_device(device, t)),
+            lambda _r: self._load_devices(),
+        )

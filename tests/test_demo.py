@@ -1,0 +1,76 @@
+"""The demo programme: realistic, deterministic, clearly fictional, and served for real on loopback."""
+
+from __future__ import annotations
+
+from desktop.domain import directory
+from desktop.domain.demo import people, start_demo_server
+from desktop.domain.session import Session, join_demo
+from desktop.domain.settings import SettingsStore
+from desktop.vault import KdfParams, Vault
+
+
+def test_the_seed_is_deterministic_and_diverse():
+    first, second = people(), people()
+    assert [p.card for p in first] == [p.card for p in second]
+    mentors = [p.card for p in first if p.role == "mentor"]
+    assert len(mentors) >= 30
+    assert len({s for m in mentors for s in m["specialties"]}) >= 10
+    assert len({m["country"] for m in mentors}) >= 8 and len({m["tz"] for m in mentors}) >= 8
+    assert len({lang for m in mentors for lang in m["languages"]}) >= 6
+    assert all(m["demo"] and m["bio"].startswith("Fictional demo profile.") for m in mentors)
+    assert len({p.name for p in first}) == len(first)
+
+
+def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
+    vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
+    program, server = join_demo(vault, tmp_path, "demo")
+    session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server)
+    try:
+        assert program.demo and program.role == "student"
+        session.engine.sync_once()
+        assert len(session.mentors()) == 36
+        materials = session.materials()
+        assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)
+        session.download_material(materials[0])
+        assert session.is_offline(materials[0])
+        text = vault.blobs.read_all(materials[0].sha256).decode()
+        assert text.startswith("# ") and "Demo material" in text
+        assert session.attention().offline_items == 1
+        session.publish_profile("Amina Student", languages=["fr"])
+        session.engine.sync_once()
+        mine = session.my_card()
+        assert mine is not None and mine.name == "Amina Student" and mine.role == "student"
+    finally:
+        session.stop()
+        vault.close()
+
+
+def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
+    with start_demo_server(tmp_path / "demo") as server:
+        first = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
+    with start_demo_server(tmp_path / "demo") as server:
+        again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
+    assert first == again == 48 + 12
+    assert not (tmp_path / "demo.new").exists()
+
+
+def test_cards_resolve_to_the_newest_per_account_and_tombstones_remove_them(tmp_path):
+    from desktop.vault.records import StoredRecord
+    from sync.protocol import Record, new_record_id, pack_record
+
+    vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
+    author = b"\x07" * 16
+
+    def card(hlc: int, name: str, deleted: bool = False) -> StoredRecord:
+        record = Record(
+            i=new_record_id(), k="card", a=author, d=author, h=hlc, x=deleted, b=directory.card_body(name=name)
+        )
+        return StoredRecord(record.i.hex(), "card", author.hex(), hlc, pack_record(record), "inbound")
+
+    vault.records.apply_inbound("s", [card(20, "Newer name"), card(10, "Older name")], 2)
+    assert [c.name for c in directory.cards(vault)] == ["Newer name"]
+    vault.records.apply_inbound("s", [card(5, "Oldest name")], 3)
+    assert [c.name for c in directory.cards(vault)] == ["Newer name"], "an older card never wins"
+    vault.records.apply_inbound("s", [card(30, "", deleted=True)], 4)
+    assert directory.cards(vault) == []
+    vault.close()
