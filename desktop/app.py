@@ -101,7 +101,7 @@ class OslerApp(QObject):
         self.unlock_screen.passphrase.setFocus()
 
     def _onboarding_language(self, tag: str) -> None:
-        self.settings_store.save(replace(self.settings_store.load(), locale=tag))
+        self.settings_store.update(lambda s: replace(s, locale=tag))
         apply_locale(tag)
         self.window.setWindowTitle(_("Osler"))
 
@@ -110,6 +110,8 @@ class OslerApp(QObject):
         self._open_session()
         if profile_name and self.session is not None:
             self.session.publish_profile(profile_name)
+            if self.main is not None:
+                self.main.refresh()
 
     def _unlocked(self, vault: Vault, kdf_seconds: float) -> None:
         self.vault, self.last_unlock_kdf = vault, kdf_seconds
@@ -173,8 +175,9 @@ class OslerApp(QObject):
             self.session.sync_now()
 
     def _records_arrived(self, kinds: set[str]) -> None:
-        if self.main is not None:
-            self.main.refresh()
+        if self.main is None or self.session is None or self.session.vault.is_locked:
+            return  # news from a sync that finished as the person locked: shown after unlocking
+        self.main.refresh()
         important = kinds & {"message", "request"}
         if important:
             count = len(important)
@@ -183,6 +186,7 @@ class OslerApp(QObject):
             )
 
     def shutdown(self) -> None:
+        self.main = None
         if self.session is not None:
             self.session.stop()
             self.session = None

@@ -97,14 +97,12 @@ class Session:
             self.demo_server = None
 
     def _status(self, status: SyncStatus) -> None:
-        if status.progress is not None and not status.syncing and status.progress.phase == "done":
-            received = status.progress.records_down
-            if received:
-                self.settings_store.save(
-                    self.settings.with_usage(status.progress.bytes_down + status.progress.bytes_up)
-                )
-                if self.on_change is not None:
-                    self.on_change(self.kinds_received_recently(received))
+        progress = status.progress
+        if progress is not None and not status.syncing and progress is not self._counted:
+            self._counted = progress  # each finished sync is counted once, however often its status is published
+            self.settings_store.update(lambda s: s.with_usage(progress.bytes_down + progress.bytes_up))
+            if progress.records_down and self.on_change is not None:
+                self.on_change(self.kinds_received_recently(progress.records_down))
         if self.on_status is not None:
             self.on_status(status)
 
@@ -183,7 +181,7 @@ class Session:
         except VaultIntegrityError:
             blobs.delete(material.sha256)  # fetched again from the start next time
             raise
-        self.settings_store.save(self.settings.with_usage(material.size - offset))
+        self.settings_store.update(lambda s: s.with_usage(material.size - offset))
 
     def sync_now(self) -> None:
         self.scheduler.sync_now()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +49,18 @@ class Settings:
 
 
 class SettingsStore:
+    """One file, several writers (the GUI and the sync thread): every change goes through ``update``."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.Lock()
+
+    def update(self, change: Callable[[Settings], Settings]) -> Settings:
+        """Read, change and write under one lock, so no writer loses another's change."""
+        with self._lock:
+            settings = change(self.load())
+            self.save(settings)
+            return settings
 
     def load(self) -> Settings:
         try:

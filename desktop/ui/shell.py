@@ -63,8 +63,8 @@ class OslerWindow(QMainWindow):
         self.statusBar().hide()
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self.lock_requested)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock_requested)
-        QShortcut(QKeySequence("F5"), self, activated=self.sync_requested)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock_requested.emit)
+        QShortcut(QKeySequence("F5"), self, activated=self.sync_requested.emit)
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation), self)

@@ -19,9 +19,7 @@ class HomeView(QWidget):
         self.setAccessibleName(_("Home"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 16, 24, 16)
-        card = session.my_card()
-        greeting = _("Welcome, {name}").format(name=card.name) if card else _("Welcome")
-        self.greeting = heading(greeting)
+        self.greeting = heading(_("Welcome"))
         layout.addWidget(self.greeting)
         if session.program.demo:
             layout.addWidget(
@@ -40,8 +38,9 @@ class HomeView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        attention = self.session.attention()
-        self._fill(attention)
+        card = self.session.my_card()
+        self.greeting.setText(_("Welcome, {name}").format(name=card.name) if card else _("Welcome"))
+        self._fill(self.session.attention())
 
     def _fill(self, a: Attention) -> None:
         while self.grid.count():

@@ -89,8 +89,13 @@ class MentorFilter(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_filters(self, text: str, specialty: str, language: str) -> None:
-        self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+
+            self.beginFilterChange()
+            self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
         card: Card = self.sourceModel().cards[row]

@@ -112,20 +112,17 @@ class SettingsView(QWidget):
 
     def _language(self) -> None:
         tag = self.language.currentData()
-        self.session.settings_store.save(replace(self.session.settings, locale=tag))
+        self.session.settings_store.update(lambda s: replace(s, locale=tag))
         self.language_changed.emit(tag)
 
     def _auto_lock(self) -> None:
         minutes = int(self.auto_lock.currentData())
-        self.session.settings_store.save(replace(self.session.settings, auto_lock_minutes=minutes))
+        self.session.settings_store.update(lambda s: replace(s, auto_lock_minutes=minutes))
         self.auto_lock_changed.emit(minutes)
 
     def _save_data(self) -> None:
-        self.session.settings_store.save(
-            replace(
-                self.session.settings, data_saver=self.data_saver.isChecked(), monthly_budget_mb=self.budget.value()
-            )
-        )
+        saver, budget = self.data_saver.isChecked(), self.budget.value()
+        self.session.settings_store.update(lambda s: replace(s, data_saver=saver, monthly_budget_mb=budget))
         self._show_usage()
 
     def _background(self, busy: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,141 @@
+"""Page objects: tests say what a person does ("create the vault", "unlock", "open Mentors"), and only these
+classes know which widget does it. Everything is driven with keys and clicks on real widgets, offscreen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from desktop.app import OslerApp
+from desktop.domain.onboarding import Step
+from desktop.ui.main_window import VIEWS, MainScreen
+from desktop.ui.onboarding import OnboardingScreen
+from desktop.ui.unlock import UnlockScreen
+
+WAIT_MS = 30_000
+
+
+class AppPage:
+    def __init__(self, qtbot, app: OslerApp) -> None:
+        self.qtbot, self.app = qtbot, app
+
+    # -- where are we ---------------------------------------------------------------------------------------
+
+    @property
+    def screen(self):
+        return self.app.window.screens.currentWidget()
+
+    def on_onboarding(self, step: Step | None = None) -> bool:
+        return isinstance(self.screen, OnboardingScreen) and (step is None or self.screen.flow.step is step)
+
+    def on_unlock(self) -> bool:
+        return isinstance(self.screen, UnlockScreen)
+
+    def on_main(self) -> bool:
+        return isinstance(self.screen, MainScreen)
+
+    def error(self) -> str:
+        page = self.screen.currentWidget() if hasattr(self.screen, "currentWidget") else None
+        return "" if page is None or page.error.isHidden() else page.error.text()
+
+    def _type(self, field, text: str) -> None:
+        field.clear()
+        self.qtbot.keyClicks(field, text)
+
+    def _press(self, widget) -> None:
+        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    def _wait_step(self, *steps: Step) -> None:
+        self.qtbot.waitUntil(lambda: self.on_onboarding() and self.screen.flow.step in steps, timeout=WAIT_MS)
+
+    # -- first run ------------------------------------------------------------------------------------------
+
+    def choose_language(self, tag: str) -> None:
+        screen = self.screen
+        for row in range(screen.languages.count()):
+            if screen.languages.item(row).data(Qt.ItemDataRole.UserRole) == tag:
+                screen.languages.setCurrentRow(row)
+        self.qtbot.keyClick(screen.languages, Qt.Key.Key_Return)
+
+    def strength_label(self, passphrase: str) -> str:
+        self._type(self.screen.new_passphrase, passphrase)
+        return self.screen.strength_label.text()
+
+    def create_vault(self, passphrase: str, repeat: str | None = None) -> None:
+        screen = self.screen
+        self._type(screen.new_passphrase, passphrase)
+        self._type(screen.confirm_passphrase, passphrase if repeat is None else repeat)
+        self.qtbot.keyClick(screen.confirm_passphrase, Qt.Key.Key_Return)
+        self._wait_step(Step.PASSPHRASE, Step.RECOVERY)
+
+    def recovery_key(self) -> str:
+        return self.screen.recovery_label.text()
+
+    def confirm_recovery(self, key: str, correct: bool = True) -> None:
+        screen = self.screen
+        self.qtbot.keyClick(screen.recovery_confirmed, Qt.Key.Key_Space)
+        self.qtbot.keyClick(screen.recovery_continue, Qt.Key.Key_Space)
+        screen = self.screen
+        groups = key.split("-")
+        first, second = screen.flow.confirm_indices
+        self._type(screen.group_first, groups[first] if correct else "0000")
+        self._type(screen.group_second, groups[second])
+        self.qtbot.keyClick(screen.group_second, Qt.Key.Key_Return)
+
+    def explore_demo(self) -> None:
+        self._press(self.screen.demo_choice)
+        self.wait_main()
+
+    def join(self, url: str, invite: str) -> None:
+        if self.on_onboarding(Step.PROGRAM):
+            self._press(self.screen.join_choice)
+        screen = self.screen
+        self._type(screen.server_url, url)
+        self._type(screen.invite, invite)
+        self.qtbot.keyClick(screen.invite, Qt.Key.Key_Return)
+        self._wait_step(Step.JOIN, Step.PROFILE)
+
+    def finish_profile(self, name: str) -> None:
+        screen = self.screen
+        self._type(screen.profile_name, name)
+        self.qtbot.keyClick(screen.profile_name, Qt.Key.Key_Return)
+        self.wait_main()
+
+    def first_run_to_program(self, passphrase: str) -> None:
+        self.choose_language("en")
+        self.create_vault(passphrase)
+        self.confirm_recovery(self.recovery_key())
+
+    # -- daily use ------------------------------------------------------------------------------------------
+
+    def wait_main(self) -> None:
+        self.qtbot.waitUntil(self.on_main, timeout=WAIT_MS)
+
+    def wait_synced(self) -> None:
+        bar = self.app.window.sync_bar
+        self.qtbot.waitUntil(
+            lambda: bar.status.last_success is not None and not bar.status.syncing and bar.status.queued == 0,
+            timeout=WAIT_MS,
+        )
+
+    def open_view(self, name: str) -> None:
+        key = Qt.Key(Qt.Key.Key_1.value + VIEWS.index(name))
+        self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
+
+    def lock(self) -> None:
+        self.qtbot.keyClick(self.app.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+
+    def sync_now(self) -> None:
+        self.qtbot.keyClick(self.app.window, Qt.Key.Key_F5)
+
+    def unlock(self, passphrase: str) -> None:
+        screen = self.screen
+        self._type(screen.passphrase, passphrase)
+        self.qtbot.keyClick(screen.passphrase, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.on_main() or bool(self.error()), timeout=WAIT_MS)
+
+    def mentor_names(self) -> list[str]:
+        mentors = self.screen.mentors
+        return [mentors.proxy.index(r, 0).data() for r in range(mentors.proxy.rowCount())]
+
+    def search_mentors(self, text: str) -> None:
+        self._type(self.screen.mentors.search, text)

@@ -1,0 +1,179 @@
+"""The whole desktop app as a person meets it, offscreen, against real servers on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit
+
+from desktop import i18n
+from desktop.app import OslerApp
+from desktop.domain.onboarding import Step
+from desktop.vault import KdfParams
+from tests.pages import AppPage
+from tests.servers import ProcessServer
+
+PASSPHRASE = "violet harbour lantern"
+
+
+@pytest.fixture
+def make_app(qtbot, tmp_path: Path):
+    made: list[OslerApp] = []
+
+    def make(data_dir: Path | None = None) -> AppPage:
+        app = OslerApp(data_dir or tmp_path / "osler", kdf_params=KdfParams.floor())
+        qtbot.addWidget(app.window)
+        app.window.show()
+        made.append(app)
+        return AppPage(qtbot, app)
+
+    yield make
+    for app in made:
+        app.shutdown()
+
+
+def test_first_run_into_the_demo_and_studying_offline(make_app):
+    page = make_app()
+    assert page.on_onboarding(Step.LANGUAGE)
+    page.choose_language("en")
+    assert page.strength_label("password") == "Very weak"
+    assert page.strength_label("violet harbour lantern") in ("Strong", "Very strong")
+    page.create_vault("password1", "password1")
+    assert page.on_onboarding(Step.PASSPHRASE) and "easy to guess" in page.error()
+    page.create_vault(PASSPHRASE, PASSPHRASE + "!")
+    assert "differ" in page.error()
+    page.create_vault(PASSPHRASE)
+    key = page.recovery_key()
+    assert len(key) == 44
+    page.confirm_recovery(key, correct=False)
+    assert page.on_onboarding(Step.CONFIRM_RECOVERY) and "do not match" in page.error()
+    page._type(page.screen.group_first, key.split("-")[page.screen.flow.confirm_indices[0]])
+    page.qtbot.keyClick(page.screen.group_second, Qt.Key.Key_Return)
+    assert page.on_onboarding(Step.PROGRAM)
+
+    page.explore_demo()
+    page.wait_synced()
+    home = page.screen.home
+    page.qtbot.waitUntil(lambda: "36 mentors" in home.lines["mentors"].text(), timeout=10_000)
+    page.open_view("mentors")
+    assert page.screen.current_view == "mentors"
+    assert len(page.mentor_names()) == 36
+    page.search_mentors("cardiology")
+    assert 0 < len(page.mentor_names()) < 36
+
+    page.open_view("library")
+    library = page.screen.library
+    library.table.selectRow(0)
+    title = library.selected().title
+    page.qtbot.mouseClick(library.download_button, Qt.MouseButton.LeftButton)
+    page.qtbot.waitUntil(lambda: "Demo material" in library.reader.toPlainText(), timeout=10_000)
+    assert library.selected().title == title
+    assert "On this computer" in [library.proxy.index(r, 4).data() for r in range(library.proxy.rowCount())]
+
+
+def test_join_a_real_programme_and_publish_a_card(make_app, server):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.join("http://mentors.example.org", "ABCD-EFGH-JKLM")
+    assert "plain http" in page.error()
+    page.join(server.url, "ABCD-EFGH-JKLM")
+    assert page.on_onboarding(Step.JOIN) and "invite code is unknown" in page.error()
+    page.join(server.url, server.invite("mentor"))
+    assert page.on_onboarding(Step.PROFILE)
+    page.finish_profile("Dr Ada Obi")
+    page.wait_synced()
+    with server.storage.reader.connect() as conn:
+        kinds = [row[0] for row in conn.execute(sa.text("SELECT kind FROM records"))]
+    assert kinds == ["card"]
+    assert "Welcome, Dr Ada Obi" in page.screen.home.greeting.text()
+
+
+def test_lock_unlock_and_auto_lock(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    vault = page.app.vault
+    page.lock()
+    assert page.on_unlock() and vault.is_locked and vault.cached_plaintexts == 0
+    assert page.app.main is None, "the decrypted views are gone"
+    page.unlock("not the passphrase")
+    assert page.on_unlock() and "does not unlock" in page.error()
+    page.unlock(PASSPHRASE)
+    assert page.on_main() and not vault.is_locked
+    page.app._arm_auto_lock(300)
+    page.qtbot.waitUntil(page.on_unlock, timeout=5_000)
+    assert vault.is_locked
+
+
+def test_the_app_reopens_to_the_unlock_screen(make_app, tmp_path):
+    first = make_app(tmp_path / "data")
+    first.first_run_to_program(PASSPHRASE)
+    first.explore_demo()
+    first.wait_synced()
+    first.app.shutdown()
+    again = make_app(tmp_path / "data")
+    assert again.on_unlock()
+    again.unlock(PASSPHRASE)
+    again.open_view("mentors")
+    again.qtbot.waitUntil(lambda: len(again.mentor_names()) == 36, timeout=10_000)
+
+
+def test_sync_status_goes_offline_and_back(make_app, tmp_path):
+    server = ProcessServer(tmp_path / "srv").start()
+    try:
+        page = make_app()
+        page.first_run_to_program(PASSPHRASE)
+        page.join(server.url, server.invite())
+        page.finish_profile("Kofi Student")
+        page.wait_synced()
+        bar = page.app.window.sync_bar
+        assert bar.state.text() == "Online" and bar.error.isHidden()
+        server.stop()
+        page.sync_now()
+        page.qtbot.waitUntil(lambda: bar.state.text() == "Offline", timeout=20_000)
+        assert "could not be reached" in bar.error.text() and not bar.error.isHidden()
+        assert "ago" in bar.last_sync.text() or "now" in bar.last_sync.text()
+        server.start()
+        page.sync_now()
+        page.qtbot.waitUntil(lambda: bar.state.text() == "Online", timeout=20_000)
+        assert bar.error.isHidden()
+    finally:
+        server.stop()
+
+
+def test_language_changes_at_once(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.open_view("settings")
+    settings = page.screen.settings
+    settings.language.setCurrentIndex(settings.language.findData("fr"))
+    settings.language.activated.emit(settings.language.currentIndex())
+    assert i18n.current_locale().language == "fr"
+    nav = page.screen.nav
+    assert [nav.item(r).text() for r in range(3)] == ["Accueil", "Messages", "Mentors"]
+    assert page.screen.current_view == "settings"
+    assert page.app.settings_store.load().locale == "fr"
+
+
+def test_every_control_has_an_accessible_name(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    unnamed = []
+    for kind in (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView, QAbstractSpinBox):
+        for widget in page.app.window.findChildren(kind):
+            parent = widget.parentWidget()
+            if widget.window() is not page.app.window:
+                continue  # a combo box's popup list, a window of Qt's own
+            if isinstance(parent, QAbstractItemView | QAbstractSpinBox | QComboBox) or widget.objectName().startswith(
+                "qt_"
+            ):
+                continue  # Qt's own parts of a composite control
+            if not widget.accessibleName():
+                unnamed.append(f"{type(widget).__name__} {widget.text() if hasattr(widget, 'text') else ''}")
+    assert unnamed == []
