@@ -40,6 +40,11 @@ bench: $(STAMP) catalogs
 	@set -e; for script in tests/benchmarks/bench_*.py; do \
 	  QT_QPA_PLATFORM=offscreen $(BIN)/python $$script; done
 
+# Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at.
+screenshots: $(STAMP) catalogs
+	@command -v xvfb-run >/dev/null || { echo "make screenshots needs Xvfb: sudo apt-get install xvfb"; exit 1; }
+	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python -m tests.screenshots screenshots
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -92,6 +92,10 @@ def format_date(value: date, fmt: str = "medium") -> str:
     return babel_dates.format_date(value, format=fmt, locale=_locale)
 
 
+def format_time(value: datetime, fmt: str = "short") -> str:
+    return babel_dates.format_time(value, format=fmt, locale=_locale)
+
+
 def format_number(value: float) -> str:
     return babel_numbers.format_decimal(value, locale=_locale)
 

@@ -88,7 +88,9 @@ def test_join_a_real_programme_and_publish_a_card(make_app, server):
     with server.storage.reader.connect() as conn:
         kinds = [row[0] for row in conn.execute(sa.text("SELECT kind FROM records"))]
     assert kinds == ["card"]
+    page.screen.refresh()
     assert "Welcome, Dr Ada Obi" in page.screen.home.greeting.text()
+    assert "sent" in page.screen.home.card_state.text()
 
 
 def test_lock_unlock_and_auto_lock(make_app):
@@ -177,3 +179,14 @@ def test_every_control_has_an_accessible_name(make_app):
             if not widget.accessibleName():
                 unnamed.append(f"{type(widget).__name__} {widget.text() if hasattr(widget, 'text') else ''}")
     assert unnamed == []
+
+
+def test_right_to_left_languages_mirror_the_layout(qapp):
+    from desktop.app import apply_locale
+
+    try:
+        apply_locale("ar")
+        assert qapp.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    finally:
+        apply_locale("en")
+    assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight

@@ -140,6 +140,11 @@ class Session:
             offline_items=sum(1 for m in materials if self.is_offline(m)),
         )
 
+    def my_card_state(self) -> str | None:
+        """Where this person's newest card is: ``outbox`` (queued), ``sent`` (the server has it), or None."""
+        mine = [r for r in self.vault.records.by_kind("card") if r.state in ("outbox", "sent", "rejected")]
+        return mine[-1].state if mine else None
+
     def my_card(self) -> Card | None:
         mine = self.program.credentials.account.hex()
         return next((c for c in self.cards() if c.account == mine), None)

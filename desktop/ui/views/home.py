@@ -21,6 +21,9 @@ class HomeView(QWidget):
         layout.setContentsMargins(24, 16, 24, 16)
         self.greeting = heading(_("Welcome"))
         layout.addWidget(self.greeting)
+        self.card_state = QLabel()
+        self.card_state.setAccessibleName(_("Profile card status"))
+        layout.addWidget(self.card_state)
         if session.program.demo:
             layout.addWidget(
                 paragraph(
@@ -40,6 +43,14 @@ class HomeView(QWidget):
     def refresh(self) -> None:
         card = self.session.my_card()
         self.greeting.setText(_("Welcome, {name}").format(name=card.name) if card else _("Welcome"))
+        state = self.session.my_card_state()
+        badges = {
+            "outbox": _("Your profile card: queued, it will be sent at the next sync"),
+            "sent": _("Your profile card: sent, the programme can see it"),
+            "rejected": _("Your profile card: refused by the server; edit it and try again"),
+        }
+        self.card_state.setText(badges.get(state or "", ""))
+        self.card_state.setVisible(state is not None)
         self._fill(self.session.attention())
 
     def _fill(self, a: Attention) -> None:

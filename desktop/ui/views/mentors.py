@@ -4,7 +4,9 @@ with filters by text, specialty and language, and the selected mentor's card bes
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.directory import Card
-from desktop.i18n import _, current_locale, ngettext
+from desktop.i18n import _, current_locale, format_time, ngettext
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -32,6 +34,15 @@ def language_name(tag: str) -> str:
         return Locale.parse(tag).get_display_name(current_locale()) or tag
     except (ValueError, UnknownLocaleError):
         return tag
+
+
+def local_time_line(tz: str) -> str:
+    """ "Local time: 14:05 (Africa/Dakar)": what a mentor's clock says now, for planning across time zones."""
+    try:
+        now = datetime.now(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        return tz
+    return _("Local time: {time} ({zone})").format(time=format_time(now), zone=tz)
 
 
 def country_name(code: str) -> str:
@@ -198,11 +209,15 @@ class MentorsView(QWidget):
         if card is None:
             self.detail.clear()
             return
+        speaks = _("Speaks: {languages}").format(languages=", ".join(language_name(t) for t in card.languages))
+        interests = _("Interests: {interests}").format(interests=", ".join(card.interests))
+        place = f"{', '.join(card.specialties)} · {card.city}, {country_name(card.country)}"
         lines = [
             f"<h3>{card.name}</h3>",
-            f"<p>{', '.join(card.specialties)} · {card.city}, {country_name(card.country)} · {card.tz}</p>",
-            f"<p>{_('Speaks: {languages}').format(languages=', '.join(language_name(t) for t in card.languages))}</p>",
-            f"<p>{_('Interests: {interests}').format(interests=', '.join(card.interests))}</p>",
+            f"<p>{place}</p>",
+            f"<p>{local_time_line(card.tz)}</p>",
+            f"<p>{speaks}</p>",
+            f"<p>{interests}</p>",
             f"<p>{card.bio}</p>",
         ]
         self.detail.setText("".join(_escape_keep_tags(line) for line in lines))
