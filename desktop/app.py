@@ -7,29 +7,32 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QLocale, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import i18n
-from desktop.domain.onboarding import Onboarding, Step
-from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
-from desktop.domain.sync_adapter import load_program
 from desktop.i18n import _, ngettext
-from desktop.ui.main_window import MainScreen
-from desktop.ui.onboarding import OnboardingScreen
 from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
 from desktop.ui.unlock import UnlockScreen
 from desktop.vault import KdfParams, Vault, VaultError, VaultNotFound
-from sync.server.embedded import EmbeddedServer
+
+if TYPE_CHECKING:  # the rest loads after the first screen is up: a cold start shows the unlock screen sooner
+    from desktop.domain.onboarding import Onboarding
+    from desktop.domain.session import Session
+    from desktop.ui.main_window import MainScreen
+    from sync.server.embedded import EmbeddedServer
 
 log = logging.getLogger("osler")
+WARM_UP_DELAY_MS = 250
 
 
 def default_data_dir() -> Path:
@@ -72,6 +75,8 @@ class OslerApp(QObject):
         self.main: MainScreen | None = None
         self.demo_server: EmbeddedServer | None = None
         self.last_unlock_kdf = 0.0
+        self.warm_up_seconds = 0.0
+        self.warmed = threading.Event()
         self.start()
 
     # -- screens ------------------------------------------------------------------------------------------
@@ -85,14 +90,32 @@ class OslerApp(QObject):
             self.window.show_screen(UnlockScreen(None, problem))
         else:
             self.show_unlock()
+            QTimer.singleShot(WARM_UP_DELAY_MS, self.warm_up)  # after the first screen is drawn
 
     def show_onboarding(self, flow: Onboarding | None = None) -> None:
+        from desktop.ui.onboarding import OnboardingScreen
+
         screen = OnboardingScreen(self.data_dir, self.kdf_params, flow)
         screen.vault = self.vault
         screen.language_chosen.connect(self._onboarding_language)
         screen.finished.connect(self._onboarding_finished)
         self.onboarding = screen
         self.window.show_screen(screen)
+
+    def warm_up(self) -> None:
+        """Load the modules behind the main screen on a background thread while the person types their
+        passphrase, so unlocking does not wait for imports; ``warmed`` is set when done."""
+        done = self.warmed
+
+        def load() -> None:
+            started = time.perf_counter()
+            import desktop.domain.session
+            import desktop.ui.main_window  # noqa: F401
+
+            self.warm_up_seconds = time.perf_counter() - started
+            done.set()
+
+        threading.Thread(target=load, name="osler-warm-up", daemon=True).start()
 
     def show_unlock(self) -> None:
         self.unlock_screen = UnlockScreen(self.vault)
@@ -114,6 +137,9 @@ class OslerApp(QObject):
                 self.main.refresh()
 
     def _unlocked(self, vault: Vault, kdf_seconds: float) -> None:
+        from desktop.domain.onboarding import Onboarding, Step
+        from desktop.domain.sync_adapter import load_program
+
         self.vault, self.last_unlock_kdf = vault, kdf_seconds
         if load_program(vault) is None:  # set-up stopped after the vault was made: continue it
             flow = Onboarding(i18n.available_locales())
@@ -123,6 +149,8 @@ class OslerApp(QObject):
         self._open_session()
 
     def _open_session(self) -> None:
+        from desktop.domain.session import Session
+
         assert self.vault is not None
         self.session = Session(
             self.vault,
@@ -138,6 +166,8 @@ class OslerApp(QObject):
         self._arm_auto_lock(self.settings_store.load().auto_lock_minutes * 60_000)
 
     def _show_main(self, view: str = "home") -> None:
+        from desktop.ui.main_window import MainScreen
+
         assert self.session is not None
         self.main = MainScreen(self.session)
         self.main.language_changed.connect(self._language_changed)

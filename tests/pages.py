@@ -113,7 +113,12 @@ class AppPage:
     def wait_synced(self) -> None:
         bar = self.app.window.sync_bar
         self.qtbot.waitUntil(
-            lambda: bar.status.last_success is not None and not bar.status.syncing and bar.status.queued == 0,
+            lambda: (
+                bar.status is not None
+                and bar.status.last_success is not None
+                and not bar.status.syncing
+                and bar.status.queued == 0
+            ),
             timeout=WAIT_MS,
         )
 

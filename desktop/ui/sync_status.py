@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
@@ -22,12 +23,15 @@ from sync.client.errors import (
     SyncError,
     WrongServer,
 )
-from sync.client.scheduler import SyncStatus
-from sync.client.transport import RecordsRefused
+
+if TYPE_CHECKING:
+    from sync.client.scheduler import SyncStatus
 
 
 def sync_error_sentence(error: SyncError) -> str:
     """What happened and what to do, in the person's language."""
+    from sync.client.transport import RecordsRefused
+
     sentences: list[tuple[type[SyncError], str]] = [
         (
             Offline,
@@ -97,7 +101,7 @@ class SyncStatusBar(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.error, 1)
         layout.addWidget(self.sync_button)
-        self.status = SyncStatus()
+        self.status: SyncStatus | None = None
         self._refresh = QTimer(self)
         self._refresh.setInterval(30_000)
         self._refresh.timeout.connect(self._render)
@@ -110,6 +114,11 @@ class SyncStatusBar(QWidget):
 
     def _render(self) -> None:
         s = self.status
+        if s is None:
+            self.state.setText(_("Not synced yet"))
+            self.last_sync.setText(_("Never synced"))
+            self.queued.setText("")
+            return
         if s.syncing:
             self.state.setText(_("Syncing…"))
         elif s.online is None:
