@@ -190,3 +190,61 @@ def test_right_to_left_languages_mirror_the_layout(qapp):
     finally:
         apply_locale("en")
     assert qapp.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_forgotten_passphrase_with_the_recovery_key(make_app, tmp_path):
+    first = make_app(tmp_path / "data")
+    first.choose_language("en")
+    first.create_vault(PASSPHRASE)
+    key = first.recovery_key()
+    first.confirm_recovery(key)
+    first.explore_demo()
+    first.app.shutdown()
+    page = make_app(tmp_path / "data")
+    screen = page.screen
+    page._press(screen.forgot_button)
+    page._type(screen.recovery_input, key[:-1] + ("0" if key[-1] != "0" else "1"))
+    page._type(screen.reset_passphrase, "a brand new passphrase")
+    page._type(screen.reset_confirm, "a brand new passphrase")
+    page._press(screen.recover_button)
+    page.qtbot.waitUntil(lambda: "typing mistake" in page.error(), timeout=10_000)
+    page._type(screen.recovery_input, key)
+    page._press(screen.recover_button)
+    page.wait_main()
+    page.lock()
+    page.unlock("a brand new passphrase")
+    assert page.on_main()
+
+
+def test_devices_can_be_listed_and_revoked_from_settings(make_app, server):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.join(server.url, server.invite())
+    page.finish_profile("Lost Laptop")
+    page.wait_synced()
+    page.open_view("settings")
+    settings = page.screen.settings
+    page._press(settings.load_devices)
+    page.qtbot.waitUntil(lambda: settings.devices.count() == 1, timeout=10_000)
+    assert "(this device)" in settings.devices.item(0).text()
+    settings.devices.setCurrentRow(0)
+    page._press(settings.revoke)
+    page.qtbot.waitUntil(lambda: "removed from your programme" in settings.device_status.text(), timeout=10_000)
+
+
+def test_data_saver_asks_before_a_download_over_the_budget(make_app):
+    from dataclasses import replace
+
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    page.app.settings_store.update(lambda s: replace(s, monthly_budget_mb=0))
+    page.open_view("library")
+    library = page.screen.library
+    library.table.selectRow(0)
+    page._press(library.download_button)
+    assert "data budget" in library.message.text() and not library.anyway_button.isHidden()
+    assert not page.app.session.is_offline(library.selected())
+    page._press(library.anyway_button)
+    page.qtbot.waitUntil(lambda: page.app.session.is_offline(library.selected()), timeout=10_000)
