@@ -253,9 +253,10 @@ class OnboardingScreen(QStackedWidget):
         )
         self.join_choice = button(_("&Join my programme"), _("Join my programme"), self._choose_join)
         self.demo_choice = button(_("Explore the &demo programme"), _("Explore the demo programme"), self._choose_demo)
+        self.demo_choice.setDefault(True)  # with no programme configured, Enter opens the demo
         page.layout_.addWidget(self.join_choice)
         page.layout_.addWidget(self.demo_choice)
-        page.first_field = self.join_choice
+        page.first_field = self.demo_choice
         page.finish_layout()
         return page
 
