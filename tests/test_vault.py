@@ -35,28 +35,30 @@ def _messages(n: int, thread: str = "t1") -> list[StoredMessage]:
 
 
 def test_messages_and_profiles_survive_lock_and_reopen(vault: Vault, vault_dir: Path):
-    vault.put_messages(_messages(120))
-    vault.put_message(StoredMessage("x1", "t2", "acct-b", 1_800_000_000_000, "queued", "مرحبا — newest"))
+    vault.messages.put_many(_messages(120))
+    vault.messages.put(StoredMessage("x1", "t2", "acct-b", 1_800_000_000_000, "queued", "مرحبا — newest"))
     vault.put_profile("acct-a", {"name": "Amina", "specialty": "Paediatrics"}, updated_at=5)
     vault.lock()
 
     reopened = Vault.open(vault_dir)
     reopened.unlock(PASSPHRASE)
-    newest = reopened.newest_messages(3)
+    newest = reopened.messages.newest(3)
     assert [m.id for m in newest] == ["x1", "m00119", "m00118"]
     assert newest[0].body == "مرحبا — newest"
-    assert [m.id for m in reopened.newest_messages(10, thread_id="t2")] == ["x1"]
-    assert [m.body for m in reopened.iter_messages(batch=7)] == [f"body {i} ✓" for i in range(120)] + ["مرحبا — newest"]
+    assert [m.id for m in reopened.messages.newest(10, thread_id="t2")] == ["x1"]
+    assert [m.body for m in reopened.messages.iter_all(batch=7)] == [f"body {i} ✓" for i in range(120)] + [
+        "مرحبا — newest"
+    ]
     assert reopened.get_profile("acct-a") == {"name": "Amina", "specialty": "Paediatrics"}
     assert reopened.get_profile("nobody") is None
-    reopened.set_message_state("x1", "sent")
-    assert reopened.get_message("x1").state == "sent"
+    reopened.messages.set_state("x1", "sent")
+    assert reopened.messages.get("x1").state == "sent"
     reopened.close()
 
 
 def test_nothing_readable_is_stored_in_plaintext(vault: Vault, vault_dir: Path):
     secret = "patient presented with haemoptysis CANARY-4711"
-    vault.put_message(StoredMessage("m1", "t1", "acct-a", 1, "queued", secret))
+    vault.messages.put(StoredMessage("m1", "t1", "acct-a", 1, "queued", secret))
     vault.put_profile("acct-a", {"bio": "CANARY-PROFILE-0815"}, updated_at=1)
     vault.lock()
     raw = b"".join(p.read_bytes() for p in vault_dir.iterdir())
@@ -66,7 +68,7 @@ def test_nothing_readable_is_stored_in_plaintext(vault: Vault, vault_dir: Path):
 
 def test_wrong_passphrase_is_refused_and_changes_nothing(created, vault_dir: Path):
     vault, _ = created
-    vault.put_messages(_messages(3))
+    vault.messages.put_many(_messages(3))
     vault.lock()
     before = snapshot(vault_dir)
     reopened = Vault.open(vault_dir)
@@ -76,30 +78,30 @@ def test_wrong_passphrase_is_refused_and_changes_nothing(created, vault_dir: Pat
     assert reopened.is_locked
     assert snapshot(vault_dir) == before
     reopened.unlock(PASSPHRASE)
-    assert len(reopened.newest_messages(10)) == 3
+    assert len(reopened.messages.newest(10)) == 3
     reopened.close()
 
 
 def test_lock_drops_keys_and_decrypted_cache(vault: Vault):
-    vault.put_messages(_messages(20))
-    assert len(vault.newest_messages(20)) == 20
+    vault.messages.put_many(_messages(20))
+    assert len(vault.messages.newest(20)) == 20
     assert vault.cached_plaintexts > 0
     vault.lock()
     assert vault.is_locked and vault.cached_plaintexts == 0
-    for call in (lambda: vault.newest_messages(1), lambda: vault.put_messages(_messages(1)), vault.message_count):
+    for call in (lambda: vault.messages.newest(1), lambda: vault.messages.put_many(_messages(1)), vault.messages.count):
         with pytest.raises(VaultLocked):
             call()
 
 
 def test_recovery_key_unlocks_and_sets_a_new_passphrase(created, vault_dir: Path):
     vault, recovery_key = created
-    vault.put_messages(_messages(2))
+    vault.messages.put_many(_messages(2))
     vault.lock()
     assert len(recovery_key.replace("-", "")) == 36 and recovery_key.count("-") == 8
 
     reopened = Vault.open(vault_dir)
     reopened.unlock_with_recovery(recovery_key.lower().replace("-", " "), "a brand new passphrase")
-    assert len(reopened.newest_messages(5)) == 2
+    assert len(reopened.messages.newest(5)) == 2
     reopened.lock()
     with pytest.raises(WrongPassphrase):
         reopened.unlock(PASSPHRASE)
@@ -125,7 +127,7 @@ def test_recovery_key_typos_are_told_apart_from_foreign_keys(created, vault_dir:
 
 def test_change_passphrase(created, vault_dir: Path):
     vault, _ = created
-    vault.put_messages(_messages(1))
+    vault.messages.put_many(_messages(1))
     before = snapshot(vault_dir)
     with pytest.raises(WrongPassphrase):
         vault.change_passphrase("not the passphrase", "whatever new one")
@@ -136,7 +138,7 @@ def test_change_passphrase(created, vault_dir: Path):
     with pytest.raises(WrongPassphrase):
         reopened.unlock(PASSPHRASE)
     reopened.unlock("the second passphrase")
-    assert reopened.message_count() == 1
+    assert reopened.messages.count() == 1
     reopened.close()
 
 
@@ -148,7 +150,7 @@ def test_short_passphrases_are_refused(vault_dir: Path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 def test_vault_files_are_owner_only(vault: Vault, vault_dir: Path):
-    vault.put_messages(_messages(1))
+    vault.messages.put_many(_messages(1))
     assert stat.S_IMODE(vault_dir.stat().st_mode) == 0o700
     for path in vault_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
@@ -182,7 +184,7 @@ def test_missing_key_file_is_reported(created, vault_dir: Path):
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_database_is_reported_and_left_as_is(created, vault_dir: Path, damage: str):
     vault, _ = created
-    vault.put_messages(_messages(200))
+    vault.messages.put_many(_messages(200))
     vault.close()
     for leftover in ("vault.db-wal", "vault.db-shm"):
         assert not (vault_dir / leftover).exists()
@@ -252,17 +254,17 @@ def test_absurd_kdf_parameters_are_refused(created, vault_dir: Path):
 def test_interrupted_creation_is_finished_on_open(created, vault_dir: Path):
     """Creation writes the key file, then renames the database into place; a cut between the two heals."""
     vault, _ = created
-    vault.put_messages(_messages(4))
+    vault.messages.put_many(_messages(4))
     vault.close()
     os.replace(vault_dir / "vault.db", vault_dir / "vault.db.new")
     reopened = Vault.open(vault_dir)
     reopened.unlock(PASSPHRASE)
-    assert reopened.message_count() == 4
+    assert reopened.messages.count() == 4
     reopened.close()
 
 
 def test_database_runs_wal_with_full_sync(vault: Vault, vault_dir: Path):
-    vault.put_messages(_messages(1))
+    vault.messages.put_many(_messages(1))
     conn = sqlite3.connect(vault_dir / "vault.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()

@@ -41,7 +41,7 @@ def _which_opens(vault_dir: Path) -> str:
         except WrongPassphrase:
             continue
         try:
-            assert [m.body for m in vault.newest_messages(5)] == ["still here"]
+            assert [m.body for m in vault.messages.newest(5)] == ["still here"]
         finally:
             vault.close()
         return candidate
@@ -52,7 +52,7 @@ def _which_opens(vault_dir: Path) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_passphrase_change_survives_sigkill_at_random_instants(created, vault_dir: Path):
     vault, _ = created
-    vault.put_message(StoredMessage("m", "t", "a", 1, "received", "still here"))
+    vault.messages.put(StoredMessage("m", "t", "a", 1, "received", "still here"))
     vault.close()
     rng = random.Random(int.from_bytes(os.urandom(4), "big"))
     current = PASSPHRASE
@@ -85,7 +85,7 @@ def test_every_intermediate_state_of_the_key_file_write_opens(created, vault_dir
     """The atomic write has three on-disk states before the rename lands: no temp file, a partial temp file,
     a complete temp file. Each must open with the old passphrase and leave no temp file behind."""
     vault, _ = created
-    vault.put_message(StoredMessage("m", "t", "a", 1, "received", "still here"))
+    vault.messages.put(StoredMessage("m", "t", "a", 1, "received", "still here"))
     vault.close()
     key = vault_dir / "vault.key"
     complete = key.read_bytes()

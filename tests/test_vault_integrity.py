@@ -26,18 +26,18 @@ def _flip(data: bytes, offset: int) -> bytes:
 
 
 def test_every_flipped_byte_of_a_message_is_detected(vault: Vault, vault_dir: Path):
-    vault.put_message(StoredMessage("m-1", "t", "a", 1, "received", "short but sensitive"))
+    vault.messages.put(StoredMessage("m-1", "t", "a", 1, "received", "short but sensitive"))
     raw = _raw(vault_dir)
     (original,) = raw.execute("SELECT body FROM messages WHERE id = 'm-1'").fetchone()
     assert len(original) > 40
     for offset in range(len(original)):
         raw.execute("UPDATE messages SET body = ? WHERE id = 'm-1'", [_flip(original, offset)])
         with pytest.raises(VaultIntegrityError) as caught:
-            vault.get_message("m-1")
+            vault.messages.get("m-1")
         assert caught.value.record_id == "m-1" and caught.value.table == "messages"
         assert "m-1" in caught.value.user_message()
     raw.execute("UPDATE messages SET body = ? WHERE id = 'm-1'", [original])
-    assert vault.get_message("m-1").body == "short but sensitive"
+    assert vault.messages.get("m-1").body == "short but sensitive"
 
 
 def test_every_flipped_byte_of_a_profile_is_detected(vault: Vault, vault_dir: Path):
@@ -51,17 +51,17 @@ def test_every_flipped_byte_of_a_profile_is_detected(vault: Vault, vault_dir: Pa
 
 
 def test_truncated_or_extended_ciphertext_is_detected(vault: Vault, vault_dir: Path):
-    vault.put_message(StoredMessage("m-1", "t", "a", 1, "received", "hello"))
+    vault.messages.put(StoredMessage("m-1", "t", "a", 1, "received", "hello"))
     raw = _raw(vault_dir)
     (original,) = raw.execute("SELECT body FROM messages").fetchone()
     for damaged in (original[:-1], original[:5], b"", original + b"\0"):
         raw.execute("UPDATE messages SET body = ?", [damaged])
         with pytest.raises(VaultIntegrityError):
-            vault.get_message("m-1")
+            vault.messages.get("m-1")
 
 
 def test_ciphertexts_swapped_between_rows_are_detected(vault: Vault, vault_dir: Path):
-    vault.put_messages(
+    vault.messages.put_many(
         [
             StoredMessage("m-1", "t", "a", 1, "received", "first"),
             StoredMessage("m-2", "t", "a", 2, "received", "second"),
@@ -74,17 +74,17 @@ def test_ciphertexts_swapped_between_rows_are_detected(vault: Vault, vault_dir: 
     raw.execute("UPDATE messages SET body = ? WHERE id = 'm-2'", [one])
     for message_id in ("m-1", "m-2"):
         with pytest.raises(VaultIntegrityError):
-            vault.get_message(message_id)
+            vault.messages.get(message_id)
 
 
 def test_ciphertext_moved_to_another_table_or_field_is_detected(vault: Vault, vault_dir: Path):
     vault.put_profile("same-id", {"bio": "profile text"}, updated_at=1)
-    vault.put_message(StoredMessage("same-id", "t", "a", 1, "received", "message text"))
+    vault.messages.put(StoredMessage("same-id", "t", "a", 1, "received", "message text"))
     raw = _raw(vault_dir)
     profile = raw.execute("SELECT body FROM profiles").fetchone()[0]
     raw.execute("UPDATE messages SET body = ?", [profile])
     with pytest.raises(VaultIntegrityError):
-        vault.get_message("same-id")
+        vault.messages.get("same-id")
     # Field binding, at the cipher the vault uses for every sealed column.
     cipher = FieldCipher(os.urandom(32))
     sealed = cipher.seal("blobs", "b1", "meta", b"{}")

@@ -24,7 +24,7 @@ def _schema_version(vault_dir: Path) -> int:
 
 def _seed(vault: Vault) -> None:
     """What every version since 1 could store: messages, a profile, a blob."""
-    vault.put_messages(
+    vault.messages.put_many(
         [StoredMessage(f"m{i}", "thread", "acct", 1000 + i, "received", f"message {i}") for i in range(25)]
     )
     vault.put_profile("acct", {"name": "Kwame"}, updated_at=1)
@@ -43,7 +43,7 @@ def test_every_earlier_version_upgrades_on_unlock(vault_dir: Path, start: int):
     upgraded = Vault.open(vault_dir)
     upgraded.unlock(PASSPHRASE)
     assert _schema_version(vault_dir) == vault_schema.LATEST
-    assert [m.body for m in upgraded.newest_messages(2)] == ["message 24", "message 23"]
+    assert [m.body for m in upgraded.messages.newest(2)] == ["message 24", "message 23"]
     assert upgraded.get_profile("acct") == {"name": "Kwame"}
     assert upgraded.blobs.read_all("notes") == b"lecture notes" * 1000
     upgraded.close()

@@ -18,7 +18,8 @@ from desktop.vault.errors import (
     WrongPassphrase,
 )
 from desktop.vault.kdf import KdfParams
-from desktop.vault.store import StoredMessage, UnlockTiming, Vault
+from desktop.vault.messages import StoredMessage
+from desktop.vault.store import UnlockTiming, Vault
 
 __all__ = [
     "CHUNK_SIZE",

@@ -14,8 +14,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,24 +33,13 @@ from desktop.vault.errors import (
 )
 from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, remove_stale_temp_files
 from desktop.vault.keyfile import KeyFile
+from desktop.vault.messages import MessageStore
 from desktop.vault.records import RecordStore
 
 KEY_FILE = "vault.key"
 DB_FILE = "vault.db"
 DB_CREATING = "vault.db.new"
 MIN_PASSPHRASE_CHARS = 8
-MESSAGE_STATES = frozenset({"draft", "queued", "sent", "delivered", "read", "received"})
-_CACHE_ENTRIES = 1024
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    id: str
-    thread_id: str
-    author: str
-    sent_at: int  # milliseconds since the epoch, UTC
-    state: str
-    body: str
 
 
 @dataclass(frozen=True)
@@ -76,9 +63,9 @@ class Vault:
         self._lock = threading.RLock()
         self._db: Database | None = None
         self._keys: _Keys | None = None
-        self._cache: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
         self.blobs = BlobStore(self)
         self.records = RecordStore(self)
+        self.messages = MessageStore(self)
 
     # -- creating and opening ------------------------------------------------------------------------------
 
@@ -203,7 +190,7 @@ class Vault:
         """Close the database and drop the keys and every decrypted cache."""
         with self._lock:
             self._keys = None
-            self._cache.clear()
+            self.messages.forget()
             if self._db is not None:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.close()
@@ -296,94 +283,10 @@ class Vault:
                 return None
             return json.loads(keys.fields.open("profiles", account_id, "body", row[0]))
 
-    # -- messages ------------------------------------------------------------------------------------------
-
-    def put_message(self, message: StoredMessage) -> None:
-        self.put_messages([message])
-
-    def put_messages(self, messages: Iterable[StoredMessage]) -> int:
-        """Insert or replace messages in one transaction; returns how many were written."""
-        with self._lock:
-            db, keys = self._session()
-            rows = []
-            for m in messages:
-                if m.state not in MESSAGE_STATES:
-                    raise ValueError(f"unknown message state {m.state!r}")
-                sealed = keys.fields.seal("messages", m.id, "body", m.body.encode("utf-8"))
-                rows.append((m.id, m.thread_id, m.author, int(m.sent_at), m.state, sealed))
-                self._remember(m.id, sealed, m.body)
-            with db.atomic():
-                db.conn.executemany(
-                    "INSERT OR REPLACE INTO messages (id, thread_id, author, sent_at, state, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            return len(rows)
-
-    def set_message_state(self, message_id: str, state: str) -> None:
-        if state not in MESSAGE_STATES:
-            raise ValueError(f"unknown message state {state!r}")
-        with self._lock:
-            db, _keys = self._session()
-            with db.atomic():
-                db.execute("UPDATE messages SET state = ? WHERE id = ?", [state, message_id])
-
-    def get_message(self, message_id: str) -> StoredMessage | None:
-        rows = self._select_messages("WHERE id = ?", [message_id])
-        return rows[0] if rows else None
-
-    def newest_messages(self, limit: int = 50, thread_id: str | None = None) -> list[StoredMessage]:
-        """The newest ``limit`` messages, newest first, optionally of one thread."""
-        if thread_id is None:
-            return self._select_messages("ORDER BY sent_at DESC, id DESC LIMIT ?", [limit])
-        return self._select_messages("WHERE thread_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?", [thread_id, limit])
-
-    def iter_messages(self, batch: int = 500) -> Iterator[StoredMessage]:
-        """Every message, oldest first, decrypted batch by batch (memory stays flat)."""
-        after: tuple[int, str] = (-1, "")
-        while True:
-            rows = self._select_messages(
-                "WHERE (sent_at, id) > (?, ?) ORDER BY sent_at, id LIMIT ?", [after[0], after[1], batch]
-            )
-            yield from rows
-            if len(rows) < batch:
-                return
-            after = (rows[-1].sent_at, rows[-1].id)
-
-    def message_count(self) -> int:
-        with self._lock:
-            db, _keys = self._session()
-            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
-
-    def _select_messages(self, clause: str, params: list[Any]) -> list[StoredMessage]:
-        with self._lock:
-            db, keys = self._session()
-            cursor = db.execute(
-                f"SELECT id, thread_id, author, sent_at, state, body FROM messages {clause}",  # noqa: S608
-                params,
-            )
-            out = []
-            for message_id, thread_id, author, sent_at, state, sealed in cursor:
-                cached = self._cache.get(message_id)
-                if cached is not None and cached[0] == sealed:
-                    body = cached[1]
-                    self._cache.move_to_end(message_id)
-                else:
-                    body = keys.fields.open("messages", message_id, "body", sealed).decode("utf-8")
-                    self._remember(message_id, sealed, body)
-                out.append(StoredMessage(message_id, thread_id, author, sent_at, state, body))
-            return out
-
-    def _remember(self, message_id: str, sealed: bytes, body: str) -> None:
-        self._cache[message_id] = (sealed, body)
-        self._cache.move_to_end(message_id)
-        while len(self._cache) > _CACHE_ENTRIES:
-            self._cache.popitem(last=False)
-
     @property
     def cached_plaintexts(self) -> int:
         """How many decrypted items this object holds in memory (0 once locked)."""
-        return len(self._cache)
+        return self.messages.cached
 
 
 def _check_sqlite_file(path: Path) -> None:

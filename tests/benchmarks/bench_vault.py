@@ -42,7 +42,7 @@ from desktop.vault import Vault
 vault = Vault.open(sys.argv[1])
 t0 = time.perf_counter()
 timing = vault.unlock(sys.argv[2])
-newest = vault.newest_messages(50)
+newest = vault.messages.newest(50)
 total = time.perf_counter() - t0
 assert len(newest) == 50
 print(timing.kdf_seconds, total - timing.kdf_seconds)
@@ -88,7 +88,7 @@ def main() -> None:
         ]
         tracemalloc.start()
         t0 = time.perf_counter()
-        vault.put_messages(messages)
+        vault.messages.put_many(messages)
         insert_one_tx = time.perf_counter() - t0
         _row(f"insert {MESSAGES:,} messages, one transaction", insert_one_tx, "s", 3.0)
         vault.lock()
@@ -97,7 +97,7 @@ def main() -> None:
         vault2, _ = Vault.create(folder2, PASSPHRASE, params=vault_kdf.KdfParams.floor())
         t0 = time.perf_counter()
         for start in range(0, MESSAGES, 100):
-            vault2.put_messages(messages[start : start + 100])
+            vault2.messages.put_many(messages[start : start + 100])
         _row(f"insert {MESSAGES:,} messages, batches of 100", time.perf_counter() - t0, "s", 3.0)
         vault2.close()
         insert_peak = tracemalloc.get_traced_memory()[1]
@@ -109,7 +109,7 @@ def main() -> None:
             t_open = time.perf_counter()
             timing = reopened.unlock(PASSPHRASE)
             t_q = time.perf_counter()
-            newest = reopened.newest_messages(50)
+            newest = reopened.messages.newest(50)
             query = time.perf_counter() - t_q
             assert len(newest) == 50 and newest[0].id == f"{MESSAGES - 1:08d}"
             opens.append(time.perf_counter() - t_open - timing.kdf_seconds)
@@ -127,7 +127,7 @@ def main() -> None:
         reopened.unlock(PASSPHRASE)
         tracemalloc.start()
         t0 = time.perf_counter()
-        count = sum(len(m.body) for m in reopened.iter_messages())
+        count = sum(len(m.body) for m in reopened.messages.iter_all())
         scan = time.perf_counter() - t0
         scan_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
