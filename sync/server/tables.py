@@ -1,0 +1,84 @@
+"""The server's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+``records.seq`` is assigned from the single ``counter`` row (see ``storage.py`` for why); ``record_audience``
+lists who may pull each record, the author included, so a pull is an index range scan per account.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+Id = sa.LargeBinary(16)
+
+meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text))
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)
+devices = sa.Table(
+    "devices",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("sign_key", sa.LargeBinary(32), nullable=False),
+    sa.Column("box_key", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger, nullable=True),
+)
+invites = sa.Table(
+    "invites",
+    metadata,
+    sa.Column("code_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("used_at", sa.BigInteger, nullable=True),
+)
+challenges = sa.Table(
+    "challenges",
+    metadata,
+    sa.Column("challenge", sa.LargeBinary(32), primary_key=True),
+    sa.Column("device_id", Id, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("token_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column("device_id", Id, nullable=False, index=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+)
+counter = sa.Table(
+    "counter",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", Id, nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("author", Id, nullable=False),
+    sa.Column("device", Id, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("audience", sa.LargeBinary, nullable=True),
+    sa.Column("hlc", sa.BigInteger, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("sig", sa.LargeBinary(64), nullable=True),
+    sa.Column("digest", sa.LargeBinary(32), nullable=False),
+    sa.Column("received_at", sa.BigInteger, nullable=False),
+)
+sa.Index("records_public", records.c.public, records.c.seq)
+record_audience = sa.Table(
+    "record_audience",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+)
