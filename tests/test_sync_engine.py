@@ -254,3 +254,23 @@ def test_blobs_resume_and_verify(client_factory, tmp_path):
     with pytest.raises(ProtocolViolation):
         b.engine().download_blob(sha, tmp_path / "bad.bin")
     assert not (tmp_path / "bad.bin").exists() and not (tmp_path / "bad.bin.part").exists()
+
+
+def test_scheduler_survives_an_unexpected_error_and_recovers(client_factory):
+    from sync.client.errors import InternalError
+
+    a = client_factory()
+    scheduler = SyncScheduler(a.engine(), debounce=0.01, backoff_base=0.05, backoff_cap=0.1, interval=3600)
+    scheduler.start()
+    try:
+        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        a.vault.lock()  # every vault call now fails with VaultLocked, which is no SyncError
+        scheduler.sync_now()
+        _wait(lambda: isinstance(scheduler.status.last_error, InternalError))
+        assert scheduler._thread.is_alive()
+        a.vault.unlock("client passphrase")
+        a.send(b"after the hiccup", None)
+        scheduler.sync_now()
+        _wait(lambda: scheduler.status.last_error is None and scheduler.status.queued == 0)
+    finally:
+        scheduler.stop()

@@ -90,7 +90,8 @@ class Session:
         self.scheduler.start()
 
     def stop(self) -> None:
-        self.scheduler.stop()
+        """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
+        self.scheduler.stop(timeout=1.0)
         self.transport.close()
         if self.demo_server is not None:
             self.demo_server.stop()

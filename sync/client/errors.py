@@ -68,3 +68,9 @@ class ProtocolViolation(SyncError):
     """The server answered something the protocol does not allow; retried, as it may be a cut answer."""
 
     code = "protocol"
+
+
+class InternalError(SyncError):
+    """Something failed inside this app (a bug): logged, and retried later like a network problem."""
+
+    code = "internal"

@@ -7,6 +7,7 @@ every change of state (from the scheduler thread: a Qt app re-emits it as a sign
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -14,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sync.client.engine import SyncEngine, SyncProgress
-from sync.client.errors import Offline, ServerBusy, SyncError
+from sync.client.errors import InternalError, Offline, ServerBusy, SyncError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,25 @@ class SyncScheduler:
                 self._due = None
             self._attempt()
 
+    def _queued(self) -> int:
+        try:
+            return self.engine.store.outbox_totals()[0]
+        except Exception:  # the store may be locked by now
+            return self.status.queued
+
     def _attempt(self) -> None:
         self._publish(syncing=True, next_attempt=None)
         try:
             self.engine.sync_once()
-        except SyncError as error:
-            queued = self.engine.store.outbox_totals()[0]
+        except Exception as unexpected:
+            if not isinstance(unexpected, SyncError):
+                if self._stopping:  # the app locked the vault under a running sync: nothing to report
+                    self._publish(syncing=False)
+                    return
+                log.exception("sync failed unexpectedly")  # a bug: keep the thread alive, retry later
+                unexpected = InternalError(type(unexpected).__name__)
+            error = unexpected
+            queued = self._queued()
             online = not isinstance(error, Offline)
             if error.retryable:
                 self._failures += 1
@@ -143,6 +159,6 @@ class SyncScheduler:
             online=True,
             last_error=None,
             last_success=time.time(),
-            queued=self.engine.store.outbox_totals()[0],
+            queued=self._queued(),
             next_attempt=due,
         )
