@@ -1,15 +1,25 @@
 """End-to-end protection of records. The only module in ``sync`` that touches cryptographic primitives.
 
-This first part covers authorship: each device has an Ed25519 signing key; its public half is registered with
-the server, which checks signed records and auth challenges against it. Sealing private records for their
-audience (HPKE epoch keys, per-message AEAD) joins here with end-to-end messaging.
+Authorship: each device has an Ed25519 signing key; its public half is registered with the server, which checks
+signed records and auth challenges against it. Confidentiality: private records are sealed under a thread's
+epoch key, which reaches each member device by HPKE (PROTOCOL.md §9). Nothing else in ``sync`` touches a
+primitive; the server uses only the verification functions.
 """
 
 from __future__ import annotations
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+import hashlib
+import os
+import struct
+import zlib
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke, serialization
+from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from sync.protocol import Record, signature_input
 
@@ -70,3 +80,178 @@ def valid_public_key(public_key: bytes) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- end-to-end encryption of private records ----------------------------------------------------------------
+#
+# PROTOCOL.md §9. A thread's members share an epoch key, granted to each of their devices by HPKE
+# (ML-KEM-768 + X25519, so harvested traffic stays safe against a future quantum computer). The ~1.2 KB
+# encapsulation is paid once per device per epoch; each message then costs a 1-byte header, a 4-byte epoch
+# number and a 16-byte tag beyond its compressed, padded text.
+
+BOX_SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+EPOCH_KEY_BYTES = 32
+GRANT_BYTES = 1168
+BOX_PUBLIC_BYTES = 1184 + 32
+ENVELOPE_VERSION = 1
+CODEC_RAW, CODEC_DEFLATE_DICT = 0, 1
+_DICTIONARY = (Path(__file__).with_name("dictionary.txt")).read_bytes()
+
+
+class EnvelopeError(Exception):
+    """A grant or sealed message that does not open: tampered, moved, or not addressed to this device."""
+
+
+class BoxKey:
+    """A device's HPKE key pair for receiving epoch keys. ``private_bytes()`` is for the vault only."""
+
+    def __init__(self, mlkem_key: mlkem.MLKEM768PrivateKey, x_key: x25519.X25519PrivateKey) -> None:
+        self._mlkem, self._x = mlkem_key, x_key
+        self._private = hpke.MLKEM768X25519PrivateKey(mlkem_key, x_key)
+
+    @classmethod
+    def generate(cls) -> BoxKey:
+        return cls(mlkem.MLKEM768PrivateKey.generate(), x25519.X25519PrivateKey.generate())
+
+    @classmethod
+    def from_private_bytes(cls, raw: bytes) -> BoxKey:
+        if len(raw) != 96:
+            raise EnvelopeError("a box key is 96 bytes")
+        return cls(
+            mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:64]), x25519.X25519PrivateKey.from_private_bytes(raw[64:])
+        )
+
+    def private_bytes(self) -> bytes:
+        return self._mlkem.private_bytes_raw() + self._x.private_bytes_raw()
+
+    def public_bytes(self) -> bytes:
+        return self._mlkem.public_key().public_bytes_raw() + self._x.public_key().public_bytes_raw()
+
+    def __repr__(self) -> str:
+        return "BoxKey(<secret>)"
+
+
+def _box_public(raw: bytes) -> hpke.MLKEM768X25519PublicKey:
+    if len(raw) != BOX_PUBLIC_BYTES:
+        raise EnvelopeError("a box public key is 1216 bytes")
+    try:
+        return hpke.MLKEM768X25519PublicKey(
+            mlkem.MLKEM768PublicKey.from_public_bytes(raw[:1184]), x25519.X25519PublicKey.from_public_bytes(raw[1184:])
+        )
+    except ValueError:
+        raise EnvelopeError("not a valid box public key") from None
+
+
+def _grant_info(thread: bytes, epoch: int, account: bytes, device: bytes) -> bytes:
+    return b"osler-epoch-grant-v1\0" + thread + struct.pack(">I", epoch) + account + device
+
+
+def new_epoch_key() -> bytes:
+    return os.urandom(EPOCH_KEY_BYTES)
+
+
+def grant_epoch(
+    epoch_key: bytes, recipient_box: bytes, thread: bytes, epoch: int, account: bytes, device: bytes
+) -> bytes:
+    """Seal ``epoch_key`` to one device; thread, epoch and recipient are bound, so a grant cannot be moved."""
+    return BOX_SUITE.encrypt(epoch_key, _box_public(recipient_box), info=_grant_info(thread, epoch, account, device))
+
+
+def open_grant(grant: bytes, box: BoxKey, thread: bytes, epoch: int, account: bytes, device: bytes) -> bytes:
+    try:
+        key = BOX_SUITE.decrypt(grant, box._private, info=_grant_info(thread, epoch, account, device))
+    except Exception:  # cryptography raises InvalidTag or ValueError, depending on where it fails
+        raise EnvelopeError("this grant does not open with this device's key for this thread and epoch") from None
+    if len(key) != EPOCH_KEY_BYTES:
+        raise EnvelopeError("a granted epoch key has the wrong length")
+    return key
+
+
+def padme(length: int) -> int:
+    """Padmé (Nikitin et al., PURBs): pad to a length that leaks at most O(log log n) bits, overhead ≤ 12 %."""
+    if length < 2:
+        return length
+    exponent = length.bit_length() - 1
+    size_bits = exponent.bit_length()
+    mask = (1 << (exponent - size_bits)) - 1
+    return (length + mask) & ~mask
+
+
+def _pad(data: bytes) -> bytes:
+    marked = data + b"\x80"  # ISO/IEC 7816-4: a 0x80 byte, then zeros
+    return marked + b"\0" * (padme(len(marked)) - len(marked))
+
+
+def _unpad(data: bytes) -> bytes:
+    end = data.rstrip(b"\0")
+    if not end.endswith(b"\x80"):
+        raise EnvelopeError("bad padding")
+    return end[:-1]
+
+
+def compress(text: bytes) -> bytes:
+    """Codec byte + payload: raw deflate with the shipped domain dictionary, or the text itself when that is
+    not smaller (short greetings, or text in a language the dictionary does not know)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
+    packed = packer.compress(text) + packer.flush()
+    return bytes([CODEC_DEFLATE_DICT]) + packed if len(packed) < len(text) else bytes([CODEC_RAW]) + text
+
+
+def decompress(data: bytes, limit: int = 1 << 20) -> bytes:
+    if not data:
+        raise EnvelopeError("empty payload")
+    if data[0] == CODEC_RAW:
+        return data[1:]
+    if data[0] != CODEC_DEFLATE_DICT:
+        raise EnvelopeError("unknown codec")
+    unpacker = zlib.decompressobj(-15, zdict=_DICTIONARY)
+    try:
+        text = unpacker.decompress(data[1:], limit + 1)
+    except zlib.error:
+        raise EnvelopeError("corrupt compressed payload") from None
+    if len(text) > limit or not unpacker.eof:
+        raise EnvelopeError("compressed payload too large or truncated")
+    return text
+
+
+def _message_key(epoch_key: bytes, record_id: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"osler-message-v1\0" + record_id).derive(
+        epoch_key
+    )
+
+
+def seal(epoch_key: bytes, epoch: int, thread: bytes, record_id: bytes, kind: str, plaintext: bytes) -> bytes:
+    """``version | thread (16) | epoch (4) | AES-256-GCM(compressed, padded plaintext)``. The key is derived
+    from the epoch key and the record id, so the nonce can be fixed and a body moved to another record (or
+    thread, epoch or kind, all in the associated data) does not open."""
+    header = bytes([ENVELOPE_VERSION]) + thread + struct.pack(">I", epoch)
+    aad = header + record_id + kind.encode()
+    return header + AESGCM(_message_key(epoch_key, record_id)).encrypt(b"\0" * 12, _pad(compress(plaintext)), aad)
+
+
+def envelope_epoch(body: bytes) -> tuple[bytes, int]:
+    """(thread, epoch) a sealed body needs a key for, read without opening it."""
+    if len(body) < 21 + 16 or body[0] != ENVELOPE_VERSION:
+        raise EnvelopeError("not a sealed body of a known version")
+    return body[1:17], struct.unpack(">I", body[17:21])[0]
+
+
+def open_sealed(epoch_key: bytes, record_id: bytes, kind: str, body: bytes) -> bytes:
+    envelope_epoch(body)
+    header, ciphertext = body[:21], body[21:]
+    try:
+        padded = AESGCM(_message_key(epoch_key, record_id)).decrypt(
+            b"\0" * 12, ciphertext, header + record_id + kind.encode()
+        )
+    except InvalidTag:
+        raise EnvelopeError("the sealed body does not open: tampered, moved, or another epoch's key") from None
+    return decompress(_unpad(padded))
+
+
+def fingerprint(sign_key: bytes, box_key: bytes) -> str:
+    """A short code two people compare (in person, by phone) to check they hold each other's real keys:
+    12 digits in groups of three, from SHA-256 of the device's public keys."""
+    digest = hashlib.sha256(b"osler-fingerprint-v1\0" + sign_key + box_key).digest()
+    number = int.from_bytes(digest[:8], "big") % 10**12
+    text = f"{number:012d}"
+    return " ".join(text[i : i + 3] for i in range(0, 12, 3))

@@ -34,7 +34,7 @@ BLOB_CHUNK = 65_536
 MAX_BLOB_BYTES = 512 * 1024 * 1024
 GZIP_MIN_BYTES = 512
 
-SIGNED_KINDS = frozenset({"card", "material", "group-message"})
+SIGNED_KINDS = frozenset({"card", "material", "group-message", "epoch-grant"})
 KIND_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 _KIND = re.compile(KIND_PATTERN)
 M = TypeVar("M", bound=BaseModel)

@@ -161,6 +161,8 @@ class LibraryView(QWidget):
         def done(_result: object) -> None:
             self._tasks.discard(task)
             self.download_button.setEnabled(True)
+            if self.session.vault.is_locked:
+                return  # finished as the person locked: the list is redrawn after unlocking
             self.refresh()
             self._select(material)
 
