@@ -6,6 +6,8 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop.domain.directory import card_body
+from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, queue_record
 from desktop.vault import KdfParams, Vault
 from sync.client.engine import SyncEngine
@@ -32,6 +34,16 @@ class Client:
 
     def send(self, body: bytes, to: list[bytes] | None, kind: str = "message", signed: bool = False) -> Record:
         return queue_record(self.vault, self.program, self.clock, kind, body, to, signed=signed)
+
+    def publish_card(self, name: str, role: str = "student") -> None:
+        """This person's directory card, with their device's public keys, queued for the next sync."""
+        creds = self.program.credentials
+        keys = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
+        body = card_body(name=name, role=role, keys=keys)
+        queue_record(self.vault, self.program, self.clock, "card", body, None, signed=True)
+
+    def messaging(self) -> Messaging:
+        return Messaging(self.vault, self.program, self.clock)
 
     def inbound(self) -> list[Record]:
         return [unpack_record(r.wire) for r in self.vault.records.by_state("inbound")]

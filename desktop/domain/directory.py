@@ -6,6 +6,8 @@ Card and material bodies are JSON documents (version 1), validated here because 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ class Card:
     bio: str
     capacity: int
     hlc: int
+    keys: tuple[str, bytes, bytes] | None = None  # (device id, Ed25519 public key, HPKE box public key)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,20 @@ def _json(body: bytes) -> dict | None:
     return doc if isinstance(doc, dict) and doc.get("v") == 1 else None
 
 
+def _keys(doc: dict) -> tuple[str, bytes, bytes] | None:
+    keys = doc.get("keys")
+    if not isinstance(keys, dict):
+        return None
+    try:
+        device = str(keys["device"])
+        sign, box = base64.b64decode(keys["sign"], validate=True), base64.b64decode(keys["box"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return None
+    if len(device) != 32 or len(sign) != 32 or len(box) != 1216:
+        return None
+    return device, sign, box
+
+
 def card_body(**fields: object) -> bytes:
     return json.dumps({"v": 1, **fields}, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -91,6 +108,7 @@ def cards(vault: Vault) -> list[Card]:
             bio=_text(doc, "bio", MAX_TEXT),
             capacity=capacity if isinstance(capacity, int) and 0 <= capacity <= 50 else 0,
             hlc=record.h,
+            keys=_keys(doc),
         )
         newest[stored.author] = card
     return sorted(newest.values(), key=lambda c: c.name.casefold())

@@ -14,6 +14,7 @@ from pathlib import Path
 from desktop.domain import directory
 from desktop.domain.demo import start_demo_server
 from desktop.domain.directory import Card, Material, card_body
+from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
 from desktop.vault import Vault, VaultIntegrityError
@@ -82,6 +83,7 @@ class Session:
         self.store = VaultSyncStore(vault, program.server_key, program.credentials.account)
         self.engine = SyncEngine(self.transport, self.store, program.credentials)
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
+        self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self._counted: object = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -102,8 +104,15 @@ class Session:
         if progress is not None and not status.syncing and progress is not self._counted:
             self._counted = progress  # each finished sync is counted once, however often its status is published
             self.settings_store.update(lambda s: s.with_usage(progress.bytes_down + progress.bytes_up))
-            if progress.records_down and self.on_change is not None:
-                self.on_change(self.kinds_received_recently(progress.records_down))
+            kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
+            if self.messaging is not None and not self.vault.is_locked:
+                queued_before = self.vault.records.outbox_totals()[0]
+                if self.messaging.take_in():
+                    kinds.add("message")
+                if self.vault.records.outbox_totals()[0] > queued_before:
+                    self.scheduler.local_change()  # delivery receipts to send
+            if kinds and self.on_change is not None:
+                self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
 
@@ -155,6 +164,9 @@ class Session:
     def publish_profile(self, name: str, **fields: object) -> None:
         """Save the profile in the vault and publish this person's signed directory card."""
         doc = {"name": name.strip(), "role": self.program.role, **fields}
+        if self.program.box is not None:
+            creds = self.program.credentials
+            doc["keys"] = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
         self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
         queue_record(self.vault, self.program, self.clock, "card", card_body(**doc), None, signed=True)
         self.scheduler.local_change()

@@ -14,7 +14,7 @@ from desktop.vault import Vault
 from desktop.vault.records import StoredRecord
 from sync.client.engine import Credentials
 from sync.client.transport import Transport
-from sync.envelope import DeviceKey
+from sync.envelope import BoxKey, DeviceKey
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
 
 _PROGRAM_SECRET = "program"  # noqa: S105 - the name of a vault entry, not a secret
@@ -57,6 +57,7 @@ class Program:
     credentials: Credentials
     role: str
     demo: bool = False
+    box: BoxKey | None = None  # receives the epoch keys of this person's conversations
 
     @property
     def server_key(self) -> str:
@@ -67,8 +68,8 @@ class Program:
 def join_program(vault: Vault, transport: Transport, invite: str, device_name: str, *, demo: bool = False) -> Program:
     """Register this device with an invite code and keep its identity in the vault."""
     transport.health()
-    key = DeviceKey.generate()
-    registration = transport.register(invite, device_name, key)
+    key, box = DeviceKey.generate(), BoxKey.generate()
+    registration = transport.register(invite, device_name, key, box.public_bytes())
     vault.put_secret(
         _PROGRAM_SECRET,
         json.dumps(
@@ -78,12 +79,13 @@ def join_program(vault: Vault, transport: Transport, invite: str, device_name: s
                 "device": registration.device.hex(),
                 "role": registration.role,
                 "key": key.private_bytes().hex(),
+                "box": box.private_bytes().hex(),
                 "demo": demo,
             }
         ).encode(),
     )
     credentials = Credentials(registration.account, registration.device, key)
-    return Program(transport.base_url, credentials, registration.role, demo)
+    return Program(transport.base_url, credentials, registration.role, demo, box)
 
 
 def load_program(vault: Vault) -> Program | None:
@@ -96,7 +98,8 @@ def load_program(vault: Vault) -> Program | None:
         bytes.fromhex(doc["device"]),
         DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])),
     )
-    return Program(doc["server_url"], credentials, doc["role"], bool(doc.get("demo", False)))
+    box = BoxKey.from_private_bytes(bytes.fromhex(doc["box"])) if "box" in doc else None
+    return Program(doc["server_url"], credentials, doc["role"], bool(doc.get("demo", False)), box)
 
 
 def queue_record(

@@ -23,6 +23,9 @@ class StoredMessage:
     sent_at: int  # milliseconds since the epoch, UTC
     state: str
     body: str
+    flagged: bool = False
+    snoozed_until: int = 0  # ms; 0 = not snoozed
+    reviewed: bool = False
 
 
 class MessageStore:
@@ -54,8 +57,9 @@ class MessageStore:
                 self._remember(m.id, sealed, m.body)
             with db.atomic():
                 db.conn.executemany(
-                    "INSERT OR REPLACE INTO messages (id, thread_id, author, sent_at, state, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (id, thread_id, author, sent_at, state, body) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET thread_id = excluded.thread_id, author = excluded.author,"
+                    " sent_at = excluded.sent_at, state = excluded.state, body = excluded.body",
                     rows,
                 )
             return len(rows)
@@ -67,6 +71,32 @@ class MessageStore:
             db, _keys = self._vault._session()
             with db.atomic():
                 db.execute("UPDATE messages SET state = ? WHERE id = ?", [state, message_id])
+
+    def mark(
+        self,
+        message_id: str,
+        *,
+        flagged: bool | None = None,
+        snoozed_until: int | None = None,
+        reviewed: bool | None = None,
+    ) -> None:
+        """Review-queue marks: flag, snooze until a time (ms), reviewed."""
+        changes = {"flagged": flagged, "snoozed_until": snoozed_until, "reviewed": reviewed}
+        updates = {k: int(v) for k, v in changes.items() if v is not None}
+        if not updates:
+            return
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            with db.atomic():
+                assignments = ", ".join(f"{column} = ?" for column in updates)
+                db.execute(f"UPDATE messages SET {assignments} WHERE id = ?", [*updates.values(), message_id])  # noqa: S608
+
+    def in_thread(self, thread_id: str) -> list[StoredMessage]:
+        """A conversation, oldest first."""
+        return self._select("WHERE thread_id = ? ORDER BY sent_at, id", [thread_id])
+
+    def with_state(self, state: str) -> list[StoredMessage]:
+        return self._select("WHERE state = ? ORDER BY sent_at, id", [state])
 
     def get(self, message_id: str) -> StoredMessage | None:
         rows = self._select("WHERE id = ?", [message_id])
@@ -99,11 +129,12 @@ class MessageStore:
         with self._vault._lock:
             db, keys = self._vault._session()
             cursor = db.execute(
-                f"SELECT id, thread_id, author, sent_at, state, body FROM messages {clause}",  # noqa: S608
+                "SELECT id, thread_id, author, sent_at, state, body, flagged, snoozed_until, reviewed"  # noqa: S608
+                f" FROM messages {clause}",
                 params,
             )
             out = []
-            for message_id, thread_id, author, sent_at, state, sealed in cursor:
+            for message_id, thread_id, author, sent_at, state, sealed, flagged, snoozed, reviewed in cursor:
                 cached = self._cache.get(message_id)
                 if cached is not None and cached[0] == sealed:
                     body = cached[1]
@@ -111,7 +142,11 @@ class MessageStore:
                 else:
                     body = keys.fields.open("messages", message_id, "body", sealed).decode("utf-8")
                     self._remember(message_id, sealed, body)
-                out.append(StoredMessage(message_id, thread_id, author, sent_at, state, body))
+                out.append(
+                    StoredMessage(
+                        message_id, thread_id, author, sent_at, state, body, bool(flagged), snoozed, bool(reviewed)
+                    )
+                )
             return out
 
     def _remember(self, message_id: str, sealed: bytes, body: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from desktop.vault.store import Vault
 
-STATES = frozenset({"outbox", "sent", "inbound", "rejected"})
+STATES = frozenset({"outbox", "sent", "inbound", "applied", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,15 @@ class RecordStore:
                 db.conn.executemany(
                     "UPDATE records SET state = ?, note = ? WHERE id = ? AND state = 'outbox'",
                     [(state, note, record_id) for record_id in ids],
+                )
+
+    def mark_applied(self, ids: Sequence[str]) -> None:
+        """Inbound records the app has taken in (opened, stored): not looked at again."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            with db.atomic():
+                db.conn.executemany(
+                    "UPDATE records SET state = 'applied' WHERE id = ? AND state = 'inbound'", [(i,) for i in ids]
                 )
 
     def cursor(self, server: str) -> int:

@@ -55,7 +55,15 @@ def _v2_sync(db: Database) -> None:
     db["sync_cursors"].create({"server": str, "cursor": int}, pk="server", not_null={"cursor"})
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core, _v2_sync)
+def _v3_conversations(db: Database) -> None:
+    """Conversations: each thread's members and epochs (sealed), review-queue marks on messages, drafts."""
+    db["threads"].create({"id": str, "updated_at": int, "meta": bytes}, pk="id", not_null={"updated_at", "meta"})
+    for column in ("flagged", "snoozed_until", "reviewed"):
+        db.execute(f"ALTER TABLE messages ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    db["drafts"].create({"thread_id": str, "updated_at": int, "body": bytes}, pk="thread_id")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core, _v2_sync, _v3_conversations)
 LATEST = len(MIGRATIONS)
 
 

@@ -35,6 +35,7 @@ from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, r
 from desktop.vault.keyfile import KeyFile
 from desktop.vault.messages import MessageStore
 from desktop.vault.records import RecordStore
+from desktop.vault.threads import ThreadStore
 
 KEY_FILE = "vault.key"
 DB_FILE = "vault.db"
@@ -66,6 +67,7 @@ class Vault:
         self.blobs = BlobStore(self)
         self.records = RecordStore(self)
         self.messages = MessageStore(self)
+        self.threads = ThreadStore(self)
 
     # -- creating and opening ------------------------------------------------------------------------------
 

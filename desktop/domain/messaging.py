@@ -1,0 +1,397 @@
+"""End-to-end encrypted conversations (PROTOCOL.md §9), as plain Python over the vault and the outbox.
+
+A thread has members and epochs. Sending makes sure the current epoch's key has been granted to every member
+device (an ``epoch-grant`` record, signed), then seals the message under it. After every sync, ``take_in()``
+opens what arrived: grants (keys kept sealed in the vault), messages (stored decrypted in the vault, which
+seals them at rest), receipts (moving the person's own messages to delivered and read), and queues delivery
+receipts in return. Whatever cannot be opened yet (its grant has not arrived) waits for the next sync.
+
+States of one's own message: queued → sent (the server has it) → delivered (a member's device opened it) →
+read. Received messages are ``received`` until the person opens the thread, then ``read``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import msgpack
+
+from desktop.domain import directory
+from desktop.domain.sync_adapter import Program, queue_record
+from desktop.vault import StoredMessage, Vault
+from desktop.vault.records import StoredRecord
+from sync import envelope
+from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
+
+log = logging.getLogger(__name__)
+MAX_GROUP = 20
+MAX_TEXT = 20_000
+ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+
+
+class MissingKeys(Exception):
+    """A member has not published encryption keys yet (their card has none): they cannot be written to."""
+
+    def __init__(self, accounts: list[str]) -> None:
+        super().__init__(", ".join(accounts))
+        self.accounts = accounts
+
+
+@dataclass(frozen=True)
+class Peer:
+    account: str
+    device: str
+    sign: bytes
+    box: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        return envelope.fingerprint(self.sign, self.box)
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: str
+    members: tuple[str, ...]
+    title: str
+    updated_at: int
+    unread: int
+    last: StoredMessage | None
+
+
+def direct_thread_id(a: str, b: str) -> str:
+    """Both people compute the same id for their 1:1 thread, so it converges whoever writes first."""
+    low, high = sorted((a, b))
+    return hashlib.sha256(b"osler-thread-v1\0" + bytes.fromhex(low) + bytes.fromhex(high)).digest()[:16].hex()
+
+
+def card_keys(device: bytes, sign: bytes, box: bytes) -> dict[str, str]:
+    """What a directory card says about the device's public keys."""
+    return {
+        "device": device.hex(),
+        "sign": base64.b64encode(sign).decode(),
+        "box": base64.b64encode(box).decode(),
+    }
+
+
+class Messaging:
+    def __init__(self, vault: Vault, program: Program, clock: HybridClock) -> None:
+        if program.box is None:
+            raise ValueError("this device has no encryption key; join the programme again")
+        self.vault, self.program, self.clock = vault, program, clock
+        self.me = program.credentials.account.hex()
+        self._search: dict[str, set[str]] | None = None
+
+    # -- people and their keys ------------------------------------------------------------------------------
+
+    def peer(self, account: str) -> Peer | None:
+        for card in directory.cards(self.vault):
+            if card.account == account and card.keys is not None:
+                device, sign, box = card.keys
+                return Peer(account, device, sign, box)
+        return None
+
+    def my_peer(self) -> Peer:
+        creds = self.program.credentials
+        return Peer(self.me, creds.device.hex(), creds.key.public_bytes(), self.program.box.public_bytes())
+
+    def key_changes(self) -> dict[str, str]:
+        """Members whose published keys changed since this device first saw them: account → their name.
+        Shown to the person, who can compare fingerprints with them."""
+        seen = self._known_keys()
+        changed = {}
+        for card in directory.cards(self.vault):
+            if card.keys is None or card.account == self.me:
+                continue
+            print_ = envelope.fingerprint(card.keys[1], card.keys[2])
+            if card.account in seen and seen[card.account] != print_:
+                changed[card.account] = card.name
+            seen.setdefault(card.account, print_)
+        self._save_known_keys(seen)
+        return changed
+
+    def accept_key_change(self, account: str) -> None:
+        seen = self._known_keys()
+        peer = self.peer(account)
+        if peer is not None:
+            seen[account] = peer.fingerprint
+            self._save_known_keys(seen)
+
+    def _known_keys(self) -> dict[str, str]:
+        raw = self.vault.get_secret("known-keys")
+        return json.loads(raw) if raw else {}
+
+    def _save_known_keys(self, seen: dict[str, str]) -> None:
+        self.vault.put_secret("known-keys", json.dumps(seen).encode())
+
+    # -- threads --------------------------------------------------------------------------------------------
+
+    def start_direct(self, account: str) -> str:
+        thread = direct_thread_id(self.me, account)
+        if self.vault.threads.get(thread) is None:
+            self._save_thread(thread, {"members": sorted({self.me, account}), "title": "", "epochs": {}})
+        return thread
+
+    def start_group(self, title: str, accounts: Iterable[str]) -> str:
+        members = sorted({self.me, *accounts})
+        if not 2 <= len(members) <= MAX_GROUP:
+            raise ValueError(f"a group has 2 to {MAX_GROUP} people")
+        thread = secrets.token_hex(16)
+        self._save_thread(thread, {"members": members, "title": title.strip()[:80], "epochs": {}, "group": True})
+        return thread
+
+    def _save_thread(self, thread: str, meta: dict, updated_at: int | None = None) -> None:
+        self.vault.threads.put(thread, meta, updated_at)
+
+    def threads(self) -> list[Thread]:
+        out = []
+        for thread_id, meta, updated in self.vault.threads.all():
+            messages = self.vault.messages.in_thread(thread_id)
+            unread = sum(1 for m in messages if m.state == "received")
+            out.append(
+                Thread(
+                    thread_id,
+                    tuple(meta["members"]),
+                    meta.get("title", ""),
+                    updated,
+                    unread,
+                    messages[-1] if messages else None,
+                )
+            )
+        return out
+
+    def thread(self, thread_id: str) -> dict | None:
+        return self.vault.threads.get(thread_id)
+
+    # -- sending --------------------------------------------------------------------------------------------
+
+    def _epoch(self, thread: str) -> tuple[int, bytes]:
+        """The thread's current epoch, or a new one granted to every member device when the members changed
+        or none exists yet."""
+        meta = self.vault.threads.get(thread)
+        if meta is None:
+            raise KeyError(f"no thread {thread}")
+        current = meta.get("current")
+        if current is not None and meta["epochs"].get(str(current)) == meta["members"]:
+            key = self.vault.get_secret(f"epoch:{thread}:{current}")
+            if key is not None:
+                return current, key
+        peers = {a: (self.my_peer() if a == self.me else self.peer(a)) for a in meta["members"]}
+        missing = [a for a, p in peers.items() if p is None]
+        if missing:
+            raise MissingKeys(missing)
+        epoch, key = secrets.randbits(32), envelope.new_epoch_key()
+        thread_bytes = bytes.fromhex(thread)
+        grants = {
+            p.device: envelope.grant_epoch(
+                key, p.box, thread_bytes, epoch, bytes.fromhex(p.account), bytes.fromhex(p.device)
+            )
+            for p in peers.values()
+            if p is not None
+        }
+        body = msgpack.packb(
+            {"t": thread_bytes, "e": epoch, "m": meta["members"], "n": meta.get("title", ""), "g": grants},
+            use_bin_type=True,
+        )
+        audience = [bytes.fromhex(a) for a in meta["members"]]
+        queue_record(self.vault, self.program, self.clock, "epoch-grant", body, audience, signed=True)
+        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
+        meta["epochs"][str(epoch)] = meta["members"]
+        meta["current"] = epoch
+        self._save_thread(thread, meta)
+        return epoch, key
+
+    def send(self, thread: str, text: str) -> str:
+        """Seal ``text`` for the thread's members and queue it; works offline. Returns the message id."""
+        text = text.strip()
+        if not text or len(text) > MAX_TEXT:
+            raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
+        message_id = self._sealed_record(thread, "message", {"x": text})
+        now = int(time.time() * 1000)
+        self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
+        self.vault.threads.put_draft(thread, "")
+        meta = self.vault.threads.get(thread) or {}
+        self._save_thread(thread, meta, now)
+        if self._search is not None:
+            self._index(message_id, text)
+        return message_id
+
+    def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
+        epoch, key = self._epoch(thread)
+        meta = self.vault.threads.get(thread) or {}
+        group = bool(meta.get("group"))
+        wire_kind = "group-message" if (group and kind == "message") else kind
+        record_id = new_record_id()
+        body = envelope.seal(
+            key, epoch, bytes.fromhex(thread), record_id, wire_kind, msgpack.packb(content, use_bin_type=True)
+        )
+        to = [bytes.fromhex(a) for a in (audience or meta.get("members", [self.me]))]
+        record = Record(i=record_id, k=wire_kind, t=to, h=self.clock.now(), b=body)
+        creds = self.program.credentials
+        if wire_kind == "group-message":
+            record = creds.key.sign_record(record, creds.account, creds.device)
+        self.vault.records.enqueue(StoredRecord(record_id.hex(), wire_kind, self.me, record.h, pack_record(record)))
+        return record_id.hex()
+
+    def mark_read(self, thread: str) -> int:
+        """The person opened the thread: their copies become read, and the authors get a read receipt."""
+        unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
+        for message in unread:
+            self.vault.messages.set_state(message.id, "read")
+        self._receipt(thread, unread, "read")
+        return len(unread)
+
+    def _receipt(self, thread: str, messages: list[StoredMessage], state: str) -> None:
+        authors = sorted({m.author for m in messages if m.author != self.me})
+        if not authors:
+            return
+        ids = [bytes.fromhex(m.id) for m in messages if m.author != self.me]
+        try:
+            self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
+        except MissingKeys:
+            log.info("receipt for thread %s waits: a member has no keys yet", thread)
+
+    # -- receiving ------------------------------------------------------------------------------------------
+
+    def take_in(self) -> set[str]:
+        """Open what sync brought; returns the ids of threads that changed."""
+        changed: set[str] = set()
+        for stored in self.vault.records.by_state("sent"):
+            if stored.kind in ("message", "group-message"):
+                current = self.vault.messages.get(stored.id)
+                if current is not None and current.state == "queued":
+                    self.vault.messages.set_state(stored.id, "sent")
+                    changed.add(current.thread_id)
+        inbound = self.vault.records.by_state("inbound")
+        grants = [r for r in inbound if r.kind == "epoch-grant"]
+        others = [r for r in inbound if r.kind in ("message", "group-message", "receipt")]
+        applied: list[str] = []
+        for stored in grants:
+            thread = self._take_grant(unpack_record(stored.wire), stored.author)
+            if thread:
+                changed.add(thread)
+            applied.append(stored.id)
+        delivered: dict[str, list[StoredMessage]] = {}
+        for stored in others:
+            record = unpack_record(stored.wire)
+            try:
+                thread_bytes, epoch = envelope.envelope_epoch(record.b)
+            except envelope.EnvelopeError:
+                applied.append(stored.id)  # malformed: never shown
+                continue
+            thread = thread_bytes.hex()
+            key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
+            if key is None:
+                continue  # its grant has not arrived yet
+            try:
+                content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
+            except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+                log.warning("record %s of kind %s did not open; it is not shown", stored.id, record.k)
+                applied.append(stored.id)
+                continue
+            applied.append(stored.id)
+            if record.k == "receipt":
+                self._take_receipt(content, stored.author)
+                changed.add(thread)
+                continue
+            text = content.get("x") if isinstance(content, dict) else None
+            if not isinstance(text, str):
+                continue
+            mine = stored.author == self.me  # written on another of this person's devices
+            message = StoredMessage(
+                stored.id, thread, stored.author, record.h >> 16, "sent" if mine else "received", text[:MAX_TEXT]
+            )
+            if self.vault.messages.get(stored.id) is None:
+                self.vault.messages.put(message)
+                if self._search is not None:
+                    self._index(message.id, message.body)
+                if not mine:
+                    delivered.setdefault(thread, []).append(message)
+            meta = self.vault.threads.get(thread)
+            if meta is not None:
+                self._save_thread(thread, meta, message.sent_at)
+            changed.add(thread)
+        self.vault.records.mark_applied(applied)
+        for thread, messages in delivered.items():
+            self._receipt(thread, messages, "delivered")
+        return changed
+
+    def _take_grant(self, record, author: str) -> str | None:  # type: ignore[no-untyped-def]
+        try:
+            doc = msgpack.unpackb(record.b, raw=False)
+            thread_bytes, epoch, members = doc["t"], int(doc["e"]), [str(m) for m in doc["m"]]
+            grants: dict = doc["g"]
+        except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+            return None
+        if (
+            not isinstance(thread_bytes, bytes)
+            or len(thread_bytes) != 16
+            or author not in members
+            or self.me not in members
+        ):
+            return None
+        grant = grants.get(self.program.credentials.device.hex())
+        if not isinstance(grant, bytes):
+            return None
+        thread = thread_bytes.hex()
+        creds = self.program.credentials
+        try:
+            key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
+        except envelope.EnvelopeError:
+            log.warning("an epoch grant for thread %s did not open; ignored", thread)
+            return None
+        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
+        meta = self.vault.threads.get(thread) or {"members": members, "title": "", "epochs": {}}
+        meta["members"] = sorted(set(members))
+        meta["title"] = str(doc.get("n", ""))[:80]
+        meta["group"] = len(members) > 2 or bool(meta.get("group"))
+        meta["epochs"][str(epoch)] = meta["members"]
+        meta["current"] = epoch
+        self._save_thread(thread, meta, record.h >> 16)
+        return thread
+
+    def _take_receipt(self, content: dict, author: str) -> None:
+        state = content.get("s") if isinstance(content, dict) else None
+        if state not in ("delivered", "read"):
+            return
+        for raw in content.get("m", [])[:1000]:
+            if not isinstance(raw, bytes):
+                continue
+            message = self.vault.messages.get(raw.hex())
+            if message is not None and message.author == self.me and ORDER.get(message.state, 0) < ORDER[state]:
+                self.vault.messages.set_state(message.id, state)
+
+    # -- search ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _words(text: str) -> set[str]:
+        return {w for w in "".join(c if c.isalnum() else " " for c in text.casefold()).split() if len(w) > 1}
+
+    def _index(self, message_id: str, text: str) -> None:
+        assert self._search is not None
+        for word in self._words(text):
+            self._search.setdefault(word, set()).add(message_id)
+
+    def search(self, query: str, limit: int = 100) -> list[StoredMessage]:
+        """Messages containing every word of ``query`` (prefix match on the last word), newest first. The index
+        lives in memory only: built on the first search after unlocking, dropped with this object on lock."""
+        if self._search is None:
+            self._search = {}
+            for message in self.vault.messages.iter_all():
+                self._index(message.id, message.body)
+        words = sorted(self._words(query))
+        if not words:
+            return []
+        hits: set[str] | None = None
+        for word in words:
+            found = set().union(*(ids for w, ids in self._search.items() if w.startswith(word))) if word else set()
+            hits = found if hits is None else hits & found
+        found_messages = [m for m in (self.vault.messages.get(i) for i in (hits or set())) if m is not None]
+        return sorted(found_messages, key=lambda m: m.sent_at, reverse=True)[:limit]

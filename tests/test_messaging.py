@@ -1,0 +1,124 @@
+"""End-to-end encrypted conversations between real clients through a real server: what each person sees, and
+what the server (or anyone who is not a member) can never see."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from desktop.domain.messaging import MissingKeys, direct_thread_id
+from tests.clients import Client
+
+
+def _sync(*clients: Client) -> None:
+    for client in clients:
+        client.engine().sync_once()
+        client.messaging().take_in()
+
+
+@pytest.fixture
+def people(client_factory):
+    student, mentor, outsider = client_factory(), client_factory("mentor"), client_factory()
+    student.publish_card("Amina Student")
+    mentor.publish_card("Dr Kofi Mensah", role="mentor")
+    outsider.publish_card("Somebody Else")
+    _sync(student, mentor, outsider)
+    _sync(student, mentor, outsider)  # everyone now has everyone's card
+    return student, mentor, outsider
+
+
+def test_a_conversation_with_states_and_receipts(people):
+    student, mentor, outsider = people
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    assert thread == direct_thread_id(mentor.account.hex(), student.account.hex())
+    first = chat.send(thread, "Could you look at my abstract before Friday?")
+    assert student.vault.messages.get(first).state == "queued"
+    _sync(student)
+    assert student.vault.messages.get(first).state == "sent"
+    _sync(mentor)
+    seen = mentor.vault.messages.in_thread(thread)
+    assert [(m.body, m.state, m.author) for m in seen] == [
+        ("Could you look at my abstract before Friday?", "received", student.account.hex())
+    ]
+    _sync(mentor, student)  # the mentor's device returns a delivery receipt
+    assert student.vault.messages.get(first).state == "delivered"
+    assert mentor.messaging().mark_read(thread) == 1
+    reply = mentor.messaging().send(thread, "Yes, send it over. Merci !")
+    _sync(mentor, student)
+    assert student.vault.messages.get(first).state == "read"
+    assert [m.body for m in student.vault.messages.in_thread(thread)] == [
+        "Could you look at my abstract before Friday?",
+        "Yes, send it over. Merci !",
+    ]
+    assert reply in {m.id for m in student.vault.messages.in_thread(thread)}
+    _sync(outsider)
+    assert outsider.vault.messages.count() == 0 and outsider.vault.threads.all() == []
+
+
+def test_group_threads_reach_every_member(people):
+    student, mentor, outsider = people
+    group = mentor.messaging().start_group("Sepsis paper", [student.account.hex(), outsider.account.hex()])
+    mentor.messaging().send(group, "Kick-off call on Monday?")
+    _sync(mentor, student, outsider)
+    for member in (student, outsider):
+        assert [m.body for m in member.vault.messages.in_thread(group)] == ["Kick-off call on Monday?"]
+        assert member.messaging().thread(group)["title"] == "Sepsis paper"
+
+
+def test_writing_to_someone_without_keys_says_so(client_factory, people):
+    student, _mentor, _outsider = people
+    silent = client_factory()
+    _sync(silent)
+    thread = student.messaging().start_direct(silent.account.hex())
+    with pytest.raises(MissingKeys) as caught:
+        student.messaging().send(thread, "hello?")
+    assert caught.value.accounts == [silent.account.hex()]
+
+
+def test_the_server_never_sees_a_word(people, server, caplog, tmp_path: Path):
+    student, mentor, _outsider = people
+    canaries = [f"CANARY-{n:03d}-haemoptysis" for n in range(100)]
+    with caplog.at_level(logging.DEBUG):
+        chat = student.messaging()
+        thread = chat.start_direct(mentor.account.hex())
+        for canary in canaries:
+            chat.send(thread, f"patient note {canary}")
+        _sync(student, mentor)
+    assert len(mentor.vault.messages.in_thread(thread)) == 100
+    server_bytes = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
+    vault_bytes = b"".join(p.read_bytes() for p in Path(student.vault.folder).rglob("*") if p.is_file())
+    for canary in canaries:
+        assert canary.encode() not in server_bytes, "no plaintext in the server's database, WAL or blobs"
+        assert canary.encode() not in vault_bytes, "the vault keeps messages sealed at rest"
+        assert canary not in caplog.text, "nor in any log"
+
+
+def test_tampered_replayed_or_misaddressed_records_show_nothing(people, server):
+    from sync import PROTOCOL_VERSION
+    from sync.protocol import SyncRequest, unpack_record
+
+    student, mentor, outsider = people
+    thread = student.messaging().start_direct(mentor.account.hex())
+    student.messaging().send(thread, "for the mentor only")
+    _sync(student)
+    sent = [unpack_record(r.wire) for r in student.vault.records.by_state("sent") if r.kind == "message"][-1]
+    # The outsider re-sends the sealed body as their own record to themselves: it opens for nobody.
+    engine = outsider.engine()
+    token = engine._token_value(engine.transport)
+    copy = sent.model_copy(update={"i": bytes(reversed(sent.i)), "t": [outsider.account], "s": None})
+    engine.transport.sync(SyncRequest(v=PROTOCOL_VERSION, p=[copy]), token)
+    flipped = sent.model_copy(
+        update={"i": bytes(16), "b": sent.b[:-1] + bytes([sent.b[-1] ^ 1]), "t": [mentor.account]}
+    )
+    engine.transport.sync(SyncRequest(v=PROTOCOL_VERSION, p=[flipped]), token)
+    # Replaying the student's original push changes nothing (same id, same content).
+    student_engine = student.engine()
+    student_engine.transport.sync(
+        SyncRequest(v=PROTOCOL_VERSION, p=[sent]), student_engine._token_value(student_engine.transport)
+    )
+    _sync(mentor, outsider)
+    assert [m.body for m in mentor.vault.messages.in_thread(thread)] == ["for the mentor only"]
+    assert outsider.vault.messages.count() == 0
