@@ -251,3 +251,35 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
         lambda: library.download_button.isEnabled() and "Demo material" in library.reader.toPlainText(), timeout=10_000
     )
     assert page.app.session.is_offline(library.selected())
+
+
+def test_messages_in_the_demo_from_reading_to_writing(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    home = page.screen.home
+    page.qtbot.waitUntil(lambda: "4 replies waiting" in home.lines["messages"].text(), timeout=10_000)
+    page.open_view("messages")
+    view = page.screen.messages
+    assert view.thread_model.rowCount() == 2
+    view.thread_list.setCurrentIndex(view.thread_model.index(0))
+    assert view.conversation_model.rowCount() == 2
+    assert "Welcome to the programme" in view.conversation_model.index(0).data() or "journal club" in (
+        view.conversation_model.index(0).data()
+    )
+    assert "Safety numbers" in view.fingerprints.text()
+
+    page.open_view("mentors")
+    mentors = page.screen.mentors
+    mentors.table.selectRow(5)
+    name = mentors.selected.name
+    page._press(mentors.write_button)
+    assert page.screen.current_view == "messages" and view.title.text() == name
+    page.qtbot.keyClicks(view.compose, "Hello! Could we talk about research electives?")
+    page.qtbot.keyClick(view.compose, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert view.compose.toPlainText() == ""
+    last = view.conversation_model.messages[-1]
+    assert last.body.startswith("Hello!") and last.state in ("queued", "sent")
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.vault.messages.get(last.id).state == "sent", timeout=10_000)

@@ -27,8 +27,12 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
     session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server)
     try:
         assert program.demo and program.role == "student"
-        session.engine.sync_once()
+        session.engine.sync_once()  # the session opens what arrived as soon as a sync is done
         assert len(session.mentors()) == 36
+        threads = session.messaging.threads()
+        assert len(threads) == 2 and all(len(session.vault.messages.in_thread(t.id)) == 2 for t in threads)
+        assert session.attention().replies_waiting == 4
+        assert all(session.messaging.peer(m.account) is not None for m in session.mentors()), "mentors have keys"
         materials = session.materials()
         assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)
         session.download_material(materials[0])

@@ -12,19 +12,26 @@ import hashlib
 import json
 import os
 import random
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgpack
+import sqlalchemy as sa
+
 from desktop.domain.directory import card_body
-from sync.envelope import DeviceKey
-from sync.protocol import BLOB_CHUNK, Record, new_record_id
+from desktop.domain.messaging import card_keys
+from sync import envelope
+from sync.envelope import BoxKey, DeviceKey
+from sync.protocol import BLOB_CHUNK, HybridClock, Record, new_record_id
 from sync.server.blobstore import BlobStore
 from sync.server.embedded import EmbeddedServer
-from sync.server.storage import Storage
+from sync.server.storage import DeviceSession, Storage
+from sync.server.tables import devices
 
 SEED = 20261122
-SEED_VERSION = "demo-seed-v1"
+SEED_VERSION = "demo-seed-v2"
 EPOCH_MS = 1_793_000_000_000  # November 2026: all demo records carry clocks from here
 DEMO_PORT = 8471
 
@@ -140,10 +147,16 @@ class DemoPerson:
     role: str
     card: dict
     key: DeviceKey
+    box: BoxKey
 
 
 def _key(name: str) -> DeviceKey:
     return DeviceKey.from_private_bytes(hashlib.sha256(f"osler demo key {name}".encode()).digest())
+
+
+def _box(name: str) -> BoxKey:
+    seed = hashlib.sha512(f"osler demo box {name}".encode()).digest()
+    return BoxKey.from_private_bytes(seed + hashlib.sha256(seed).digest())
 
 
 def people(mentors: int = 36, students: int = 12) -> list[DemoPerson]:
@@ -181,7 +194,7 @@ def people(mentors: int = 36, students: int = 12) -> list[DemoPerson]:
             "capacity": rng.randint(1, 4) if role == "mentor" else 0,
             "demo": True,
         }
-        out.append(DemoPerson(card["name"], role, card, _key(name)))
+        out.append(DemoPerson(card["name"], role, card, _key(name), _box(name)))
     return out
 
 
@@ -211,16 +224,16 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
     stored = 0
     authors = []
     for offset, person in enumerate(people()):
-        session = storage.register(
-            storage.create_invites(person.role)[0], "demo device", person.key.public_bytes(), None
-        )
+        invite = storage.create_invites(person.role)[0]
+        session = storage.register(invite, "demo device", person.key.public_bytes(), person.box.public_bytes())
         assert session is not None
         authors.append((person, session))
+        keys = card_keys(session.device, person.key.public_bytes(), person.box.public_bytes())
         record = Record(
             i=new_record_id(EPOCH_MS + offset, rng.randbytes(10)),
             k="card",
             h=(EPOCH_MS + offset) << 16,
-            b=card_body(**person.card),
+            b=card_body(**person.card, keys=keys),
         )
         stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
     mentors = [(p, s) for p, s in authors if p.role == "mentor"]
@@ -238,6 +251,61 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
         )
         stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
     return stored
+
+
+GREETINGS = (
+    (
+        "Welcome to the programme! I read that you are interested in {interest}. What would you like to work on "
+        "this term?",
+        "No rush to answer: write when you have a connection. I usually reply within a few days. (Demo mentor.)",
+    ),
+    (
+        "Hello, I run a small journal club for students in our specialty. Would you like to join the next one?",
+        "We read one short paper a month and discuss it here. (This is a fictional demo conversation.)",
+    ),
+)
+
+
+def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes) -> int:
+    """Two demo mentors write to a newcomer, so Messages and Home have something real to show: each opens an
+    end-to-end encrypted thread (an epoch granted to both devices) and sends two messages."""
+    roster = {(row.sign_key): row for row in _devices(storage)}
+    mentors = [p for p in people() if p.role == "mentor"][:2]
+    sent = 0
+    for person, lines in zip(mentors, GREETINGS, strict=True):
+        mentor = roster.get(person.key.public_bytes())
+        if mentor is None:
+            continue
+        session = DeviceSession(mentor.account_id, mentor.id, "mentor")
+        low, high = sorted((session.account, account))
+        thread = hashlib.sha256(b"osler-thread-v1\0" + low + high).digest()[:16]
+        epoch, key = secrets.randbits(32), envelope.new_epoch_key()
+        grants = {
+            session.device.hex(): envelope.grant_epoch(
+                key, person.box.public_bytes(), thread, epoch, session.account, session.device
+            ),
+            device.hex(): envelope.grant_epoch(key, box_public, thread, epoch, account, device),
+        }
+        members = sorted({session.account.hex(), account.hex()})
+        clock = HybridClock()
+        grant_body = msgpack.packb({"t": thread, "e": epoch, "m": members, "n": "", "g": grants}, use_bin_type=True)
+        records = [
+            Record(i=new_record_id(), k="epoch-grant", t=[account, session.account], h=clock.now(), b=grant_body)
+        ]
+        records[0] = person.key.sign_record(records[0], session.account, session.device)
+        interest = person.card["interests"][0]
+        for line in lines:
+            record_id = new_record_id()
+            content = msgpack.packb({"x": line.format(interest=interest)}, use_bin_type=True)
+            body = envelope.seal(key, epoch, thread, record_id, "message", content)
+            records.append(Record(i=record_id, k="message", t=[account, session.account], h=clock.now(), b=body))
+        sent += storage.push(session, records).accepted
+    return sent
+
+
+def _devices(storage: Storage) -> list:
+    with storage.reader.connect() as conn:
+        return list(conn.execute(sa.select(devices.c.id, devices.c.account_id, devices.c.sign_key)))
 
 
 def start_demo_server(folder: Path) -> EmbeddedServer:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.domain import directory
-from desktop.domain.demo import start_demo_server
+from desktop.domain.demo import greet, start_demo_server
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.settings import Settings, SettingsStore
@@ -55,6 +55,9 @@ def join_demo(vault: Vault, data_dir: Path, name: str) -> tuple[Program, Embedde
     """Join the demo programme as a student (the embedded server mints the invite)."""
     server = start_demo(data_dir)
     program = join_program(vault, Transport(server.url), server.invite("student"), default_device_name(), demo=True)
+    if program.box is not None:
+        creds = program.credentials
+        greet(server.storage, creds.account, creds.device, program.box.public_bytes())
     return program, server
 
 
@@ -101,7 +104,7 @@ class Session:
 
     def _status(self, status: SyncStatus) -> None:
         progress = status.progress
-        if progress is not None and not status.syncing and progress is not self._counted:
+        if progress is not None and progress.phase == "done" and progress is not self._counted:
             self._counted = progress  # each finished sync is counted once, however often its status is published
             self.settings_store.update(lambda s: s.with_usage(progress.bytes_down + progress.bytes_up))
             kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
@@ -141,7 +144,7 @@ class Session:
     def attention(self) -> Attention:
         materials = self.materials()
         return Attention(
-            replies_waiting=0,
+            replies_waiting=len(self.vault.messages.with_state("received")),
             pending_requests=0,
             upcoming_meetings=0,
             goals_due=0,

@@ -13,6 +13,7 @@ from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
 from desktop.ui.views.mentors import MentorsView
+from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.settings import SettingsView
 
 VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings")
@@ -42,15 +43,9 @@ class MainScreen(QWidget):
         self.settings = SettingsView(session)
         self.settings.language_changed.connect(self.language_changed)
         self.settings.auto_lock_changed.connect(self.auto_lock_changed)
-        self.messages = ComingView(
-            _("Messages"),
-            _(
-                "Your conversations with mentors and mentees will live here, end-to-end encrypted: you will write "
-                "offline, and each message will show when it was queued, sent, delivered and read. Until then, find "
-                "a mentor whose interests match yours."
-            ),
-            [(_("&Find a mentor"), _("Find a mentor"), lambda: self.navigate("mentors"))],
-        )
+        self.messages = MessagesView(session)
+        self.messages.navigate.connect(self.navigate)
+        self.mentors.write_to.connect(self.write_to)
         self.mentorships = ComingView(
             _("Mentorships"),
             _(
@@ -87,13 +82,20 @@ class MainScreen(QWidget):
     def current_view(self) -> str:
         return VIEWS[self.nav.currentRow()]
 
+    def write_to(self, account: str) -> None:
+        self.navigate("messages")
+        self.messages.open_with(account)
+        self.messages.compose.setFocus()
+
     def refresh(self) -> None:
-        """Re-read what sync may have changed: the directory, the library, Home's counts."""
+        """Re-read what sync may have changed: the directory, the library, conversations, Home's counts."""
         self.mentors.set_cards(self.session.mentors())
         self.library.refresh()
+        self.messages.refresh()
         self.home.refresh()
 
     def clear(self) -> None:
         """Drop decrypted data from every model (on lock)."""
         self.mentors.clear()
         self.library.clear()
+        self.messages.clear()

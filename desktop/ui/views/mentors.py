@@ -9,7 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -17,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -121,10 +129,13 @@ class MentorFilter(QSortFilterProxyModel):
 
 
 class MentorsView(QWidget):
+    write_to = Signal(str)
+
     def __init__(self) -> None:
         super().__init__()
         self.setAccessibleName(_("Mentors"))
         self.model = MentorModel()
+        self.selected: Card | None = None
         self.proxy = MentorFilter()
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
@@ -161,7 +172,16 @@ class MentorsView(QWidget):
         self.detail.setAccessibleName(_("Mentor details"))
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.detail, 1)
+        self.write_button = QPushButton(_("&Write to this mentor"))
+        self.write_button.setAccessibleName(_("Write to this mentor"))
+        self.write_button.setEnabled(False)
+        self.write_button.clicked.connect(self._write)
+        side_layout.addWidget(self.write_button)
+        splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([640, 360])
@@ -180,6 +200,10 @@ class MentorsView(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         self._apply()
+
+    def _write(self) -> None:
+        if self.selected is not None:
+            self.write_to.emit(self.selected.account)
 
     def clear(self) -> None:
         """Drop every decrypted card (on lock)."""
@@ -206,6 +230,8 @@ class MentorsView(QWidget):
 
     def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
         card: Card | None = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() else None
+        self.selected = card
+        self.write_button.setEnabled(card is not None)
         if card is None:
             self.detail.clear()
             return

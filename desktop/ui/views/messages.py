@@ -1,0 +1,326 @@
+"""Messages: conversations (threads on the left, the open conversation on the right), written offline, each
+message showing queued → sent → delivered → read; drafts kept in the vault; search over every message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.messaging import MissingKeys, Thread
+from desktop.domain.session import Session
+from desktop.i18n import _, format_datetime
+from desktop.ui.common import ERROR_STYLE, button, heading
+from desktop.vault import StoredMessage
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def state_badge(message: StoredMessage, me: str) -> str:
+    if message.author != me:
+        return ""
+    return {
+        "queued": _("Queued"),
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "read": _("Read"),
+    }.get(message.state, message.state)
+
+
+class ThreadModel(QAbstractListModel):
+    def __init__(self, names: dict[str, str], me: str) -> None:
+        super().__init__()
+        self.threads: list[Thread] = []
+        self.names, self.me = names, me
+
+    def set_threads(self, threads: list[Thread], names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.threads, self.names = threads, names
+        self.endResetModel()
+
+    def title(self, thread: Thread) -> str:
+        if thread.title:
+            return thread.title
+        others = [self.names.get(a, _("Someone")) for a in thread.members if a != self.me]
+        return ", ".join(others) or _("Notes to self")
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.threads)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        thread = self.threads[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return thread
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
+            unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
+            return f"{self.title(thread)}{unread}\n{snippet}"
+        return None
+
+
+class ConversationModel(QAbstractListModel):
+    def __init__(self, me: str) -> None:
+        super().__init__()
+        self.me = me
+        self.messages: list[StoredMessage] = []
+        self.names: dict[str, str] = {}
+
+    def set_messages(self, messages: list[StoredMessage], names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.messages, self.names = messages, names
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.messages)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        message = self.messages[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return message
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
+            when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
+            badge = state_badge(message, self.me)
+            head = " · ".join(part for part in (who, when, badge) if part)
+            return f"{head}\n{message.body}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class MessagesView(QWidget):
+    navigate = Signal(str)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.messaging = session.messaging
+        self.me = session.program.credentials.account.hex()
+        self.current: str | None = None
+        self.setAccessibleName(_("Messages"))
+        layout = QVBoxLayout(self)
+        self.keys_banner = QLabel()
+        self.keys_banner.setWordWrap(True)
+        self.keys_banner.setStyleSheet(ERROR_STYLE)
+        self.keys_banner.setAccessibleName(_("Key change warning"))
+        self.keys_banner.hide()
+        layout.addWidget(self.keys_banner)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setAccessibleName(_("Search messages"))
+        self.search.setPlaceholderText(_("Search all messages…"))
+        self.search.returnPressed.connect(self._search)
+        search_label = QLabel(_("Sea&rch:"))
+        search_label.setBuddy(self.search)
+        top.addWidget(search_label)
+        top.addWidget(self.search, 1)
+        top.addWidget(
+            button(
+                _("Find a &mentor to write to"), _("Find a mentor to write to"), lambda: self.navigate.emit("mentors")
+            )
+        )
+        layout.addLayout(top)
+
+        splitter = QSplitter()
+        self.thread_model = ThreadModel({}, self.me)
+        self.thread_list = QListView()
+        self.thread_list.setModel(self.thread_model)
+        self.thread_list.setAccessibleName(_("Conversations"))
+        self.thread_list.setWordWrap(True)
+        self.thread_list.selectionModel().currentChanged.connect(self._thread_chosen)
+        splitter.addWidget(self.thread_list)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.title = heading(_("No conversation open"), 1.2)
+        self.fingerprints = QLabel()
+        self.fingerprints.setWordWrap(True)
+        self.fingerprints.setAccessibleName(_("Safety numbers"))
+        self.fingerprints.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.conversation_model = ConversationModel(self.me)
+        self.conversation = QListView()
+        self.conversation.setModel(self.conversation_model)
+        self.conversation.setAccessibleName(_("Conversation"))
+        self.conversation.setWordWrap(True)
+        self.conversation.setSpacing(4)
+        self.compose = QPlainTextEdit()
+        self.compose.setAccessibleName(_("Message to send"))
+        self.compose.setPlaceholderText(
+            _("Write a message. It is kept as a draft and sent when a connection is there.")
+        )
+        self.compose.setMaximumHeight(110)
+        self.compose.setTabChangesFocus(True)
+        self.send_button = button(_("&Send"), _("Send"), self._send)
+        self.send_button.setToolTip(_("Send (Ctrl+Enter)"))
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName(_("Messages status"))
+        right_layout.addWidget(self.title)
+        right_layout.addWidget(self.fingerprints)
+        right_layout.addWidget(self.conversation, 1)
+        right_layout.addWidget(self.compose)
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.send_button)
+        right_layout.addLayout(row)
+        splitter.addWidget(right)
+        splitter.setSizes([300, 640])
+        layout.addWidget(splitter, 1)
+        QShortcut(QKeySequence("Ctrl+Return"), self.compose, activated=self._send)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(600)
+        self._draft_timer.timeout.connect(self._save_draft)
+        self.compose.textChanged.connect(self._draft_timer.start)
+        self._set_enabled(False)
+        if self.messaging is None:
+            self.status.setText(
+                _("This device has no encryption key yet: join your programme again to write messages.")
+            )
+        self.refresh()
+
+    # -- data -----------------------------------------------------------------------------------------------
+
+    def _names(self) -> dict[str, str]:
+        return {card.account: card.name for card in self.session.cards()}
+
+    def refresh(self) -> None:
+        if self.messaging is None:
+            return
+        names = self._names()
+        self.thread_model.set_threads(self.messaging.threads(), names)
+        changed = self.messaging.key_changes()
+        if changed:
+            self.keys_banner.setText(
+                _(
+                    "The security keys of {names} changed. Before you share anything sensitive, "
+                    "compare safety numbers with them."
+                ).format(names=", ".join(sorted(changed.values())))
+            )
+        self.keys_banner.setVisible(bool(changed))
+        if self.current is not None:
+            self._show_thread(self.current, names)
+
+    def clear(self) -> None:
+        self.thread_model.set_threads([], {})
+        self.conversation_model.set_messages([], {})
+        self.compose.blockSignals(True)
+        self.compose.clear()
+        self.compose.blockSignals(False)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        self.compose.setEnabled(enabled)
+        self.send_button.setEnabled(enabled)
+
+    # -- actions --------------------------------------------------------------------------------------------
+
+    def open_with(self, account: str) -> None:
+        """Open (or start) the 1:1 conversation with ``account``."""
+        if self.messaging is None:
+            return
+        thread = self.messaging.start_direct(account)
+        self.refresh()
+        self.open_thread(thread)
+
+    def open_thread(self, thread_id: str) -> None:
+        for row in range(self.thread_model.rowCount()):
+            index = self.thread_model.index(row)
+            if index.data(Qt.ItemDataRole.UserRole).id == thread_id:
+                self.thread_list.setCurrentIndex(index)
+                return
+        self._show_thread(thread_id, self._names())
+
+    def _thread_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        thread: Thread | None = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
+        if thread is not None:
+            self._save_draft()
+            self._show_thread(thread.id, self.thread_model.names)
+
+    def _show_thread(self, thread_id: str, names: dict[str, str]) -> None:
+        assert self.messaging is not None
+        changing = thread_id != self.current
+        self.current = thread_id
+        meta = self.messaging.thread(thread_id) or {"members": [], "title": ""}
+        others = [a for a in meta["members"] if a != self.me]
+        title = meta.get("title") or ", ".join(names.get(a, _("Someone")) for a in others)
+        self.title.setText(title)
+        self.title.setAccessibleName(title)
+        numbers = []
+        for account in others:
+            peer = self.messaging.peer(account)
+            if peer is not None:
+                numbers.append(
+                    _("{name}: {number}").format(name=names.get(account, account[:8]), number=peer.fingerprint)
+                )
+        mine = self.messaging.my_peer().fingerprint
+        self.fingerprints.setText(
+            _(
+                "Safety numbers (compare them with the other person to be sure nobody is in between): "
+                "you {mine}; {theirs}"
+            ).format(mine=mine, theirs="; ".join(numbers) or "–")
+        )
+        if self.messaging.mark_read(thread_id):
+            self.session.scheduler.local_change()
+        self.conversation_model.set_messages(self.session.vault.messages.in_thread(thread_id), names)
+        self.conversation.scrollToBottom()
+        if changing:
+            self.compose.blockSignals(True)
+            self.compose.setPlainText(self.session.vault.threads.draft(thread_id))
+            self.compose.blockSignals(False)
+        self._set_enabled(True)
+
+    def _save_draft(self) -> None:
+        if self.current is not None and self.messaging is not None and not self.session.vault.is_locked:
+            self.session.vault.threads.put_draft(self.current, self.compose.toPlainText())
+
+    def _send(self) -> None:
+        if self.current is None or self.messaging is None or not self.compose.toPlainText().strip():
+            return
+        self.status.setStyleSheet("")
+        try:
+            self.messaging.send(self.current, self.compose.toPlainText())
+        except MissingKeys:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(
+                _(
+                    "This person has not published security keys yet, so Osler cannot encrypt to them. "
+                    "Your draft is kept; try again after the next sync."
+                )
+            )
+            return
+        self._draft_timer.stop()
+        self.compose.clear()
+        self.status.setText(_("Queued: it goes out with the next sync."))
+        self.session.scheduler.local_change()
+        self.refresh()
+
+    def _search(self) -> None:
+        if self.messaging is None:
+            return
+        query = self.search.text()
+        hits = self.messaging.search(query) if query.strip() else []
+        if not query.strip():
+            self.refresh()
+            return
+        self.current = None
+        self.title.setText(_("{count} messages found").format(count=len(hits)))
+        self.fingerprints.clear()
+        self.conversation_model.set_messages(hits, self._names())
+        self._set_enabled(False)
