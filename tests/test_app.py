@@ -283,3 +283,39 @@ def test_messages_in_the_demo_from_reading_to_writing(make_app):
     assert last.body.startswith("Hello!") and last.state in ("queued", "sent")
     page.sync_now()
     page.qtbot.waitUntil(lambda: page.app.vault.messages.get(last.id).state == "sent", timeout=10_000)
+
+
+def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, tmp_path):
+    from tests.clients import make_client
+    from tests.test_messaging import _sync
+
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.join(server.url, server.invite("mentor"))
+    page.finish_profile("Dr Queue")
+    page.wait_synced()
+    me = page.app.session.program.credentials.account.hex()
+    students = [make_client(tmp_path / f"s{n}", server.url, server.invite()) for n in range(2)]
+    for n, student in enumerate(students):
+        student.publish_card(f"Student {n}")
+        _sync(student)
+        _sync(student)
+        chat = student.messaging()
+        chat.send(chat.start_direct(me), f"Question from student {n}")
+        _sync(student)
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.vault.messages.count() == 2, timeout=10_000)
+    page.open_view("messages")
+    view = page.screen.messages
+    page.qtbot.waitUntil(lambda: view.queue_model.rowCount() == 2, timeout=10_000)
+    page._press(view.queue_toggle)
+    first = view.queue_model.items[0]
+    assert view.current == first.thread_id and "student 0" in first.latest.body
+    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_F)
+    assert view.queue_model.items[0].flagged
+    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_D)
+    assert [i.latest.body for i in view.queue_model.items] == ["Question from student 1"]
+    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_S)
+    assert view.queue_model.rowCount() == 0 and "Snoozed until" in view.status.text()
+    for student in students:
+        student.vault.close()

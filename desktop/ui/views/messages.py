@@ -3,25 +3,30 @@ message showing queued → sent → delivered → read; drafts kept in the vault
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
     QPlainTextEdit,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.domain import review
 from desktop.domain.messaging import MissingKeys, Thread
+from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
-from desktop.i18n import _, format_datetime
+from desktop.i18n import _, format_datetime, format_relative, ngettext
 from desktop.ui.common import ERROR_STYLE, button, heading
 from desktop.vault import StoredMessage
 
@@ -69,6 +74,40 @@ class ThreadModel(QAbstractListModel):
             snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
             unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
             return f"{self.title(thread)}{unread}\n{snippet}"
+        return None
+
+
+class QueueModel(QAbstractListModel):
+    """The review queue: one line per thread awaiting the mentor's reply, longest wait first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[QueueItem] = []
+        self.names: dict[str, str] = {}
+
+    def set_items(self, items: list[QueueItem], names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.items, self.names = items, names
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return item
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
+            waited = format_relative(timedelta(milliseconds=item.waiting_since - time.time() * 1000))
+            parts = [who, _("waiting since {when}").format(when=waited)]
+            if item.unread:
+                parts.append(_("{count} new").format(count=item.unread))
+            if item.flagged:
+                parts.append(_("flagged"))
+            return " · ".join(parts) + "\n" + item.latest.body.replace("\n", " ")[:80]
         return None
 
 
@@ -138,13 +177,55 @@ class MessagesView(QWidget):
         layout.addLayout(top)
 
         splitter = QSplitter()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.queue_toggle = button(_("Review &queue"), _("Review queue"), self._toggle_queue)
+        self.queue_toggle.setCheckable(True)
+        self.queue_toggle.setToolTip(_("Every conversation awaiting your reply, longest wait first"))
+        left_layout.addWidget(self.queue_toggle)
+        self.lists = QStackedWidget()
         self.thread_model = ThreadModel({}, self.me)
         self.thread_list = QListView()
         self.thread_list.setModel(self.thread_model)
         self.thread_list.setAccessibleName(_("Conversations"))
         self.thread_list.setWordWrap(True)
         self.thread_list.selectionModel().currentChanged.connect(self._thread_chosen)
-        splitter.addWidget(self.thread_list)
+        self.queue_model = QueueModel()
+        self.queue_list = QListView()
+        self.queue_list.setModel(self.queue_model)
+        self.queue_list.setAccessibleName(_("Review queue"))
+        self.queue_list.setWordWrap(True)
+        self.queue_list.selectionModel().currentChanged.connect(self._queue_chosen)
+        self.lists.addWidget(self.thread_list)
+        self.lists.addWidget(self.queue_list)
+        left_layout.addWidget(self.lists, 1)
+        self.queue_counts = QLabel()
+        self.queue_counts.setWordWrap(True)
+        self.queue_counts.setAccessibleName(_("Waiting per mentee"))
+        self.queue_help = QLabel(
+            _(
+                "Keys in the queue: J / K next and previous · R reply · D done (reviewed) · F flag · "
+                "S snooze until tomorrow 08:00 · T reply templates"
+            )
+        )
+        self.queue_help.setWordWrap(True)
+        left_layout.addWidget(self.queue_counts)
+        left_layout.addWidget(self.queue_help)
+        self.queue_counts.hide()
+        self.queue_help.hide()
+        splitter.addWidget(left)
+        for key, action in (
+            ("J", lambda: self._step(1)),
+            ("K", lambda: self._step(-1)),
+            ("R", self._reply),
+            ("D", self._done),
+            ("F", self._flag),
+            ("S", self._snooze),
+            ("T", self._focus_templates),
+        ):
+            shortcut = QShortcut(QKeySequence(key), self.queue_list, activated=action)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -177,6 +258,12 @@ class MessagesView(QWidget):
         right_layout.addWidget(self.conversation, 1)
         right_layout.addWidget(self.compose)
         row = QHBoxLayout()
+        self.templates = QComboBox()
+        self.templates.setAccessibleName(_("Reply templates"))
+        self.templates.activated.connect(self._insert_template)
+        self.save_template = button(_("Save as &template"), _("Save as template"), self._save_template)
+        row.addWidget(self.templates)
+        row.addWidget(self.save_template)
         row.addWidget(self.status, 1)
         row.addWidget(self.send_button)
         right_layout.addLayout(row)
@@ -206,6 +293,8 @@ class MessagesView(QWidget):
             return
         names = self._names()
         self.thread_model.set_threads(self.messaging.threads(), names)
+        self._refresh_queue(names)
+        self._refresh_templates()
         changed = self.messaging.key_changes()
         if changed:
             self.keys_banner.setText(
@@ -220,6 +309,8 @@ class MessagesView(QWidget):
 
     def clear(self) -> None:
         self.thread_model.set_threads([], {})
+        self.queue_model.set_items([], {})
+        self.templates.clear()
         self.conversation_model.set_messages([], {})
         self.compose.blockSignals(True)
         self.compose.clear()
@@ -310,6 +401,114 @@ class MessagesView(QWidget):
         self.status.setText(_("Queued: it goes out with the next sync."))
         self.session.scheduler.local_change()
         self.refresh()
+
+    # -- review queue ---------------------------------------------------------------------------------------
+
+    def _refresh_queue(self, names: dict[str, str]) -> None:
+        selected = self._selected_item()
+        items = review.review_queue(self.session.vault, self.me, int(time.time() * 1000))
+        self.queue_model.set_items(items, names)
+        counts = review.counts_per_person(items)
+        self.queue_counts.setText(
+            ", ".join(f"{names.get(a, _('Someone'))} ({n})" for a, n in counts.most_common())
+            or _("Nobody is waiting for a reply.")
+        )
+        self.queue_toggle.setText(
+            ngettext("Review &queue ({count} waiting)", "Review &queue ({count} waiting)", len(items)).format(
+                count=len(items)
+            )
+        )
+        if selected is not None:
+            for row, item in enumerate(items):
+                if item.thread_id == selected.thread_id:
+                    self.queue_list.setCurrentIndex(self.queue_model.index(row))
+
+    def _toggle_queue(self) -> None:
+        on = self.queue_toggle.isChecked()
+        self.lists.setCurrentWidget(self.queue_list if on else self.thread_list)
+        self.queue_counts.setVisible(on)
+        self.queue_help.setVisible(on)
+        (self.queue_list if on else self.thread_list).setFocus()
+        if on and self.queue_model.rowCount() and not self.queue_list.currentIndex().isValid():
+            self.queue_list.setCurrentIndex(self.queue_model.index(0))
+
+    def _selected_item(self) -> QueueItem | None:
+        index = self.queue_list.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _queue_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        item: QueueItem | None = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
+        if item is not None and item.thread_id != self.current:
+            self._save_draft()
+            self._show_thread(item.thread_id, self.queue_model.names)
+
+    def _step(self, delta: int) -> None:
+        rows = self.queue_model.rowCount()
+        if rows:
+            row = (self.queue_list.currentIndex().row() + delta) % rows
+            self.queue_list.setCurrentIndex(self.queue_model.index(row))
+
+    def _reply(self) -> None:
+        if self._selected_item() is not None:
+            self.compose.setFocus()
+
+    def _after_triage(self) -> None:
+        row = max(0, self.queue_list.currentIndex().row())
+        self._refresh_queue(self._names())
+        if self.queue_model.rowCount():
+            self.queue_list.setCurrentIndex(self.queue_model.index(min(row, self.queue_model.rowCount() - 1)))
+        self.queue_list.setFocus()
+
+    def _done(self) -> None:
+        item = self._selected_item()
+        if item is not None:
+            review.mark_reviewed(self.session.vault, item.thread_id, self.me)
+            self._after_triage()
+
+    def _flag(self) -> None:
+        item = self._selected_item()
+        if item is not None:
+            review.flag(self.session.vault, item.thread_id, self.me, not item.flagged)
+            self._after_triage()
+
+    def _snooze(self) -> None:
+        item = self._selected_item()
+        if item is not None:
+            until = review.tomorrow_morning(datetime.now(UTC))
+            review.snooze(self.session.vault, item.thread_id, self.me, int(until.timestamp() * 1000))
+            self.status.setText(_("Snoozed until {when}.").format(when=format_datetime(until, "short")))
+            self._after_triage()
+
+    # -- templates ------------------------------------------------------------------------------------------
+
+    def _refresh_templates(self) -> None:
+        self.templates.blockSignals(True)
+        self.templates.clear()
+        self.templates.addItem(_("Insert a template…"), "")
+        for template in review.templates(self.session.vault):
+            self.templates.addItem(template["title"], template["text"])
+        self.templates.blockSignals(False)
+
+    def _focus_templates(self) -> None:
+        self.templates.setFocus()
+        self.templates.showPopup()
+
+    def _insert_template(self, index: int) -> None:
+        text = self.templates.itemData(index)
+        if text:
+            self.compose.insertPlainText(text)
+            self.compose.setFocus()
+        self.templates.setCurrentIndex(0)
+
+    def _save_template(self) -> None:
+        text = self.compose.toPlainText().strip()
+        if not text:
+            self.status.setText(_("Write the template's text in the message box first."))
+            return
+        title = text.splitlines()[0][:40]
+        review.save_template(self.session.vault, title, text)
+        self._refresh_templates()
+        self.status.setText(_("Saved as template “{title}”.").format(title=title))
 
     def _search(self) -> None:
         if self.messaging is None:
