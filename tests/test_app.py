@@ -253,7 +253,7 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
     assert page.app.session.is_offline(library.selected())
 
 
-def test_messages_in_the_demo_from_reading_to_writing(make_app):
+def test_messages_in_the_demo_from_reading_to_writing(make_app, tmp_path):
     page = make_app()
     page.first_run_to_program(PASSPHRASE)
     page.explore_demo()
@@ -283,6 +283,13 @@ def test_messages_in_the_demo_from_reading_to_writing(make_app):
     assert last.body.startswith("Hello!") and last.state in ("queued", "sent")
     page.sync_now()
     page.qtbot.waitUntil(lambda: page.app.vault.messages.get(last.id).state == "sent", timeout=10_000)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("case notes for discussion\n" * 50)
+    view.set_attachment(notes)
+    assert "notes.txt" in view.attached.text()
+    page._press(view.send_button)
+    assert "Attachment: notes.txt" in view.conversation_model.index(view.conversation_model.rowCount() - 1).data()
+    assert view.attached.text() == ""
 
 
 def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, tmp_path):

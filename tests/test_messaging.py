@@ -122,3 +122,46 @@ def test_tampered_replayed_or_misaddressed_records_show_nothing(people, server):
     _sync(mentor, outsider)
     assert [m.body for m in mentor.vault.messages.in_thread(thread)] == ["for the mentor only"]
     assert outsider.vault.messages.count() == 0
+
+
+def test_attachments_travel_sealed_small_ones_arrive_by_themselves(people, server, tmp_path: Path):
+    from desktop.domain.session import Session
+    from desktop.domain.settings import SettingsStore
+
+    student, mentor, _outsider = people
+    sessions = {
+        c.account: Session(c.vault, tmp_path / name, SettingsStore(tmp_path / f"{name}.json"))
+        for c, name in ((student, "s"), (mentor, "m"))
+    }
+    try:
+        cv = tmp_path / "cv.txt"
+        cv.write_bytes(b"CANARY-ATTACH curriculum vitae\n" * 2000)  # 62 KB: small, comes by itself
+        thesis = tmp_path / "thesis.pdf"
+        thesis.write_bytes(b"CANARY-THESIS " + bytes(range(256)) * 2000)  # 512 KB: waits to be asked for
+        chat = sessions[student.account].messaging
+        thread = chat.start_direct(mentor.account.hex())
+        with_cv = chat.send(thread, "My CV", attachment=cv)
+        with_thesis = chat.send(thread, "", attachment=thesis)
+        sessions[student.account].engine.sync_once()
+        assert [e["state"] for _, e in sorted(chat.attachments().items())] == ["uploaded", "uploaded"]
+        sessions[mentor.account].engine.sync_once()
+        theirs = sessions[mentor.account].messaging
+        assert theirs.attachment(with_cv)["state"] == "downloaded"
+        assert theirs.attachment(with_thesis)["state"] == "remote"
+        sessions[mentor.account].download_attachment(with_thesis)
+        entry = theirs.attachment(with_thesis)
+        assert entry["state"] == "downloaded" and mentor.vault.blobs.read_all(entry["plain"]) == thesis.read_bytes()
+        assert mentor.vault.blobs.read_all(theirs.attachment(with_cv)["plain"]) == cv.read_bytes()
+        server_bytes = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
+        mentor_bytes = b"".join(p.read_bytes() for p in (tmp_path / "m").rglob("*") if p.is_file())
+        vault_bytes = b"".join(p.read_bytes() for p in mentor.vault.folder.rglob("*") if p.is_file())
+        for canary in (b"CANARY-ATTACH", b"CANARY-THESIS"):
+            assert canary not in server_bytes and canary not in mentor_bytes and canary not in vault_bytes
+        too_big = tmp_path / "video.mp4"
+        with too_big.open("wb") as handle:
+            handle.truncate(26 * 1024 * 1024)
+        with pytest.raises(ValueError):
+            chat.send(thread, "too big", attachment=too_big)
+    finally:
+        for session in sessions.values():
+            session.stop()

@@ -16,16 +16,19 @@ import base64
 import hashlib
 import json
 import logging
+import mimetypes
 import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import msgpack
 
 from desktop.domain import directory
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import StoredMessage, Vault
+from desktop.vault.blobs import CHUNK_SIZE
 from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
@@ -208,12 +211,19 @@ class Messaging:
         self._save_thread(thread, meta)
         return epoch, key
 
-    def send(self, thread: str, text: str) -> str:
-        """Seal ``text`` for the thread's members and queue it; works offline. Returns the message id."""
+    def send(self, thread: str, text: str, attachment: Path | None = None) -> str:
+        """Seal ``text`` (and an attached file) for the thread's members and queue it; works offline. The
+        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id."""
         text = text.strip()
-        if not text or len(text) > MAX_TEXT:
+        if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
-        message_id = self._sealed_record(thread, "message", {"x": text})
+        content: dict = {"x": text}
+        entry = None
+        if attachment is not None:
+            entry, content["a"] = self._attach(Path(attachment))
+        message_id = self._sealed_record(thread, "message", content)
+        if entry is not None:
+            self._set_attachment(message_id, {**entry, "state": "pending-upload"})
         now = int(time.time() * 1000)
         self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
         self.vault.threads.put_draft(thread, "")
@@ -222,6 +232,67 @@ class Messaging:
         if self._search is not None:
             self._index(message_id, text)
         return message_id
+
+    # -- attachments ------------------------------------------------------------------------------------------
+
+    def _attach(self, path: Path) -> tuple[dict, dict]:
+        size = path.stat().st_size
+        if size > envelope.MAX_ATTACHMENT:
+            raise ValueError("attachments are limited to 25 MB")
+        data = path.read_bytes()
+        key = envelope.new_attachment_key()
+        sealed_sha = hashlib.sha256(envelope.seal_attachment(key, data)).hexdigest()
+        plain_sha = hashlib.sha256(data).hexdigest()
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        info = self.vault.blobs.begin(plain_sha, size, plain_sha, path.name, mime)
+        for index in self.vault.blobs.missing_chunks(info.id):
+            self.vault.blobs.put_chunk(info.id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+        entry = {
+            "name": path.name[:200],
+            "size": size,
+            "sha": sealed_sha,
+            "key": key.hex(),
+            "mime": mime,
+            "plain": plain_sha,
+        }
+        wire = {"n": entry["name"], "s": size, "h": sealed_sha, "k": key, "m": mime}
+        return entry, wire
+
+    def attachments(self) -> dict[str, dict]:
+        """message id → {name, size, sha (of the sealed file, its name on the server), key, mime, state, plain}."""
+        raw = self.vault.get_secret("attachments")
+        return json.loads(raw) if raw else {}
+
+    def attachment(self, message_id: str) -> dict | None:
+        return self.attachments().get(message_id)
+
+    def _set_attachment(self, message_id: str, entry: dict) -> None:
+        current = self.attachments()
+        current[message_id] = entry
+        self.vault.put_secret("attachments", json.dumps(current).encode())
+
+    def pending_uploads(self) -> list[tuple[str, dict]]:
+        return [(m, e) for m, e in self.attachments().items() if e["state"] == "pending-upload"]
+
+    def sealed_attachment(self, entry: dict) -> bytes:
+        """The bytes to upload: the vault's copy sealed under the attachment's key (the same every time)."""
+        return envelope.seal_attachment(bytes.fromhex(entry["key"]), self.vault.blobs.read_all(entry["plain"]))
+
+    def uploaded(self, message_id: str) -> None:
+        entry = self.attachments()[message_id]
+        self._set_attachment(message_id, {**entry, "state": "uploaded"})
+
+    def store_downloaded(self, message_id: str, sealed: bytes) -> None:
+        """Open a downloaded attachment with its key and keep it in the vault; a mismatch raises."""
+        entry = self.attachments()[message_id]
+        if hashlib.sha256(sealed).hexdigest() != entry["sha"]:
+            raise envelope.EnvelopeError("the downloaded attachment does not match its message")
+        data = envelope.open_attachment(bytes.fromhex(entry["key"]), sealed)
+        plain_sha = hashlib.sha256(data).hexdigest()
+        info = self.vault.blobs.begin(plain_sha, len(data), plain_sha, entry["name"], entry["mime"])
+        for index in self.vault.blobs.missing_chunks(info.id):
+            self.vault.blobs.put_chunk(info.id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+        self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": plain_sha})
 
     def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
         epoch, key = self._epoch(thread)
@@ -304,6 +375,7 @@ class Messaging:
             text = content.get("x") if isinstance(content, dict) else None
             if not isinstance(text, str):
                 continue
+            self._take_attachment(stored.id, content.get("a"))
             mine = stored.author == self.me  # written on another of this person's devices
             message = StoredMessage(
                 stored.id, thread, stored.author, record.h >> 16, "sent" if mine else "received", text[:MAX_TEXT]
@@ -322,6 +394,19 @@ class Messaging:
         for thread, messages in delivered.items():
             self._receipt(thread, messages, "delivered")
         return changed
+
+    def _take_attachment(self, message_id: str, wire: object) -> None:
+        if not isinstance(wire, dict) or message_id in self.attachments():
+            return
+        try:
+            name, size, sha, key = str(wire["n"])[:200], int(wire["s"]), str(wire["h"]), wire["k"]
+        except (KeyError, TypeError, ValueError):
+            return
+        if not isinstance(key, bytes) or len(key) != 32 or len(sha) != 64 or not 0 <= size <= envelope.MAX_ATTACHMENT:
+            return
+        mime = str(wire.get("m", "application/octet-stream"))[:100]
+        entry = {"name": name, "size": size, "sha": sha, "key": key.hex(), "mime": mime, "state": "remote", "plain": ""}
+        self._set_attachment(message_id, entry)
 
     def _take_grant(self, record, author: str) -> str | None:  # type: ignore[no-untyped-def]
         try:

@@ -28,6 +28,7 @@ from sync.server.embedded import EmbeddedServer
 log = logging.getLogger(__name__)
 DEMO_FOLDER = "demo-server"
 NOTIFY_KINDS = frozenset({"message", "request"})
+AUTO_DOWNLOAD_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Session:
         self.engine = SyncEngine(self.transport, self.store, program.credentials)
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
+        self.engine.before_push = self._upload_attachments
         self._counted: object = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -112,6 +114,10 @@ class Session:
                 queued_before = self.vault.records.outbox_totals()[0]
                 if self.messaging.take_in():
                     kinds.add("message")
+                try:
+                    self.auto_download()
+                except Exception as exc:  # a failed download is retried after the next sync
+                    log.info("attachment download postponed: %s", type(exc).__name__)
                 if self.vault.records.outbox_totals()[0] > queued_before:
                     self.scheduler.local_change()  # delivery receipts to send
             if kinds and self.on_change is not None:
@@ -203,6 +209,48 @@ class Session:
             blobs.delete(material.sha256)  # fetched again from the start next time
             raise
         self.settings_store.update(lambda s: s.with_usage(material.size - offset))
+
+    # -- attachments ----------------------------------------------------------------------------------------
+
+    def _upload_attachments(self) -> None:
+        """Before messages go out, their attachments: sealed, chunked, resumable (runs in the sync)."""
+        if self.messaging is None:
+            return
+        for message_id, entry in self.messaging.pending_uploads():
+            self.engine.upload_blob(self.messaging.sealed_attachment(entry))
+            self.messaging.uploaded(message_id)
+
+    def download_attachment(self, message_id: str) -> None:
+        """Fetch, verify and open an attachment into the vault; resumes a cut download (worker thread)."""
+        assert self.messaging is not None
+        entry = self.messaging.attachment(message_id)
+        if entry is None or entry["state"] == "downloaded":
+            return
+        partial_dir = self.data_dir / "downloads"
+        partial_dir.mkdir(parents=True, exist_ok=True)
+        sealed_file = partial_dir / entry["sha"]  # still sealed: nothing readable touches the disk
+        try:
+            self.engine.download_blob(entry["sha"], sealed_file)
+            self.messaging.store_downloaded(message_id, sealed_file.read_bytes())
+        finally:
+            sealed_file.unlink(missing_ok=True)
+        self.settings_store.update(lambda s: s.with_usage(entry["size"]))
+
+    def auto_download(self) -> int:
+        """Under data saver only small attachments come by themselves; without it, all of them."""
+        if self.messaging is None:
+            return 0
+        settings, fetched = self.settings, 0
+        for message_id, entry in self.messaging.attachments().items():
+            small = entry["size"] <= AUTO_DOWNLOAD_BYTES
+            if (
+                entry["state"] == "remote"
+                and (small or not settings.data_saver)
+                and settings.may_download(entry["size"])
+            ):
+                self.download_attachment(message_id)
+                fetched += 1
+        return fetched
 
     def sync_now(self) -> None:
         self.scheduler.sync_now()

@@ -68,6 +68,7 @@ class SyncEngine:
         self.push_budget = push_budget
         self.pull_budget = pull_budget
         self.parallel_threshold = parallel_threshold
+        self.before_push: Callable[[], None] | None = None  # e.g. upload attachments before their messages
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
         self._progress_lock = threading.Lock()
@@ -117,6 +118,8 @@ class SyncEngine:
             self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0])
         self._report("connecting")
         self._token_value(self.transport)
+        if self.before_push is not None:
+            self.before_push()
         _records, queued_bytes = self.store.outbox_totals()
         if queued_bytes > self.parallel_threshold:
             side = self.transport.fork()

@@ -4,13 +4,14 @@ message showing queued → sent → delivered → read; drafts kept in the vault
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,121 +27,11 @@ from desktop.domain import review
 from desktop.domain.messaging import MissingKeys, Thread
 from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
-from desktop.i18n import _, format_datetime, format_relative, ngettext
-from desktop.ui.common import ERROR_STYLE, button, heading
+from desktop.i18n import _, format_bytes, format_datetime, ngettext
+from desktop.ui.common import ERROR_STYLE, button, explain, heading
+from desktop.ui.views.message_models import ConversationModel, QueueModel, ThreadModel
+from desktop.ui.worker import Task, run_in_background
 from desktop.vault import StoredMessage
-
-Index = QModelIndex | QPersistentModelIndex
-
-
-def state_badge(message: StoredMessage, me: str) -> str:
-    if message.author != me:
-        return ""
-    return {
-        "queued": _("Queued"),
-        "sent": _("Sent"),
-        "delivered": _("Delivered"),
-        "read": _("Read"),
-    }.get(message.state, message.state)
-
-
-class ThreadModel(QAbstractListModel):
-    def __init__(self, names: dict[str, str], me: str) -> None:
-        super().__init__()
-        self.threads: list[Thread] = []
-        self.names, self.me = names, me
-
-    def set_threads(self, threads: list[Thread], names: dict[str, str]) -> None:
-        self.beginResetModel()
-        self.threads, self.names = threads, names
-        self.endResetModel()
-
-    def title(self, thread: Thread) -> str:
-        if thread.title:
-            return thread.title
-        others = [self.names.get(a, _("Someone")) for a in thread.members if a != self.me]
-        return ", ".join(others) or _("Notes to self")
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.threads)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        thread = self.threads[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return thread
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
-            unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
-            return f"{self.title(thread)}{unread}\n{snippet}"
-        return None
-
-
-class QueueModel(QAbstractListModel):
-    """The review queue: one line per thread awaiting the mentor's reply, longest wait first."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: list[QueueItem] = []
-        self.names: dict[str, str] = {}
-
-    def set_items(self, items: list[QueueItem], names: dict[str, str]) -> None:
-        self.beginResetModel()
-        self.items, self.names = items, names
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.items)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item = self.items[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return item
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
-            waited = format_relative(timedelta(milliseconds=item.waiting_since - time.time() * 1000))
-            parts = [who, _("waiting since {when}").format(when=waited)]
-            if item.unread:
-                parts.append(_("{count} new").format(count=item.unread))
-            if item.flagged:
-                parts.append(_("flagged"))
-            return " · ".join(parts) + "\n" + item.latest.body.replace("\n", " ")[:80]
-        return None
-
-
-class ConversationModel(QAbstractListModel):
-    def __init__(self, me: str) -> None:
-        super().__init__()
-        self.me = me
-        self.messages: list[StoredMessage] = []
-        self.names: dict[str, str] = {}
-
-    def set_messages(self, messages: list[StoredMessage], names: dict[str, str]) -> None:
-        self.beginResetModel()
-        self.messages, self.names = messages, names
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.messages)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        message = self.messages[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return message
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
-            when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
-            badge = state_badge(message, self.me)
-            head = " · ".join(part for part in (who, when, badge) if part)
-            return f"{head}\n{message.body}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
 
 
 class MessagesView(QWidget):
@@ -257,6 +148,17 @@ class MessagesView(QWidget):
         right_layout.addWidget(self.fingerprints)
         right_layout.addWidget(self.conversation, 1)
         right_layout.addWidget(self.compose)
+        files = QHBoxLayout()
+        self.attach_button = button(_("&Attach a file…"), _("Attach a file"), self._choose_attachment)
+        self.attached = QLabel()
+        self.attached.setAccessibleName(_("Attached file"))
+        self.download_button = button(_("Do&wnload attachment"), _("Download attachment"), self._download)
+        self.save_button = button(_("Save attachment &as…"), _("Save attachment as"), self._save_attachment)
+        for widget in (self.attach_button, self.attached, self.download_button, self.save_button):
+            files.addWidget(widget)
+        files.addStretch(1)
+        right_layout.addLayout(files)
+        self.pending_attachment: Path | None = None
         row = QHBoxLayout()
         self.templates = QComboBox()
         self.templates.setAccessibleName(_("Reply templates"))
@@ -276,6 +178,7 @@ class MessagesView(QWidget):
         self._draft_timer.setInterval(600)
         self._draft_timer.timeout.connect(self._save_draft)
         self.compose.textChanged.connect(self._draft_timer.start)
+        self._tasks: set[Task] = set()
         self._set_enabled(False)
         if self.messaging is None:
             self.status.setText(
@@ -369,7 +272,9 @@ class MessagesView(QWidget):
         )
         if self.messaging.mark_read(thread_id):
             self.session.scheduler.local_change()
-        self.conversation_model.set_messages(self.session.vault.messages.in_thread(thread_id), names)
+        self.conversation_model.set_messages(
+            self.session.vault.messages.in_thread(thread_id), names, self.messaging.attachments()
+        )
         self.conversation.scrollToBottom()
         if changing:
             self.compose.blockSignals(True)
@@ -382,11 +287,18 @@ class MessagesView(QWidget):
             self.session.vault.threads.put_draft(self.current, self.compose.toPlainText())
 
     def _send(self) -> None:
-        if self.current is None or self.messaging is None or not self.compose.toPlainText().strip():
+        has_text = bool(self.compose.toPlainText().strip())
+        if self.current is None or self.messaging is None or not (has_text or self.pending_attachment):
             return
         self.status.setStyleSheet("")
         try:
-            self.messaging.send(self.current, self.compose.toPlainText())
+            self.messaging.send(self.current, self.compose.toPlainText(), self.pending_attachment)
+        except ValueError as exc:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(
+                _("That file is too large: attachments are limited to 25 MB.") if self.pending_attachment else str(exc)
+            )
+            return
         except MissingKeys:
             self.status.setStyleSheet(ERROR_STYLE)
             self.status.setText(
@@ -398,9 +310,63 @@ class MessagesView(QWidget):
             return
         self._draft_timer.stop()
         self.compose.clear()
+        self.set_attachment(None)
         self.status.setText(_("Queued: it goes out with the next sync."))
         self.session.scheduler.local_change()
         self.refresh()
+
+    # -- attachments ----------------------------------------------------------------------------------------
+
+    def set_attachment(self, path: Path | None) -> None:
+        self.pending_attachment = path
+        self.attached.setText(
+            _("{name} ({size}) will be sent with the message").format(
+                name=path.name, size=format_bytes(path.stat().st_size)
+            )
+            if path
+            else ""
+        )
+
+    def _choose_attachment(self) -> None:
+        name, _filter = QFileDialog.getOpenFileName(self, _("Attach a file"))
+        if name:
+            self.set_attachment(Path(name))
+
+    def _selected_message(self) -> StoredMessage | None:
+        index = self.conversation.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _download(self) -> None:
+        message = self._selected_message()
+        if message is None or self.messaging is None or self.messaging.attachment(message.id) is None:
+            self.status.setText(_("Select a message with an attachment first."))
+            return
+        self.status.setText(_("Downloading…"))
+
+        def done(_result: object) -> None:
+            self._tasks.discard(task)
+            if not self.session.vault.is_locked:
+                self.status.setText(_("The attachment is on this computer."))
+                self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self._tasks.discard(task)
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(explain(exc))
+
+        task = run_in_background(lambda: self.session.download_attachment(message.id), done, failed)
+        self._tasks.add(task)
+
+    def _save_attachment(self) -> None:
+        message = self._selected_message()
+        entry = self.messaging.attachment(message.id) if message and self.messaging else None
+        if entry is None or entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
+            self.status.setText(_("Download the attachment first."))
+            return
+        name, _filter = QFileDialog.getSaveFileName(self, _("Save attachment as"), entry["name"])
+        if name:
+            self.session.vault.blobs.export(entry["plain"], Path(name))
+            self.status.setText(_("Saved to {path}.").format(path=name))
 
     # -- review queue ---------------------------------------------------------------------------------------
 

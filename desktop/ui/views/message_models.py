@@ -1,0 +1,140 @@
+"""List models of the Messages view: conversations, the review queue, and one conversation's messages."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+from desktop.domain.messaging import Thread
+from desktop.domain.review import QueueItem
+from desktop.i18n import _, format_bytes, format_datetime, format_relative
+from desktop.vault import StoredMessage
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def state_badge(message: StoredMessage, me: str) -> str:
+    if message.author != me:
+        return ""
+    return {
+        "queued": _("Queued"),
+        "sent": _("Sent"),
+        "delivered": _("Delivered"),
+        "read": _("Read"),
+    }.get(message.state, message.state)
+
+
+class ThreadModel(QAbstractListModel):
+    def __init__(self, names: dict[str, str], me: str) -> None:
+        super().__init__()
+        self.threads: list[Thread] = []
+        self.names, self.me = names, me
+
+    def set_threads(self, threads: list[Thread], names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.threads, self.names = threads, names
+        self.endResetModel()
+
+    def title(self, thread: Thread) -> str:
+        if thread.title:
+            return thread.title
+        others = [self.names.get(a, _("Someone")) for a in thread.members if a != self.me]
+        return ", ".join(others) or _("Notes to self")
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.threads)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        thread = self.threads[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return thread
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
+            unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
+            return f"{self.title(thread)}{unread}\n{snippet}"
+        return None
+
+
+class QueueModel(QAbstractListModel):
+    """The review queue: one line per thread awaiting the mentor's reply, longest wait first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[QueueItem] = []
+        self.names: dict[str, str] = {}
+
+    def set_items(self, items: list[QueueItem], names: dict[str, str]) -> None:
+        self.beginResetModel()
+        self.items, self.names = items, names
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return item
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
+            waited = format_relative(timedelta(milliseconds=item.waiting_since - time.time() * 1000))
+            parts = [who, _("waiting since {when}").format(when=waited)]
+            if item.unread:
+                parts.append(_("{count} new").format(count=item.unread))
+            if item.flagged:
+                parts.append(_("flagged"))
+            return " · ".join(parts) + "\n" + item.latest.body.replace("\n", " ")[:80]
+        return None
+
+
+class ConversationModel(QAbstractListModel):
+    def __init__(self, me: str) -> None:
+        super().__init__()
+        self.me = me
+        self.messages: list[StoredMessage] = []
+        self.names: dict[str, str] = {}
+        self.attachments: dict[str, dict] = {}
+
+    def set_messages(
+        self, messages: list[StoredMessage], names: dict[str, str], attachments: dict[str, dict] | None = None
+    ) -> None:
+        self.beginResetModel()
+        self.messages, self.names, self.attachments = messages, names, attachments or {}
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.messages)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        message = self.messages[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return message
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
+            when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
+            badge = state_badge(message, self.me)
+            head = " · ".join(part for part in (who, when, badge) if part)
+            text = f"{head}\n{message.body}" if message.body else head
+            entry = self.attachments.get(message.id)
+            if entry is not None:
+                where = (
+                    _("on this computer")
+                    if entry["state"] in ("downloaded", "pending-upload", "uploaded")
+                    else _("select it and press Download")
+                )
+                text += "\n" + _("Attachment: {name} ({size}), {where}").format(
+                    name=entry["name"], size=format_bytes(entry["size"]), where=where
+                )
+            return text
+        if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
