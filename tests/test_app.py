@@ -291,6 +291,18 @@ def test_messages_in_the_demo_from_reading_to_writing(make_app, tmp_path):
     assert "Attachment: notes.txt" in view.conversation_model.index(view.conversation_model.rowCount() - 1).data()
     assert view.attached.text() == ""
 
+    first_mine = next(r for r, m in enumerate(view.conversation_model.messages) if m.id == last.id)
+    view.conversation.setCurrentIndex(view.conversation_model.index(first_mine))
+    page._press(view.edit_button)
+    assert view.compose.toPlainText().startswith("Hello!")
+    view.compose.setPlainText("Hello! Could we talk about research electives in paediatrics?")
+    page._press(view.send_button)
+    assert "edited" in view.conversation_model.index(first_mine).data()
+    assert "paediatrics" in view.conversation_model.index(first_mine).data()
+    view.conversation.setCurrentIndex(view.conversation_model.index(first_mine))
+    page._press(view.delete_button)
+    assert "This message was deleted." in view.conversation_model.index(first_mine).data()
+
 
 def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, tmp_path):
     from tests.clients import make_client

@@ -165,3 +165,20 @@ def test_attachments_travel_sealed_small_ones_arrive_by_themselves(people, serve
     finally:
         for session in sessions.values():
             session.stop()
+
+
+def test_edits_and_deletions_reach_the_other_side_and_only_authors_may_make_them(people):
+    student, mentor, _outsider = people
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    typo = chat.send(thread, "See you on Tursday")
+    oops = chat.send(thread, "wrong thread, sorry")
+    _sync(student, mentor)
+    chat.edit(typo, "See you on Thursday")
+    chat.delete(oops)
+    _sync(student, mentor)
+    bodies = {m.id: m.body for m in mentor.vault.messages.in_thread(thread)}
+    assert bodies == {typo: "See you on Thursday", oops: ""}
+    assert mentor.messaging().marks() == {typo: "edited", oops: "deleted"}
+    with pytest.raises(ValueError):
+        mentor.messaging().edit(typo, "I rewrite your words")

@@ -311,6 +311,36 @@ class Messaging:
         self.vault.records.enqueue(StoredRecord(record_id.hex(), wire_kind, self.me, record.h, pack_record(record)))
         return record_id.hex()
 
+    def edit(self, message_id: str, text: str) -> None:
+        """Change one's own message: a new record that replaces its text everywhere it arrived."""
+        self._change(message_id, {"x": text.strip()[:MAX_TEXT], "edit": bytes.fromhex(message_id)}, "edited")
+
+    def delete(self, message_id: str) -> None:
+        """Withdraw one's own message: a new record that blanks it everywhere it arrived."""
+        self._change(message_id, {"x": "", "delete": bytes.fromhex(message_id)}, "deleted")
+
+    def _change(self, message_id: str, content: dict, mark: str) -> None:
+        message = self.vault.messages.get(message_id)
+        if message is None or message.author != self.me:
+            raise ValueError("only your own messages can be changed")
+        if mark == "edited" and not content["x"]:
+            raise ValueError("an edited message needs text")
+        self._sealed_record(message.thread_id, "message", content)
+        self._apply_change(message, content["x"], mark)
+
+    def _apply_change(self, message: StoredMessage, text: str, mark: str) -> None:
+        self.vault.messages.put(
+            StoredMessage(message.id, message.thread_id, message.author, message.sent_at, message.state, text)
+        )
+        marks = self.marks()
+        marks[message.id] = mark
+        self.vault.put_secret("message-marks", json.dumps(marks).encode())
+
+    def marks(self) -> dict[str, str]:
+        """message id → "edited" or "deleted"."""
+        raw = self.vault.get_secret("message-marks")
+        return json.loads(raw) if raw else {}
+
     def mark_read(self, thread: str) -> int:
         """The person opened the thread: their copies become read, and the authors get a read receipt."""
         unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
@@ -374,6 +404,13 @@ class Messaging:
                 continue
             text = content.get("x") if isinstance(content, dict) else None
             if not isinstance(text, str):
+                continue
+            target = content.get("edit") or content.get("delete")
+            if isinstance(target, bytes):
+                original = self.vault.messages.get(target.hex())
+                if original is not None and original.author == stored.author:  # only authors change their words
+                    self._apply_change(original, text[:MAX_TEXT], "edited" if content.get("edit") else "deleted")
+                    changed.add(original.thread_id)
                 continue
             self._take_attachment(stored.id, content.get("a"))
             mine = stored.author == self.me  # written on another of this person's devices

@@ -101,12 +101,18 @@ class ConversationModel(QAbstractListModel):
         self.messages: list[StoredMessage] = []
         self.names: dict[str, str] = {}
         self.attachments: dict[str, dict] = {}
+        self.marks: dict[str, str] = {}
 
     def set_messages(
-        self, messages: list[StoredMessage], names: dict[str, str], attachments: dict[str, dict] | None = None
+        self,
+        messages: list[StoredMessage],
+        names: dict[str, str],
+        attachments: dict[str, dict] | None = None,
+        marks: dict[str, str] | None = None,
     ) -> None:
         self.beginResetModel()
-        self.messages, self.names, self.attachments = messages, names, attachments or {}
+        self.messages, self.names = messages, names
+        self.attachments, self.marks = attachments or {}, marks or {}
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -122,7 +128,10 @@ class ConversationModel(QAbstractListModel):
             who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
             when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
             badge = state_badge(message, self.me)
-            head = " · ".join(part for part in (who, when, badge) if part)
+            mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
+            head = " · ".join(part for part in (who, when, badge, mark) if part)
+            if self.marks.get(message.id) == "deleted":
+                return f"{head}\n" + _("This message was deleted.")
             text = f"{head}\n{message.body}" if message.body else head
             entry = self.attachments.get(message.id)
             if entry is not None:

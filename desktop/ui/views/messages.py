@@ -154,7 +154,17 @@ class MessagesView(QWidget):
         self.attached.setAccessibleName(_("Attached file"))
         self.download_button = button(_("Do&wnload attachment"), _("Download attachment"), self._download)
         self.save_button = button(_("Save attachment &as…"), _("Save attachment as"), self._save_attachment)
-        for widget in (self.attach_button, self.attached, self.download_button, self.save_button):
+        self.edit_button = button(_("&Edit"), _("Edit message"), self._start_edit)
+        self.delete_button = button(_("De&lete"), _("Delete message"), self._delete)
+        self.editing: str | None = None
+        for widget in (
+            self.attach_button,
+            self.attached,
+            self.download_button,
+            self.save_button,
+            self.edit_button,
+            self.delete_button,
+        ):
             files.addWidget(widget)
         files.addStretch(1)
         right_layout.addLayout(files)
@@ -273,7 +283,10 @@ class MessagesView(QWidget):
         if self.messaging.mark_read(thread_id):
             self.session.scheduler.local_change()
         self.conversation_model.set_messages(
-            self.session.vault.messages.in_thread(thread_id), names, self.messaging.attachments()
+            self.session.vault.messages.in_thread(thread_id),
+            names,
+            self.messaging.attachments(),
+            self.messaging.marks(),
         )
         self.conversation.scrollToBottom()
         if changing:
@@ -291,6 +304,14 @@ class MessagesView(QWidget):
         if self.current is None or self.messaging is None or not (has_text or self.pending_attachment):
             return
         self.status.setStyleSheet("")
+        if self.editing is not None:
+            self.messaging.edit(self.editing, self.compose.toPlainText())
+            self.editing = None
+            self.compose.clear()
+            self.status.setText(_("Edited: the change goes out with the next sync."))
+            self.session.scheduler.local_change()
+            self.refresh()
+            return
         try:
             self.messaging.send(self.current, self.compose.toPlainText(), self.pending_attachment)
         except ValueError as exc:
@@ -314,6 +335,31 @@ class MessagesView(QWidget):
         self.status.setText(_("Queued: it goes out with the next sync."))
         self.session.scheduler.local_change()
         self.refresh()
+
+    # -- edit and delete ------------------------------------------------------------------------------------
+
+    def _own_selected(self) -> StoredMessage | None:
+        message = self._selected_message()
+        if message is None or message.author != self.me or self.messaging.marks().get(message.id) == "deleted":
+            self.status.setText(_("Select one of your own messages first."))
+            return None
+        return message
+
+    def _start_edit(self) -> None:
+        message = self._own_selected()
+        if message is not None:
+            self.editing = message.id
+            self.compose.setPlainText(message.body)
+            self.compose.setFocus()
+            self.status.setText(_("Editing your message: Send replaces it for everyone."))
+
+    def _delete(self) -> None:
+        message = self._own_selected()
+        if message is not None:
+            self.messaging.delete(message.id)
+            self.status.setText(_("Deleted: it disappears for everyone at the next sync."))
+            self.session.scheduler.local_change()
+            self.refresh()
 
     # -- attachments ----------------------------------------------------------------------------------------
 
