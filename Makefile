@@ -38,7 +38,7 @@ test: $(STAMP) catalogs check-qt
 
 bench: $(STAMP) catalogs
 	@set -e; for script in tests/benchmarks/bench_*.py; do \
-	  QT_QPA_PLATFORM=offscreen $(BIN)/python $$script; done
+	  module=$$(echo $${script%.py} | tr / .); QT_QPA_PLATFORM=offscreen $(BIN)/python -m $$module; done
 
 # Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at.
 screenshots: $(STAMP) catalogs

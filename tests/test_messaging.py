@@ -182,3 +182,27 @@ def test_edits_and_deletions_reach_the_other_side_and_only_authors_may_make_them
     assert mentor.messaging().marks() == {typo: "edited", oops: "deleted"}
     with pytest.raises(ValueError):
         mentor.messaging().edit(typo, "I rewrite your words")
+
+
+def test_a_new_epoch_on_membership_change_and_after_a_month(people):
+    student, mentor, outsider = people
+    chat = mentor.messaging()
+    group = chat.start_group("Journal club", [student.account.hex()])
+    chat.send(group, "first")
+    first_epoch = chat.thread(group)["current"]
+    chat.send(group, "second")
+    assert chat.thread(group)["current"] == first_epoch, "the same epoch while nothing changed"
+    meta = chat.thread(group)
+    meta["members"] = sorted({*meta["members"], outsider.account.hex()})
+    mentor.vault.threads.put(group, meta)
+    chat.send(group, "welcome, newcomer")
+    second_epoch = chat.thread(group)["current"]
+    assert second_epoch != first_epoch, "a member joined: new key"
+    meta = chat.thread(group)
+    meta["epoch_started"] -= 31 * 24 * 3600 * 1000
+    mentor.vault.threads.put(group, meta)
+    chat.send(group, "a month later")
+    assert chat.thread(group)["current"] not in (first_epoch, second_epoch)
+    _sync(mentor, student, outsider)
+    assert [m.body for m in outsider.vault.messages.in_thread(group)] == ["welcome, newcomer", "a month later"]
+    assert len(student.vault.messages.in_thread(group)) == 4

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 MAX_GROUP = 20
 MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
+EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
 
 
 class MissingKeys(Exception):
@@ -182,7 +183,8 @@ class Messaging:
         if meta is None:
             raise KeyError(f"no thread {thread}")
         current = meta.get("current")
-        if current is not None and meta["epochs"].get(str(current)) == meta["members"]:
+        fresh = int(time.time() * 1000) - meta.get("epoch_started", 0) < EPOCH_LIFETIME_MS
+        if current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
             key = self.vault.get_secret(f"epoch:{thread}:{current}")
             if key is not None:
                 return current, key
@@ -208,6 +210,7 @@ class Messaging:
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch
+        meta["epoch_started"] = int(time.time() * 1000)
         self._save_thread(thread, meta)
         return epoch, key
 

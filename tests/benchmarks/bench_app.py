@@ -1,4 +1,4 @@
-"""Desktop app benchmark: ``make bench`` (or ``python tests/benchmarks/bench_app.py``).
+"""Desktop app benchmark: ``make bench`` (or ``python -m tests.benchmarks.bench_app``).
 
 1. Cold start to the unlock screen: a new process, as a person double-clicking the icon (interpreter start,
    imports, Qt, the window drawn), against a vault that holds the demo programme.

@@ -1,4 +1,4 @@
-"""Sync benchmark: ``make bench`` (or ``python tests/benchmarks/bench_sync.py``).
+"""Sync benchmark: ``make bench`` (or ``python -m tests.benchmarks.bench_sync``).
 
 1. A 2G link: 100 records up and 100 down (400 random bytes each, as ciphertext would be) through the fault
    proxy at 64 kbit/s each way with 300 ms one-way delay, on fresh connections. Prints bytes each way, HTTP
@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from sync import PROTOCOL_VERSION  # noqa: E402
-from sync.protocol import SyncRequest  # noqa: E402
-from tests.clients import make_client  # noqa: E402
-from tests.faultproxy import FaultProxy  # noqa: E402
-from tests.servers import ProcessServer  # noqa: E402
+from sync import PROTOCOL_VERSION
+from sync.protocol import SyncRequest
+from tests.clients import make_client
+from tests.faultproxy import FaultProxy
+from tests.servers import ProcessServer
 
 RECORDS = 100
 BODY = 400

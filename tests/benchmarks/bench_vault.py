@@ -1,4 +1,4 @@
-"""Vault benchmark: ``make bench`` (or ``python tests/benchmarks/bench_vault.py``). Prints figures beside the
+"""Vault benchmark: ``make bench`` (or ``python -m tests.benchmarks.bench_vault``). Prints figures beside the
 issue's targets; asserts nothing (timings belong here, not in the test suite)."""
 
 from __future__ import annotations
