@@ -206,3 +206,19 @@ def test_a_new_epoch_on_membership_change_and_after_a_month(people):
     _sync(mentor, student, outsider)
     assert [m.body for m in outsider.vault.messages.in_thread(group)] == ["welcome, newcomer", "a month later"]
     assert len(student.vault.messages.in_thread(group)) == 4
+
+
+def test_messages_written_offline_travel_as_one_bundle(people):
+    student, mentor, _outsider = people
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    chat.send(thread, "opening the thread")
+    _sync(student)
+    before = student.vault.records.outbox_totals()[0]
+    ids = [chat.send(thread, f"offline note {n}") for n in range(5)]
+    assert student.vault.records.outbox_totals()[0] == before + 1, "five messages, one record"
+    _sync(student, mentor)
+    assert [m.body for m in mentor.vault.messages.in_thread(thread)][-5:] == [f"offline note {n}" for n in range(5)]
+    assert {student.vault.messages.get(i).state for i in ids} == {"sent"}
+    _sync(mentor, student)
+    assert {student.vault.messages.get(i).state for i in ids} == {"delivered"}

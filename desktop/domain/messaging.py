@@ -38,6 +38,7 @@ MAX_GROUP = 20
 MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
+BUNDLE_BYTES = 32 * 1024  # a bundle grows until its texts pass this
 
 
 class MissingKeys(Exception):
@@ -220,11 +221,12 @@ class Messaging:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
-        content: dict = {"x": text}
+        message_id = new_record_id().hex()
+        item: dict = {"i": bytes.fromhex(message_id), "x": text}
         entry = None
         if attachment is not None:
-            entry, content["a"] = self._attach(Path(attachment))
-        message_id = self._sealed_record(thread, "message", content)
+            entry, item["a"] = self._attach(Path(attachment))
+        self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
         now = int(time.time() * 1000)
@@ -235,6 +237,32 @@ class Messaging:
         if self._search is not None:
             self._index(message_id, text)
         return message_id
+
+    def _bundle(self, thread: str, item: dict) -> None:
+        """Queued messages of one thread travel as one sealed bundle: a message written while the previous one
+        still waits in the outbox replaces that record with one carrying both, so a week of offline writing
+        costs one header, one tag and one record frame instead of one per message."""
+        epoch, _key = self._epoch(thread)  # never merge across epochs: a newcomer must not read older messages
+        bundles = self._bundles()
+        items = [item]
+        for record_id, info in list(bundles.items()):
+            same = info["thread"] == thread and info.get("epoch") == epoch and info["size"] <= BUNDLE_BYTES
+            if same and self.vault.records.withdraw(record_id):
+                items = [*info["items"], item]  # it was still waiting: take its messages along
+                del bundles[record_id]
+                break
+        record_id = self._sealed_record(thread, "message", {"b": items})
+        size = sum(len(i["x"]) for i in items)
+        bundles[record_id] = {"thread": thread, "epoch": epoch, "items": items, "size": size}
+        self._save_bundles(bundles)
+
+    def _bundles(self) -> dict[str, dict]:
+        """Outgoing bundle records not yet acknowledged: record id → thread and the messages inside."""
+        raw = self.vault.get_secret("bundles")
+        return msgpack.unpackb(raw, raw=False) if raw else {}
+
+    def _save_bundles(self, bundles: dict[str, dict]) -> None:
+        self.vault.put_secret("bundles", msgpack.packb(bundles, use_bin_type=True))
 
     # -- attachments ------------------------------------------------------------------------------------------
 
@@ -367,12 +395,16 @@ class Messaging:
     def take_in(self) -> set[str]:
         """Open what sync brought; returns the ids of threads that changed."""
         changed: set[str] = set()
-        for stored in self.vault.records.by_state("sent"):
-            if stored.kind in ("message", "group-message"):
-                current = self.vault.messages.get(stored.id)
+        bundles = self._bundles()
+        acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]
+        for record_id in acknowledged:
+            for item in bundles.pop(record_id)["items"]:
+                current = self.vault.messages.get(item["i"].hex())
                 if current is not None and current.state == "queued":
-                    self.vault.messages.set_state(stored.id, "sent")
+                    self.vault.messages.set_state(current.id, "sent")
                     changed.add(current.thread_id)
+        if acknowledged:
+            self._save_bundles(bundles)
         inbound = self.vault.records.by_state("inbound")
         grants = [r for r in inbound if r.kind == "epoch-grant"]
         others = [r for r in inbound if r.kind in ("message", "group-message", "receipt")]
@@ -405,6 +437,14 @@ class Messaging:
                 self._take_receipt(content, stored.author)
                 changed.add(thread)
                 continue
+            if isinstance(content, dict) and isinstance(content.get("b"), list):
+                for item in content["b"][:500]:
+                    if isinstance(item, dict) and isinstance(item.get("i"), bytes) and len(item["i"]) == 16:
+                        taken = self._take_message(item["i"].hex(), thread, stored.author, record.h, item)
+                        if taken is not None:
+                            delivered.setdefault(thread, []).append(taken)
+                changed.add(thread)
+                continue
             text = content.get("x") if isinstance(content, dict) else None
             if not isinstance(text, str):
                 continue
@@ -415,25 +455,30 @@ class Messaging:
                     self._apply_change(original, text[:MAX_TEXT], "edited" if content.get("edit") else "deleted")
                     changed.add(original.thread_id)
                 continue
-            self._take_attachment(stored.id, content.get("a"))
-            mine = stored.author == self.me  # written on another of this person's devices
-            message = StoredMessage(
-                stored.id, thread, stored.author, record.h >> 16, "sent" if mine else "received", text[:MAX_TEXT]
-            )
-            if self.vault.messages.get(stored.id) is None:
-                self.vault.messages.put(message)
-                if self._search is not None:
-                    self._index(message.id, message.body)
-                if not mine:
-                    delivered.setdefault(thread, []).append(message)
-            meta = self.vault.threads.get(thread)
-            if meta is not None:
-                self._save_thread(thread, meta, message.sent_at)
+            taken = self._take_message(stored.id, thread, stored.author, record.h, content)
+            if taken is not None:
+                delivered.setdefault(thread, []).append(taken)
             changed.add(thread)
         self.vault.records.mark_applied(applied)
         for thread, messages in delivered.items():
             self._receipt(thread, messages, "delivered")
         return changed
+
+    def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
+        """Store one arrived message (once); returns it when a delivery receipt is owed."""
+        text = item.get("x")
+        if not isinstance(text, str) or self.vault.messages.get(message_id) is not None:
+            return None
+        self._take_attachment(message_id, item.get("a"))
+        mine = author == self.me  # written on another of this person's devices
+        message = StoredMessage(message_id, thread, author, hlc >> 16, "sent" if mine else "received", text[:MAX_TEXT])
+        self.vault.messages.put(message)
+        if self._search is not None:
+            self._index(message.id, message.body)
+        meta = self.vault.threads.get(thread)
+        if meta is not None:
+            self._save_thread(thread, meta, message.sent_at)
+        return None if mine else message
 
     def _take_attachment(self, message_id: str, wire: object) -> None:
         if not isinstance(wire, dict) or message_id in self.attachments():

@@ -71,6 +71,13 @@ class RecordStore:
                     [(state, note, record_id) for record_id in ids],
                 )
 
+    def withdraw(self, record_id: str) -> bool:
+        """Take a record back out of the outbox before it was pushed; False when it is already on its way."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            with db.atomic():
+                return db.execute("DELETE FROM records WHERE id = ? AND state = 'outbox'", [record_id]).rowcount == 1
+
     def mark_applied(self, ids: Sequence[str]) -> None:
         """Inbound records the app has taken in (opened, stored): not looked at again."""
         with self._vault._lock:
