@@ -119,8 +119,12 @@ def test_tampered_replayed_or_misaddressed_records_show_nothing(people, server):
     student_engine.transport.sync(
         SyncRequest(v=PROTOCOL_VERSION, p=[sent]), student_engine._token_value(student_engine.transport)
     )
-    _sync(mentor, outsider)
+    mentor.engine().sync_once()
+    mentor_chat = mentor.messaging()
+    mentor_chat.take_in()
     assert [m.body for m in mentor.vault.messages.in_thread(thread)] == ["for the mentor only"]
+    assert mentor_chat.refused == 1, "the altered copy is counted and reported, never shown"
+    _sync(outsider)
     assert outsider.vault.messages.count() == 0
 
 

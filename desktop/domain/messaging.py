@@ -93,6 +93,7 @@ class Messaging:
         self.vault, self.program, self.clock = vault, program, clock
         self.me = program.credentials.account.hex()
         self._search: dict[str, set[str]] | None = None
+        self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
 
     # -- people and their keys ------------------------------------------------------------------------------
 
@@ -421,6 +422,7 @@ class Messaging:
                 thread_bytes, epoch = envelope.envelope_epoch(record.b)
             except envelope.EnvelopeError:
                 applied.append(stored.id)  # malformed: never shown
+                self.refused += 1
                 continue
             thread = thread_bytes.hex()
             key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
@@ -431,6 +433,7 @@ class Messaging:
             except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
                 log.warning("record %s of kind %s did not open; it is not shown", stored.id, record.k)
                 applied.append(stored.id)
+                self.refused += 1
                 continue
             applied.append(stored.id)
             if record.k == "receipt":

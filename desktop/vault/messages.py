@@ -93,7 +93,7 @@ class MessageStore:
 
     def in_thread(self, thread_id: str) -> list[StoredMessage]:
         """A conversation, oldest first."""
-        return self._select("WHERE thread_id = ? ORDER BY sent_at, id", [thread_id])
+        return self._select("WHERE thread_id = ? ORDER BY sent_at, rowid", [thread_id])
 
     def with_state(self, state: str) -> list[StoredMessage]:
         return self._select("WHERE state = ? ORDER BY sent_at, id", [state])

@@ -217,6 +217,15 @@ class MessagesView(QWidget):
                 ).format(names=", ".join(sorted(changed.values())))
             )
         self.keys_banner.setVisible(bool(changed))
+        if self.messaging.refused:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(
+                ngettext(
+                    "{count} incoming item could not be opened (damaged, forged or not for you) and was not shown.",
+                    "{count} incoming items could not be opened (damaged, forged or not for you) and were not shown.",
+                    self.messaging.refused,
+                ).format(count=self.messaging.refused)
+            )
         if self.current is not None:
             self._show_thread(self.current, names)
 
