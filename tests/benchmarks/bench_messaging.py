@@ -20,6 +20,7 @@ from pathlib import Path
 from desktop.vault import StoredMessage
 from sync import envelope
 from tests.clients import make_client
+from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 
 OPENINGS = [
@@ -51,6 +52,69 @@ def corpus(count: int, seed: int = 7) -> list[str]:
         ).strip()
         for _ in range(count)
     ]
+
+
+def varied_english(count: int, size: int = 400, seed: int = 1) -> list[str]:
+    """``count`` texts of about ``size`` bytes of varied English prose: sentences from the documentation
+    strings of Python's standard library (real, unrepetitive English available offline), shuffled."""
+    import importlib
+
+    names = [
+        "argparse",
+        "asyncio",
+        "collections",
+        "csv",
+        "datetime",
+        "decimal",
+        "email",
+        "fractions",
+        "functools",
+        "gettext",
+        "heapq",
+        "http.client",
+        "imaplib",
+        "inspect",
+        "json",
+        "logging",
+        "mailbox",
+        "pathlib",
+        "pickle",
+        "shutil",
+        "smtplib",
+        "socket",
+        "sqlite3",
+        "statistics",
+        "string",
+        "subprocess",
+        "tarfile",
+        "textwrap",
+        "threading",
+        "unittest",
+        "urllib.request",
+        "uuid",
+        "zipfile",
+    ]
+    sentences: list[str] = []
+    for name in names:
+        module = importlib.import_module(name)
+        texts = [module.__doc__ or ""] + [getattr(v, "__doc__", "") or "" for v in vars(module).values() if callable(v)]
+        for text in texts:
+            if not isinstance(text, str):
+                continue
+            for sentence in " ".join(text.split()).split(". "):
+                if 40 <= len(sentence) <= 200 and sentence[0].isupper() and ">>>" not in sentence:
+                    sentences.append(sentence.rstrip(".") + ".")
+    rng = random.Random(seed)
+    rng.shuffle(sentences)
+    out, current = [], ""
+    for sentence in sentences:
+        if len(current) + len(sentence) + 1 > size:
+            out.append(current)
+            current = ""
+            if len(out) == count:
+                break
+        current = f"{current} {sentence}".strip()
+    return out
 
 
 def _row(name: str, value: float, unit: str, target: float | None = None) -> None:
@@ -130,10 +194,119 @@ def search(tmp: Path) -> None:
     _row("  hits for 'sepsis district'", len(hits), "")
 
 
+def reconnect(tmp: Path) -> None:
+    """The weekly trip to town: 100 messages to send, 100 from the mentor waiting, one sync on a 2G link."""
+    latency, bandwidth = 0.300, 64_000
+    up_texts, down_texts = varied_english(100, seed=1), varied_english(100, seed=2)
+    print("weekly reconnect: 100 up + 100 down, ~400 B of varied English each, 64 kbit/s, 300 ms one way")
+    with ThreadServer(tmp / "server3") as server:
+        student = make_client(tmp / "student3", server.url, server.invite())
+        mentor = make_client(tmp / "mentor3", server.url, server.invite("mentor"))
+        for client, name in ((student, "Amina"), (mentor, "Dr Kofi")):
+            client.publish_card(name)
+        for _ in range(2):
+            for client in (student, mentor):
+                client.engine().sync_once()
+                client.messaging().take_in()
+        mentor_chat, student_chat = mentor.messaging(), student.messaging()
+        thread = mentor_chat.start_direct(student.account.hex())
+        mentor_chat.send(thread, "hello")
+        mentor.engine().sync_once()
+        student.engine().sync_once()
+        student_chat.take_in()
+        student_chat.send(thread, "hello back")
+        student.engine().sync_once()  # the thread and its epoch exist: this is a normal week
+        for text in down_texts:
+            mentor_chat.send(thread, text)
+        mentor.engine().sync_once()
+        for text in up_texts:
+            student_chat.send(thread, text)
+        with FaultProxy("127.0.0.1", server.port, latency_s=latency, bandwidth_bps=bandwidth) as proxy:
+            engine = student.engine(url=proxy.url)
+            engine._token_value(engine.transport)
+            engine.transport.close()
+            proxy.reset_counters()
+            started = time.perf_counter()
+            progress = engine.sync_once()
+            wall = time.perf_counter() - started
+            up, down = proxy.bytes_up, proxy.bytes_down
+        student_chat.take_in()
+        mentor_id = mentor.account.hex()
+        received = [m.body for m in student.vault.messages.in_thread(thread) if m.author == mentor_id]
+        assert received[-100:] == down_texts, "the student holds everything"
+        assert {m.state for m in student.vault.messages.in_thread(thread) if m.author != mentor_id} == {"sent"}
+    raw = sum(len(t.encode()) for t in up_texts + down_texts)
+    zup = len(zlib.compress("".join(up_texts).encode(), 9))
+    zdown = len(zlib.compress("".join(down_texts).encode(), 9))
+    rtt = 2 * latency
+    bound = 3 * rtt + max(zup, zdown) * 8 / bandwidth
+    _row("HTTP requests", progress.requests, "")
+    _row("bytes up (on the wire, headers included)", up, "B")
+    _row("bytes down", down, "B")
+    _row("total bytes vs raw text (target ≤ 0.5)", (up + down) / raw * 100, "%", 50)
+    _row("wall time", wall, "s", 1.5 * bound)
+    _row("  bound: 3 RTT + larger direction as one zlib -9 stream ÷ bandwidth", bound, "s")
+
+
+def per_message(tmp: Path) -> None:
+    print("per message")
+    text = varied_english(1, seed=9)[0].encode()
+    key, thread = envelope.new_epoch_key(), os.urandom(16)
+    ids = [os.urandom(16) for _ in range(1000)]
+    t0 = time.perf_counter()
+    bodies = [envelope.seal(key, 1, thread, i, "message", text) for i in ids]
+    sealed = (time.perf_counter() - t0) / 1000
+    t0 = time.perf_counter()
+    for i, body in zip(ids, bodies, strict=True):
+        envelope.open_sealed(key, i, "message", body)
+    opened = (time.perf_counter() - t0) / 1000
+    _row("seal one ~400-byte message", sealed * 1e6, "µs")
+    _row("open one", opened * 1e6, "µs")
+    _row("sealed body of one ~400-byte message", len(bodies[0]), "B")
+
+
+def open_thread(tmp: Path) -> None:
+    """Time from choosing a 1,000-message conversation to its first paint."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.domain.session import Session
+    from desktop.domain.settings import SettingsStore
+    from desktop.ui.views.messages import MessagesView
+
+    app = QApplication.instance() or QApplication([])
+    with ThreadServer(tmp / "server4") as server:
+        client = make_client(tmp / "reader", server.url, server.invite())
+        other = "b" * 32
+        thread = client.messaging().start_direct(other)
+        client.vault.messages.put_many(
+            StoredMessage(
+                f"{i:032x}", thread, other if i % 2 else client.account.hex(), 1_700_000_000_000 + i, "read", t
+            )
+            for i, t in enumerate(corpus(1000, seed=4))
+        )
+        session = Session(client.vault, tmp / "reader-data", SettingsStore(tmp / "reader.json"))
+        view = MessagesView(session)
+        view.resize(1000, 700)
+        view.show()
+        app.processEvents()
+        t0 = time.perf_counter()
+        view.open_thread(thread)
+        view.conversation.viewport().repaint()
+        app.processEvents()
+        elapsed = time.perf_counter() - t0
+        session.stop()
+        client.vault.close()
+    _row("open a 1,000-message conversation to first paint", elapsed * 1000, "ms", 100)
+
+
 def main() -> None:
     codec()
     with tempfile.TemporaryDirectory() as tmp:
         wire(Path(tmp))
+        reconnect(Path(tmp))
+        per_message(Path(tmp))
+        open_thread(Path(tmp))
         search(Path(tmp))
 
 

@@ -102,6 +102,7 @@ class ConversationModel(QAbstractListModel):
         self.names: dict[str, str] = {}
         self.attachments: dict[str, dict] = {}
         self.marks: dict[str, str] = {}
+        self._texts: dict[int, str] = {}
 
     def set_messages(
         self,
@@ -113,6 +114,7 @@ class ConversationModel(QAbstractListModel):
         self.beginResetModel()
         self.messages, self.names = messages, names
         self.attachments, self.marks = attachments or {}, marks or {}
+        self._texts: dict[int, str] = {}
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -125,25 +127,31 @@ class ConversationModel(QAbstractListModel):
         if role == Qt.ItemDataRole.UserRole:
             return message
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
-            when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
-            badge = state_badge(message, self.me)
-            mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
-            head = " · ".join(part for part in (who, when, badge, mark) if part)
-            if self.marks.get(message.id) == "deleted":
-                return f"{head}\n" + _("This message was deleted.")
-            text = f"{head}\n{message.body}" if message.body else head
-            entry = self.attachments.get(message.id)
-            if entry is not None:
-                where = (
-                    _("on this computer")
-                    if entry["state"] in ("downloaded", "pending-upload", "uploaded")
-                    else _("select it and press Download")
-                )
-                text += "\n" + _("Attachment: {name} ({size}), {where}").format(
-                    name=entry["name"], size=format_bytes(entry["size"]), where=where
-                )
+            text = self._texts.get(index.row())
+            if text is None:  # a view asks for each row many times while laying out: format it once
+                text = self._texts[index.row()] = self._text(message)
             return text
         if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def _text(self, message: StoredMessage) -> str:
+        who = _("You") if message.author == self.me else self.names.get(message.author, _("Someone"))
+        when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
+        badge = state_badge(message, self.me)
+        mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
+        head = " · ".join(part for part in (who, when, badge, mark) if part)
+        if self.marks.get(message.id) == "deleted":
+            return f"{head}\n" + _("This message was deleted.")
+        text = f"{head}\n{message.body}" if message.body else head
+        entry = self.attachments.get(message.id)
+        if entry is not None:
+            where = (
+                _("on this computer")
+                if entry["state"] in ("downloaded", "pending-upload", "uploaded")
+                else _("select it and press Download")
+            )
+            text += "\n" + _("Attachment: {name} ({size}), {where}").format(
+                name=entry["name"], size=format_bytes(entry["size"]), where=where
+            )
+        return text

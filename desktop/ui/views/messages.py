@@ -132,6 +132,8 @@ class MessagesView(QWidget):
         self.conversation.setAccessibleName(_("Conversation"))
         self.conversation.setWordWrap(True)
         self.conversation.setSpacing(4)
+        self.conversation.setLayoutMode(QListView.LayoutMode.Batched)  # long threads paint before they are laid out
+        self.conversation.setBatchSize(60)
         self.compose = QPlainTextEdit()
         self.compose.setAccessibleName(_("Message to send"))
         self.compose.setPlaceholderText(
