@@ -338,3 +338,26 @@ def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, t
     assert view.queue_model.rowCount() == 0 and "Snoozed until" in view.status.text()
     for student in students:
         student.vault.close()
+
+
+def test_starting_a_group_from_messages(make_app):
+    from desktop.ui.views.messages import NewGroupDialog
+
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    page.open_view("messages")
+    view = page.screen.messages
+    candidates = view.group_candidates()
+    assert len(candidates) >= 36
+    dialog = NewGroupDialog(candidates[:3])
+    dialog.title.setText("Sepsis paper")
+    for row in (0, 2):
+        dialog.people.item(row).setCheckState(Qt.CheckState.Checked)
+    assert view.create_group(dialog.title.text(), []) is None and "2 to 20" in view.status.text()
+    thread = view.create_group(dialog.title.text(), dialog.chosen())
+    assert thread is not None and view.title.text() == "Sepsis paper"
+    view.compose.setPlainText("Kick-off on Monday?")
+    page._press(view.send_button)
+    assert view.conversation_model.messages[-1].body == "Kick-off on Monday?"

@@ -207,9 +207,12 @@ def test_a_new_epoch_on_membership_change_and_after_a_month(people):
     mentor.vault.threads.put(group, meta)
     chat.send(group, "a month later")
     assert chat.thread(group)["current"] not in (first_epoch, second_epoch)
+    assert mentor.vault.get_secret(f"epoch:{group}:{first_epoch}") is None, "keys two epochs old are dropped"
+    assert mentor.vault.get_secret(f"epoch:{group}:{second_epoch}") is not None, "the previous one stays a while"
     _sync(mentor, student, outsider)
     assert [m.body for m in outsider.vault.messages.in_thread(group)] == ["welcome, newcomer", "a month later"]
     assert len(student.vault.messages.in_thread(group)) == 4
+    assert student.vault.get_secret(f"epoch:{group}:{first_epoch}") is None, "dropped once its messages were in"
 
 
 def test_messages_written_offline_travel_as_one_bundle(people):

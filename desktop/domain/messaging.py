@@ -211,10 +211,20 @@ class Messaging:
         queue_record(self.vault, self.program, self.clock, "epoch-grant", body, audience, signed=True)
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta["epochs"][str(epoch)] = meta["members"]
+        self._retire_epochs(thread, meta, keep=(current, epoch))
         meta["current"] = epoch
         meta["epoch_started"] = int(time.time() * 1000)
         self._save_thread(thread, meta)
         return epoch, key
+
+    def _retire_epochs(self, thread: str, meta: dict, keep: Iterable[int | None]) -> None:
+        """Drop the keys of epochs before the previous one once nothing sealed under them waits to be opened
+        (the previous epoch's key stays, for messages still in flight when the epoch changed)."""
+        keep = {str(k) for k in keep if k is not None} | {str(e) for e in list(meta["epochs"])[-2:]}
+        for old in list(meta["epochs"]):
+            if old not in keep:
+                self.vault.delete_secret(f"epoch:{thread}:{old}")
+                del meta["epochs"][old]
 
     def send(self, thread: str, text: str, attachment: Path | None = None) -> str:
         """Seal ``text`` (and an attached file) for the thread's members and queue it; works offline. The
@@ -465,7 +475,23 @@ class Messaging:
         self.vault.records.mark_applied(applied)
         for thread, messages in delivered.items():
             self._receipt(thread, messages, "delivered")
+        self._retire_received_epochs(changed, others, set(applied))
         return changed
+
+    def _retire_received_epochs(self, threads: set[str], others: list[StoredRecord], applied: set[str]) -> None:
+        waiting: dict[str, set[int]] = {}
+        for stored in others:
+            if stored.id not in applied:
+                try:
+                    thread_bytes, epoch = envelope.envelope_epoch(unpack_record(stored.wire).b)
+                except envelope.EnvelopeError:
+                    continue
+                waiting.setdefault(thread_bytes.hex(), set()).add(epoch)
+        for thread in threads:
+            meta = self.vault.threads.get(thread)
+            if meta is not None and len(meta.get("epochs", {})) > 2:
+                self._retire_epochs(thread, meta, waiting.get(thread, set()))
+                self._save_thread(thread, meta)
 
     def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
         """Store one arrived message (once); returns it when a delivery receipt is owed."""

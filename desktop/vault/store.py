@@ -262,6 +262,12 @@ class Vault:
             with db.atomic():
                 db["meta"].upsert({"key": f"secret:{name}", "value": sealed}, pk="key")
 
+    def delete_secret(self, name: str) -> None:
+        with self._lock:
+            db, _keys = self._session()
+            with db.atomic():
+                db.execute("DELETE FROM meta WHERE key = ?", [f"secret:{name}"])
+
     def get_secret(self, name: str) -> bytes | None:
         with self._lock:
             db, keys = self._session()

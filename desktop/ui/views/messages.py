@@ -11,11 +11,15 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListView,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSplitter,
     QStackedWidget,
@@ -32,6 +36,42 @@ from desktop.ui.common import ERROR_STYLE, button, explain, heading
 from desktop.ui.views.message_models import ConversationModel, QueueModel, ThreadModel
 from desktop.ui.worker import Task, run_in_background
 from desktop.vault import StoredMessage
+
+
+class NewGroupDialog(QDialog):
+    """Name a group and tick its members (up to 20 people, you included)."""
+
+    def __init__(self, people: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("New group"))
+        layout = QVBoxLayout(self)
+        self.title = QLineEdit()
+        self.title.setAccessibleName(_("Group name"))
+        self.title.setPlaceholderText(_("For example: Sepsis paper, Journal club"))
+        label = QLabel(_("&Name:"))
+        label.setBuddy(self.title)
+        layout.addWidget(label)
+        layout.addWidget(self.title)
+        self.people = QListWidget()
+        self.people.setAccessibleName(_("Members"))
+        for account, name in people:
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, account)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.people.addItem(item)
+        layout.addWidget(self.people, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> list[str]:
+        return [
+            self.people.item(r).data(Qt.ItemDataRole.UserRole)
+            for r in range(self.people.count())
+            if self.people.item(r).checkState() == Qt.CheckState.Checked
+        ]
 
 
 class MessagesView(QWidget):
@@ -346,6 +386,31 @@ class MessagesView(QWidget):
         self.status.setText(_("Queued: it goes out with the next sync."))
         self.session.scheduler.local_change()
         self.refresh()
+
+    def group_candidates(self) -> list[tuple[str, str]]:
+        """People who can be written to (they published keys), by name."""
+        return sorted(
+            ((c.account, c.name) for c in self.session.cards() if c.keys is not None and c.account != self.me),
+            key=lambda pair: pair[1].casefold(),
+        )
+
+    def _new_group(self) -> None:
+        dialog = NewGroupDialog(self.group_candidates(), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.create_group(dialog.title.text(), dialog.chosen())
+
+    def create_group(self, title: str, members: list[str]) -> str | None:
+        if self.messaging is None:
+            return None
+        try:
+            thread = self.messaging.start_group(title or _("Group"), members)
+        except ValueError:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(_("A group has 2 to 20 people, you included: tick between 1 and 19 others."))
+            return None
+        self.refresh()
+        self.open_thread(thread)
+        return thread
 
     # -- edit and delete ------------------------------------------------------------------------------------
 
