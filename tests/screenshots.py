@@ -69,7 +69,15 @@ def main() -> None:
                     osler.main.mentors.table.selectRow(2)
                 if view == "library":
                     osler.main.library.table.selectRow(0)
+                if view == "messages":
+                    messages = osler.main.messages
+                    messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+                    messages.compose.setPlainText("Thank you! I would love to work on neonatal sepsis this term.")
                 shoot(app, osler, f"{tag}-{number}-{view}")
+                if view == "messages":
+                    messages.queue_toggle.click()
+                    shoot(app, osler, f"{tag}-{number}b-review-queue")
+                    messages.queue_toggle.click()
             osler.lock()
             shoot(app, osler, f"{tag}-20-unlock")
             osler.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,13 @@ class ThreadModel(QAbstractListModel):
         self.beginResetModel()
         self.threads, self.names = threads, names
         self.endResetModel()
+
+    def mark_seen(self, thread_id: str) -> None:
+        """The person opened this thread: its "new" count goes, without rebuilding the list."""
+        for row, thread in enumerate(self.threads):
+            if thread.id == thread_id and thread.unread:
+                self.threads[row] = replace(thread, unread=0)
+                self.dataChanged.emit(self.index(row), self.index(row))
 
     def title(self, thread: Thread) -> str:
         if thread.title:

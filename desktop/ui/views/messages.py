@@ -332,6 +332,7 @@ class MessagesView(QWidget):
             ).format(mine=mine, theirs="; ".join(numbers) or "–")
         )
         if self.messaging.mark_read(thread_id):
+            self.thread_model.mark_seen(thread_id)
             self.session.scheduler.local_change()
         self.conversation_model.set_messages(
             self.session.vault.messages.in_thread(thread_id),
