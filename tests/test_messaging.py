@@ -229,3 +229,38 @@ def test_messages_written_offline_travel_as_one_bundle(people):
     assert {student.vault.messages.get(i).state for i in ids} == {"sent"}
     _sync(mentor, student)
     assert {student.vault.messages.get(i).state for i in ids} == {"delivered"}
+
+
+def test_a_group_message_relabelled_as_another_members_is_refused(people):
+    """A member who colludes with the server can seal for the group, but cannot sign as someone else."""
+    import msgpack
+
+    from desktop.vault.records import StoredRecord
+    from sync import envelope
+    from sync.protocol import Record, new_record_id, pack_record
+
+    student, mentor, outsider = people
+    group = mentor.messaging().start_group("Study group", [student.account.hex(), outsider.account.hex()])
+    mentor.messaging().send(group, "real message from the mentor")
+    _sync(mentor, student, outsider)
+    _sync(mentor, student, outsider)
+    assert len({c.messaging().thread(group)["current"] for c in (mentor, student, outsider)}) == 1, (
+        "receipts travel in the sender's epoch: receiving never starts a new one"
+    )
+    meta = outsider.messaging().thread(group)
+    epoch = meta["current"]
+    key = outsider.vault.get_secret(f"epoch:{group}:{epoch}")
+    record_id = new_record_id()
+    body = envelope.seal(key, epoch, bytes.fromhex(group), record_id, "group-message", msgpack.packb({"x": "forged"}))
+    mentor_device = mentor.program.credentials.device
+    forged = Record(i=record_id, k="group-message", a=mentor.account, d=mentor_device, t=None, h=1, b=body)
+    forged = outsider.program.credentials.key.sign_record(forged, mentor.account, mentor_device)
+    student.vault.records.apply_inbound(
+        student.server_url,
+        [StoredRecord(record_id.hex(), "group-message", mentor.account.hex(), 1, pack_record(forged), "inbound")],
+        student.cursor(),
+    )
+    chat = student.messaging()
+    chat.take_in()
+    assert [m.body for m in student.vault.messages.in_thread(group)] == ["real message from the mentor"]
+    assert chat.refused == 1

@@ -438,6 +438,11 @@ class Messaging:
             key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
             if key is None:
                 continue  # its grant has not arrived yet
+            if record.k == "group-message" and not self._signed_by_author(record, stored.author):
+                log.warning("group message %s is not signed by its author's published key; not shown", stored.id)
+                applied.append(stored.id)
+                self.refused += 1
+                continue
             try:
                 content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
             except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
@@ -492,6 +497,14 @@ class Messaging:
             if meta is not None and len(meta.get("epochs", {})) > 2:
                 self._retire_epochs(thread, meta, waiting.get(thread, set()))
                 self._save_thread(thread, meta)
+
+    def _signed_by_author(self, record: Record, author: str) -> bool:
+        """Every member holds a group's key, so a group message must also carry its author's signature, checked
+        here against the key the author published (the server checked it against the registered one too)."""
+        peer = self.my_peer() if author == self.me else self.peer(author)
+        if peer is None or record.a is None or record.d is None or record.d.hex() != peer.device:
+            return False
+        return envelope.verify_record(peer.sign, record, record.a, record.d)
 
     def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
         """Store one arrived message (once); returns it when a delivery receipt is owed."""
@@ -553,6 +566,7 @@ class Messaging:
         meta["group"] = len(members) > 2 or bool(meta.get("group"))
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch
+        meta["epoch_started"] = record.h >> 16  # the epoch's age counts from its grant, not from its arrival
         self._save_thread(thread, meta, record.h >> 16)
         return thread
 
