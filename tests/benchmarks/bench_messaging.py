@@ -19,7 +19,7 @@ from pathlib import Path
 
 from desktop.vault import StoredMessage
 from sync import envelope
-from tests.clients import make_client
+from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 
@@ -138,16 +138,23 @@ def codec() -> None:
     _row("sealed body: codec + Padmé padding + header + tag, mean", sealed, "B")
 
 
+def student_and_mentor(tmp: Path, server: ThreadServer, tag: str) -> tuple[Client, Client]:
+    """Two registered people who have each other's cards (and so each other's keys)."""
+    student = make_client(tmp / f"student{tag}", server.url, server.invite())
+    mentor = make_client(tmp / f"mentor{tag}", server.url, server.invite("mentor"))
+    for client, name in ((student, "Amina"), (mentor, "Dr Kofi")):
+        client.publish_card(name)
+    for _ in range(2):
+        for client in (student, mentor):
+            client.engine().sync_once()
+            client.messaging().take_in()
+    return student, mentor
+
+
 def wire(tmp: Path) -> None:
     print("on the wire (100 messages in one thread, after its epoch is granted)")
     with ThreadServer(tmp / "server") as server:
-        student = make_client(tmp / "student", server.url, server.invite())
-        mentor = make_client(tmp / "mentor", server.url, server.invite("mentor"))
-        for client, name in ((student, "Amina"), (mentor, "Dr Kofi")):
-            client.publish_card(name)
-        for _ in range(2):
-            for client in (student, mentor):
-                client.engine().sync_once()
+        student, mentor = student_and_mentor(tmp, server, "1")
         chat = student.messaging()
         thread = chat.start_direct(mentor.account.hex())
         chat.send(thread, "hello")
@@ -200,14 +207,7 @@ def reconnect(tmp: Path) -> None:
     up_texts, down_texts = varied_english(100, seed=1), varied_english(100, seed=2)
     print("weekly reconnect: 100 up + 100 down, ~400 B of varied English each, 64 kbit/s, 300 ms one way")
     with ThreadServer(tmp / "server3") as server:
-        student = make_client(tmp / "student3", server.url, server.invite())
-        mentor = make_client(tmp / "mentor3", server.url, server.invite("mentor"))
-        for client, name in ((student, "Amina"), (mentor, "Dr Kofi")):
-            client.publish_card(name)
-        for _ in range(2):
-            for client in (student, mentor):
-                client.engine().sync_once()
-                client.messaging().take_in()
+        student, mentor = student_and_mentor(tmp, server, "3")
         mentor_chat, student_chat = mentor.messaging(), student.messaging()
         thread = mentor_chat.start_direct(student.account.hex())
         mentor_chat.send(thread, "hello")
