@@ -361,3 +361,23 @@ def test_starting_a_group_from_messages(make_app):
     view.compose.setPlainText("Kick-off on Monday?")
     page._press(view.send_button)
     assert view.conversation_model.messages[-1].body == "Kick-off on Monday?"
+
+
+def test_mentor_suggestions_explain_themselves(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    page.open_view("mentors")
+    mentors = page.screen.mentors
+    mentors.specialty.setCurrentIndex(mentors.specialty.findData("Cardiology"))
+    page._type(mentors.interests, "rheumatic heart disease and echo screening")
+    page._press(mentors.suggest_button)
+    assert "suggestions, best first" in mentors.count.text()
+    top = mentors.selected
+    assert top is not None and "Cardiology" in top.specialties
+    detail = mentors.detail.text()
+    assert "Why this mentor" in detail and "Same specialty: Cardiology" in detail
+    mentors.specialty.setCurrentIndex(0)
+    page._press(mentors.all_button)
+    assert len(page.mentor_names()) == 36

@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
+from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import _
+from desktop.i18n import _, current_locale
 from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
@@ -46,6 +47,11 @@ class MainScreen(QWidget):
         self.messages = MessagesView(session)
         self.messages.navigate.connect(self.navigate)
         self.mentors.write_to.connect(self.write_to)
+        card = session.my_card()
+        languages = (
+            card.languages if card and card.languages else tuple(dict.fromkeys((current_locale().language, "en")))
+        )
+        self.mentors.set_seeker(session.program.credentials.account.hex(), languages, local_zone())
         self.mentorships = ComingView(
             _("Mentorships"),
             _(

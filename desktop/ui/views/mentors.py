@@ -20,11 +20,13 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSlider,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.directory import Card
+from desktop.domain.matching import DEFAULT_WEIGHTS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, current_locale, format_time, ngettext
 
 Index = QModelIndex | QPersistentModelIndex
@@ -136,6 +139,10 @@ class MentorsView(QWidget):
         self.setAccessibleName(_("Mentors"))
         self.model = MentorModel()
         self.selected: Card | None = None
+        self.all_cards: list[Card] = []
+        self.suggestions: dict = {}
+        self._index = None
+        self.seeker_account, self.seeker_languages, self.seeker_tz = "", ("en",), "UTC"
         self.proxy = MentorFilter()
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
@@ -154,6 +161,48 @@ class MentorsView(QWidget):
         filters.addWidget(self.specialty, 1)
         filters.addWidget(self.language, 1)
         layout.addLayout(filters)
+        suggest_row = QHBoxLayout()
+        self.interests = QLineEdit()
+        self.interests.setAccessibleName(_("My research interests"))
+        self.interests.setPlaceholderText(_("My research interests, e.g. rheumatic heart disease, echo screening"))
+        self.interests.returnPressed.connect(self.suggest)
+        self.suggest_button = QPushButton(_("Su&ggest mentors for me"))
+        self.suggest_button.setAccessibleName(_("Suggest mentors for me"))
+        self.suggest_button.clicked.connect(self.suggest)
+        self.all_button = QPushButton(_("Show a&ll"))
+        self.all_button.setAccessibleName(_("Show all mentors"))
+        self.all_button.clicked.connect(self.show_all)
+        suggest_row.addWidget(self.interests, 1)
+        suggest_row.addWidget(self.suggest_button)
+        suggest_row.addWidget(self.all_button)
+        layout.addLayout(suggest_row)
+        self.weights = QGroupBox(_("What matters most (weights)"))
+        self.weights.setCheckable(True)
+        self.weights.setChecked(False)
+        weights_row = QHBoxLayout(self.weights)
+        self.sliders: dict[str, QSlider] = {}
+        labels = {
+            "specialty": _("Specialty"),
+            "interests": _("Interests"),
+            "language": _("Language"),
+            "time": _("Same hours"),
+            "background": _("Background"),
+            "load": _("Open places"),
+        }
+        for part, default in DEFAULT_WEIGHTS.items():
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, 10)
+            slider.setValue(int(default * 2))
+            slider.setAccessibleName(_("Weight of {part}").format(part=labels[part]))
+            label = QLabel(labels[part])
+            label.setBuddy(slider)
+            weights_row.addWidget(label)
+            weights_row.addWidget(slider)
+            self.sliders[part] = slider
+        self.weights.toggled.connect(lambda on: [w.setVisible(on) for w in self.sliders.values()])
+        for slider in self.sliders.values():
+            slider.setVisible(False)
+        layout.addWidget(self.weights)
         self.count = QLabel()
         layout.addWidget(self.count)
         splitter = QSplitter()
@@ -192,6 +241,14 @@ class MentorsView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._show_detail)
 
     def set_cards(self, cards: list[Card]) -> None:
+        self.all_cards = cards
+        self._index: InterestIndex | None = None  # built on the first suggestion after the directory changed
+        if self.suggestions:
+            self.suggest()
+            return
+        self._show_cards(cards)
+
+    def _show_cards(self, cards: list[Card]) -> None:
         self.model.set_cards(cards)
         self._fill_combo(self.specialty, _("All specialties"), sorted({s for c in cards for s in c.specialties}), str)
         self._fill_combo(
@@ -200,6 +257,40 @@ class MentorsView(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         self._apply()
+
+    def set_seeker(self, account: str, languages: tuple[str, ...], tz: str) -> None:
+        self.seeker_account, self.seeker_languages, self.seeker_tz = account, languages, tz
+
+    def suggest(self) -> None:
+        """Rank the directory for this person, offline, and say why for each mentor."""
+        if self._index is None:
+            self._index = InterestIndex(self.all_cards)
+        seeker = Seeker(
+            self.seeker_account,
+            self.specialty.currentData() or "",
+            self.interests.text(),
+            self.seeker_languages,
+            self.seeker_tz,
+        )
+        weights = {part: slider.value() / 2 for part, slider in self.sliders.items()}
+        found = suggest(seeker, self.all_cards, weights, limit=20, index=self._index)
+        self.suggestions = {s.card.account: s for s in found}
+        self.table.setSortingEnabled(False)
+        self.proxy.sort(-1)
+        self.model.set_cards([s.card for s in found])
+        self.proxy.set_filters("", "", "")
+        self.count.setText(
+            ngettext("{count} suggestion, best first", "{count} suggestions, best first", len(found)).format(
+                count=len(found)
+            )
+        )
+        if found:
+            self.table.selectRow(0)
+
+    def show_all(self) -> None:
+        self.suggestions = {}
+        self.table.setSortingEnabled(True)
+        self._show_cards(self.all_cards)
 
     def _write(self) -> None:
         if self.selected is not None:
@@ -246,6 +337,15 @@ class MentorsView(QWidget):
             f"<p>{interests}</p>",
             f"<p>{card.bio}</p>",
         ]
+        suggestion = self.suggestions.get(card.account)
+        if suggestion is not None:
+            lines.insert(1, f"<p>{_('Why this mentor (score {score}):').format(score=f'{suggestion.score:.1f}')}</p>")
+            for position, reason in enumerate(suggestion.reasons, start=2):
+                values = {
+                    k: (", ".join(language_name(t) for t in v) if isinstance(v, list) else v)
+                    for k, v in reason.values.items()
+                }
+                lines.insert(position, f"<p>• {_(reason.text).format(**values)}</p>")
         self.detail.setText("".join(_escape_keep_tags(line) for line in lines))
 
 
