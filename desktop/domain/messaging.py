@@ -19,7 +19,7 @@ import logging
 import mimetypes
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +94,7 @@ class Messaging:
         self.me = program.credentials.account.hex()
         self._search: dict[str, set[str]] | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
+        self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
 
     # -- people and their keys ------------------------------------------------------------------------------
 
@@ -418,7 +419,7 @@ class Messaging:
             self._save_bundles(bundles)
         inbound = self.vault.records.by_state("inbound")
         grants = [r for r in inbound if r.kind == "epoch-grant"]
-        others = [r for r in inbound if r.kind in ("message", "group-message", "receipt")]
+        others = [r for r in inbound if r.kind in ("message", "group-message", "receipt", *self.handlers)]
         applied: list[str] = []
         for stored in grants:
             thread = self._take_grant(unpack_record(stored.wire), stored.author)
@@ -451,6 +452,11 @@ class Messaging:
                 self.refused += 1
                 continue
             applied.append(stored.id)
+            if record.k in self.handlers:
+                if isinstance(content, dict):
+                    self.handlers[record.k](content, stored.author)
+                    changed.add(thread)
+                continue
             if record.k == "receipt":
                 self._take_receipt(content, stored.author)
                 changed.add(thread)

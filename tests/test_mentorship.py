@@ -1,0 +1,117 @@
+"""Requests and structured mentorships between real clients through a real server, sealed end to end."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from desktop.domain.mentorship import DAY_MS, Mentorships
+from tests.test_messaging import _sync
+
+
+@pytest.fixture
+def pair(client_factory):
+    student, mentor = client_factory(), client_factory("mentor")
+    student.publish_card("Amina Student")
+    mentor.publish_card("Dr Kofi Mensah", role="mentor")
+    for _ in range(2):
+        _sync(student, mentor)
+    return student, mentor
+
+
+def _sync_all(*sides) -> None:
+    for client, messaging, _mentorships in sides:
+        client.engine().sync_once()
+        messaging.take_in()
+
+
+def _side(client):
+    messaging = client.messaging()
+    return client, messaging, Mentorships(client.vault, messaging)
+
+
+def test_ask_decline_ask_again_accept_and_plan(pair):
+    student, mentor = (_side(c) for c in pair)
+    now = int(time.time() * 1000)
+    first = student[2].ask(
+        mentor[0].account.hex(), "Could you mentor me on a cardiology research project?", ["Publish a case series"], now
+    )
+    _sync_all(student, mentor)
+    incoming = mentor[2].pending_for_me(now)
+    assert [(r.id, r.goals) for r in incoming] == [(first, ["Publish a case series"])]
+    with pytest.raises(ValueError):
+        mentor[2].answer(first, accept=False)  # a decline says why
+    mentor[2].answer(first, accept=False, reason="My places are full until March.")
+    _sync_all(mentor, student)
+    declined = next(r for r in student[2].requests() if r.id == first)
+    assert declined.state == "declined" and "March" in declined.reason
+
+    second = student[2].ask(
+        mentor[0].account.hex(), "Could we start in March then?", ["Case series", "Poster"], now + 1
+    )
+    _sync_all(student, mentor)
+    mentor[2].answer(second, accept=True)
+    _sync_all(mentor, student)
+    plan = student[2].mentorship(second)
+    assert plan is not None and plan.value("goals") == "Case series\nPoster"
+
+    student[2].set(second, "cadence", "every two weeks")
+    goal = student[2].add_goal(second, "Draft the introduction", now + 10 * DAY_MS)
+    student[2].sign(second)
+    _sync_all(student, mentor)
+    mentor[2].sign(second)
+    mentor[2].check_in(second, "Ethics approved", "none", "collect 20 cases", now)
+    _sync_all(mentor, student)
+    for side in (student, mentor):
+        plan = side[2].mentorship(second)
+        assert plan.fully_signed and plan.value("cadence") == "every two weeks"
+        assert [g["title"] for g in plan.goals()] == ["Draft the introduction"] and plan.progress() == (0, 1)
+        assert plan.checkins[0]["progress"] == "Ethics approved"
+    student[2].set(second, f"goal:{goal}:done", True)
+    student[2].set(second, "cadence", "weekly")  # changing the agreement asks both to sign again
+    _sync_all(student, mentor)
+    plan = mentor[2].mentorship(second)
+    assert plan.progress() == (1, 1) and not plan.fully_signed
+    assert ("Read and sign the agreement.", {}) in plan.next_steps(now, mentor[0].account.hex())
+
+
+def test_offline_edits_on_both_sides_converge_and_keep_history(pair):
+    student, mentor = (_side(c) for c in pair)
+    now = int(time.time() * 1000)
+    request = student[2].ask(mentor[0].account.hex(), "Mentor me?", [], now)
+    _sync_all(student, mentor)
+    mentor[2].answer(request, accept=True)
+    _sync_all(mentor, student)
+    student[2].set(request, "mode", "async text")  # both offline, editing the same field
+    time.sleep(0.002)
+    mentor[2].set(request, "mode", "monthly call")
+    _sync_all(student, mentor)
+    _sync_all(student, mentor)
+    values = {side[2].mentorship(request).value("mode") for side in (student, mentor)}
+    assert values == {"monthly call"}, "last writer by hybrid clock wins on both sides"
+    history = [op["v"] for op in mentor[2].mentorship(request).history("mode")]
+    assert history == ["async text", "monthly call"], "the overwritten value stays visible"
+
+
+def test_requests_expire_after_14_days_with_a_reminder_at_7(pair):
+    student, mentor = (_side(c) for c in pair)
+    asked = int(time.time() * 1000) - 8 * DAY_MS
+    request_id = student[2].ask(mentor[0].account.hex(), "Mentor me?", [], asked)
+    request = next(r for r in student[2].requests() if r.id == request_id)
+    assert request.needs_reminder(asked + 8 * DAY_MS) and request.status(asked + 8 * DAY_MS) == "pending"
+    assert request.status(asked + 15 * DAY_MS) == "expired" and not request.needs_reminder(asked + 15 * DAY_MS)
+
+
+def test_only_the_pair_can_change_their_plan(pair, client_factory):
+    student, mentor = (_side(c) for c in pair)
+    now = int(time.time() * 1000)
+    request = student[2].ask(mentor[0].account.hex(), "Mentor me?", [], now)
+    _sync_all(student, mentor)
+    with pytest.raises(ValueError):
+        student[2].answer(request, accept=True)  # a student cannot accept their own request
+    mentor[2].answer(request, accept=True)
+    _sync_all(mentor, student)
+    forged = {"op": "set", "m": request, "set": {"f": "cadence", "v": "never", "h": 1 << 60, "a": "x" * 32}}
+    mentor[2]._take(forged, "x" * 32)
+    assert mentor[2].mentorship(request).value("cadence") is None
