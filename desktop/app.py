@@ -130,11 +130,7 @@ class OslerApp(QObject):
 
     def _onboarding_finished(self, vault: Vault, demo_server: EmbeddedServer | None, profile_name: str) -> None:
         self.vault, self.demo_server = vault, demo_server
-        self._open_session()
-        if profile_name and self.session is not None:
-            self.session.publish_profile(profile_name)
-            if self.main is not None:
-                self.main.refresh()
+        self._open_session(profile_name)
 
     def _unlocked(self, vault: Vault, kdf_seconds: float) -> None:
         from desktop.domain.onboarding import Onboarding, Step
@@ -148,7 +144,8 @@ class OslerApp(QObject):
             return
         self._open_session()
 
-    def _open_session(self) -> None:
+    def _open_session(self, profile_name: str = "") -> None:
+        """Start the session; a profile from first run is queued before the first sync, so it goes with it."""
         from desktop.domain.session import Session
 
         assert self.vault is not None
@@ -161,6 +158,8 @@ class OslerApp(QObject):
             on_change=self.bridge.on_change,
         )
         self.demo_server = None  # the session owns it now
+        if profile_name:
+            self.session.publish_profile(profile_name)
         self.session.start()
         self._show_main()
         self._arm_auto_lock(self.settings_store.load().auto_lock_minutes * 60_000)

@@ -381,3 +381,69 @@ def test_mentor_suggestions_explain_themselves(make_app):
     mentors.specialty.setCurrentIndex(0)
     page._press(mentors.all_button)
     assert len(page.mentor_names()) == 36
+
+
+def test_asking_a_mentor_from_the_directory(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    page.open_view("mentors")
+    mentors = page.screen.mentors
+    mentors.table.selectRow(3)
+    name = mentors.selected.name
+    page._press(mentors.ask_button)
+    view = page.screen.mentorships
+    assert page.screen.current_view == "mentorships" and name in view.ask_title.text()
+    view.ask_text.setPlainText("Could you help me plan a research elective?")
+    view.ask_goals.setPlainText("Choose a topic\nWrite a protocol")
+    page._press(view.send_request)
+    assert view.requests.count() == 1 and f"To {name}: waiting for an answer" in view.requests.item(0).text()
+
+
+def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
+    import time
+
+    from desktop.domain.mentorship import Mentorships
+    from tests.clients import make_client
+    from tests.test_messaging import _sync
+
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.join(server.url, server.invite("mentor"))
+    page.finish_profile("Dr Planner")
+    page.wait_synced()
+    me = page.app.session.program.credentials.account.hex()
+    student = make_client(tmp_path / "student", server.url, server.invite())
+    student.publish_card("Student Planner")
+    _sync(student)
+    _sync(student)
+    chat = student.messaging()
+    plans = Mentorships(student.vault, chat)
+    plans.ask(me, "Mentor me?", ["Pass the exam"], int(time.time() * 1000))
+    student.engine().sync_once()
+    page.sync_now()
+    home = page.screen.home
+    page.qtbot.waitUntil(lambda: "1 mentorship request pending" in home.lines["mentorships"].text(), timeout=10_000)
+    page.open_view("mentorships")
+    view = page.screen.mentorships
+    view.requests.setCurrentRow(0)
+    page._press(view.accept_button)
+    assert view.list.count() == 1
+    view.list.setCurrentRow(0)
+    assert view.fields["goals"].text() == "Pass the exam"
+    view.fields["cadence"].setText("every two weeks")
+    page._press(view.save_button)
+    page._press(view.sign_button)
+    view.goal_title.setText("Mock exam")
+    page._press(view.add_goal_button)
+    assert "Waiting for a signature from: Student Planner" in view.signatures.text()
+    assert view.goal_list.count() == 1 and "Mock exam" in view.goal_list.item(0).text()
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.vault.records.outbox_totals()[0] == 0, timeout=10_000)
+    student.engine().sync_once()
+    chat.take_in()
+    plan = plans.mentorships()[0]
+    assert plan.value("cadence") == "every two weeks" and plan.signed_by(me)
+    assert [g["title"] for g in plan.goals()] == ["Mock exam"]
+    student.vault.close()

@@ -101,17 +101,17 @@ class Mentorship:
         """Suggestions derived from the plan (untranslated template, values)."""
         steps: list[tuple[str, dict[str, Any]]] = []
         if not self.signed_by(me):
-            steps.append(("Read and sign the agreement.", {}))
+            steps.append((N_("Read and sign the agreement."), {}))
         for goal in self.goals():
             if not goal["done"] and goal["due"] and goal["due"] < now_ms:
-                steps.append(("“{title}” is overdue: finish it or agree a new date.", {"title": goal["title"]}))
+                steps.append((N_("“{title}” is overdue: finish it or agree a new date."), {"title": goal["title"]}))
             elif not goal["done"] and goal["due"] and goal["due"] - now_ms < 7 * DAY_MS:
-                steps.append(("“{title}” is due within a week.", {"title": goal["title"]}))
+                steps.append((N_("“{title}” is due within a week."), {"title": goal["title"]}))
         last = max((c["at"] for c in self.checkins), default=0)
         if now_ms - last > 14 * DAY_MS:
-            steps.append(("No check-in for two weeks: write one (progress, blockers, next steps).", {}))
+            steps.append((N_("No check-in for two weeks: write one (progress, blockers, next steps)."), {}))
         if not self.goals():
-            steps.append(("Add the first goal with a due date.", {}))
+            steps.append((N_("Add the first goal with a due date."), {}))
         return steps
 
 

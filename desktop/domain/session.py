@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from desktop.domain import directory
 from desktop.domain.demo import greet, start_demo_server
 from desktop.domain.directory import Card, Material, card_body
+from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -88,6 +90,7 @@ class Session:
         self.engine = SyncEngine(self.transport, self.store, program.credentials)
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
+        self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.engine.before_push = self._upload_attachments
         self._counted: object = None
 
@@ -149,11 +152,22 @@ class Session:
 
     def attention(self) -> Attention:
         materials = self.materials()
+        now = int(time.time() * 1000)
+        pending, goals_due = 0, 0
+        if self.mentorships is not None:
+            me = self.program.credentials.account.hex()
+            pending = sum(1 for r in self.mentorships.requests() if r.status(now) == "pending" and r.mentor == me)
+            goals_due = sum(
+                1
+                for plan in self.mentorships.mentorships()
+                for goal in plan.goals()
+                if not goal["done"] and goal["due"] and goal["due"] < now + 7 * DAY_MS
+            )
         return Attention(
             replies_waiting=len(self.vault.messages.with_state("received")),
-            pending_requests=0,
+            pending_requests=pending,
             upcoming_meetings=0,
-            goals_due=0,
+            goals_due=goals_due,
             mentors=len(self.mentors()),
             library=len(materials),
             offline_items=sum(1 for m in materials if self.is_offline(m)),

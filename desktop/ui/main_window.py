@@ -14,6 +14,7 @@ from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
 from desktop.ui.views.mentors import MentorsView
+from desktop.ui.views.mentorships import MentorshipsView
 from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.settings import SettingsView
 
@@ -52,14 +53,9 @@ class MainScreen(QWidget):
             card.languages if card and card.languages else tuple(dict.fromkeys((current_locale().language, "en")))
         )
         self.mentors.set_seeker(session.program.credentials.account.hex(), languages, local_zone())
-        self.mentorships = ComingView(
-            _("Mentorships"),
-            _(
-                "Requests, agreements, goals, check-ins and feedback for each of your mentorships will live here. "
-                "Start by looking through the mentors of your programme."
-            ),
-            [(_("&Browse mentors"), _("Browse mentors"), lambda: self.navigate("mentors"))],
-        )
+        self.mentorships = MentorshipsView(session)
+        self.mentorships.navigate.connect(self.navigate)
+        self.mentors.ask.connect(self.ask)
         self.schedule = ComingView(
             _("Schedule"),
             _(
@@ -88,6 +84,10 @@ class MainScreen(QWidget):
     def current_view(self) -> str:
         return VIEWS[self.nav.currentRow()]
 
+    def ask(self, account: str) -> None:
+        self.navigate("mentorships")
+        self.mentorships.ask(account)
+
     def write_to(self, account: str) -> None:
         self.navigate("messages")
         self.messages.open_with(account)
@@ -98,6 +98,7 @@ class MainScreen(QWidget):
         self.mentors.set_cards(self.session.mentors())
         self.library.refresh()
         self.messages.refresh()
+        self.mentorships.refresh()
         self.home.refresh()
 
     def clear(self) -> None:
@@ -105,3 +106,4 @@ class MainScreen(QWidget):
         self.mentors.clear()
         self.library.clear()
         self.messages.clear()
+        self.mentorships.clear()

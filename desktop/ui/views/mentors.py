@@ -133,6 +133,7 @@ class MentorFilter(QSortFilterProxyModel):
 
 class MentorsView(QWidget):
     write_to = Signal(str)
+    ask = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -230,6 +231,11 @@ class MentorsView(QWidget):
         self.write_button.setEnabled(False)
         self.write_button.clicked.connect(self._write)
         side_layout.addWidget(self.write_button)
+        self.ask_button = QPushButton(_("As&k to be my mentor"))
+        self.ask_button.setAccessibleName(_("Ask to be my mentor"))
+        self.ask_button.setEnabled(False)
+        self.ask_button.clicked.connect(lambda: self.selected and self.ask.emit(self.selected.account))
+        side_layout.addWidget(self.ask_button)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -323,6 +329,7 @@ class MentorsView(QWidget):
         card: Card | None = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() else None
         self.selected = card
         self.write_button.setEnabled(card is not None)
+        self.ask_button.setEnabled(card is not None)
         if card is None:
             self.detail.clear()
             return
