@@ -21,6 +21,7 @@ from typing import Any
 import msgpack
 
 from desktop.domain.messaging import Messaging
+from desktop.i18n import N_
 from desktop.vault import Vault
 
 REQUEST_DAYS, REMINDER_DAYS = 14, 7
