@@ -119,7 +119,7 @@ class MentorshipsView(QWidget):
             "mode": _("Communication:"),
         }
         for name, label in labels.items():
-            widget = line_edit(label.rstrip(":"))
+            widget = line_edit(label.rstrip(" :"))
             self.fields[name] = widget
             form.addRow(label, widget)
         form_layout.addLayout(form)
