@@ -105,6 +105,14 @@ class AppPage:
         self.create_vault(passphrase)
         self.confirm_recovery(self.recovery_key())
 
+    def set_up_in(self, server_url: str, invite: str, name: str, passphrase: str) -> str:
+        """The whole first run into a real programme; returns this person's account id."""
+        self.first_run_to_program(passphrase)
+        self.join(server_url, invite)
+        self.finish_profile(name)
+        self.wait_synced()
+        return self.app.session.program.credentials.account.hex()
+
     # -- daily use ------------------------------------------------------------------------------------------
 
     def wait_main(self) -> None:

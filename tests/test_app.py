@@ -128,10 +128,7 @@ def test_sync_status_goes_offline_and_back(make_app, tmp_path):
     server = ProcessServer(tmp_path / "srv").start()
     try:
         page = make_app()
-        page.first_run_to_program(PASSPHRASE)
-        page.join(server.url, server.invite())
-        page.finish_profile("Kofi Student")
-        page.wait_synced()
+        page.set_up_in(server.url, server.invite(), "Kofi Student", PASSPHRASE)
         bar = page.app.window.sync_bar
         assert bar.state.text() == "Online" and bar.error.isHidden()
         server.stop()
@@ -218,10 +215,7 @@ def test_forgotten_passphrase_with_the_recovery_key(make_app, tmp_path):
 
 def test_devices_can_be_listed_and_revoked_from_settings(make_app, server):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.join(server.url, server.invite())
-    page.finish_profile("Lost Laptop")
-    page.wait_synced()
+    page.set_up_in(server.url, server.invite(), "Lost Laptop", PASSPHRASE)
     page.open_view("settings")
     settings = page.screen.settings
     page._press(settings.load_devices)
@@ -309,11 +303,7 @@ def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, t
     from tests.test_messaging import _sync
 
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.join(server.url, server.invite("mentor"))
-    page.finish_profile("Dr Queue")
-    page.wait_synced()
-    me = page.app.session.program.credentials.account.hex()
+    me = page.set_up_in(server.url, server.invite("mentor"), "Dr Queue", PASSPHRASE)
     students = [make_client(tmp_path / f"s{n}", server.url, server.invite()) for n in range(2)]
     for n, student in enumerate(students):
         student.publish_card(f"Student {n}")
@@ -409,11 +399,7 @@ def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
     from tests.test_messaging import _sync
 
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.join(server.url, server.invite("mentor"))
-    page.finish_profile("Dr Planner")
-    page.wait_synced()
-    me = page.app.session.program.credentials.account.hex()
+    me = page.set_up_in(server.url, server.invite("mentor"), "Dr Planner", PASSPHRASE)
     student = make_client(tmp_path / "student", server.url, server.invite())
     student.publish_card("Student Planner")
     _sync(student)

@@ -23,16 +23,10 @@ import psutil
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import OslerApp
+from tests.benchmarks.report import row
 
 PASSPHRASE = "violet harbour lantern"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _row(name: str, value: float, unit: str, target: float | None = None) -> None:
-    verdict = ""
-    if target is not None:
-        verdict = f"  target ≤ {target:g} {unit}  ratio {value / target:.2f}  {'ok' if value <= target else 'MISSED'}"
-    print(f"  {name:<52} {value:10.3f} {unit}{verdict}")
 
 
 def prepare(data_dir: str) -> None:
@@ -97,15 +91,15 @@ def main() -> None:
             cwd=ROOT,
         )
         runs = [cold_start(data_dir) for _ in range(3)]
-        _row("cold start to unlock screen, new process (median of 3)", statistics.median(r[0] for r in runs), "s", 1.0)
-        _row("  of which inside the process, after interpreter start", statistics.median(r[1] for r in runs), "s")
+        row("cold start to unlock screen, new process (median of 3)", statistics.median(r[0] for r in runs), "s", 1.0)
+        row("  of which inside the process, after interpreter start", statistics.median(r[1] for r in runs), "s")
         app = QApplication.instance() or QApplication([])
         results = [unlock_to_home(app, data_dir) for _ in range(3)]
-        _row("background warm-up while the passphrase is typed (first)", results[0][3], "s")
-        _row("unlock to populated Home, KDF excluded: first, cold", results[0][0], "s", 0.5)
-        _row("unlock to populated Home, KDF excluded (median of 3)", statistics.median(r[0] for r in results), "s", 0.5)
-        _row("  KDF (Argon2id as calibrated at creation)", statistics.median(r[1] for r in results), "s")
-        _row("resident memory with Home populated", max(r[2] for r in results) / 2**20, "MiB", 250)
+        row("background warm-up while the passphrase is typed (first)", results[0][3], "s")
+        row("unlock to populated Home, KDF excluded: first, cold", results[0][0], "s", 0.5)
+        row("unlock to populated Home, KDF excluded (median of 3)", statistics.median(r[0] for r in results), "s", 0.5)
+        row("  KDF (Argon2id as calibrated at creation)", statistics.median(r[1] for r in results), "s")
+        row("resident memory with Home populated", max(r[2] for r in results) / 2**20, "MiB", 250)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,14 @@ import random
 import statistics
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 from desktop.domain.demo import INTERESTS, PLACES, SPECIALTIES
 from desktop.domain.directory import Card
 from desktop.domain.matching import InterestIndex, Seeker, assign_cohort, greedy_cohort, suggest
+from tests.benchmarks.report import row as _report_row
+
+row = partial(_report_row, fmt=".1f")
 
 WORDS = [w for topics in INTERESTS.values() for topic in topics for w in topic.split()]
 
@@ -42,13 +46,6 @@ def cards(count: int, rng: random.Random) -> list[Card]:
     return out
 
 
-def _row(name: str, value: float, unit: str, target: float | None = None) -> None:
-    verdict = ""
-    if target is not None:
-        verdict = f"  target ≤ {target:g} {unit}  ratio {value / target:.2f}  {'ok' if value <= target else 'MISSED'}"
-    print(f"  {name:<52} {value:10.1f} {unit}{verdict}")
-
-
 def main() -> None:
     rng = random.Random(5)
     when = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -62,11 +59,11 @@ def main() -> None:
         t0 = time.perf_counter()
         suggest(seeker, directory, when=when)
         timings.append(time.perf_counter() - t0)
-    _row("suggestions over 5,000 cards, index built (median of 5)", statistics.median(timings) * 1000, "ms", 200)
+    row("suggestions over 5,000 cards, index built (median of 5)", statistics.median(timings) * 1000, "ms", 200)
     index = InterestIndex([c for c in directory if c.role == "mentor"])
     t0 = time.perf_counter()
     suggest(seeker, directory, index=index, when=when)
-    _row("  with the index kept between searches", (time.perf_counter() - t0) * 1000, "ms")
+    row("  with the index kept between searches", (time.perf_counter() - t0) * 1000, "ms")
 
     mentors = cards(150, rng)
     index = InterestIndex(mentors)
@@ -87,11 +84,11 @@ def main() -> None:
     solving = time.perf_counter() - t0
     greedy = greedy_cohort(scores, capacity)
     total = lambda pairs: sum(scores[(s, m)] for s, m in pairs.items())  # noqa: E731
-    _row("cohort 500 × 150: scoring every pair", scoring, "s")
-    _row("cohort 500 × 150: optimal assignment", solving, "s")
-    _row("  scoring + assignment", scoring + solving, "s", 5)
-    _row("  students placed (places available)", len(best), f"of 500 ({sum(capacity.values())} places)")
-    _row("  total score, optimal vs greedy", total(best) / total(greedy) * 100, "% of greedy")
+    row("cohort 500 × 150: scoring every pair", scoring, "s")
+    row("cohort 500 × 150: optimal assignment", solving, "s")
+    row("  scoring + assignment", scoring + solving, "s", 5)
+    row("  students placed (places available)", len(best), f"of 500 ({sum(capacity.values())} places)")
+    row("  total score, optimal vs greedy", total(best) / total(greedy) * 100, "% of greedy")
 
 
 if __name__ == "__main__":

@@ -15,13 +15,17 @@ import statistics
 import tempfile
 import time
 import zlib
+from functools import partial
 from pathlib import Path
 
 from desktop.vault import StoredMessage
 from sync import envelope
+from tests.benchmarks.report import row as _report_row
 from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
+
+row = partial(_report_row, fmt=".1f")
 
 OPENINGS = [
     "Thank you for your feedback on the draft.",
@@ -117,13 +121,6 @@ def varied_english(count: int, size: int = 400, seed: int = 1) -> list[str]:
     return out
 
 
-def _row(name: str, value: float, unit: str, target: float | None = None) -> None:
-    verdict = ""
-    if target is not None:
-        verdict = f"  target ≤ {target:g} {unit}  ratio {value / target:.2f}  {'ok' if value <= target else 'MISSED'}"
-    print(f"  {name:<56} {value:10.1f} {unit}{verdict}")
-
-
 def codec() -> None:
     texts = [t.encode() for t in corpus(500)]
     plain = statistics.mean(len(t) for t in texts)
@@ -132,10 +129,10 @@ def codec() -> None:
     key, thread, rid = envelope.new_epoch_key(), os.urandom(16), os.urandom(16)
     sealed = statistics.mean(len(envelope.seal(key, 1, thread, rid, "message", t)) for t in texts)
     print("codec (500 realistic messages, English and French)")
-    _row("plaintext, mean", plain, "B")
-    _row("raw deflate without a dictionary, mean", deflate, "B")
-    _row("raw deflate with the domain dictionary (chosen), mean", ours, "B")
-    _row("sealed body: codec + Padmé padding + header + tag, mean", sealed, "B")
+    row("plaintext, mean", plain, "B")
+    row("raw deflate without a dictionary, mean", deflate, "B")
+    row("raw deflate with the domain dictionary (chosen), mean", ours, "B")
+    row("sealed body: codec + Padmé padding + header + tag, mean", sealed, "B")
 
 
 def student_and_mentor(tmp: Path, server: ThreadServer, tag: str) -> tuple[Client, Client]:
@@ -169,11 +166,11 @@ def wire(tmp: Path) -> None:
             chat.send(thread, text)
         progress = student.engine().sync_once()
         plain = sum(len(t.encode()) for t in texts)
-    _row("first message with its epoch grant (2 devices), request body", first.bytes_up, "B")
-    _row("a message sent on its own, request body, mean of 20", one_by_one / 20, "B")
-    _row("  its plaintext, mean", sum(len(t.encode()) for t in single) / 20, "B")
-    _row("100 messages written offline: one bundle, per message", progress.bytes_up / 100, "B")
-    _row("  their plaintext, mean (this generated corpus repeats phrases,", plain / 100, "B")
+    row("first message with its epoch grant (2 devices), request body", first.bytes_up, "B")
+    row("a message sent on its own, request body, mean of 20", one_by_one / 20, "B")
+    row("  its plaintext, mean", sum(len(t.encode()) for t in single) / 20, "B")
+    row("100 messages written offline: one bundle, per message", progress.bytes_up / 100, "B")
+    row("  their plaintext, mean (this generated corpus repeats phrases,", plain / 100, "B")
     print("    so a real week of writing compresses less than this)")
 
 
@@ -196,9 +193,9 @@ def search(tmp: Path) -> None:
             chat.search(query)
             timings.append(time.perf_counter() - t0)
         client.vault.close()
-    _row("first search of 10,000 messages (decrypt + build index)", first * 1000, "ms")
-    _row("later searches, median of 5", statistics.median(timings) * 1000, "ms", 150)
-    _row("  hits for 'sepsis district'", len(hits), "")
+    row("first search of 10,000 messages (decrypt + build index)", first * 1000, "ms")
+    row("later searches, median of 5", statistics.median(timings) * 1000, "ms", 150)
+    row("  hits for 'sepsis district'", len(hits), "")
 
 
 def reconnect(tmp: Path) -> None:
@@ -240,12 +237,12 @@ def reconnect(tmp: Path) -> None:
     zdown = len(zlib.compress("".join(down_texts).encode(), 9))
     rtt = 2 * latency
     bound = 3 * rtt + max(zup, zdown) * 8 / bandwidth
-    _row("HTTP requests", progress.requests, "")
-    _row("bytes up (on the wire, headers included)", up, "B")
-    _row("bytes down", down, "B")
-    _row("total bytes vs raw text (target ≤ 0.5)", (up + down) / raw * 100, "%", 50)
-    _row("wall time", wall, "s", 1.5 * bound)
-    _row("  bound: 3 RTT + larger direction as one zlib -9 stream ÷ bandwidth", bound, "s")
+    row("HTTP requests", progress.requests, "")
+    row("bytes up (on the wire, headers included)", up, "B")
+    row("bytes down", down, "B")
+    row("total bytes vs raw text (target ≤ 0.5)", (up + down) / raw * 100, "%", 50)
+    row("wall time", wall, "s", 1.5 * bound)
+    row("  bound: 3 RTT + larger direction as one zlib -9 stream ÷ bandwidth", bound, "s")
 
 
 def per_message(tmp: Path) -> None:
@@ -260,9 +257,9 @@ def per_message(tmp: Path) -> None:
     for i, body in zip(ids, bodies, strict=True):
         envelope.open_sealed(key, i, "message", body)
     opened = (time.perf_counter() - t0) / 1000
-    _row("seal one ~400-byte message", sealed * 1e6, "µs")
-    _row("open one", opened * 1e6, "µs")
-    _row("sealed body of one ~400-byte message", len(bodies[0]), "B")
+    row("seal one ~400-byte message", sealed * 1e6, "µs")
+    row("open one", opened * 1e6, "µs")
+    row("sealed body of one ~400-byte message", len(bodies[0]), "B")
 
 
 def open_thread(tmp: Path) -> None:
@@ -297,7 +294,7 @@ def open_thread(tmp: Path) -> None:
         elapsed = time.perf_counter() - t0
         session.stop()
         client.vault.close()
-    _row("open a 1,000-message conversation to first paint", elapsed * 1000, "ms", 100)
+    row("open a 1,000-message conversation to first paint", elapsed * 1000, "ms", 100)
 
 
 def main() -> None:

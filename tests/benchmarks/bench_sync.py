@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sync import PROTOCOL_VERSION
 from sync.protocol import SyncRequest
+from tests.benchmarks.report import row
 from tests.clients import make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ProcessServer
@@ -28,15 +29,6 @@ LATENCY = 0.300
 BANDWIDTH = 64_000
 CLIENTS = 50
 THROUGHPUT_SECONDS = 6.0
-
-
-def _row(name: str, value: float, unit: str, target: float | None = None, fmt: str = ".3f") -> None:
-    verdict = ""
-    if target is not None:
-        verdict = (
-            f"  target ≤ {target:{fmt}} {unit}  ratio {value / target:.2f}  {'ok' if value <= target else 'MISSED'}"
-        )
-    print(f"  {name:<52} {value:12{fmt}} {unit}{verdict}")
 
 
 def two_g_link(tmp: Path) -> None:
@@ -67,15 +59,15 @@ def two_g_link(tmp: Path) -> None:
     body = RECORDS * BODY
     transfer = max(up, down) * 8 / BANDWIDTH
     bound = 2 * rtt + rtt + transfer
-    _row("HTTP requests (push and pull run at once)", progress.requests, "", 2, fmt=".0f")
-    _row("TCP connections", connections, "", fmt=".0f")
-    _row("bytes up (headers + gzip bodies, on the wire)", up, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
-    _row("bytes down", down, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
-    _row("  overhead per record up, beyond its body", (up - body) / RECORDS, "B", fmt=".1f")
-    _row("  overhead per record down, beyond its body", (down - body) / RECORDS, "B", fmt=".1f")
-    _row("wall time", wall, "s", 1.3 * bound)
-    _row("  bound: 2 RTT setup + 1 RTT + larger direction ÷ bandwidth", bound, "s")
-    _row("  the proxy adds no handshake delay: wall vs bound less setup", wall / (bound - 2 * rtt), "×", fmt=".2f")
+    row("HTTP requests (push and pull run at once)", progress.requests, "", 2, fmt=".0f")
+    row("TCP connections", connections, "", fmt=".0f")
+    row("bytes up (headers + gzip bodies, on the wire)", up, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
+    row("bytes down", down, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
+    row("  overhead per record up, beyond its body", (up - body) / RECORDS, "B", fmt=".1f")
+    row("  overhead per record down, beyond its body", (down - body) / RECORDS, "B", fmt=".1f")
+    row("wall time", wall, "s", 1.3 * bound)
+    row("  bound: 2 RTT setup + 1 RTT + larger direction ÷ bandwidth", bound, "s")
+    row("  the proxy adds no handshake delay: wall vs bound less setup", wall / (bound - 2 * rtt), "×", fmt=".2f")
 
 
 def throughput(tmp: Path, label: str, database: str | None, processes: int) -> None:
@@ -112,13 +104,13 @@ def throughput(tmp: Path, label: str, database: str | None, processes: int) -> N
     finally:
         for server in servers:
             server.stop()
-    _row(
+    row(
         f"{label}: syncs/s, {CLIENTS} clients, {processes} server process(es)",
         done / THROUGHPUT_SECONDS,
         "/s",
         fmt=".0f",
     )
-    _row(f"{label}: median latency of one sync", statistics.median(latencies) * 1000, "ms", fmt=".1f")
+    row(f"{label}: median latency of one sync", statistics.median(latencies) * 1000, "ms", fmt=".1f")
 
 
 def main() -> None:

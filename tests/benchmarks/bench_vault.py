@@ -15,6 +15,7 @@ from pathlib import Path
 
 from desktop.vault import StoredMessage, Vault
 from desktop.vault import kdf as vault_kdf
+from tests.benchmarks.report import row
 
 PASSPHRASE = "benchmark passphrase of some length"
 MESSAGES = 10_000
@@ -27,13 +28,6 @@ WORDS = (
 def _bodies(count: int) -> list[str]:
     rng = random.Random(42)
     return [" ".join(rng.choices(WORDS, k=rng.randint(20, 90))) for _ in range(count)]
-
-
-def _row(name: str, value: float, unit: str, target: float | None = None) -> None:
-    verdict = ""
-    if target is not None:
-        verdict = f"  target ≤ {target:g} {unit}  ratio {value / target:.2f}  {'ok' if value <= target else 'MISSED'}"
-    print(f"  {name:<44} {value:10.3f} {unit}{verdict}")
 
 
 FRESH_UNLOCK = """
@@ -67,19 +61,19 @@ def main() -> None:
     params = vault_kdf.calibrate()
     calibration = time.perf_counter() - started
     print(f"  calibrated KDF: Argon2id m={params.memory_kib // 1024} MiB t={params.iterations} p={params.lanes}")
-    _row("KDF calibration (once, at creation)", calibration, "s")
+    row("KDF calibration (once, at creation)", calibration, "s")
     derive = [0.0] * 3
     for i in range(3):
         t0 = time.perf_counter()
         vault_kdf.derive_kek(PASSPHRASE, b"s" * 16, params)
         derive[i] = time.perf_counter() - t0
-    _row("KDF, calibrated (median of 3)", statistics.median(derive), "s")
+    row("KDF, calibrated (median of 3)", statistics.median(derive), "s")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "vault"
         t0 = time.perf_counter()
         vault, _key = Vault.create(folder, PASSPHRASE, params=params)
-        _row("create (KDF + schema), calibration excluded", time.perf_counter() - t0, "s")
+        row("create (KDF + schema), calibration excluded", time.perf_counter() - t0, "s")
 
         bodies = _bodies(MESSAGES)
         messages = [
@@ -90,7 +84,7 @@ def main() -> None:
         t0 = time.perf_counter()
         vault.messages.put_many(messages)
         insert_one_tx = time.perf_counter() - t0
-        _row(f"insert {MESSAGES:,} messages, one transaction", insert_one_tx, "s", 3.0)
+        row(f"insert {MESSAGES:,} messages, one transaction", insert_one_tx, "s", 3.0)
         vault.lock()
 
         folder2 = Path(tmp) / "vault2"
@@ -98,7 +92,7 @@ def main() -> None:
         t0 = time.perf_counter()
         for start in range(0, MESSAGES, 100):
             vault2.messages.put_many(messages[start : start + 100])
-        _row(f"insert {MESSAGES:,} messages, batches of 100", time.perf_counter() - t0, "s", 3.0)
+        row(f"insert {MESSAGES:,} messages, batches of 100", time.perf_counter() - t0, "s", 3.0)
         vault2.close()
         insert_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
@@ -115,13 +109,13 @@ def main() -> None:
             opens.append(time.perf_counter() - t_open - timing.kdf_seconds)
             unlock_kdf.append(timing.kdf_seconds)
             reopened.close()
-        _row("same process: unlock KDF part (median of 5)", statistics.median(unlock_kdf), "s")
-        _row("same process: after KDF + newest 50 of 10,000", statistics.median(opens) * 1000, "ms", 50)
-        _row("  of which the newest-50 query + decrypt (last)", query * 1000, "ms")
+        row("same process: unlock KDF part (median of 5)", statistics.median(unlock_kdf), "s")
+        row("same process: after KDF + newest 50 of 10,000", statistics.median(opens) * 1000, "ms", 50)
+        row("  of which the newest-50 query + decrypt (last)", query * 1000, "ms")
 
         cold = [_fresh_process_unlock(folder) for _ in range(3)]
-        _row("fresh process: unlock KDF part (median of 3)", statistics.median(c[0] for c in cold), "s")
-        _row("fresh process: after KDF + newest 50 (median)", statistics.median(c[1] for c in cold) * 1000, "ms", 50)
+        row("fresh process: unlock KDF part (median of 3)", statistics.median(c[0] for c in cold), "s")
+        row("fresh process: after KDF + newest 50 (median)", statistics.median(c[1] for c in cold) * 1000, "ms", 50)
 
         reopened = Vault.open(folder)
         reopened.unlock(PASSPHRASE)
@@ -132,18 +126,16 @@ def main() -> None:
         scan_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert count == sum(len(b) for b in bodies)
-        _row(f"full decrypt scan of {MESSAGES:,}", scan, "s")
-        _row("  per message", scan / MESSAGES * 1e6, "µs")
+        row(f"full decrypt scan of {MESSAGES:,}", scan, "s")
+        row("  per message", scan / MESSAGES * 1e6, "µs")
         reopened.close()
         db_size = (folder / "vault.db").stat().st_size + sum(p.stat().st_size for p in folder.glob("vault.db-*"))
         plain = sum(len(b.encode()) for b in bodies)
-        _row("database size / plaintext size", db_size / plain, "×")
+        row("database size / plaintext size", db_size / plain, "×")
 
-    _row("Python heap peak during inserts (tracemalloc)", insert_peak / 2**20, "MiB")
-    _row("Python heap peak during scan (tracemalloc)", scan_peak / 2**20, "MiB")
-    _row(
-        "peak resident set, whole run incl. Argon2id", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB"
-    )
+    row("Python heap peak during inserts (tracemalloc)", insert_peak / 2**20, "MiB")
+    row("Python heap peak during scan (tracemalloc)", scan_peak / 2**20, "MiB")
+    row("peak resident set, whole run incl. Argon2id", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "MiB")
 
 
 if __name__ == "__main__":
