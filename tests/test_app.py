@@ -433,3 +433,31 @@ def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
     assert plan.value("cadence") == "every two weeks" and plan.signed_by(me)
     assert [g["title"] for g in plan.goals()] == ["Mock exam"]
     student.vault.close()
+
+
+def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, server):
+    page = make_app()
+    page.set_up_in(server.url, server.invite("mentor"), "Dr Card", PASSPHRASE)
+    page.open_view("profile")
+    view = page.screen.profile
+    for widget, wanted in ((view.specialties, "Cardiology"), (view.languages, "fr")):
+        for row in range(widget.count()):
+            if widget.item(row).data(Qt.ItemDataRole.UserRole) == wanted:
+                widget.item(row).setCheckState(Qt.CheckState.Checked)
+    view.interests.setText("rheumatic heart disease, echo screening")
+    view.tz.setCurrentText("Africa/Lagos")
+    view.capacity.setValue(3)
+    view.background.setText("first-generation student")
+    view.private.setPlainText("PRIVATE-NOTE-CANARY only for me")
+    page._press(view.save_button)
+    card = page.app.session.my_card()
+    assert card.name == "Dr Card" and "Cardiology" in card.specialties and "fr" in card.languages
+    assert card.interests == ("rheumatic heart disease", "echo screening") and card.tz == "Africa/Lagos"
+    assert card.capacity == 3 and card.windows and card.background == ("first-generation student",)
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.vault.records.outbox_totals()[0] == 0, timeout=10_000)
+    from pathlib import Path
+
+    stored = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
+    stored += b"".join(p.read_bytes() for p in page.app.vault.folder.rglob("*") if p.is_file())
+    assert b"PRIVATE-NOTE-CANARY" not in stored

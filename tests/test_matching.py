@@ -107,3 +107,15 @@ def test_cohort_respects_capacity_and_constraints():
     best = assign_cohort(scores, {"m1": 2, "m2": 3})
     assert list(best.values()).count("m1") == 2
     assert set(best.values()) <= {"m1", "m2"} and len(best) == 3, "only allowed pairs; the rest stay unplaced"
+
+
+def test_opt_in_background_counts_only_when_both_share_it():
+    import dataclasses
+
+    base = card("m1", "Cardiology", ("echo",))
+    tagged = dataclasses.replace(base, account="m2", name="Dr m2", background=("First-generation student",))
+    seeker = dataclasses.replace(KANO_STUDENT, background=("first-generation student",))
+    ranked = suggest(seeker, [base, tagged], when=NOON)
+    assert ranked[0].card.account == "m2"
+    assert any(r.part == "background" for r in ranked[0].reasons)
+    assert not any(r.part == "background" for r in ranked[1].reasons)

@@ -32,6 +32,8 @@ class Card:
     capacity: int
     hlc: int
     keys: tuple[str, bytes, bytes] | None = None  # (device id, Ed25519 public key, HPKE box public key)
+    windows: tuple[tuple[int, int], ...] = ()  # local hours usually online
+    background: tuple[str, ...] = ()  # opt-in tags
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,17 @@ def _keys(doc: dict) -> tuple[str, bytes, bytes] | None:
     return device, sign, box
 
 
+def _windows(doc: dict) -> tuple[tuple[int, int], ...]:
+    value = doc.get("windows", [])
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (w[0], w[1])
+        for w in value[:7]
+        if isinstance(w, list) and len(w) == 2 and all(isinstance(h, int) and 0 <= h <= 24 for h in w)
+    )
+
+
 def card_body(**fields: object) -> bytes:
     return json.dumps({"v": 1, **fields}, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -109,6 +122,8 @@ def cards(vault: Vault) -> list[Card]:
             capacity=capacity if isinstance(capacity, int) and 0 <= capacity <= 50 else 0,
             hlc=record.h,
             keys=_keys(doc),
+            windows=_windows(doc),
+            background=_texts(doc, "background"),
         )
         newest[stored.author] = card
     return sorted(newest.values(), key=lambda c: c.name.casefold())

@@ -122,7 +122,9 @@ def _utc_hours(tz: str, windows: Iterable[tuple[int, int]], when: datetime) -> s
 
 
 def card_windows(card: Card) -> tuple[tuple[int, int], ...]:
-    """Local hours a mentor is usually online: from the card's words (the demo cards say "evenings")."""
+    """Local hours a mentor is usually online: the card's own windows, else its words ("evenings")."""
+    if card.windows:
+        return card.windows
     text = card.bio.casefold()
     table = {"early morning": (5, 8), "lunchtime": (12, 14), "evening": (18, 22), "weekend": (9, 18)}
     found = tuple(hours for words, hours in table.items() if words in text)
@@ -208,7 +210,7 @@ def suggest(
                     {"hours": overlap},
                 )
             )
-        shared = sorted(set(seeker.background) & set(card.interests))
+        shared = sorted({t.casefold() for t in seeker.background} & {t.casefold() for t in card.background})
         if shared:
             reasons.append(
                 Reason(

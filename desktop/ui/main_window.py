@@ -16,9 +16,10 @@ from desktop.ui.views.library import LibraryView
 from desktop.ui.views.mentors import MentorsView
 from desktop.ui.views.mentorships import MentorshipsView
 from desktop.ui.views.messages import MessagesView
+from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.settings import SettingsView
 
-VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings")
+VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
 
 
 class MainScreen(QWidget):
@@ -64,8 +65,28 @@ class MainScreen(QWidget):
             ),
             [(_("&See mentors' time zones"), _("See mentors' time zones"), lambda: self.navigate("mentors"))],
         )
-        titles = (_("Home"), _("Messages"), _("Mentors"), _("Mentorships"), _("Library"), _("Schedule"), _("Settings"))
-        widgets = (self.home, self.messages, self.mentors, self.mentorships, self.library, self.schedule, self.settings)
+        self.profile = ProfileView(session)
+        self.profile.saved.connect(self.refresh)
+        titles = (
+            _("Home"),
+            _("Messages"),
+            _("Mentors"),
+            _("Mentorships"),
+            _("Library"),
+            _("Schedule"),
+            _("Settings"),
+            _("My profile"),
+        )
+        widgets = (
+            self.home,
+            self.messages,
+            self.mentors,
+            self.mentorships,
+            self.library,
+            self.schedule,
+            self.settings,
+            self.profile,
+        )
         for number, (name, title, widget) in enumerate(zip(VIEWS, titles, widgets, strict=True), start=1):
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, name)
@@ -76,6 +97,20 @@ class MainScreen(QWidget):
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.refresh()
+
+    def _update_seeker(self) -> None:
+        """Suggestions speak for the person: their card's languages, zone, hours and background."""
+        card = self.session.my_card()
+        fallback = tuple(dict.fromkeys((current_locale().language, "en")))
+        self.mentors.set_seeker(
+            self.session.program.credentials.account.hex(),
+            card.languages if card and card.languages else fallback,
+            card.tz if card and card.tz else local_zone(),
+            card.windows if card else (),
+            card.background if card else (),
+        )
+        if card and card.interests and not self.mentors.interests.text():
+            self.mentors.interests.setText(", ".join(card.interests))
 
     def navigate(self, name: str) -> None:
         self.nav.setCurrentRow(VIEWS.index(name))
@@ -96,6 +131,7 @@ class MainScreen(QWidget):
     def refresh(self) -> None:
         """Re-read what sync may have changed: the directory, the library, conversations, Home's counts."""
         self.mentors.set_cards(self.session.mentors())
+        self._update_seeker()
         self.library.refresh()
         self.messages.refresh()
         self.mentorships.refresh()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.directory import Card
-from desktop.domain.matching import DEFAULT_WEIGHTS, InterestIndex, Seeker, suggest
+from desktop.domain.matching import DEFAULT_WEIGHTS, DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, current_locale, format_time, ngettext
 
 Index = QModelIndex | QPersistentModelIndex
@@ -144,6 +144,8 @@ class MentorsView(QWidget):
         self.suggestions: dict = {}
         self._index = None
         self.seeker_account, self.seeker_languages, self.seeker_tz = "", ("en",), "UTC"
+        self.seeker_windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
+        self.seeker_background: tuple[str, ...] = ()
         self.proxy = MentorFilter()
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
@@ -264,8 +266,16 @@ class MentorsView(QWidget):
         self.table.resizeColumnsToContents()
         self._apply()
 
-    def set_seeker(self, account: str, languages: tuple[str, ...], tz: str) -> None:
+    def set_seeker(
+        self,
+        account: str,
+        languages: tuple[str, ...],
+        tz: str,
+        windows: tuple[tuple[int, int], ...] = (),
+        background: tuple[str, ...] = (),
+    ) -> None:
         self.seeker_account, self.seeker_languages, self.seeker_tz = account, languages, tz
+        self.seeker_windows, self.seeker_background = windows or DEFAULT_WINDOWS, background
 
     def suggest(self) -> None:
         """Rank the directory for this person, offline, and say why for each mentor."""
@@ -277,6 +287,8 @@ class MentorsView(QWidget):
             self.interests.text(),
             self.seeker_languages,
             self.seeker_tz,
+            self.seeker_windows,
+            self.seeker_background,
         )
         weights = {part: slider.value() / 2 for part, slider in self.sliders.items()}
         found = suggest(seeker, self.all_cards, weights, limit=20, index=self._index)

@@ -1,0 +1,153 @@
+"""My profile: the public directory card (signed, synced to the programme) and private notes (sealed in the
+vault, never sent). Specialties come from the programme's controlled list, languages are ISO codes shown with
+their localized names, time zones are IANA names."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from babel import Locale
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.domain.demo import SPECIALTIES
+from desktop.domain.matching import local_zone
+from desktop.domain.session import Session
+from desktop.i18n import N_, _, current_locale
+from desktop.ui.common import button, heading, line_edit
+
+LANGUAGES = ("en", "fr", "es", "pt", "ar", "sw", "ha", "yo", "ig", "am", "hi", "bn", "ur", "tl", "wo", "zh", "ru")
+FORMATS = {"async": N_("Written messages"), "calls": N_("Calls"), "video": N_("Video calls")}
+PRIVATE = "private-profile"
+
+
+class ProfileView(QWidget):
+    saved = Signal()
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.setAccessibleName(_("My profile"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(_("My profile")))
+        layout.addWidget(QLabel(_("Your card is public within your programme; private notes stay on your devices.")))
+        form = QFormLayout()
+        card = session.my_card()
+        self.name = line_edit(_("Name"))
+        self.name.setText(card.name if card else "")
+        form.addRow(_("&Name:"), self.name)
+        self.specialties = self._checklist(
+            _("Specialties"), [(s, s) for s in SPECIALTIES], card.specialties if card else ()
+        )
+        form.addRow(_("&Specialties:"), self.specialties)
+        self.interests = line_edit(_("Research interests"), _("Comma-separated, e.g. neonatal sepsis, bubble CPAP"))
+        self.interests.setText(", ".join(card.interests) if card else "")
+        form.addRow(_("Research &interests:"), self.interests)
+        locale = current_locale()
+        self.languages = self._checklist(
+            _("Languages"),
+            [(tag, Locale.parse(tag).get_display_name(locale) or tag) for tag in LANGUAGES],
+            card.languages if card else (locale.language,),
+        )
+        form.addRow(_("&Languages:"), self.languages)
+        self.country = line_edit(_("Country code"), "NG")
+        self.country.setMaxLength(2)
+        self.country.setText(card.country if card else "")
+        form.addRow(_("&Country (ISO code):"), self.country)
+        self.tz = QComboBox()
+        self.tz.setAccessibleName(_("Time zone"))
+        self.tz.setEditable(True)
+        self.tz.addItems(sorted(available_timezones()))
+        self.tz.setCurrentText(card.tz if card and card.tz else local_zone())
+        form.addRow(_("&Time zone:"), self.tz)
+        self.online_from, self.online_to = QSpinBox(), QSpinBox()
+        for box, name in ((self.online_from, _("Usually online from (hour)")), (self.online_to, _("until (hour)"))):
+            box.setRange(0, 23)
+            box.setAccessibleName(name)
+        windows = session.vault.get_profile(session.program.credentials.account.hex()) or {}
+        start, end = (windows.get("windows") or [[18, 22]])[0]
+        self.online_from.setValue(start)
+        self.online_to.setValue(end)
+        form.addRow(_("Usually &online from:"), self.online_from)
+        form.addRow(_("until:"), self.online_to)
+        self.capacity = QSpinBox()
+        self.capacity.setRange(0, 20)
+        self.capacity.setAccessibleName(_("Mentees I can take"))
+        self.capacity.setValue(card.capacity if card else 0)
+        form.addRow(_("Mentees I can &take:"), self.capacity)
+        self.formats = self._checklist(
+            _("Preferred formats"), [(k, _(v)) for k, v in FORMATS.items()], windows.get("formats", ("async",))
+        )
+        form.addRow(_("Preferred &formats:"), self.formats)
+        self.background = line_edit(
+            _("Background tags, optional"), _("Only if you wish, e.g. first-generation student")
+        )
+        self.background.setText(", ".join(windows.get("background", [])))
+        form.addRow(_("Shared &background (optional):"), self.background)
+        self.private = QPlainTextEdit()
+        self.private.setAccessibleName(_("Private notes"))
+        self.private.setMaximumHeight(70)
+        raw = session.vault.get_secret(PRIVATE)
+        self.private.setPlainText(raw.decode() if raw else "")
+        form.addRow(_("&Private notes (only on your devices):"), self.private)
+        layout.addLayout(form)
+        self.save_button = button(_("Sa&ve and publish my card"), _("Save and publish my card"), self.save)
+        layout.addWidget(self.save_button)
+        self.status = QLabel()
+        self.status.setAccessibleName(_("Profile status"))
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+    @staticmethod
+    def _checklist(name: str, items: list[tuple[str, str]], checked: tuple[str, ...] | list[str]) -> QListWidget:
+        widget = QListWidget()
+        widget.setAccessibleName(name)
+        widget.setMaximumHeight(90)
+        for value, label in items:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
+            widget.addItem(item)
+        return widget
+
+    @staticmethod
+    def _checked(widget: QListWidget) -> list[str]:
+        return [
+            widget.item(r).data(Qt.ItemDataRole.UserRole)
+            for r in range(widget.count())
+            if widget.item(r).checkState() == Qt.CheckState.Checked
+        ]
+
+    def save(self) -> None:
+        name = self.name.text().strip()
+        if not name:
+            self.status.setText(_("Enter the name others will see."))
+            return
+        windows = [[self.online_from.value(), self.online_to.value()]]
+        background = [t.strip() for t in self.background.text().split(",") if t.strip()][:10]
+        self.session.publish_profile(
+            name,
+            specialties=self._checked(self.specialties),
+            interests=[t.strip() for t in self.interests.text().split(",") if t.strip()][:20],
+            languages=self._checked(self.languages),
+            country=self.country.text().strip().upper()[:2],
+            tz=self.tz.currentText(),
+            capacity=self.capacity.value(),
+            windows=windows,
+            formats=self._checked(self.formats),
+            background=background,
+        )
+        self.session.vault.put_secret(PRIVATE, self.private.toPlainText().encode())
+        self.status.setText(_("Saved. Your card goes to the programme with the next sync."))
+        self.saved.emit()
