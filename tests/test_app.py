@@ -425,6 +425,8 @@ def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
     page._press(view.add_goal_button)
     assert "Waiting for a signature from: Student Planner" in view.signatures.text()
     assert view.goal_list.count() == 1 and "Mock exam" in view.goal_list.item(0).text()
+    view.outcome.setText("exam passed")
+    page._press(view.feedback_button)
     page.sync_now()
     page.qtbot.waitUntil(lambda: page.app.vault.records.outbox_totals()[0] == 0, timeout=10_000)
     student.engine().sync_once()
@@ -432,7 +434,45 @@ def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
     plan = plans.mentorships()[0]
     assert plan.value("cadence") == "every two weeks" and plan.signed_by(me)
     assert [g["title"] for g in plan.goals()] == ["Mock exam"]
+    assert plan.value("outcome") == "exam passed"
     student.vault.close()
+
+
+def test_after_a_decline_the_next_suggestions_leave_that_mentor_out(make_app, server, tmp_path):
+    from desktop.domain.mentorship import Mentorships
+    from tests.clients import make_client
+    from tests.test_messaging import _sync
+
+    page = make_app()
+    mentor = make_client(tmp_path / "mentor", server.url, server.invite("mentor"))
+    mentor.publish_card("Dr Busy", role="mentor")
+    _sync(mentor)
+    page.set_up_in(server.url, server.invite(), "Keen Student", PASSPHRASE)
+    page.sync_now()
+    page.open_view("mentors")
+    mentors = page.screen.mentors
+    page.qtbot.waitUntil(lambda: mentors.model.rowCount() == 1, timeout=10_000)
+    mentors.table.selectRow(0)
+    page._press(mentors.ask_button)
+    view = page.screen.mentorships
+    view.ask_text.setPlainText("Mentor me?")
+    page._press(view.send_request)
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.vault.records.outbox_totals()[0] == 0, timeout=10_000)
+    _sync(mentor)
+    _sync(mentor)
+    chat = mentor.messaging()
+    plans = Mentorships(mentor.vault, chat)
+    mentor.engine().sync_once()
+    chat.take_in()
+    plans.answer(plans.requests()[0].id, accept=False, reason="No places this term.")
+    mentor.engine().sync_once()
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: "declined" in view.requests.item(0).text(), timeout=10_000)
+    assert "No places this term." in view.requests.item(0).text()
+    page._press(view.another_button)
+    assert page.screen.current_view == "mentors" and mentors.model.rowCount() == 0
+    mentor.vault.close()
 
 
 def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, server):

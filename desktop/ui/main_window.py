@@ -56,6 +56,7 @@ class MainScreen(QWidget):
         self.mentors.set_seeker(session.program.credentials.account.hex(), languages, local_zone())
         self.mentorships = MentorshipsView(session)
         self.mentorships.navigate.connect(self.navigate)
+        self.mentorships.suggest_again.connect(self.suggest_again)
         self.mentors.ask.connect(self.ask)
         self.schedule = ComingView(
             _("Schedule"),
@@ -118,6 +119,11 @@ class MainScreen(QWidget):
     @property
     def current_view(self) -> str:
         return VIEWS[self.nav.currentRow()]
+
+    def suggest_again(self, excluded: str) -> None:
+        self.navigate("mentors")
+        self.mentors.excluded = {excluded} if excluded else set()
+        self.mentors.suggest()
 
     def ask(self, account: str) -> None:
         self.navigate("mentorships")

@@ -145,6 +145,7 @@ class MentorsView(QWidget):
         self._index = None
         self.seeker_account, self.seeker_languages, self.seeker_tz = "", ("en",), "UTC"
         self.seeker_windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
+        self.excluded: set[str] = set()  # mentors who declined: left out of the next suggestions
         self.seeker_background: tuple[str, ...] = ()
         self.proxy = MentorFilter()
         self.proxy.setSourceModel(self.model)
@@ -291,7 +292,8 @@ class MentorsView(QWidget):
             self.seeker_background,
         )
         weights = {part: slider.value() / 2 for part, slider in self.sliders.items()}
-        found = suggest(seeker, self.all_cards, weights, limit=20, index=self._index)
+        candidates = [c for c in self.all_cards if c.account not in self.excluded]
+        found = suggest(seeker, candidates, weights, limit=20, index=self._index)
         self.suggestions = {s.card.account: s for s in found}
         self.table.setSortingEnabled(False)
         self.proxy.sort(-1)

@@ -42,6 +42,7 @@ def _now() -> int:
 
 class MentorshipsView(QWidget):
     navigate = Signal(str)
+    suggest_again = Signal(str)  # the mentor who declined: suggestions without them
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -91,9 +92,8 @@ class MentorshipsView(QWidget):
         answer.addWidget(self.accept_button)
         answer.addWidget(self.decline_button)
         left_layout.addLayout(answer)
-        left_layout.addWidget(
-            button(_("Find &another mentor"), _("Find another mentor"), lambda: self.navigate.emit("mentors"))
-        )
+        self.another_button = button(_("Find &another mentor"), _("Find another mentor"), self._next_suggestions)
+        left_layout.addWidget(self.another_button)
         left_layout.addWidget(heading(_("Your mentorships"), 1.1))
         self.list = QListWidget()
         self.list.setAccessibleName(_("Your mentorships"))
@@ -157,6 +157,16 @@ class MentorshipsView(QWidget):
         check.addRow(_("Next steps:"), self.check_next)
         form_layout.addLayout(check)
         form_layout.addWidget(button(_("Send a &check-in"), _("Send a check-in"), self._check_in))
+        feedback = QFormLayout()
+        self.feedback_mid = line_edit(_("Mid-point feedback"))
+        self.feedback_end = line_edit(_("Closing feedback"))
+        self.outcome = line_edit(_("Outcome"), _("e.g. paper submitted, residency match, exam passed"))
+        feedback.addRow(_("Mid-point feedback:"), self.feedback_mid)
+        feedback.addRow(_("Closing feedback:"), self.feedback_end)
+        feedback.addRow(_("Outcome:"), self.outcome)
+        form_layout.addLayout(feedback)
+        self.feedback_button = button(_("Save my &feedback"), _("Save my feedback"), self._save_feedback)
+        form_layout.addWidget(self.feedback_button)
         self.next_steps = QLabel()
         self.next_steps.setWordWrap(True)
         self.next_steps.setAccessibleName(_("Suggested next steps"))
@@ -244,6 +254,16 @@ class MentorshipsView(QWidget):
         self.session.scheduler.local_change()
         self.refresh()
 
+    def _next_suggestions(self) -> None:
+        """After a decline, the next suggestions: the directory ranked again, without the mentor who declined."""
+        now = _now()
+        declined = [
+            r
+            for r in (self.plans.requests() if self.plans else [])
+            if r.student == self.me and r.status(now) in ("declined", "expired")
+        ]
+        self.suggest_again.emit(declined[0].mentor if declined else "")
+
     def _answer(self, accept: bool) -> None:
         item = self.requests.currentItem()
         if self.plans is None or item is None:
@@ -293,6 +313,13 @@ class MentorshipsView(QWidget):
             item.setCheckState(Qt.CheckState.Checked if goal["done"] else Qt.CheckState.Unchecked)
             self.goal_list.addItem(item)
         self.goal_list.blockSignals(False)
+        for widget, name in (
+            (self.feedback_mid, f"feedback:mid:{self.me}"),
+            (self.feedback_end, f"feedback:end:{self.me}"),
+            (self.outcome, "outcome"),
+        ):
+            if not widget.hasFocus():
+                widget.setText(str(plan.value(name, "") or ""))
         steps = plan.next_steps(_now(), self.me)
         self.next_steps.setText(
             _("Suggested next steps:") + "\n" + "\n".join("• " + _(text).format(**values) for text, values in steps)
@@ -351,6 +378,19 @@ class MentorshipsView(QWidget):
             done = item.checkState() == Qt.CheckState.Checked
             self.plans.set(self.current, f"goal:{item.data(Qt.ItemDataRole.UserRole)}:done", done)
             self._changed(_("Goal updated."))
+
+    def _save_feedback(self) -> None:
+        if self.plans is None or self.current is None:
+            return
+        plan = self.plans.mentorship(self.current)
+        for widget, name in (
+            (self.feedback_mid, f"feedback:mid:{self.me}"),
+            (self.feedback_end, f"feedback:end:{self.me}"),
+            (self.outcome, "outcome"),
+        ):
+            if widget.text() != (plan.value(name, "") or ""):
+                self.plans.set(self.current, name, widget.text())
+        self._changed(_("Feedback saved; it goes to your mentorship partner with the next sync."))
 
     def _check_in(self) -> None:
         if self.plans is None or self.current is None or not self.check_progress.text().strip():
