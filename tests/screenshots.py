@@ -62,7 +62,7 @@ def main() -> None:
                 pump(app, 0.05)
             pump(app, 1.5)
             osler.main.refresh()
-            views = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings")
+            views = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
             for number, view in enumerate(views, start=10):
                 osler.main.navigate(view)
                 if view == "mentors":

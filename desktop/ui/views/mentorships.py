@@ -101,7 +101,7 @@ class MentorshipsView(QWidget):
         left_layout.addWidget(self.list, 1)
         splitter.addWidget(left)
 
-        right = QWidget()
+        right = self.plan_panel = QWidget()
         form_layout = QVBoxLayout(right)
         self.plan_title = heading(_("No mentorship selected"), 1.1)
         form_layout.addWidget(self.plan_title)
@@ -177,6 +177,8 @@ class MentorshipsView(QWidget):
         form_layout.addWidget(self.checkins)
         form_layout.addStretch(1)
         splitter.addWidget(right)
+        right.setEnabled(False)  # until a mentorship is chosen
+        self.progress.hide()
         splitter.setSizes([360, 600])
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
@@ -293,6 +295,8 @@ class MentorshipsView(QWidget):
         if plan is None:
             return
         self.current = plan_id
+        self.plan_panel.setEnabled(True)
+        self.progress.show()
         names = self._names()
         other = plan.mentor if plan.student == self.me else plan.student
         self.plan_title.setText(_("Mentorship with {name}").format(name=names.get(other, _("Someone"))))
