@@ -388,7 +388,9 @@ def test_asking_a_mentor_from_the_directory(make_app):
     view.ask_text.setPlainText("Could you help me plan a research elective?")
     view.ask_goals.setPlainText("Choose a topic\nWrite a protocol")
     page._press(view.send_request)
-    assert view.requests.count() == 1 and f"To {name}: waiting for an answer" in view.requests.item(0).text()
+    texts = [view.requests.item(r).text() for r in range(view.requests.count())]
+    assert len(texts) == 2, "the demo's own offer, and this request"
+    assert f"To {name}: waiting for an answer" in texts[0], "newest first"
 
 
 def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
@@ -501,3 +503,19 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
     stored = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
     stored += b"".join(p.read_bytes() for p in page.app.vault.folder.rglob("*") if p.is_file())
     assert b"PRIVATE-NOTE-CANARY" not in stored
+
+
+def test_the_demo_offers_a_mentorship_to_explore(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    page.wait_synced()
+    page.open_view("mentorships")
+    view = page.screen.mentorships
+    page.qtbot.waitUntil(lambda: view.requests.count() == 1, timeout=10_000)
+    assert "waiting for an answer" in view.requests.item(0).text()
+    view.requests.setCurrentRow(0)
+    page._press(view.accept_button)
+    assert view.list.count() == 1
+    view.list.setCurrentRow(0)
+    assert view.plan_panel.isEnabled() and "Read three key papers" in view.fields["goals"].text()

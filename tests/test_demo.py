@@ -32,6 +32,12 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         threads = session.messaging.threads()
         assert len(threads) == 2 and all(len(session.vault.messages.in_thread(t.id)) == 2 for t in threads)
         assert session.attention().replies_waiting == 4
+        offers = session.mentorships.pending_for_me(int(__import__("time").time() * 1000))
+        assert len(offers) == 1 and offers[0].by == "mentor" and len(offers[0].goals) == 2
+        assert session.attention().pending_requests == 1
+        session.mentorships.answer(offers[0].id, accept=True)
+        plan = session.mentorships.mentorship(offers[0].id)
+        assert plan is not None and "Read three key papers" in plan.value("goals")
         assert all(session.messaging.peer(m.account) is not None for m in session.mentors()), "mentors have keys"
         materials = session.materials()
         assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)

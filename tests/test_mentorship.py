@@ -115,3 +115,18 @@ def test_only_the_pair_can_change_their_plan(pair, client_factory):
     forged = {"op": "set", "m": request, "set": {"f": "cadence", "v": "never", "h": 1 << 60, "a": "x" * 32}}
     mentor[2]._take(forged, "x" * 32)
     assert mentor[2].mentorship(request).value("cadence") is None
+
+
+def test_a_mentor_offers_and_only_the_student_answers(pair):
+    student, mentor = (_side(c) for c in pair)
+    now = int(time.time() * 1000)
+    offer = mentor[2].offer(student[0].account.hex(), "Shall we work on your thesis?", ["Outline"], now)
+    with pytest.raises(ValueError):
+        mentor[2].answer(offer, accept=True)  # a mentor cannot accept their own offer
+    _sync_all(mentor, student)
+    assert [r.id for r in student[2].pending_for_me(now)] == [offer]
+    student[2].answer(offer, accept=True)
+    _sync_all(student, mentor)
+    for side in (student, mentor):
+        plan = side[2].mentorship(offer)
+        assert plan is not None and plan.value("goals") == "Outline"

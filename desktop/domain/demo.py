@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,6 +300,19 @@ def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes) ->
             content = msgpack.packb({"x": line.format(interest=interest)}, use_bin_type=True)
             body = envelope.seal(key, epoch, thread, record_id, "message", content)
             records.append(Record(i=record_id, k="message", t=[account, session.account], h=clock.now(), b=body))
+        if person is mentors[0]:  # and one of them offers to mentor the newcomer: a plan to explore
+            offer = {
+                "op": "offer",
+                "r": hashlib.sha256(b"demo offer" + account).hexdigest()[:32],
+                "student": account.hex(),
+                "mentor": session.account.hex(),
+                "text": f"I would be glad to mentor you this term on {interest}. (Fictional demo offer.)",
+                "goals": [f"Read three key papers on {interest}", "Draft a one-page research question"],
+                "at": int(time.time() * 1000),
+            }
+            record_id = new_record_id()
+            body = envelope.seal(key, epoch, thread, record_id, "mentorship", msgpack.packb(offer, use_bin_type=True))
+            records.append(Record(i=record_id, k="mentorship", t=[account, session.account], h=clock.now(), b=body))
         sent += storage.push(session, records).accepted
     return sent
 

@@ -38,8 +38,13 @@ class Request:
     text: str
     goals: list[str]
     created: int  # ms
-    state: str = "pending"  # pending, accepted, declined, withdrawn (expired is computed)
+    state: str = "pending"  # pending (asked by the student), offered (by the mentor), accepted, declined
+    by: str = "student"  # who asked: the other one answers
     reason: str = ""
+
+    @property
+    def answerer(self) -> str:
+        return self.mentor if self.by == "student" else self.student
 
     def status(self, now_ms: int) -> str:
         if self.state == "pending" and now_ms - self.created > REQUEST_DAYS * DAY_MS:
@@ -167,13 +172,29 @@ class Mentorships:
         self._send(mentor, content)
         return request_id
 
+    def offer(self, student: str, text: str, goals: list[str], now_ms: int) -> str:
+        """A mentor invites a student (an admin's cohort assignment, or a mentor reaching out)."""
+        request_id = hashlib.sha256(f"offer{self.me}{student}{now_ms}".encode()).hexdigest()[:32]
+        content = {
+            "op": "offer",
+            "r": request_id,
+            "student": student,
+            "mentor": self.me,
+            "text": text.strip()[:4000],
+            "goals": [g.strip()[:200] for g in goals if g.strip()][:10],
+            "at": now_ms,
+        }
+        self._send(student, content)
+        return request_id
+
     def answer(self, request_id: str, accept: bool, reason: str = "") -> None:
         request = next((r for r in self.requests() if r.id == request_id), None)
-        if request is None or request.mentor != self.me or request.state != "pending":
-            raise ValueError("only the asked mentor answers a pending request")
+        if request is None or request.answerer != self.me or request.state != "pending":
+            raise ValueError("only the person asked answers a pending request")
         if not accept and not reason.strip():
             raise ValueError("a decline says why")
-        self._send(request.student, {"op": "accept" if accept else "decline", "r": request_id, "reason": reason[:1000]})
+        other = request.student if self.me == request.mentor else request.mentor
+        self._send(other, {"op": "accept" if accept else "decline", "r": request_id, "reason": reason[:1000]})
 
     def set(self, mentorship_id: str, name: str, value: Any) -> None:
         """Set one field of a mentorship (agreement text, a goal's title, due date or done, feedback…)."""
@@ -214,19 +235,20 @@ class Mentorships:
     def _take(self, content: dict, author: str) -> None:
         data = self._load()
         op = content.get("op")
-        if op == "ask" and content.get("student") == author:
+        if op in ("ask", "offer") and content.get("student" if op == "ask" else "mentor") == author:
             request = Request(
                 content["r"],
-                author,
+                str(content["student"]),
                 str(content["mentor"]),
                 str(content["text"]),
                 [str(g) for g in content.get("goals", [])],
                 int(content["at"]),
+                by="student" if op == "ask" else "mentor",
             )
             data["requests"].setdefault(request.id, request.__dict__)
         elif op in ("accept", "decline"):
             request = data["requests"].get(content.get("r"))
-            if request is None or request["mentor"] != author or request["state"] != "pending":
+            if request is None or Request(**request).answerer != author or request["state"] != "pending":
                 return
             request["state"] = "accepted" if op == "accept" else "declined"
             request["reason"] = str(content.get("reason", ""))
@@ -259,4 +281,4 @@ class Mentorships:
     # -- what Home and the admin view need ----------------------------------------------------------------
 
     def pending_for_me(self, now_ms: int) -> list[Request]:
-        return [r for r in self.requests() if r.mentor == self.me and r.status(now_ms) == "pending"]
+        return [r for r in self.requests() if r.answerer == self.me and r.status(now_ms) == "pending"]

@@ -156,7 +156,7 @@ class Session:
         pending, goals_due = 0, 0
         if self.mentorships is not None:
             me = self.program.credentials.account.hex()
-            pending = sum(1 for r in self.mentorships.requests() if r.status(now) == "pending" and r.mentor == me)
+            pending = sum(1 for r in self.mentorships.requests() if r.status(now) == "pending" and r.answerer == me)
             goals_due = sum(
                 1
                 for plan in self.mentorships.mentorships()

@@ -195,8 +195,8 @@ class MentorshipsView(QWidget):
         names, now = self._names(), _now()
         self.requests.clear()
         for request in self.plans.requests():
-            mine = request.student == self.me
-            who = names.get(request.mentor if mine else request.student, _("Someone"))
+            mine = request.answerer != self.me  # I asked (or offered); the other answers
+            who = names.get(request.mentor if request.student == self.me else request.student, _("Someone"))
             status = _(STATUS[request.status(now)])
             if request.reason:
                 status += " — " + request.reason
