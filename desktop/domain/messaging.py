@@ -28,7 +28,6 @@ import msgpack
 from desktop.domain import directory
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import StoredMessage, Vault
-from desktop.vault.blobs import CHUNK_SIZE
 from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
@@ -98,12 +97,15 @@ class Messaging:
 
     # -- people and their keys ------------------------------------------------------------------------------
 
+    def peers(self) -> dict[str, Peer]:
+        """Everyone whose card publishes keys, this person included, by account: one pass over the directory,
+        for callers that look up several people."""
+        found = {card.account: Peer(card.account, *card.keys) for card in directory.cards(self.vault) if card.keys}
+        found[self.me] = self.my_peer()
+        return found
+
     def peer(self, account: str) -> Peer | None:
-        for card in directory.cards(self.vault):
-            if card.account == account and card.keys is not None:
-                device, sign, box = card.keys
-                return Peer(account, device, sign, box)
-        return None
+        return self.peers().get(account)
 
     def my_peer(self) -> Peer:
         creds = self.program.credentials
@@ -191,7 +193,8 @@ class Messaging:
             key = self.vault.get_secret(f"epoch:{thread}:{current}")
             if key is not None:
                 return current, key
-        peers = {a: (self.my_peer() if a == self.me else self.peer(a)) for a in meta["members"]}
+        known = self.peers()
+        peers = {a: known.get(a) for a in meta["members"]}
         missing = [a for a, p in peers.items() if p is None]
         if missing:
             raise MissingKeys(missing)
@@ -285,11 +288,8 @@ class Messaging:
         data = path.read_bytes()
         key = envelope.new_attachment_key()
         sealed_sha = hashlib.sha256(envelope.seal_attachment(key, data)).hexdigest()
-        plain_sha = hashlib.sha256(data).hexdigest()
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        info = self.vault.blobs.begin(plain_sha, size, plain_sha, path.name, mime)
-        for index in self.vault.blobs.missing_chunks(info.id):
-            self.vault.blobs.put_chunk(info.id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+        plain_sha = self.vault.blobs.put_bytes(data, path.name, mime).id
         entry = {
             "name": path.name[:200],
             "size": size,
@@ -331,11 +331,8 @@ class Messaging:
         if hashlib.sha256(sealed).hexdigest() != entry["sha"]:
             raise envelope.EnvelopeError("the downloaded attachment does not match its message")
         data = envelope.open_attachment(bytes.fromhex(entry["key"]), sealed)
-        plain_sha = hashlib.sha256(data).hexdigest()
-        info = self.vault.blobs.begin(plain_sha, len(data), plain_sha, entry["name"], entry["mime"])
-        for index in self.vault.blobs.missing_chunks(info.id):
-            self.vault.blobs.put_chunk(info.id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
-        self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": plain_sha})
+        info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
+        self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
 
     def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
         epoch, key = self._epoch(thread)
@@ -427,6 +424,7 @@ class Messaging:
                 changed.add(thread)
             applied.append(stored.id)
         delivered: dict[str, list[StoredMessage]] = {}
+        known_peers: dict[str, Peer] | None = None  # looked up once, and only if a group message came
         for stored in others:
             record = unpack_record(stored.wire)
             try:
@@ -439,7 +437,9 @@ class Messaging:
             key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
             if key is None:
                 continue  # its grant has not arrived yet
-            if record.k == "group-message" and not self._signed_by_author(record, stored.author):
+            if known_peers is None and record.k == "group-message":
+                known_peers = self.peers()
+            if record.k == "group-message" and not self._signed_by_author(record, known_peers.get(stored.author)):
                 log.warning("group message %s is not signed by its author's published key; not shown", stored.id)
                 applied.append(stored.id)
                 self.refused += 1
@@ -504,10 +504,10 @@ class Messaging:
                 self._retire_epochs(thread, meta, waiting.get(thread, set()))
                 self._save_thread(thread, meta)
 
-    def _signed_by_author(self, record: Record, author: str) -> bool:
+    @staticmethod
+    def _signed_by_author(record: Record, peer: Peer | None) -> bool:
         """Every member holds a group's key, so a group message must also carry its author's signature, checked
         here against the key the author published (the server checked it against the registered one too)."""
-        peer = self.my_peer() if author == self.me else self.peer(author)
         if peer is None or record.a is None or record.d is None or record.d.hex() != peer.device:
             return False
         return envelope.verify_record(peer.sign, record, record.a, record.d)

@@ -140,6 +140,14 @@ class BlobStore:
     def read_all(self, blob_id: str) -> bytes:
         return b"".join(self.read(blob_id))
 
+    def put_bytes(self, data: bytes, name: str = "", mime: str = "") -> BlobInfo:
+        """Keep ``data`` whole, named by its SHA-256 (the same bytes kept twice are stored once)."""
+        sha = hashlib.sha256(data).hexdigest()
+        info = self.begin(sha, len(data), sha, name, mime)
+        for index in self.missing_chunks(info.id):
+            self.put_chunk(info.id, index, data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE])
+        return self._require(info.id)
+
     def import_file(self, path: Path, name: str | None = None, mime: str = "") -> BlobInfo:
         """Copy a local file into the vault, encrypted; returns its info (id is a fresh UUID)."""
         path = Path(path)

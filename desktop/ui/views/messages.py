@@ -318,13 +318,14 @@ class MessagesView(QWidget):
         self.title.setText(title)
         self.title.setAccessibleName(title)
         numbers = []
+        peers = self.messaging.peers()
         for account in others:
-            peer = self.messaging.peer(account)
+            peer = peers.get(account)
             if peer is not None:
                 numbers.append(
                     _("{name}: {number}").format(name=names.get(account, account[:8]), number=peer.fingerprint)
                 )
-        mine = self.messaging.my_peer().fingerprint
+        mine = peers[self.me].fingerprint
         self.fingerprints.setText(
             _(
                 "Safety numbers (compare them with the other person to be sure nobody is in between): "
