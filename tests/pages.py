@@ -105,6 +105,12 @@ class AppPage:
         self.create_vault(passphrase)
         self.confirm_recovery(self.recovery_key())
 
+    def enter_demo(self, passphrase: str) -> None:
+        """The whole first run into the demo programme, synced."""
+        self.first_run_to_program(passphrase)
+        self.explore_demo()
+        self.wait_synced()
+
     def set_up_in(self, server_url: str, invite: str, name: str, passphrase: str) -> str:
         """The whole first run into a real programme; returns this person's account id."""
         self.first_run_to_program(passphrase)

@@ -95,9 +95,7 @@ def test_join_a_real_programme_and_publish_a_card(make_app, server):
 
 def test_lock_unlock_and_auto_lock(make_app):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     vault = page.app.vault
     page.lock()
     assert page.on_unlock() and vault.is_locked and vault.cached_plaintexts == 0
@@ -230,9 +228,7 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
     from dataclasses import replace
 
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     page.app.settings_store.update(lambda s: replace(s, monthly_budget_mb=0))
     page.open_view("library")
     library = page.screen.library
@@ -249,9 +245,7 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
 
 def test_messages_in_the_demo_from_reading_to_writing(make_app, tmp_path):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     home = page.screen.home
     page.qtbot.waitUntil(lambda: "4 replies waiting" in home.lines["messages"].text(), timeout=10_000)
     page.open_view("messages")
@@ -334,9 +328,7 @@ def test_starting_a_group_from_messages(make_app):
     from desktop.ui.views.messages import NewGroupDialog
 
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     page.open_view("messages")
     view = page.screen.messages
     candidates = view.group_candidates()
@@ -355,9 +347,7 @@ def test_starting_a_group_from_messages(make_app):
 
 def test_mentor_suggestions_explain_themselves(make_app):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     page.open_view("mentors")
     mentors = page.screen.mentors
     mentors.specialty.setCurrentIndex(mentors.specialty.findData("Cardiology"))
@@ -375,9 +365,7 @@ def test_mentor_suggestions_explain_themselves(make_app):
 
 def test_asking_a_mentor_from_the_directory(make_app):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     page.open_view("mentors")
     mentors = page.screen.mentors
     mentors.table.selectRow(3)
@@ -507,9 +495,7 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
 
 def test_the_demo_offers_a_mentorship_to_explore(make_app):
     page = make_app()
-    page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
-    page.wait_synced()
+    page.enter_demo(PASSPHRASE)
     page.open_view("mentorships")
     view = page.screen.mentorships
     page.qtbot.waitUntil(lambda: view.requests.count() == 1, timeout=10_000)
