@@ -133,7 +133,7 @@ class Session:
         return self.settings_store.load()
 
     def kinds_received_recently(self, count: int) -> set[str]:
-        return {r.kind for r in self.vault.records.by_state("inbound")[-count:]}
+        return self.vault.records.recent_kinds(count)
 
     # -- what views read -----------------------------------------------------------------------------------
 

@@ -105,6 +105,15 @@ class RecordStore:
     def by_state(self, state: str) -> list[StoredRecord]:
         return self._select("WHERE state = ? ORDER BY rowid", [state])
 
+    def recent_kinds(self, count: int) -> set[str]:
+        """Kinds of the ``count`` newest records taken in (from the plaintext column: nothing is decrypted)."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            rows = db.execute(
+                "SELECT kind FROM records WHERE state IN ('inbound', 'applied') ORDER BY rowid DESC LIMIT ?", [count]
+            )
+            return {row[0] for row in rows}
+
     def by_kind(self, kind: str) -> list[StoredRecord]:
         """Every record of ``kind`` (any state), oldest clock first."""
         return self._select("WHERE kind = ? ORDER BY hlc, id", [kind])
