@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 import zlib
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,7 +34,10 @@ BLOB_CHUNK = 65_536
 MAX_BLOB_BYTES = 512 * 1024 * 1024
 GZIP_MIN_BYTES = 512
 
-SIGNED_KINDS = frozenset({"card", "material", "group-message", "epoch-grant"})
+SIGNED_KINDS = frozenset({"card", "material", "group-message", "epoch-grant", "introduction"})
+STATUS_KIND = "status"  # programme metadata for admins (PROTOCOL.md §3.4)
+ADMIN_KINDS = frozenset({"introduction"})  # only admin accounts may push these
+MAX_STATUS_BODY = 512
 KIND_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 _KIND = re.compile(KIND_PATTERN)
 M = TypeVar("M", bound=BaseModel)
@@ -77,6 +80,43 @@ class Record(_Wire):
 
     def without_origin(self) -> Record:
         return self.model_copy(update={"a": None, "d": None})
+
+
+Hex32 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class StatusBody(BaseModel):
+    """The body of a ``status`` record (PROTOCOL.md §3.4): what a programme admin may know of a mentorship, and
+    nothing else. Unknown fields are refused, so a client cannot leak content through it by mistake."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    e: Literal["request", "answer", "activity", "closed"] = Field(description="what happened")
+    r: Hex32 = Field(description="the request id (also the id of the mentorship it became)")
+    at: int = Field(ge=0, lt=2**53, description="when, unix ms")
+    s: Hex32 | None = Field(default=None, description="student account (request)")
+    m: Hex32 | None = Field(default=None, description="mentor account (request)")
+    by: Literal["student", "mentor", "admin"] | None = Field(default=None, description="who asked (request)")
+    st: Literal["accepted", "declined"] | None = Field(default=None, description="the answer (answer)")
+
+
+def parse_status(body: bytes) -> StatusBody:
+    """A status body, or ProtocolError 422: JSON, at most 512 bytes, only the fields of ``StatusBody``."""
+    if len(body) > MAX_STATUS_BODY:
+        raise ProtocolError(422, "invalid", f"status bodies are limited to {MAX_STATUS_BODY} bytes")
+    try:
+        status = StatusBody.model_validate_json(body)
+    except ValidationError:
+        raise ProtocolError(422, "invalid", "a status body holds only the metadata of PROTOCOL.md §3.4") from None
+    if status.e == "request" and (status.s is None or status.m is None or status.by is None):
+        raise ProtocolError(422, "invalid", "a request status names its student, mentor and asker")
+    if status.e == "answer" and status.st is None:
+        raise ProtocolError(422, "invalid", "an answer status says accepted or declined")
+    return status
+
+
+def status_body(status: StatusBody) -> bytes:
+    return status.model_dump_json(exclude_none=True).encode()
 
 
 class SyncRequest(_Wire):

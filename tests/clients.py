@@ -35,11 +35,11 @@ class Client:
     def send(self, body: bytes, to: list[bytes] | None, kind: str = "message", signed: bool = False) -> Record:
         return queue_record(self.vault, self.program, self.clock, kind, body, to, signed=signed)
 
-    def publish_card(self, name: str, role: str = "student") -> None:
+    def publish_card(self, name: str, role: str = "student", **fields: object) -> None:
         """This person's directory card, with their device's public keys, queued for the next sync."""
         creds = self.program.credentials
         keys = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
-        body = card_body(name=name, role=role, keys=keys)
+        body = card_body(name=name, role=role, keys=keys, **fields)
         queue_record(self.vault, self.program, self.clock, "card", body, None, signed=True)
 
     def messaging(self) -> Messaging:

@@ -29,6 +29,13 @@ from desktop.i18n import N_
 
 DEFAULT_WEIGHTS = {"specialty": 3.0, "interests": 3.0, "language": 1.0, "time": 2.0, "background": 1.0, "load": 1.0}
 DEFAULT_WINDOWS = ((18, 22),)  # local hours online when a card says nothing: evenings
+_SAME_SPECIALTY = N_("Same specialty: {specialty}")
+_INTERESTS = N_("Research interests in common: {words} (similarity {similarity})")
+_LANGUAGES = N_("Speaks {languages} with you")
+_HOURS = N_("Online at the same time as you about {hours} hours a day")
+_BACKGROUND = N_("Shared background: {tags}")
+_PLACES = N_("{places} open places")
+REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES))
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOP = frozenset(
     "the and for with are was were this that from have has into their about who what when your our you can "
@@ -175,7 +182,7 @@ def suggest(
                 Reason(
                     "specialty",
                     weights["specialty"],
-                    N_("Same specialty: {specialty}"),
+                    _SAME_SPECIALTY,
                     {"specialty": seeker.specialty},
                 )
             )
@@ -185,7 +192,7 @@ def suggest(
                 Reason(
                     "interests",
                     weights["interests"] * similarity,
-                    N_("Research interests in common: {words} (similarity {similarity})"),
+                    _INTERESTS,
                     {"words": ", ".join(words), "similarity": f"{similarity:.2f}"},
                 )
             )
@@ -193,7 +200,7 @@ def suggest(
             Reason(
                 "language",
                 weights["language"] * min(1.0, len(languages) / 2),
-                N_("Speaks {languages} with you"),
+                _LANGUAGES,
                 {"languages": languages},
             )
         )
@@ -206,22 +213,18 @@ def suggest(
                 Reason(
                     "time",
                     weights["time"] * min(1.0, overlap / 3),
-                    N_("Online at the same time as you about {hours} hours a day"),
+                    _HOURS,
                     {"hours": overlap},
                 )
             )
         shared = sorted({t.casefold() for t in seeker.background} & {t.casefold() for t in card.background})
         if shared:
-            reasons.append(
-                Reason(
-                    "background", weights["background"], N_("Shared background: {tags}"), {"tags": ", ".join(shared)}
-                )
-            )
+            reasons.append(Reason("background", weights["background"], _BACKGROUND, {"tags": ", ".join(shared)}))
         reasons.append(
             Reason(
                 "load",
                 weights["load"] * min(card.capacity, 3) / 3,
-                N_("{places} open places"),
+                _PLACES,
                 {"places": card.capacity},
             )
         )

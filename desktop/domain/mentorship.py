@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
 
 from desktop.domain.messaging import Messaging
+from desktop.domain.programme import disclose
 from desktop.i18n import N_
 from desktop.vault import Vault
+from sync.protocol import StatusBody
 
 REQUEST_DAYS, REMINDER_DAYS = 14, 7
 DAY_MS = 24 * 3600 * 1000
@@ -121,6 +124,10 @@ class Mentorship:
         return steps
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class Mentorships:
     """Requests and mentorships of this person, kept sealed in the vault and synced through their threads."""
 
@@ -170,6 +177,7 @@ class Mentorships:
             "at": now_ms,
         }
         self._send(mentor, content)
+        self._disclose("request", request_id, now_ms, s=self.me, m=mentor, by="student")
         return request_id
 
     def offer(self, student: str, text: str, goals: list[str], now_ms: int) -> str:
@@ -185,6 +193,7 @@ class Mentorships:
             "at": now_ms,
         }
         self._send(student, content)
+        self._disclose("request", request_id, now_ms, s=student, m=self.me, by="mentor")
         return request_id
 
     def answer(self, request_id: str, accept: bool, reason: str = "") -> None:
@@ -195,6 +204,7 @@ class Mentorships:
             raise ValueError("a decline says why")
         other = request.student if self.me == request.mentor else request.mentor
         self._send(other, {"op": "accept" if accept else "decline", "r": request_id, "reason": reason[:1000]})
+        self._disclose("answer", request_id, _now_ms(), st="accepted" if accept else "declined")
 
     def set(self, mentorship_id: str, name: str, value: Any) -> None:
         """Set one field of a mentorship (agreement text, a goal's title, due date or done, feedback…)."""
@@ -204,6 +214,8 @@ class Mentorships:
         other = mentorship.mentor if self.me == mentorship.student else mentorship.student
         op = {"f": name, "v": value, "h": self.messaging.clock.now(), "a": self.me}
         self._send(other, {"op": "set", "m": mentorship_id, "set": op})
+        closing = name == "outcome" and isinstance(value, str) and value.strip()
+        self._disclose("closed" if closing else "activity", mentorship_id, _now_ms())
 
     def sign(self, mentorship_id: str) -> None:
         mentorship = self.mentorship(mentorship_id)
@@ -229,6 +241,12 @@ class Mentorships:
             "next": next_steps[:2000],
         }
         self._send(other, {"op": "checkin", "m": mentorship_id, "checkin": entry})
+        self._disclose("activity", mentorship_id, now_ms)
+
+    def _disclose(self, event: str, request_id: str, at_ms: int, **fields: str) -> None:
+        """Tell the programme's admins what happened, as metadata only (PROTOCOL.md §3.4)."""
+        status = StatusBody(e=event, r=request_id, at=at_ms, **fields)  # type: ignore[arg-type]
+        disclose(self.vault, self.messaging.program, self.messaging.clock, status)
 
     # -- taking in ------------------------------------------------------------------------------------------
 

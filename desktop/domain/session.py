@@ -17,11 +17,13 @@ from desktop.domain.demo import greet, start_demo_server
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging, card_keys
+from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
 from desktop.vault import Vault, VaultIntegrityError
 from desktop.vault.blobs import CHUNK_SIZE
 from sync.client.engine import SyncEngine
+from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
 from sync.client.transport import Transport
 from sync.protocol import HybridClock
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 DEMO_FOLDER = "demo-server"
 NOTIFY_KINDS = frozenset({"message", "request"})
 AUTO_DOWNLOAD_BYTES = 256 * 1024
+PRESENCE_EVERY_S = 300
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Session:
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
+        self.admin = ProgrammeAdmin(vault, program, self.clock) if program.role == "admin" else None
+        self._presence_fetched = 0.0
         self.engine.before_push = self._upload_attachments
         self._counted: object = None
 
@@ -123,6 +128,8 @@ class Session:
                     log.info("attachment download postponed: %s", type(exc).__name__)
                 if self.vault.records.outbox_totals()[0] > queued_before:
                     self.scheduler.local_change()  # delivery receipts to send
+            if self.admin is not None and not self.vault.is_locked and self.refresh_presence():
+                kinds.add("presence")
             if kinds and self.on_change is not None:
                 self.on_change(kinds)
         if self.on_status is not None:
@@ -265,6 +272,22 @@ class Session:
                 self.download_attachment(message_id)
                 fetched += 1
         return fetched
+
+    # -- programme admin ------------------------------------------------------------------------------------
+
+    def refresh_presence(self, force: bool = False) -> bool:
+        """Fetch every account's last sync for the admin view (admins only), at most every 5 minutes unless
+        ``force``; a failure leaves the figures already kept. Runs after a sync, off the GUI thread."""
+        if self.admin is None or (not force and time.monotonic() - self._presence_fetched < PRESENCE_EVERY_S):
+            return False
+        try:
+            rows = self.engine.authorized(self.transport.admin_presence)
+        except SyncError as exc:
+            log.info("presence not refreshed: %s", type(exc).__name__)
+            return False
+        self._presence_fetched = time.monotonic()
+        self.admin.store_presence(rows)
+        return True
 
     def sync_now(self) -> None:
         self.scheduler.sync_now()

@@ -82,6 +82,10 @@ class SyncEngine:
                 self._token = transport.sign_in(self.credentials.device, self.credentials.key)
             return self._token[0]
 
+    def authorized(self, call: Callable[[str], T]) -> T:
+        """``call(token)`` on this engine's transport, signing in (again) when needed."""
+        return self._authorized(self.transport, call)
+
     def _authorized(self, transport: Transport, call: Callable[[str], T]) -> T:
         try:
             return call(self._token_value(transport))

@@ -229,6 +229,13 @@ class Transport:
     def list_devices(self, token: str) -> list[dict[str, Any]]:
         return self._request("GET", "/v1/devices", headers={"Authorization": f"Bearer {token}"}).json()
 
+    def admin_presence(self, token: str) -> list[dict[str, Any]]:
+        """Every account's role and last sync (admins only, PROTOCOL.md §6.1)."""
+        answer = self._request("GET", "/v1/admin/presence", headers={"Authorization": f"Bearer {token}"}).json()
+        if not isinstance(answer, list):
+            raise SyncError("the server's presence answer is not a list")
+        return answer
+
     def revoke_device(self, device: bytes, token: str) -> None:
         self._request("POST", f"/v1/devices/{device.hex()}/revoke", headers={"Authorization": f"Bearer {token}"})
 

@@ -10,12 +10,15 @@ from starlette.concurrency import run_in_threadpool
 from sync import PROTOCOL_VERSION
 from sync.envelope import verify_record
 from sync.protocol import (
+    ADMIN_KINDS,
     DEFAULT_PULL_BUDGET,
     MAX_WIRE_BYTES,
     MEDIA_JSON,
     MEDIA_MSGPACK,
     SIGNED_KINDS,
+    STATUS_KIND,
     ProtocolError,
+    Record,
     SyncRequest,
     SyncResponse,
     decode,
@@ -24,6 +27,7 @@ from sync.protocol import (
     gunzip_limited,
     media_of,
     parse_raw,
+    parse_status,
 )
 from sync.server.errors import error_responses
 from sync.server.security import current_session, storage_of
@@ -96,17 +100,32 @@ def _unsupported(version: int) -> ProtocolError:
     )
 
 
+def _check_kind(record: Record, session: DeviceSession) -> None:
+    """Kinds with rules of their own (§3.4): status records are private metadata of a fixed shape; only admins
+    publish introductions."""
+    if record.k in ADMIN_KINDS and session.role != "admin":
+        raise ProtocolError(403, "forbidden", f"only programme admins publish {record.k} records", ids=[record.i.hex()])
+    if record.k == STATUS_KIND:
+        if record.t is None:
+            raise ProtocolError(422, "invalid", "status records are never public", ids=[record.i.hex()])
+        try:
+            parse_status(record.b)
+        except ProtocolError as invalid:
+            raise ProtocolError(422, "invalid", invalid.detail, ids=[record.i.hex()]) from None
+
+
 @router.post(
     "/sync",
     openapi_extra=_OPENAPI,
     response_class=Response,
-    responses=error_responses(400, 401, 409, 413, 415, 422, 426),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 426),
 )
 async def sync(request: Request, session: DeviceSession = Depends(current_session)) -> Response:
     """Push a batch (committed whole or not at all) and/or pull records after a cursor."""
     media = media_of(request.headers.get("content-type"))
     req = _parse(await read_body(request), media)
     storage = storage_of(request)
+    await run_in_threadpool(storage.seen, session.device)
     accepted = 0
     if req.p:
         bad: list[str] = []
@@ -114,6 +133,7 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
         for record in req.p:
             if record.a is not None or record.d is not None:
                 raise ProtocolError(422, "invalid", "pushed records carry no author or device", ids=[record.i.hex()])
+            _check_kind(record, session)
             if record.s is not None or record.k in SIGNED_KINDS:
                 if public_key is None:
                     public_key = (await run_in_threadpool(storage.device_key, session.device))[0]

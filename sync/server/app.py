@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import PROTOCOL_VERSION, __version__
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_auth, api_blobs, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.security import RateLimiter
 from sync.server.storage import Storage
@@ -65,6 +65,7 @@ def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER
     app.include_router(api_auth.router)
     app.include_router(api_sync.router)
     app.include_router(api_blobs.router)
+    app.include_router(api_admin.router)
 
     openapi = app.openapi
 

@@ -17,24 +17,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from sync.protocol import Record, content_digest
+from sync.protocol import STATUS_KIND, Record, content_digest
 from sync.server.tables import (
     accounts,
     challenges,
     counter,
+    device_seen,
     devices,
     invites,
     meta,
     metadata,
     record_audience,
     records,
+    records_kind,
     tokens,
 )
 
 SCHEMA_VERSION = 1
 TOKEN_TTL_S = 3600
+SEEN_EVERY_S = 60  # a device's last sync is written at most once a minute
 CHALLENGE_TTL_S = 120
 ROLES = ("student", "mentor", "admin")
 
@@ -93,6 +98,7 @@ class Storage:
         else:
             self.writer = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.reader = self.writer
+        self._seen: dict[bytes, int] = {}
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Storage:
@@ -121,6 +127,7 @@ class Storage:
     def create_schema(self) -> None:
         metadata.create_all(self.writer)
         with self.writer.begin() as conn:
+            records_kind.create(conn, checkfirst=True)  # added after schema 1 shipped: existing databases too
             if conn.execute(sa.select(counter.c.value).where(counter.c.id == 1)).first() is None:
                 conn.execute(counter.insert().values(id=1, value=0))
                 conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
@@ -202,6 +209,40 @@ class Storage:
             done = conn.execute(devices.update().where(*where).values(revoked_at=_now())).rowcount
             conn.execute(tokens.delete().where(tokens.c.device_id == device))
         return bool(done)
+
+    def seen(self, device: bytes) -> None:
+        """Note that ``device`` synced now (what tells an admin "has not synced for a while" from
+        "unresponsive"); written at most once a minute per device and process."""
+        now = _now()
+        if now - self._seen.get(device, 0) < SEEN_EVERY_S:
+            return
+        self._seen[device] = now
+        upsert = (sqlite_insert if self.is_sqlite else postgresql_insert)(device_seen).values(
+            device_id=device, last_seen=now
+        )
+        with self._write() as conn:
+            conn.execute(upsert.on_conflict_do_update(index_elements=["device_id"], set_={"last_seen": now}))
+
+    def presence(self) -> list[dict[str, object]]:
+        """Every account with its role, when it joined, and its last sync from any active device (or None):
+        metadata an admin needs, and nothing of what people wrote."""
+        with self.reader.connect() as conn:
+            rows = conn.execute(
+                sa.select(
+                    accounts.c.id,
+                    accounts.c.role,
+                    accounts.c.created_at,
+                    sa.func.max(device_seen.c.last_seen).label("last_sync"),
+                )
+                .select_from(accounts)
+                .outerjoin(devices, sa.and_(devices.c.account_id == accounts.c.id, devices.c.revoked_at.is_(None)))
+                .outerjoin(device_seen, device_seen.c.device_id == devices.c.id)
+                .group_by(accounts.c.id, accounts.c.role, accounts.c.created_at)
+                .order_by(accounts.c.created_at, accounts.c.id)
+            )
+            return [
+                {"account": r.id.hex(), "role": r.role, "joined": r.created_at, "last_sync": r.last_sync} for r in rows
+            ]
 
     # -- challenge and token -------------------------------------------------------------------------------
 
@@ -323,7 +364,13 @@ class Storage:
                 public = sa.select(records.c.seq).where(
                     records.c.public.is_(True), records.c.seq > position, records.c.seq <= high
                 )
-                wanted = sa.union_all(mine, public).subquery()
+                if session.role == "admin":  # and the programme's status records (§3.4), once each
+                    status = sa.select(records.c.seq).where(
+                        records.c.kind == STATUS_KIND, records.c.seq > position, records.c.seq <= high
+                    )
+                    wanted = sa.union(mine, public, status).subquery()
+                else:
+                    wanted = sa.union_all(mine, public).subquery()
                 page = conn.execute(
                     sa.select(records).join(wanted, wanted.c.seq == records.c.seq).order_by(records.c.seq).limit(200)
                 ).all()

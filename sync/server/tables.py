@@ -76,6 +76,13 @@ records = sa.Table(
     sa.Column("received_at", sa.BigInteger, nullable=False),
 )
 sa.Index("records_public", records.c.public, records.c.seq)
+records_kind = sa.Index("records_kind", records.c.kind, records.c.seq)
+device_seen = sa.Table(
+    "device_seen",
+    metadata,
+    sa.Column("device_id", Id, primary_key=True),
+    sa.Column("last_seen", sa.BigInteger, nullable=False),
+)
 record_audience = sa.Table(
     "record_audience",
     metadata,

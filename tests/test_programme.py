@@ -1,0 +1,206 @@
+"""The programme admin's view, from metadata only: status records routed to admins, every account's last sync,
+cohort figures that tell "has not synced" from "unresponsive", and introductions published after review."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+import requests
+
+from desktop.domain.mentorship import DAY_MS, Mentorships
+from desktop.domain.programme import ProgrammeAdmin, introductions
+from sync.protocol import MEDIA_JSON, unpack_record
+from tests.test_messaging import _sync
+
+GOAL = "Publish a case series on rheumatic heart disease"
+
+
+def _side(client):
+    messaging = client.messaging()
+    return Mentorships(client.vault, messaging)
+
+
+@pytest.fixture
+def programme(client_factory):
+    people = {
+        "amina": client_factory(),
+        "bello": client_factory(),
+        "chidi": client_factory(),
+        "dr_kofi": client_factory("mentor"),
+        "dr_lena": client_factory("mentor"),
+        "dr_musa": client_factory("mentor"),
+        "admin": client_factory("admin"),
+    }
+    for name, client in people.items():
+        if name != "admin":
+            role = "mentor" if name.startswith("dr_") else "student"
+            client.publish_card(
+                name, role=role, languages=["en"], capacity=2 if role == "mentor" else 0, interests=["cardiology"]
+            )
+    for _ in range(2):
+        _sync(*people.values())
+    return people
+
+
+def _admin_view(admin) -> ProgrammeAdmin:
+    engine = admin.engine()
+    engine.sync_once()
+    view = ProgrammeAdmin(admin.vault, admin.program, admin.clock)
+    view.store_presence(engine.authorized(engine.transport.admin_presence))
+    return view
+
+
+def test_cohort_figures_tell_not_synced_from_unresponsive(programme):
+    p = programme
+    now = int(time.time() * 1000)
+    amina, bello, chidi = _side(p["amina"]), _side(p["bello"]), _side(p["chidi"])
+    kofi = _side(p["dr_kofi"])
+    matched = amina.ask(p["dr_kofi"].account.hex(), "Could you mentor me?", [GOAL], now)
+    # Bello asked Dr Lena three days ago; she has synced since and not answered.
+    ignored = bello.ask(p["dr_lena"].account.hex(), "Could you mentor me?", ["Poster"], now - 3 * DAY_MS)
+    time.sleep(1.1)  # Dr Musa's last sync (seconds) is now strictly before Chidi's request
+    unreached = chidi.ask(p["dr_musa"].account.hex(), "Could you mentor me?", ["Thesis"], int(time.time() * 1000))
+    _sync(p["amina"], p["bello"], p["chidi"], p["dr_kofi"], p["dr_lena"])  # Dr Musa stays offline
+    kofi.messaging.take_in()
+    kofi.answer(matched, accept=True)
+    _sync(p["dr_kofi"])
+
+    admin = _admin_view(p["admin"])
+    later = now + int(7.5 * DAY_MS)
+    figures = admin.figures(later)
+    accounts = {name: c.account.hex() for name, c in p.items()}
+    assert figures.matched == [accounts["amina"]]
+    assert sorted(figures.unmatched) == sorted([accounts["bello"], accounts["chidi"]])
+    waiting = {c.pairing.id: c for c in figures.waiting}
+    assert set(waiting) == {ignored, unreached}
+    assert (waiting[ignored].who, waiting[ignored].reason) == (accounts["dr_lena"], "unresponsive")
+    assert (waiting[unreached].who, waiting[unreached].reason) == (accounts["dr_musa"], "not-synced")
+    assert figures.load == {accounts["dr_kofi"]: 1}
+    assert figures.quiet == []
+    # A month and more without activity: the mentorship has gone quiet, and nobody has synced for weeks.
+    quiet = admin.figures(now + 40 * DAY_MS).quiet
+    assert [(c.pairing.id, c.reason) for c in quiet] == [(matched, "not-synced")]
+
+    # Metadata only: nothing anyone wrote reached the admin.
+    seen = b"".join(r.wire for r in p["admin"].vault.records.by_kind("status"))
+    assert len(p["admin"].vault.records.by_kind("status")) >= 4
+    assert b"mentor me" not in seen and GOAL.encode() not in seen and b"Poster" not in seen
+
+
+def test_quiet_mentorship_of_people_who_sync_is_unresponsive(programme):
+    p = programme
+    now = int(time.time() * 1000)
+    amina, kofi = _side(p["amina"]), _side(p["dr_kofi"])
+    request = amina.ask(p["dr_kofi"].account.hex(), "Could you mentor me?", [GOAL], now)
+    _sync(p["amina"], p["dr_kofi"])
+    kofi.messaging.take_in()
+    kofi.answer(request, accept=True)
+    _sync(p["dr_kofi"], p["amina"])
+    amina.messaging.take_in()
+    admin = _admin_view(p["admin"])
+    later = now + 40 * DAY_MS
+    presence, _at = admin.presence()
+    # The server's answer as it would be six weeks on, had both kept syncing daily:
+    admin.store_presence([{**vars(row), "last_sync": later // 1000 - 3600} for row in presence.values()])
+    [concern] = admin.figures(later).quiet
+    assert concern.pairing.id == request and concern.reason == "unresponsive"
+    # A check-in is activity: the mentorship is no longer quiet from then on.
+    amina.check_in(request, "Read two papers", "", "Draft the question", later - DAY_MS)
+    _sync(p["amina"])
+    p["admin"].engine().sync_once()
+    assert admin.figures(later).quiet == []
+
+
+def test_status_records_go_to_admins_only_and_presence_is_admin_only(programme, server):
+    p = programme
+    amina = _side(p["amina"])
+    amina.ask(p["dr_kofi"].account.hex(), "Could you mentor me?", [GOAL], int(time.time() * 1000))
+    _sync(p["amina"], p["dr_kofi"], p["bello"])
+    _sync(p["admin"])
+    assert p["admin"].vault.records.by_kind("status")
+    for name in ("dr_kofi", "bello"):
+        assert not [r for r in p[name].vault.records.by_kind("status") if r.state == "inbound"], name
+    engine = p["bello"].engine()
+    token = engine._token_value(engine.transport)
+    answer = requests.get(f"{server.url}/v1/admin/presence", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+    rows = _admin_view(p["admin"]).presence()[0]
+    assert {row.role for row in rows.values()} == {"student", "mentor", "admin"}
+    assert all(row.last_sync for row in rows.values())
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _push(server, client, record: dict) -> requests.Response:
+    engine = client.engine()
+    token = engine._token_value(engine.transport)
+    return requests.post(
+        f"{server.url}/v1/sync",
+        data=json.dumps({"v": 1, "p": [record]}),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": MEDIA_JSON},
+        timeout=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "audience"),
+    [
+        (
+            {
+                "e": "request",
+                "r": "ab" * 16,
+                "at": 1,
+                "s": "cd" * 16,
+                "m": "ef" * 16,
+                "by": "student",
+                "text": "secret words",
+            },
+            [],
+        ),
+        ({"e": "answer", "r": "ab" * 16, "at": 1}, []),  # an answer without accepted/declined
+        ({"e": "activity", "r": "ab" * 16, "at": 1}, None),  # public
+        ({"e": "activity", "r": "xyz", "at": 1}, []),
+    ],
+)
+def test_server_refuses_status_records_that_are_not_plain_metadata(programme, server, body, audience):
+    record = {"i": _b64(bytes(range(16))), "k": "status", "h": 1, "b": _b64(json.dumps(body).encode())}
+    if audience is not None:
+        record["t"] = audience
+    answer = _push(server, programme["amina"], record)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid"
+
+
+def test_admin_assigns_a_cohort_and_people_receive_introductions(programme, server):
+    p = programme
+    admin = _admin_view(p["admin"])
+    proposals = admin.propose()
+    accounts = {c.account.hex(): name for name, c in p.items()}
+    students = sorted(accounts[x.student.account] for x in proposals)
+    assert students == ["amina", "bello", "chidi"]
+    assert all(x.mentor.role == "mentor" and x.reasons for x in proposals)
+    mentor_load: dict[str, int] = {}
+    for x in proposals:
+        mentor_load[x.mentor.account] = mentor_load.get(x.mentor.account, 0) + 1
+    assert max(mentor_load.values()) <= 2  # each mentor's capacity
+    assert admin.publish(proposals[:1]) == 1
+    _sync(p["admin"])
+    first = proposals[0]
+    student, mentor = p[accounts[first.student.account]], p[accounts[first.mentor.account]]
+    _sync(student, mentor)
+    for client in (student, mentor):
+        [intro] = introductions(client.vault)
+        assert (intro.student, intro.mentor) == (first.student.account, first.mentor.account)
+        assert intro.reasons and intro.score == pytest.approx(first.score, abs=0.01)
+    # Those introduced are not proposed again.
+    assert first.student.account not in {x.student.account for x in admin.propose()}
+    # Only admins publish introductions.
+    intro = student.vault.records.by_kind("introduction")[0]
+    record = unpack_record(intro.wire)
+    forged = {"i": _b64(bytes(16)), "k": "introduction", "h": 1, "t": [_b64(a) for a in record.t], "b": _b64(record.b)}
+    answer = _push(server, student, forged)
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
