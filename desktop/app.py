@@ -158,8 +158,10 @@ class OslerApp(QObject):
             on_change=self.bridge.on_change,
         )
         self.demo_server = None  # the session owns it now
-        if profile_name:
-            self.session.publish_profile(profile_name)
+        if profile_name:  # a first card: the language chosen at the start and this computer's time zone
+            from desktop.domain.matching import local_zone
+
+            self.session.publish_profile(profile_name, languages=[i18n.current_locale().language], tz=local_zone())
         self.session.start()
         self._show_main()
         self._arm_auto_lock(self.settings_store.load().auto_lock_minutes * 60_000)

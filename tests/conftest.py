@@ -65,3 +65,23 @@ def client_factory(tmp_path: Path, server):
     yield make
     for client in made:
         client.vault.close()
+
+
+@pytest.fixture
+def make_app(qtbot, tmp_path: Path):
+    """The whole desktop app, offscreen, driven through its page object."""
+    from desktop.app import OslerApp
+    from tests.pages import AppPage
+
+    made: list = []
+
+    def make(data_dir: Path | None = None) -> AppPage:
+        app = OslerApp(data_dir or tmp_path / "osler", kdf_params=KdfParams.floor())
+        qtbot.addWidget(app.window)
+        app.window.show()
+        made.append(app)
+        return AppPage(qtbot, app)
+
+    yield make
+    for app in made:
+        app.shutdown()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from desktop.app import OslerApp
 from desktop.domain.onboarding import Step
-from desktop.ui.main_window import VIEWS, MainScreen
+from desktop.ui.main_window import MainScreen
 from desktop.ui.onboarding import OnboardingScreen
 from desktop.ui.unlock import UnlockScreen
 
@@ -81,7 +81,14 @@ class AppPage:
         self._type(screen.group_second, groups[second])
         self.qtbot.keyClick(screen.group_second, Qt.Key.Key_Return)
 
-    def explore_demo(self) -> None:
+    def explore_demo(self, role: str = "student") -> None:
+        roles = self.screen.demo_role
+        roles.setFocus()
+        for _ in range(roles.count()):
+            if roles.currentData() == role:
+                break
+            self.qtbot.keyClick(roles, Qt.Key.Key_Down)
+        assert roles.currentData() == role
         self._press(self.screen.demo_choice)
         self.wait_main()
 
@@ -105,10 +112,10 @@ class AppPage:
         self.create_vault(passphrase)
         self.confirm_recovery(self.recovery_key())
 
-    def enter_demo(self, passphrase: str) -> None:
+    def enter_demo(self, passphrase: str, role: str = "student") -> None:
         """The whole first run into the demo programme, synced."""
         self.first_run_to_program(passphrase)
-        self.explore_demo()
+        self.explore_demo(role)
         self.wait_synced()
 
     def set_up_in(self, server_url: str, invite: str, name: str, passphrase: str) -> str:
@@ -137,7 +144,7 @@ class AppPage:
         )
 
     def open_view(self, name: str) -> None:
-        key = Qt.Key(Qt.Key.Key_1.value + VIEWS.index(name))
+        key = Qt.Key(Qt.Key.Key_1.value + self.screen.views.index(name))
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
     def lock(self) -> None:

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit
 
 from desktop import i18n
-from desktop.app import OslerApp
 from desktop.domain.onboarding import Step
-from desktop.vault import KdfParams
-from tests.pages import AppPage
 from tests.servers import ProcessServer
 
 PASSPHRASE = "violet harbour lantern"
-
-
-@pytest.fixture
-def make_app(qtbot, tmp_path: Path):
-    made: list[OslerApp] = []
-
-    def make(data_dir: Path | None = None) -> AppPage:
-        app = OslerApp(data_dir or tmp_path / "osler", kdf_params=KdfParams.floor())
-        qtbot.addWidget(app.window)
-        app.window.show()
-        made.append(app)
-        return AppPage(qtbot, app)
-
-    yield make
-    for app in made:
-        app.shutdown()
 
 
 def test_first_run_into_the_demo_and_studying_offline(make_app):
@@ -486,7 +466,6 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
     assert card.capacity == 3 and card.windows and card.background == ("first-generation student",)
     page.sync_now()
     page.qtbot.waitUntil(lambda: page.app.vault.records.outbox_totals()[0] == 0, timeout=10_000)
-    from pathlib import Path
 
     stored = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
     stored += b"".join(p.read_bytes() for p in page.app.vault.folder.rglob("*") if p.is_file())

@@ -25,14 +25,15 @@ from desktop.domain.directory import card_body
 from desktop.domain.messaging import card_keys
 from sync import envelope
 from sync.envelope import BoxKey, DeviceKey
-from sync.protocol import BLOB_CHUNK, HybridClock, Record, new_record_id
+from sync.protocol import BLOB_CHUNK, STATUS_KIND, HybridClock, Record, new_record_id
 from sync.server.blobstore import BlobStore
 from sync.server.embedded import EmbeddedServer
 from sync.server.storage import DeviceSession, Storage
-from sync.server.tables import devices
+from sync.server.tables import device_seen, devices
 
 SEED = 20261122
 SEED_VERSION = "demo-seed-v2"
+ACTIVITY_VERSION = "demo-activity-v1"  # added to demo folders seeded before it existed
 EPOCH_MS = 1_793_000_000_000  # November 2026: all demo records carry clocks from here
 DEMO_PORT = 8471
 
@@ -267,7 +268,7 @@ GREETINGS = (
 )
 
 
-def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes) -> int:
+def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes, offer: bool = True) -> int:
     """Two demo mentors write to a newcomer, so Messages and Home have something real to show: each opens an
     end-to-end encrypted thread (an epoch granted to both devices) and sends two messages."""
     roster = {(row.sign_key): row for row in _devices(storage)}
@@ -300,7 +301,7 @@ def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes) ->
             content = msgpack.packb({"x": line.format(interest=interest)}, use_bin_type=True)
             body = envelope.seal(key, epoch, thread, record_id, "message", content)
             records.append(Record(i=record_id, k="message", t=[account, session.account], h=clock.now(), b=body))
-        if person is mentors[0]:  # and one of them offers to mentor the newcomer: a plan to explore
+        if offer and person is mentors[0]:  # and one of them offers to mentor the newcomer: a plan to explore
             offer = {
                 "op": "offer",
                 "r": hashlib.sha256(b"demo offer" + account).hexdigest()[:32],
@@ -315,6 +316,63 @@ def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes) ->
             records.append(Record(i=record_id, k="mentorship", t=[account, session.account], h=clock.now(), b=body))
         sent += storage.push(session, records).accepted
     return sent
+
+
+DAY_MS = 24 * 3600 * 1000
+# The demo programme's mentoring so far, as its admins see it (PROTOCOL.md §3.4): (student index, mentor index,
+# who asked, days ago, answer or "", days ago answered, days since last activity or None). Indexes are into the
+# demo's students and mentors.
+ACTIVITY = (
+    (0, 0, "student", 60, "accepted", 58, 2),
+    (1, 3, "student", 50, "accepted", 49, 5),
+    (2, 5, "mentor", 40, "accepted", 39, 1),
+    (3, 8, "student", 35, "accepted", 33, 9),
+    (4, 11, "student", 30, "accepted", 30, 3),
+    (5, 14, "student", 90, "accepted", 88, 45),  # quiet; its mentor has not synced for three weeks
+    (6, 17, "student", 80, "accepted", 79, 40),  # quiet; both sync
+    (7, 20, "student", 25, "declined", 20, None),
+    (7, 23, "student", 9, "", 0, None),  # waiting: the mentor synced two days ago and has not answered
+    (8, 26, "student", 10, "", 0, None),  # waiting: the mentor has not synced since before it was sent
+    (9, 29, "student", 2, "", 0, None),
+)
+LAPSED = {14: 21, 26: 16}  # mentor index → days since their last sync; everyone else synced within three days
+
+
+def seed_activity(storage: Storage, now_ms: int | None = None) -> int:
+    """Status records of the demo's fictional mentorships, and every demo device's last sync, so the programme
+    admin's view has something true to show: matched, unmatched, waiting, quiet."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    by_key = {row.sign_key: row for row in _devices(storage)}
+    everyone = people()
+    students = [p for p in everyone if p.role == "student"]
+    mentors = [p for p in everyone if p.role == "mentor"]
+
+    def session(person: DemoPerson) -> DeviceSession:
+        row = by_key[person.key.public_bytes()]
+        return DeviceSession(row.account_id, row.id, person.role)
+
+    stored = 0
+    for student_index, mentor_index, by, asked, answer, answered, active in ACTIVITY:
+        student, mentor = session(students[student_index]), session(mentors[mentor_index])
+        request = hashlib.sha256(b"demo request" + student.account + mentor.account).hexdigest()[:32]
+        asker, answerer = (student, mentor) if by == "student" else (mentor, student)
+        events = [(asker, {"e": "request", "r": request, "at": now - asked * DAY_MS, "s": student.account.hex(),
+                           "m": mentor.account.hex(), "by": by})]  # fmt: skip
+        if answer:
+            events.append((answerer, {"e": "answer", "r": request, "at": now - answered * DAY_MS, "st": answer}))
+        if active is not None:
+            events.append((student, {"e": "activity", "r": request, "at": now - active * DAY_MS}))
+        for author, body in events:
+            record = Record(i=new_record_id(body["at"]), k=STATUS_KIND, t=[], h=body["at"] << 16,
+                            b=json.dumps(body).encode())  # fmt: skip
+            stored += storage.push(author, [record]).accepted
+    with storage.writer.begin() as conn:
+        for index, person in enumerate(everyone):
+            row = by_key[person.key.public_bytes()]
+            days = LAPSED.get(mentors.index(person), 0) if person.role == "mentor" else 0
+            seen = (now - (days or 1 + index % 3) * DAY_MS) // 1000
+            conn.execute(device_seen.insert().values(device_id=row.id, last_seen=seen))
+    return stored
 
 
 def _devices(storage: Storage) -> list:
@@ -332,9 +390,19 @@ def start_demo_server(folder: Path) -> EmbeddedServer:
         try:
             storage.create_schema()
             seed(storage, BlobStore(building / "blobs"))
+            seed_activity(storage)
         finally:
             storage.dispose()
         (building / SEED_VERSION).write_text("seeded\n")
+        (building / ACTIVITY_VERSION).write_text("seeded\n")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(building, folder)
+    if not (folder / ACTIVITY_VERSION).exists():
+        storage = Storage.for_data_dir(folder)
+        try:
+            storage.create_schema()
+            seed_activity(storage)
+        finally:
+            storage.dispose()
+        (folder / ACTIVITY_VERSION).write_text("seeded\n")
     return EmbeddedServer(folder, port=DEMO_PORT).start()

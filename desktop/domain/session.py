@@ -57,13 +57,14 @@ def start_demo(data_dir: Path) -> EmbeddedServer:
     return start_demo_server(data_dir / DEMO_FOLDER)
 
 
-def join_demo(vault: Vault, data_dir: Path, name: str) -> tuple[Program, EmbeddedServer]:
-    """Join the demo programme as a student (the embedded server mints the invite)."""
+def join_demo(vault: Vault, data_dir: Path, name: str, role: str = "student") -> tuple[Program, EmbeddedServer]:
+    """Join the demo programme as a student, a mentor or a programme admin (the embedded server mints the
+    invite). Students and mentors are greeted by two demo mentors; a student also receives an offer."""
     server = start_demo(data_dir)
-    program = join_program(vault, Transport(server.url), server.invite("student"), default_device_name(), demo=True)
-    if program.box is not None:
+    program = join_program(vault, Transport(server.url), server.invite(role), default_device_name(), demo=True)
+    if program.box is not None and role != "admin":
         creds = program.credentials
-        greet(server.storage, creds.account, creds.device, program.box.public_bytes())
+        greet(server.storage, creds.account, creds.device, program.box.public_bytes(), offer=role == "student")
     return program, server
 
 
@@ -95,7 +96,7 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock) if program.role == "admin" else None
-        self._presence_fetched = 0.0
+        self._presence_fetched = float("-inf")
         self.engine.before_push = self._upload_attachments
         self._counted: object = None
 
@@ -288,6 +289,11 @@ class Session:
         self._presence_fetched = time.monotonic()
         self.admin.store_presence(rows)
         return True
+
+    def request_presence(self) -> None:
+        """Fetch last syncs with the next sync, now if online (the admin's "Refresh figures")."""
+        self._presence_fetched = float("-inf")
+        self.scheduler.sync_now()
 
     def sync_now(self) -> None:
         self.scheduler.sync_now()

@@ -1,5 +1,5 @@
-"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Library, Schedule and Settings
-(Ctrl+1…Ctrl+7), each a view that redraws when sync reports new records."""
+"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Library, Schedule, Settings, My profile
+and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws when sync reports new records."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from desktop.ui.views.mentors import MentorsView
 from desktop.ui.views.mentorships import MentorshipsView
 from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.profile import ProfileView
+from desktop.ui.views.programme import ProgrammeView
 from desktop.ui.views.settings import SettingsView
 
-VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
 
 
 class MainScreen(QWidget):
@@ -68,6 +69,8 @@ class MainScreen(QWidget):
         )
         self.profile = ProfileView(session)
         self.profile.saved.connect(self.refresh)
+        self.programme = ProgrammeView(session) if session.admin is not None else None
+        self.views = BASE_VIEWS + (("programme",) if self.programme is not None else ())
         titles = (
             _("Home"),
             _("Messages"),
@@ -77,7 +80,7 @@ class MainScreen(QWidget):
             _("Schedule"),
             _("Settings"),
             _("My profile"),
-        )
+        ) + ((_("Programme"),) if self.programme is not None else ())
         widgets = (
             self.home,
             self.messages,
@@ -87,8 +90,8 @@ class MainScreen(QWidget):
             self.schedule,
             self.settings,
             self.profile,
-        )
-        for number, (name, title, widget) in enumerate(zip(VIEWS, titles, widgets, strict=True), start=1):
+        ) + ((self.programme,) if self.programme is not None else ())
+        for number, (name, title, widget) in enumerate(zip(self.views, titles, widgets, strict=True), start=1):
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=number))
@@ -114,11 +117,11 @@ class MainScreen(QWidget):
             self.mentors.interests.setText(", ".join(card.interests))
 
     def navigate(self, name: str) -> None:
-        self.nav.setCurrentRow(VIEWS.index(name))
+        self.nav.setCurrentRow(self.views.index(name))
 
     @property
     def current_view(self) -> str:
-        return VIEWS[self.nav.currentRow()]
+        return self.views[self.nav.currentRow()]
 
     def suggest_again(self, excluded: str) -> None:
         self.navigate("mentors")
@@ -142,6 +145,8 @@ class MainScreen(QWidget):
         self.messages.refresh()
         self.mentorships.refresh()
         self.home.refresh()
+        if self.programme is not None:
+            self.programme.refresh()
 
     def clear(self) -> None:
         """Drop decrypted data from every model (on lock)."""

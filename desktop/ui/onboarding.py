@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -254,7 +255,21 @@ class OnboardingScreen(QStackedWidget):
         self.join_choice = button(_("&Join my programme"), _("Join my programme"), self._choose_join)
         self.demo_choice = button(_("Explore the &demo programme"), _("Explore the demo programme"), self._choose_demo)
         self.demo_choice.setDefault(True)  # with no programme configured, Enter opens the demo
+        self.demo_role = QComboBox()
+        self.demo_role.setAccessibleName(_("Explore the demo as"))
+        for role, label in (
+            ("student", _("a student looking for mentors")),
+            ("mentor", _("a mentor")),
+            ("admin", _("a programme administrator")),
+        ):
+            self.demo_role.addItem(label, role)
+        demo_row = QHBoxLayout()
+        role_label = QLabel(_("Explore &as:"))
+        role_label.setBuddy(self.demo_role)
+        demo_row.addWidget(role_label)
+        demo_row.addWidget(self.demo_role, 1)
         page.layout_.addWidget(self.join_choice)
+        page.layout_.addLayout(demo_row)
         page.layout_.addWidget(self.demo_choice)
         page.first_field = self.demo_choice
         page.finish_layout()
@@ -273,7 +288,8 @@ class OnboardingScreen(QStackedWidget):
             self.flow.choose_demo()
             self.finished.emit(self.vault, self.demo_server, "")
 
-        self.page.run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo"), joined)
+        role = self.demo_role.currentData() or "student"
+        self.page.run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo", role), joined)
 
     def _join_page(self) -> Page:
         page = Page(

@@ -362,12 +362,17 @@ class MentorsView(QWidget):
         if suggestion is not None:
             lines.insert(1, f"<p>{_('Why this mentor (score {score}):').format(score=f'{suggestion.score:.1f}')}</p>")
             for position, reason in enumerate(suggestion.reasons, start=2):
-                values = {
-                    k: (", ".join(language_name(t) for t in v) if isinstance(v, list) else v)
-                    for k, v in reason.values.items()
-                }
-                lines.insert(position, f"<p>• {_(reason.text).format(**values)}</p>")
+                lines.insert(position, f"<p>• {reason_line(reason.text, reason.values)}</p>")
         self.detail.setText("".join(_escape_keep_tags(line) for line in lines))
+
+
+def reason_line(text: str, values: dict[str, object]) -> str:
+    """One part of a match score in words, in the person's language (language codes by their names)."""
+    shown = {k: (", ".join(language_name(str(t)) for t in v) if isinstance(v, list) else v) for k, v in values.items()}
+    try:
+        return _(text).format(**shown)
+    except (KeyError, IndexError, ValueError):
+        return _(text)
 
 
 def _escape_keep_tags(line: str) -> str:

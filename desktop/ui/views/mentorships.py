@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.mentorship import DAY_MS, Mentorship
+from desktop.domain.programme import introductions
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, format_date
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
+from desktop.ui.views.mentors import reason_line
 
 STATUS = {
     "pending": N_("waiting for an answer"),
@@ -52,6 +54,7 @@ class MentorshipsView(QWidget):
         self.plans = session.mentorships
         self.current: str | None = None
         self.asking: str | None = None
+        self.offering = False
         layout = QVBoxLayout(self)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -79,6 +82,14 @@ class MentorshipsView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        self.intro_heading = heading(_("Introductions from the programme"), 1.1)
+        self.intros = QListWidget()
+        self.intros.setAccessibleName(_("Introductions from the programme"))
+        self.intros.setWordWrap(True)
+        self.intros.setMaximumHeight(110)
+        self.intro_button = button(_("&Follow up the introduction"), _("Follow up the introduction"), self._follow_up)
+        for widget in (self.intro_heading, self.intros, self.intro_button):
+            left_layout.addWidget(widget)
         left_layout.addWidget(heading(_("Requests"), 1.1))
         self.requests = QListWidget()
         self.requests.setAccessibleName(_("Requests"))
@@ -193,6 +204,7 @@ class MentorshipsView(QWidget):
         if self.plans is None:
             return
         names, now = self._names(), _now()
+        self._show_introductions(names)
         self.requests.clear()
         for request in self.plans.requests():
             mine = request.answerer != self.me  # I asked (or offered); the other answers
@@ -222,18 +234,51 @@ class MentorshipsView(QWidget):
         if self.current:
             self._show(self.current)
 
+    def _show_introductions(self, names: dict[str, str]) -> None:
+        """The programme's introductions of this person that no request has followed yet."""
+        asked = {(r.student, r.mentor) for r in self.plans.requests()} if self.plans else set()
+        self.intros.clear()
+        for intro in introductions(self.session.vault):
+            if self.me not in (intro.student, intro.mentor) or (intro.student, intro.mentor) in asked:
+                continue
+            i_am_student = intro.student == self.me
+            other = intro.mentor if i_am_student else intro.student
+            text = (
+                _("The programme suggests {name} as your mentor.")
+                if i_am_student
+                else _("The programme suggests you mentor {name}.")
+            ).format(name=names.get(other, _("Someone")))
+            why = "; ".join(reason_line(r.text, r.values) for r in intro.reasons[:3])
+            item = QListWidgetItem(f"{text}\n{why}" if why else text)
+            item.setData(Qt.ItemDataRole.UserRole, (other, not i_am_student))
+            self.intros.addItem(item)
+        shown = self.intros.count() > 0
+        for widget in (self.intro_heading, self.intros, self.intro_button):
+            widget.setVisible(shown)
+        if shown and self.intros.currentRow() < 0:
+            self.intros.setCurrentRow(0)
+
+    def _follow_up(self) -> None:
+        item = self.intros.currentItem()
+        if item is None:
+            return
+        other, offer = item.data(Qt.ItemDataRole.UserRole)
+        self.ask(other, offer=offer)
+
     def clear(self) -> None:
+        self.intros.clear()
         self.requests.clear()
         self.list.clear()
         self.goal_list.clear()
 
     # -- requests -------------------------------------------------------------------------------------------
 
-    def ask(self, account: str) -> None:
-        """Prepare a request to ``account`` (from the Mentors view)."""
-        self.asking = account
+    def ask(self, account: str, offer: bool = False) -> None:
+        """Prepare a request to ``account`` (from the Mentors view), or a mentor's offer to a student."""
+        self.asking, self.offering = account, offer
+        name = self._names().get(account, _("this mentor") if not offer else _("this student"))
         self.ask_title.setText(
-            _("Ask {name} to be your mentor").format(name=self._names().get(account, _("this mentor")))
+            (_("Offer to mentor {name}") if offer else _("Ask {name} to be your mentor")).format(name=name)
         )
         self.ask_box.show()
         self.ask_text.setFocus()
@@ -242,7 +287,8 @@ class MentorshipsView(QWidget):
         if self.plans is None or self.asking is None:
             return
         try:
-            self.plans.ask(self.asking, self.ask_text.toPlainText(), self.ask_goals.toPlainText().splitlines(), _now())
+            send = self.plans.offer if self.offering else self.plans.ask
+            send(self.asking, self.ask_text.toPlainText(), self.ask_goals.toPlainText().splitlines(), _now())
         except ValueError:
             self.status.setStyleSheet(ERROR_STYLE)
             self.status.setText(_("Write a few words about what you hope to work on."))
