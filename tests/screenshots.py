@@ -31,42 +31,75 @@ def shoot(app: QApplication, osler: OslerApp, name: str) -> None:
     print(path)
 
 
+def first_run(app: QApplication, folder: Path, tag: str, role: str, shots: bool) -> OslerApp:
+    """Through the first run into the demo programme as ``role``, shooting each step when ``shots``."""
+    osler = OslerApp(folder, kdf_params=KdfParams.floor())
+    osler.window.show()
+    screen = osler.onboarding
+
+    def maybe(name: str) -> None:
+        if shots:
+            shoot(app, osler, f"{tag}-{name}")
+
+    maybe("01-language")
+    screen._choose_language()
+    screen.new_passphrase.setText("violet harbour lantern")
+    screen.confirm_passphrase.setText("violet harbour lantern")
+    maybe("02-passphrase")
+    screen._create()
+    while screen.flow.step is not Step.RECOVERY:
+        pump(app, 0.05)
+    maybe("03-recovery-key")
+    key = screen.flow.recovery_key or ""
+    screen._recovery_written()
+    maybe("04-confirm-key")
+    first, second = screen.flow.confirm_indices
+    screen.group_first.setText(key.split("-")[first])
+    screen.group_second.setText(key.split("-")[second])
+    screen._confirm()
+    maybe("05-programme")
+    screen.demo_role.setCurrentIndex(screen.demo_role.findData(role))
+    screen._choose_demo()
+    while osler.main is None:
+        pump(app, 0.05)
+    pump(app, 1.5)
+    osler.main.refresh()
+    return osler
+
+
+def plan_a_mentorship(osler: OslerApp) -> None:
+    """Accept the demo mentor's offer and give the plan a few weeks of history, so the chart has something."""
+    plans = osler.session.mentorships
+    now = int(time.time() * 1000)
+    offer = next(r for r in plans.requests() if r.state == "pending")
+    plans.answer(offer.id, accept=True)
+    day = 24 * 3600 * 1000
+    for weeks_ago, goal, done in ((6, "Read three key papers", True), (1, "Draft the research question", False)):
+        goal_id = plans.add_goal(offer.id, goal, now - weeks_ago * 7 * day)
+        if done:
+            plans.set(offer.id, f"goal:{goal_id}:done", True)
+    plans.add_goal(offer.id, "Submit the ethics form", now + 20 * day)
+    for days_ago in (60, 46, 32, 25, 11, 10, 3):
+        plans.check_in(offer.id, "Read a paper", "", "Next paper", now - days_ago * day)
+    view = osler.main.mentorships
+    view.refresh()
+    view.list.setCurrentRow(0)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     for tag in ("en", "fr"):
         apply_locale(tag)
         with tempfile.TemporaryDirectory() as tmp:
-            osler = OslerApp(Path(tmp), kdf_params=KdfParams.floor())
-            osler.window.show()
-            screen = osler.onboarding
-            shoot(app, osler, f"{tag}-01-language")
-            screen._choose_language()
-            screen.new_passphrase.setText("violet harbour lantern")
-            screen.confirm_passphrase.setText("violet harbour lantern")
-            shoot(app, osler, f"{tag}-02-passphrase")
-            screen._create()
-            while screen.flow.step is not Step.RECOVERY:
-                pump(app, 0.05)
-            shoot(app, osler, f"{tag}-03-recovery-key")
-            key = screen.flow.recovery_key or ""
-            screen._recovery_written()
-            shoot(app, osler, f"{tag}-04-confirm-key")
-            first, second = screen.flow.confirm_indices
-            screen.group_first.setText(key.split("-")[first])
-            screen.group_second.setText(key.split("-")[second])
-            screen._confirm()
-            shoot(app, osler, f"{tag}-05-programme")
-            screen._choose_demo()
-            while osler.main is None:
-                pump(app, 0.05)
-            pump(app, 1.5)
-            osler.main.refresh()
+            osler = first_run(app, Path(tmp), tag, "student", shots=True)
             views = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
             for number, view in enumerate(views, start=10):
                 osler.main.navigate(view)
                 if view == "mentors":
                     osler.main.mentors.table.selectRow(2)
+                if view == "mentorships":
+                    plan_a_mentorship(osler)
                 if view == "library":
                     osler.main.library.table.selectRow(0)
                 if view == "messages":
@@ -80,6 +113,14 @@ def main() -> None:
                     messages.queue_toggle.click()
             osler.lock()
             shoot(app, osler, f"{tag}-20-unlock")
+            osler.shutdown()
+        with tempfile.TemporaryDirectory() as tmp:
+            osler = first_run(app, Path(tmp), tag, "admin", shots=False)
+            osler.main.navigate("programme")
+            shoot(app, osler, f"{tag}-30-programme")
+            osler.main.programme.propose()
+            osler.main.programme.pairs.scrollToTop()
+            shoot(app, osler, f"{tag}-31-programme-proposals")
             osler.shutdown()
 
 

@@ -130,3 +130,52 @@ def test_a_mentor_offers_and_only_the_student_answers(pair):
     for side in (student, mentor):
         plan = side[2].mentorship(offer)
         assert plan is not None and plan.value("goals") == "Outline"
+
+
+def test_a_student_has_a_mentor_and_a_peer_mentor_at_once(pair, client_factory):
+    from desktop.domain import directory
+    from desktop.domain.matching import Seeker, suggest
+    from tests.test_messaging import _sync
+
+    student, mentor = (_side(c) for c in pair)
+    peer_client = client_factory()  # a fifth-year student who offers two places to juniors
+    peer_client.publish_card("Zainab Senior", role="student", languages=["en"], capacity=2)
+    idle = client_factory()
+    idle.publish_card("Musa Junior", role="student", languages=["en"])  # offers nothing: not a mentor
+    for _ in range(2):
+        _sync(peer_client, idle, student[0], mentor[0])
+    peer = _side(peer_client)
+    seeker = Seeker(student[0].account.hex(), "", "", ("en",), "Africa/Lagos")
+    found = {s.card.name: s for s in suggest(seeker, directory.cards(student[0].vault))}
+    assert "Musa Junior" not in found
+    assert any(r.part == "peer" for r in found["Zainab Senior"].reasons)
+    now = int(time.time() * 1000)
+    with_mentor = student[2].ask(mentor[0].account.hex(), "Mentor me?", ["Thesis"], now)
+    with_peer = student[2].ask(peer_client.account.hex(), "Could you show me how you prepared for exams?", [], now)
+    _sync_all(student, mentor, peer)
+    mentor[2].answer(with_mentor, accept=True)
+    peer[2].answer(with_peer, accept=True)
+    _sync_all(mentor, peer, student)
+    plans = {p.id: p for p in student[2].mentorships()}
+    assert set(plans) == {with_mentor, with_peer}
+    assert plans[with_peer].mentor == peer_client.account.hex()
+
+
+def test_the_progress_timeline_counts_checkins_per_week_and_places_goals():
+    from desktop.domain.mentorship import Mentorship
+
+    now = 1_800_000_000_000
+    plan = Mentorship("m", "s", "t")
+    plan.checkins = [{"by": "s", "at": now - d * DAY_MS} for d in (1, 2, 9, 200)]  # the last is out of the window
+    plan.ops = [
+        {"f": "goal:a:title", "v": "Ethics form", "h": 1, "a": "s"},
+        {"f": "goal:a:due", "v": now - 3 * DAY_MS, "h": 2, "a": "s"},
+        {"f": "goal:b:title", "v": "Poster", "h": 3, "a": "s"},
+        {"f": "goal:b:due", "v": now + 60 * DAY_MS, "h": 4, "a": "s"},
+        {"f": "goal:c:title", "v": "Read", "h": 5, "a": "s"},
+        {"f": "goal:c:due", "v": now - 10 * DAY_MS, "h": 6, "a": "s"},
+        {"f": "goal:c:done", "v": True, "h": 7, "a": "t"},
+    ]
+    counts, marks = plan.timeline(now)
+    assert len(counts) == 12 and sum(counts) == 3 and counts[-1] == 2 and counts[-2] == 1
+    assert sorted(marks) == sorted([(11, "overdue"), (12, "open"), (10, "done")])

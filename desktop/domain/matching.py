@@ -35,7 +35,15 @@ _LANGUAGES = N_("Speaks {languages} with you")
 _HOURS = N_("Online at the same time as you about {hours} hours a day")
 _BACKGROUND = N_("Shared background: {tags}")
 _PLACES = N_("{places} open places")
-REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES))
+_PEER = N_("Peer mentor: a fellow student a few steps ahead")
+REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER))
+
+
+def is_mentor(card: Card) -> bool:
+    """Mentors, and peer mentors: students whose card offers places to other students."""
+    return card.role == "mentor" or (card.role == "student" and card.capacity > 0)
+
+
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOP = frozenset(
     "the and for with are was were this that from have has into their about who what when your our you can "
@@ -165,7 +173,7 @@ def suggest(
 ) -> list[Suggestion]:
     """The best mentors for ``seeker``, each with the parts of its score."""
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
-    mentors = [c for c in cards if c.role == "mentor" and c.account != seeker.account]
+    mentors = [c for c in cards if is_mentor(c) and c.account != seeker.account]
     index = index or InterestIndex(mentors)
     now = when or datetime.now(UTC)
     mine = _utc_hours(seeker.tz, seeker.windows, now)
@@ -220,6 +228,8 @@ def suggest(
         shared = sorted({t.casefold() for t in seeker.background} & {t.casefold() for t in card.background})
         if shared:
             reasons.append(Reason("background", weights["background"], _BACKGROUND, {"tags": ", ".join(shared)}))
+        if card.role == "student":
+            reasons.append(Reason("peer", 0.0, _PEER))
         reasons.append(
             Reason(
                 "load",

@@ -106,6 +106,24 @@ class Mentorship:
         goals = self.goals()
         return sum(1 for g in goals if g["done"]), len(goals)
 
+    def timeline(self, now_ms: int, weeks: int = 12) -> tuple[list[int], list[tuple[int, str]]]:
+        """What the progress chart draws: check-ins in each of the last ``weeks`` weeks (oldest first), and each
+        dated goal's week (-1 before the window, ``weeks`` and beyond after it) with its state: done, overdue
+        or open."""
+        start = now_ms - weeks * 7 * DAY_MS
+        counts = [0] * weeks
+        for checkin in self.checkins:
+            at = checkin.get("at", 0)
+            if start <= at <= now_ms:
+                counts[min(weeks - 1, (at - start) // (7 * DAY_MS))] += 1
+        marks = []
+        for goal in self.goals():
+            if goal["due"]:
+                week = (goal["due"] - start) // (7 * DAY_MS)
+                state = "done" if goal["done"] else "overdue" if goal["due"] < now_ms else "open"
+                marks.append((max(-1, min(weeks, int(week))), state))
+        return counts, marks
+
     def next_steps(self, now_ms: int, me: str) -> list[tuple[str, dict[str, Any]]]:
         """Suggestions derived from the plan (untranslated template, values)."""
         steps: list[tuple[str, dict[str, Any]]] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from desktop.domain import directory
 from desktop.domain.demo import greet, start_demo_server
 from desktop.domain.directory import Card, Material, card_body
+from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.programme import ProgrammeAdmin
@@ -149,7 +150,8 @@ class Session:
         return directory.cards(self.vault)
 
     def mentors(self) -> list[Card]:
-        return [c for c in self.cards() if c.role == "mentor" and c.account != self.program.credentials.account.hex()]
+        """Mentors and peer mentors (students offering places), this person left out."""
+        return [c for c in self.cards() if is_mentor(c) and c.account != self.program.credentials.account.hex()]
 
     def materials(self) -> list[Material]:
         return directory.materials(self.vault)

@@ -93,7 +93,7 @@ class MentorModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return {
-                "name": card.name,
+                "name": card.name if card.role == "mentor" else _("{name} (peer mentor)").format(name=card.name),
                 "specialty": ", ".join(card.specialties),
                 "country": country_name(card.country),
                 "languages": ", ".join(language_name(t) for t in card.languages),

@@ -28,6 +28,7 @@ from desktop.domain.session import Session
 from desktop.i18n import N_, _, format_date
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
 from desktop.ui.views.mentors import reason_line
+from desktop.ui.views.progress_chart import ProgressChart
 
 STATUS = {
     "pending": N_("waiting for an answer"),
@@ -120,6 +121,8 @@ class MentorshipsView(QWidget):
         self.progress.setAccessibleName(_("Goals done"))
         self.progress.setFormat(_("%v of %m goals done"))
         form_layout.addWidget(self.progress)
+        self.chart = ProgressChart()
+        form_layout.addWidget(self.chart)
         form = QFormLayout()
         self.fields: dict[str, QLineEdit] = {}
         labels = {
@@ -190,6 +193,7 @@ class MentorshipsView(QWidget):
         splitter.addWidget(right)
         right.setEnabled(False)  # until a mentorship is chosen
         self.progress.hide()
+        self.chart.hide()
         splitter.setSizes([360, 600])
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
@@ -343,6 +347,7 @@ class MentorshipsView(QWidget):
         self.current = plan_id
         self.plan_panel.setEnabled(True)
         self.progress.show()
+        self.chart.show()
         names = self._names()
         other = plan.mentor if plan.student == self.me else plan.student
         self.plan_title.setText(_("Mentorship with {name}").format(name=names.get(other, _("Someone"))))
@@ -353,6 +358,7 @@ class MentorshipsView(QWidget):
         done, total = plan.progress()
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
+        self.chart.set_data(*plan.timeline(_now()), done, total)
         self.goal_list.blockSignals(True)
         self.goal_list.clear()
         for goal in plan.goals():

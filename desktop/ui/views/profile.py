@@ -82,9 +82,14 @@ class ProfileView(QWidget):
         form.addRow(_("until:"), self.online_to)
         self.capacity = QSpinBox()
         self.capacity.setRange(0, 20)
-        self.capacity.setAccessibleName(_("Mentees I can take"))
         self.capacity.setValue(card.capacity if card else 0)
-        form.addRow(_("Mentees I can &take:"), self.capacity)
+        if session.program.role == "student":  # a student offering places is a peer mentor
+            self.capacity.setAccessibleName(_("Students I can mentor as a peer mentor"))
+            self.capacity.setToolTip(_("Leave at 0 unless you want to mentor fellow students."))
+            form.addRow(_("Peer mentoring: students I can &take:"), self.capacity)
+        else:
+            self.capacity.setAccessibleName(_("Mentees I can take"))
+            form.addRow(_("Mentees I can &take:"), self.capacity)
         self.formats = self._checklist(
             _("Preferred formats"), [(k, _(v)) for k, v in FORMATS.items()], windows.get("formats", ("async",))
         )
