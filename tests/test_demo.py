@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.domain import directory
-from desktop.domain.demo import people, start_demo_server
+from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, people, start_demo_server
 from desktop.domain.session import Session, join_demo
 from desktop.domain.settings import SettingsStore
 from desktop.vault import KdfParams, Vault
@@ -60,8 +60,25 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
         first = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
     with start_demo_server(tmp_path / "demo") as server:
         again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
-    assert first == again == 48 + 12
+    statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
+    assert first == again == 48 + 12 + statuses
     assert not (tmp_path / "demo.new").exists()
+
+
+def test_a_demo_seeded_before_programme_activity_gains_it_and_keeps_its_accounts(tmp_path):
+    folder = tmp_path / "demo"
+    # as a demo folder from before the activity seed was:
+    with start_demo_server(folder) as server, server.storage.writer.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM records WHERE kind = 'status'")
+        conn.exec_driver_sql("DELETE FROM device_seen")
+        accounts = conn.exec_driver_sql("SELECT id FROM accounts ORDER BY id").scalars().all()
+    (folder / ACTIVITY_VERSION).unlink()
+    with start_demo_server(folder) as server, server.storage.reader.connect() as conn:
+        assert conn.exec_driver_sql("SELECT id FROM accounts ORDER BY id").scalars().all() == accounts
+        statuses = conn.exec_driver_sql("SELECT count(*) FROM records WHERE kind = 'status'").scalar()
+        seen = conn.exec_driver_sql("SELECT count(*) FROM device_seen").scalar()
+    assert statuses == sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
+    assert seen == len(accounts)
 
 
 def test_cards_resolve_to_the_newest_per_account_and_tombstones_remove_them(tmp_path):

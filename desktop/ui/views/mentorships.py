@@ -202,7 +202,7 @@ class MentorshipsView(QWidget):
     # -- data -----------------------------------------------------------------------------------------------
 
     def _names(self) -> dict[str, str]:
-        return {c.account: c.name for c in self.session.cards()}
+        return {c.account: c.name for c in self.session.cards()} | {self.me: _("you")}
 
     def refresh(self) -> None:
         if self.plans is None:
