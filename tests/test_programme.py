@@ -204,3 +204,44 @@ def test_admin_assigns_a_cohort_and_people_receive_introductions(programme, serv
     forged = {"i": _b64(bytes(16)), "k": "introduction", "h": 1, "t": [_b64(a) for a in record.t], "b": _b64(record.b)}
     answer = _push(server, student, forged)
     assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_storage_routes_status_to_admins_and_records_last_syncs(backend, tmp_path):
+    """The admin path of the storage on both databases: status records reach every admin (also one who joins
+    later) and nobody else; the last sync is upserted, at most once a minute per device."""
+    from sync.protocol import Record, StatusBody, new_record_id, status_body
+    from sync.server.storage import Storage
+    from tests.pg import require_postgres, reset_database
+
+    if backend == "postgresql":
+        url = require_postgres()
+        reset_database(url)
+        storage = Storage(url)
+    else:
+        storage = Storage.for_data_dir(tmp_path / "server")
+    try:
+        storage.create_schema()
+        storage.create_schema()  # idempotent, the kind index included
+
+        def join(role: str):
+            return storage.register(storage.create_invites(role)[0], "device", bytes(32), None)
+
+        student, mentor, admin = join("student"), join("mentor"), join("admin")
+        status = StatusBody(
+            e="request", r="ab" * 16, at=1, s=student.account.hex(), m=mentor.account.hex(), by="student"
+        )
+        pushed = Record(i=new_record_id(), k="status", t=[], h=1, b=status_body(status))
+        assert storage.push(student, [pushed]).accepted == 1
+        late_admin = join("admin")
+        for reader, expected in ((admin, 1), (late_admin, 1), (mentor, 0), (student, 0)):
+            assert len(storage.pull(reader, 0, 1 << 20).records) == expected
+        storage.seen(student.device)
+        storage.seen(student.device)  # within the minute: no second write, no conflict
+        storage._seen.clear()  # as another server process would
+        storage.seen(student.device)
+        rows = {r["account"]: r for r in storage.presence()}
+        assert rows[student.account.hex()]["last_sync"] and rows[mentor.account.hex()]["last_sync"] is None
+        assert {r["role"] for r in rows.values()} == {"student", "mentor", "admin"} and len(rows) == 4
+    finally:
+        storage.dispose()
