@@ -36,6 +36,11 @@ _HOURS = N_("Online at the same time as you about {hours} hours a day")
 _BACKGROUND = N_("Shared background: {tags}")
 _PLACES = N_("{places} open places")
 _PEER = N_("Peer mentor: a fellow student a few steps ahead")
+# The same parts said of a pair rather than to the student (for admins, and for the mentor introduced).
+ABOUT_A_PAIR = {
+    _LANGUAGES: N_("Both speak {languages}"),
+    _HOURS: N_("Online at the same time about {hours} hours a day"),
+}
 REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER))
 
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.domain.directory import Card
-from desktop.domain.matching import DEFAULT_WEIGHTS, DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
+from desktop.domain.matching import ABOUT_A_PAIR, DEFAULT_WEIGHTS, DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, current_locale, format_time, ngettext
 
 Index = QModelIndex | QPersistentModelIndex
@@ -366,8 +366,11 @@ class MentorsView(QWidget):
         self.detail.setText("".join(_escape_keep_tags(line) for line in lines))
 
 
-def reason_line(text: str, values: dict[str, object]) -> str:
-    """One part of a match score in words, in the person's language (language codes by their names)."""
+def reason_line(text: str, values: dict[str, object], about_a_pair: bool = False) -> str:
+    """One part of a match score in words, in the person's language (language codes by their names); said to
+    the student, or ``about_a_pair`` for someone else (an admin, the mentor introduced)."""
+    if about_a_pair:
+        text = ABOUT_A_PAIR.get(text, text)
     shown = {k: (", ".join(language_name(str(t)) for t in v) if isinstance(v, list) else v) for k, v in values.items()}
     try:
         return _(text).format(**shown)

@@ -208,7 +208,7 @@ class ProgrammeView(QWidget):
             check.setFlags(check.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             check.setCheckState(Qt.CheckState.Checked)
             check.setData(Qt.ItemDataRole.AccessibleTextRole, _("Publish this pair"))
-            why = "; ".join(reason_line(r.text, r.values) for r in proposal.reasons)
+            why = "; ".join(reason_line(r.text, r.values, about_a_pair=True) for r in proposal.reasons)
             cells = (proposal.student.name, proposal.mentor.name, format_number(round(proposal.score, 1)), why)
             self.pairs.setItem(row, 0, check)
             for column, text in enumerate(cells, start=1):
