@@ -28,6 +28,8 @@ def test_an_admin_sees_cohort_figures_and_publishes_introductions(make_app):
     assert view.figures["unmatched"].text() == str(students - matched)
     assert view.figures["quiet"].text() == "2"
     assert "fetched" in view.presence_line.text()
+    home = main.home.lines["programme"].text()
+    assert "4 requests or mentorships need a look" in home and f"{students - matched} students" in home
     page.open_view("programme")
     why = _column(view.concerns, 4)
     assert sum("has not synced since" in w for w in why) == 2  # one request, one quiet mentorship

@@ -108,6 +108,15 @@ class HomeView(QWidget):
                 _("Open the library"),
             ),
         ]
+        if self.session.admin is not None:  # admins first see what in the programme needs a look
+            figures = self.session.admin.figures()
+            concerns = len(figures.waiting) + len(figures.quiet)
+            text = ngettext(
+                "Programme: {count} request or mentorship needs a look; {unmatched} students without a mentor",
+                "Programme: {count} requests or mentorships need a look; {unmatched} students without a mentor",
+                concerns,
+            ).format(count=concerns, unmatched=len(figures.unmatched))
+            rows.insert(0, ("programme", text, _("Open the &programme"), _("Open the programme")))
         self.lines = {}
         for row, (view, text, label, name) in enumerate(rows):
             line = QLabel(text)
