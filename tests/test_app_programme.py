@@ -3,6 +3,8 @@ reviewed and published as introductions that the people introduced can follow up
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 
 from desktop.domain import demo
@@ -81,3 +83,26 @@ def test_a_student_follows_up_an_introduction(make_app, server, tmp_path):
     assert not view.intros.isVisible()
     for client in (admin, mentor):
         client.vault.close()
+
+
+def test_a_request_unanswered_for_a_week_reminds_both_sides(make_app, server, tmp_path):
+    from desktop.domain.mentorship import DAY_MS, Mentorships
+    from tests.clients import make_client
+    from tests.test_messaging import _sync
+
+    page = make_app()
+    me = page.set_up_in(server.url, server.invite("mentor"), "Dr Busy", PASSPHRASE)
+    student = make_client(tmp_path / "student", server.url, server.invite())
+    student.publish_card("Patient Student")
+    _sync(student)
+    _sync(student)
+    plans = Mentorships(student.vault, student.messaging())
+    plans.ask(me, "Mentor me?", [], int(time.time() * 1000) - 8 * DAY_MS - 60_000)
+    student.engine().sync_once()
+    page.sync_now()
+    view = page.screen.mentorships
+    page.qtbot.waitUntil(lambda: view.requests.count() == 1, timeout=10_000)
+    assert "Reminder: this waits for your answer and expires in 6 days." in view.requests.item(0).text()
+    [request] = plans.requests()
+    assert request.needs_reminder(int(time.time() * 1000))
+    student.vault.close()

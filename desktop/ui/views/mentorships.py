@@ -18,9 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.mentorship import DAY_MS, REQUEST_DAYS
 from desktop.domain.programme import introductions
 from desktop.domain.session import Session
-from desktop.i18n import N_, _
+from desktop.i18n import N_, _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
 from desktop.ui.views.mentors import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
@@ -134,6 +135,23 @@ class MentorshipsView(QWidget):
             if request.reason:
                 status += " — " + request.reason
             line = (_("To {name}: {status}") if mine else _("From {name}: {status}")).format(name=who, status=status)
+            if request.needs_reminder(now):  # a week without an answer: say so, and what happens next
+                days = (now - request.created) // DAY_MS
+                left = max(1, REQUEST_DAYS - days)
+                reminder = (
+                    ngettext(
+                        "No answer yet; it expires in {left} day. You can write to them or find another mentor.",
+                        "No answer yet; it expires in {left} days. You can write to them or find another mentor.",
+                        left,
+                    )
+                    if mine
+                    else ngettext(
+                        "Reminder: this waits for your answer and expires in {left} day.",
+                        "Reminder: this waits for your answer and expires in {left} days.",
+                        left,
+                    )
+                )
+                line += "\n" + reminder.format(left=left)
             item = QListWidgetItem(f"{line}\n{request.text[:120]}")
             item.setData(Qt.ItemDataRole.UserRole, request.id)
             self.requests.addItem(item)
