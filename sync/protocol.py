@@ -96,8 +96,15 @@ class StatusBody(BaseModel):
     at: int = Field(ge=0, lt=2**53, description="when, unix ms")
     s: Hex32 | None = Field(default=None, description="student account (request)")
     m: Hex32 | None = Field(default=None, description="mentor account (request)")
-    by: Literal["student", "mentor", "admin"] | None = Field(default=None, description="who asked (request)")
+    by: Literal["student", "mentor"] | None = Field(default=None, description="who asked (request)")
     st: Literal["accepted", "declined"] | None = Field(default=None, description="the answer (answer)")
+
+
+def request_id(student: str, mentor: str, by: str, at_ms: int) -> str:
+    """The id of a request, derived from who asked whom and when: a status about a request is believed only
+    when its id matches, so nobody can pass off a request as someone else's (PROTOCOL.md §3.4)."""
+    text = f"{student}{mentor}{at_ms}" if by == "student" else f"offer{mentor}{student}{at_ms}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def parse_status(body: bytes) -> StatusBody:

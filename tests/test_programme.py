@@ -80,9 +80,16 @@ def test_cohort_figures_tell_not_synced_from_unresponsive(programme):
     assert (waiting[unreached].who, waiting[unreached].reason) == (accounts["dr_musa"], "not-synced")
     assert figures.load == {accounts["dr_kofi"]: 1}
     assert figures.quiet == []
-    # A month and more without activity: the mentorship has gone quiet, and nobody has synced for weeks.
+    # Forty days on, with last syncs as of today: quiet, but too old to say why until they are fetched again.
     quiet = admin.figures(now + 40 * DAY_MS).quiet
-    assert [(c.pairing.id, c.reason) for c in quiet] == [(matched, "not-synced")]
+    assert [(c.pairing.id, c.reason) for c in quiet] == [(matched, "unknown")]
+    # Fetched again then, with Dr Kofi last seen today: he has not synced for weeks.
+    presence, _at = admin.presence()
+    rows = [{**vars(r), "last_sync": (now + 40 * DAY_MS) // 1000} for r in presence.values()]
+    rows = [r if r["account"] != accounts["dr_kofi"] else {**r, "last_sync": now // 1000} for r in rows]
+    admin.store_presence(rows, fetched_at=(now + 40 * DAY_MS) // 1000)
+    [concern] = admin.figures(now + 40 * DAY_MS).quiet
+    assert (concern.pairing.id, concern.who, concern.reason) == (matched, accounts["dr_kofi"], "not-synced")
 
     # Metadata only: nothing anyone wrote reached the admin.
     seen = b"".join(r.wire for r in p["admin"].vault.records.by_kind("status"))
@@ -104,14 +111,20 @@ def test_quiet_mentorship_of_people_who_sync_is_unresponsive(programme):
     later = now + 40 * DAY_MS
     presence, _at = admin.presence()
     # The server's answer as it would be six weeks on, had both kept syncing daily:
-    admin.store_presence([{**vars(row), "last_sync": later // 1000 - 3600} for row in presence.values()])
+    rows = [{**vars(row), "last_sync": later // 1000 - 3600} for row in presence.values()]
+    admin.store_presence(rows, fetched_at=later // 1000)
     [concern] = admin.figures(later).quiet
     assert concern.pairing.id == request and concern.reason == "unresponsive"
-    # A check-in is activity: the mentorship is no longer quiet from then on.
-    amina.check_in(request, "Read two papers", "", "Draft the question", later - DAY_MS)
+    # A check-in is activity, disclosed as a date and nothing else; a second one the same day is not sent.
+    checked = int(time.time() * 1000)
+    amina.check_in(request, "Read two papers", "", "Draft the question", checked)
+    amina.check_in(request, "Read a third", "", "Draft the question", checked + 1)
     _sync(p["amina"])
     p["admin"].engine().sync_once()
-    assert admin.figures(later).quiet == []
+    assert admin.pairings()[request].last_activity == checked
+    assert admin.figures(checked + 29 * DAY_MS).quiet == []
+    activity = [r for r in p["admin"].vault.records.by_kind("status") if b"activity" in unpack_record(r.wire).b]
+    assert len(activity) == 1 and b"papers" not in activity[0].wire
 
 
 def test_status_records_go_to_admins_only_and_presence_is_admin_only(programme, server):
@@ -245,3 +258,50 @@ def test_storage_routes_status_to_admins_and_records_last_syncs(backend, tmp_pat
         assert {r["role"] for r in rows.values()} == {"student", "mentor", "admin"} and len(rows) == 4
     finally:
         storage.dispose()
+
+
+def test_a_member_cannot_pass_off_a_request_as_someone_elses(programme):
+    """Status records are believed only when their request id derives from who asked whom and when, and offers
+    only from mentors: a student cannot fake an offer that blocks another student, or take over a request."""
+    from desktop.domain.programme import disclose
+    from sync.protocol import StatusBody, request_id
+
+    p = programme
+    now = int(time.time() * 1000)
+    amina, bello, kofi = (p[n].account.hex() for n in ("amina", "bello", "dr_kofi"))
+    real = _side(p["amina"]).ask(kofi, "Could you mentor me?", [], now)
+    bello_client = p["bello"]
+    forged = [
+        # Bello claims Dr Kofi's place by an "offer" from himself (not a mentor) to Amina
+        StatusBody(e="request", r=request_id(amina, bello, "mentor", now), at=now, s=amina, m=bello, by="mentor"),
+        # and restates Amina's real request as his own, with a made-up id
+        StatusBody(e="request", r=real, at=now, s=bello, m=kofi, by="student"),
+        # and answers it for Dr Kofi
+        StatusBody(e="answer", r=real, at=now, st="declined"),
+    ]
+    for status in forged:
+        disclose(bello_client.vault, bello_client.program, bello_client.clock, status)
+    _sync(bello_client, p["amina"])
+    admin = _admin_view(p["admin"])
+    pairings = admin.pairings()
+    assert list(pairings) == [real]
+    assert (pairings[real].student, pairings[real].mentor, pairings[real].answer) == (amina, kofi, "")
+
+
+def test_the_server_refuses_a_status_dated_far_ahead(programme, server):
+    from sync.protocol import StatusBody, status_body
+
+    ahead = int(time.time() * 1000) + 3 * DAY_MS
+    body = status_body(StatusBody(e="activity", r="ab" * 16, at=ahead))
+    record = {"i": _b64(bytes(range(16))), "k": "status", "h": 1, "t": [], "b": _b64(body)}
+    answer = _push(server, programme["amina"], record)
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid"
+
+
+def test_an_introduction_from_a_non_admin_is_refused_and_does_not_hold_up_the_outbox(programme):
+    amina = programme["amina"]
+    refused = amina.send(b'{"v": 1}', [programme["bello"].account], kind="introduction", signed=True)
+    after = amina.send(b"later work", [programme["bello"].account], kind="note")
+    amina.engine().sync_once()
+    states = {r.i.hex(): amina.vault.records.get(r.i.hex()).state for r in (refused, after)}
+    assert states == {refused.i.hex(): "rejected", after.i.hex(): "sent"}

@@ -25,7 +25,7 @@ from desktop.domain.directory import card_body
 from desktop.domain.messaging import card_keys
 from sync import envelope
 from sync.envelope import BoxKey, DeviceKey
-from sync.protocol import BLOB_CHUNK, STATUS_KIND, HybridClock, Record, new_record_id
+from sync.protocol import BLOB_CHUNK, STATUS_KIND, HybridClock, Record, new_record_id, request_id
 from sync.server.blobstore import BlobStore
 from sync.server.embedded import EmbeddedServer
 from sync.server.storage import DeviceSession, Storage
@@ -354,9 +354,10 @@ def seed_activity(storage: Storage, now_ms: int | None = None) -> int:
     stored = 0
     for student_index, mentor_index, by, asked, answer, answered, active in ACTIVITY:
         student, mentor = session(students[student_index]), session(mentors[mentor_index])
-        request = hashlib.sha256(b"demo request" + student.account + mentor.account).hexdigest()[:32]
+        at = now - asked * DAY_MS
+        request = request_id(student.account.hex(), mentor.account.hex(), by, at)
         asker, answerer = (student, mentor) if by == "student" else (mentor, student)
-        events = [(asker, {"e": "request", "r": request, "at": now - asked * DAY_MS, "s": student.account.hex(),
+        events = [(asker, {"e": "request", "r": request, "at": at, "s": student.account.hex(),
                            "m": mentor.account.hex(), "by": by})]  # fmt: skip
         if answer:
             events.append((answerer, {"e": "answer", "r": request, "at": now - answered * DAY_MS, "st": answer}))

@@ -26,6 +26,7 @@ from desktop.domain.programme import disclose
 from desktop.i18n import N_
 from desktop.vault import Vault
 from sync.protocol import StatusBody
+from sync.protocol import request_id as make_request_id
 
 REQUEST_DAYS, REMINDER_DAYS = 14, 7
 DAY_MS = 24 * 3600 * 1000
@@ -184,7 +185,7 @@ class Mentorships:
         """A student asks a mentor; works offline, goes out with the next sync."""
         if not text.strip():
             raise ValueError("a request needs a message")
-        request_id = hashlib.sha256(f"{self.me}{mentor}{now_ms}".encode()).hexdigest()[:32]
+        request_id = make_request_id(self.me, mentor, "student", now_ms)
         content = {
             "op": "ask",
             "r": request_id,
@@ -200,7 +201,7 @@ class Mentorships:
 
     def offer(self, student: str, text: str, goals: list[str], now_ms: int) -> str:
         """A mentor invites a student (an admin's cohort assignment, or a mentor reaching out)."""
-        request_id = hashlib.sha256(f"offer{self.me}{student}{now_ms}".encode()).hexdigest()[:32]
+        request_id = make_request_id(student, self.me, "mentor", now_ms)
         content = {
             "op": "offer",
             "r": request_id,

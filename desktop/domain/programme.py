@@ -18,10 +18,27 @@ from dataclasses import dataclass, replace
 
 from desktop.domain import directory
 from desktop.domain.directory import Card
-from desktop.domain.matching import REASON_TEXTS, Reason, Seeker, assign_cohort, card_windows, suggest
+from desktop.domain.matching import (
+    REASON_TEXTS,
+    Reason,
+    Seeker,
+    assign_cohort,
+    card_windows,
+    is_mentor,
+    suggest,
+)
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import Vault
-from sync.protocol import STATUS_KIND, HybridClock, ProtocolError, StatusBody, parse_status, status_body, unpack_record
+from sync.protocol import (
+    STATUS_KIND,
+    HybridClock,
+    ProtocolError,
+    StatusBody,
+    parse_status,
+    request_id,
+    status_body,
+    unpack_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -152,24 +169,35 @@ class ProgrammeAdmin:
 
     # -- pairings from status records ----------------------------------------------------------------------
 
-    def pairings(self) -> dict[str, Pairing]:
-        """Every request the admin has heard of. A status is believed only from the person it concerns: a
-        request from its asker, an answer from the one asked, activity and closing from either member."""
-        out: dict[str, Pairing] = {}
+    def pairings(self, cards: list[Card] | None = None) -> dict[str, Pairing]:
+        """Every request the admin has heard of, one per student and mentor pair (the newest). A status is
+        believed only from the person it concerns: a request from its asker, whose id must be the one derived
+        from who asked whom and when (so nobody passes off a request as another's), an offer only from a
+        mentor or peer mentor in the directory; an answer from the one asked; activity and closing from either."""
+        cards = cards if cards is not None else directory.cards(self.vault)
+        mentors = {c.account for c in cards if is_mentor(c)}
+        found: dict[str, Pairing] = {}
         later: list[tuple[str, StatusBody]] = []
         for stored in self.vault.records.by_kind(STATUS_KIND):
             try:
                 status = parse_status(unpack_record(stored.wire).b)
             except (ProtocolError, ValueError):
                 continue
-            if status.e == "request":
-                asker = status.s if status.by == "student" else status.m
-                if stored.author == asker and status.r not in out and status.s != status.m:
-                    out[status.r] = Pairing(status.r, status.s, status.m, status.by, status.at)  # type: ignore[arg-type]
-            else:
+            if status.e != "request":
                 later.append((stored.author, status))
+                continue
+            student, mentor, by = status.s or "", status.m or "", status.by or ""
+            asker = student if by == "student" else mentor
+            if (
+                stored.author != asker
+                or student == mentor
+                or status.r != request_id(student, mentor, by, status.at)
+                or (by == "mentor" and mentor not in mentors)
+            ):
+                continue
+            found.setdefault(status.r, Pairing(status.r, student, mentor, by, status.at))
         for author, status in later:
-            pairing = out.get(status.r)
+            pairing = found.get(status.r)
             if pairing is None:
                 continue
             if status.e == "answer" and author == pairing.waiting_on and not pairing.answer:
@@ -178,7 +206,10 @@ class ProgrammeAdmin:
                 pairing.last_activity = max(pairing.last_activity, status.at)
                 if status.e == "closed":
                     pairing.closed = status.at
-        return out
+        newest: dict[tuple[str, str], Pairing] = {}  # a pair asked twice (declined, then again) counts once
+        for pairing in sorted(found.values(), key=lambda p: p.asked):
+            newest[(pairing.student, pairing.mentor)] = pairing
+        return {p.id: p for p in newest.values()}
 
     def figures(self, now_ms: int | None = None, cards: list[Card] | None = None) -> CohortFigures:
         now = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -186,12 +217,13 @@ class ProgrammeAdmin:
         cards = cards if cards is not None else directory.cards(self.vault)
         roles = {c.account: c.role for c in cards} | {p.account: p.role for p in presence.values()}
         students = sorted(a for a, role in roles.items() if role == "student")
-        pairings = list(self.pairings().values())
+        pairings = list(self.pairings(cards).values())
         accepted = [p for p in pairings if p.state(now) == "accepted"]
         matched = sorted({p.student for p in accepted} & set(students))
         load: dict[str, int] = {}
         for p in accepted:
             load[p.mentor] = load.get(p.mentor, 0) + 1
+        fetched = (presence_at or 0) * 1000  # what we know of last syncs is as of then
 
         def seen(account: str) -> int | None:
             known = presence.get(account)
@@ -201,16 +233,22 @@ class ProgrammeAdmin:
         for p in pairings:
             if p.state(now) == "pending" and now - p.asked > WAITING_DAYS * DAY_MS:
                 last = seen(p.waiting_on)
-                reason = "unknown" if not presence else "not-synced" if last is None or last * 1000 < p.asked else ""
-                waiting.append(Concern(p, p.waiting_on, reason or "unresponsive", p.asked, last))
+                if not presence or (presence_at or 0) < p.asked // 1000:
+                    reason = "unknown"  # fetched before the request: it cannot say whether they synced since
+                else:
+                    reason = "not-synced" if last is None or last * 1000 < p.asked else "unresponsive"
+                waiting.append(Concern(p, p.waiting_on, reason, p.asked, last))
         quiet = []
         for p in accepted:
             active = max(p.last_activity, p.answered)
             if now - active <= QUIET_DAYS * DAY_MS:
                 continue
-            lapsed = [a for a in (p.student, p.mentor) if (seen(a) or 0) * 1000 < now - LAPSED_DAYS * DAY_MS]
+            lapsed = [a for a in (p.student, p.mentor) if (seen(a) or 0) * 1000 < fetched - LAPSED_DAYS * DAY_MS]
             who = lapsed[0] if lapsed else p.mentor
-            reason = "unknown" if not presence else "not-synced" if lapsed else "unresponsive"
+            if not presence or now - fetched > LAPSED_DAYS * DAY_MS:
+                reason = "unknown"  # last syncs too old to tell
+            else:
+                reason = "not-synced" if lapsed else "unresponsive"
             quiet.append(Concern(p, who, reason, active, seen(who)))
         return CohortFigures(
             students=students,
@@ -231,14 +269,22 @@ class ProgrammeAdmin:
         now = now_ms if now_ms is not None else int(time.time() * 1000)
         cards = directory.cards(self.vault)
         figures = self.figures(now, cards)
-        busy = {p.student for p in self.pairings().values() if p.state(now) == "pending"}
-        busy |= {student for student, _mentor in self.introduced()}
+        pairings = self.pairings(cards).values()
+        pending = [(p.student, p.mentor) for p in pairings if p.state(now) == "pending"]
+        asked = {(p.student, p.mentor) for p in pairings}
+        fresh = [  # introductions from the last 14 days that no request has followed yet
+            (i.student, i.mentor)
+            for i in introductions(self.vault)
+            if now - (i.hlc >> 16) <= REQUEST_DAYS * DAY_MS and (i.student, i.mentor) not in asked
+        ]
+        busy = {student for student, _mentor in pending + fresh}
+        held = dict(figures.load)  # places taken, or held by a pending request or a fresh introduction
+        for _student, mentor in pending + fresh:
+            held[mentor] = held.get(mentor, 0) + 1
         by_account = {c.account: c for c in cards}
         students = [by_account[s] for s in figures.unmatched if s in by_account and s not in busy]
-        mentors = [
-            replace(c, capacity=max(0, c.capacity - figures.load.get(c.account, 0)))
-            for c in cards
-            if c.role == "mentor"
+        mentors = [  # senior mentors: peer mentors are chosen by students themselves
+            replace(c, capacity=max(0, c.capacity - held.get(c.account, 0))) for c in cards if c.role == "mentor"
         ]
         open_mentors = [m for m in mentors if m.capacity > 0]
         scores: dict[tuple[str, str], float] = {}
@@ -278,9 +324,6 @@ class ProgrammeAdmin:
                 self.vault, self.program, self.clock, INTRODUCTION, json.dumps(body).encode(), audience, signed=True
             )
         return len(proposals)
-
-    def introduced(self) -> set[tuple[str, str]]:
-        return {(i.student, i.mentor) for i in introductions(self.vault)}
 
 
 def _plain(values: dict[str, object]) -> dict[str, object]:

@@ -285,7 +285,7 @@ class Session:
             return False
         try:
             rows = self.engine.authorized(self.transport.admin_presence)
-        except SyncError as exc:
+        except (SyncError, ValueError) as exc:  # offline, refused, or an answer that is not JSON
             log.info("presence not refreshed: %s", type(exc).__name__)
             return False
         self._presence_fetched = time.monotonic()

@@ -155,7 +155,7 @@ class Transport:
             raise TokenRejected(detail)
         if status == 403 and code == "invite-invalid":
             raise InviteInvalid(detail)
-        if status in (409, 422) and error.get("ids"):
+        if status in (403, 409, 422) and error.get("ids"):
             ids = [bytes.fromhex(i) for i in error["ids"] if isinstance(i, str) and len(i) == 32]
             raise RecordsRefused(detail, code, ids)
         raise ProtocolViolation(f"{status} {code}: {detail}")

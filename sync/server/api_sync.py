@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +35,7 @@ from sync.server.security import current_session, storage_of
 from sync.server.storage import DeviceSession
 
 log = logging.getLogger("osler.server.sync")
+STATUS_AHEAD_S = 24 * 3600  # clocks drift; a status dated further ahead would stay "pending" for ever
 router = APIRouter(prefix="/v1", tags=["sync"])
 
 _BODY = {"schema": {"$ref": "#/components/schemas/SyncRequest"}}
@@ -109,9 +111,11 @@ def _check_kind(record: Record, session: DeviceSession) -> None:
         if record.t is None:
             raise ProtocolError(422, "invalid", "status records are never public", ids=[record.i.hex()])
         try:
-            parse_status(record.b)
+            status = parse_status(record.b)
         except ProtocolError as invalid:
             raise ProtocolError(422, "invalid", invalid.detail, ids=[record.i.hex()]) from None
+        if status.at > (time.time() + STATUS_AHEAD_S) * 1000:
+            raise ProtocolError(422, "invalid", "a status is dated more than a day ahead", ids=[record.i.hex()])
 
 
 @router.post(

@@ -216,12 +216,12 @@ class Storage:
         now = _now()
         if now - self._seen.get(device, 0) < SEEN_EVERY_S:
             return
-        self._seen[device] = now
         upsert = (sqlite_insert if self.is_sqlite else postgresql_insert)(device_seen).values(
             device_id=device, last_seen=now
         )
         with self._write() as conn:
             conn.execute(upsert.on_conflict_do_update(index_elements=["device_id"], set_={"last_seen": now}))
+        self._seen[device] = now
 
     def presence(self) -> list[dict[str, object]]:
         """Every account with its role, when it joined, and its last sync from any active device (or None):
