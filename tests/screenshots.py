@@ -116,6 +116,7 @@ def main() -> None:
             osler.shutdown()
         with tempfile.TemporaryDirectory() as tmp:
             osler = first_run(app, Path(tmp), tag, "admin", shots=False)
+            shoot(app, osler, f"{tag}-29-admin-home")
             osler.main.navigate("programme")
             shoot(app, osler, f"{tag}-30-programme")
             osler.main.programme.propose()

@@ -487,3 +487,9 @@ def test_the_demo_offers_a_mentorship_to_explore(make_app):
     assert view.list.count() == 1
     view.list.setCurrentRow(0)
     assert view.plan.isEnabled() and "Read three key papers" in view.plan.fields["goals"].text()
+    goals = view.plan.fields["goals"].text()
+    assert "; Draft a one-page research question" in goals  # one goal per line, read on one line
+    plan_id = view.current
+    before = page.app.session.mentorships.mentorship(plan_id).value("goals")
+    page._press(view.plan.save_button)  # nothing edited: nothing changes, nobody has to sign again
+    assert page.app.session.mentorships.mentorship(plan_id).value("goals") == before and "\n" in before

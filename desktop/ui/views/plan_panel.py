@@ -32,6 +32,11 @@ def _now() -> int:
     return int(time.time() * 1000)
 
 
+def _one_line(value: object) -> str:
+    """An agreement field for a one-line editor: goals asked for one per line read "a; b"."""
+    return "; ".join(line.strip() for line in str(value or "").splitlines() if line.strip())
+
+
 class PlanPanel(QWidget):
     changed = Signal(str)  # what happened, in words: the view says it and refreshes
 
@@ -139,7 +144,7 @@ class PlanPanel(QWidget):
         self.plan_title.setText(_("Mentorship with {name}").format(name=names.get(other, _("Someone"))))
         for name, widget in self.fields.items():
             if not widget.hasFocus():
-                widget.setText(str(plan.value(name, "") or ""))
+                widget.setText(_one_line(plan.value(name, "")))
         self.signatures.setText(self._signatures(plan, names))
         done, total = plan.progress()
         self.progress.setRange(0, max(1, total))
@@ -192,7 +197,7 @@ class PlanPanel(QWidget):
             return
         plan = self.plans.mentorship(self.current)
         for name, widget in self.fields.items():
-            if widget.text() != (plan.value(name, "") or ""):
+            if widget.text() != _one_line(plan.value(name, "")):  # untouched fields stay as they were
                 self.plans.set(self.current, name, widget.text())
         self.changed.emit(_("Agreement saved; both of you sign it again if it changed."))
 
