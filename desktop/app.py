@@ -105,12 +105,15 @@ class OslerApp(QObject):
     def warm_up(self) -> None:
         """Load the modules behind the main screen on a background thread while the person types their
         passphrase, so unlocking does not wait for imports; ``warmed`` is set when done."""
-        done = self.warmed
+        done, demo_folder = self.warmed, self.data_dir
 
         def load() -> None:
             started = time.perf_counter()
             import desktop.domain.session
-            import desktop.ui.main_window  # noqa: F401
+            import desktop.ui.main_window
+
+            if (demo_folder / desktop.domain.session.DEMO_FOLDER).exists():
+                import desktop.domain.demo  # its embedded server starts at unlock
 
             self.warm_up_seconds = time.perf_counter() - started
             done.set()

@@ -290,16 +290,16 @@ def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, t
     page.qtbot.waitUntil(lambda: page.app.vault.messages.count() == 2, timeout=10_000)
     page.open_view("messages")
     view = page.screen.messages
-    page.qtbot.waitUntil(lambda: view.queue_model.rowCount() == 2, timeout=10_000)
+    page.qtbot.waitUntil(lambda: view.queue.queue_model.rowCount() == 2, timeout=10_000)
     page._press(view.queue_toggle)
-    first = view.queue_model.items[0]
+    first = view.queue.queue_model.items[0]
     assert view.current == first.thread_id and "student 0" in first.latest.body
-    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_F)
-    assert view.queue_model.items[0].flagged
-    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_D)
-    assert [i.latest.body for i in view.queue_model.items] == ["Question from student 1"]
-    page.qtbot.keyClick(view.queue_list, Qt.Key.Key_S)
-    assert view.queue_model.rowCount() == 0 and "Snoozed until" in view.status.text()
+    page.qtbot.keyClick(view.queue.queue_list, Qt.Key.Key_F)
+    assert view.queue.queue_model.items[0].flagged
+    page.qtbot.keyClick(view.queue.queue_list, Qt.Key.Key_D)
+    assert [i.latest.body for i in view.queue.queue_model.items] == ["Question from student 1"]
+    page.qtbot.keyClick(view.queue.queue_list, Qt.Key.Key_S)
+    assert view.queue.queue_model.rowCount() == 0 and "Snoozed until" in view.status.text()
     for student in students:
         student.vault.close()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import msgpack
 import sqlalchemy as sa
 
-from desktop.domain.directory import card_body
+from desktop.domain.directory import SPECIALTIES, card_body
 from desktop.domain.messaging import card_keys
 from sync import envelope
 from sync.envelope import BoxKey, DeviceKey
@@ -37,20 +37,6 @@ ACTIVITY_VERSION = "demo-activity-v1"  # added to demo folders seeded before it 
 EPOCH_MS = 1_793_000_000_000  # November 2026: all demo records carry clocks from here
 DEMO_PORT = 8471
 
-SPECIALTIES = (
-    "Paediatrics",
-    "Internal Medicine",
-    "General Surgery",
-    "Obstetrics and Gynaecology",
-    "Psychiatry",
-    "Emergency Medicine",
-    "Family Medicine",
-    "Infectious Diseases",
-    "Cardiology",
-    "Public Health",
-    "Anaesthesiology",
-    "Neurology",
-)
 PLACES = (  # country, city, time zone, languages spoken there
     ("NG", "Enugu", "Africa/Lagos", ("en", "ig")),
     ("KE", "Kisumu", "Africa/Nairobi", ("en", "sw")),

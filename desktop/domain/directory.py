@@ -15,6 +15,21 @@ from desktop.vault import Vault
 from sync.protocol import unpack_record
 
 MAX_TEXT = 2000
+# The controlled list of medical specialties cards choose from (the demo draws on it too).
+SPECIALTIES = (
+    "Paediatrics",
+    "Internal Medicine",
+    "General Surgery",
+    "Obstetrics and Gynaecology",
+    "Psychiatry",
+    "Emergency Medicine",
+    "Family Medicine",
+    "Infectious Diseases",
+    "Cardiology",
+    "Public Health",
+    "Anaesthesiology",
+    "Neurology",
+)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from desktop.domain.directory import Card
 from desktop.i18n import N_
 
@@ -251,6 +248,9 @@ def assign_cohort(scores: dict[tuple[str, str], float], capacity: dict[str, int]
     """student → mentor, maximising the total score; each mentor takes at most ``capacity`` students and only
     pairs present in ``scores`` (those that passed the hard constraints) may be matched. Students who cannot be
     placed stay out. Mentor places become columns of one assignment problem (Hungarian method)."""
+    import numpy as np  # here, not at the top: numpy and scipy cost ~80 MiB, and only admins assign cohorts
+    from scipy.optimize import linear_sum_assignment
+
     students = sorted({s for s, _m in scores})
     places = [m for m in sorted(capacity) for _ in range(max(0, capacity[m]))]
     if not students or not places:

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.domain import directory
-from desktop.domain.demo import greet, start_demo_server
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -28,13 +28,15 @@ from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
 from sync.client.transport import Transport
 from sync.protocol import HybridClock
-from sync.server.embedded import EmbeddedServer
 
 log = logging.getLogger(__name__)
 DEMO_FOLDER = "demo-server"
 NOTIFY_KINDS = frozenset({"message", "request"})
 AUTO_DOWNLOAD_BYTES = 256 * 1024
 PRESENCE_EVERY_S = 300
+
+if TYPE_CHECKING:
+    from sync.server.embedded import EmbeddedServer
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,17 @@ def default_device_name() -> str:
 
 
 def start_demo(data_dir: Path) -> EmbeddedServer:
+    # imported here: the embedded server (FastAPI, SQLAlchemy) costs ~45 MiB that a real programme never needs
+    from desktop.domain.demo import start_demo_server
+
     return start_demo_server(data_dir / DEMO_FOLDER)
 
 
 def join_demo(vault: Vault, data_dir: Path, name: str, role: str = "student") -> tuple[Program, EmbeddedServer]:
     """Join the demo programme as a student, a mentor or a programme admin (the embedded server mints the
     invite). Students and mentors are greeted by two demo mentors; a student also receives an offer."""
+    from desktop.domain.demo import greet
+
     server = start_demo(data_dir)
     program = join_program(vault, Transport(server.url), server.invite(role), default_device_name(), demo=True)
     if program.box is not None and role != "admin":

@@ -22,6 +22,7 @@ from sync.protocol import (
     StatusBody,
     new_record_id,
     pack_record,
+    request_id,
     status_body,
     unpack_record,
 )
@@ -44,7 +45,7 @@ def term(rng: random.Random, now: int) -> tuple[list[StoredRecord], list[dict]]:
     for student in students:
         for _attempt in range(rng.choice((1, 1, 2, 3))):
             mentor, asked = rng.choice(mentors), now - rng.randint(1, 120) * DAY_MS
-            request = rng.randbytes(16).hex()
+            request = request_id(student, mentor, "student", asked)
             add(student, StatusBody(e="request", r=request, at=asked, s=student, m=mentor, by="student"))
             if rng.random() < 0.8:
                 accepted = rng.random() < 0.7

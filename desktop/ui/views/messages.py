@@ -3,8 +3,6 @@ message showing queued → sent → delivered → read; drafts kept in the vault
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -29,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from desktop.domain import review
 from desktop.domain.messaging import MissingKeys, Thread
-from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
-from desktop.i18n import _, format_bytes, format_datetime, ngettext
+from desktop.i18n import _, format_bytes, ngettext
 from desktop.ui.common import ERROR_STYLE, button, explain, heading
-from desktop.ui.views.message_models import ConversationModel, QueueModel, ThreadModel
+from desktop.ui.views.message_models import ConversationModel, ThreadModel
+from desktop.ui.views.review_queue import ReviewQueuePanel, queue_button_text
 from desktop.ui.worker import Task, run_in_background
 from desktop.vault import StoredMessage
 
@@ -122,41 +120,16 @@ class MessagesView(QWidget):
         self.thread_list.setAccessibleName(_("Conversations"))
         self.thread_list.setWordWrap(True)
         self.thread_list.selectionModel().currentChanged.connect(self._thread_chosen)
-        self.queue_model = QueueModel()
-        self.queue_list = QListView()
-        self.queue_list.setModel(self.queue_model)
-        self.queue_list.setAccessibleName(_("Review queue"))
-        self.queue_list.setWordWrap(True)
-        self.queue_list.selectionModel().currentChanged.connect(self._queue_chosen)
+        self.queue = ReviewQueuePanel(session)
+        self.queue.thread_chosen.connect(self._queue_chosen)
+        self.queue.reply_wanted.connect(self.compose_focus)
+        self.queue.templates_wanted.connect(self._focus_templates)
+        self.queue.said.connect(lambda text: self.status.setText(text))
+        self.queue.count_changed.connect(lambda n: self.queue_toggle.setText(queue_button_text(n)))
         self.lists.addWidget(self.thread_list)
-        self.lists.addWidget(self.queue_list)
+        self.lists.addWidget(self.queue)
         left_layout.addWidget(self.lists, 1)
-        self.queue_counts = QLabel()
-        self.queue_counts.setWordWrap(True)
-        self.queue_counts.setAccessibleName(_("Waiting per mentee"))
-        self.queue_help = QLabel(
-            _(
-                "Keys in the queue: J / K next and previous · R reply · D done (reviewed) · F flag · "
-                "S snooze until tomorrow 08:00 · T reply templates"
-            )
-        )
-        self.queue_help.setWordWrap(True)
-        left_layout.addWidget(self.queue_counts)
-        left_layout.addWidget(self.queue_help)
-        self.queue_counts.hide()
-        self.queue_help.hide()
         splitter.addWidget(left)
-        for key, action in (
-            ("J", lambda: self._step(1)),
-            ("K", lambda: self._step(-1)),
-            ("R", self._reply),
-            ("D", self._done),
-            ("F", self._flag),
-            ("S", self._snooze),
-            ("T", self._focus_templates),
-        ):
-            shortcut = QShortcut(QKeySequence(key), self.queue_list, activated=action)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -248,7 +221,7 @@ class MessagesView(QWidget):
             return
         names = self._names()
         self.thread_model.set_threads(self.messaging.threads(), names)
-        self._refresh_queue(names)
+        self.queue.refresh(names)
         self._refresh_templates()
         changed = self.messaging.key_changes()
         if changed:
@@ -273,7 +246,7 @@ class MessagesView(QWidget):
 
     def clear(self) -> None:
         self.thread_model.set_threads([], {})
-        self.queue_model.set_items([], {})
+        self.queue.clear()
         self.templates.clear()
         self.conversation_model.set_messages([], {})
         self.compose.blockSignals(True)
@@ -494,80 +467,21 @@ class MessagesView(QWidget):
 
     # -- review queue ---------------------------------------------------------------------------------------
 
-    def _refresh_queue(self, names: dict[str, str]) -> None:
-        selected = self._selected_item()
-        items = review.review_queue(self.session.vault, self.me, int(time.time() * 1000))
-        self.queue_model.set_items(items, names)
-        counts = review.counts_per_person(items)
-        self.queue_counts.setText(
-            ", ".join(f"{names.get(a, _('Someone'))} ({n})" for a, n in counts.most_common())
-            or _("Nobody is waiting for a reply.")
-        )
-        self.queue_toggle.setText(
-            ngettext("Review &queue ({count} waiting)", "Review &queue ({count} waiting)", len(items)).format(
-                count=len(items)
-            )
-        )
-        if selected is not None:
-            for row, item in enumerate(items):
-                if item.thread_id == selected.thread_id:
-                    self.queue_list.setCurrentIndex(self.queue_model.index(row))
-
     def _toggle_queue(self) -> None:
         on = self.queue_toggle.isChecked()
-        self.lists.setCurrentWidget(self.queue_list if on else self.thread_list)
-        self.queue_counts.setVisible(on)
-        self.queue_help.setVisible(on)
-        (self.queue_list if on else self.thread_list).setFocus()
-        if on and self.queue_model.rowCount() and not self.queue_list.currentIndex().isValid():
-            self.queue_list.setCurrentIndex(self.queue_model.index(0))
+        self.lists.setCurrentWidget(self.queue if on else self.thread_list)
+        if on:
+            self.queue.enter()
+        else:
+            self.thread_list.setFocus()
 
-    def _selected_item(self) -> QueueItem | None:
-        index = self.queue_list.currentIndex()
-        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
-
-    def _queue_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        item: QueueItem | None = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
-        if item is not None and item.thread_id != self.current:
+    def _queue_chosen(self, thread_id: str, names: dict[str, str]) -> None:
+        if thread_id != self.current:
             self._save_draft()
-            self._show_thread(item.thread_id, self.queue_model.names)
+            self._show_thread(thread_id, names)
 
-    def _step(self, delta: int) -> None:
-        rows = self.queue_model.rowCount()
-        if rows:
-            row = (self.queue_list.currentIndex().row() + delta) % rows
-            self.queue_list.setCurrentIndex(self.queue_model.index(row))
-
-    def _reply(self) -> None:
-        if self._selected_item() is not None:
-            self.compose.setFocus()
-
-    def _after_triage(self) -> None:
-        row = max(0, self.queue_list.currentIndex().row())
-        self._refresh_queue(self._names())
-        if self.queue_model.rowCount():
-            self.queue_list.setCurrentIndex(self.queue_model.index(min(row, self.queue_model.rowCount() - 1)))
-        self.queue_list.setFocus()
-
-    def _done(self) -> None:
-        item = self._selected_item()
-        if item is not None:
-            review.mark_reviewed(self.session.vault, item.thread_id, self.me)
-            self._after_triage()
-
-    def _flag(self) -> None:
-        item = self._selected_item()
-        if item is not None:
-            review.flag(self.session.vault, item.thread_id, self.me, not item.flagged)
-            self._after_triage()
-
-    def _snooze(self) -> None:
-        item = self._selected_item()
-        if item is not None:
-            until = review.tomorrow_morning(datetime.now(UTC))
-            review.snooze(self.session.vault, item.thread_id, self.me, int(until.timestamp() * 1000))
-            self.status.setText(_("Snoozed until {when}.").format(when=format_datetime(until, "short")))
-            self._after_triage()
+    def compose_focus(self) -> None:
+        self.compose.setFocus()
 
     # -- templates ------------------------------------------------------------------------------------------
 
