@@ -305,7 +305,7 @@ def test_a_mentor_triages_the_review_queue_with_the_keyboard(make_app, server, t
 
 
 def test_starting_a_group_from_messages(make_app):
-    from desktop.ui.views.messages import NewGroupDialog
+    from desktop.ui.views.new_group import NewGroupDialog
 
     page = make_app()
     page.enter_demo(PASSPHRASE)
