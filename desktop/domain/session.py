@@ -105,6 +105,7 @@ class Session:
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
+        self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._upload_attachments
         self._counted: object = None
 
@@ -117,6 +118,7 @@ class Session:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
         self.scheduler.stop(timeout=1.0)
         self.transport.close()
+        self._cards = None
         if self.demo_server is not None:
             self.demo_server.stop()
             self.demo_server = None
@@ -154,7 +156,12 @@ class Session:
     # -- what views read -----------------------------------------------------------------------------------
 
     def cards(self) -> list[Card]:
-        return directory.cards(self.vault)
+        """The directory, decrypted again only when its records changed: views ask for it several times per
+        refresh. Dropped with the session when the vault locks."""
+        mark = self.vault.records.kind_mark("card")
+        if self._cards is None or self._cards[0] != mark:
+            self._cards = (mark, directory.cards(self.vault))
+        return list(self._cards[1])
 
     def mentors(self) -> list[Card]:
         """Mentors and peer mentors (students offering places), this person left out."""

@@ -118,6 +118,14 @@ class RecordStore:
         """Every record of ``kind`` (any state), oldest clock first."""
         return self._select("WHERE kind = ? ORDER BY hlc, id", [kind])
 
+    def kind_mark(self, kind: str) -> tuple[int, int]:
+        """(how many, newest rowid) of ``kind``: changes whenever a record of that kind comes or goes, so a
+        cache of what was decrypted from them knows when it is stale (plaintext columns only)."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            row = db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM records WHERE kind = ?", [kind]).fetchone()
+            return int(row[0]), int(row[1])
+
     def count(self) -> int:
         with self._vault._lock:
             db, _keys = self._vault._session()
