@@ -45,7 +45,10 @@ def test_a_conversation_with_states_and_receipts(people):
     ]
     _sync(mentor, student)  # the mentor's device returns a delivery receipt
     assert student.vault.messages.get(first).state == "delivered"
+    [listed] = mentor.messaging().threads()
+    assert listed.unread == 1 and listed.last.body == "Could you look at my abstract before Friday?"
     assert mentor.messaging().mark_read(thread) == 1
+    assert mentor.messaging().threads()[0].unread == 0
     reply = mentor.messaging().send(thread, "Yes, send it over. Merci !")
     _sync(mentor, student)
     assert student.vault.messages.get(first).state == "read"

@@ -160,18 +160,19 @@ class Messaging:
         self.vault.threads.put(thread, meta, updated_at)
 
     def threads(self) -> list[Thread]:
+        """Every conversation with its unread count and latest message: one message decrypted per thread."""
+        unread = self.vault.messages.unread_counts()
         out = []
         for thread_id, meta, updated in self.vault.threads.all():
-            messages = self.vault.messages.in_thread(thread_id)
-            unread = sum(1 for m in messages if m.state == "received")
+            latest = self.vault.messages.newest(1, thread_id)
             out.append(
                 Thread(
                     thread_id,
                     tuple(meta["members"]),
                     meta.get("title", ""),
                     updated,
-                    unread,
-                    messages[-1] if messages else None,
+                    unread.get(thread_id, 0),
+                    latest[0] if latest else None,
                 )
             )
         return out

@@ -120,6 +120,13 @@ class MessageStore:
                 return
             after = (rows[-1].sent_at, rows[-1].id)
 
+    def unread_counts(self) -> dict[str, int]:
+        """Thread id → messages received and not yet read (plaintext columns only: nothing is decrypted)."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            rows = db.execute("SELECT thread_id, count(*) FROM messages WHERE state = 'received' GROUP BY thread_id")
+            return {row[0]: int(row[1]) for row in rows}
+
     def count(self) -> int:
         with self._vault._lock:
             db, _keys = self._vault._session()
