@@ -89,6 +89,8 @@ def _tokens(text: str) -> list[str]:
 @functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     """A light stemmer: enough for "newborns"/"newborn" and "screening"/"screen" to meet."""
+    if word.endswith(("ss", "us", "is")):  # sepsis, tuberculosis, virus, abscess: not plurals
+        return word
     for suffix in ("ings", "ing", "ies", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -100,9 +102,12 @@ class InterestIndex:
 
     def __init__(self, cards: Iterable[Card]) -> None:
         self.docs: dict[str, Counter[str]] = {}
+        self.surface: dict[str, str] = {}  # stem → a word as people wrote it, to explain a match in their words
         for card in cards:
-            words = [_stem(w) for w in _tokens(" ".join((*card.interests, *card.interests, card.bio)))]
-            self.docs[card.account] = Counter(words)
+            tokens = _tokens(" ".join((*card.interests, *card.interests, card.bio)))
+            for word in tokens:
+                self.surface.setdefault(_stem(word), word)
+            self.docs[card.account] = Counter(_stem(w) for w in tokens)
         frequency: Counter[str] = Counter()
         for counts in self.docs.values():
             frequency.update(counts.keys())
@@ -122,7 +127,8 @@ class InterestIndex:
         """(cosine similarity of a ``query()`` vector with a mentor's, the shared words that weigh most)."""
         doc = self.vectors.get(account, {})
         shared = {w: query[w] * doc[w] for w in query.keys() & doc.keys()}
-        return sum(shared.values()), [w for w, _v in sorted(shared.items(), key=lambda kv: -kv[1])[:3]]
+        best = sorted(shared.items(), key=lambda kv: -kv[1])[:3]
+        return sum(shared.values()), [self.surface.get(w, w) for w, _v in best]
 
 
 def _utc_hours(tz: str, windows: Iterable[tuple[int, int]], when: datetime) -> set[int]:
