@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit
@@ -137,10 +138,14 @@ def test_language_changes_at_once(make_app):
     assert page.app.settings_store.load().locale == "fr"
 
 
-def test_every_control_has_an_accessible_name(make_app):
+@pytest.mark.parametrize("role", ["student", "admin"])
+def test_every_control_has_an_accessible_name(make_app, role):
     page = make_app()
     page.first_run_to_program(PASSPHRASE)
-    page.explore_demo()
+    page.explore_demo(role)
+    if role == "admin":  # the Programme view's tables filled too
+        page.open_view("programme")
+        page.screen.programme.propose()
     unnamed = []
     for kind in (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView, QAbstractSpinBox):
         for widget in page.app.window.findChildren(kind):
