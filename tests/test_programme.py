@@ -209,6 +209,13 @@ def test_admin_assigns_a_cohort_and_people_receive_introductions(programme, serv
         [intro] = introductions(client.vault)
         assert (intro.student, intro.mentor) == (first.student.account, first.mentor.account)
         assert intro.reasons and intro.score == pytest.approx(first.score, abs=0.01)
+    figures = admin.figures()
+    assert (figures.introduced, figures.followed) == (1, 0)
+    _side(student).ask(first.mentor.account, "The programme introduced us.", [], int(time.time() * 1000))
+    _sync(student)
+    p["admin"].engine().sync_once()
+    figures = admin.figures()
+    assert (figures.introduced, figures.followed) == (0, 1)
     # Those introduced are not proposed again.
     assert first.student.account not in {x.student.account for x in admin.propose()}
     # Only admins publish introductions.

@@ -126,6 +126,8 @@ class CohortFigures:
     expired: int
     load: dict[str, int]  # mentor → open mentorships
     presence_at: int | None  # unix s of the presence figures, or None
+    introduced: int = 0  # introductions published and not yet followed by a request
+    followed: int = 0  # introductions that a request followed
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,11 @@ class ProgrammeAdmin:
             else:
                 reason = "not-synced" if lapsed else "unresponsive"
             quiet.append(Concern(p, who, reason, active, seen(who)))
+        asked = {(p.student, p.mentor) for p in pairings}
+        published = {(i.student, i.mentor) for i in introductions(self.vault)}
         return CohortFigures(
+            introduced=len(published - asked),
+            followed=len(published & asked),
             students=students,
             matched=matched,
             unmatched=[s for s in students if s not in set(matched)],

@@ -85,6 +85,7 @@ class ProgrammeView(QWidget):
                 ("waiting", _("Requests waiting over 7 days")),
                 ("quiet", _("Mentorships quiet for 30 days")),
                 ("expired", _("Requests expired")),
+                ("introduced", _("Introductions not yet followed up")),
             )
         ):
             number = QLabel("–")
@@ -151,6 +152,14 @@ class ProgrammeView(QWidget):
         self.figures["waiting"].setText(format_number(len(figures.waiting)))
         self.figures["quiet"].setText(format_number(len(figures.quiet)))
         self.figures["expired"].setText(format_number(figures.expired))
+        self.figures["introduced"].setText(format_number(figures.introduced))
+        self.figures["introduced"].setToolTip(
+            ngettext(
+                "{count} introduction was followed by a request.",
+                "{count} introductions were followed by a request.",
+                figures.followed,
+            ).format(count=figures.followed)
+        )
         if figures.presence_at is None:
             self.presence_line.setText(_("Last syncs not fetched yet: refresh when you are online."))
         else:
