@@ -312,3 +312,38 @@ def test_an_introduction_from_a_non_admin_is_refused_and_does_not_hold_up_the_ou
     amina.engine().sync_once()
     states = {r.i.hex(): amina.vault.records.get(r.i.hex()).state for r in (refused, after)}
     assert states == {refused.i.hex(): "rejected", after.i.hex(): "sent"}
+
+
+def test_malformed_introductions_and_presence_answers_are_ignored_not_fatal(programme):
+    """What crosses the network is validated: broken introductions are skipped, the good one shown; a presence
+    answer with wrong shapes keeps only the rows that make sense."""
+    from desktop.domain.programme import INTRODUCTION
+    from desktop.vault.records import StoredRecord
+    from sync.protocol import Record, new_record_id, pack_record
+
+    amina = programme["amina"]
+    me, mentor = amina.account.hex(), programme["dr_kofi"].account.hex()
+    why = [{"t": "<b>anything</b>", "v": {}}, {"t": "Speaks {languages} with you", "v": {"languages": ["en"]}}, "x"]
+    bodies = [
+        b"not json",
+        b'{"student": "x"}',
+        json.dumps({"v": 1, "student": me, "mentor": mentor, "score": "high"}).encode(),
+        json.dumps({"v": 1, "student": me, "mentor": mentor, "score": 2.5, "why": why}).encode(),
+    ]
+    stored = []
+    for body in bodies:
+        record = Record(i=new_record_id(), k=INTRODUCTION, a=bytes(16), d=bytes(16), t=[], h=1, b=body)
+        stored.append(StoredRecord(record.i.hex(), INTRODUCTION, "ab" * 16, 1, pack_record(record), "inbound"))
+    amina.vault.records.apply_inbound("test", stored, 0)
+    [shown] = introductions(amina.vault)
+    assert shown.score == 2.5 and [r.text for r in shown.reasons] == ["Speaks {languages} with you"]
+
+    admin = ProgrammeAdmin(amina.vault, amina.program, amina.clock)
+    rows = [
+        "junk",
+        {"account": "short", "role": "student", "joined": 1, "last_sync": 2},
+        {"account": "ab" * 16, "role": "student", "joined": "yesterday", "last_sync": 2},
+        {"account": "cd" * 16, "role": "mentor", "joined": 1, "last_sync": None},
+    ]
+    assert admin.store_presence(rows) == 1
+    assert list(admin.presence()[0]) == ["cd" * 16]
