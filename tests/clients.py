@@ -56,3 +56,14 @@ def make_client(folder: Path, server_url: str, invite: str, name: str | None = N
     vault, _ = Vault.create(folder, "client passphrase", params=KdfParams.floor())
     program = join_program(vault, Transport(server_url), invite, name or f"device {next(_names)}")
     return Client(vault, program, server_url)
+
+
+def card_holder(folder: Path, server, name: str, role: str = "student", **card: object) -> Client:
+    """A person on their own device who has joined ``server``, published a card and synced until they hold
+    everyone's card (the second sync brings cards published while the first ran)."""
+    client = make_client(folder, server.url, server.invite(role))
+    client.publish_card(name, role=role, **card)
+    for _ in range(2):
+        client.engine().sync_once()
+        client.messaging().take_in()
+    return client

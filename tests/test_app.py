@@ -370,15 +370,11 @@ def test_a_mentor_accepts_and_plans_in_the_app(make_app, server, tmp_path):
     import time
 
     from desktop.domain.mentorship import Mentorships
-    from tests.clients import make_client
-    from tests.test_messaging import _sync
+    from tests.clients import card_holder
 
     page = make_app()
     me = page.set_up_in(server.url, server.invite("mentor"), "Dr Planner", PASSPHRASE)
-    student = make_client(tmp_path / "student", server.url, server.invite())
-    student.publish_card("Student Planner")
-    _sync(student)
-    _sync(student)
+    student = card_holder(tmp_path / "student", server, "Student Planner")
     chat = student.messaging()
     plans = Mentorships(student.vault, chat)
     plans.ask(me, "Mentor me?", ["Pass the exam"], int(time.time() * 1000))

@@ -87,15 +87,11 @@ def test_a_student_follows_up_an_introduction(make_app, server, tmp_path):
 
 def test_a_request_unanswered_for_a_week_reminds_both_sides(make_app, server, tmp_path):
     from desktop.domain.mentorship import DAY_MS, Mentorships
-    from tests.clients import make_client
-    from tests.test_messaging import _sync
+    from tests.clients import card_holder
 
     page = make_app()
     me = page.set_up_in(server.url, server.invite("mentor"), "Dr Busy", PASSPHRASE)
-    student = make_client(tmp_path / "student", server.url, server.invite())
-    student.publish_card("Patient Student")
-    _sync(student)
-    _sync(student)
+    student = card_holder(tmp_path / "student", server, "Patient Student")
     plans = Mentorships(student.vault, student.messaging())
     plans.ask(me, "Mentor me?", [], int(time.time() * 1000) - 8 * DAY_MS - 60_000)
     student.engine().sync_once()
