@@ -270,7 +270,7 @@ def test_storage_routes_status_to_admins_and_records_last_syncs(backend, tmp_pat
 def test_a_member_cannot_pass_off_a_request_as_someone_elses(programme):
     """Status records are believed only when their request id derives from who asked whom and when, and offers
     only from mentors: a student cannot fake an offer that blocks another student, or take over a request."""
-    from desktop.domain.programme import disclose
+    from desktop.domain.mentorship import disclose
     from sync.protocol import StatusBody, request_id
 
     p = programme

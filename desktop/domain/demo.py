@@ -22,6 +22,7 @@ import msgpack
 import sqlalchemy as sa
 
 from desktop.domain.directory import SPECIALTIES, card_body
+from desktop.domain.mentorship import DAY_MS
 from desktop.domain.messaging import card_keys
 from sync import envelope
 from sync.envelope import BoxKey, DeviceKey
@@ -304,7 +305,6 @@ def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes, of
     return sent
 
 
-DAY_MS = 24 * 3600 * 1000
 # The demo programme's mentoring so far, as its admins see it (PROTOCOL.md §3.4): (student index, mentor index,
 # who asked, days ago, answer or "", days ago answered, days since last activity or None). Indexes are into the
 # demo's students and mentors.

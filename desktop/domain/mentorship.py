@@ -22,16 +22,17 @@ from typing import Any
 import msgpack
 
 from desktop.domain.messaging import Messaging
-from desktop.domain.programme import disclose
+from desktop.domain.sync_adapter import Program, queue_record
 from desktop.i18n import N_
 from desktop.vault import Vault
-from sync.protocol import StatusBody
+from sync.protocol import STATUS_KIND, HybridClock, StatusBody, status_body
 from sync.protocol import request_id as make_request_id
 
 REQUEST_DAYS, REMINDER_DAYS = 14, 7
 DAY_MS = 24 * 3600 * 1000
 AGREEMENT_FIELDS = ("goals", "expectations", "cadence", "duration", "mode")
 STORE = "mentorships"
+_ACTIVITY = "status-activity"
 
 
 @dataclass
@@ -141,6 +142,19 @@ class Mentorship:
         if not self.goals():
             steps.append((N_("Add the first goal with a due date."), {}))
         return steps
+
+
+def disclose(vault: Vault, program: Program, clock: HybridClock, status: StatusBody) -> None:
+    """Queue a status record for the programme's admins (PROTOCOL.md §3.4): metadata about this person's own
+    requests and mentorships, never their content. ``activity`` goes at most once a day per mentorship."""
+    if status.e == "activity":
+        sent = json.loads(vault.get_secret(_ACTIVITY) or b"{}")
+        day = status.at // DAY_MS
+        if sent.get(status.r) == day:
+            return
+        sent[status.r] = day
+        vault.put_secret(_ACTIVITY, json.dumps(sent).encode())
+    queue_record(vault, program, clock, STATUS_KIND, status_body(status), [])
 
 
 def _now_ms() -> int:

@@ -12,7 +12,6 @@ answer. An admin can also assign a whole cohort at once and, after review, publi
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass, replace
 
@@ -27,6 +26,7 @@ from desktop.domain.matching import (
     is_mentor,
     suggest,
 )
+from desktop.domain.mentorship import DAY_MS, REQUEST_DAYS
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import Vault
 from sync.protocol import (
@@ -36,34 +36,14 @@ from sync.protocol import (
     StatusBody,
     parse_status,
     request_id,
-    status_body,
     unpack_record,
 )
 
-log = logging.getLogger(__name__)
-
-DAY_MS = 24 * 3600 * 1000
-REQUEST_DAYS, WAITING_DAYS = 14, 7
+WAITING_DAYS = 7
 QUIET_DAYS = 30  # a mentorship with no activity for this long needs a look
 LAPSED_DAYS = 14  # "has not synced for a while"
 INTRODUCTION = "introduction"
-_ACTIVITY = "status-activity"
 _PRESENCE = "admin-presence"
-
-
-# -- what members disclose ------------------------------------------------------------------------------------
-
-
-def disclose(vault: Vault, program: Program, clock: HybridClock, status: StatusBody) -> None:
-    """Queue a status record for the programme's admins. ``activity`` goes at most once a day per mentorship."""
-    if status.e == "activity":
-        sent = json.loads(vault.get_secret(_ACTIVITY) or b"{}")
-        day = status.at // DAY_MS
-        if sent.get(status.r) == day:
-            return
-        sent[status.r] = day
-        vault.put_secret(_ACTIVITY, json.dumps(sent).encode())
-    queue_record(vault, program, clock, STATUS_KIND, status_body(status), [])
 
 
 # -- what admins see -----------------------------------------------------------------------------------------
