@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from desktop.domain import directory
@@ -121,8 +122,12 @@ class Proposal:
 class ProgrammeAdmin:
     """A programme admin's figures and cohort assignment, computed offline from synced metadata."""
 
-    def __init__(self, vault: Vault, program: Program, clock: HybridClock) -> None:
+    def __init__(
+        self, vault: Vault, program: Program, clock: HybridClock, cards: Callable[[], list[Card]] | None = None
+    ) -> None:
+        """``cards`` gives the directory (the session's, decrypted once per change); by default read here."""
         self.vault, self.program, self.clock = vault, program, clock
+        self.cards = cards or (lambda: directory.cards(vault))
 
     # -- presence ------------------------------------------------------------------------------------------
 
@@ -156,8 +161,7 @@ class ProgrammeAdmin:
         believed only from the person it concerns: a request from its asker, whose id must be the one derived
         from who asked whom and when (so nobody passes off a request as another's), an offer only from a
         mentor or peer mentor in the directory; an answer from the one asked; activity and closing from either."""
-        cards = cards if cards is not None else directory.cards(self.vault)
-        mentors = {c.account for c in cards if is_mentor(c)}
+        mentors = {c.account for c in (cards if cards is not None else self.cards()) if is_mentor(c)}
         found: dict[str, Pairing] = {}
         later: list[tuple[str, StatusBody]] = []
         for stored in self.vault.records.by_kind(STATUS_KIND):
@@ -194,12 +198,16 @@ class ProgrammeAdmin:
         return {p.id: p for p in newest.values()}
 
     def figures(self, now_ms: int | None = None, cards: list[Card] | None = None) -> CohortFigures:
+        cards = cards if cards is not None else self.cards()
         now = now_ms if now_ms is not None else int(time.time() * 1000)
+        return self._figures(now, cards, list(self.pairings(cards).values()), introductions(self.vault))
+
+    def _figures(
+        self, now: int, cards: list[Card], pairings: list[Pairing], published: list[Introduction]
+    ) -> CohortFigures:
         presence, presence_at = self.presence()
-        cards = cards if cards is not None else directory.cards(self.vault)
         roles = {c.account: c.role for c in cards} | {p.account: p.role for p in presence.values()}
         students = sorted(a for a, role in roles.items() if role == "student")
-        pairings = list(self.pairings(cards).values())
         accepted = [p for p in pairings if p.state(now) == "accepted"]
         matched = sorted({p.student for p in accepted} & set(students))
         load: dict[str, int] = {}
@@ -233,10 +241,10 @@ class ProgrammeAdmin:
                 reason = "not-synced" if lapsed else "unresponsive"
             quiet.append(Concern(p, who, reason, active, seen(who)))
         asked = {(p.student, p.mentor) for p in pairings}
-        published = {(i.student, i.mentor) for i in introductions(self.vault)}
+        introduced = {(i.student, i.mentor) for i in published}
         return CohortFigures(
-            introduced=len(published - asked),
-            followed=len(published & asked),
+            introduced=len(introduced - asked),
+            followed=len(introduced & asked),
             students=students,
             matched=matched,
             unmatched=[s for s in students if s not in set(matched)],
@@ -253,14 +261,15 @@ class ProgrammeAdmin:
         """Assign every unmatched student without a pending request or an introduction, at once, maximising the
         total score within each mentor's open places (their card's capacity less their open mentorships)."""
         now = now_ms if now_ms is not None else int(time.time() * 1000)
-        cards = directory.cards(self.vault)
-        figures = self.figures(now, cards)
-        pairings = self.pairings(cards).values()
+        cards = self.cards()
+        pairings = list(self.pairings(cards).values())  # decrypted once, for the figures and for what follows
+        published = introductions(self.vault)
+        figures = self._figures(now, cards, pairings, published)
         pending = [(p.student, p.mentor) for p in pairings if p.state(now) == "pending"]
         asked = {(p.student, p.mentor) for p in pairings}
         fresh = [  # introductions from the last 14 days that no request has followed yet
             (i.student, i.mentor)
-            for i in introductions(self.vault)
+            for i in published
             if now - (i.hlc >> 16) <= REQUEST_DAYS * DAY_MS and (i.student, i.mentor) not in asked
         ]
         busy = {student for student, _mentor in pending + fresh}

@@ -103,7 +103,7 @@ class Session:
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
-        self.admin = ProgrammeAdmin(vault, program, self.clock) if program.role == "admin" else None
+        self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._upload_attachments
