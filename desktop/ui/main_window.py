@@ -144,9 +144,10 @@ class MainScreen(QWidget):
         self.library.refresh()
         self.messages.refresh()
         self.mentorships.refresh()
-        self.home.refresh()
+        figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
+        self.home.refresh(figures)
         if self.programme is not None:
-            self.programme.refresh()
+            self.programme.refresh(figures)
 
     def clear(self) -> None:
         """Drop decrypted data from every model (on lock)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.domain.programme import CohortFigures
 from desktop.domain.session import Attention, Session
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, heading, paragraph
@@ -37,10 +38,10 @@ class HomeView(QWidget):
         self.grid = QGridLayout()
         layout.addLayout(self.grid)
         layout.addStretch(1)
-        self.lines: dict[str, QLabel] = {}
-        self.refresh()
+        self.lines: dict[str, QLabel] = {}  # filled by refresh(), which the main screen calls once all views exist
 
-    def refresh(self) -> None:
+    def refresh(self, figures: CohortFigures | None = None) -> None:
+        """Redraw; an admin's cohort ``figures`` may come from the caller, who shares them with Programme."""
         card = self.session.my_card()
         self.greeting.setText(_("Welcome, {name}").format(name=card.name) if card else _("Welcome"))
         state = self.session.my_card_state()
@@ -51,9 +52,9 @@ class HomeView(QWidget):
         }
         self.card_state.setText(badges.get(state or "", ""))
         self.card_state.setVisible(state is not None)
-        self._fill(self.session.attention())
+        self._fill(self.session.attention(), figures)
 
-    def _fill(self, a: Attention) -> None:
+    def _fill(self, a: Attention, figures: CohortFigures | None) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget() is not None:
@@ -109,7 +110,7 @@ class HomeView(QWidget):
             ),
         ]
         if self.session.admin is not None:  # admins first see what in the programme needs a look
-            figures = self.session.admin.figures()
+            figures = figures or self.session.admin.figures()
             concerns = len(figures.waiting) + len(figures.quiet)
             text = ngettext(
                 "Programme: {count} request or mentorship needs a look; {unmatched} students without a mentor",

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.programme import Concern, Proposal
+from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
 from desktop.i18n import _, format_date, format_number, format_relative, ngettext
 from desktop.ui.common import ERROR_STYLE, button, heading, paragraph
@@ -139,10 +139,10 @@ class ProgrammeView(QWidget):
     def _names(self) -> dict[str, str]:
         return {c.account: c.name for c in self.session.cards()}
 
-    def refresh(self) -> None:
+    def refresh(self, figures: CohortFigures | None = None) -> None:
         if self.admin is None:
             return
-        figures = self.admin.figures()
+        figures = figures or self.admin.figures()
         names = self._names()
         total = len(figures.students)
         self.figures["matched"].setText(
