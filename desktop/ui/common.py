@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from desktop.i18n import _
+from desktop.i18n import _, format_date
 from desktop.ui.worker import Task, run_in_background
 from desktop.vault import VaultError
 from sync.client.errors import SyncError
 
 ERROR_STYLE = "color: #b00020;"
+
+
+def date_of_ms(ms: int) -> str:
+    """A record's unix-milliseconds date, in the person's locale."""
+    return format_date(datetime.fromtimestamp(ms / 1000, UTC).date())
 
 
 def password_field(accessible_name: str) -> QLineEdit:

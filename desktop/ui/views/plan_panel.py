@@ -5,7 +5,6 @@ the plan. Every change is an operation that syncs to the other person (``desktop
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.mentorship import DAY_MS, Mentorship
 from desktop.domain.session import Session
-from desktop.i18n import _, format_date
-from desktop.ui.common import button, heading, line_edit
+from desktop.i18n import _
+from desktop.ui.common import button, date_of_ms, heading, line_edit
 from desktop.ui.views.progress_chart import ProgressChart
 
 
@@ -153,7 +152,7 @@ class PlanPanel(QWidget):
         self.goal_list.blockSignals(True)
         self.goal_list.clear()
         for goal in plan.goals():
-            due = format_date(datetime.fromtimestamp(goal["due"] / 1000, UTC)) if goal["due"] else _("no date")
+            due = date_of_ms(goal["due"]) if goal["due"] else _("no date")
             item = QListWidgetItem(_("{title} (due {due})").format(title=goal["title"], due=due))
             item.setData(Qt.ItemDataRole.UserRole, goal["id"])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -177,7 +176,7 @@ class PlanPanel(QWidget):
             "\n".join(
                 _("{who}, {when}: {progress} · blockers: {blockers} · next: {next}").format(
                     who=names.get(c["by"], _("Someone")),
-                    when=format_date(datetime.fromtimestamp(c["at"] / 1000, UTC)),
+                    when=date_of_ms(c["at"]),
                     progress=c["progress"],
                     blockers=c["blockers"] or "—",
                     next=c["next"],

@@ -4,7 +4,7 @@ reviewed before it is published as introductions."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,13 +21,9 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
-from desktop.i18n import _, format_date, format_number, format_relative, ngettext
-from desktop.ui.common import ERROR_STYLE, button, heading, paragraph
+from desktop.i18n import _, format_number, format_relative, ngettext
+from desktop.ui.common import ERROR_STYLE, button, date_of_ms, heading, paragraph
 from desktop.ui.views.mentors import reason_line
-
-
-def _date(ms: int) -> str:
-    return format_date(datetime.fromtimestamp(ms / 1000, UTC).date())
 
 
 def _item(text: str) -> QTableWidgetItem:
@@ -174,7 +170,7 @@ class ProgrammeView(QWidget):
                 what,
                 names.get(pairing.student, _("(no card yet)")),
                 names.get(pairing.mentor, _("(no card yet)")),
-                _date(concern.since),
+                date_of_ms(concern.since),
                 self._why(concern, names),
             )
             for column, text in enumerate(cells):
@@ -190,14 +186,14 @@ class ProgrammeView(QWidget):
                 ).format(name=who)
             return _(
                 "{name} has not synced since {date}: the news has not reached them. Try another way (phone, SMS)."
-            ).format(name=who, date=_date(concern.last_sync * 1000))
+            ).format(name=who, date=date_of_ms(concern.last_sync * 1000))
         if concern.reason == "unresponsive":
             if concern.pairing.answer:
                 return _("Both sync regularly but nothing has happened since {date}: ask how it is going.").format(
-                    date=_date(concern.since)
+                    date=date_of_ms(concern.since)
                 )
             return _("{name} synced on {date} and has not answered: a reminder may help.").format(
-                name=who, date=_date((concern.last_sync or 0) * 1000)
+                name=who, date=date_of_ms((concern.last_sync or 0) * 1000)
             )
         return _("Waiting on {name}. Refresh the figures to tell a connection problem from no answer.").format(name=who)
 
