@@ -3,7 +3,6 @@ cohort figures that tell "has not synced" from "unresponsive", and introductions
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
@@ -12,8 +11,9 @@ import requests
 
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.programme import ProgrammeAdmin, introductions
-from sync.protocol import MEDIA_JSON, unpack_record
+from sync.protocol import MEDIA_MSGPACK, Record, SyncRequest, encode, unpack_record
 from tests.test_messaging import _sync
+from tests.test_server_api import _sync as _sync_raw
 
 GOAL = "Publish a case series on rheumatic heart disease"
 
@@ -145,19 +145,11 @@ def test_status_records_go_to_admins_only_and_presence_is_admin_only(programme, 
     assert all(row.last_sync for row in rows.values())
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def _push(server, client, record: dict) -> requests.Response:
+def _push(server, client, record: Record) -> requests.Response:
+    """Push one record as ``client``'s device, straight through the API (to see what the server answers)."""
     engine = client.engine()
     token = engine._token_value(engine.transport)
-    return requests.post(
-        f"{server.url}/v1/sync",
-        data=json.dumps({"v": 1, "p": [record]}),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": MEDIA_JSON},
-        timeout=5,
-    )
+    return _sync_raw(server, {"token": token}, encode(SyncRequest(v=1, p=[record]), MEDIA_MSGPACK))
 
 
 @pytest.mark.parametrize(
@@ -181,9 +173,7 @@ def _push(server, client, record: dict) -> requests.Response:
     ],
 )
 def test_server_refuses_status_records_that_are_not_plain_metadata(programme, server, body, audience):
-    record = {"i": _b64(bytes(range(16))), "k": "status", "h": 1, "b": _b64(json.dumps(body).encode())}
-    if audience is not None:
-        record["t"] = audience
+    record = Record(i=bytes(range(16)), k="status", t=audience, h=1, b=json.dumps(body).encode())
     answer = _push(server, programme["amina"], record)
     assert answer.status_code == 422 and answer.json()["code"] == "invalid"
 
@@ -221,7 +211,7 @@ def test_admin_assigns_a_cohort_and_people_receive_introductions(programme, serv
     # Only admins publish introductions.
     intro = student.vault.records.by_kind("introduction")[0]
     record = unpack_record(intro.wire)
-    forged = {"i": _b64(bytes(16)), "k": "introduction", "h": 1, "t": [_b64(a) for a in record.t], "b": _b64(record.b)}
+    forged = Record(i=bytes(16), k="introduction", t=record.t, h=1, b=record.b)
     answer = _push(server, student, forged)
     assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
 
@@ -230,7 +220,7 @@ def test_admin_assigns_a_cohort_and_people_receive_introductions(programme, serv
 def test_storage_routes_status_to_admins_and_records_last_syncs(backend, tmp_path):
     """The admin path of the storage on both databases: status records reach every admin (also one who joins
     later) and nobody else; the last sync is upserted, at most once a minute per device."""
-    from sync.protocol import Record, StatusBody, new_record_id, status_body
+    from sync.protocol import StatusBody, new_record_id, status_body
     from sync.server.storage import Storage
     from tests.pg import require_postgres, reset_database
 
@@ -300,7 +290,7 @@ def test_the_server_refuses_a_status_dated_far_ahead(programme, server):
 
     ahead = int(time.time() * 1000) + 3 * DAY_MS
     body = status_body(StatusBody(e="activity", r="ab" * 16, at=ahead))
-    record = {"i": _b64(bytes(range(16))), "k": "status", "h": 1, "t": [], "b": _b64(body)}
+    record = Record(i=bytes(range(16)), k="status", t=[], h=1, b=body)
     answer = _push(server, programme["amina"], record)
     assert answer.status_code == 422 and answer.json()["code"] == "invalid"
 
@@ -319,7 +309,7 @@ def test_malformed_introductions_and_presence_answers_are_ignored_not_fatal(prog
     answer with wrong shapes keeps only the rows that make sense."""
     from desktop.domain.programme import INTRODUCTION
     from desktop.vault.records import StoredRecord
-    from sync.protocol import Record, new_record_id, pack_record
+    from sync.protocol import new_record_id, pack_record
 
     amina = programme["amina"]
     me, mentor = amina.account.hex(), programme["dr_kofi"].account.hex()
