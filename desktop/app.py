@@ -24,6 +24,7 @@ from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
 from desktop.ui.unlock import UnlockScreen
 from desktop.vault import KdfParams, Vault, VaultError, VaultNotFound
+from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:  # the rest loads after the first screen is up: a cold start shows the unlock screen sooner
     from desktop.domain.onboarding import Onboarding
@@ -59,12 +60,21 @@ def apply_locale(tag: str) -> None:
 class OslerApp(QObject):
     """What the person sees when, and the objects behind it."""
 
-    def __init__(self, data_dir: Path, *, kdf_params: KdfParams | None = None, window: OslerWindow | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        kdf_params: KdfParams | None = None,
+        window: OslerWindow | None = None,
+        clock: Clock = SYSTEM,
+    ):
         super().__init__()
         self.data_dir = data_dir
+        self.clock = clock  # the one clock every decision reads; tests pin it
         self.kdf_params = kdf_params
         self.settings_store = SettingsStore(data_dir / "settings.json")
         self.window = window or OslerWindow()
+        self.window.sync_bar.clock = clock
         self.bridge = SyncBridge()
         self.bridge.status.connect(self.window.sync_bar.show_status)
         self.bridge.changed.connect(self._records_arrived)
@@ -159,6 +169,7 @@ class OslerApp(QObject):
             demo_server=self.demo_server,
             on_status=self.bridge.on_status,
             on_change=self.bridge.on_change,
+            clock=self.clock,
         )
         self.demo_server = None  # the session owns it now
         if profile_name:  # a first card: the language chosen at the start and this computer's time zone

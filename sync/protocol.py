@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sync.clock import SYSTEM, Clock, now_ms
+
 MEDIA_MSGPACK = "application/vnd.osler+msgpack"
 MEDIA_JSON = "application/json"
 
@@ -240,7 +242,7 @@ def content_digest(record: Record, author: bytes, device: bytes) -> bytes:
 def new_record_id(now_ms: int | None = None, random_bytes: bytes | None = None) -> bytes:
     """A UUIDv7 (RFC 9562): 48-bit unix ms, version 7, 74 random bits. Time-ordered, so ids compress.
     ``random_bytes`` (10) makes it reproducible, for generated demo data."""
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ms = int(time.time() * 1000) if now_ms is None else now_ms  # ids only order records; no decision reads them
     rand = bytearray(random_bytes if random_bytes is not None else os.urandom(10))
     rand[0] = 0x70 | (rand[0] & 0x0F)
     rand[2] = 0x80 | (rand[2] & 0x3F)
@@ -251,8 +253,9 @@ class HybridClock:
     """Hybrid logical clock (Kulkarni et al.): wall-clock ms in the high 48 bits, a counter in the low 16, so
     causally later events always compare greater even when a laptop's clock is behind."""
 
-    def __init__(self, last: int = 0) -> None:
+    def __init__(self, last: int = 0, wall: Clock = SYSTEM) -> None:
         self._last = last
+        self.wall = wall  # the injected wall clock: everything that decides by the time reads this one
         self._lock = threading.Lock()
 
     @property
@@ -261,7 +264,7 @@ class HybridClock:
 
     def now(self) -> int:
         with self._lock:
-            wall = int(time.time() * 1000) << 16
+            wall = now_ms(self.wall) << 16
             self._last = wall if wall > self._last else self._last + 1
             return self._last
 

@@ -218,8 +218,9 @@ def test_cut_after_bytes_forwards_exactly_n_bytes(
         assert len(received) == client_gets
         assert server_received == sent[:server_gets]
         assert received == server_received[:client_gets]
-        assert (proxy.bytes_up, proxy.bytes_down) == (server_gets, client_gets)
+        # counted by the proxy's threads just after each send: read once they have finished
         assert eventually(lambda: not proxy._conns)
+        assert (proxy.bytes_up, proxy.bytes_down) == (server_gets, client_gets)
 
 
 def test_cut_after_zero_bytes_closes_at_once_without_reaching_the_server(echo: tuple[Echo, int]) -> None:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from desktop.domain import review
+from sync.clock import ManualClock, now_ms
+from sync.protocol import HybridClock
 from tests.test_messaging import _sync
+
+# Any date will do: every client reads this clock, never the machine's, so the test passes on every day it runs.
+EVENING = datetime(2026, 11, 22, 21, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def mentor_with_mentees(client_factory):
+def clock():
+    return ManualClock(EVENING)
+
+
+@pytest.fixture
+def mentor_with_mentees(client_factory, clock):
     mentor = client_factory("mentor")
     mentees = [client_factory() for _ in range(3)]
+    for person in (mentor, *mentees):
+        person.clock = HybridClock(wall=clock)
     mentor.publish_card("Dr Ama", role="mentor")
     for n, mentee in enumerate(mentees):
         mentee.publish_card(f"Student {n}")
@@ -24,7 +35,7 @@ def mentor_with_mentees(client_factory):
     return mentor, mentees
 
 
-def test_awaiting_my_reply_oldest_first_then_reply_review_flag_snooze(mentor_with_mentees):
+def test_awaiting_my_reply_oldest_first_then_reply_review_flag_snooze(mentor_with_mentees, clock):
     mentor, (a, b, c) = mentor_with_mentees
     me = mentor.account.hex()
     threads = {}
@@ -33,10 +44,10 @@ def test_awaiting_my_reply_oldest_first_then_reply_review_flag_snooze(mentor_wit
         threads[mentee.account] = chat.start_direct(me)
         chat.send(threads[mentee.account], text)
         _sync(mentee)
-        time.sleep(0.01)
+        clock.advance(60)
     a.messaging().send(threads[a.account], "and a follow-up")
     _sync(a, mentor)
-    queue = review.review_queue(mentor.vault, me, int(time.time() * 1000))
+    queue = review.review_queue(mentor.vault, me, now_ms(clock))
     assert [item.people for item in queue] == [(a.account.hex(),), (b.account.hex(),), (c.account.hex(),)]
     assert queue[0].unread == 2 and queue[0].latest.body == "and a follow-up"
     assert review.counts_per_person(queue)[a.account.hex()] == 1
@@ -44,13 +55,13 @@ def test_awaiting_my_reply_oldest_first_then_reply_review_flag_snooze(mentor_wit
     mentor.messaging().send(threads[a.account], "Happy to help, let's talk Thursday.")
     review.mark_reviewed(mentor.vault, threads[b.account], me)
     review.flag(mentor.vault, threads[c.account], me)
-    queue = review.review_queue(mentor.vault, me, int(time.time() * 1000))
+    queue = review.review_queue(mentor.vault, me, now_ms(clock))
     assert [item.thread_id for item in queue] == [threads[c.account]] and queue[0].flagged
 
-    later = review.tomorrow_morning(datetime(2026, 11, 22, 21, 30, tzinfo=UTC))
-    assert later.hour == 8 and later > datetime(2026, 11, 22, 21, 30, tzinfo=UTC)
+    later = review.tomorrow_morning(EVENING)
+    assert later.hour == 8 and later > EVENING
     review.snooze(mentor.vault, threads[c.account], me, int(later.timestamp() * 1000))
-    assert review.review_queue(mentor.vault, me, int(time.time() * 1000)) == []
+    assert review.review_queue(mentor.vault, me, now_ms(clock)) == []
     assert len(review.review_queue(mentor.vault, me, int(later.timestamp() * 1000) + 1)) == 1
 
     c.messaging().send(threads[c.account], "any news?")

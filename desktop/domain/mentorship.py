@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.i18n import N_
 from desktop.vault import Vault
+from sync.clock import now_ms as wall_ms
 from sync.protocol import STATUS_KIND, HybridClock, StatusBody, status_body
 from sync.protocol import request_id as make_request_id
 
@@ -157,10 +157,6 @@ def disclose(vault: Vault, program: Program, clock: HybridClock, status: StatusB
     queue_record(vault, program, clock, STATUS_KIND, status_body(status), [])
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class Mentorships:
     """Requests and mentorships of this person, kept sealed in the vault and synced through their threads."""
 
@@ -168,6 +164,10 @@ class Mentorships:
         self.vault, self.messaging = vault, messaging
         self.me = messaging.me
         messaging.handlers["mentorship"] = self._take
+
+    def now_ms(self) -> int:
+        """The injected clock's time (the one the session was built with), in ms."""
+        return wall_ms(self.messaging.clock.wall)
 
     # -- storage --------------------------------------------------------------------------------------------
 
@@ -237,7 +237,7 @@ class Mentorships:
             raise ValueError("a decline says why")
         other = request.student if self.me == request.mentor else request.mentor
         self._send(other, {"op": "accept" if accept else "decline", "r": request_id, "reason": reason[:1000]})
-        self._disclose("answer", request_id, _now_ms(), st="accepted" if accept else "declined")
+        self._disclose("answer", request_id, self.now_ms(), st="accepted" if accept else "declined")
 
     def set(self, mentorship_id: str, name: str, value: Any) -> None:
         """Set one field of a mentorship (agreement text, a goal's title, due date or done, feedback…)."""
@@ -248,7 +248,7 @@ class Mentorships:
         op = {"f": name, "v": value, "h": self.messaging.clock.now(), "a": self.me}
         self._send(other, {"op": "set", "m": mentorship_id, "set": op})
         closing = name == "outcome" and isinstance(value, str) and value.strip()
-        self._disclose("closed" if closing else "activity", mentorship_id, _now_ms())
+        self._disclose("closed" if closing else "activity", mentorship_id, self.now_ms())
 
     def sign(self, mentorship_id: str) -> None:
         mentorship = self.mentorship(mentorship_id)

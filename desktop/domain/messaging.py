@@ -18,7 +18,6 @@ import json
 import logging
 import mimetypes
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.records import StoredRecord
 from sync import envelope
+from sync.clock import now_ms as wall_ms
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class Messaging:
         if meta is None:
             raise KeyError(f"no thread {thread}")
         current = meta.get("current")
-        fresh = int(time.time() * 1000) - meta.get("epoch_started", 0) < EPOCH_LIFETIME_MS
+        fresh = wall_ms(self.clock.wall) - meta.get("epoch_started", 0) < EPOCH_LIFETIME_MS
         if current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
             key = self.vault.get_secret(f"epoch:{thread}:{current}")
             if key is not None:
@@ -218,7 +218,7 @@ class Messaging:
         meta["epochs"][str(epoch)] = meta["members"]
         self._retire_epochs(thread, meta, keep=(current, epoch))
         meta["current"] = epoch
-        meta["epoch_started"] = int(time.time() * 1000)
+        meta["epoch_started"] = wall_ms(self.clock.wall)
         self._save_thread(thread, meta)
         return epoch, key
 
@@ -245,7 +245,7 @@ class Messaging:
         self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
-        now = int(time.time() * 1000)
+        now = wall_ms(self.clock.wall)
         self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
         self.vault.threads.put_draft(thread, "")
         meta = self.vault.threads.get(thread) or {}

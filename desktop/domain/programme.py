@@ -12,7 +12,6 @@ answer. An admin can also assign a whole cohort at once and, after review, publi
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -30,6 +29,7 @@ from desktop.domain.matching import (
 from desktop.domain.mentorship import DAY_MS, REQUEST_DAYS
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import Vault
+from sync.clock import now_ms as wall_ms
 from sync.protocol import (
     STATUS_KIND,
     HybridClock,
@@ -143,7 +143,7 @@ class ProgrammeAdmin:
             if not isinstance(joined, int) or not (last is None or isinstance(last, int)):
                 continue
             kept.append({"account": account, "role": role[:16], "joined": joined, "last_sync": last})
-        doc = {"at": fetched_at or int(time.time()), "rows": kept}
+        doc = {"at": fetched_at or int(self.clock.wall.time()), "rows": kept}
         self.vault.put_secret(_PRESENCE, json.dumps(doc).encode())
         return len(kept)
 
@@ -199,7 +199,7 @@ class ProgrammeAdmin:
 
     def figures(self, now_ms: int | None = None, cards: list[Card] | None = None) -> CohortFigures:
         cards = cards if cards is not None else self.cards()
-        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        now = now_ms if now_ms is not None else wall_ms(self.clock.wall)
         return self._figures(now, cards, list(self.pairings(cards).values()), introductions(self.vault))
 
     def _figures(
@@ -260,7 +260,7 @@ class ProgrammeAdmin:
     def propose(self, weights: dict[str, float] | None = None, now_ms: int | None = None) -> list[Proposal]:
         """Assign every unmatched student without a pending request or an introduction, at once, maximising the
         total score within each mentor's open places (their card's capacity less their open mentorships)."""
-        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        now = now_ms if now_ms is not None else wall_ms(self.clock.wall)
         cards = self.cards()
         pairings = list(self.pairings(cards).values())  # decrypted once, for the figures and for what follows
         published = introductions(self.vault)

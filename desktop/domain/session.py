@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from sync.client.engine import SyncEngine
 from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
 from sync.client.transport import Transport
+from sync.clock import SYSTEM, Clock, now_ms, utcnow
 from sync.protocol import HybridClock
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class Session:
         demo_server: EmbeddedServer | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
         on_change: Callable[[set[str]], None] | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         program = load_program(vault)
         if program is None:
@@ -97,7 +98,8 @@ class Session:
             self.demo_server = start_demo(data_dir)
         url = self.demo_server.url if program.demo and self.demo_server else program.server_url
         self.transport = Transport(url)
-        self.clock = HybridClock()
+        self.wall = clock  # the one clock every decision reads (tests inject theirs)
+        self.clock = HybridClock(wall=clock)
         self.store = VaultSyncStore(vault, program.server_key, program.credentials.account)
         self.engine = SyncEngine(self.transport, self.store, program.credentials)
         self.scheduler = SyncScheduler(self.engine, on_status=self._status)
@@ -127,7 +129,9 @@ class Session:
         progress = status.progress
         if progress is not None and progress.phase == "done" and progress is not self._counted:
             self._counted = progress  # each finished sync is counted once, however often its status is published
-            self.settings_store.update(lambda s: s.with_usage(progress.bytes_down + progress.bytes_up))
+            self.settings_store.update(
+                lambda s: s.with_usage(progress.bytes_down + progress.bytes_up, utcnow(self.wall))
+            )
             kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
             if self.messaging is not None and not self.vault.is_locked:
                 queued_before = self.vault.records.outbox_totals()[0]
@@ -145,6 +149,10 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def now_ms(self) -> int:
+        """Wall-clock ms from the session's clock: what views show ages and due dates against."""
+        return now_ms(self.wall)
 
     @property
     def settings(self) -> Settings:
@@ -176,7 +184,7 @@ class Session:
 
     def attention(self) -> Attention:
         materials = self.materials()
-        now = int(time.time() * 1000)
+        now = self.now_ms()
         pending, goals_due = 0, 0
         if self.mentorships is not None:
             me = self.program.credentials.account.hex()
@@ -246,7 +254,7 @@ class Session:
         except VaultIntegrityError:
             blobs.delete(material.sha256)  # fetched again from the start next time
             raise
-        self.settings_store.update(lambda s: s.with_usage(material.size - offset))
+        self.settings_store.update(lambda s: s.with_usage(material.size - offset, utcnow(self.wall)))
 
     # -- attachments ----------------------------------------------------------------------------------------
 
@@ -272,7 +280,7 @@ class Session:
             self.messaging.store_downloaded(message_id, sealed_file.read_bytes())
         finally:
             sealed_file.unlink(missing_ok=True)
-        self.settings_store.update(lambda s: s.with_usage(entry["size"]))
+        self.settings_store.update(lambda s: s.with_usage(entry["size"], utcnow(self.wall)))
 
     def auto_download(self) -> int:
         """Under data saver only small attachments come by themselves; without it, all of them."""
@@ -284,7 +292,7 @@ class Session:
             if (
                 entry["state"] == "remote"
                 and (small or not settings.data_saver)
-                and settings.may_download(entry["size"])
+                and settings.may_download(entry["size"], utcnow(self.wall))
             ):
                 self.download_attachment(message_id)
                 fetched += 1
@@ -295,14 +303,14 @@ class Session:
     def refresh_presence(self, force: bool = False) -> bool:
         """Fetch every account's last sync for the admin view (admins only), at most every 5 minutes unless
         ``force``; a failure leaves the figures already kept. Runs after a sync, off the GUI thread."""
-        if self.admin is None or (not force and time.monotonic() - self._presence_fetched < PRESENCE_EVERY_S):
+        if self.admin is None or (not force and self.wall.monotonic() - self._presence_fetched < PRESENCE_EVERY_S):
             return False
         try:
             rows = self.engine.authorized(self.transport.admin_presence)
         except (SyncError, ValueError) as exc:  # offline, refused, or an answer that is not JSON
             log.info("presence not refreshed: %s", type(exc).__name__)
             return False
-        self._presence_fetched = time.monotonic()
+        self._presence_fetched = self.wall.monotonic()
         self.admin.store_presence(rows)
         return True
 

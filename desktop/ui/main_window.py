@@ -42,7 +42,7 @@ class MainScreen(QWidget):
 
         self.home = HomeView(session)
         self.home.navigate.connect(self.navigate)
-        self.mentors = MentorsView()
+        self.mentors = MentorsView(session.wall)
         self.library = LibraryView(session)
         self.settings = SettingsView(session)
         self.settings.language_changed.connect(self.language_changed)

@@ -3,7 +3,6 @@ progress while syncing, "Sync now", and the last error in plain words with what 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from sync.client.errors import (
     SyncError,
     WrongServer,
 )
+from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
     from sync.client.scheduler import SyncStatus
@@ -76,6 +76,7 @@ class SyncStatusBar(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self.clock: Clock = SYSTEM  # the session's, set by the app: "last sync 5 min ago" is told against it
         self.setAccessibleName(_("Sync status"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
@@ -128,7 +129,7 @@ class SyncStatusBar(QWidget):
         if s.last_success is None:
             self.last_sync.setText(_("Never synced"))
         else:
-            ago = format_relative(timedelta(seconds=min(0.0, s.last_success - time.time())))
+            ago = format_relative(timedelta(seconds=min(0.0, s.last_success - self.clock.time())))
             self.last_sync.setText(_("Last sync {when}").format(when=ago))
         self.queued.setText(
             ngettext("{count} item waiting to be sent", "{count} items waiting to be sent", s.queued).format(

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import Card
 from desktop.domain.matching import ABOUT_A_PAIR, DEFAULT_WEIGHTS, DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, current_locale, format_time, ngettext
+from sync.clock import SYSTEM, Clock, utcnow
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,10 +48,10 @@ def language_name(tag: str) -> str:
         return tag
 
 
-def local_time_line(tz: str) -> str:
-    """ "Local time: 14:05 (Africa/Dakar)": what a mentor's clock says now, for planning across time zones."""
+def local_time_line(tz: str, now: datetime) -> str:
+    """ "Local time: 14:05 (Africa/Dakar)": what a mentor's clock says ``now``, for planning across time zones."""
     try:
-        now = datetime.now(ZoneInfo(tz))
+        now = now.astimezone(ZoneInfo(tz))
     except (ZoneInfoNotFoundError, ValueError):
         return tz
     return _("Local time: {time} ({zone})").format(time=format_time(now), zone=tz)
@@ -135,8 +136,9 @@ class MentorsView(QWidget):
     write_to = Signal(str)
     ask = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM) -> None:
         super().__init__()
+        self.clock = clock  # local times and "online at the same hours" are told against it
         self.setAccessibleName(_("Mentors"))
         self.model = MentorModel()
         self.selected: Card | None = None
@@ -293,7 +295,7 @@ class MentorsView(QWidget):
         )
         weights = {part: slider.value() / 2 for part, slider in self.sliders.items()}
         candidates = [c for c in self.all_cards if c.account not in self.excluded]
-        found = suggest(seeker, candidates, weights, limit=20, index=self._index)
+        found = suggest(seeker, candidates, weights, limit=20, index=self._index, when=utcnow(self.clock))
         self.suggestions = {s.card.account: s for s in found}
         self.table.setSortingEnabled(False)
         self.proxy.sort(-1)
@@ -353,7 +355,7 @@ class MentorsView(QWidget):
         lines = [
             f"<h3>{card.name}</h3>",
             f"<p>{place}</p>",
-            f"<p>{local_time_line(card.tz)}</p>",
+            f"<p>{local_time_line(card.tz, utcnow(self.clock))}</p>",
             f"<p>{speaks}</p>",
             f"<p>{interests}</p>",
             f"<p>{card.bio}</p>",

@@ -3,8 +3,6 @@ mentorships, and the chosen one's plan (``plan_panel.PlanPanel``)."""
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -33,10 +31,6 @@ STATUS = {
     "expired": N_("expired after 14 days without an answer"),
     "withdrawn": N_("withdrawn"),
 }
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 class MentorshipsView(QWidget):
@@ -125,7 +119,7 @@ class MentorshipsView(QWidget):
     def refresh(self) -> None:
         if self.plans is None:
             return
-        names, now = self._names(), _now()
+        names, now = self._names(), self.session.now_ms()
         self._show_introductions(names)
         self.requests.clear()
         for request in self.plans.requests():
@@ -227,7 +221,12 @@ class MentorshipsView(QWidget):
             return
         try:
             send = self.plans.offer if self.offering else self.plans.ask
-            send(self.asking, self.ask_text.toPlainText(), self.ask_goals.toPlainText().splitlines(), _now())
+            send(
+                self.asking,
+                self.ask_text.toPlainText(),
+                self.ask_goals.toPlainText().splitlines(),
+                self.session.now_ms(),
+            )
         except ValueError:
             self.status.setStyleSheet(ERROR_STYLE)
             self.status.setText(_("Write a few words about what you hope to work on."))
@@ -243,7 +242,7 @@ class MentorshipsView(QWidget):
 
     def _next_suggestions(self) -> None:
         """After a decline, the next suggestions: the directory ranked again, without the mentor who declined."""
-        now = _now()
+        now = self.session.now_ms()
         declined = [
             r
             for r in (self.plans.requests() if self.plans else [])

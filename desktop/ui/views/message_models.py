@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,10 +74,12 @@ class QueueModel(QAbstractListModel):
         super().__init__()
         self.items: list[QueueItem] = []
         self.names: dict[str, str] = {}
+        self.now_ms = 0
 
-    def set_items(self, items: list[QueueItem], names: dict[str, str]) -> None:
+    def set_items(self, items: list[QueueItem], names: dict[str, str], now_ms: int) -> None:
+        """``now_ms``: the session clock's time, what "waiting since" is told against."""
         self.beginResetModel()
-        self.items, self.names = items, names
+        self.items, self.names, self.now_ms = items, names, now_ms
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -92,7 +93,7 @@ class QueueModel(QAbstractListModel):
             return item
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
-            waited = format_relative(timedelta(milliseconds=item.waiting_since - time.time() * 1000))
+            waited = format_relative(timedelta(milliseconds=item.waiting_since - self.now_ms))
             parts = [who, _("waiting since {when}").format(when=waited)]
             if item.unread:
                 parts.append(_("{count} new").format(count=item.unread))

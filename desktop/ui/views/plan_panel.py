@@ -4,8 +4,6 @@ the plan. Every change is an operation that syncs to the other person (``desktop
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,10 +23,6 @@ from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.common import button, date_of_ms, heading, line_edit
 from desktop.ui.views.progress_chart import ProgressChart
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 def _one_line(value: object) -> str:
@@ -148,7 +142,7 @@ class PlanPanel(QWidget):
         done, total = plan.progress()
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.chart.set_data(*plan.timeline(_now()), done, total)
+        self.chart.set_data(*plan.timeline(self.session.now_ms()), done, total)
         self.goal_list.blockSignals(True)
         self.goal_list.clear()
         for goal in plan.goals():
@@ -166,7 +160,7 @@ class PlanPanel(QWidget):
         ):
             if not widget.hasFocus():
                 widget.setText(str(plan.value(name, "") or ""))
-        steps = plan.next_steps(_now(), self.me)
+        steps = plan.next_steps(self.session.now_ms(), self.me)
         self.next_steps.setText(
             _("Suggested next steps:") + "\n" + "\n".join("• " + _(text).format(**values) for text, values in steps)
             if steps
@@ -208,7 +202,7 @@ class PlanPanel(QWidget):
     def _add_goal(self) -> None:
         if self.plans is None or self.current is None or not self.goal_title.text().strip():
             return
-        due = _now() + self.goal_days.value() * DAY_MS if self.goal_days.value() else 0
+        due = self.session.now_ms() + self.goal_days.value() * DAY_MS if self.goal_days.value() else 0
         self.plans.add_goal(self.current, self.goal_title.text(), due)
         self.goal_title.clear()
         self.changed.emit(_("Goal added."))
@@ -237,7 +231,11 @@ class PlanPanel(QWidget):
             self.changed.emit(_("Write at least your progress."))
             return
         self.plans.check_in(
-            self.current, self.check_progress.text(), self.check_blockers.text(), self.check_next.text(), _now()
+            self.current,
+            self.check_progress.text(),
+            self.check_blockers.text(),
+            self.check_next.text(),
+            self.session.now_ms(),
         )
         for field in (self.check_progress, self.check_blockers, self.check_next):
             field.clear()

@@ -3,7 +3,6 @@ reviewed before it is published as introductions."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from PySide6.QtCore import Qt
@@ -159,7 +158,7 @@ class ProgrammeView(QWidget):
         if figures.presence_at is None:
             self.presence_line.setText(_("Last syncs not fetched yet: refresh when you are online."))
         else:
-            ago = timedelta(seconds=max(0, int(time.time()) - figures.presence_at))
+            ago = timedelta(seconds=max(0, int(self.session.wall.time()) - figures.presence_at))
             self.presence_line.setText(_("Last syncs fetched {when}.").format(when=format_relative(-ago)))
         rows = [(_("Request unanswered"), c) for c in figures.waiting]
         rows += [(_("Mentorship quiet"), c) for c in figures.quiet]

@@ -4,9 +4,6 @@ The Messages view shows it in place of the conversation list and opens the conve
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
@@ -16,6 +13,7 @@ from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
 from desktop.i18n import _, format_datetime, ngettext
 from desktop.ui.views.message_models import QueueModel
+from sync.clock import utcnow
 
 
 class ReviewQueuePanel(QWidget):
@@ -64,8 +62,8 @@ class ReviewQueuePanel(QWidget):
 
     def refresh(self, names: dict[str, str]) -> None:
         selected = self.selected()
-        items = review.review_queue(self.session.vault, self.me, int(time.time() * 1000))
-        self.queue_model.set_items(items, names)
+        items = review.review_queue(self.session.vault, self.me, self.session.now_ms())
+        self.queue_model.set_items(items, names, self.session.now_ms())
         counts = review.counts_per_person(items)
         self.queue_counts.setText(
             ", ".join(f"{names.get(a, _('Someone'))} ({n})" for a, n in counts.most_common())
@@ -78,7 +76,7 @@ class ReviewQueuePanel(QWidget):
                     self.queue_list.setCurrentIndex(self.queue_model.index(row))
 
     def clear(self) -> None:
-        self.queue_model.set_items([], {})
+        self.queue_model.set_items([], {}, 0)
 
     def enter(self) -> None:
         """Shown: keys go to the queue, and the first item is chosen."""
@@ -127,7 +125,7 @@ class ReviewQueuePanel(QWidget):
     def _snooze(self) -> None:
         item = self.selected()
         if item is not None:
-            until = review.tomorrow_morning(datetime.now(UTC))
+            until = review.tomorrow_morning(utcnow(self.session.wall))
             review.snooze(self.session.vault, item.thread_id, self.me, int(until.timestamp() * 1000))
             self.said.emit(_("Snoozed until {when}.").format(when=format_datetime(until, "short")))
             self._after_triage()
