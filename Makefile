@@ -32,9 +32,12 @@ run: $(STAMP) catalogs
 	@$(BIN)/python -m desktop.qtcheck run
 	$(BIN)/osler
 
+# The suite runs twice: as usual, then with every wall clock a year ahead (tests/shifted.py), so no test can
+# depend on the day it runs. The long cut-and-kill loops (marked slow) run once.
 test: $(STAMP) catalogs check-qt
 	$(BIN)/ruff check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.shifted 365 -- $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP) catalogs
 	@set -e; for script in tests/benchmarks/bench_*.py; do \
