@@ -13,9 +13,11 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import PROTOCOL_VERSION, __version__
+from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
 from sync.server import api_admin, api_auth, api_blobs, api_sync
 from sync.server.blobstore import BlobStore
+from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
 from sync.server.storage import Storage
 
@@ -34,12 +36,24 @@ def _error(status: int, code: str, detail: str, **extra: object) -> JSONResponse
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status, headers=headers)
 
 
-def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER_MINUTE) -> FastAPI:
+def create_app(
+    storage: Storage,
+    data_dir: Path,
+    auth_per_minute: int = AUTH_PER_MINUTE,
+    device_auth_per_minute: int | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The app over ``storage`` and the blobs in ``data_dir``. Registration and sign-in are limited to
+    ``auth_per_minute`` calls per client address, and sign-in to ``device_auth_per_minute`` (by default the same
+    number) per device. ``clock`` (by default the storage's) decides every expiry and window."""
+    clock = clock or storage.clock
     app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
-    app.state.storage = storage
-    app.state.blobs = BlobStore(data_dir / "blobs")
-    app.state.auth_limiter = RateLimiter(auth_per_minute)
+    app.state.storage, app.state.clock = storage, clock
+    app.state.blobs = BlobStore(data_dir / "blobs", clock)
+    app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
+    app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(BodyLimit)  # added last, so it runs first: no route reads a byte past its limit
 
     @app.exception_handler(ProtocolError)
     async def protocol_error(_request: Request, exc: ProtocolError) -> JSONResponse:
@@ -52,7 +66,9 @@ def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {400: "bad-encoding", 404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        code = {400: "bad-encoding", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+            exc.status_code, "http-error"
+        )
         response = _error(exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
