@@ -36,6 +36,44 @@ def _error(status: int, code: str, detail: str, **extra: object) -> JSONResponse
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status, headers=headers)
 
 
+_B64 = {"+/": "A-Za-z0-9+/", "-_": "A-Za-z0-9_-"}
+_LAST = {1: "AQgw", 2: "AEIMQUYcgkosw048"}  # the last character of a canonical encoding, by bytes left over
+
+
+def _base64_pattern(size: int | None) -> str:
+    """What the wire models accept as bytes in JSON: base64 in the standard or the URL-safe alphabet (not mixed),
+    canonical, with or without padding; of exactly ``size`` bytes, or any length when ``size`` is None."""
+    options = []
+    for alphabet in _B64.values():
+        a = f"[{alphabet}]"
+        if size is None:
+            tail = "|".join(f"{a}{{{n}}}[{_LAST[n]}]" for n in (1, 2))
+            options.append(f"(?:{a}{{4}})*(?:{tail})?")
+        else:
+            whole, rest = divmod(size, 3)
+            options.append(f"{a}{{{4 * whole + rest}}}[{_LAST[rest]}]" if rest else f"{a}{{{4 * whole}}}")
+    return f"^(?:{'|'.join(options)})={{0,2}}$"
+
+
+def _state_base64(schema: object) -> None:
+    """pydantic describes wire bytes as ``format: base64url`` with the byte length as the string's length; state
+    what the server really accepts instead (PROTOCOL.md §1), so a schema-valid body is a valid one."""
+    if isinstance(schema, list):
+        for item in schema:
+            _state_base64(item)
+    if not isinstance(schema, dict):
+        return
+    if schema.get("format") == "base64url":
+        low, high = schema.pop("minLength", None), schema.pop("maxLength", None)
+        exact = high if high is not None and low == high else None
+        schema["format"] = "base64"
+        schema["pattern"] = _base64_pattern(exact)
+        if high is not None:
+            schema["maxLength"] = 4 * -(-high // 3)
+    for value in schema.values():
+        _state_base64(value)
+
+
 def create_app(
     storage: Storage,
     data_dir: Path,
@@ -92,6 +130,10 @@ def create_app(
             wire = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(wire.pop("$defs", {}))
             components[model.__name__] = wire
+        for wire in components.values():
+            _state_base64(wire)
+        # This server speaks one version: another ``v`` is answered 426 (PROTOCOL.md §8), so say so.
+        components["SyncRequest"]["properties"]["v"] = {"const": PROTOCOL_VERSION, "description": "protocol version"}
         return schema
 
     app.openapi = with_wire_schemas  # type: ignore[method-assign]
