@@ -29,6 +29,7 @@ from sync.protocol import BLOB_CHUNK, MAX_BLOB_BYTES, ProtocolError
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 _ACCOUNT = re.compile(r"^[0-9a-f]{32}$")
 STALE_TMP_S = 3600  # a temp file this old belongs to no live request, whichever process made it
+OPERATOR = bytes(16)  # the uploader of blobs put in by the server's own tools (the demo seed), not by an account
 FAULT_ENV = "OSLER_SERVER_FAULT_FILE"
 # Where a test may have the server SIGKILL itself while it publishes a blob (see ``_fault``).
 FAULT_STEPS = ("chunk-stored", "assembling", "assembled", "published")
@@ -77,7 +78,7 @@ class BlobStore:
         path = self._final(sha)
         return path if path.is_file() else None
 
-    def missing(self, sha: str, size: int, owner: bytes) -> list[int]:
+    def missing(self, sha: str, size: int, owner: bytes = OPERATOR) -> list[int]:
         """The chunks ``owner`` has yet to send (none once the blob is published, by anyone). A complete set
         left unpublished (a server killed mid-publication) is published now."""
         self._check(sha, size)
@@ -94,7 +95,7 @@ class BlobStore:
             return list(range(chunk_count(size)))
         return [] if published else self._still_missing(sha, size, partial)
 
-    def put_chunk(self, sha: str, size: int, index: int, data: bytes, owner: bytes) -> list[int]:
+    def put_chunk(self, sha: str, size: int, index: int, data: bytes, owner: bytes = OPERATOR) -> list[int]:
         """Store ``owner``'s chunk ``index``; when it was the last one missing, verify and publish the blob.
         Returns what is still missing (empty = complete)."""
         self._check(sha, size)
