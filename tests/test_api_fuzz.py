@@ -13,7 +13,6 @@ from sync.client.transport import Transport
 from sync.envelope import DeviceKey
 from tests.servers import ThreadServer
 
-
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
