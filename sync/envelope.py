@@ -59,6 +59,8 @@ class DeviceKey:
 
 
 def _verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    if not valid_public_key(public_key):  # a weak key registered before it was refused verifies nothing
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
     except (InvalidSignature, ValueError):
@@ -74,7 +76,41 @@ def verify_record(public_key: bytes, record: Record, author: bytes, device: byte
     return record.s is not None and _verify(public_key, record.s, signature_input(record, author, device))
 
 
+# Ed25519 over GF(p): p = 2^255 - 19, curve -x^2 + y^2 = 1 + d x^2 y^2 (RFC 8032 §5.1).
+_P = 2**255 - 19
+_D = (-121665 * pow(121666, -1, _P)) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+# The y coordinates of the 8 points of small order (the identity, order 2, two of order 4 at y = 0, four of order
+# 8): with such a key, (R = identity, S = 0) verifies for every message, so anyone could sign in as the device.
+_SMALL_ORDER_Y = frozenset(
+    {
+        1,
+        _P - 1,
+        0,
+        int.from_bytes(bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), "little"),
+        int.from_bytes(bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"), "little"),
+    }
+)
+
+
 def valid_public_key(public_key: bytes) -> bool:
+    """An Ed25519 public key a device may register: 32 bytes, the canonical encoding (y < p, no sign bit on
+    x = 0) of a point on the curve, and not one of the 8 points of small order."""
+    if len(public_key) != 32:
+        return False
+    encoded = int.from_bytes(public_key, "little")
+    y, sign = encoded & ((1 << 255) - 1), encoded >> 255
+    if y >= _P or y in _SMALL_ORDER_Y:
+        return False
+    # Decompress (RFC 8032 §5.1.3): x^2 = (y^2 - 1) / (d y^2 + 1) must have a square root.
+    u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
+    x = (u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P)) % _P
+    if (v * x * x - u) % _P != 0:
+        x = (x * _SQRT_M1) % _P
+        if (v * x * x - u) % _P != 0:
+            return False
+    if x == 0 and sign:
+        return False
     try:
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:

@@ -35,6 +35,7 @@ MIN_PULL_BUDGET, MAX_PULL_BUDGET = 4 * 1024, 1024 * 1024
 BLOB_CHUNK = 65_536
 MAX_BLOB_BYTES = 512 * 1024 * 1024
 GZIP_MIN_BYTES = 512
+MAX_NESTING = 16  # a sync message nests 4 deep (request, push list, record, audience); anything deeper is hostile
 
 SIGNED_KINDS = frozenset({"card", "material", "group-message", "epoch-grant", "introduction"})
 STATUS_KIND = "status"  # programme metadata for admins (PROTOCOL.md §3.4)
@@ -164,16 +165,46 @@ def encode(model: BaseModel, media: str) -> bytes:
 
 
 def parse_raw(data: bytes, media: str) -> Any:
-    """The body as plain data, before any schema: a malformed body is a 400."""
+    """The body as plain data, before any schema: a malformed body is a 400, one nested deeper than any message
+    of this protocol (``MAX_NESTING``) a 422."""
     if media == MEDIA_MSGPACK:
         try:
-            return msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_INFLATED_BYTES)
+            obj = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=MAX_INFLATED_BYTES)
         except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
             raise ProtocolError(400, "bad-encoding", f"body is not MessagePack ({type(exc).__name__})") from None
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
+        except RecursionError:
+            raise _too_deep() from None
+    else:
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
+        except RecursionError:  # the parser recurses per level: a deep body must not reach the 500 handler
+            raise _too_deep() from None
+    if _depth_over(obj, MAX_NESTING):
+        raise _too_deep()
+    return obj
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError(422, "invalid", f"body is nested deeper than {MAX_NESTING} levels")
+
+
+def _depth_over(obj: Any, limit: int) -> bool:
+    """Whether ``obj`` nests lists or maps more than ``limit`` deep (iteratively: no recursion to exhaust)."""
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def dump_raw(obj: Any, media: str) -> bytes:

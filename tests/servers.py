@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -38,8 +39,10 @@ class ThreadServer(EmbeddedServer):
 class ProcessServer:
     """``osler-server serve`` as a child process, so a test can SIGKILL it."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, database: str | None = None) -> None:
-        self.data_dir, self.database = data_dir, database
+    def __init__(
+        self, data_dir: Path, port: int | None = None, database: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.data_dir, self.database, self.env = data_dir, database, env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -55,6 +58,7 @@ class ProcessServer:
             self._cli("serve", "--port", str(self.port), "--auth-per-minute", "10000"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env} if self.env else None,
         )
         wait_healthy(self.url, process=self.process)
         return self

@@ -40,10 +40,10 @@ def _record(**fields) -> Record:
 
 
 def test_invites_are_single_use(server):
-    key = base64.b64encode(DeviceKey.generate().public_bytes()).decode()
+    key, other = (base64.b64encode(DeviceKey.generate().public_bytes()).decode() for _ in range(2))
     invite = server.invite()
     first = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "a", "sign_key": key})
-    again = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "b", "sign_key": key})
+    again = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "b", "sign_key": other})
     made_up = requests.post(
         f"{server.url}/v1/register", json={"invite": "AAAA-BBBB-CCCC", "name": "c", "sign_key": key}
     )

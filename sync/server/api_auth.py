@@ -7,18 +7,32 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from sync.envelope import valid_public_key, verify_challenge
 from sync.protocol import ProtocolError
 from sync.server.errors import error_responses
-from sync.server.security import auth_rate_limit, current_session, storage_of
+from sync.server.security import auth_rate_limit, current_session, device_rate_limit, storage_of
 from sync.server.storage import DeviceSession
 
 log = logging.getLogger("osler.server.auth")
 router = APIRouter(prefix="/v1", tags=["devices"])
 HexId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", description="16-byte id as 32 lowercase hex digits")]
+# Base64 (standard alphabet, padded, canonical) of exactly 32 and 64 bytes, and of up to 4096 bytes.
+Bytes32 = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", min_length=44, max_length=44, description="32 bytes")
+]
+Bytes64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{85}[AQgw]==$", min_length=88, max_length=88)]
+MAX_BOX_KEY = 4096
+BoxKey = Annotated[
+    str,
+    Field(
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        max_length=4 * (MAX_BOX_KEY // 3 + 1),
+        description=f"encryption public key for E2EE, base64, at most {MAX_BOX_KEY} bytes",
+    ),
+]
 
 
 class _In(BaseModel):
@@ -26,10 +40,12 @@ class _In(BaseModel):
 
 
 class RegisterIn(_In):
-    invite: str = Field(min_length=4, max_length=40)
-    name: str = Field(min_length=1, max_length=100, description="device name shown in the device list")
-    sign_key: Base64Bytes = Field(description="Ed25519 public key, 32 bytes, base64")
-    box_key: Base64Bytes | None = Field(default=None, description="encryption public key for E2EE, base64")
+    invite: str = Field(min_length=4, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")
+    name: str = Field(
+        min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", description="device name shown in the device list"
+    )
+    sign_key: Bytes32 = Field(description="Ed25519 public key, 32 bytes, base64; not of small order (§6)")
+    box_key: BoxKey | None = None
 
 
 class RegisterOut(BaseModel):
@@ -49,8 +65,8 @@ class ChallengeOut(BaseModel):
 
 class TokenIn(_In):
     device: HexId
-    challenge: Base64Bytes
-    sig: Base64Bytes
+    challenge: Bytes32 = Field(description="the challenge as received, base64")
+    sig: Bytes64 = Field(description="Ed25519 signature (§6), 64 bytes, base64")
 
 
 class TokenOut(BaseModel):
@@ -72,16 +88,24 @@ class DeviceOut(BaseModel):
     responses=error_responses(400, 403, 413, 422, 429),
 )
 async def register(body: RegisterIn, request: Request) -> RegisterOut:
-    """Spend an invite code on a new account whose first device is the caller."""
-    if len(body.sign_key) != 32 or not valid_public_key(body.sign_key):
-        raise ProtocolError(422, "invalid", "sign_key must be a 32-byte Ed25519 public key")
-    if body.box_key is not None and len(body.box_key) > 4096:
-        raise ProtocolError(413, "too-large", "box_key is limited to 4096 bytes")
-    session = await run_in_threadpool(storage_of(request).register, body.invite, body.name, body.sign_key, body.box_key)
+    """Spend an invite code on a new account whose first device is the caller. Retried with the same invite and
+    the same ``sign_key`` (its answer was lost), it answers the same account and device again."""
+    storage = storage_of(request)
+    sign_key = base64.b64decode(body.sign_key)
+    box_key = None if body.box_key is None else base64.b64decode(body.box_key)
+    if not valid_public_key(sign_key):
+        if not await run_in_threadpool(storage.invite_usable, body.invite):
+            raise _invite_invalid()  # the invite is the first thing wrong: say that, and spend nothing
+        raise ProtocolError(422, "invalid", "sign_key must be a canonical Ed25519 public key not of small order")
+    session = await run_in_threadpool(storage.register, body.invite, body.name, sign_key, box_key)
     if session is None:
-        raise ProtocolError(403, "invite-invalid", "this invite code is unknown or was already used")
+        raise _invite_invalid()
     log.info("registered device %s for a new %s account", session.device.hex(), session.role)
     return RegisterOut(account=session.account.hex(), device=session.device.hex(), role=session.role)
+
+
+def _invite_invalid() -> ProtocolError:
+    return ProtocolError(403, "invite-invalid", "this invite code is unknown or was already used")
 
 
 async def _active_device_key(request: Request, device: bytes) -> bytes:
@@ -103,6 +127,7 @@ async def _active_device_key(request: Request, device: bytes) -> bytes:
 async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
     """A single-use random challenge, valid 120 s, for the device to sign."""
     storage, device = storage_of(request), bytes.fromhex(body.device)
+    device_rate_limit(request, device)
     await _active_device_key(request, device)
     value, expires = await run_in_threadpool(storage.new_challenge, device)
     return ChallengeOut(challenge=base64.b64encode(value).decode(), expires=expires)
@@ -117,10 +142,12 @@ async def challenge(body: ChallengeIn, request: Request) -> ChallengeOut:
 async def token(body: TokenIn, request: Request) -> TokenOut:
     """Exchange a signed challenge for a bearer token bound to the device (valid one hour)."""
     storage, device = storage_of(request), bytes.fromhex(body.device)
+    device_rate_limit(request, device)
     public_key = await _active_device_key(request, device)
-    if not await run_in_threadpool(storage.spend_challenge, device, body.challenge):
+    challenge, sig = base64.b64decode(body.challenge), base64.b64decode(body.sig)
+    if not await run_in_threadpool(storage.spend_challenge, device, challenge):
         raise ProtocolError(401, "unauthenticated", "unknown or expired challenge")
-    if not verify_challenge(public_key, device, body.challenge, body.sig):
+    if not verify_challenge(public_key, device, challenge, sig):
         log.warning("bad challenge signature from device %s", device.hex())
         raise ProtocolError(401, "unauthenticated", "the challenge signature does not verify")
     value, expires = await run_in_threadpool(storage.issue_token, device)
@@ -142,7 +169,8 @@ async def revoke(
     device: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
     session: DeviceSession = Depends(current_session),
 ) -> Response:
-    """Revoke one of the caller's own devices (a lost laptop); its tokens stop working at once."""
+    """Revoke one of the caller's own devices (a lost laptop); its tokens stop working at once. Any other id,
+    another account's device included, is 404 and changes nothing."""
     if not await run_in_threadpool(storage_of(request).revoke_device, bytes.fromhex(device), session.account):
         raise ProtocolError(404, "not-found", "no such active device on this account")
     return Response(status_code=204)

@@ -29,17 +29,18 @@ def _store(request: Request) -> BlobStore:
     return request.app.state.blobs
 
 
-@router.put("/{sha}/chunks/{index}", response_model=BlobStatus, responses=error_responses(400, 401, 413, 415, 422))
+@router.put("/{sha}/chunks/{index}", response_model=BlobStatus, responses=error_responses(400, 401, 409, 413, 415, 422))
 async def put_chunk(
     request: Request,
     sha: Sha,
     index: Annotated[int, Path(ge=0, le=MAX_BLOB_BYTES // BLOB_CHUNK)],
     size: Annotated[int, Header(alias="Osler-Blob-Size", ge=0, le=MAX_BLOB_BYTES)],
-    _session: DeviceSession = Depends(current_session),
+    session: DeviceSession = Depends(current_session),
 ) -> BlobStatus:
-    """Store chunk ``index`` of a blob of ``size`` bytes; the last chunk completes and verifies it."""
-    data = await read_body(request, limit=BLOB_CHUNK)
-    missing = await run_in_threadpool(_store(request).put_chunk, sha, size, index, data)
+    """Store chunk ``index`` of a blob of ``size`` bytes in the caller's own upload; the last chunk completes,
+    verifies and publishes it."""
+    data = await read_body(request)
+    missing = await run_in_threadpool(_store(request).put_chunk, sha, size, index, data, session.account)
     return BlobStatus(complete=not missing, missing=missing)
 
 
@@ -48,10 +49,11 @@ async def status(
     request: Request,
     sha: Sha,
     size: Annotated[int, Query(ge=0, le=MAX_BLOB_BYTES)],
-    _session: DeviceSession = Depends(current_session),
+    session: DeviceSession = Depends(current_session),
 ) -> BlobStatus:
-    """Which chunks the server still lacks: where an interrupted upload resumes."""
-    missing = await run_in_threadpool(_store(request).missing, sha, size)
+    """Which chunks of the caller's upload the server still lacks (none once anyone published the blob): where an
+    interrupted upload resumes. A complete upload left unpublished by a crash is published now."""
+    missing = await run_in_threadpool(_store(request).missing, sha, size, session.account)
     return BlobStatus(complete=not missing, missing=missing)
 
 

@@ -13,9 +13,11 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import PROTOCOL_VERSION, __version__
+from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
 from sync.server import api_admin, api_auth, api_blobs, api_sync
 from sync.server.blobstore import BlobStore
+from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
 from sync.server.storage import Storage
 
@@ -34,12 +36,62 @@ def _error(status: int, code: str, detail: str, **extra: object) -> JSONResponse
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status, headers=headers)
 
 
-def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER_MINUTE) -> FastAPI:
+_B64 = {"+/": "A-Za-z0-9+/", "-_": "A-Za-z0-9_-"}
+_LAST = {1: "AQgw", 2: "AEIMQUYcgkosw048"}  # the last character of a canonical encoding, by bytes left over
+
+
+def _base64_pattern(size: int | None) -> str:
+    """What the wire models accept as bytes in JSON: base64 in the standard or the URL-safe alphabet (not mixed),
+    canonical, with or without padding; of exactly ``size`` bytes, or any length when ``size`` is None."""
+    options = []
+    for alphabet in _B64.values():
+        a = f"[{alphabet}]"
+        if size is None:
+            tail = "|".join(f"{a}{{{n}}}[{_LAST[n]}]" for n in (1, 2))
+            options.append(f"(?:{a}{{4}})*(?:{tail})?")
+        else:
+            whole, rest = divmod(size, 3)
+            options.append(f"{a}{{{4 * whole + rest}}}[{_LAST[rest]}]" if rest else f"{a}{{{4 * whole}}}")
+    return f"^(?:{'|'.join(options)})={{0,2}}$"
+
+
+def _state_base64(schema: object) -> None:
+    """pydantic describes wire bytes as ``format: base64url`` with the byte length as the string's length; state
+    what the server really accepts instead (PROTOCOL.md §1), so a schema-valid body is a valid one."""
+    if isinstance(schema, list):
+        for item in schema:
+            _state_base64(item)
+    if not isinstance(schema, dict):
+        return
+    if schema.get("format") == "base64url":
+        low, high = schema.pop("minLength", None), schema.pop("maxLength", None)
+        exact = high if high is not None and low == high else None
+        schema["format"] = "base64"
+        schema["pattern"] = _base64_pattern(exact)
+        if high is not None:
+            schema["maxLength"] = 4 * -(-high // 3)
+    for value in schema.values():
+        _state_base64(value)
+
+
+def create_app(
+    storage: Storage,
+    data_dir: Path,
+    auth_per_minute: int = AUTH_PER_MINUTE,
+    device_auth_per_minute: int | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The app over ``storage`` and the blobs in ``data_dir``. Registration and sign-in are limited to
+    ``auth_per_minute`` calls per client address, and sign-in to ``device_auth_per_minute`` (by default the same
+    number) per device. ``clock`` (by default the storage's) decides every expiry and window."""
+    clock = clock or storage.clock
     app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
-    app.state.storage = storage
-    app.state.blobs = BlobStore(data_dir / "blobs")
-    app.state.auth_limiter = RateLimiter(auth_per_minute)
+    app.state.storage, app.state.clock = storage, clock
+    app.state.blobs = BlobStore(data_dir / "blobs", clock)
+    app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
+    app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(BodyLimit)  # added last, so it runs first: no route reads a byte past its limit
 
     @app.exception_handler(ProtocolError)
     async def protocol_error(_request: Request, exc: ProtocolError) -> JSONResponse:
@@ -52,7 +104,9 @@ def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {400: "bad-encoding", 404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        code = {400: "bad-encoding", 404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+            exc.status_code, "http-error"
+        )
         response = _error(exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
@@ -76,6 +130,10 @@ def create_app(storage: Storage, data_dir: Path, auth_per_minute: int = AUTH_PER
             wire = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(wire.pop("$defs", {}))
             components[model.__name__] = wire
+        for wire in components.values():
+            _state_base64(wire)
+        # This server speaks one version: another ``v`` is answered 426 (PROTOCOL.md §8), so say so.
+        components["SyncRequest"]["properties"]["v"] = {"const": PROTOCOL_VERSION, "description": "protocol version"}
         return schema
 
     app.openapi = with_wire_schemas  # type: ignore[method-assign]

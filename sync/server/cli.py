@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8470)
     serve.add_argument("--auth-per-minute", type=int, default=10, help="sign-in attempts per client per minute")
+    serve.add_argument(
+        "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
+    )
     revoke = commands.add_parser("revoke-device", help="revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
     args = parser.parse_args(argv)
@@ -62,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
         from sync.server.app import create_app
 
-        app = create_app(storage, data_dir, auth_per_minute=args.auth_per_minute)
+        app = create_app(
+            storage, data_dir, auth_per_minute=args.auth_per_minute, device_auth_per_minute=args.device_auth_per_minute
+        )
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 

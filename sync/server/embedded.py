@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from sync.clock import SYSTEM, Clock
 from sync.server.app import create_app
 from sync.server.storage import Storage
 
@@ -30,14 +31,23 @@ def free_port(preferred: int = 0) -> int:
 
 class EmbeddedServer:
     def __init__(
-        self, data_dir: Path, database: str | None = None, *, port: int = 0, auth_per_minute: int = 10_000
+        self,
+        data_dir: Path,
+        database: str | None = None,
+        *,
+        port: int = 0,
+        auth_per_minute: int = 10_000,
+        device_auth_per_minute: int | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.data_dir = data_dir
-        self.storage = Storage(database) if database else Storage.for_data_dir(data_dir)
+        self.storage = Storage(database, clock) if database else Storage.for_data_dir(data_dir, clock)
         self.storage.create_schema()
         self.port = free_port(port)
         self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(self.storage, data_dir, auth_per_minute=auth_per_minute)
+        app = create_app(
+            self.storage, data_dir, auth_per_minute=auth_per_minute, device_auth_per_minute=device_auth_per_minute
+        )
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)

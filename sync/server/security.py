@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sync.clock import SYSTEM, Clock
 from sync.protocol import ProtocolError
 from sync.server.storage import DeviceSession, Storage
 
@@ -35,15 +35,16 @@ def current_session(
 
 
 class RateLimiter:
-    """A sliding window per client address (per process: behind a load balancer, each process counts its own)."""
+    """A sliding window of a minute per key: a client address, or a device (per process: behind a load balancer,
+    each process counts its own)."""
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int, clock: Clock = SYSTEM) -> None:
+        self.per_minute, self.clock = per_minute, clock
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def check(self, key: str) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - 60:
@@ -57,5 +58,11 @@ class RateLimiter:
 
 
 def auth_rate_limit(request: Request) -> None:
+    """Registration and sign-in calls per client address."""
     host = request.client.host if request.client else "unknown"
     request.app.state.auth_limiter.check(host)
+
+
+def device_rate_limit(request: Request, device: bytes) -> None:
+    """Sign-in calls (challenge and token together) per device, wherever they come from."""
+    request.app.state.device_limiter.check(device.hex())

@@ -8,9 +8,6 @@ only ``seq <= H``. No cursor can pass a record that commits later.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,36 +18,20 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from sync.protocol import STATUS_KIND, Record, content_digest
-from sync.server.tables import (
-    accounts,
-    challenges,
-    counter,
-    device_seen,
-    devices,
-    invites,
-    meta,
-    metadata,
-    record_audience,
-    records,
-    records_kind,
-    tokens,
+from sync.clock import SYSTEM, Clock
+from sync.protocol import STATUS_KIND, ProtocolError, Record, content_digest, parse_status
+from sync.server.accounts import (  # noqa: F401 - re-exported: callers import them from here
+    CHALLENGE_TTL_S,
+    ROLES,
+    SEEN_EVERY_S,
+    TOKEN_TTL_S,
+    AccountsMixin,
+    DeviceSession,
+    normalize_invite,
 )
+from sync.server.tables import counter, invites, meta, metadata, record_audience, records, records_kind, status_requests
 
 SCHEMA_VERSION = 1
-TOKEN_TTL_S = 3600
-SEEN_EVERY_S = 60  # a device's last sync is written at most once a minute
-CHALLENGE_TTL_S = 120
-ROLES = ("student", "mentor", "admin")
-
-
-@dataclass(frozen=True)
-class DeviceSession:
-    """Who is calling: resolved from a bearer token on every request."""
-
-    account: bytes
-    device: bytes
-    role: str
 
 
 @dataclass(frozen=True)
@@ -66,16 +47,17 @@ class PullResult:
     more: bool
 
 
-def _now() -> int:
-    return int(time.time())
+@dataclass(frozen=True)
+class RequestParties:
+    """Who a request is between, as its ``request`` status said (PROTOCOL.md §3.4), accounts as hex."""
 
+    student: str
+    mentor: str
+    by: str
 
-def _hash(secret: str | bytes) -> bytes:
-    return hashlib.sha256(secret.encode() if isinstance(secret, str) else secret).digest()
-
-
-def normalize_invite(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    @property
+    def asked(self) -> str:
+        return self.mentor if self.by == "student" else self.student
 
 
 def _pack_audience(audience: Sequence[bytes]) -> bytes:
@@ -88,9 +70,9 @@ def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
 
 
-class Storage:
-    def __init__(self, url: str) -> None:
-        self.url = url
+class Storage(AccountsMixin):
+    def __init__(self, url: str, clock: Clock = SYSTEM) -> None:
+        self.url, self.clock = url, clock
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.writer = self._sqlite_engine(url, "BEGIN IMMEDIATE")
@@ -101,9 +83,9 @@ class Storage:
         self._seen: dict[bytes, int] = {}
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path) -> Storage:
+    def for_data_dir(cls, data_dir: Path, clock: Clock = SYSTEM) -> Storage:
         data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{(data_dir / 'server.db').resolve()}")
+        return cls(f"sqlite:///{(data_dir / 'server.db').resolve()}", clock)
 
     @staticmethod
     def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -128,6 +110,9 @@ class Storage:
         metadata.create_all(self.writer)
         with self.writer.begin() as conn:
             records_kind.create(conn, checkfirst=True)  # added after schema 1 shipped: existing databases too
+            if "device_id" not in {c["name"] for c in sa.inspect(conn).get_columns("invites")}:
+                kind = invites.c.device_id.type.compile(dialect=conn.dialect)  # added later too: which device spent it
+                conn.exec_driver_sql(f"ALTER TABLE invites ADD COLUMN device_id {kind}")
             if conn.execute(sa.select(counter.c.value).where(counter.c.id == 1)).first() is None:
                 conn.execute(counter.insert().values(id=1, value=0))
                 conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
@@ -141,156 +126,6 @@ class Storage:
     def _write(self) -> Iterator[Connection]:
         with self.writer.begin() as conn:
             yield conn
-
-    # -- invites, accounts, devices ------------------------------------------------------------------------
-
-    def create_invites(self, role: str, count: int = 1) -> list[str]:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        alphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
-        codes = []
-        with self._write() as conn:
-            for _ in range(count):
-                raw = "".join(secrets.choice(alphabet) for _ in range(12))
-                codes.append("-".join(raw[i : i + 4] for i in range(0, 12, 4)))
-                conn.execute(invites.insert().values(code_hash=_hash(raw), role=role, created_at=_now()))
-        return codes
-
-    def register(self, invite: str, name: str, sign_key: bytes, box_key: bytes | None) -> DeviceSession | None:
-        """Spend ``invite`` on a new account with this first device; None when the invite is unknown or used."""
-        code_hash = _hash(normalize_invite(invite))
-        with self._write() as conn:
-            used = conn.execute(
-                invites.update()
-                .where(invites.c.code_hash == code_hash, invites.c.used_at.is_(None))
-                .values(used_at=_now())
-                .returning(invites.c.role)
-            ).first()
-            if used is None:
-                return None
-            account, device = secrets.token_bytes(16), secrets.token_bytes(16)
-            conn.execute(accounts.insert().values(id=account, role=used.role, created_at=_now()))
-            conn.execute(
-                devices.insert().values(
-                    id=device, account_id=account, name=name, sign_key=sign_key, box_key=box_key, created_at=_now()
-                )
-            )
-        return DeviceSession(account, device, used.role)
-
-    def device_key(self, device: bytes) -> tuple[bytes, bool] | None:
-        """(public signing key, revoked) of a device, or None."""
-        with self.reader.connect() as conn:
-            row = conn.execute(
-                sa.select(devices.c.sign_key, devices.c.revoked_at).where(devices.c.id == device)
-            ).first()
-        return None if row is None else (row.sign_key, row.revoked_at is not None)
-
-    def device_keys(self, device_ids: set[bytes]) -> dict[bytes, bytes]:
-        with self.reader.connect() as conn:
-            rows = conn.execute(sa.select(devices.c.id, devices.c.sign_key).where(devices.c.id.in_(device_ids)))
-            return {row.id: row.sign_key for row in rows}
-
-    def list_devices(self, account: bytes) -> list[dict[str, object]]:
-        with self.reader.connect() as conn:
-            rows = conn.execute(
-                sa.select(devices).where(devices.c.account_id == account).order_by(devices.c.created_at)
-            )
-            return [
-                {"device": r.id.hex(), "name": r.name, "created": r.created_at, "revoked": r.revoked_at is not None}
-                for r in rows
-            ]
-
-    def revoke_device(self, device: bytes, account: bytes | None = None) -> bool:
-        """Revoke ``device`` (restricted to ``account`` when given); its tokens stop working at once."""
-        with self._write() as conn:
-            where = [devices.c.id == device, devices.c.revoked_at.is_(None)]
-            if account is not None:
-                where.append(devices.c.account_id == account)
-            done = conn.execute(devices.update().where(*where).values(revoked_at=_now())).rowcount
-            conn.execute(tokens.delete().where(tokens.c.device_id == device))
-        return bool(done)
-
-    def seen(self, device: bytes) -> None:
-        """Note that ``device`` synced now (what tells an admin "has not synced for a while" from
-        "unresponsive"); written at most once a minute per device and process."""
-        now = _now()
-        if now - self._seen.get(device, 0) < SEEN_EVERY_S:
-            return
-        upsert = (sqlite_insert if self.is_sqlite else postgresql_insert)(device_seen).values(
-            device_id=device, last_seen=now
-        )
-        with self._write() as conn:
-            conn.execute(upsert.on_conflict_do_update(index_elements=["device_id"], set_={"last_seen": now}))
-        self._seen[device] = now
-
-    def presence(self) -> list[dict[str, object]]:
-        """Every account with its role, when it joined, and its last sync from any active device (or None):
-        metadata an admin needs, and nothing of what people wrote."""
-        with self.reader.connect() as conn:
-            rows = conn.execute(
-                sa.select(
-                    accounts.c.id,
-                    accounts.c.role,
-                    accounts.c.created_at,
-                    sa.func.max(device_seen.c.last_seen).label("last_sync"),
-                )
-                .select_from(accounts)
-                .outerjoin(devices, sa.and_(devices.c.account_id == accounts.c.id, devices.c.revoked_at.is_(None)))
-                .outerjoin(device_seen, device_seen.c.device_id == devices.c.id)
-                .group_by(accounts.c.id, accounts.c.role, accounts.c.created_at)
-                .order_by(accounts.c.created_at, accounts.c.id)
-            )
-            return [
-                {"account": r.id.hex(), "role": r.role, "joined": r.created_at, "last_sync": r.last_sync} for r in rows
-            ]
-
-    # -- challenge and token -------------------------------------------------------------------------------
-
-    def new_challenge(self, device: bytes) -> tuple[bytes, int]:
-        challenge, expires = secrets.token_bytes(32), _now() + CHALLENGE_TTL_S
-        with self._write() as conn:
-            conn.execute(challenges.delete().where(challenges.c.expires_at < _now()))
-            conn.execute(challenges.insert().values(challenge=challenge, device_id=device, expires_at=expires))
-        return challenge, expires
-
-    def spend_challenge(self, device: bytes, challenge: bytes) -> bool:
-        with self._write() as conn:
-            return bool(
-                conn.execute(
-                    challenges.delete().where(
-                        challenges.c.challenge == challenge,
-                        challenges.c.device_id == device,
-                        challenges.c.expires_at >= _now(),
-                    )
-                ).rowcount
-            )
-
-    def issue_token(self, device: bytes) -> tuple[str, int]:
-        token, expires = secrets.token_urlsafe(32), _now() + TOKEN_TTL_S
-        with self._write() as conn:
-            conn.execute(tokens.delete().where(tokens.c.expires_at < _now()))
-            conn.execute(tokens.insert().values(token_hash=_hash(token), device_id=device, expires_at=expires))
-        return token, expires
-
-    def session_for_token(self, token: str) -> tuple[DeviceSession | None, str]:
-        """(session, "") or (None, reason) with reason one of ``unauthenticated``, ``token-expired``,
-        ``device-revoked``."""
-        with self.reader.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    tokens.c.expires_at, devices.c.id, devices.c.account_id, devices.c.revoked_at, accounts.c.role
-                )
-                .join(devices, devices.c.id == tokens.c.device_id)
-                .join(accounts, accounts.c.id == devices.c.account_id)
-                .where(tokens.c.token_hash == _hash(token))
-            ).first()
-        if row is None:
-            return None, "unauthenticated"
-        if row.revoked_at is not None:
-            return None, "device-revoked"
-        if row.expires_at < _now():
-            return None, "token-expired"
-        return DeviceSession(row.account_id, row.id, row.role), ""
 
     # -- records -------------------------------------------------------------------------------------------
 
@@ -319,7 +154,7 @@ class Storage:
                     seen.add(r.i)
                     fresh.append(r)
             if fresh:
-                now = _now()
+                now = self._now()
                 rows, audience_rows = [], []
                 for offset, r in enumerate(fresh, start=1):
                     seq = high + offset
@@ -343,10 +178,33 @@ class Storage:
                     )
                     audience_rows.extend({"account_id": a, "seq": seq} for a in audience or ())
                 conn.execute(records.insert(), rows)
+                self._note_requests(conn, [r for r in fresh if r.k == STATUS_KIND])
                 if audience_rows:
                     conn.execute(record_audience.insert(), audience_rows)
                 conn.execute(counter.update().where(counter.c.id == 1).values(value=high + len(fresh)))
         return PushResult(len(batch), [])
+
+    def _note_requests(self, conn: Connection, statuses: list[Record]) -> None:
+        """Remember who each newly pushed request is between (the first word on a request id stands)."""
+        rows = []
+        for record in statuses:
+            try:
+                status = parse_status(record.b)
+            except ProtocolError:
+                continue
+            if status.e == "request" and status.s and status.m and status.by:
+                rows.append({"request_id": status.r, "student": status.s, "mentor": status.m, "by": status.by})
+        if rows:
+            insert = (sqlite_insert if self.is_sqlite else postgresql_insert)(status_requests)
+            conn.execute(insert.on_conflict_do_nothing(index_elements=["request_id"]), rows)
+
+    def request_parties(self, request_ids: set[str]) -> dict[str, RequestParties]:
+        """The parties of each known request among ``request_ids``."""
+        if not request_ids:
+            return {}
+        with self.reader.connect() as conn:
+            rows = conn.execute(sa.select(status_requests).where(status_requests.c.request_id.in_(request_ids)))
+            return {row.request_id: RequestParties(row.student, row.mentor, row.by) for row in rows}
 
     def pull(self, session: DeviceSession, cursor: int, budget: int) -> PullResult:
         """Records after ``cursor`` whose audience includes the caller, not pushed by this device, in ``seq``

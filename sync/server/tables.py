@@ -37,6 +37,7 @@ invites = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("used_at", sa.BigInteger, nullable=True),
+    sa.Column("device_id", Id, nullable=True),  # the device that spent it: a retried register is idempotent
 )
 challenges = sa.Table(
     "challenges",
@@ -88,4 +89,14 @@ record_audience = sa.Table(
     metadata,
     sa.Column("account_id", Id, primary_key=True),
     sa.Column("seq", sa.BigInteger, primary_key=True),
+)
+# Who each request is between, from its ``request`` status (PROTOCOL.md §3.4): how the server refuses an answer,
+# activity or closing from someone who is not a party to it.
+status_requests = sa.Table(
+    "status_requests",
+    metadata,
+    sa.Column("request_id", sa.String(32), primary_key=True),
+    sa.Column("student", sa.String(32), nullable=False),
+    sa.Column("mentor", sa.String(32), nullable=False),
+    sa.Column("by", sa.String(8), nullable=False),
 )
