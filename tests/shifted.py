@@ -27,7 +27,6 @@ def shifted_env(days: int, environ: dict[str, str]) -> dict[str, str]:
         "FAKETIME": f"{days:+d}d",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
         "DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_NO_CACHE": "1",
         "OSLER_CLOCK_SHIFT_DAYS": str(days),
     }
 
