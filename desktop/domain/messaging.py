@@ -28,6 +28,7 @@ import msgpack
 from desktop.domain import directory
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.vault import StoredMessage, Vault
+from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
@@ -37,7 +38,7 @@ MAX_GROUP = 20
 MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
-BUNDLE_BYTES = 32 * 1024  # a bundle grows until its texts pass this
+BUNDLE_BYTES = 32 * 1024  # a bundle grows while its packed messages stay within this (records carry 64 KiB)
 
 
 class MissingKeys(Exception):
@@ -214,6 +215,7 @@ class Messaging:
         )
         audience = [bytes.fromhex(a) for a in meta["members"]]
         queue_record(self.vault, self.program, self.clock, "epoch-grant", body, audience, signed=True)
+        crash_point("epoch:grant-queued")
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta["epochs"][str(epoch)] = meta["members"]
         self._retire_epochs(thread, meta, keep=(current, epoch))
@@ -233,7 +235,14 @@ class Messaging:
 
     def send(self, thread: str, text: str, attachment: Path | None = None) -> str:
         """Seal ``text`` (and an attached file) for the thread's members and queue it; works offline. The
-        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id."""
+        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id.
+
+        One local transaction: the message, the bundle record that replaces the previous one in the outbox, the
+        bundle list, the attachment and the thread all land together, or (exception, crash) none of them."""
+        with self.vault.transaction():
+            return self._write(thread, text, attachment)
+
+    def _write(self, thread: str, text: str, attachment: Path | None) -> str:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
@@ -242,12 +251,15 @@ class Messaging:
         entry = None
         if attachment is not None:
             entry, item["a"] = self._attach(Path(attachment))
+            crash_point("send:attachment-stored")
         self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
         now = int(time.time() * 1000)
         self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
+        crash_point("send:message-stored")
         self.vault.threads.put_draft(thread, "")
+        crash_point("send:draft-cleared")
         meta = self.vault.threads.get(thread) or {}
         self._save_thread(thread, meta, now)
         if self._search is not None:
@@ -260,17 +272,20 @@ class Messaging:
         costs one header, one tag and one record frame instead of one per message."""
         epoch, _key = self._epoch(thread)  # never merge across epochs: a newcomer must not read older messages
         bundles = self._bundles()
-        items = [item]
+        items, size = [item], len(msgpack.packb(item, use_bin_type=True))
         for record_id, info in list(bundles.items()):
-            same = info["thread"] == thread and info.get("epoch") == epoch and info["size"] <= BUNDLE_BYTES
+            fits = info["size"] + size <= BUNDLE_BYTES  # packed bytes, ids and attachment keys included
+            same = info["thread"] == thread and info.get("epoch") == epoch and fits
             if same and self.vault.records.withdraw(record_id):
-                items = [*info["items"], item]  # it was still waiting: take its messages along
+                items, size = [*info["items"], item], info["size"] + size  # still waiting: take its messages along
                 del bundles[record_id]
+                crash_point("bundle:withdrawn")
                 break
         record_id = self._sealed_record(thread, "message", {"b": items})
-        size = sum(len(i["x"]) for i in items)
+        crash_point("bundle:queued")
         bundles[record_id] = {"thread": thread, "epoch": epoch, "items": items, "size": size}
         self._save_bundles(bundles)
+        crash_point("bundle:saved")
 
     def _bundles(self) -> dict[str, dict]:
         """Outgoing bundle records not yet acknowledged: record id → thread and the messages inside."""
@@ -332,8 +347,9 @@ class Messaging:
         if hashlib.sha256(sealed).hexdigest() != entry["sha"]:
             raise envelope.EnvelopeError("the downloaded attachment does not match its message")
         data = envelope.open_attachment(bytes.fromhex(entry["key"]), sealed)
-        info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
-        self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
+        with self.vault.transaction():
+            info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
+            self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
 
     def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
         epoch, key = self._epoch(thread)
@@ -366,8 +382,9 @@ class Messaging:
             raise ValueError("only your own messages can be changed")
         if mark == "edited" and not content["x"]:
             raise ValueError("an edited message needs text")
-        self._sealed_record(message.thread_id, "message", content)
-        self._apply_change(message, content["x"], mark)
+        with self.vault.transaction():  # the change record and the changed copy land together
+            self._sealed_record(message.thread_id, "message", content)
+            self._apply_change(message, content["x"], mark)
 
     def _apply_change(self, message: StoredMessage, text: str, mark: str) -> None:
         self.vault.messages.put(
@@ -384,10 +401,11 @@ class Messaging:
 
     def mark_read(self, thread: str) -> int:
         """The person opened the thread: their copies become read, and the authors get a read receipt."""
-        unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
-        for message in unread:
-            self.vault.messages.set_state(message.id, "read")
-        self._receipt(thread, unread, "read")
+        with self.vault.transaction():  # read here, and the receipt that says so, together
+            unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
+            for message in unread:
+                self.vault.messages.set_state(message.id, "read")
+            self._receipt(thread, unread, "read")
         return len(unread)
 
     def _receipt(self, thread: str, messages: list[StoredMessage], state: str) -> None:
@@ -396,14 +414,21 @@ class Messaging:
             return
         ids = [bytes.fromhex(m.id) for m in messages if m.author != self.me]
         try:
-            self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
+            with self.vault.transaction():  # nested: a receipt that cannot be sealed leaves nothing behind
+                self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
         except MissingKeys:
             log.info("receipt for thread %s waits: a member has no keys yet", thread)
 
     # -- receiving ------------------------------------------------------------------------------------------
 
     def take_in(self) -> set[str]:
-        """Open what sync brought; returns the ids of threads that changed."""
+        """Open what sync brought; returns the ids of threads that changed. One local transaction: the
+        acknowledgements, what was opened, the records marked applied and the receipts owed for them land
+        together, so a crash half way leaves everything to be taken in again, never a receipt lost."""
+        with self.vault.transaction():
+            return self._take_in()
+
+    def _take_in(self) -> set[str]:
         changed: set[str] = set()
         bundles = self._bundles()
         acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]

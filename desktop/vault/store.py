@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from desktop.vault.errors import (
     VaultNotFound,
     WeakPassphrase,
 )
+from desktop.vault.faults import crash_point
 from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, remove_stale_temp_files
 from desktop.vault.keyfile import KeyFile
 from desktop.vault.messages import MessageStore
@@ -251,6 +253,20 @@ class Vault:
         if self._keys is None or self._db is None:
             raise VaultLocked()
         return self._db, self._keys
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make every vault write inside the block one local transaction: all of them land, or (an exception, a
+        crash, a power cut) none does. Blocks nest: an inner one joins the outer transaction as a savepoint, so an
+        exception caught inside undoes only the inner block's writes. Other threads wait for the block to end,
+        so nothing they write slips into it."""
+        with self._lock:
+            db, _keys = self._session()
+            outermost = not db.conn.in_transaction
+            with db.atomic():
+                yield
+                if outermost:
+                    crash_point("vault:commit")
 
     # -- small secrets (device keys, tokens) ---------------------------------------------------------------------
 
