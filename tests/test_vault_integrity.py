@@ -147,38 +147,53 @@ def test_chunk_of_wrong_size_or_index_is_refused(vault: Vault):
     assert vault.blobs.missing_chunks("b") == [0, 1]
 
 
+def _row(vault: Vault, blob_id: str) -> str:
+    """The key of a blob's rows in the file (a keyed hash of its id: the file alone does not say)."""
+    return vault._keys.blob_row(blob_id)
+
+
 def test_flipped_bytes_in_chunks_are_detected(vault: Vault, vault_dir: Path):
     blob_id, _data = _stored_blob(vault, CHUNK_SIZE + 100)
     raw = _raw(vault_dir)
-    chunks = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [blob_id]).fetchall())
+    chunks = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [_row(vault, blob_id)]).fetchall())
     offsets = {1: range(len(chunks[1])), 0: random.Random(7).sample(range(len(chunks[0])), 150)}
     for index, positions in offsets.items():
         for offset in positions:
             raw.execute(
                 "UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?",
-                [_flip(chunks[index], offset), blob_id, index],
+                [_flip(chunks[index], offset), _row(vault, blob_id), index],
             )
             with pytest.raises(VaultIntegrityError) as caught:
                 vault.blobs.read_all(blob_id)
             assert caught.value.record_id == blob_id
-        raw.execute("UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?", [chunks[index], blob_id, index])
+        raw.execute(
+            "UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?",
+            [chunks[index], _row(vault, blob_id), index],
+        )
 
 
 def test_reordered_swapped_and_truncated_chunks_are_detected(vault: Vault, vault_dir: Path):
     blob_id, data = _stored_blob(vault, 3 * CHUNK_SIZE)
     other_id, _ = _stored_blob(vault, 2 * CHUNK_SIZE)
     raw = _raw(vault_dir)
-    chunk = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [blob_id]).fetchall())
+    chunk = dict(raw.execute("SELECT idx, data FROM blob_chunks WHERE blob_id = ?", [_row(vault, blob_id)]).fetchall())
 
     def put(index: int, value: bytes) -> None:
-        raw.execute("UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?", [value, blob_id, index])
+        raw.execute(
+            "UPDATE blob_chunks SET data = ? WHERE blob_id = ? AND idx = ?", [value, _row(vault, blob_id), index]
+        )
 
     put(0, chunk[1])
     put(1, chunk[0])
     with pytest.raises(VaultIntegrityError):
         vault.blobs.read_all(blob_id)
     put(0, chunk[0])
-    put(1, raw.execute("SELECT data FROM blob_chunks WHERE blob_id = ? AND idx = 1", [other_id]).fetchone()[0])
+    put(
+        1,
+        raw.execute("SELECT data FROM blob_chunks WHERE blob_id = ? AND idx = 1", [_row(vault, other_id)]).fetchone()[
+            0
+        ],
+    )
     with pytest.raises(VaultIntegrityError):
         vault.blobs.read_all(blob_id)
     put(1, chunk[1])
@@ -186,10 +201,10 @@ def test_reordered_swapped_and_truncated_chunks_are_detected(vault: Vault, vault
 
     # Drop the last chunk and rewrite the plaintext size columns to match: the sealed size and the last-chunk
     # flag in the authenticated data still give it away.
-    raw.execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [blob_id])
+    raw.execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [_row(vault, blob_id)])
     with pytest.raises(VaultIntegrityError, match="missing"):
         vault.blobs.read_all(blob_id)
-    raw.execute("UPDATE blobs SET size = ?, chunk_count = 2 WHERE id = ?", [2 * CHUNK_SIZE, blob_id])
+    raw.execute("UPDATE blobs SET size = ?, chunk_count = 2 WHERE id = ?", [2 * CHUNK_SIZE, _row(vault, blob_id)])
     with pytest.raises(VaultIntegrityError):
         vault.blobs.read_all(blob_id)
 
@@ -198,7 +213,7 @@ def test_export_of_a_damaged_blob_leaves_the_destination_untouched(vault: Vault,
     blob_id, _data = _stored_blob(vault, 2 * CHUNK_SIZE + 5)
     destination = tmp_path / "thesis.docx"
     destination.write_bytes(b"the person's own earlier file")
-    _raw(vault_dir).execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [blob_id])
+    _raw(vault_dir).execute("DELETE FROM blob_chunks WHERE blob_id = ? AND idx = 2", [_row(vault, blob_id)])
     with pytest.raises(VaultIntegrityError):
         vault.blobs.export(blob_id, destination)
     assert destination.read_bytes() == b"the person's own earlier file"

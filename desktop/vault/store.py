@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from desktop.vault import kdf, recovery, schema
 from desktop.vault.blobs import BlobStore
-from desktop.vault.cipher import ChunkCipher, FieldCipher
+from desktop.vault.cipher import BlobIdKey, ChunkCipher, FieldCipher
 from desktop.vault.errors import (
     VaultCorrupt,
     VaultDamaged,
@@ -58,6 +58,8 @@ class _Keys:
     def __init__(self, data_key: bytes) -> None:
         self.fields = FieldCipher(data_key)
         self.chunks = ChunkCipher(data_key)
+        self.blob_ids = BlobIdKey(data_key)
+        self.blob_row = self.blob_ids.local  # how blob rows are keyed; see _attach
 
 
 class Vault:
@@ -113,7 +115,7 @@ class Vault:
         keys = _Keys(data_key)
         db = vault._connect(building)
         try:
-            schema.migrate(db, building, target=schema_version)
+            schema.migrate(db, building, keys.blob_ids.local, target=schema_version)
             with db.atomic():
                 db["meta"].insert_all(
                     [
@@ -215,6 +217,7 @@ class Vault:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # what is deleted or rewritten leaves no old bytes behind
         except sqlite3.DatabaseError as exc:
             raise VaultCorrupt(path, f"the database cannot be read ({exc})") from None
         if mode != "wal":
@@ -238,7 +241,7 @@ class Vault:
                     raise VaultCorrupt(path, "the database does not match the key file") from None
             else:
                 raise VaultCorrupt(path, "the database is empty")
-            schema.migrate(db, path)
+            schema.migrate(db, path, keys.blob_ids.local)
         except sqlite3.DatabaseError as exc:
             _close_leaving_no_trace(db, path)
             raise VaultDamaged(path, f"the database cannot be read ({exc})") from None
@@ -251,6 +254,8 @@ class Vault:
     def _attach(self, keys: _Keys) -> None:
         if self._db is None:
             self._db = self._connect(self.folder / DB_FILE)
+        if schema.version(self._db) < schema.KEYED_BLOB_IDS:  # a vault made as an older Osler made it (tests)
+            keys.blob_row = _same_id
         self._keys = keys
 
     def _session(self) -> tuple[Database, _Keys]:
@@ -383,6 +388,10 @@ def _close_leaving_no_trace(db: Database, path: Path) -> None:
         if wal.stat().st_size == 0:
             wal.unlink()
             shm.unlink(missing_ok=True)
+
+
+def _same_id(blob_id: str) -> str:
+    return blob_id
 
 
 def _check_new_passphrase(passphrase: str) -> None:
