@@ -26,7 +26,7 @@ from pathlib import Path
 import msgpack
 
 from desktop.domain import directory
-from desktop.domain.sync_adapter import Program, queue_record
+from desktop.domain.sync_adapter import Program
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
@@ -209,12 +209,16 @@ class Messaging:
             for p in peers.values()
             if p is not None
         }
+        # What the server may see is the routing audience (the members' account ids, also in "m" for older
+        # clients) and the device ids; the title is sealed under the epoch key being granted (PROTOCOL.md §9.1).
+        record_id = new_record_id()
+        title = msgpack.packb({"n": meta.get("title", "")}, use_bin_type=True)
+        sealed = envelope.seal(key, epoch, thread_bytes, record_id, "epoch-grant", title)
         body = msgpack.packb(
-            {"t": thread_bytes, "e": epoch, "m": meta["members"], "n": meta.get("title", ""), "g": grants},
-            use_bin_type=True,
+            {"t": thread_bytes, "e": epoch, "m": meta["members"], "g": grants, "s": sealed}, use_bin_type=True
         )
         audience = [bytes.fromhex(a) for a in meta["members"]]
-        queue_record(self.vault, self.program, self.clock, "epoch-grant", body, audience, signed=True)
+        self._enqueue(Record(i=record_id, k="epoch-grant", t=audience, h=self.clock.now(), b=body), signed=True)
         crash_point("epoch:grant-queued")
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta["epochs"][str(epoch)] = meta["members"]
@@ -362,11 +366,14 @@ class Messaging:
         )
         to = [bytes.fromhex(a) for a in (audience or meta.get("members", [self.me]))]
         record = Record(i=record_id, k=wire_kind, t=to, h=self.clock.now(), b=body)
-        creds = self.program.credentials
-        if wire_kind == "group-message":
-            record = creds.key.sign_record(record, creds.account, creds.device)
-        self.vault.records.enqueue(StoredRecord(record_id.hex(), wire_kind, self.me, record.h, pack_record(record)))
+        self._enqueue(record, signed=wire_kind == "group-message")
         return record_id.hex()
+
+    def _enqueue(self, record: Record, signed: bool) -> None:
+        creds = self.program.credentials
+        if signed:
+            record = creds.key.sign_record(record, creds.account, creds.device)
+        self.vault.records.enqueue(StoredRecord(record.i.hex(), record.k, self.me, record.h, pack_record(record)))
 
     def edit(self, message_id: str, text: str) -> None:
         """Change one's own message: a new record that replaces its text everywhere it arrived."""
@@ -588,13 +595,16 @@ class Messaging:
         creds = self.program.credentials
         try:
             key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
-        except envelope.EnvelopeError:
+            title = doc.get("n", "")  # grants made before titles were sealed carry it in clear
+            if "s" in doc:
+                title = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, doc["s"]), raw=False)["n"]
+        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
             log.warning("an epoch grant for thread %s did not open; ignored", thread)
             return None
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta = self.vault.threads.get(thread) or {"members": members, "title": "", "epochs": {}}
         meta["members"] = sorted(set(members))
-        meta["title"] = str(doc.get("n", ""))[:80]
+        meta["title"] = str(title)[:80]
         meta["group"] = len(members) > 2 or bool(meta.get("group"))
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch
