@@ -267,3 +267,40 @@ def test_a_group_message_relabelled_as_another_members_is_refused(people):
     chat.take_in()
     assert [m.body for m in student.vault.messages.in_thread(group)] == ["real message from the mentor"]
     assert chat.refused == 1
+
+
+def test_the_server_never_sees_a_group_title(people, server):
+    """The server routes by account ids (it must); the group's title travels sealed under the epoch key."""
+    student, mentor, outsider = people
+    title = "CANARY-GROUP-TITLE Dr Mensah's sepsis cohort"
+    group = mentor.messaging().start_group(title, [student.account.hex(), outsider.account.hex()])
+    mentor.messaging().send(group, "Kick-off call on Monday?")
+    _sync(mentor, student, outsider)
+    for member in (student, outsider):
+        assert member.messaging().thread(group)["title"] == title
+    server_bytes = b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
+    assert b"CANARY-GROUP-TITLE" not in server_bytes, "no group title in the server's database, log or blobs"
+
+
+def test_grants_from_before_sealed_titles_still_open(people):
+    """An older Osler put the title in clear in the grant; those grants keep working."""
+    import secrets
+
+    import msgpack
+
+    from sync import envelope
+
+    student, mentor, _outsider = people
+    thread, epoch, key = secrets.token_bytes(16), 5, envelope.new_epoch_key()
+    known = mentor.messaging().peers()
+    members = sorted([mentor.account.hex(), student.account.hex(), _outsider.account.hex()])
+    grants = {
+        known[m].device: envelope.grant_epoch(
+            key, known[m].box, thread, epoch, bytes.fromhex(m), bytes.fromhex(known[m].device)
+        )
+        for m in members
+    }
+    body = msgpack.packb({"t": thread, "e": epoch, "m": members, "n": "Journal club", "g": grants}, use_bin_type=True)
+    mentor.send(body, [bytes.fromhex(m) for m in members], kind="epoch-grant", signed=True)
+    _sync(mentor, student)
+    assert student.messaging().thread(thread.hex())["title"] == "Journal club"

@@ -13,6 +13,7 @@ import pytest
 
 from desktop import i18n
 from desktop.vault import (
+    ExcessiveKdfParameters,
     InvalidRecoveryKey,
     KdfParams,
     StoredMessage,
@@ -241,14 +242,40 @@ def test_raising_kdf_parameters_in_the_header_breaks_the_binding(created, vault_
         Vault.open(vault_dir).unlock(PASSPHRASE)
 
 
-def test_absurd_kdf_parameters_are_refused(created, vault_dir: Path):
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"memory_kib": 4 * 1024 * 1024, "iterations": 64}, "memory"),  # minutes per unlock, more RAM than most have
+        ({"memory_kib": 1 << 40}, "memory"),
+        ({"memory_kib": 1024 * 1024 + 1}, "memory"),
+        ({"iterations": 64}, "iterations"),
+        ({"iterations": 11}, "iterations"),
+        ({"lanes": 17}, "lanes"),
+    ],
+)
+def test_costly_kdf_parameters_are_refused_before_the_kdf_runs(created, vault_dir: Path, changes, named):
+    """A key file may not ask for more than 1 GiB, 10 passes, 16 lanes: refused at open(), which never runs
+    the KDF (this test would otherwise take minutes), with a sentence saying what to do."""
     created[0].close()
     key = vault_dir / "vault.key"
     doc = json.loads(key.read_text())
-    doc["kdf"]["memory_kib"] = 1 << 40
+    doc["kdf"].update(changes)
     key.write_text(json.dumps(doc))
-    with pytest.raises(VaultCorrupt, match="beyond limits"):
+    with pytest.raises(ExcessiveKdfParameters) as caught:
         Vault.open(vault_dir)
+    assert named in str(caught.value) and "backup" in caught.value.user_message()
+    assert isinstance(caught.value, VaultCorrupt)
+
+
+def test_the_kdf_ceiling_itself_is_accepted_and_creation_refuses_more(created, vault_dir: Path, tmp_path: Path):
+    created[0].close()
+    key = vault_dir / "vault.key"
+    doc = json.loads(key.read_text())
+    doc["kdf"].update({"memory_kib": 1024 * 1024, "iterations": 10, "lanes": 16})
+    key.write_text(json.dumps(doc))
+    assert Vault.open(vault_dir).kdf_params == KdfParams(1024 * 1024, 10, 16)  # opened; not unlocked (~15 s)
+    with pytest.raises(ValueError, match="ceiling"):
+        Vault.create(tmp_path / "other", PASSPHRASE, params=KdfParams(64 * 1024, 11, 4))
 
 
 def test_interrupted_creation_is_finished_on_open(created, vault_dir: Path):

@@ -93,3 +93,28 @@ def test_every_intermediate_state_of_the_key_file_write_opens(created, vault_dir
         (vault_dir / ".vault.key.0123456789ab.osler-tmp").write_bytes(partial)
         assert _which_opens(vault_dir) == PASSPHRASE
         assert not list(vault_dir.glob("*.osler-tmp"))
+
+
+def test_a_checkpoint_cut_after_its_first_page_opens(created, vault_dir: Path, tmp_path: Path):
+    """Found by the send-kill test: a checkpoint writes page 1 (with the new page count) before the pages that
+    grow the file, so a kill between them leaves vault.db shorter than its header says while the write-ahead log
+    still holds every page. That is a whole vault, not a truncated one."""
+    import shutil
+    import sqlite3
+
+    vault, _ = created
+    vault._db.execute("PRAGMA wal_autocheckpoint = 0")  # everything below stays in the log
+    vault.messages.put_many([StoredMessage(f"m{i}", "t", "a", i, "received", "x" * 500) for i in range(400)])
+    pages = vault._db.execute("PRAGMA page_count").fetchone()[0]
+    image = tmp_path / "image"
+    shutil.copytree(vault_dir, image)  # what the disk holds if the app dies now
+    vault.close()
+    header = bytearray((image / "vault.db").read_bytes())
+    assert len(header) // 4096 < pages, "the file has not grown yet"
+    header[28:32] = pages.to_bytes(4, "big")  # the checkpoint wrote page 1, then was killed
+    (image / "vault.db").write_bytes(bytes(header))
+    reopened = Vault.open(image)
+    reopened.unlock(PASSPHRASE)
+    assert reopened.messages.count() == 400
+    reopened.close()
+    assert sqlite3.connect(image / "vault.db").execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -13,10 +13,12 @@ text, so a change after signing asks both to sign again.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import msgpack
 
@@ -24,6 +26,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.sync_adapter import Program, queue_record
 from desktop.i18n import N_
 from desktop.vault import Vault
+from desktop.vault.faults import crash_point
 from sync.clock import now_ms as wall_ms
 from sync.protocol import STATUS_KIND, HybridClock, StatusBody, status_body
 from sync.protocol import request_id as make_request_id
@@ -33,6 +36,7 @@ DAY_MS = 24 * 3600 * 1000
 AGREEMENT_FIELDS = ("goals", "expectations", "cadence", "duration", "mode")
 STORE = "mentorships"
 _ACTIVITY = "status-activity"
+T = TypeVar("T")
 
 
 @dataclass
@@ -147,14 +151,27 @@ class Mentorship:
 def disclose(vault: Vault, program: Program, clock: HybridClock, status: StatusBody) -> None:
     """Queue a status record for the programme's admins (PROTOCOL.md §3.4): metadata about this person's own
     requests and mentorships, never their content. ``activity`` goes at most once a day per mentorship."""
-    if status.e == "activity":
-        sent = json.loads(vault.get_secret(_ACTIVITY) or b"{}")
-        day = status.at // DAY_MS
-        if sent.get(status.r) == day:
-            return
-        sent[status.r] = day
-        vault.put_secret(_ACTIVITY, json.dumps(sent).encode())
-    queue_record(vault, program, clock, STATUS_KIND, status_body(status), [])
+    with vault.transaction():  # the once-a-day mark and the status record together
+        if status.e == "activity":
+            sent = json.loads(vault.get_secret(_ACTIVITY) or b"{}")
+            day = status.at // DAY_MS
+            if sent.get(status.r) == day:
+                return
+            sent[status.r] = day
+            vault.put_secret(_ACTIVITY, json.dumps(sent).encode())
+        queue_record(vault, program, clock, STATUS_KIND, status_body(status), [])
+
+
+def _one_transaction(operation: Callable[..., T]) -> Callable[..., T]:
+    """A person's operation on a request or mentorship is one local transaction: the sealed record to the other
+    person, this device's copy and the status record for the programme land together, or not at all."""
+
+    @functools.wraps(operation)
+    def atomic(self: Mentorships, *args: Any, **kwargs: Any) -> T:
+        with self.vault.transaction():
+            return operation(self, *args, **kwargs)
+
+    return atomic
 
 
 class Mentorships:
@@ -193,8 +210,10 @@ class Mentorships:
     def _send(self, other: str, content: dict) -> None:
         thread = self.messaging.start_direct(other)
         self.messaging._sealed_record(thread, "mentorship", content)
+        crash_point("mentorship:sent")
         self._take(content, self.me)
 
+    @_one_transaction
     def ask(self, mentor: str, text: str, goals: list[str], now_ms: int) -> str:
         """A student asks a mentor; works offline, goes out with the next sync."""
         if not text.strip():
@@ -213,6 +232,7 @@ class Mentorships:
         self._disclose("request", request_id, now_ms, s=self.me, m=mentor, by="student")
         return request_id
 
+    @_one_transaction
     def offer(self, student: str, text: str, goals: list[str], now_ms: int) -> str:
         """A mentor invites a student (an admin's cohort assignment, or a mentor reaching out)."""
         request_id = make_request_id(student, self.me, "mentor", now_ms)
@@ -229,6 +249,7 @@ class Mentorships:
         self._disclose("request", request_id, now_ms, s=student, m=self.me, by="mentor")
         return request_id
 
+    @_one_transaction
     def answer(self, request_id: str, accept: bool, reason: str = "") -> None:
         request = next((r for r in self.requests() if r.id == request_id), None)
         if request is None or request.answerer != self.me or request.state != "pending":
@@ -239,6 +260,7 @@ class Mentorships:
         self._send(other, {"op": "accept" if accept else "decline", "r": request_id, "reason": reason[:1000]})
         self._disclose("answer", request_id, self.now_ms(), st="accepted" if accept else "declined")
 
+    @_one_transaction
     def set(self, mentorship_id: str, name: str, value: Any) -> None:
         """Set one field of a mentorship (agreement text, a goal's title, due date or done, feedback…)."""
         mentorship = self.mentorship(mentorship_id)
@@ -255,6 +277,7 @@ class Mentorships:
         assert mentorship is not None
         self.set(mentorship_id, f"signed:{self.me}", mentorship.agreement_digest())
 
+    @_one_transaction
     def add_goal(self, mentorship_id: str, title: str, due_ms: int = 0) -> str:
         goal = hashlib.sha256(f"{title}{self.messaging.clock.now()}".encode()).hexdigest()[:12]
         self.set(mentorship_id, f"goal:{goal}:title", title.strip()[:200])
@@ -262,6 +285,7 @@ class Mentorships:
             self.set(mentorship_id, f"goal:{goal}:due", due_ms)
         return goal
 
+    @_one_transaction
     def check_in(self, mentorship_id: str, progress: str, blockers: str, next_steps: str, now_ms: int) -> None:
         mentorship = self.mentorship(mentorship_id)
         assert mentorship is not None

@@ -25,8 +25,9 @@ from pathlib import Path
 import msgpack
 
 from desktop.domain import directory
-from desktop.domain.sync_adapter import Program, queue_record
+from desktop.domain.sync_adapter import Program
 from desktop.vault import StoredMessage, Vault
+from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.clock import now_ms as wall_ms
@@ -37,7 +38,7 @@ MAX_GROUP = 20
 MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
-BUNDLE_BYTES = 32 * 1024  # a bundle grows until its texts pass this
+BUNDLE_BYTES = 32 * 1024  # a bundle grows while its packed messages stay within this (records carry 64 KiB)
 
 
 class MissingKeys(Exception):
@@ -208,12 +209,17 @@ class Messaging:
             for p in peers.values()
             if p is not None
         }
+        # What the server may see is the routing audience (the members' account ids, also in "m" for older
+        # clients) and the device ids; the title is sealed under the epoch key being granted (PROTOCOL.md §9.1).
+        record_id = new_record_id()
+        title = msgpack.packb({"n": meta.get("title", "")}, use_bin_type=True)
+        sealed = envelope.seal(key, epoch, thread_bytes, record_id, "epoch-grant", title)
         body = msgpack.packb(
-            {"t": thread_bytes, "e": epoch, "m": meta["members"], "n": meta.get("title", ""), "g": grants},
-            use_bin_type=True,
+            {"t": thread_bytes, "e": epoch, "m": meta["members"], "g": grants, "s": sealed}, use_bin_type=True
         )
         audience = [bytes.fromhex(a) for a in meta["members"]]
-        queue_record(self.vault, self.program, self.clock, "epoch-grant", body, audience, signed=True)
+        self._enqueue(Record(i=record_id, k="epoch-grant", t=audience, h=self.clock.now(), b=body), signed=True)
+        crash_point("epoch:grant-queued")
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta["epochs"][str(epoch)] = meta["members"]
         self._retire_epochs(thread, meta, keep=(current, epoch))
@@ -233,7 +239,14 @@ class Messaging:
 
     def send(self, thread: str, text: str, attachment: Path | None = None) -> str:
         """Seal ``text`` (and an attached file) for the thread's members and queue it; works offline. The
-        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id."""
+        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id.
+
+        One local transaction: the message, the bundle record that replaces the previous one in the outbox, the
+        bundle list, the attachment and the thread all land together, or (exception, crash) none of them."""
+        with self.vault.transaction():
+            return self._write(thread, text, attachment)
+
+    def _write(self, thread: str, text: str, attachment: Path | None) -> str:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
@@ -242,12 +255,15 @@ class Messaging:
         entry = None
         if attachment is not None:
             entry, item["a"] = self._attach(Path(attachment))
+            crash_point("send:attachment-stored")
         self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
         now = wall_ms(self.clock.wall)
         self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
+        crash_point("send:message-stored")
         self.vault.threads.put_draft(thread, "")
+        crash_point("send:draft-cleared")
         meta = self.vault.threads.get(thread) or {}
         self._save_thread(thread, meta, now)
         if self._search is not None:
@@ -260,17 +276,20 @@ class Messaging:
         costs one header, one tag and one record frame instead of one per message."""
         epoch, _key = self._epoch(thread)  # never merge across epochs: a newcomer must not read older messages
         bundles = self._bundles()
-        items = [item]
+        items, size = [item], len(msgpack.packb(item, use_bin_type=True))
         for record_id, info in list(bundles.items()):
-            same = info["thread"] == thread and info.get("epoch") == epoch and info["size"] <= BUNDLE_BYTES
+            fits = info["size"] + size <= BUNDLE_BYTES  # packed bytes, ids and attachment keys included
+            same = info["thread"] == thread and info.get("epoch") == epoch and fits
             if same and self.vault.records.withdraw(record_id):
-                items = [*info["items"], item]  # it was still waiting: take its messages along
+                items, size = [*info["items"], item], info["size"] + size  # still waiting: take its messages along
                 del bundles[record_id]
+                crash_point("bundle:withdrawn")
                 break
         record_id = self._sealed_record(thread, "message", {"b": items})
-        size = sum(len(i["x"]) for i in items)
+        crash_point("bundle:queued")
         bundles[record_id] = {"thread": thread, "epoch": epoch, "items": items, "size": size}
         self._save_bundles(bundles)
+        crash_point("bundle:saved")
 
     def _bundles(self) -> dict[str, dict]:
         """Outgoing bundle records not yet acknowledged: record id → thread and the messages inside."""
@@ -332,8 +351,9 @@ class Messaging:
         if hashlib.sha256(sealed).hexdigest() != entry["sha"]:
             raise envelope.EnvelopeError("the downloaded attachment does not match its message")
         data = envelope.open_attachment(bytes.fromhex(entry["key"]), sealed)
-        info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
-        self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
+        with self.vault.transaction():
+            info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
+            self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
 
     def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
         epoch, key = self._epoch(thread)
@@ -346,11 +366,14 @@ class Messaging:
         )
         to = [bytes.fromhex(a) for a in (audience or meta.get("members", [self.me]))]
         record = Record(i=record_id, k=wire_kind, t=to, h=self.clock.now(), b=body)
-        creds = self.program.credentials
-        if wire_kind == "group-message":
-            record = creds.key.sign_record(record, creds.account, creds.device)
-        self.vault.records.enqueue(StoredRecord(record_id.hex(), wire_kind, self.me, record.h, pack_record(record)))
+        self._enqueue(record, signed=wire_kind == "group-message")
         return record_id.hex()
+
+    def _enqueue(self, record: Record, signed: bool) -> None:
+        creds = self.program.credentials
+        if signed:
+            record = creds.key.sign_record(record, creds.account, creds.device)
+        self.vault.records.enqueue(StoredRecord(record.i.hex(), record.k, self.me, record.h, pack_record(record)))
 
     def edit(self, message_id: str, text: str) -> None:
         """Change one's own message: a new record that replaces its text everywhere it arrived."""
@@ -366,8 +389,9 @@ class Messaging:
             raise ValueError("only your own messages can be changed")
         if mark == "edited" and not content["x"]:
             raise ValueError("an edited message needs text")
-        self._sealed_record(message.thread_id, "message", content)
-        self._apply_change(message, content["x"], mark)
+        with self.vault.transaction():  # the change record and the changed copy land together
+            self._sealed_record(message.thread_id, "message", content)
+            self._apply_change(message, content["x"], mark)
 
     def _apply_change(self, message: StoredMessage, text: str, mark: str) -> None:
         self.vault.messages.put(
@@ -384,10 +408,11 @@ class Messaging:
 
     def mark_read(self, thread: str) -> int:
         """The person opened the thread: their copies become read, and the authors get a read receipt."""
-        unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
-        for message in unread:
-            self.vault.messages.set_state(message.id, "read")
-        self._receipt(thread, unread, "read")
+        with self.vault.transaction():  # read here, and the receipt that says so, together
+            unread = [m for m in self.vault.messages.in_thread(thread) if m.state == "received"]
+            for message in unread:
+                self.vault.messages.set_state(message.id, "read")
+            self._receipt(thread, unread, "read")
         return len(unread)
 
     def _receipt(self, thread: str, messages: list[StoredMessage], state: str) -> None:
@@ -396,14 +421,21 @@ class Messaging:
             return
         ids = [bytes.fromhex(m.id) for m in messages if m.author != self.me]
         try:
-            self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
+            with self.vault.transaction():  # nested: a receipt that cannot be sealed leaves nothing behind
+                self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
         except MissingKeys:
             log.info("receipt for thread %s waits: a member has no keys yet", thread)
 
     # -- receiving ------------------------------------------------------------------------------------------
 
     def take_in(self) -> set[str]:
-        """Open what sync brought; returns the ids of threads that changed."""
+        """Open what sync brought; returns the ids of threads that changed. One local transaction: the
+        acknowledgements, what was opened, the records marked applied and the receipts owed for them land
+        together, so a crash half way leaves everything to be taken in again, never a receipt lost."""
+        with self.vault.transaction():
+            return self._take_in()
+
+    def _take_in(self) -> set[str]:
         changed: set[str] = set()
         bundles = self._bundles()
         acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]
@@ -563,13 +595,16 @@ class Messaging:
         creds = self.program.credentials
         try:
             key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
-        except envelope.EnvelopeError:
+            title = doc.get("n", "")  # grants made before titles were sealed carry it in clear
+            if "s" in doc:
+                title = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, doc["s"]), raw=False)["n"]
+        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
             log.warning("an epoch grant for thread %s did not open; ignored", thread)
             return None
         self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
         meta = self.vault.threads.get(thread) or {"members": members, "title": "", "epochs": {}}
         meta["members"] = sorted(set(members))
-        meta["title"] = str(doc.get("n", ""))[:80]
+        meta["title"] = str(title)[:80]
         meta["group"] = len(members) > 2 or bool(meta.get("group"))
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch

@@ -305,7 +305,13 @@ class ProgrammeAdmin:
         return sorted(proposals, key=lambda p: (p.mentor.name, p.student.name))
 
     def publish(self, proposals: list[Proposal]) -> int:
-        """Publish reviewed pairs as signed introductions to both people; they go out with the next sync."""
+        """Publish reviewed pairs as signed introductions to both people; they go out with the next sync.
+        All of them or (a crash half way) none: publishing again never introduces a pair twice."""
+        with self.vault.transaction():
+            self._queue_introductions(proposals)
+        return len(proposals)
+
+    def _queue_introductions(self, proposals: list[Proposal]) -> None:
         for proposal in proposals:
             body = {
                 "v": 1,
@@ -318,7 +324,6 @@ class ProgrammeAdmin:
             queue_record(
                 self.vault, self.program, self.clock, INTRODUCTION, json.dumps(body).encode(), audience, signed=True
             )
-        return len(proposals)
 
 
 def _plain(values: dict[str, object]) -> dict[str, object]:

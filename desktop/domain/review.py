@@ -64,19 +64,21 @@ def counts_per_person(items: list[QueueItem]) -> Counter[str]:
 
 
 def mark_reviewed(vault: Vault, thread_id: str, me: str) -> None:
-    for message in _awaiting(vault.messages.in_thread(thread_id), me):
-        vault.messages.mark(message.id, reviewed=True)
+    with vault.transaction():  # a thread is reviewed whole, never half
+        for message in _awaiting(vault.messages.in_thread(thread_id), me):
+            vault.messages.mark(message.id, reviewed=True)
 
 
 def flag(vault: Vault, thread_id: str, me: str, on: bool = True) -> None:
-    waiting = _awaiting(vault.messages.in_thread(thread_id), me)
-    for message in waiting:
-        vault.messages.mark(message.id, flagged=on)
+    with vault.transaction():
+        for message in _awaiting(vault.messages.in_thread(thread_id), me):
+            vault.messages.mark(message.id, flagged=on)
 
 
 def snooze(vault: Vault, thread_id: str, me: str, until_ms: int) -> None:
-    for message in _awaiting(vault.messages.in_thread(thread_id), me):
-        vault.messages.mark(message.id, snoozed_until=until_ms)
+    with vault.transaction():
+        for message in _awaiting(vault.messages.in_thread(thread_id), me):
+            vault.messages.mark(message.id, snoozed_until=until_ms)
 
 
 def tomorrow_morning(now: datetime, hour: int = 8) -> datetime:

@@ -22,6 +22,7 @@ from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
 from desktop.vault import Vault, VaultIntegrityError
 from desktop.vault.blobs import CHUNK_SIZE
+from desktop.vault.faults import crash_point
 from sync.client.engine import SyncEngine
 from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
@@ -222,8 +223,10 @@ class Session:
         if self.program.box is not None:
             creds = self.program.credentials
             doc["keys"] = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
-        self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
-        queue_record(self.vault, self.program, self.clock, "card", card_body(**doc), None, signed=True)
+        with self.vault.transaction():  # the saved profile and the card that publishes it, together
+            self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
+            crash_point("profile:saved")
+            queue_record(self.vault, self.program, self.clock, "card", card_body(**doc), None, signed=True)
         self.scheduler.local_change()
 
     def download_material(self, material: Material) -> None:

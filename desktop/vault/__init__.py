@@ -5,8 +5,10 @@ Use ``Vault.create`` / ``Vault.open`` and the methods of ``Vault``; nothing else
 
 from desktop.vault.blobs import CHUNK_SIZE, BlobInfo
 from desktop.vault.errors import (
+    ExcessiveKdfParameters,
     InvalidRecoveryKey,
     VaultCorrupt,
+    VaultDamaged,
     VaultError,
     VaultExists,
     VaultIntegrityError,
@@ -24,12 +26,14 @@ from desktop.vault.store import UnlockTiming, Vault
 __all__ = [
     "CHUNK_SIZE",
     "BlobInfo",
+    "ExcessiveKdfParameters",
     "InvalidRecoveryKey",
     "KdfParams",
     "StoredMessage",
     "UnlockTiming",
     "Vault",
     "VaultCorrupt",
+    "VaultDamaged",
     "VaultError",
     "VaultExists",
     "VaultIntegrityError",

@@ -4,8 +4,10 @@ A blob is declared first (size and SHA-256 of its plaintext, known from the mess
 then filled chunk by chunk in any order: a download cut half way resumes from ``missing_chunks()``. Reading
 checks that every chunk is present, authentic, in its place, that the last one carries the last-chunk flag, and
 that the whole matches the declared SHA-256; anything else is a ``VaultIntegrityError`` naming the blob.
-Plaintext columns are the blob id, its size and chunk count (the data saver decides on size); name, type and
-hash are sealed.
+Plaintext columns are the blob's row key, its size and chunk count (the data saver decides on size); name, type
+and hash are sealed. Callers name a blob by their own id (often the SHA-256 of its plaintext); the row key is an
+HMAC of that id under a key derived from the data key, so the file never shows which known files it holds.
+Sealed fields and chunks stay bound to the caller's id.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class BlobStore:
             with db.atomic():
                 db["blobs"].insert(
                     {
-                        "id": blob_id,
+                        "id": keys.blob_row(blob_id),
                         "size": size,
                         "chunk_count": chunk_count_for(size),
                         "created_at": int(time.time() * 1000),
@@ -92,14 +94,16 @@ class BlobStore:
             sealed = keys.chunks.seal(blob_id, index, last, data)
             with db.atomic():
                 db.execute(
-                    "INSERT OR REPLACE INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)", [blob_id, index, sealed]
+                    "INSERT OR REPLACE INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)",
+                    [keys.blob_row(blob_id), index, sealed],
                 )
 
     def missing_chunks(self, blob_id: str) -> list[int]:
         with self._vault._lock:
-            db, _keys = self._vault._session()
+            db, keys = self._vault._session()
             info = self._require(blob_id)
-            have = {row[0] for row in db.execute("SELECT idx FROM blob_chunks WHERE blob_id = ?", [blob_id])}
+            row_key = keys.blob_row(blob_id)
+            have = {row[0] for row in db.execute("SELECT idx FROM blob_chunks WHERE blob_id = ?", [row_key])}
             return [i for i in range(info.chunk_count) if i not in have]
 
     def info(self, blob_id: str) -> BlobInfo | None:
@@ -108,7 +112,7 @@ class BlobStore:
             row = db.execute(
                 "SELECT size, chunk_count, meta, (SELECT count(*) FROM blob_chunks WHERE blob_id = blobs.id)"
                 " FROM blobs WHERE id = ?",
-                [blob_id],
+                [keys.blob_row(blob_id)],
             ).fetchone()
             if row is None:
                 return None
@@ -127,7 +131,7 @@ class BlobStore:
             with self._vault._lock:
                 db, keys = self._vault._session()
                 row = db.execute(
-                    "SELECT data FROM blob_chunks WHERE blob_id = ? AND idx = ?", [blob_id, index]
+                    "SELECT data FROM blob_chunks WHERE blob_id = ? AND idx = ?", [keys.blob_row(blob_id), index]
                 ).fetchone()
                 if row is None:
                     raise VaultIntegrityError("blob_chunks", blob_id, f"chunk {index}", "incomplete: chunk missing")
@@ -172,10 +176,11 @@ class BlobStore:
 
     def delete(self, blob_id: str) -> None:
         with self._vault._lock:
-            db, _keys = self._vault._session()
+            db, keys = self._vault._session()
+            row_key = keys.blob_row(blob_id)
             with db.atomic():
-                db.execute("DELETE FROM blob_chunks WHERE blob_id = ?", [blob_id])
-                db.execute("DELETE FROM blobs WHERE id = ?", [blob_id])
+                db.execute("DELETE FROM blob_chunks WHERE blob_id = ?", [row_key])
+                db.execute("DELETE FROM blobs WHERE id = ?", [row_key])
 
     def _require(self, blob_id: str) -> BlobInfo:
         info = self.info(blob_id)

@@ -12,6 +12,8 @@ reordered, swapped between blobs, or dropped from the end unnoticed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import struct
 
@@ -71,6 +73,17 @@ class FieldCipher(_Sealer):
         if plaintext is None:
             raise VaultIntegrityError(table, record_id, field)
         return plaintext
+
+
+class BlobIdKey:
+    """Row keys of stored blobs: HMAC-SHA256 of the caller's blob id (often the file's plaintext SHA-256) under
+    a key derived from the data key, so a copy of the vault does not tell whether it holds a known file."""
+
+    def __init__(self, data_key: bytes) -> None:
+        self._key = _subkey(data_key, b"blob id key v1")
+
+    def local(self, blob_id: str) -> str:
+        return hmac.new(self._key, blob_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class ChunkCipher(_Sealer):

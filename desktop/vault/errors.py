@@ -45,6 +45,18 @@ class VaultCorrupt(VaultError):
         ).format(path=self.path, detail=self.detail)
 
 
+class VaultDamaged(VaultCorrupt):
+    """The database file itself is damaged (a flipped bit, a torn page, a bad disk): found by the integrity
+    check at unlock, or by SQLite while the vault is open. Osler stops rather than show a partial vault."""
+
+    def user_message(self) -> str:
+        return _(
+            "Your vault's database is damaged, so Osler stopped rather than show you an incomplete vault. "
+            "Nothing more was changed. Close Osler and restore the vault folder ({path}) from a backup. "
+            "With no backup, keep the folder as it is and ask your programme for help."
+        ).format(path=self.path.parent if self.path.name.startswith("vault.db") else self.path)
+
+
 class WeakKdfParameters(VaultCorrupt):
     """The key file asks for a key derivation weaker than Osler's floor: refused, never used."""
 
@@ -52,6 +64,18 @@ class WeakKdfParameters(VaultCorrupt):
         return _(
             "Your vault's key file asks for weaker protection than Osler allows ({detail}). It may have "
             "been tampered with, so Osler will not use it. Restore the folder from a backup."
+        ).format(detail=self.detail)
+
+
+class ExcessiveKdfParameters(VaultCorrupt):
+    """The key file asks for a key derivation so costly that unlocking would take minutes or exhaust memory:
+    refused before the derivation runs."""
+
+    def user_message(self) -> str:
+        return _(
+            "Your vault's key file asks for far more unlocking work than Osler allows ({detail}); unlocking "
+            "would take minutes or run out of memory. It may have been damaged or tampered with, so Osler did "
+            "not try. Restore the vault folder from a backup, or use the key file of another copy."
         ).format(detail=self.detail)
 
 

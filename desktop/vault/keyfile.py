@@ -29,7 +29,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from desktop.vault import kdf
-from desktop.vault.errors import InvalidRecoveryKey, VaultCorrupt, WeakKdfParameters, WrongPassphrase
+from desktop.vault.errors import (
+    ExcessiveKdfParameters,
+    InvalidRecoveryKey,
+    VaultCorrupt,
+    WeakKdfParameters,
+    WrongPassphrase,
+)
 from desktop.vault.fsutil import atomic_write
 
 FORMAT = "osler-vault-key"
@@ -205,7 +211,7 @@ class KeyFile:
             raise WeakKdfParameters(path, weakness)
         excess = params.excess()
         if excess:
-            raise fail(excess)
+            raise ExcessiveKdfParameters(path, excess)
         salt = blob(kdf_doc, "salt", kdf.SALT_BYTES)
         slots = field(doc, "slots", dict)
         pass_doc, rec_doc = field(slots, "passphrase", dict), field(slots, "recovery", dict)

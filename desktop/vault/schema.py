@@ -63,21 +63,43 @@ def _v3_conversations(db: Database) -> None:
     db["drafts"].create({"thread_id": str, "updated_at": int, "body": bytes}, pk="thread_id")
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_core, _v2_sync, _v3_conversations)
+def _v4_keyed_blob_ids(db: Database, local_blob_id: Callable[[str], str]) -> None:
+    """Blob rows were keyed by the caller's id, for attachments and library files the SHA-256 of their plaintext,
+    in clear: a copy of the vault showed whether it held a known file. Re-key every row with the keyed hash
+    (``cipher.BlobIdKey``); sealed metadata and chunks stay bound to the caller's id, so nothing is re-encrypted.
+    """
+    db.execute("PRAGMA defer_foreign_keys = ON")  # chunks follow their blob within this transaction
+    for (old,) in db.execute("SELECT id FROM blobs").fetchall():
+        new = local_blob_id(old)
+        db.execute("UPDATE blobs SET id = ? WHERE id = ?", [new, old])
+        db.execute("UPDATE blob_chunks SET blob_id = ? WHERE blob_id = ?", [new, old])
+
+
+Migration = Callable[[Database, Callable[[str], str]], None]
+MIGRATIONS: tuple[Migration, ...] = (
+    lambda db, _key: _v1_core(db),
+    lambda db, _key: _v2_sync(db),
+    lambda db, _key: _v3_conversations(db),
+    _v4_keyed_blob_ids,
+)
 LATEST = len(MIGRATIONS)
+KEYED_BLOB_IDS = 4  # from this version on, blob rows are keyed by a keyed hash of the caller's id
 
 
 def version(db: Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: Database, path: Path, target: int = LATEST) -> int:
-    """Bring ``db`` to ``target``, one transaction per step; returns the version it started from."""
+def migrate(db: Database, path: Path, local_blob_id: Callable[[str], str], target: int = LATEST) -> int:
+    """Bring ``db`` to ``target``, one transaction per step; returns the version it started from.
+    ``local_blob_id`` is the keyed hash that names blob rows (it needs the unlocked data key)."""
     current = version(db)
     if current > LATEST:
         raise VaultTooNew(current, LATEST)
     for number in range(current + 1, target + 1):
         with db.atomic():
-            MIGRATIONS[number - 1](db)
+            MIGRATIONS[number - 1](db, local_blob_id)
             db.execute(f"PRAGMA user_version = {number:d}")
+    if current < target:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # rewritten rows leave no old copy in the log either
     return current
