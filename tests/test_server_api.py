@@ -41,14 +41,17 @@ def _record(**fields) -> Record:
 
 def test_invites_are_single_use(server):
     key = base64.b64encode(DeviceKey.generate().public_bytes()).decode()
+    other = base64.b64encode(DeviceKey.generate().public_bytes()).decode()
     invite = server.invite()
     first = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "a", "sign_key": key})
-    again = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "b", "sign_key": key})
+    again = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "b", "sign_key": other})
+    retried = requests.post(f"{server.url}/v1/register", json={"invite": invite, "name": "a", "sign_key": key})
     made_up = requests.post(
         f"{server.url}/v1/register", json={"invite": "AAAA-BBBB-CCCC", "name": "c", "sign_key": key}
     )
     assert first.status_code == 200
     assert again.status_code == 403 and again.json()["code"] == "invite-invalid"
+    assert retried.status_code == 200 and retried.json() == first.json(), "a lost answer is asked for again"
     assert made_up.status_code == 403
 
 

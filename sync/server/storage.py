@@ -28,6 +28,7 @@ from sync.server.tables import (
     counter,
     device_seen,
     devices,
+    invite_devices,
     invites,
     meta,
     metadata,
@@ -157,7 +158,9 @@ class Storage:
         return codes
 
     def register(self, invite: str, name: str, sign_key: bytes, box_key: bytes | None) -> DeviceSession | None:
-        """Spend ``invite`` on a new account with this first device; None when the invite is unknown or used."""
+        """Spend ``invite`` on a new account with this first device; None when the invite is unknown or used.
+        The same invite with the same ``sign_key`` again (a retry whose answer was lost) returns the same
+        account and device, as long as that device is not revoked."""
         code_hash = _hash(normalize_invite(invite))
         with self._write() as conn:
             used = conn.execute(
@@ -167,7 +170,7 @@ class Storage:
                 .returning(invites.c.role)
             ).first()
             if used is None:
-                return None
+                return self._registered(conn, code_hash, sign_key)
             account, device = secrets.token_bytes(16), secrets.token_bytes(16)
             conn.execute(accounts.insert().values(id=account, role=used.role, created_at=_now()))
             conn.execute(
@@ -175,7 +178,21 @@ class Storage:
                     id=device, account_id=account, name=name, sign_key=sign_key, box_key=box_key, created_at=_now()
                 )
             )
+            conn.execute(invite_devices.insert().values(code_hash=code_hash, device_id=device))
         return DeviceSession(account, device, used.role)
+
+    @staticmethod
+    def _registered(conn: Connection, code_hash: bytes, sign_key: bytes) -> DeviceSession | None:
+        """The device this spent invite made, if it has ``sign_key`` and is not revoked."""
+        row = conn.execute(
+            sa.select(devices.c.id, devices.c.account_id, devices.c.sign_key, accounts.c.role)
+            .select_from(invite_devices.join(devices, devices.c.id == invite_devices.c.device_id))
+            .join(accounts, accounts.c.id == devices.c.account_id)
+            .where(invite_devices.c.code_hash == code_hash, devices.c.revoked_at.is_(None))
+        ).first()
+        if row is None or not secrets.compare_digest(row.sign_key, sign_key):
+            return None
+        return DeviceSession(row.account_id, row.id, row.role)
 
     def device_key(self, device: bytes) -> tuple[bytes, bool] | None:
         """(public signing key, revoked) of a device, or None."""

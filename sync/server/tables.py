@@ -38,6 +38,14 @@ invites = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("used_at", sa.BigInteger, nullable=True),
 )
+# The device each spent invite made, so register retried with the same invite and the same sign_key (its answer
+# was lost) gets that device back instead of 403. Its own table: create_all adds it to existing databases.
+invite_devices = sa.Table(
+    "invite_devices",
+    metadata,
+    sa.Column("code_hash", sa.LargeBinary(32), sa.ForeignKey("invites.code_hash"), primary_key=True),
+    sa.Column("device_id", Id, sa.ForeignKey("devices.id"), nullable=False),
+)
 challenges = sa.Table(
     "challenges",
     metadata,
