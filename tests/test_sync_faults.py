@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from desktop.domain.sync_adapter import join_program
 from sync.client.errors import SyncError
+from sync.client.scheduler import SyncScheduler
 from sync.client.transport import Transport
 from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
@@ -116,6 +117,7 @@ def _server(tmp_path: Path) -> ThreadServer:
     return ThreadServer(tmp_path / "server", auth_per_minute=1_000_000)  # thousands of sign-ins a minute here
 
 
+@pytest.mark.slow
 def test_small_exchange_cut_at_every_byte_offset(tmp_path: Path):
     """Each exchange signs in afresh (challenge, token) then syncs, on one connection cut at every offset."""
     tally = Tally()
@@ -146,6 +148,45 @@ def test_small_exchange_cut_at_every_byte_offset(tmp_path: Path):
     tally.assert_clean(f"small exchange with sign-in, {size} bytes")
 
 
+def test_the_scheduler_carries_on_by_itself_after_cuts(tmp_path: Path):
+    """The real scheduler, not a loop in the test: after a cut at any of 40 offsets spread over sign-in and sync,
+    it retries on its own (backoff shortened) until the queue is empty; it never stops for a person."""
+    tally = Tally()
+    with _server(tmp_path) as server, FaultProxy("127.0.0.1", server.port) as proxy:
+        writer = make_client(tmp_path / "w", server.url, server.invite())
+        writer.send(b"measure", None)
+        proxy.reset_counters()
+        writer.engine(url=proxy.url).sync_once()
+        size = proxy.bytes_up + proxy.bytes_down
+        for offset in range(0, size, max(1, size // 40)):
+            writer.send(f"message {offset}".encode(), None)
+            scheduler = SyncScheduler(
+                writer.engine(url=proxy.url), debounce=0, backoff_base=0.01, backoff_cap=0.05, interval=3600
+            )
+            proxy.configure(cut_after_bytes=offset, cut_once=True)
+            tally.cuts += 1
+            scheduler.start()
+            try:
+                deadline = time.monotonic() + 60  # a guard against hanging, not a measure
+                while time.monotonic() < deadline:
+                    status = scheduler.status
+                    error = status.last_error
+                    if status.last_success is not None and not status.syncing:
+                        break
+                    if error is not None and not error.retryable and not status.syncing:
+                        tally.manual.append(f"offset {offset}: scheduler stopped on {type(error).__name__}: {error}")
+                        break
+                    time.sleep(0.005)
+                else:
+                    tally.manual.append(f"offset {offset}: no success within a minute")
+            finally:
+                scheduler.stop()
+                scheduler.engine.transport.close()
+        tally.lost += writer.vault.records.outbox_totals()[0]
+    tally.assert_clean(f"scheduler after cuts, {size} bytes")
+
+
+@pytest.mark.slow
 def test_large_exchange_cut_at_random_offsets(tmp_path: Path):
     """200 cuts of rounds of 50 records, several pull pages and a 150 KB blob up and down each, at random offsets
     of the first connection or of every connection while the round runs."""
@@ -202,6 +243,7 @@ def _accounts(server) -> int:
         return conn.execute(sa.text("SELECT count(*) FROM accounts")).scalar_one()
 
 
+@pytest.mark.slow
 def test_join_cut_at_every_byte_offset(tmp_path: Path):
     """Joining (health check, register) with the link cut at every offset: the app's own retry ends with the
     device joined on the same invite, and the server holds exactly one account per join."""
@@ -277,6 +319,7 @@ import sys
 from desktop.domain.sync_adapter import join_program
 from desktop.vault import Vault
 from sync.client.errors import SyncError
+from sync.client.scheduler import SyncScheduler
 from sync.client.transport import Transport
 vault = Vault.open(sys.argv[1]); vault.unlock("client passphrase")
 try:
