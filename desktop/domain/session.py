@@ -230,7 +230,9 @@ class Session:
         response = self.engine._authorized(
             self.transport, lambda t: self.transport.get_blob(material.sha256, offset, t)
         )
-        buffer, index = b"", missing[0] if response.status_code == 206 else 0  # 200: the whole file again
+        if response.status_code != 206:  # 200: the server sends the whole file again
+            offset = 0
+        buffer, index = b"", offset // CHUNK_SIZE
         for piece in self.transport.blob_pieces(response, CHUNK_SIZE):  # a cut: Offline, the chunks kept
             buffer += piece
             while len(buffer) >= CHUNK_SIZE and index < info.chunk_count - 1:

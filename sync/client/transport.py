@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from sync import PROTOCOL_VERSION
@@ -42,6 +44,7 @@ from sync.protocol import (
 )
 
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # decompressed; a sync answer is at most 1 MiB of records plus framing
 
 
 class TokenRejected(SyncError):
@@ -132,42 +135,68 @@ class Transport:
     # -- plumbing ----------------------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, resend: bool = True, **kwargs: Any) -> requests.Response:
-        """One call, its whole answer read and checked complete. ``resend``: the call is safe to repeat (pushes
-        by record id, pulls by cursor, blob chunks by index, fresh challenges), so a connection that fails is
-        tried once more on a new one, which turns a keep-alive connection that died while idle into a success.
-        Non-idempotent calls (the token request, register, revoke) are never resent here."""
+        """One call, its whole answer read and checked (``_read_all``). ``resend``: the call is safe to repeat
+        (pushes by record id, pulls by cursor, blob chunks by index, fresh challenges), so a connection that
+        fails is tried once more on a new one, which turns a keep-alive connection that died while idle into a
+        success. Non-idempotent calls (the token request, register, revoke) are never resent here."""
+        response = self._send(method, path, resend, **kwargs)
+        self._read_all(response)
+        if response.status_code >= 400:
+            self._raise_for(response)
+        return response
+
+    def _send(self, method: str, path: str, resend: bool, **kwargs: Any) -> requests.Response:
+        """The request sent and the answer's headers read (the body is left to the caller)."""
+        url = f"{self.base_url}{path}"
         for attempt in range(2 if resend else 1):
             try:
-                response = self._session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
+                return self._session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
             except requests.RequestException as exc:
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
-            break
-        self._read_all(response)
-        if response.status_code >= 400:
-            self._raise_for(response)
-        return response
+        raise AssertionError("unreachable")
 
-    def _read_all(self, response: requests.Response) -> bytes:
-        """The whole body, or ``Offline`` when the answer was cut: a body shorter than its Content-Length, a
-        broken chunked or gzip stream, or headers cut short (see ``_headers_complete``)."""
+    def _read_all(self, response: requests.Response) -> None:
+        """Read the whole answer into ``response.content``; ``Offline`` when it was cut: a body shorter than its
+        Content-Length, a broken chunked stream, a gzip stream that stops before its end, or headers cut short
+        (``_delimited``). Decoding gzip here, rather than in urllib3, is what notices a gzip stream cut short."""
         try:
-            content = response.content
-        except requests.RequestException as exc:
+            raw = response.raw.read(decode_content=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
             raise Offline(f"the answer from {self.base_url} was cut ({type(exc).__name__})") from None
-        if not content and not _headers_complete(response):
+        if response.headers.get("content-encoding", "").strip().lower() == "gzip":
+            inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                body = inflate.decompress(raw, MAX_ANSWER_BYTES)
+            except zlib.error:
+                raise Offline(f"the answer from {self.base_url} was cut (broken gzip)") from None
+            if inflate.unconsumed_tail:
+                raise ProtocolViolation(f"{self.base_url} answered more than {MAX_ANSWER_BYTES} bytes")
+            if not inflate.eof:
+                raise Offline(f"the answer from {self.base_url} was cut (gzip stream ends early)")
+        else:
+            body = raw
+        response._content, response._content_consumed = body, True  # what requests does after reading
+        if not body and not _delimited(response):
             raise Offline(f"the answer from {self.base_url} was cut (no body, no length)")
-        return content
+
+    def _not_ours(self, response: requests.Response, message: str) -> SyncError:
+        """``WrongServer`` for an answer known to be whole that is not what an Osler server says; ``Offline``
+        for one that may be cut (close-delimited: nothing says where it ends)."""
+        if _delimited(response) or response.headers.get("content-encoding", "").strip().lower() == "gzip":
+            return WrongServer(message)
+        return Offline(f"the answer from {self.base_url} was cut (unreadable, no length)")
 
     def _json(self, response: requests.Response, what: str) -> Any:
-        """The JSON of a complete answer: anything else really is not an Osler server speaking."""
+        """The JSON of an answer; an unreadable whole answer really is not an Osler server speaking."""
         try:
             return response.json()
         except ValueError:
-            raise WrongServer(f"{self.base_url} answered {what} with something unexpected") from None
+            raise self._not_ours(response, f"{self.base_url} answered {what} with something unexpected") from None
 
     def _raise_for(self, response: requests.Response) -> None:
         status = response.status_code
@@ -183,7 +212,8 @@ class Transport:
             retry = response.headers.get("Retry-After")
             raise ServerBusy(f"server busy ({status})", float(retry) if retry and retry.isdigit() else None)
         if not code:
-            raise WrongServer(f"{self.base_url} answered {status} without an Osler error: is this the right address?")
+            message = f"{self.base_url} answered {status} without an Osler error: is this the right address?"
+            raise self._not_ours(response, message)
         if status == 426:
             raise IncompatibleServer(detail, (error.get("supported") or [None])[-1])
         if status == 401:
@@ -272,7 +302,7 @@ class Transport:
             headers["Content-Encoding"] = "gzip"
         response = self._request("POST", "/v1/sync", data=body, headers=headers)
         if response.status_code != 200 or response.headers.get("content-type", "").split(";")[0] != MEDIA_MSGPACK:
-            raise WrongServer(f"{self.base_url} did not answer the sync request in the Osler format")
+            raise self._not_ours(response, f"{self.base_url} did not answer the sync request in the Osler format")
         try:
             answer = decode(SyncResponse, response.content, MEDIA_MSGPACK)
         except ProtocolError as exc:
@@ -325,19 +355,14 @@ class Transport:
         headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        try:
-            response = self._session.get(
-                f"{self.base_url}/v1/blobs/{sha}", headers=headers, timeout=self.timeout, stream=True
-            )
-        except requests.RequestException as exc:
-            raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+        response = self._send("GET", f"/v1/blobs/{sha}", True, headers=headers)
         if response.status_code >= 400:
             try:
                 self._read_all(response)
                 self._raise_for(response)
             finally:
                 response.close()
-        if response.status_code not in (200, 206) or not _headers_complete(response):
+        if response.status_code not in (200, 206) or not _delimited(response):
             response.close()
             # headers cut short (no length: a blob always has one), or an answer no Osler server gives
             raise Offline(f"the answer from {self.base_url} was cut (blob {sha[:12]})")
@@ -347,18 +372,19 @@ class Transport:
         """The body of a ``get_blob`` answer in pieces; a cut is ``Offline`` (what came before it is good)."""
         try:
             yield from response.iter_content(chunk_size=size)
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise Offline(f"the download from {self.base_url} was cut ({type(exc).__name__})") from None
         finally:
             response.close()
 
 
-def _headers_complete(response: requests.Response) -> bool:
-    """Whether the answer says where its body ends. A link cut inside the headers leaves http.client with a
-    header block that just stops (it does not notice) and an empty body to read until the close: every answer
-    of an Osler server carries a Content-Length or chunked encoding (204 and 304 have no body), so an answer
-    without either and without a byte of body is a cut, not an empty answer. (Once any body byte arrived, the
-    blank line that ends the headers did too.)"""
+def _delimited(response: requests.Response) -> bool:
+    """Whether the answer says where its body ends, so that urllib3 notices a body cut short.
+
+    A link cut inside the headers leaves http.client with a header block that just stops (it does not notice)
+    and an empty body to read until the close. Every answer of an Osler server carries a Content-Length or
+    chunked encoding (204 and 304 have no body), so an answer with neither and no byte of body is a cut, not an
+    empty answer. Once any body byte arrived, the blank line that ends the headers did too."""
     if response.status_code in (204, 304) or response.request.method == "HEAD":
         return True
     if "chunked" in response.headers.get("transfer-encoding", "").lower():
