@@ -241,15 +241,14 @@ class Session:
         response = self.engine._authorized(
             self.transport, lambda t: self.transport.get_blob(material.sha256, offset, t)
         )
-        buffer, index = b"", missing[0]
-        try:
-            for piece in response.iter_content(chunk_size=CHUNK_SIZE):
-                buffer += piece
-                while len(buffer) >= CHUNK_SIZE and index < info.chunk_count - 1:
-                    blobs.put_chunk(material.sha256, index, buffer[:CHUNK_SIZE])
-                    buffer, index = buffer[CHUNK_SIZE:], index + 1
-        finally:
-            response.close()
+        if response.status_code != 206:  # 200: the server sends the whole file again
+            offset = 0
+        buffer, index = b"", offset // CHUNK_SIZE
+        for piece in self.transport.blob_pieces(response, CHUNK_SIZE):  # a cut: Offline, the chunks kept
+            buffer += piece
+            while len(buffer) >= CHUNK_SIZE and index < info.chunk_count - 1:
+                blobs.put_chunk(material.sha256, index, buffer[:CHUNK_SIZE])
+                buffer, index = buffer[CHUNK_SIZE:], index + 1
         blobs.put_chunk(material.sha256, index, buffer)
         try:
             for _chunk in blobs.read(material.sha256):  # verifies every chunk and the SHA-256 of the whole

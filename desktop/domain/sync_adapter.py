@@ -7,17 +7,22 @@ the only place the two meet, so ``sync`` never imports the desktop app.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from desktop.vault import Vault
 from desktop.vault.records import StoredRecord
 from sync.client.engine import Credentials
+from sync.client.errors import SyncError
 from sync.client.transport import Transport
 from sync.envelope import BoxKey, DeviceKey
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
 
 _PROGRAM_SECRET = "program"  # noqa: S105 - the name of a vault entry, not a secret
+_JOINING_SECRET = "program-joining"  # noqa: S105 - the keys of a device not yet registered
+JOIN_ATTEMPTS = 3  # on a lost connection: at once, then after 2 s
+JOIN_PAUSES_S = (0.0, 2.0)
 
 
 class VaultSyncStore:
@@ -65,11 +70,32 @@ class Program:
         return "demo" if self.demo else self.server_url
 
 
-def join_program(vault: Vault, transport: Transport, invite: str, device_name: str, *, demo: bool = False) -> Program:
-    """Register this device with an invite code and keep its identity in the vault."""
-    transport.health()
-    key, box = DeviceKey.generate(), BoxKey.generate()
-    registration = transport.register(invite, device_name, key, box.public_bytes())
+def join_program(
+    vault: Vault,
+    transport: Transport,
+    invite: str,
+    device_name: str,
+    *,
+    demo: bool = False,
+    attempts: int = JOIN_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Program:
+    """Register this device with an invite code and keep its identity in the vault.
+
+    Joining may be cut after the server spent the invite and before its answer arrived. The device's keys are
+    made once and kept sealed in the vault *before* the first attempt, so every retry (the ones made here on a
+    lost connection, the person pressing Join again, even after the app restarts) sends the same invite with
+    the same key, which the server answers with the account it already made (PROTOCOL.md §6)."""
+    key, box = _joining_identity(vault)
+    for attempt in range(attempts):
+        try:
+            transport.health()
+            registration = transport.register(invite, device_name, key, box.public_bytes())
+            break
+        except SyncError as error:
+            if not error.retryable or attempt + 1 == attempts:
+                raise
+            sleep(JOIN_PAUSES_S[min(attempt, len(JOIN_PAUSES_S) - 1)])
     vault.put_secret(
         _PROGRAM_SECRET,
         json.dumps(
@@ -84,8 +110,23 @@ def join_program(vault: Vault, transport: Transport, invite: str, device_name: s
             }
         ).encode(),
     )
+    vault.delete_secret(_JOINING_SECRET)
     credentials = Credentials(registration.account, registration.device, key)
     return Program(transport.base_url, credentials, registration.role, demo, box)
+
+
+def _joining_identity(vault: Vault) -> tuple[DeviceKey, BoxKey]:
+    """The keys of the device being joined: made on the first attempt and kept until the join completes."""
+    raw = vault.get_secret(_JOINING_SECRET)
+    if raw is not None:
+        doc = json.loads(raw)
+        return DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])), BoxKey.from_private_bytes(
+            bytes.fromhex(doc["box"])
+        )
+    key, box = DeviceKey.generate(), BoxKey.generate()
+    doc = {"key": key.private_bytes().hex(), "box": box.private_bytes().hex()}
+    vault.put_secret(_JOINING_SECRET, json.dumps(doc).encode())
+    return key, box
 
 
 def load_program(vault: Vault) -> Program | None:

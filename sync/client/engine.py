@@ -16,12 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-import requests
-
 from sync import PROTOCOL_VERSION
-from sync.client.errors import AuthFailed, Offline, ProtocolViolation
+from sync.client.errors import AuthFailed, ProtocolViolation
 from sync.client.store import SyncStore
-from sync.client.transport import Exchange, RecordsRefused, TokenRejected, Transport
+from sync.client.transport import Exchange, RangeNotSatisfiable, RecordsRefused, TokenRejected, Transport
 from sync.envelope import DeviceKey
 from sync.protocol import BLOB_CHUNK, MAX_PUSH_RECORDS, SyncRequest
 
@@ -199,25 +197,40 @@ class SyncEngine:
         return sha
 
     def download_blob(self, sha: str, destination: Path) -> Path:
-        """Fetch a blob to ``destination``, resuming from ``destination.part`` after a cut, and verify its
-        SHA-256 before it takes the final name. A mismatch deletes the partial file and raises."""
+        """Fetch a blob to ``destination``, resuming from ``destination.part`` after a cut or after the app
+        died, and verify its SHA-256 before it takes the final name.
+
+        A ``.part`` that already holds every byte (the app died between the last byte and the rename) makes the
+        server answer 416: what is on disk is verified and finished, or, if bad, discarded and fetched again
+        from the start. A complete download that does not match its hash is discarded and fetched once more;
+        a second mismatch raises ``ProtocolViolation`` (retryable: the next attempt starts from nothing)."""
+        if destination.exists() and _sha256(destination) == sha:
+            return destination  # the app died after the rename, before the file was used
         partial = destination.with_name(destination.name + ".part")
+        for _attempt in range(2):
+            if self._fetch_into(sha, partial) and _sha256(partial) == sha:
+                partial.replace(destination)
+                return destination
+            partial.unlink(missing_ok=True)
+        raise ProtocolViolation(f"blob {sha[:12]} does not match its hash; it will be fetched again")
+
+    def _fetch_into(self, sha: str, partial: Path) -> bool:
+        """Append the rest of the blob to ``partial``; False when the server says ``partial`` is already as long
+        as the blob or longer (416), so the caller verifies it. A cut raises ``Offline`` and keeps the bytes."""
         offset = partial.stat().st_size if partial.exists() else 0
-        response = self._authorized(self.transport, lambda t: self.transport.get_blob(sha, offset, t))
         try:
-            with partial.open("ab") as out:
-                for piece in response.iter_content(chunk_size=16 * 1024):
-                    out.write(piece)
-        except requests.RequestException as exc:
-            raise Offline(f"download of {sha[:12]} was cut ({type(exc).__name__})") from None
-        finally:
-            response.close()
-        digest = hashlib.sha256()
-        with partial.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 16), b""):
-                digest.update(block)
-        if digest.hexdigest() != sha:
-            partial.unlink()
-            raise ProtocolViolation(f"blob {sha[:12]} does not match its hash; it will be fetched again")
-        partial.replace(destination)
-        return destination
+            response = self._authorized(self.transport, lambda t: self.transport.get_blob(sha, offset, t))
+        except RangeNotSatisfiable as past_end:
+            return past_end.size in (None, offset)
+        with partial.open("ab" if response.status_code == 206 else "wb") as out:  # 200: the whole blob again
+            for piece in self.transport.blob_pieces(response):
+                out.write(piece)
+        return True
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from sync import PROTOCOL_VERSION
 from sync.client.errors import (
@@ -42,10 +44,20 @@ from sync.protocol import (
 )
 
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # decompressed; a sync answer is at most 1 MiB of records plus framing
 
 
 class TokenRejected(SyncError):
     """The bearer token is unknown or expired: sign in again and retry (handled inside the engine)."""
+
+
+class RangeNotSatisfiable(SyncError):
+    """416: the server has nothing from that byte offset on (a partial download already holds every byte, or
+    more than the blob has). Handled inside the engine: what is on disk is verified, never a fatal error."""
+
+    def __init__(self, message: str, size: int | None) -> None:
+        super().__init__(message)
+        self.size = size
 
 
 class RecordsRefused(SyncError):
@@ -106,12 +118,11 @@ class Transport:
         self._allow_insecure = allow_insecure_http
         self.timeout = timeout
         self._session = requests.Session()
-        # Every call of the protocol is idempotent (pushes by record id, pulls by cursor), so one immediate
-        # retry on a fresh connection is safe: it turns a keep-alive connection that died while idle into a
-        # success instead of a failed sync.
-        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods=None, backoff_factor=0)
-        self._session.mount("http://", HTTPAdapter(max_retries=retry))
-        self._session.mount("https://", HTTPAdapter(max_retries=retry))
+        # urllib3 never resends by itself: a token request resent with its (spent) challenge is refused, and a
+        # register resent to a server that is not idempotent for it burns the invite. ``_request`` resends
+        # only the calls that are safe to repeat.
+        self._session.mount("http://", HTTPAdapter(max_retries=0))
+        self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip"})
         self._session.headers.pop("Accept", None)
 
@@ -123,17 +134,69 @@ class Transport:
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = self._session.request(method, f"{self.base_url}{path}", timeout=self.timeout, **kwargs)
-            response.content  # noqa: B018 - read the whole body here, so a cut mid-body is Offline too
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
-        except requests.RequestException as exc:
-            raise Offline(f"the answer from {self.base_url} was cut ({type(exc).__name__})") from None
+    def _request(self, method: str, path: str, *, resend: bool = True, **kwargs: Any) -> requests.Response:
+        """One call, its whole answer read and checked (``_read_all``). ``resend``: the call is safe to repeat
+        (pushes by record id, pulls by cursor, blob chunks by index, fresh challenges), so a connection that
+        fails is tried once more on a new one, which turns a keep-alive connection that died while idle into a
+        success. Non-idempotent calls (the token request, register, revoke) are never resent here."""
+        response = self._send(method, path, resend, **kwargs)
+        self._read_all(response)
         if response.status_code >= 400:
             self._raise_for(response)
         return response
+
+    def _send(self, method: str, path: str, resend: bool, **kwargs: Any) -> requests.Response:
+        """The request sent and the answer's headers read (the body is left to the caller)."""
+        url = f"{self.base_url}{path}"
+        for attempt in range(2 if resend else 1):
+            try:
+                return self._session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+            except requests.ConnectionError as exc:
+                if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
+                    continue
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+            except requests.RequestException as exc:
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+        raise AssertionError("unreachable")
+
+    def _read_all(self, response: requests.Response) -> None:
+        """Read the whole answer into ``response.content``; ``Offline`` when it was cut: a body shorter than its
+        Content-Length, a broken chunked stream, a gzip stream that stops before its end, or headers cut short
+        (``_delimited``). Decoding gzip here, rather than in urllib3, is what notices a gzip stream cut short."""
+        try:
+            raw = response.raw.read(decode_content=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            response.close()
+            raise Offline(f"the answer from {self.base_url} was cut ({type(exc).__name__})") from None
+        if response.headers.get("content-encoding", "").strip().lower() == "gzip":
+            inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            try:
+                body = inflate.decompress(raw, MAX_ANSWER_BYTES)
+            except zlib.error:
+                raise Offline(f"the answer from {self.base_url} was cut (broken gzip)") from None
+            if inflate.unconsumed_tail:
+                raise ProtocolViolation(f"{self.base_url} answered more than {MAX_ANSWER_BYTES} bytes")
+            if not inflate.eof:
+                raise Offline(f"the answer from {self.base_url} was cut (gzip stream ends early)")
+        else:
+            body = raw
+        response._content, response._content_consumed = body, True  # what requests does after reading
+        if not body and not _delimited(response):
+            raise Offline(f"the answer from {self.base_url} was cut (no body, no length)")
+
+    def _not_ours(self, response: requests.Response, message: str) -> SyncError:
+        """``WrongServer`` for an answer known to be whole that is not what an Osler server says; ``Offline``
+        for one that may be cut (close-delimited: nothing says where it ends)."""
+        if _delimited(response) or response.headers.get("content-encoding", "").strip().lower() == "gzip":
+            return WrongServer(message)
+        return Offline(f"the answer from {self.base_url} was cut (unreadable, no length)")
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        """The JSON of an answer; an unreadable whole answer really is not an Osler server speaking."""
+        try:
+            return response.json()
+        except ValueError:
+            raise self._not_ours(response, f"{self.base_url} answered {what} with something unexpected") from None
 
     def _raise_for(self, response: requests.Response) -> None:
         status = response.status_code
@@ -142,11 +205,15 @@ class Transport:
             code, detail = str(error.get("code", "")), str(error.get("detail", ""))
         except (ValueError, AttributeError):
             error, code, detail = {}, "", ""
+        if status == 416:
+            total = response.headers.get("content-range", "").rpartition("/")[2]
+            raise RangeNotSatisfiable("nothing past the end of the blob", int(total) if total.isdigit() else None)
         if status in (429, 503) or status >= 500:
             retry = response.headers.get("Retry-After")
             raise ServerBusy(f"server busy ({status})", float(retry) if retry and retry.isdigit() else None)
         if not code:
-            raise WrongServer(f"{self.base_url} answered {status} without an Osler error: is this the right address?")
+            message = f"{self.base_url} answered {status} without an Osler error: is this the right address?"
+            raise self._not_ours(response, message)
         if status == 426:
             raise IncompatibleServer(detail, (error.get("supported") or [None])[-1])
         if status == 401:
@@ -164,17 +231,18 @@ class Transport:
 
     def health(self) -> dict[str, Any]:
         """Check the address is an Osler server speaking our protocol."""
-        response = self._request("GET", "/v1/health")
+        health = self._json(self._request("GET", "/v1/health"), "the health check")
         try:
-            health = response.json()
             protocol = int(health["protocol"])
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             raise WrongServer(f"{self.base_url} is not an Osler server") from None
         if protocol != PROTOCOL_VERSION:
             raise IncompatibleServer(f"server speaks protocol {protocol}, this app {PROTOCOL_VERSION}", protocol)
         return health
 
     def register(self, invite: str, name: str, key: DeviceKey, box_key: bytes | None = None) -> Registration:
+        """Spend ``invite`` on this device. Not resent here: the caller retries with the same invite and the same
+        key, which the server answers with the same account (PROTOCOL.md §6)."""
         body: dict[str, Any] = {
             "invite": invite.strip(),
             "name": name,
@@ -183,30 +251,48 @@ class Transport:
         if box_key is not None:
             body["box_key"] = base64.b64encode(box_key).decode()
         try:
-            answer = self._request("POST", "/v1/register", json=body).json()
+            answer = self._json(self._request("POST", "/v1/register", json=body, resend=False), "registration")
+            return Registration(bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"]), answer["role"])
         except TokenRejected as exc:
             raise AuthFailed(str(exc)) from None
-        return Registration(bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"]), answer["role"])
+        except (KeyError, TypeError, ValueError):
+            raise WrongServer(f"{self.base_url} answered registration with something unexpected") from None
 
     def sign_in(self, device: bytes, key: DeviceKey) -> tuple[str, int]:
-        """Challenge, signature, token: (token, expires as unix seconds)."""
+        """Challenge, signature, token: (token, expires as unix seconds).
+
+        The token request spends its challenge, so it is never resent: after a cut, or a 401 that may answer a
+        copy of it that got through (or a challenge that expired on a slow link), sign-in starts once more with
+        a fresh challenge. Only a refusal of that second, complete attempt is ``AuthFailed``."""
+        for attempt in range(2):
+            try:
+                return self._sign_in_once(device, key)
+            except TokenRejected as exc:
+                if attempt:
+                    raise AuthFailed(str(exc)) from None
+            except Offline:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _sign_in_once(self, device: bytes, key: DeviceKey) -> tuple[str, int]:
+        challenge = self._json(
+            self._request("POST", "/v1/auth/challenge", json={"device": device.hex()}), "the sign-in challenge"
+        )
         try:
-            challenge = self._request("POST", "/v1/auth/challenge", json={"device": device.hex()}).json()
-            raw = base64.b64decode(challenge["challenge"])
-            token = self._request(
-                "POST",
-                "/v1/auth/token",
-                json={
-                    "device": device.hex(),
-                    "challenge": challenge["challenge"],
-                    "sig": base64.b64encode(key.sign_challenge(device, raw)).decode(),
-                },
-            ).json()
-        except TokenRejected as exc:
-            raise AuthFailed(str(exc)) from None
-        except (ValueError, KeyError, TypeError):
+            raw = base64.b64decode(challenge["challenge"], validate=True)
+            body = {
+                "device": device.hex(),
+                "challenge": challenge["challenge"],
+                "sig": base64.b64encode(key.sign_challenge(device, raw)).decode(),
+            }
+        except (KeyError, TypeError, ValueError):
             raise WrongServer(f"{self.base_url} answered sign-in with something unexpected") from None
-        return str(token["token"]), int(token["expires"])
+        token = self._json(self._request("POST", "/v1/auth/token", json=body, resend=False), "sign-in")
+        try:
+            return str(token["token"]), int(token["expires"])
+        except (KeyError, TypeError, ValueError):
+            raise WrongServer(f"{self.base_url} answered sign-in with something unexpected") from None
 
     def sync(self, request: SyncRequest, token: str) -> Exchange:
         body = encode(request, MEDIA_MSGPACK)
@@ -215,8 +301,8 @@ class Transport:
             body = gzip_bytes(body)
             headers["Content-Encoding"] = "gzip"
         response = self._request("POST", "/v1/sync", data=body, headers=headers)
-        if response.headers.get("content-type", "").split(";")[0] != MEDIA_MSGPACK:
-            raise WrongServer(f"{self.base_url} did not answer the sync request in the Osler format")
+        if response.status_code != 200 or response.headers.get("content-type", "").split(";")[0] != MEDIA_MSGPACK:
+            raise self._not_ours(response, f"{self.base_url} did not answer the sync request in the Osler format")
         try:
             answer = decode(SyncResponse, response.content, MEDIA_MSGPACK)
         except ProtocolError as exc:
@@ -227,46 +313,80 @@ class Transport:
         return Exchange(answer, len(body), wire_down)
 
     def list_devices(self, token: str) -> list[dict[str, Any]]:
-        return self._request("GET", "/v1/devices", headers={"Authorization": f"Bearer {token}"}).json()
+        answer = self._json(
+            self._request("GET", "/v1/devices", headers={"Authorization": f"Bearer {token}"}), "the device list"
+        )
+        if not isinstance(answer, list):
+            raise WrongServer(f"{self.base_url} answered the device list with something unexpected")
+        return answer
 
     def admin_presence(self, token: str) -> list[dict[str, Any]]:
         """Every account's role and last sync (admins only, PROTOCOL.md §6.1)."""
-        answer = self._request("GET", "/v1/admin/presence", headers={"Authorization": f"Bearer {token}"}).json()
+        response = self._request("GET", "/v1/admin/presence", headers={"Authorization": f"Bearer {token}"})
+        answer = self._json(response, "the presence list")
         if not isinstance(answer, list):
-            raise SyncError("the server's presence answer is not a list")
+            raise WrongServer(f"{self.base_url} answered the presence list with something unexpected")
         return answer
 
     def revoke_device(self, device: bytes, token: str) -> None:
-        self._request("POST", f"/v1/devices/{device.hex()}/revoke", headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"}
+        self._request("POST", f"/v1/devices/{device.hex()}/revoke", headers=headers, resend=False)
 
     # -- blobs -------------------------------------------------------------------------------------------------
 
+    def _missing(self, response: requests.Response) -> list[int]:
+        try:
+            return [int(i) for i in self._json(response, "a blob request")["missing"]]
+        except (KeyError, TypeError, ValueError):
+            raise WrongServer(f"{self.base_url} answered a blob request with something unexpected") from None
+
     def blob_missing(self, sha: str, size: int, token: str) -> list[int]:
-        answer = self._request(
-            "GET", f"/v1/blobs/{sha}/chunks", params={"size": size}, headers={"Authorization": f"Bearer {token}"}
-        ).json()
-        return [int(i) for i in answer["missing"]]
+        headers = {"Authorization": f"Bearer {token}"}
+        return self._missing(self._request("GET", f"/v1/blobs/{sha}/chunks", params={"size": size}, headers=headers))
 
     def put_blob_chunk(self, sha: str, size: int, index: int, data: bytes, token: str) -> list[int]:
         headers = {"Authorization": f"Bearer {token}", "Osler-Blob-Size": str(size)}
-        answer = self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, headers=headers).json()
-        return [int(i) for i in answer["missing"]]
+        return self._missing(self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, headers=headers))
 
     def get_blob(self, sha: str, offset: int, token: str) -> requests.Response:
-        """The blob from ``offset`` on, streamed (the caller reads it in pieces and may be cut)."""
+        """The blob from ``offset`` on, streamed: read it with ``blob_pieces``, which turns a cut into
+        ``Offline``. The status is 206 when the server honoured the range, 200 when it sends the whole blob;
+        ``RangeNotSatisfiable`` when it has nothing from ``offset`` on."""
         headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        try:
-            response = self._session.get(
-                f"{self.base_url}/v1/blobs/{sha}", headers=headers, timeout=self.timeout, stream=True
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+        response = self._send("GET", f"/v1/blobs/{sha}", True, headers=headers)
         if response.status_code >= 400:
-            response.content  # noqa: B018
-            self._raise_for(response)
-        if offset and response.status_code != 206:
+            try:
+                self._read_all(response)
+                self._raise_for(response)
+            finally:
+                response.close()
+        if response.status_code not in (200, 206) or not _delimited(response):
             response.close()
-            raise ProtocolViolation("the server ignored the byte range")
+            # headers cut short (no length: a blob always has one), or an answer no Osler server gives
+            raise Offline(f"the answer from {self.base_url} was cut (blob {sha[:12]})")
         return response
+
+    def blob_pieces(self, response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
+        """The body of a ``get_blob`` answer in pieces; a cut is ``Offline`` (what came before it is good)."""
+        try:
+            yield from response.iter_content(chunk_size=size)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Offline(f"the download from {self.base_url} was cut ({type(exc).__name__})") from None
+        finally:
+            response.close()
+
+
+def _delimited(response: requests.Response) -> bool:
+    """Whether the answer says where its body ends, so that urllib3 notices a body cut short.
+
+    A link cut inside the headers leaves http.client with a header block that just stops (it does not notice)
+    and an empty body to read until the close. Every answer of an Osler server carries a Content-Length or
+    chunked encoding (204 and 304 have no body), so an answer with neither and no byte of body is a cut, not an
+    empty answer. Once any body byte arrived, the blank line that ends the headers did too."""
+    if response.status_code in (204, 304) or response.request.method == "HEAD":
+        return True
+    if "chunked" in response.headers.get("transfer-encoding", "").lower():
+        return True  # urllib3 raises on a chunked body cut short
+    return response.headers.get("content-length", "").strip().isdigit()  # enforced by urllib3 when present
