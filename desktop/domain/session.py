@@ -102,8 +102,8 @@ class Session:
         self.wall = clock  # the one clock every decision reads (tests inject theirs)
         self.clock = HybridClock(wall=clock)
         self.store = VaultSyncStore(vault, program.server_key, program.credentials.account)
-        self.engine = SyncEngine(self.transport, self.store, program.credentials)
-        self.scheduler = SyncScheduler(self.engine, on_status=self._status)
+        self.engine = SyncEngine(self.transport, self.store, program.credentials, clock=clock)
+        self.scheduler = SyncScheduler(self.engine, on_status=self._status, clock=clock)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from sync import PROTOCOL_VERSION
 from sync.client.errors import AuthFailed, ProtocolViolation
 from sync.client.store import SyncStore
 from sync.client.transport import Exchange, RangeNotSatisfiable, RecordsRefused, TokenRejected, Transport
+from sync.clock import SYSTEM, Clock
 from sync.envelope import DeviceKey
 from sync.protocol import BLOB_CHUNK, MAX_PUSH_RECORDS, SyncRequest
 
@@ -58,7 +58,9 @@ class SyncEngine:
         push_budget: int = PUSH_BUDGET,
         pull_budget: int | None = None,
         parallel_threshold: int = PARALLEL_THRESHOLD,
+        clock: Clock = SYSTEM,
     ) -> None:
+        self.clock = clock  # a token's expiry is told against it
         self.transport = transport
         self.store = store
         self.credentials = credentials
@@ -76,7 +78,7 @@ class SyncEngine:
 
     def _token_value(self, transport: Transport, renew: bool = False) -> str:
         with self._token_lock:
-            if renew or self._token is None or self._token[1] - TOKEN_MARGIN_S < time.time():
+            if renew or self._token is None or self._token[1] - TOKEN_MARGIN_S < self.clock.time():
                 self._token = transport.sign_in(self.credentials.device, self.credentials.key)
             return self._token[0]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sync.client.engine import SyncEngine, SyncProgress
 from sync.client.errors import InternalError, Offline, ServerBusy, SyncError
+from sync.clock import SYSTEM, Clock
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,16 @@ class SyncScheduler:
         backoff_cap: float = 900.0,
         on_status: Callable[[SyncStatus], None] | None = None,
         rng: Callable[[], float] = random.random,
+        clock: Clock = SYSTEM,
     ) -> None:
+        self.clock = clock  # what "due" and "last success" are measured on
         self.engine = engine
         self.interval, self.debounce = interval, debounce
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.on_status = on_status
         self._rng = rng
         self._wake = threading.Condition()
-        self._due: float | None = time.monotonic()  # sync soon after start
+        self._due: float | None = self.clock.monotonic()  # sync soon after start
         self._stopping = False
         self._failures = 0
         self._thread = threading.Thread(target=self._run, name="osler-sync", daemon=True)
@@ -89,7 +91,7 @@ class SyncScheduler:
 
     def _schedule(self, delay: float, reset_backoff: bool = False, replace_later: bool = False) -> None:
         with self._wake:
-            due = time.monotonic() + delay
+            due = self.clock.monotonic() + delay
             if reset_backoff:
                 self._failures = 0
             if self._due is None or due < self._due or replace_later:
@@ -109,8 +111,8 @@ class SyncScheduler:
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._stopping and (self._due is None or self._due > time.monotonic()):
-                    self._wake.wait(None if self._due is None else max(0.0, self._due - time.monotonic()))
+                while not self._stopping and (self._due is None or self._due > self.clock.monotonic()):
+                    self._wake.wait(None if self._due is None else max(0.0, self._due - self.clock.monotonic()))
                 if self._stopping:
                     return
                 self._due = None
@@ -145,20 +147,20 @@ class SyncScheduler:
                 delay = None  # a person must act (re-register, update, fix the address); "sync now" retries
             with self._wake:
                 if delay is not None and self._due is None:
-                    self._due = time.monotonic() + delay
+                    self._due = self.clock.monotonic() + delay
                 due = self._due
             self._publish(syncing=False, online=online, last_error=error, queued=queued, next_attempt=due)
             return
         self._failures = 0
         with self._wake:
             if self._due is None:
-                self._due = time.monotonic() + self.interval
+                self._due = self.clock.monotonic() + self.interval
             due = self._due
         self._publish(
             syncing=False,
             online=True,
             last_error=None,
-            last_success=time.time(),
+            last_success=self.clock.time(),
             queued=self._queued(),
             next_attempt=due,
         )
