@@ -23,7 +23,7 @@ from desktop.domain.sync_adapter import load_program
 from desktop.vault import Vault
 from sync import envelope
 from sync.protocol import unpack_record
-from tests.clients import Client
+from tests.clients import Client, acquainted
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "client passphrase"
@@ -144,12 +144,7 @@ def _run_child(
 def test_sends_killed_at_every_step_and_at_random_lose_nothing(client_factory, tmp_path: Path, capsys):
     student: Client = client_factory()
     mentor: Client = client_factory("mentor")
-    student.publish_card("Amina Student")
-    mentor.publish_card("Dr Kofi Mensah", role="mentor")
-    for _ in range(2):
-        for client in (student, mentor):
-            client.engine().sync_once()
-            client.messaging().take_in()
+    acquainted(student, mentor)
     student.vault.close()
     vault_dir, peer = Path(student.vault.folder), mentor.account.hex()
     scratch = tmp_path / "files"

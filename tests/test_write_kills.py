@@ -15,7 +15,7 @@ from desktop.domain.mentorship import Mentorships
 from desktop.domain.sync_adapter import load_program
 from desktop.vault import Vault
 from sync.protocol import STATUS_KIND
-from tests.clients import Client
+from tests.clients import Client, acquainted
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "client passphrase"
@@ -86,12 +86,7 @@ def _profile_state(vault: Vault) -> tuple[bool, int]:
 def student_and_mentor(client_factory) -> tuple[Path, str]:
     student: Client = client_factory()
     mentor: Client = client_factory("mentor")
-    student.publish_card("Amina Student")
-    mentor.publish_card("Dr Kofi Mensah", role="mentor")
-    for _ in range(2):
-        for client in (student, mentor):
-            client.engine().sync_once()
-            client.messaging().take_in()
+    acquainted(student, mentor)
     student.vault.close()
     return Path(student.vault.folder), mentor.account.hex()
 
