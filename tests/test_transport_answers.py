@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from sync import PROTOCOL_VERSION
-from sync.client.errors import AuthFailed, Offline, SyncError, WrongServer
+from sync.client.errors import AuthFailed, Offline, ProtocolViolation, SyncError, WrongServer
 from sync.client.transport import Transport
 from sync.envelope import DeviceKey
 from sync.protocol import SyncRequest
@@ -166,3 +166,20 @@ def test_register_is_not_resent_behind_the_callers_back():
     with raw_server(lambda _request, _n: b"") as (url, received), pytest.raises(Offline):
         Transport(url).register("ABCD-EFGH-JKLM", "laptop", DeviceKey.generate())
     assert len(received) == 1
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_an_answer_past_the_transports_limit_is_refused_not_held(encoding: str) -> None:
+    """Whatever answers at the programme's address cannot make the app hold more than its limit in memory:
+    2 MiB sent (or inflated from a small gzip) against a 1 MiB limit is a protocol violation, not a health."""
+    padding = b" " * (2 * 1024 * 1024)
+    body = HEALTH[:-1] + padding + b"}"
+    if encoding == "gzip":
+        sent = gzip.compress(body)
+        reply = answer(sent, content_type="application/json", content_encoding="gzip", content_length=str(len(sent)))
+    else:
+        reply = whole(body)
+    with raw_server(lambda _request, _n: reply) as (url, _received):
+        with pytest.raises(ProtocolViolation):
+            Transport(url, max_answer_bytes=1024 * 1024).health()
+        assert Transport(url).health()["status"] == "ok"  # under the default limit the same answer reads

@@ -44,7 +44,7 @@ from sync.protocol import (
 )
 
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
-MAX_ANSWER_BYTES = 64 * 1024 * 1024  # decompressed; a sync answer is at most 1 MiB of records plus framing
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as sent and decompressed; a sync answer is about 1 MiB of records
 
 
 class TokenRejected(SyncError):
@@ -113,8 +113,10 @@ class Transport:
         allow_insecure_http: bool = False,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         user_agent: str = "osler-desktop",
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.base_url = check_server_url(base_url, allow_insecure_http)
+        self.max_answer_bytes = max_answer_bytes  # a server (or what poses as one) cannot fill this machine's memory
         self._allow_insecure = allow_insecure_http
         self.timeout = timeout
         self._session = requests.Session()
@@ -127,7 +129,12 @@ class Transport:
         self._session.headers.pop("Accept", None)
 
     def fork(self) -> Transport:
-        return Transport(self.base_url, allow_insecure_http=self._allow_insecure, timeout=self.timeout)
+        return Transport(
+            self.base_url,
+            allow_insecure_http=self._allow_insecure,
+            timeout=self.timeout,
+            max_answer_bytes=self.max_answer_bytes,
+        )
 
     def close(self) -> None:
         self._session.close()
@@ -164,18 +171,18 @@ class Transport:
         Content-Length, a broken chunked stream, a gzip stream that stops before its end, or headers cut short
         (``_delimited``). Decoding gzip here, rather than in urllib3, is what notices a gzip stream cut short."""
         try:
-            raw = response.raw.read(decode_content=False)
+            raw = b"".join(self._raw_pieces(response))
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             response.close()
             raise Offline(f"the answer from {self.base_url} was cut ({type(exc).__name__})") from None
         if response.headers.get("content-encoding", "").strip().lower() == "gzip":
             inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
             try:
-                body = inflate.decompress(raw, MAX_ANSWER_BYTES)
+                body = inflate.decompress(raw, self.max_answer_bytes)
             except zlib.error:
                 raise Offline(f"the answer from {self.base_url} was cut (broken gzip)") from None
             if inflate.unconsumed_tail:
-                raise ProtocolViolation(f"{self.base_url} answered more than {MAX_ANSWER_BYTES} bytes")
+                raise ProtocolViolation(f"{self.base_url} answered more than {self.max_answer_bytes} bytes")
             if not inflate.eof:
                 raise Offline(f"the answer from {self.base_url} was cut (gzip stream ends early)")
         else:
@@ -183,6 +190,17 @@ class Transport:
         response._content, response._content_consumed = body, True  # what requests does after reading
         if not body and not _delimited(response):
             raise Offline(f"the answer from {self.base_url} was cut (no body, no length)")
+
+    def _raw_pieces(self, response: requests.Response) -> Iterator[bytes]:
+        """The answer as sent, read until its end (urllib3 raises there when it falls short of its length);
+        refused once past ``max_answer_bytes``, before more is held."""
+        total = 0
+        while piece := response.raw.read(256 * 1024, decode_content=False):
+            total += len(piece)
+            if total > self.max_answer_bytes:
+                response.close()
+                raise ProtocolViolation(f"{self.base_url} answered more than {self.max_answer_bytes} bytes")
+            yield piece
 
     def _not_ours(self, response: requests.Response, message: str) -> SyncError:
         """``WrongServer`` for an answer known to be whole that is not what an Osler server says; ``Offline``
