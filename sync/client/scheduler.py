@@ -1,5 +1,14 @@
-"""When to sync: on a local change (debounced), on "sync now", when connectivity returns, and periodically;
+"""When to sync: on a local change (debounced), on "sync now", when the link comes back, and periodically;
 after a failure, again with exponential backoff and jitter, forever while work is queued.
+
+The link counts as back, resetting the back-off and syncing at once, when the OS says so
+(``connectivity_changed``), when any request gets an answer (``link_alive``, wired to the transport), when a
+cheap probe finds the server while offline (``probe_every``; for when the OS cannot say), and, as "maybe",
+after the computer slept (the wall clock jumped ahead of the monotonic one).
+
+The probe is one ``GET /v1/health``: about 330 bytes on the wire with its answer (request line and headers
+~120 B, status line and headers ~150 B, body ~60 B; measured by ``Transport.wire_bytes``), so every 25 s it
+costs at most ~48 KB an hour, and only while offline: an unreachable server costs no HTTP bytes at all.
 
 Runs the engine on its own thread; the GUI never waits on it. ``on_status`` receives a ``SyncStatus`` after
 every change of state (from the scheduler thread: a Qt app re-emits it as a signal).
@@ -29,6 +38,12 @@ class SyncStatus:
     queued: int = 0
     next_attempt: float | None = None  # monotonic time of the next automatic attempt
     progress: SyncProgress | None = None
+    back_online: bool = False  # this sync runs because the link came back after an outage
+
+
+PROBE_EVERY_S = 25.0  # while offline, look for the server this often (when the OS cannot say)
+WAKE_EVERY_S = 30.0  # the loop wakes at least this often to notice the computer slept
+RESUME_GAP_S = 120.0  # the wall clock ran this much ahead of the monotonic one: the computer slept
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
@@ -50,6 +65,9 @@ class SyncScheduler:
         on_status: Callable[[SyncStatus], None] | None = None,
         rng: Callable[[], float] = random.random,
         clock: Clock = SYSTEM,
+        probe_every: float | None = PROBE_EVERY_S,
+        wake_every: float = WAKE_EVERY_S,
+        resume_gap: float = RESUME_GAP_S,
     ) -> None:
         self.clock = clock  # what "due" and "last success" are measured on
         self.engine = engine
@@ -57,6 +75,13 @@ class SyncScheduler:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.on_status = on_status
         self._rng = rng
+        self.probe_every = probe_every  # None: the OS says when the link comes back (set by the app)
+        self.wake_every, self.resume_gap = wake_every, resume_gap
+        self._probe_due: float | None = None
+        self._prober = None  # a transport of its own for the probe, made when first needed
+        self._link_back = False  # the next attempt runs because the link came back
+        self._in_attempt = False
+        self._tick = (self.clock.time(), self.clock.monotonic())
         self._wake = threading.Condition()
         self._due: float | None = self.clock.monotonic()  # sync soon after start
         self._stopping = False
@@ -64,6 +89,7 @@ class SyncScheduler:
         self._thread = threading.Thread(target=self._run, name="osler-sync", daemon=True)
         self.status = SyncStatus(queued=engine.store.outbox_totals()[0])
         engine.on_progress = self._on_progress
+        engine.transport.on_answer = self.link_alive  # any answer, on any thread: the link is there
 
     # -- triggers (any thread) -----------------------------------------------------------------------------
 
@@ -76,6 +102,8 @@ class SyncScheduler:
             self._wake.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self._prober is not None:
+            self._prober.close()
 
     def sync_now(self) -> None:
         self._schedule(0.0, reset_backoff=True)
@@ -87,13 +115,23 @@ class SyncScheduler:
     def connectivity_changed(self, online: bool) -> None:
         """The OS says the network came back (or went away): try at once when it came back."""
         if online:
-            self._schedule(0.0, reset_backoff=True)
+            self._schedule(0.0, reset_backoff=True, link_back=self.status.online is False)
 
-    def _schedule(self, delay: float, reset_backoff: bool = False, replace_later: bool = False) -> None:
+    def link_alive(self) -> None:
+        """A request of any kind (a download, the presence list, the probe) got an answer: when sync is
+        backing off, the link is back, so the back-off ends and the queued work goes now."""
+        if self._failures and not self._in_attempt:
+            self._schedule(0.0, reset_backoff=True, link_back=True)
+
+    def _schedule(
+        self, delay: float, reset_backoff: bool = False, replace_later: bool = False, link_back: bool = False
+    ) -> None:
         with self._wake:
             due = self.clock.monotonic() + delay
             if reset_backoff:
                 self._failures = 0
+                self._probe_due = None
+            self._link_back = self._link_back or link_back
             if self._due is None or due < self._due or replace_later:
                 self._due = due
             self._wake.notify_all()
@@ -110,13 +148,60 @@ class SyncScheduler:
 
     def _run(self) -> None:
         while True:
+            probe = False
             with self._wake:
-                while not self._stopping and (self._due is None or self._due > self.clock.monotonic()):
-                    self._wake.wait(None if self._due is None else max(0.0, self._due - self.clock.monotonic()))
+                while not self._stopping:
+                    now = self.clock.monotonic()
+                    self._notice_sleep(now)
+                    if self._due is not None and self._due <= now:
+                        break
+                    if self._probe_due is not None and self._probe_due <= now:
+                        probe, self._probe_due = True, None
+                        break
+                    wait = self.wake_every
+                    for deadline in (self._due, self._probe_due):
+                        if deadline is not None:
+                            wait = min(wait, deadline - now)
+                    self._wake.wait(max(0.0, wait))
                 if self._stopping:
                     return
-                self._due = None
-            self._attempt()
+                if not probe:
+                    self._due = None
+            if probe:
+                self._probe()
+            else:
+                self._attempt()
+                with self._wake:
+                    self._tick = (self.clock.time(), self.clock.monotonic())
+
+    def _notice_sleep(self, now: float) -> None:
+        """Under the lock: the wall clock ran far ahead of the monotonic one since the last look, so the
+        computer slept (and may wake on another network): sync now, the back-off forgotten."""
+        wall = self.clock.time()
+        last_wall, last_mono = self._tick
+        self._tick = (wall, now)
+        if (wall - last_wall) - (now - last_mono) > self.resume_gap:
+            log.info("the computer slept: syncing")
+            self._failures, self._probe_due, self._due = 0, None, now
+
+    def _probe(self) -> None:
+        """One ``GET /v1/health`` on a transport of its own. An answer calls ``link_alive`` (through the
+        transport), which syncs at once; none, and the next probe is due in ``probe_every``."""
+        try:
+            if self._prober is None:
+                self._prober = self.engine.transport.fork()
+            self._prober.health()
+        except Exception as exc:  # offline, or an answer that is no health check: link_alive already knows
+            log.debug("probe: %s", type(exc).__name__)
+        with self._wake:
+            if self._failures:
+                self._arm_probe()
+
+    def _arm_probe(self) -> None:
+        """Under the lock, offline: probe in ``probe_every`` when the next attempt is further away than that."""
+        now = self.clock.monotonic()
+        if self.probe_every is not None and self._due is not None and self._due - now > self.probe_every:
+            self._probe_due = now + self.probe_every
 
     def _queued(self) -> int:
         try:
@@ -125,13 +210,22 @@ class SyncScheduler:
             return self.status.queued
 
     def _attempt(self) -> None:
-        self._publish(syncing=True, next_attempt=None)
+        with self._wake:
+            back, self._link_back = self._link_back, False
+            self._in_attempt, self._probe_due = True, None
+        self._publish(syncing=True, next_attempt=None, back_online=back)
+        try:
+            self._sync()
+        finally:
+            self._in_attempt = False
+
+    def _sync(self) -> None:
         try:
             self.engine.sync_once()
         except Exception as unexpected:
             if not isinstance(unexpected, SyncError):
                 if self._stopping:  # the app locked the vault under a running sync: nothing to report
-                    self._publish(syncing=False)
+                    self._publish(syncing=False, back_online=False)
                     return
                 log.exception("sync failed unexpectedly")  # a bug: keep the thread alive, retry later
                 unexpected = InternalError(type(unexpected).__name__)
@@ -149,7 +243,11 @@ class SyncScheduler:
                 if delay is not None and self._due is None:
                     self._due = self.clock.monotonic() + delay
                 due = self._due
-            self._publish(syncing=False, online=online, last_error=error, queued=queued, next_attempt=due)
+                if not online:
+                    self._arm_probe()
+            self._publish(
+                syncing=False, online=online, last_error=error, queued=queued, next_attempt=due, back_online=False
+            )
             return
         self._failures = 0
         with self._wake:
@@ -158,6 +256,7 @@ class SyncScheduler:
             due = self._due
         self._publish(
             syncing=False,
+            back_online=False,
             online=True,
             last_error=None,
             last_success=self.clock.time(),
