@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import platform
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +112,8 @@ class Session:
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._upload_attachments
         self._counted: object = None
+        self._usage_lock = threading.Lock()
+        self._wire_counted = self.transport.wire_bytes()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class Session:
     def stop(self) -> None:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
         self.scheduler.stop(timeout=1.0)
+        self.count_usage()
         self.transport.close()
         self._cards = None
         if self.demo_server is not None:
@@ -127,12 +131,11 @@ class Session:
             self.demo_server = None
 
     def _status(self, status: SyncStatus) -> None:
+        if not status.syncing:
+            self.count_usage()  # what the attempt (success or not) and any probe before it cost
         progress = status.progress
         if progress is not None and progress.phase == "done" and progress is not self._counted:
-            self._counted = progress  # each finished sync is counted once, however often its status is published
-            self.settings_store.update(
-                lambda s: s.with_usage(progress.bytes_down + progress.bytes_up, utcnow(self.wall))
-            )
+            self._counted = progress  # each finished sync is handled once, however often its status is published
             kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
             if self.messaging is not None and not self.vault.is_locked:
                 queued_before = self.vault.records.outbox_totals()[0]
@@ -150,6 +153,15 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def count_usage(self) -> None:
+        """Add to this month's data what crossed the wire since the last count: every call each way, headers
+        included (sync, sign-in, blobs, presence, probes), as the transport counted it; each byte once."""
+        with self._usage_lock:
+            total = self.transport.wire_bytes()
+            added, self._wire_counted = total - self._wire_counted, total
+        if added:
+            self.settings_store.update(lambda s: s.with_usage(added, utcnow(self.wall)))
 
     def now_ms(self) -> int:
         """Wall-clock ms from the session's clock: what views show ages and due dates against."""
@@ -256,7 +268,7 @@ class Session:
         except VaultIntegrityError:
             blobs.delete(material.sha256)  # fetched again from the start next time
             raise
-        self.settings_store.update(lambda s: s.with_usage(material.size - offset, utcnow(self.wall)))
+        self.count_usage()
 
     # -- attachments ----------------------------------------------------------------------------------------
 
@@ -282,7 +294,7 @@ class Session:
             self.messaging.store_downloaded(message_id, sealed_file.read_bytes())
         finally:
             sealed_file.unlink(missing_ok=True)
-        self.settings_store.update(lambda s: s.with_usage(entry["size"], utcnow(self.wall)))
+        self.count_usage()
 
     def auto_download(self) -> int:
         """Under data saver only small attachments come by themselves; without it, all of them."""
@@ -314,6 +326,7 @@ class Session:
             return False
         self._presence_fetched = self.wall.monotonic()
         self.admin.store_presence(rows)
+        self.count_usage()
         return True
 
     def request_presence(self) -> None:

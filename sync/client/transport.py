@@ -1,15 +1,18 @@
 """HTTP to one Osler server with ``requests``: URL policy, encodings, and errors mapped to ``sync.client.errors``.
 
 One ``Transport`` is one connection pool; ``fork()`` makes another for a concurrent request (``requests``
-sessions are not shared across threads).
+sessions are not shared across threads). A transport and its forks share one ``WireCounter``: every byte of
+every call each way as HTTP puts it on the wire (request line, headers and body up; status line, headers and
+body as sent down), which is what the app counts against a person's monthly data.
 """
 
 from __future__ import annotations
 
 import base64
 import ipaddress
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,6 +89,40 @@ class Exchange:
     bytes_down: int
 
 
+class WireCounter:
+    """Bytes up and down on the wire, for a transport and its forks (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.up = self.down = 0
+
+    def add(self, up: int = 0, down: int = 0) -> None:
+        with self._lock:
+            self.up += up
+            self.down += down
+
+    def total(self) -> int:
+        with self._lock:
+            return self.up + self.down
+
+
+def _request_bytes(request: requests.PreparedRequest) -> int:
+    """The request as http.client writes it: request line, Host, the other headers, the blank line, the body."""
+    parts = urlsplit(request.url or "")
+    size = len(f"{request.method} {request.path_url} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n")
+    size += sum(len(f"{name}: {value}\r\n") for name, value in request.headers.items())
+    body = request.body
+    return size + (len(body) if isinstance(body, bytes | str) else 0)
+
+
+def _head_bytes(response: requests.Response) -> int:
+    """The status line and headers as the server sent them, and the blank line after them."""
+    original = getattr(response.raw, "_original_response", None)
+    items = original.msg.raw_items() if original is not None else response.headers.items()
+    size = len(f"HTTP/1.1 {response.status_code} {response.reason or ''}\r\n\r\n")
+    return size + sum(len(f"{name}: {value}\r\n") for name, value in items)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -114,7 +151,10 @@ class Transport:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         user_agent: str = "osler-desktop",
         max_answer_bytes: int = MAX_ANSWER_BYTES,
+        counter: WireCounter | None = None,
     ) -> None:
+        self.counter = counter or WireCounter()
+        self.on_answer: Callable[[], None] | None = None  # any answer (below 500): the link is there
         self.base_url = check_server_url(base_url, allow_insecure_http)
         self.max_answer_bytes = max_answer_bytes  # a server (or what poses as one) cannot fill this machine's memory
         self._allow_insecure = allow_insecure_http
@@ -129,12 +169,19 @@ class Transport:
         self._session.headers.pop("Accept", None)
 
     def fork(self) -> Transport:
-        return Transport(
+        forked = Transport(
             self.base_url,
             allow_insecure_http=self._allow_insecure,
             timeout=self.timeout,
             max_answer_bytes=self.max_answer_bytes,
+            counter=self.counter,
         )
+        forked.on_answer = self.on_answer
+        return forked
+
+    def wire_bytes(self) -> int:
+        """Bytes this transport and its forks put on the wire and read from it, both ways, every call."""
+        return self.counter.total()
 
     def close(self) -> None:
         self._session.close()
@@ -157,13 +204,17 @@ class Transport:
         url = f"{self.base_url}{path}"
         for attempt in range(2 if resend else 1):
             try:
-                return self._session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+                response = self._session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
             except requests.RequestException as exc:
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+            self.counter.add(up=_request_bytes(response.request), down=_head_bytes(response))
+            if self.on_answer is not None and response.status_code < 500:
+                self.on_answer()
+            return response
         raise AssertionError("unreachable")
 
     def _read_all(self, response: requests.Response) -> None:
@@ -197,6 +248,7 @@ class Transport:
         total = 0
         while piece := response.raw.read(256 * 1024, decode_content=False):
             total += len(piece)
+            self.counter.add(down=len(piece))
             if total > self.max_answer_bytes:
                 response.close()
                 raise ProtocolViolation(f"{self.base_url} answered more than {self.max_answer_bytes} bytes")
@@ -389,7 +441,9 @@ class Transport:
     def blob_pieces(self, response: requests.Response, size: int = 64 * 1024) -> Iterator[bytes]:
         """The body of a ``get_blob`` answer in pieces; a cut is ``Offline`` (what came before it is good)."""
         try:
-            yield from response.iter_content(chunk_size=size)
+            for piece in response.iter_content(chunk_size=size):  # as sent: blobs come without gzip
+                self.counter.add(down=len(piece))
+                yield piece
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise Offline(f"the download from {self.base_url} was cut ({type(exc).__name__})") from None
         finally:
