@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from desktop import i18n
 from desktop.domain.settings import SettingsStore
 from desktop.i18n import _, ngettext
+from desktop.ui.link_watch import LinkWatch
 from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
 from desktop.ui.unlock import UnlockScreen
@@ -80,6 +81,8 @@ class OslerApp(QObject):
         self.bridge.changed.connect(self._records_arrived)
         self.window.lock_requested.connect(self.lock)
         self.window.sync_requested.connect(self.sync_now)
+        self.link_watch = LinkWatch()
+        self.link_watch.changed.connect(self._link_changed)
         self.vault: Vault | None = None
         self.session: Session | None = None
         self.main: MainScreen | None = None
@@ -172,6 +175,8 @@ class OslerApp(QObject):
             clock=self.clock,
         )
         self.demo_server = None  # the session owns it now
+        if self.link_watch.available:  # the OS says when the link is back: no need to probe the server
+            self.session.scheduler.probe_every = None
         if profile_name:  # a first card: the language chosen at the start and this computer's time zone
             from desktop.domain.matching import local_zone
 
@@ -218,6 +223,10 @@ class OslerApp(QObject):
     def sync_now(self) -> None:
         if self.session is not None:
             self.session.sync_now()
+
+    def _link_changed(self, online: bool) -> None:
+        if self.session is not None:
+            self.session.scheduler.connectivity_changed(online)
 
     def _records_arrived(self, kinds: set[str]) -> None:
         if self.main is None or self.session is None or self.session.vault.is_locked:

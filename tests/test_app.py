@@ -123,6 +123,51 @@ def test_sync_status_goes_offline_and_back(make_app, tmp_path):
         server.stop()
 
 
+def test_the_os_saying_online_ends_a_long_back_off(make_app, tmp_path):
+    """After an outage with the back-off at minutes, the OS's "online" (Qt's network information) syncs at
+    once: the queued card goes within seconds, not at the next attempt 150-450 s away."""
+    from PySide6.QtNetwork import QNetworkInformation
+
+    from tests.faultproxy import FaultProxy
+    from tests.servers import ThreadServer
+
+    with ThreadServer(tmp_path / "srv") as server, FaultProxy("127.0.0.1", server.port) as proxy:
+        page = make_app()
+        page.set_up_in(proxy.url, server.invite(), "Kofi Student", PASSPHRASE)
+        bar, scheduler = page.app.window.sync_bar, page.app.session.scheduler
+        scheduler.backoff_base = scheduler.backoff_cap = 300.0
+        proxy.configure(cut_after_bytes=0)  # the link goes down: new connections fail, open ones are cut
+        for connection in list(proxy._conns):
+            connection.abort(reset=True)
+        page.app.session.publish_profile("Kofi Student", bio="written offline")
+        page.qtbot.waitUntil(lambda: bar.state.text() == "Offline", timeout=20_000)
+        assert "1 item waiting" in bar.queued.text()
+        proxy.configure(cut_after_bytes=None)
+        page.app.link_watch.reachability_changed(QNetworkInformation.Reachability.Online)
+        page.qtbot.waitUntil(lambda: bar.queued.text() == "Everything sent", timeout=20_000)
+        assert bar.state.text() == "Online" and bar.error.isHidden()
+
+
+def test_the_status_bar_says_back_online_while_the_queue_goes(qtbot):
+    from desktop.ui.sync_status import SyncStatusBar
+    from sync.client.scheduler import SyncStatus
+
+    bar = SyncStatusBar()
+    qtbot.addWidget(bar)
+    bar.show_status(SyncStatus(online=False, syncing=True, back_online=True, queued=12))
+    assert bar.state.text() == "Back online: sending 12 messages"
+    bar.show_status(SyncStatus(online=False, syncing=True, back_online=True, queued=1))
+    assert bar.state.text() == "Back online: sending 1 message"
+    bar.show_status(SyncStatus(online=True, syncing=False, queued=0))
+    assert bar.state.text() == "Online"
+    try:
+        i18n.set_locale("fr")
+        bar.show_status(SyncStatus(online=False, syncing=True, back_online=True, queued=12))
+        assert bar.state.text() == "De retour en ligne : envoi de 12 messages"
+    finally:
+        i18n.set_locale("en")
+
+
 def test_language_changes_at_once(make_app):
     page = make_app()
     page.first_run_to_program(PASSPHRASE)

@@ -120,7 +120,15 @@ class SyncStatusBar(QWidget):
             self.last_sync.setText(_("Never synced"))
             self.queued.setText("")
             return
-        if s.syncing:
+        if s.syncing and s.back_online:
+            self.state.setText(
+                ngettext(
+                    "Back online: sending {count} message", "Back online: sending {count} messages", s.queued
+                ).format(count=s.queued)
+                if s.queued
+                else _("Back online: syncing…")
+            )
+        elif s.syncing:
             self.state.setText(_("Syncing…"))
         elif s.online is None:
             self.state.setText(_("Not synced yet"))
