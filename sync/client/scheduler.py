@@ -6,12 +6,10 @@ The link counts as back, resetting the back-off and syncing at once, when the OS
 cheap probe finds the server while offline (``probe_every``; for when the OS cannot say), and, as "maybe",
 after the computer slept (the wall clock jumped ahead of the monotonic one).
 
-The probe is one ``GET /v1/health``: about 330 bytes on the wire with its answer (request line and headers
-~120 B, status line and headers ~150 B, body ~60 B; measured by ``Transport.wire_bytes``), so every 25 s it
-costs at most ~48 KB an hour, and only while offline: an unreachable server costs no HTTP bytes at all.
-
-Runs the engine on its own thread; the GUI never waits on it. ``on_status`` receives a ``SyncStatus`` after
-every change of state (from the scheduler thread: a Qt app re-emits it as a signal).
+The probe is one ``GET /v1/health``: 590 bytes on the wire with its answer (248 up: request line and headers;
+342 down: status line, headers and the JSON body; measured through the fault proxy by ``Transport.wire_bytes``),
+so every 25 s it costs at most 85 KB an hour (TCP/TLS framing aside), and only while offline with the OS unable
+to say: an unreachable server costs no HTTP bytes at all.
 """
 
 from __future__ import annotations
