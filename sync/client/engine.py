@@ -121,18 +121,22 @@ class SyncEngine:
         with self._progress_lock:
             self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0])
         self._report("connecting")
-        self._token_value(self.transport)
-        if self.before_push is not None:
-            self.before_push()
-        _records, queued_bytes = self.store.outbox_totals()
-        if queued_bytes > self.parallel_threshold:
-            side = self.transport.fork()
-            try:
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="osler-push") as pool:
+        # A large outbox is pushed on a second connection while the first pulls. That connection is opened now,
+        # so its handshake (2 round trips on a long link) runs during sign-in rather than after it.
+        side = self.transport.fork() if self.store.outbox_totals()[1] > self.parallel_threshold else None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="osler-push") as pool:
+                if side is not None:
+                    pool.submit(side.preconnect)
+                self._token_value(self.transport)
+                if self.before_push is not None:
+                    self.before_push()
+                if side is not None and self.store.outbox_totals()[1] > self.parallel_threshold:
                     pushing = pool.submit(self._push_loop, side)
                     self._pull_loop(self.transport, push=False)
                     pushing.result()
-            finally:
+        finally:
+            if side is not None:
                 side.close()
         if self.store.outbox_totals()[0] or self._progress.requests == 0:
             self._pull_loop(self.transport, push=True)

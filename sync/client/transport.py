@@ -139,6 +139,32 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
+    def preconnect(self) -> None:
+        """Open a connection into this transport's pool now (TCP, and TLS for https), so that the first request
+        on it does not wait for the handshake: on a long link that is 2 round trips, paid while something else
+        (sign-in on another connection) is under way. Best effort: on any failure the first request opens its
+        own connection, and says what is wrong."""
+        url = f"{self.base_url}/"
+        request = requests.Request("GET", url).prepare()
+        adapter = self._session.get_adapter(url)
+        try:
+            assert isinstance(adapter, HTTPAdapter)
+            # the pool ``requests`` will pick for our calls: settings merged as ``Session.request`` merges them
+            settings = self._session.merge_environment_settings(url, {}, None, None, None)
+            pool = adapter.get_connection_with_tls_context(
+                request, settings["verify"], settings["proxies"], cert=settings["cert"]
+            )
+            conn = pool._get_conn()
+            conn.timeout = self.timeout[0]
+            try:
+                conn.connect()
+            except BaseException:
+                conn.close()
+                raise
+            pool._put_conn(conn)
+        except (AssertionError, OSError, ValueError, urllib3.exceptions.HTTPError, requests.RequestException):
+            return
+
     # -- plumbing ----------------------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, resend: bool = True, **kwargs: Any) -> requests.Response:

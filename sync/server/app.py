@@ -23,6 +23,9 @@ from sync.server.storage import Storage
 
 log = logging.getLogger("osler.server")
 AUTH_PER_MINUTE = 10
+# How long an idle keep-alive connection stays open (uvicorn's default is 5 s). A client on a long, thin link pays
+# 2 round trips to open one, and its follow-up sync (receipts, a reply) comes seconds later: 75 s, as nginx does.
+KEEP_ALIVE_S = 75
 
 
 class Health(BaseModel):
