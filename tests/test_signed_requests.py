@@ -148,3 +148,32 @@ def test_a_signed_call_with_a_query_string_is_served(client_factory):
     assert seen[0].request.path_url == f"/v1/blobs/{sha}/chunks?size={len(data)}"
     assert "Osler-Signature" in seen[0].request.headers and seen[0].status_code == 200
     assert all("Authorization" in r.request.headers for r in seen[1:]), "the chunks went with the token it brought"
+
+
+class _OlderServer:
+    """An Osler server from before signed requests: the ``Osler-Signature`` header means nothing to it."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"osler-signature"]}
+        await self.app(scope, receive, send)
+
+
+def test_an_older_server_is_signed_in_to_by_challenge_and_token(tmp_path):
+    server = ThreadServer(tmp_path / "server")
+    server._server.config.app = _OlderServer(server._server.config.app)
+    with server:
+        student = make_client(tmp_path / "student", server.url, server.invite())
+        student.send(b"hello", None)
+        engine = student.engine()
+        seen = _recorded(engine)
+        assert engine.sync_once().records_up == 1
+        assert [r.request.path_url for r in seen] == ["/v1/sync", "/v1/auth/challenge", "/v1/auth/token", "/v1/sync"]
+        seen.clear()
+        engine._token = None  # an hour later
+        engine.sync_once()
+        assert [r.request.path_url for r in seen] == ["/v1/auth/challenge", "/v1/auth/token", "/v1/sync"]
+        student.vault.close()
