@@ -24,6 +24,23 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sync.protocol import Record, signature_input
 
 AUTH_CONTEXT = b"osler-auth-v1\0"
+REQUEST_CONTEXT = b"osler-request-v1\0"
+
+
+def _request_input(device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes) -> bytes:
+    """What a signed request's signature covers (PROTOCOL.md §6.2)."""
+    return b"".join(
+        (
+            REQUEST_CONTEXT,
+            device,
+            struct.pack(">Q", ts_ms),
+            nonce,
+            hashlib.sha256(body).digest(),
+            method.upper().encode("ascii"),
+            b"\0",
+            path.encode("utf-8"),
+        )
+    )
 
 
 class DeviceKey:
@@ -51,6 +68,10 @@ class DeviceKey:
     def sign_challenge(self, device: bytes, challenge: bytes) -> bytes:
         return self._private.sign(AUTH_CONTEXT + device + challenge)
 
+    def sign_request(self, device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes) -> bytes:
+        """The signature of one HTTP request (PROTOCOL.md §6.2): sign-in without a round trip of its own."""
+        return self._private.sign(_request_input(device, ts_ms, nonce, method, path, body))
+
     def sign_record(self, record: Record, author: bytes, device: bytes) -> Record:
         return record.model_copy(update={"s": self._private.sign(signature_input(record, author, device))})
 
@@ -70,6 +91,14 @@ def _verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
 
 def verify_challenge(public_key: bytes, device: bytes, challenge: bytes, signature: bytes) -> bool:
     return _verify(public_key, signature, AUTH_CONTEXT + device + challenge)
+
+
+def verify_request(
+    public_key: bytes, device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes, signature: bytes
+) -> bool:
+    if not 0 <= ts_ms < 1 << 64:
+        return False
+    return _verify(public_key, signature, _request_input(device, ts_ms, nonce, method, path, body))
 
 
 def verify_record(public_key: bytes, record: Record, author: bytes, device: bytes) -> bool:

@@ -11,7 +11,9 @@ physical full-duplex link), and can cut a connection after an exact number of pa
 Model, per direction: a chunk read from one peer at time t is eligible at t + latency_s, then waits its turn on that
 direction's link, is serialised at bandwidth_bps (in small pieces, so concurrent connections interleave fairly) and is
 written to the other peer when its last bit is through. Only payload bytes count: no TCP/IP header overhead, and the
-TCP handshake itself is not delayed (the kernel completes it before the proxy sees the connection).
+TCP handshake itself is not delayed (the kernel completes it before the proxy sees the connection). What a real
+handshake costs (TCP, then TLS: about 2 round trips before the first request byte can leave) is ``connect_delay_s``:
+each new connection's client bytes are held until that long after it was accepted, then go through the link as usual.
 """
 
 from __future__ import annotations
@@ -105,9 +107,16 @@ class _Connection:
     """A client connection and its server connection, pumped by four threads (a reader and a writer each way)."""
 
     def __init__(
-        self, proxy: FaultProxy, client: socket.socket, server: socket.socket, cut_limit: int | None, cut_reset: bool
+        self,
+        proxy: FaultProxy,
+        client: socket.socket,
+        server: socket.socket,
+        cut_limit: int | None,
+        cut_reset: bool,
+        connect_delay_s: float = 0.0,
     ) -> None:
         self.proxy = proxy
+        self.ready_at = time.monotonic() + connect_delay_s  # the client's first byte leaves no earlier (handshake)
         self.client = client
         self.server = server
         self.cut_limit = cut_limit
@@ -195,8 +204,9 @@ class _Connection:
                     return
                 if self.closed.is_set():
                     return
+                read_at = time.monotonic() if d is self.down else max(time.monotonic(), self.ready_at)
                 with d.cond:
-                    d.queue.append((time.monotonic() + self.proxy.latency_s, data))
+                    d.queue.append((read_at + self.proxy.latency_s, data))
                     d.buffered += len(data)
                     d.cond.notify_all()
                 if not data:
@@ -282,6 +292,8 @@ class FaultProxy:
       forwarded over it (0: close as soon as accepted); None for never.
     - ``cut_once``: apply ``cut_after_bytes`` to the next connection only (it is then set back to None).
     - ``cut_reset``: cut with an RST instead of a FIN. Either way the bytes forwarded before the cut reach the peer.
+    - ``connect_delay_s``: what opening a connection costs (e.g. 2 RTT for TCP + TLS): the client's bytes on each
+      new connection are held until that long after it was accepted. Read when a connection is accepted.
     """
 
     def __init__(
@@ -294,6 +306,7 @@ class FaultProxy:
         cut_after_bytes: int | None = None,
         cut_once: bool = False,
         cut_reset: bool = False,
+        connect_delay_s: float = 0.0,
     ) -> None:
         self.target_host = target_host
         self.target_port = target_port
@@ -303,6 +316,7 @@ class FaultProxy:
         self.cut_after_bytes: int | None = None
         self.cut_once = False
         self.cut_reset = False
+        self.connect_delay_s = 0.0
         self.connect_timeout_s = 5.0
         self.max_buffer_bytes = 1024 * 1024  # per direction per connection; the reader stops reading beyond it
         self.configure(
@@ -311,6 +325,7 @@ class FaultProxy:
             cut_after_bytes=cut_after_bytes,
             cut_once=cut_once,
             cut_reset=cut_reset,
+            connect_delay_s=connect_delay_s,
         )
         self.port = 0
         self._links = {"up": _Link(), "down": _Link()}
@@ -334,10 +349,13 @@ class FaultProxy:
         cut_after_bytes: int | _Unset | None = _UNSET,
         cut_once: bool | _Unset = _UNSET,
         cut_reset: bool | _Unset = _UNSET,
+        connect_delay_s: float | _Unset = _UNSET,
     ) -> None:
         """Change the given settings at once (a connection accepted meanwhile sees all or none); others stay."""
         if not isinstance(latency_s, _Unset) and latency_s < 0:
             raise ValueError(f"latency_s must be >= 0, not {latency_s}")
+        if not isinstance(connect_delay_s, _Unset) and connect_delay_s < 0:
+            raise ValueError(f"connect_delay_s must be >= 0, not {connect_delay_s}")
         if not isinstance(bandwidth_bps, _Unset) and bandwidth_bps is not None and bandwidth_bps <= 0:
             raise ValueError(f"bandwidth_bps must be > 0 or None, not {bandwidth_bps}")
         if not isinstance(cut_after_bytes, _Unset) and cut_after_bytes is not None and cut_after_bytes < 0:
@@ -353,6 +371,8 @@ class FaultProxy:
                 self.cut_once = cut_once
             if not isinstance(cut_reset, _Unset):
                 self.cut_reset = cut_reset
+            if not isinstance(connect_delay_s, _Unset):
+                self.connect_delay_s = connect_delay_s
 
     @property
     def bytes_up(self) -> int:
@@ -446,7 +466,7 @@ class FaultProxy:
     def _admit(self, client: socket.socket) -> None:
         with self._lock:
             self._connections += 1
-            cut_limit, cut_reset = self.cut_after_bytes, self.cut_reset
+            cut_limit, cut_reset, connect_delay = self.cut_after_bytes, self.cut_reset, self.connect_delay_s
             if cut_limit is not None and self.cut_once:
                 self.cut_after_bytes = None
         if cut_limit == 0:
@@ -461,7 +481,7 @@ class FaultProxy:
             sock.settimeout(_POLL_S)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = _Connection(self, client, server, cut_limit, cut_reset)
+        conn = _Connection(self, client, server, cut_limit, cut_reset, connect_delay)
         with self._lock:
             self._conns.add(conn)
         conn.start()

@@ -309,6 +309,24 @@ def test_latency_delays_each_way() -> None:
         assert 0.4 <= time.monotonic() - started <= 1.0
 
 
+def test_connect_delay_holds_only_a_new_connections_first_bytes() -> None:
+    """Opening a connection costs ``connect_delay_s`` (a TCP + TLS handshake); its later bytes do not pay again."""
+    with (
+        tcp_server(Echo()) as port,
+        FaultProxy("127.0.0.1", port, connect_delay_s=0.4) as proxy,
+        connect(proxy) as sock,
+    ):
+        started = time.monotonic()
+        sock.sendall(b"ping")
+        assert recv_until_eof(sock, limit=4) == b"ping"
+        first = time.monotonic() - started
+        started = time.monotonic()
+        sock.sendall(b"pong")
+        assert recv_until_eof(sock, limit=4) == b"pong"
+        second = time.monotonic() - started
+        assert first >= 0.4 and second < 0.4, (first, second)
+
+
 def test_latency_does_not_serialise_chunks() -> None:
     """Ten messages 20 ms apart arrive ~20 ms apart after one round trip, not one round trip each."""
     with tcp_server(Echo()) as port, FaultProxy("127.0.0.1", port, latency_s=0.2) as proxy, connect(proxy) as sock:
@@ -379,6 +397,8 @@ def test_settings_are_validated() -> None:
     proxy = FaultProxy("127.0.0.1", 1)
     with pytest.raises(ValueError, match="latency_s"):
         proxy.configure(latency_s=-1)
+    with pytest.raises(ValueError, match="connect_delay_s"):
+        proxy.configure(connect_delay_s=-1)
     with pytest.raises(ValueError, match="bandwidth_bps"):
         proxy.configure(bandwidth_bps=0)
     with pytest.raises(ValueError, match="cut_after_bytes"):

@@ -11,7 +11,8 @@ import pytest
 from sync.client.errors import DeviceRevoked, IncompatibleServer, InsecureServerURL, Offline, WrongServer
 from sync.client.scheduler import SyncScheduler, backoff_delay
 from sync.client.transport import Transport, check_server_url
-from tests.servers import ProcessServer
+from tests.faultproxy import FaultProxy
+from tests.servers import ProcessServer, ThreadServer
 
 
 def test_messages_reach_their_audience_and_nobody_else(client_factory):
@@ -41,6 +42,49 @@ def test_large_outbox_goes_in_one_push_and_one_pull(client_factory):
     progress = student.engine().sync_once()
     assert progress.requests == 2 and progress.records_up == 150 and progress.records_down == 150
     assert len(student.inbound()) == 150
+
+
+def test_the_push_connection_opens_during_sign_in_not_after(client_factory, server):
+    """On a long link, the second (push) connection's handshake overlaps sign-in by challenge and token (a server
+    older than signed requests): it is open before the token comes."""
+    student, mentor = client_factory(), client_factory("mentor")
+    for i in range(60):
+        student.send(bytes([i]) * 400, [mentor.account])
+    with FaultProxy("127.0.0.1", server.port, latency_s=0.1) as proxy:
+        engine = student.engine(url=proxy.url, sign_requests=False)  # an older server's way: challenge, token
+        open_at_token: list[int] = []
+
+        def on_answer(response, *args, **kwargs):
+            if response.request.path_url == "/v1/auth/token":
+                open_at_token.append(proxy.connections)
+
+        engine.transport._session.hooks["response"].append(on_answer)
+        progress = engine.sync_once()
+    assert progress.records_up == 60
+    assert open_at_token == [2], "the push connection was opened only after sign-in"
+    assert proxy.connections == 2
+
+
+@pytest.mark.parametrize("kind", ["embedded", "osler-server serve"])
+def test_a_follow_up_sync_seconds_later_reuses_the_connection(tmp_path, kind):
+    """A sync 6 s after the last one (uvicorn's default keep-alive is 5 s) goes on the connection already open."""
+    from tests.clients import make_client
+
+    running = ThreadServer(tmp_path / "srv") if kind == "embedded" else ProcessServer(tmp_path / "srv")
+    running.start()
+    try:
+        student = make_client(tmp_path / "student", running.url, running.invite())
+        with FaultProxy("127.0.0.1", running.port) as proxy:
+            engine = student.engine(url=proxy.url)
+            engine.sync_once()
+            opened = proxy.connections
+            time.sleep(6.0)
+            student.send(b"receipt", None)
+            assert engine.sync_once().records_up == 1
+            assert proxy.connections == opened, "the follow-up sync had to open a new connection"
+        student.vault.close()
+    finally:
+        running.stop()
 
 
 def test_pull_in_pages_when_over_the_budget(client_factory):

@@ -17,8 +17,16 @@ from typing import TypeVar
 
 from sync import PROTOCOL_VERSION
 from sync.client.errors import AuthFailed, ProtocolViolation
+from sync.client.signing import RequestSigner
 from sync.client.store import SyncStore
-from sync.client.transport import Exchange, RangeNotSatisfiable, RecordsRefused, TokenRejected, Transport
+from sync.client.transport import (
+    Credential,
+    Exchange,
+    RangeNotSatisfiable,
+    RecordsRefused,
+    TokenRejected,
+    Transport,
+)
 from sync.clock import SYSTEM, Clock
 from sync.envelope import DeviceKey
 from sync.protocol import BLOB_CHUNK, MAX_PUSH_RECORDS, SyncRequest
@@ -59,6 +67,7 @@ class SyncEngine:
         pull_budget: int | None = None,
         parallel_threshold: int = PARALLEL_THRESHOLD,
         clock: Clock = SYSTEM,
+        sign_requests: bool = True,
     ) -> None:
         self.clock = clock  # a token's expiry is told against it
         self.transport = transport
@@ -70,6 +79,10 @@ class SyncEngine:
         self.parallel_threshold = parallel_threshold
         self.before_push: Callable[[], None] | None = None  # e.g. upload attachments before their messages
         self._token: tuple[str, float] | None = None
+        self.sign_requests = sign_requests  # False: sign in by challenge and token, as before PROTOCOL.md §6.2
+        self._signer = RequestSigner(
+            credentials.device, credentials.key, clock, on_token=self._took_token, base_url=transport.base_url
+        )
         self._token_lock = threading.Lock()
         self._progress_lock = threading.Lock()
         self._progress = SyncProgress("done")
@@ -77,23 +90,51 @@ class SyncEngine:
     # -- tokens --------------------------------------------------------------------------------------------
 
     def _token_value(self, transport: Transport, renew: bool = False) -> str:
+        """A bearer token, signing in by challenge when there is none valid for a while yet (or ``renew``)."""
         with self._token_lock:
             if renew or self._token is None or self._token[1] - TOKEN_MARGIN_S < self.clock.time():
                 self._token = transport.sign_in(self.credentials.device, self.credentials.key)
             return self._token[0]
 
-    def authorized(self, call: Callable[[str], T]) -> T:
-        """``call(token)`` on this engine's transport, signing in (again) when needed."""
+    def _credential(self, transport: Transport) -> Credential:
+        """The token while it is valid for a while yet; without one, the signer: the call signs itself and its
+        answer brings a token (PROTOCOL.md §6.2), so signing in costs no round trip of its own."""
+        with self._token_lock:
+            if self._token is not None and self._token[1] - TOKEN_MARGIN_S >= self.clock.time():
+                return self._token[0]
+        if self.sign_requests:
+            return self._signer
+        return self._token_value(transport)
+
+    def _took_token(self, token: str, expires: int) -> None:
+        with self._token_lock:
+            self._token = (token, expires)
+
+    def authorized(self, call: Callable[[Credential], T]) -> T:
+        """``call(credential)`` on this engine's transport, signing in (again) when needed."""
         return self._authorized(self.transport, call)
 
-    def _authorized(self, transport: Transport, call: Callable[[str], T]) -> T:
-        try:
-            return call(self._token_value(transport))
-        except TokenRejected:
+    def _authorized(self, transport: Transport, call: Callable[[Credential], T]) -> T:
+        """``call`` with the token, or signed without one. Refused (the token expired or was dropped by the
+        server), it is tried once more signed; a signed call refused (a server older than signed requests) is
+        tried by challenge and token, and this engine signs no more; only that refused too is ``AuthFailed``."""
+        credential, challenged = self._credential(transport), False
+        while True:
             try:
-                return call(self._token_value(transport, renew=True))
+                return call(credential)
             except TokenRejected as exc:
-                raise AuthFailed(str(exc)) from None
+                if isinstance(credential, RequestSigner):
+                    self.sign_requests = False  # signed and refused: fall back to challenge and token
+                elif challenged:
+                    raise AuthFailed(str(exc)) from None
+                else:
+                    with self._token_lock:
+                        if self._token is not None and self._token[0] == credential:
+                            self._token = None  # the server no longer knows it
+                if self.sign_requests:
+                    credential = self._signer
+                else:
+                    credential, challenged = self._token_value(transport, renew=True), True
 
     # -- progress ------------------------------------------------------------------------------------------
 
@@ -121,18 +162,23 @@ class SyncEngine:
         with self._progress_lock:
             self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0])
         self._report("connecting")
-        self._token_value(self.transport)
-        if self.before_push is not None:
-            self.before_push()
-        _records, queued_bytes = self.store.outbox_totals()
-        if queued_bytes > self.parallel_threshold:
-            side = self.transport.fork()
-            try:
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="osler-push") as pool:
+        # A large outbox is pushed on a second connection while the first pulls. That connection is opened now,
+        # so its handshake (2 round trips on a long link) runs while the first connection opens and signs in.
+        side = self.transport.fork() if self.store.outbox_totals()[1] > self.parallel_threshold else None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="osler-push") as pool:
+                if side is not None:
+                    pool.submit(side.preconnect)
+                if not self.sign_requests:
+                    self._token_value(self.transport)  # else the first call signs itself: no round trip of its own
+                if self.before_push is not None:
+                    self.before_push()
+                if side is not None and self.store.outbox_totals()[1] > self.parallel_threshold:
                     pushing = pool.submit(self._push_loop, side)
                     self._pull_loop(self.transport, push=False)
                     pushing.result()
-            finally:
+        finally:
+            if side is not None:
                 side.close()
         if self.store.outbox_totals()[0] or self._progress.requests == 0:
             self._pull_loop(self.transport, push=True)

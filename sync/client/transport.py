@@ -34,6 +34,7 @@ from sync.client.errors import (
     SyncError,
     WrongServer,
 )
+from sync.client.signing import RequestSigner
 from sync.envelope import DeviceKey
 from sync.protocol import (
     GZIP_MIN_BYTES,
@@ -46,6 +47,7 @@ from sync.protocol import (
     gzip_bytes,
 )
 
+Credential = str | RequestSigner  # a bearer token, or a signer when there is no token yet (PROTOCOL.md §6.2)
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as sent and decompressed; a sync answer is about 1 MiB of records
 
@@ -186,6 +188,39 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
+    @staticmethod
+    def _auth(credential: Credential, **headers: str) -> dict[str, Any]:
+        """``requests`` arguments for a call made with ``credential``, plus ``headers``."""
+        if isinstance(credential, RequestSigner):
+            return {"headers": headers, "auth": credential}
+        return {"headers": {"Authorization": f"Bearer {credential}", **headers}}
+
+    def preconnect(self) -> None:
+        """Open a connection into this transport's pool now (TCP, and TLS for https), so that the first request
+        on it does not wait for the handshake: on a long link that is 2 round trips, paid while something else
+        (sign-in on another connection) is under way. Best effort: on any failure the first request opens its
+        own connection, and says what is wrong."""
+        url = f"{self.base_url}/"
+        request = requests.Request("GET", url).prepare()
+        adapter = self._session.get_adapter(url)
+        try:
+            assert isinstance(adapter, HTTPAdapter)
+            # the pool ``requests`` will pick for our calls: settings merged as ``Session.request`` merges them
+            settings = self._session.merge_environment_settings(url, {}, None, None, None)
+            pool = adapter.get_connection_with_tls_context(
+                request, settings["verify"], settings["proxies"], cert=settings["cert"]
+            )
+            conn = pool._get_conn()
+            conn.timeout = self.timeout[0]
+            try:
+                conn.connect()
+            except BaseException:
+                conn.close()
+                raise
+            pool._put_conn(conn)
+        except (AssertionError, OSError, ValueError, urllib3.exceptions.HTTPError, requests.RequestException):
+            return
+
     # -- plumbing ----------------------------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, resend: bool = True, **kwargs: Any) -> requests.Response:
@@ -193,11 +228,16 @@ class Transport:
         (pushes by record id, pulls by cursor, blob chunks by index, fresh challenges), so a connection that
         fails is tried once more on a new one, which turns a keep-alive connection that died while idle into a
         success. Non-idempotent calls (the token request, register, revoke) are never resent here."""
-        response = self._send(method, path, resend, **kwargs)
-        self._read_all(response)
-        if response.status_code >= 400:
-            self._raise_for(response)
-        return response
+        signer = kwargs.get("auth")
+        for attempt in range(2):
+            response = self._send(method, path, resend, **kwargs)
+            self._read_all(response)
+            if response.status_code >= 400:
+                if attempt == 0 and isinstance(signer, RequestSigner) and signer.corrected_by(response):
+                    continue  # our clock is off: signed again on the server's (a refused request did nothing)
+                self._raise_for(response)
+            return response
+        raise AssertionError("unreachable")
 
     def _send(self, method: str, path: str, resend: bool, **kwargs: Any) -> requests.Response:
         """The request sent and the answer's headers read (the body is left to the caller)."""
@@ -212,6 +252,8 @@ class Transport:
             except requests.RequestException as exc:
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
             self.counter.add(up=_request_bytes(response.request), down=_head_bytes(response))
+            if isinstance(kwargs.get("auth"), RequestSigner):
+                kwargs["auth"].took(response)
             if self.on_answer is not None and response.status_code < 500:
                 self.on_answer()
             return response
@@ -364,13 +406,13 @@ class Transport:
         except (KeyError, TypeError, ValueError):
             raise WrongServer(f"{self.base_url} answered sign-in with something unexpected") from None
 
-    def sync(self, request: SyncRequest, token: str) -> Exchange:
+    def sync(self, request: SyncRequest, token: Credential) -> Exchange:
         body = encode(request, MEDIA_MSGPACK)
-        headers = {"Content-Type": MEDIA_MSGPACK, "Authorization": f"Bearer {token}"}
+        headers = {"Content-Type": MEDIA_MSGPACK}
         if len(body) >= GZIP_MIN_BYTES:
             body = gzip_bytes(body)
             headers["Content-Encoding"] = "gzip"
-        response = self._request("POST", "/v1/sync", data=body, headers=headers)
+        response = self._request("POST", "/v1/sync", data=body, **self._auth(token, **headers))
         if response.status_code != 200 or response.headers.get("content-type", "").split(";")[0] != MEDIA_MSGPACK:
             raise self._not_ours(response, f"{self.base_url} did not answer the sync request in the Osler format")
         try:
@@ -382,25 +424,22 @@ class Transport:
         wire_down = int(response.headers.get("content-length") or len(response.content))
         return Exchange(answer, len(body), wire_down)
 
-    def list_devices(self, token: str) -> list[dict[str, Any]]:
-        answer = self._json(
-            self._request("GET", "/v1/devices", headers={"Authorization": f"Bearer {token}"}), "the device list"
-        )
+    def list_devices(self, token: Credential) -> list[dict[str, Any]]:
+        answer = self._json(self._request("GET", "/v1/devices", **self._auth(token)), "the device list")
         if not isinstance(answer, list):
             raise WrongServer(f"{self.base_url} answered the device list with something unexpected")
         return answer
 
-    def admin_presence(self, token: str) -> list[dict[str, Any]]:
+    def admin_presence(self, token: Credential) -> list[dict[str, Any]]:
         """Every account's role and last sync (admins only, PROTOCOL.md §6.1)."""
-        response = self._request("GET", "/v1/admin/presence", headers={"Authorization": f"Bearer {token}"})
+        response = self._request("GET", "/v1/admin/presence", **self._auth(token))
         answer = self._json(response, "the presence list")
         if not isinstance(answer, list):
             raise WrongServer(f"{self.base_url} answered the presence list with something unexpected")
         return answer
 
-    def revoke_device(self, device: bytes, token: str) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        self._request("POST", f"/v1/devices/{device.hex()}/revoke", headers=headers, resend=False)
+    def revoke_device(self, device: bytes, token: Credential) -> None:
+        self._request("POST", f"/v1/devices/{device.hex()}/revoke", resend=False, **self._auth(token))
 
     # -- blobs -------------------------------------------------------------------------------------------------
 
@@ -410,22 +449,22 @@ class Transport:
         except (KeyError, TypeError, ValueError):
             raise WrongServer(f"{self.base_url} answered a blob request with something unexpected") from None
 
-    def blob_missing(self, sha: str, size: int, token: str) -> list[int]:
-        headers = {"Authorization": f"Bearer {token}"}
-        return self._missing(self._request("GET", f"/v1/blobs/{sha}/chunks", params={"size": size}, headers=headers))
+    def blob_missing(self, sha: str, size: int, token: Credential) -> list[int]:
+        path = f"/v1/blobs/{sha}/chunks"
+        return self._missing(self._request("GET", path, params={"size": size}, **self._auth(token)))
 
-    def put_blob_chunk(self, sha: str, size: int, index: int, data: bytes, token: str) -> list[int]:
-        headers = {"Authorization": f"Bearer {token}", "Osler-Blob-Size": str(size)}
-        return self._missing(self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, headers=headers))
+    def put_blob_chunk(self, sha: str, size: int, index: int, data: bytes, token: Credential) -> list[int]:
+        auth = self._auth(token, **{"Osler-Blob-Size": str(size)})
+        return self._missing(self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, **auth))
 
-    def get_blob(self, sha: str, offset: int, token: str) -> requests.Response:
+    def get_blob(self, sha: str, offset: int, token: Credential) -> requests.Response:
         """The blob from ``offset`` on, streamed: read it with ``blob_pieces``, which turns a cut into
         ``Offline``. The status is 206 when the server honoured the range, 200 when it sends the whole blob;
         ``RangeNotSatisfiable`` when it has nothing from ``offset`` on."""
-        headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
+        headers = {"Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        response = self._send("GET", f"/v1/blobs/{sha}", True, headers=headers)
+        response = self._send("GET", f"/v1/blobs/{sha}", True, **self._auth(token, **headers))
         if response.status_code >= 400:
             try:
                 self._read_all(response)

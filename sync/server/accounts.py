@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from sync.server.tables import accounts, challenges, device_seen, devices, invites, tokens
+from sync.server.tables import accounts, challenges, device_seen, devices, invites, request_nonces, tokens
 
 if TYPE_CHECKING:
     from sync.clock import Clock
@@ -211,6 +211,38 @@ class AccountsMixin:
         now = self._now()
         token, expires = secrets.token_urlsafe(32), now + TOKEN_TTL_S
         with self._write() as conn:
+            conn.execute(tokens.delete().where(tokens.c.expires_at < now))
+            conn.execute(tokens.insert().values(token_hash=secret_hash(token), device_id=device, expires_at=expires))
+        return token, expires
+
+    def signing_device(self, device: bytes) -> tuple[DeviceSession, bytes, bool] | None:
+        """(session, public signing key, revoked) of a device, for a signed request; None if unknown."""
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                sa.select(devices.c.account_id, devices.c.sign_key, devices.c.revoked_at, accounts.c.role)
+                .join(accounts, accounts.c.id == devices.c.account_id)
+                .where(devices.c.id == device)
+            ).first()
+        if row is None:
+            return None
+        return DeviceSession(row.account_id, device, row.role), row.sign_key, row.revoked_at is not None
+
+    def spend_nonce_for_token(self, device: bytes, nonce: bytes, keep_until: int) -> tuple[str, int] | None:
+        """Record a signed request's nonce until ``keep_until`` (unix s) and issue the device a token, in one
+        transaction; None when the nonce was seen before (a replay)."""
+        now = self._now()
+        token, expires = secrets.token_urlsafe(32), now + TOKEN_TTL_S
+        insert = sqlite_insert if self.is_sqlite else postgresql_insert
+        with self._write() as conn:
+            conn.execute(request_nonces.delete().where(request_nonces.c.expires_at < now))
+            fresh = conn.execute(
+                insert(request_nonces)
+                .values(nonce=nonce, device_id=device, expires_at=keep_until)
+                .on_conflict_do_nothing(index_elements=["nonce"])
+                .returning(request_nonces.c.nonce)  # rowcount is not told reliably for this on PostgreSQL
+            ).first()
+            if fresh is None:
+                return None
             conn.execute(tokens.delete().where(tokens.c.expires_at < now))
             conn.execute(tokens.insert().values(token_hash=secret_hash(token), device_id=device, expires_at=expires))
         return token, expires

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from sync import PROTOCOL_VERSION
 from sync.clock import Clock
@@ -57,7 +58,10 @@ _OPENAPI = {
 async def read_body(request: Request) -> bytes:
     """The request body, inflated when gzipped. Its size on the wire is limited per path by ``limits.BodyLimit``
     (413 before it is all in memory); inflating is limited here."""
-    data = await request.body()
+    try:
+        data = await request.body()
+    except ClientDisconnect:  # the link was cut mid-body: nobody is left to answer, and nothing was done
+        raise ProtocolError(400, "bad-encoding", "the request body was cut short") from None
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         return gunzip_limited(data)

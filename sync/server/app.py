@@ -19,10 +19,14 @@ from sync.server import api_admin, api_auth, api_blobs, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
+from sync.server.signed import IssuedToken
 from sync.server.storage import Storage
 
 log = logging.getLogger("osler.server")
 AUTH_PER_MINUTE = 10
+# How long an idle keep-alive connection stays open (uvicorn's default is 5 s). A client on a long, thin link pays
+# 2 round trips to open one, and its follow-up sync (receipts, a reply) comes seconds later: 75 s, as nginx does.
+KEEP_ALIVE_S = 75
 
 
 class Health(BaseModel):
@@ -91,6 +95,7 @@ def create_app(
     app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
     app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(IssuedToken)  # the token a signed request earned, on its answer (PROTOCOL.md §6.2)
     app.add_middleware(BodyLimit)  # added last, so it runs first: no route reads a byte past its limit
 
     @app.exception_handler(ProtocolError)

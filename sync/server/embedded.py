@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from sync.clock import SYSTEM, Clock
-from sync.server.app import create_app
+from sync.server.app import KEEP_ALIVE_S, create_app
 from sync.server.storage import Storage
 
 
@@ -48,7 +48,14 @@ class EmbeddedServer:
         app = create_app(
             self.storage, data_dir, auth_per_minute=auth_per_minute, device_auth_per_minute=device_auth_per_minute
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)
 

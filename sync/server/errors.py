@@ -13,11 +13,14 @@ class Error(BaseModel):
     ids: list[str] | None = Field(default=None, description="refused record ids (409, 422)")
     supported: list[int] | None = Field(default=None, description="protocol versions spoken here (426)")
     retry_after: int | None = Field(default=None, description="seconds to wait (429)")
+    server_time: int | None = Field(
+        default=None, description="the server's unix time in ms, when a signed request's timestamp is off (401)"
+    )
 
 
 _DESCRIPTIONS = {
     400: "the body is not valid gzip, MessagePack or JSON",
-    401: "missing, unknown or expired credentials, or a revoked device",
+    401: "missing, unknown or expired credentials, a revoked device, or a signed request off the clock or replayed",
     403: "not allowed, or an unknown or used invite",
     404: "no such thing",
     409: "a pushed record id exists with other content",

@@ -7,6 +7,7 @@ from collections import deque
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from sync.clock import SYSTEM, Clock
 from sync.protocol import ProtocolError
@@ -19,12 +20,17 @@ def storage_of(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def current_session(
+async def current_session(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> DeviceSession:
+    """Who is calling: from a bearer token, or, without one, from the request's own signature (PROTOCOL.md §6.2)."""
+    if credentials is None and (signature := request.headers.get("osler-signature")) is not None:
+        from sync.server.signed import signed_session  # it builds on this module's limits
+
+        return await signed_session(request, signature)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ProtocolError(401, "unauthenticated", "sign in: send Authorization: Bearer <token>")
-    session, reason = storage_of(request).session_for_token(credentials.credentials)
+    session, reason = await run_in_threadpool(storage_of(request).session_for_token, credentials.credentials)
     if session is None:
         detail = {
             "device-revoked": "this device was revoked; register it again with a new invite",

@@ -46,6 +46,15 @@ challenges = sa.Table(
     sa.Column("device_id", Id, nullable=False),
     sa.Column("expires_at", sa.BigInteger, nullable=False),
 )
+# Nonces of signed requests (PROTOCOL.md §6.2), kept until their timestamp leaves the freshness window: a copy of
+# a signed request is refused by whichever server process it reaches.
+request_nonces = sa.Table(
+    "request_nonces",
+    metadata,
+    sa.Column("nonce", sa.LargeBinary(16), primary_key=True),
+    sa.Column("device_id", Id, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+)
 tokens = sa.Table(
     "tokens",
     metadata,
