@@ -43,8 +43,8 @@ def test_the_shifted_run_is_really_shifted():
 
 
 def test_the_engine_renews_its_token_by_its_clock_before_the_server_refuses_it(tmp_path):
-    """An hour later on the (injected) clocks of both sides, the next sync signs in first instead of sending a
-    sync that the server refuses with 401: on a 2G link that is a round trip saved."""
+    """An hour later on the (injected) clocks of both sides, the next sync signs itself (PROTOCOL.md §6.2) instead
+    of sending a stale token that the server refuses with 401: on a 2G link that is a round trip saved."""
     from urllib.parse import urlsplit
 
     from desktop.domain.sync_adapter import VaultSyncStore
@@ -58,7 +58,9 @@ def test_the_engine_renews_its_token_by_its_clock_before_the_server_refuses_it(t
         client = make_client(tmp_path / "client", server.url, server.invite())
         transport, calls = Transport(server.url), []
         transport._session.hooks["response"].append(
-            lambda answer, *_args, **_kwargs: calls.append((urlsplit(answer.url).path, answer.status_code))
+            lambda answer, *_args, **_kwargs: calls.append(
+                (urlsplit(answer.url).path, answer.status_code, "Authorization" in answer.request.headers)
+            )
         )
         store = VaultSyncStore(client.vault, server.url, client.account)
         engine = SyncEngine(transport, store, client.program.credentials, clock=clock)
@@ -67,4 +69,4 @@ def test_the_engine_renews_its_token_by_its_clock_before_the_server_refuses_it(t
         clock.advance(3601)  # the token's hour is over on both clocks
         engine.sync_once()
         client.vault.close()
-    assert calls == [("/v1/auth/challenge", 200), ("/v1/auth/token", 200), ("/v1/sync", 200)]
+    assert calls == [("/v1/sync", 200, False)], "one signed sync, no bearer token tried"
