@@ -416,13 +416,20 @@ class Messaging:
         return len(unread)
 
     def _receipt(self, thread: str, messages: list[StoredMessage], state: str) -> None:
-        authors = sorted({m.author for m in messages if m.author != self.me})
-        if not authors:
+        """A receipt is a watermark per author: "delivered/read up to this message of yours", the last of
+        ``messages`` (in the order they were taken in or shown) by each author — 32 bytes per author, whatever
+        the number of messages (PROTOCOL.md §9.1)."""
+        marks: dict[str, str] = {}
+        for message in messages:
+            if message.author != self.me:
+                marks[message.author] = message.id
+        if not marks:
             return
-        ids = [bytes.fromhex(m.id) for m in messages if m.author != self.me]
+        authors = sorted(marks)
+        content = {"s": state, "w": [[bytes.fromhex(a), bytes.fromhex(marks[a])] for a in authors]}
         try:
             with self.vault.transaction():  # nested: a receipt that cannot be sealed leaves nothing behind
-                self._sealed_record(thread, "receipt", {"s": state, "m": ids}, audience=[self.me, *authors])
+                self._sealed_record(thread, "receipt", content, audience=[self.me, *authors])
         except MissingKeys:
             log.info("receipt for thread %s waits: a member has no keys yet", thread)
 
@@ -616,12 +623,29 @@ class Messaging:
         state = content.get("s") if isinstance(content, dict) else None
         if state not in ("delivered", "read"):
             return
-        for raw in content.get("m", [])[:1000]:
+        for raw in content.get("m", [])[:1000]:  # the list of every message id, as receipts were before watermarks
             if not isinstance(raw, bytes):
                 continue
             message = self.vault.messages.get(raw.hex())
             if message is not None and message.author == self.me and ORDER.get(message.state, 0) < ORDER[state]:
                 self.vault.messages.set_state(message.id, state)
+        for pair in content.get("w", [])[:MAX_GROUP]:
+            if isinstance(pair, list) and len(pair) == 2 and pair[0] == bytes.fromhex(self.me):
+                self._up_to(pair[1], state)
+
+    def _up_to(self, mark: object, state: str) -> None:
+        """Move one's own messages of the marked message's thread, up to and including it, to ``state``;
+        never one still queued (it cannot have been seen), never backwards."""
+        if not isinstance(mark, bytes) or len(mark) != 16:
+            return
+        marked = self.vault.messages.get(mark.hex())
+        if marked is None or marked.author != self.me:
+            return
+        for message in self.vault.messages.in_thread(marked.thread_id):  # oldest first, as written
+            if message.author == self.me and message.state != "queued" and ORDER[message.state] < ORDER[state]:
+                self.vault.messages.set_state(message.id, state)
+            if message.id == marked.id:
+                break
 
     # -- search ---------------------------------------------------------------------------------------------
 

@@ -1,0 +1,85 @@
+"""Bytes near the compressed text (issue 11): receipts are watermarks, not lists of every message id, and the
+message ids of a bundle are derived on both sides instead of travelling; records in the old formats still open."""
+
+from __future__ import annotations
+
+import msgpack
+import pytest
+
+from sync import envelope
+from sync.protocol import unpack_record
+from tests.clients import Client
+
+
+def _sync(*clients: Client) -> None:
+    for client in clients:
+        client.engine().sync_once()
+        client.messaging().take_in()
+
+
+@pytest.fixture
+def pair(client_factory):
+    student, mentor = client_factory(), client_factory("mentor")
+    student.publish_card("Amina Student")
+    mentor.publish_card("Dr Kofi Mensah", role="mentor")
+    _sync(student, mentor)
+    _sync(student, mentor)
+    return student, mentor
+
+
+def _outbox(client: Client, kind: str) -> list[bytes]:
+    return [r.wire for r in client.vault.records.by_state("outbox") if r.kind == kind]
+
+
+def _opened(client: Client, wire: bytes) -> dict:
+    record = unpack_record(wire)
+    thread, epoch = envelope.envelope_epoch(record.b)
+    key = client.vault.get_secret(f"epoch:{thread.hex()}:{epoch}")
+    return msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
+
+
+def test_a_receipt_for_a_hundred_messages_is_a_watermark_and_moves_them_all(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    sent = [chat.send(thread, f"note {n}: the ward had {n} admissions") for n in range(100)]
+    _sync(student)
+    mentor.engine().sync_once()
+    mentor.messaging().take_in()
+    [receipt] = _outbox(mentor, "receipt")
+    assert len(receipt) < 300, f"a delivery receipt for 100 messages costs {len(receipt)} B"
+    _sync(mentor, student)
+    assert {student.vault.messages.get(m).state for m in sent} == {"delivered"}
+    later = chat.send(thread, "one more")
+    _sync(student, mentor)
+    assert mentor.messaging().mark_read(thread) == 101
+    _sync(mentor, student)
+    assert {student.vault.messages.get(m).state for m in [*sent, later]} == {"read"}
+
+
+def test_a_watermark_never_moves_messages_the_reader_has_not_got(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    first = chat.send(thread, "first")
+    _sync(student, mentor, mentor, student)
+    assert student.vault.messages.get(first).state == "delivered"
+    waiting = chat.send(thread, "still in the outbox")
+    assert mentor.messaging().mark_read(thread) == 1
+    _sync(mentor, student)
+    assert student.vault.messages.get(first).state == "read"
+    assert student.vault.messages.get(waiting).state == "sent"  # pushed by this sync, not yet read
+
+
+def test_receipts_in_the_old_list_format_still_move_messages(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    ids = [chat.send(thread, f"message {n}") for n in range(3)]
+    _sync(student, mentor)
+    reader = mentor.messaging()
+    old = {"s": "read", "m": [bytes.fromhex(i) for i in ids[:2]]}  # as clients before watermarks wrote them
+    with mentor.vault.transaction():
+        reader._sealed_record(thread, "receipt", old, audience=[mentor.account.hex(), student.account.hex()])
+    _sync(mentor, student)
+    assert [student.vault.messages.get(i).state for i in ids] == ["read", "read", "delivered"]
