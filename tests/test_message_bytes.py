@@ -83,3 +83,52 @@ def test_receipts_in_the_old_list_format_still_move_messages(pair):
         reader._sealed_record(thread, "receipt", old, audience=[mentor.account.hex(), student.account.hex()])
     _sync(mentor, student)
     assert [student.vault.messages.get(i).state for i in ids] == ["read", "read", "delivered"]
+
+
+def test_a_bundle_carries_no_message_ids_yet_both_sides_name_messages_alike(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    sent = [chat.send(thread, f"note {n}") for n in range(30)]  # each one re-bundles the waiting ones
+    [bundle] = _outbox(student, "message")
+    content = _opened(student, bundle)
+    assert [item.get("i") for item in content["b"]] == [None] * 30
+    _sync(student, mentor)
+    assert [m.id for m in mentor.vault.messages.in_thread(thread)] == sent
+    chat.edit(sent[7], "note 7, corrected")  # an edit names the id both sides derived
+    _sync(student, mentor)
+    assert mentor.vault.messages.get(sent[7]).body == "note 7, corrected"
+
+
+def test_bundles_with_explicit_ids_still_open_and_a_waiting_one_takes_new_messages_along(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    chat.send(thread, "opens the thread")
+    _sync(student)
+    old_id = "ab" * 16
+    item = {"i": bytes.fromhex(old_id), "x": "written before derived ids"}  # as an older client queued it
+    with student.vault.transaction():
+        record_id = chat._sealed_record(thread, "message", {"b": [item]})
+        epoch, _ = chat._epoch(thread)
+        bundles = chat._bundles()
+        bundles[record_id] = {"thread": thread, "epoch": epoch, "items": [item], "size": 40}
+        chat._save_bundles(bundles)
+        from desktop.vault import StoredMessage
+
+        student.vault.messages.put(StoredMessage(old_id, thread, student.account.hex(), 1, "queued", item["x"]))
+    new = chat.send(thread, "written after the upgrade")
+    _sync(student, mentor)
+    held = {m.id: m.body for m in mentor.vault.messages.in_thread(thread)}
+    assert held[old_id] == "written before derived ids" and held[new] == "written after the upgrade"
+    assert student.vault.messages.get(old_id).state == "sent" and student.vault.messages.get(new).state == "sent"
+
+
+def test_more_short_messages_than_a_reader_takes_from_one_bundle_all_arrive(pair):
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    sent = [chat.send(thread, f"ok {n}") for n in range(520)]  # tiny: 520 fit in 32 KiB, readers take 500
+    assert len(set(sent)) == 520
+    _sync(student, mentor)
+    assert [m.id for m in mentor.vault.messages.in_thread(thread)] == sent

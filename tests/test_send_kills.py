@@ -19,6 +19,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from desktop.domain.messaging import bundle_ids
 from desktop.domain.sync_adapter import load_program
 from desktop.vault import Vault
 from sync import envelope
@@ -91,8 +92,8 @@ def _audit(vault_dir: Path, reported: set[str]) -> Audit:
             if key is None:
                 continue  # its messages count as lost below
             content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-            for item in content["b"]:
-                carried[item["i"].hex()] = carried.get(item["i"].hex(), 0) + 1
+            for message_id in bundle_ids(record.i, content):  # explicit or derived from the bundle's origin
+                carried[str(message_id)] = carried.get(str(message_id), 0) + 1
         bundles = msgpack.unpackb(vault.get_secret("bundles") or msgpack.packb({}), raw=False)
         attachments = json.loads(vault.get_secret("attachments") or b"{}")
         audit = Audit(queued=sum(1 for m in mine.values() if m.state == "queued"))

@@ -39,6 +39,26 @@ MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
 BUNDLE_BYTES = 32 * 1024  # a bundle grows while its packed messages stay within this (records carry 64 KiB)
+BUNDLE_ITEMS = 500  # and while it holds fewer messages than this: readers take no more of one bundle
+
+
+def bundle_ids(record_id: bytes, content: dict) -> list[str | None]:
+    """The message id (hex) of each item of a bundle, as its author and every reader compute it: the item's own
+    ``i`` when it has one (bundles made before derived ids, and messages carried over from one), else the first
+    16 bytes of SHA-256("osler-message-id-v1\0" ‖ origin ‖ index u32 BE), where the origin is the bundle's ``o``
+    or, for the first bundle of a chain, its record id (PROTOCOL.md §9.1). None for a malformed item."""
+    origin = content.get("o", record_id)
+    ids: list[str | None] = []
+    for index, item in enumerate(content.get("b", [])[:BUNDLE_ITEMS]):
+        explicit = item.get("i") if isinstance(item, dict) else None
+        if isinstance(explicit, bytes) and len(explicit) == 16:
+            ids.append(explicit.hex())
+        elif isinstance(item, dict) and "i" not in item and isinstance(origin, bytes) and len(origin) == 16:
+            seed = b"osler-message-id-v1\0" + origin + index.to_bytes(4, "big")
+            ids.append(hashlib.sha256(seed).digest()[:16].hex())
+        else:
+            ids.append(None)
+    return ids
 
 
 class MissingKeys(Exception):
@@ -250,13 +270,12 @@ class Messaging:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
-        message_id = new_record_id().hex()
-        item: dict = {"i": bytes.fromhex(message_id), "x": text}
+        item: dict = {"x": text}
         entry = None
         if attachment is not None:
             entry, item["a"] = self._attach(Path(attachment))
             crash_point("send:attachment-stored")
-        self._bundle(thread, item)
+        message_id = self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
         now = wall_ms(self.clock.wall)
@@ -270,26 +289,34 @@ class Messaging:
             self._index(message_id, text)
         return message_id
 
-    def _bundle(self, thread: str, item: dict) -> None:
+    def _bundle(self, thread: str, item: dict) -> str:
         """Queued messages of one thread travel as one sealed bundle: a message written while the previous one
         still waits in the outbox replaces that record with one carrying both, so a week of offline writing
-        costs one header, one tag and one record frame instead of one per message."""
+        costs one header, one tag and one record frame instead of one per message. Returns the message's id,
+        derived from the chain's origin (its first record id) and the item's index, so it never travels and
+        stays the same however often the bundle is replaced (``bundle_ids``)."""
         epoch, _key = self._epoch(thread)  # never merge across epochs: a newcomer must not read older messages
         bundles = self._bundles()
-        items, size = [item], len(msgpack.packb(item, use_bin_type=True))
-        for record_id, info in list(bundles.items()):
-            fits = info["size"] + size <= BUNDLE_BYTES  # packed bytes, ids and attachment keys included
+        record_id = new_record_id()
+        items, size, origin = [item], len(msgpack.packb(item, use_bin_type=True)), record_id
+        for old_id, info in list(bundles.items()):
+            fits = info["size"] + size <= BUNDLE_BYTES and len(info["items"]) < BUNDLE_ITEMS  # attachment keys too
             same = info["thread"] == thread and info.get("epoch") == epoch and fits
-            if same and self.vault.records.withdraw(record_id):
+            if same and self.vault.records.withdraw(old_id):
                 items, size = [*info["items"], item], info["size"] + size  # still waiting: take its messages along
-                del bundles[record_id]
+                origin = bytes.fromhex(info.get("origin", old_id))  # a bundle from before derived ids: its own id
+                del bundles[old_id]
                 crash_point("bundle:withdrawn")
                 break
-        record_id = self._sealed_record(thread, "message", {"b": items})
+        content: dict = {"b": items} if origin == record_id else {"o": origin, "b": items}
+        ids = bundle_ids(record_id, content)
+        self._sealed_record(thread, "message", content, record_id=record_id)
         crash_point("bundle:queued")
-        bundles[record_id] = {"thread": thread, "epoch": epoch, "items": items, "size": size}
+        info = {"thread": thread, "epoch": epoch, "items": items, "size": size, "origin": origin.hex(), "ids": ids}
+        bundles[record_id.hex()] = info
         self._save_bundles(bundles)
         crash_point("bundle:saved")
+        return str(ids[-1])
 
     def _bundles(self) -> dict[str, dict]:
         """Outgoing bundle records not yet acknowledged: record id → thread and the messages inside."""
@@ -355,12 +382,14 @@ class Messaging:
             info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
             self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
 
-    def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
+    def _sealed_record(
+        self, thread: str, kind: str, content: dict, audience: list[str] | None = None, record_id: bytes | None = None
+    ) -> str:
         epoch, key = self._epoch(thread)
         meta = self.vault.threads.get(thread) or {}
         group = bool(meta.get("group"))
         wire_kind = "group-message" if (group and kind == "message") else kind
-        record_id = new_record_id()
+        record_id = record_id or new_record_id()
         body = envelope.seal(
             key, epoch, bytes.fromhex(thread), record_id, wire_kind, msgpack.packb(content, use_bin_type=True)
         )
@@ -447,8 +476,9 @@ class Messaging:
         bundles = self._bundles()
         acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]
         for record_id in acknowledged:
-            for item in bundles.pop(record_id)["items"]:
-                current = self.vault.messages.get(item["i"].hex())
+            info = bundles.pop(record_id)
+            for message_id in info.get("ids") or [item["i"].hex() for item in info["items"]]:
+                current = self.vault.messages.get(message_id)
                 if current is not None and current.state == "queued":
                     self.vault.messages.set_state(current.id, "sent")
                     changed.add(current.thread_id)
@@ -502,9 +532,9 @@ class Messaging:
                 changed.add(thread)
                 continue
             if isinstance(content, dict) and isinstance(content.get("b"), list):
-                for item in content["b"][:500]:
-                    if isinstance(item, dict) and isinstance(item.get("i"), bytes) and len(item["i"]) == 16:
-                        taken = self._take_message(item["i"].hex(), thread, stored.author, record.h, item)
+                for item, message_id in zip(content["b"], bundle_ids(record.i, content), strict=False):  # ≤ 500
+                    if message_id is not None:
+                        taken = self._take_message(message_id, thread, stored.author, record.h, item)
                         if taken is not None:
                             delivered.setdefault(thread, []).append(taken)
                 changed.add(thread)
