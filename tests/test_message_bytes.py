@@ -132,3 +132,24 @@ def test_more_short_messages_than_a_reader_takes_from_one_bundle_all_arrive(pair
     assert len(set(sent)) == 520
     _sync(student, mentor)
     assert [m.id for m in mentor.vault.messages.in_thread(thread)] == sent
+
+
+def test_a_week_of_writing_fills_records_not_32_kib_of_text_and_never_overflows_one(pair):
+    import base64
+    import random
+
+    from tests.benchmarks.bench_messaging import varied_english
+
+    student, mentor = pair
+    chat = student.messaging()
+    thread = chat.start_direct(mentor.account.hex())
+    prose = varied_english(300, seed=4)  # ~120 KB of English: compresses to well under one record
+    rng = random.Random(5)
+    noise = [base64.b64encode(rng.randbytes(300)).decode() for _ in range(300)]  # ~120 KB that barely compresses
+    sent = [chat.send(thread, text) for text in prose]
+    assert len(_outbox(student, "message")) == 1, "one compression context for the week's prose"
+    sent += [chat.send(thread, text) for text in noise]
+    bodies = [len(unpack_record(wire).b) for wire in _outbox(student, "message")]
+    assert max(bodies) <= 48 * 1024 and len(bodies) >= 3
+    _sync(student, mentor)
+    assert [m.id for m in mentor.vault.messages.in_thread(thread)] == sent

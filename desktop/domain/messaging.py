@@ -38,7 +38,8 @@ MAX_GROUP = 20
 MAX_TEXT = 20_000
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
-BUNDLE_BYTES = 32 * 1024  # a bundle grows while its packed messages stay within this (records carry 64 KiB)
+BUNDLE_BYTES = 128 * 1024  # a bundle grows while its packed messages stay within this (one compression context)
+BUNDLE_SEALED = 48 * 1024  # and while its sealed body does (records carry 64 KiB, with room for frame and signature)
 BUNDLE_ITEMS = 500  # and while it holds fewer messages than this: readers take no more of one bundle
 
 
@@ -299,18 +300,24 @@ class Messaging:
         bundles = self._bundles()
         record_id = new_record_id()
         items, size, origin = [item], len(msgpack.packb(item, use_bin_type=True)), record_id
+        content: dict = {"b": items}
+        record = None
         for old_id, info in list(bundles.items()):
             fits = info["size"] + size <= BUNDLE_BYTES and len(info["items"]) < BUNDLE_ITEMS  # attachment keys too
-            same = info["thread"] == thread and info.get("epoch") == epoch and fits
-            if same and self.vault.records.withdraw(old_id):
-                items, size = [*info["items"], item], info["size"] + size  # still waiting: take its messages along
-                origin = bytes.fromhex(info.get("origin", old_id))  # a bundle from before derived ids: its own id
+            if info["thread"] != thread or info.get("epoch") != epoch or not fits:
+                continue
+            joined = bytes.fromhex(info.get("origin", old_id))  # a bundle from before derived ids: its own id
+            merged = {"o": joined, "b": [*info["items"], item]}
+            sealed = self._record(thread, "message", merged, record_id=record_id)
+            if len(sealed.b) > BUNDLE_SEALED:
+                continue  # full once compressed: this message starts a new bundle
+            if self.vault.records.withdraw(old_id):  # still waiting: take its messages along
+                items, size, origin, content, record = merged["b"], info["size"] + size, joined, merged, sealed
                 del bundles[old_id]
                 crash_point("bundle:withdrawn")
                 break
-        content: dict = {"b": items} if origin == record_id else {"o": origin, "b": items}
         ids = bundle_ids(record_id, content)
-        self._sealed_record(thread, "message", content, record_id=record_id)
+        self._enqueue(record or self._record(thread, "message", content, record_id=record_id))
         crash_point("bundle:queued")
         info = {"thread": thread, "epoch": epoch, "items": items, "size": size, "origin": origin.hex(), "ids": ids}
         bundles[record_id.hex()] = info
@@ -382,9 +389,15 @@ class Messaging:
             info = self.vault.blobs.put_bytes(data, entry["name"], entry["mime"])
             self._set_attachment(message_id, {**entry, "state": "downloaded", "plain": info.id})
 
-    def _sealed_record(
+    def _sealed_record(self, thread: str, kind: str, content: dict, audience: list[str] | None = None) -> str:
+        record = self._record(thread, kind, content, audience)
+        self._enqueue(record)
+        return record.i.hex()
+
+    def _record(
         self, thread: str, kind: str, content: dict, audience: list[str] | None = None, record_id: bytes | None = None
-    ) -> str:
+    ) -> Record:
+        """``content`` sealed for the thread's current epoch, as a record (signed when it is a group message)."""
         epoch, key = self._epoch(thread)
         meta = self.vault.threads.get(thread) or {}
         group = bool(meta.get("group"))
@@ -395,12 +408,14 @@ class Messaging:
         )
         to = [bytes.fromhex(a) for a in (audience or meta.get("members", [self.me]))]
         record = Record(i=record_id, k=wire_kind, t=to, h=self.clock.now(), b=body)
-        self._enqueue(record, signed=wire_kind == "group-message")
-        return record_id.hex()
+        if wire_kind == "group-message":  # every member holds the key: the author signs too
+            creds = self.program.credentials
+            record = creds.key.sign_record(record, creds.account, creds.device)
+        return record
 
-    def _enqueue(self, record: Record, signed: bool) -> None:
-        creds = self.program.credentials
+    def _enqueue(self, record: Record, signed: bool = False) -> None:
         if signed:
+            creds = self.program.credentials
             record = creds.key.sign_record(record, creds.account, creds.device)
         self.vault.records.enqueue(StoredRecord(record.i.hex(), record.k, self.me, record.h, pack_record(record)))
 
