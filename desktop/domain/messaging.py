@@ -304,13 +304,14 @@ class Messaging:
         record = None
         for old_id, info in list(bundles.items()):
             fits = info["size"] + size <= BUNDLE_BYTES and len(info["items"]) < BUNDLE_ITEMS  # attachment keys too
-            if info["thread"] != thread or info.get("epoch") != epoch or not fits:
+            if info["thread"] != thread or info.get("epoch") != epoch or not fits or info.get("full"):
                 continue
             joined = bytes.fromhex(info.get("origin", old_id))  # a bundle from before derived ids: its own id
             merged = {"o": joined, "b": [*info["items"], item]}
             sealed = self._record(thread, "message", merged, record_id=record_id)
             if len(sealed.b) > BUNDLE_SEALED:
-                continue  # full once compressed: this message starts a new bundle
+                info["full"] = True  # full once compressed: this message starts a new bundle, and so will later ones
+                continue
             if self.vault.records.withdraw(old_id):  # still waiting: take its messages along
                 items, size, origin, content, record = merged["b"], info["size"] + size, joined, merged, sealed
                 del bundles[old_id]
