@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import PROTOCOL_VERSION, __version__
 from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_admin, api_auth, api_blobs, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_live, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
@@ -91,6 +91,7 @@ def create_app(
     clock = clock or storage.clock
     app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
     app.state.storage, app.state.clock = storage, clock
+    app.state.live = api_live.LiveHub(storage)
     app.state.blobs = BlobStore(data_dir / "blobs", clock)
     app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
     app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
@@ -123,6 +124,7 @@ def create_app(
 
     app.include_router(api_auth.router)
     app.include_router(api_sync.router)
+    app.include_router(api_live.router)
     app.include_router(api_blobs.router)
     app.include_router(api_admin.router)
 
