@@ -139,3 +139,27 @@ def test_data_saver_stops_the_wait(pair):
         assert not scheduler.live.running
     finally:
         scheduler.stop()
+
+
+def test_a_push_to_another_server_process_wakes_the_wait(tmp_path):
+    """Two server processes over one database: the waiter's process learns of the push by its counter check,
+    in seconds, not at the end of its 50 s wait."""
+    from tests.servers import ProcessServer
+
+    first = ProcessServer(tmp_path / "server").start()
+    second = ProcessServer(tmp_path / "server").start()
+    try:
+        a = make_client(tmp_path / "a", first.url, first.invite())
+        b = make_client(tmp_path / "b", second.url, second.invite())
+        scheduler = _live_scheduler(b)
+        try:
+            a.send(b"through the other process", [b.account])
+            a.engine().sync_once()
+            assert eventually(lambda: _has(b, b"through the other process"), timeout=20.0)  # the wait holds 50 s
+        finally:
+            scheduler.stop()
+            a.vault.close()
+            b.vault.close()
+    finally:
+        first.stop()
+        second.stop()

@@ -27,6 +27,9 @@ AUTH_PER_MINUTE = 10
 # How long an idle keep-alive connection stays open (uvicorn's default is 5 s). A client on a long, thin link pays
 # 2 round trips to open one, and its follow-up sync (receipts, a reply) comes seconds later: 75 s, as nginx does.
 KEEP_ALIVE_S = 75
+# A stopping server waits this long for requests in flight, then cuts them: a held ``GET /v1/wait`` (up to 50 s)
+# must not hold a restart, and a cut wait is harmless (PROTOCOL.md §4.3).
+SHUTDOWN_GRACE_S = 3
 
 
 class Health(BaseModel):
