@@ -3,8 +3,9 @@ its own, so a message arrives in seconds rather than at the next periodic sync.
 
 The scheduler starts it after each successful sync (with the cursor that sync left) and it runs until the
 server says something new waits: it then asks the scheduler to sync (``on_news``) and ends; the sync that
-follows starts it again. On any error it ends too, and leaves the scheduler's back-off and probe to find the
-link again. It moves no records: the normal sync stays the one path that does.
+follows starts it again. On any error it ends too and tells the scheduler (``on_error``), which syncs after a
+back-off delay: that sync, failing, hands over to its back-off and probe; succeeding, starts the wait again.
+It moves no records: the normal sync stays the one path that does.
 
 Idle cost: one request every ``seconds`` (50 by default). Measured on loopback with ``Transport.wire_bytes``
 (tests/test_live.py::test_the_wait_answers_nothing_new_at_its_timeout): 336 bytes per request with its answer
@@ -24,8 +25,16 @@ WAIT_S = 50  # the server holds a wait at most this long (sync/server/api_live.p
 
 
 class LiveDelivery:
-    def __init__(self, engine: SyncEngine, on_news: Callable[[], None], seconds: int = WAIT_S) -> None:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        on_news: Callable[[], None],
+        seconds: int = WAIT_S,
+        on_error: Callable[[Exception, int], None] | None = None,
+    ) -> None:
         self.engine, self.on_news, self.seconds = engine, on_news, seconds
+        self.on_error = on_error  # called with the error and the failures in a row since a wait last answered
+        self.failures = 0
         self.transport = None  # a fork of the engine's, made when first needed, kept across runs
         self.requests = 0  # wait requests sent, for tests and figures
         self._lock = threading.Lock()
@@ -64,7 +73,7 @@ class LiveDelivery:
         return generation == self._generation
 
     def _run(self, generation: int) -> None:
-        news = False
+        news, error = False, None
         try:
             if self.transport is None:
                 self.transport = self.engine.transport.fork()
@@ -77,10 +86,13 @@ class LiveDelivery:
                 self.requests += 1
                 call = lambda token, cursor=cursor: transport.wait(cursor, self.seconds, token)  # noqa: E731
                 news = self.engine.authorized(call, transport)
+                self.failures = 0
                 if news:
                     break
         except Exception as exc:  # offline, refused, a server without live delivery: the scheduler takes over
             log.info("live delivery stops: %s", type(exc).__name__)
+            self.failures += 1
+            error = exc
         finally:
             with self._lock:
                 current = self._current(generation)
@@ -88,3 +100,5 @@ class LiveDelivery:
                     self._thread = None
         if news and current:
             self.on_news()
+        if error is not None and current and self.on_error is not None:
+            self.on_error(error, self.failures)

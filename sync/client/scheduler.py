@@ -92,7 +92,7 @@ class SyncScheduler:
         engine.on_progress = self._on_progress
         engine.transport.on_answer = self.link_alive  # any answer, on any thread: the link is there
         self.live_on = live  # live delivery (sync/client/live.py): on while online, unless data saver
-        self.live = LiveDelivery(engine, on_news=self.sync_now, seconds=live_seconds)
+        self.live = LiveDelivery(engine, on_news=self.sync_now, seconds=live_seconds, on_error=self._live_failed)
 
     # -- triggers (any thread) -----------------------------------------------------------------------------
 
@@ -116,6 +116,16 @@ class SyncScheduler:
             self.sync_now()
         else:
             self.live.stop()
+
+    def _live_failed(self, error: Exception, failures: int) -> None:
+        """The wait failed while sync seemed fine: a sync after a back-off delay finds out whether the link is
+        gone (its own back-off and probe take over) or not (it starts the wait again). A server that does not
+        know the wait (an older one) ends live delivery for this session."""
+        if isinstance(error, SyncError) and not error.retryable:
+            log.info("live delivery off: %s", error)
+            self.live_on = False
+            return
+        self._schedule(backoff_delay(failures, self.backoff_base, self.backoff_cap, self._rng))
 
     def sync_now(self) -> None:
         self._schedule(0.0, reset_backoff=True)

@@ -40,8 +40,12 @@ class LiveHub:
         self._waiters = 0
         self._poller: asyncio.Task | None = None
         self._high: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def event(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (an app served again, a test client): start afresh
+            self._loop, self._event, self._poller, self._waiters = loop, None, None, 0
         if self._event is None:
             self._event = asyncio.Event()
         return self._event
