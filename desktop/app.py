@@ -233,7 +233,10 @@ class OslerApp(QObject):
             return  # news from a sync that finished as the person locked: shown after unlocking
         self.main.refresh()
         important = kinds & {"message", "request"}
-        if important:
+        sender = self.session.newest_sender() if "message" in kinds else None
+        if sender is not None:  # who, never what: the notification shows no message content
+            self.window.notify(_("Osler"), _("New message from {name}").format(name=sender))
+        elif important:
             count = len(important)
             self.window.notify(
                 _("Osler"), ngettext("Something new is waiting for you.", "New messages and requests.", count)

@@ -104,7 +104,9 @@ class Session:
         self.clock = HybridClock(wall=clock)
         self.store = VaultSyncStore(vault, program.server_key, program.credentials.account)
         self.engine = SyncEngine(self.transport, self.store, program.credentials, clock=clock)
-        self.scheduler = SyncScheduler(self.engine, on_status=self._status, clock=clock)
+        # live delivery (a held request, ~24 KB an hour) while online, unless data saver is on
+        live = not settings.load().data_saver
+        self.scheduler = SyncScheduler(self.engine, on_status=self._status, clock=clock, live=live)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
@@ -119,6 +121,21 @@ class Session:
 
     def start(self) -> None:
         self.scheduler.start()
+
+    def set_live(self, on: bool) -> None:
+        """Live delivery on or off (off under data saver): messages in seconds, or at the next sync."""
+        self.scheduler.set_live(on)
+
+    def newest_sender(self) -> str | None:
+        """The name of whoever wrote the newest unread message (for a notification that shows no content)."""
+        if self.messaging is None or self.vault.is_locked:
+            return None
+        me = self.program.credentials.account.hex()
+        unread = [t for t in self.messaging.threads() if t.unread and t.last is not None and t.last.author != me]
+        if not unread:
+            return None
+        author = max(unread, key=lambda t: t.updated_at).last.author  # type: ignore[union-attr]
+        return next((card.name for card in self.cards() if card.account == author), None)
 
     def stop(self) -> None:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""

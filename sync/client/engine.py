@@ -110,9 +110,9 @@ class SyncEngine:
         with self._token_lock:
             self._token = (token, expires)
 
-    def authorized(self, call: Callable[[Credential], T]) -> T:
-        """``call(credential)`` on this engine's transport, signing in (again) when needed."""
-        return self._authorized(self.transport, call)
+    def authorized(self, call: Callable[[Credential], T], transport: Transport | None = None) -> T:
+        """``call(credential)`` on ``transport`` (by default this engine's), signing in (again) when needed."""
+        return self._authorized(transport or self.transport, call)
 
     def _authorized(self, transport: Transport, call: Callable[[Credential], T]) -> T:
         """``call`` with the token, or signed without one. Refused (the token expired or was dropped by the

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from sync.client.engine import SyncEngine, SyncProgress
 from sync.client.errors import InternalError, Offline, ServerBusy, SyncError
+from sync.client.live import WAIT_S, LiveDelivery
 from sync.clock import SYSTEM, Clock
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class SyncScheduler:
         probe_every: float | None = PROBE_EVERY_S,
         wake_every: float = WAKE_EVERY_S,
         resume_gap: float = RESUME_GAP_S,
+        live: bool = False,
+        live_seconds: int = WAIT_S,
     ) -> None:
         self.clock = clock  # what "due" and "last success" are measured on
         self.engine = engine
@@ -88,6 +91,8 @@ class SyncScheduler:
         self.status = SyncStatus(queued=engine.store.outbox_totals()[0])
         engine.on_progress = self._on_progress
         engine.transport.on_answer = self.link_alive  # any answer, on any thread: the link is there
+        self.live_on = live  # live delivery (sync/client/live.py): on while online, unless data saver
+        self.live = LiveDelivery(engine, on_news=self.sync_now, seconds=live_seconds, on_error=self._live_failed)
 
     # -- triggers (any thread) -----------------------------------------------------------------------------
 
@@ -98,10 +103,29 @@ class SyncScheduler:
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
+        self.live.close()
         if self._thread.is_alive():
             self._thread.join(timeout)
         if self._prober is not None:
             self._prober.close()
+
+    def set_live(self, on: bool) -> None:
+        """Live delivery on (it starts after the next successful sync, run now) or off (data saver)."""
+        self.live_on = on
+        if on:
+            self.sync_now()
+        else:
+            self.live.stop()
+
+    def _live_failed(self, error: Exception, failures: int) -> None:
+        """The wait failed while sync seemed fine: a sync after a back-off delay finds out whether the link is
+        gone (its own back-off and probe take over) or not (it starts the wait again). A server that does not
+        know the wait (an older one) ends live delivery for this session."""
+        if isinstance(error, SyncError) and not error.retryable:
+            log.info("live delivery off: %s", error)
+            self.live_on = False
+            return
+        self._schedule(backoff_delay(failures, self.backoff_base, self.backoff_cap, self._rng))
 
     def sync_now(self) -> None:
         self._schedule(0.0, reset_backoff=True)
@@ -248,6 +272,11 @@ class SyncScheduler:
             )
             return
         self._failures = 0
+        if self.live_on and not self._stopping:
+            try:
+                self.live.start(self.engine.store.cursor())
+            except Exception:  # the store may be locked by now
+                log.debug("live delivery not started", exc_info=True)
         with self._wake:
             if self._due is None:
                 self._due = self.clock.monotonic() + self.interval

@@ -244,7 +244,8 @@ class Transport:
         url = f"{self.base_url}{path}"
         for attempt in range(2 if resend else 1):
             try:
-                response = self._session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+                timeout = kwargs.pop("timeout", self.timeout)
+                response = self._session.request(method, url, timeout=timeout, stream=True, **kwargs)
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
@@ -423,6 +424,16 @@ class Transport:
             raise IncompatibleServer(f"server answered with protocol {answer.v}", answer.v)
         wire_down = int(response.headers.get("content-length") or len(response.content))
         return Exchange(answer, len(body), wire_down)
+
+    def wait(self, cursor: int, seconds: int, token: Credential) -> bool:
+        """``GET /v1/wait`` (PROTOCOL.md §4.3): held up to ``seconds``; True when something new waits after
+        ``cursor`` (the caller then syncs), False when the time ran out with nothing new."""
+        timeout = (self.timeout[0], seconds + 30.0)  # the server answers at ``seconds``: a slow link, not a dead one
+        response = self._request("GET", f"/v1/wait?c={cursor}&t={seconds}", timeout=timeout, **self._auth(token))
+        answer = self._json(response, "the wait request")
+        if not isinstance(answer, dict) or not isinstance(answer.get("more"), bool):
+            raise WrongServer(f"{self.base_url} answered the wait request with something unexpected")
+        return answer["more"]
 
     def list_devices(self, token: Credential) -> list[dict[str, Any]]:
         answer = self._json(self._request("GET", "/v1/devices", **self._auth(token)), "the device list")

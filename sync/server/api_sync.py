@@ -190,6 +190,7 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
                 409, "conflict", "record ids already exist with other content", ids=[i.hex() for i in result.conflicts]
             )
         accepted = result.accepted
+        request.app.state.live.pulse()  # waiting clients of this process look again (GET /v1/wait)
     answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted)
     if req.c is not None:
         pulled = await run_in_threadpool(storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET)

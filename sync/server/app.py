@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import PROTOCOL_VERSION, __version__
 from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_admin, api_auth, api_blobs, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_live, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
@@ -27,6 +27,9 @@ AUTH_PER_MINUTE = 10
 # How long an idle keep-alive connection stays open (uvicorn's default is 5 s). A client on a long, thin link pays
 # 2 round trips to open one, and its follow-up sync (receipts, a reply) comes seconds later: 75 s, as nginx does.
 KEEP_ALIVE_S = 75
+# A stopping server waits this long for requests in flight, then cuts them: a held ``GET /v1/wait`` (up to 50 s)
+# must not hold a restart, and a cut wait is harmless (PROTOCOL.md §4.3).
+SHUTDOWN_GRACE_S = 3
 
 
 class Health(BaseModel):
@@ -91,6 +94,7 @@ def create_app(
     clock = clock or storage.clock
     app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
     app.state.storage, app.state.clock = storage, clock
+    app.state.live = api_live.LiveHub(storage)
     app.state.blobs = BlobStore(data_dir / "blobs", clock)
     app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
     app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
@@ -123,6 +127,7 @@ def create_app(
 
     app.include_router(api_auth.router)
     app.include_router(api_sync.router)
+    app.include_router(api_live.router)
     app.include_router(api_blobs.router)
     app.include_router(api_admin.router)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from sync.clock import SYSTEM, Clock
-from sync.server.app import KEEP_ALIVE_S, create_app
+from sync.server.app import KEEP_ALIVE_S, SHUTDOWN_GRACE_S, create_app
 from sync.server.storage import Storage
 
 
@@ -55,6 +55,7 @@ class EmbeddedServer:
             log_level="warning",
             access_log=False,
             timeout_keep_alive=KEEP_ALIVE_S,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)

@@ -206,6 +206,15 @@ class Storage(AccountsMixin):
             rows = conn.execute(sa.select(status_requests).where(status_requests.c.request_id.in_(request_ids)))
             return {row.request_id: RequestParties(row.student, row.mentor, row.by) for row in rows}
 
+    def high(self) -> int:
+        """The committed counter: it moves when anything is pushed (one cheap query, for ``GET /v1/wait``)."""
+        with self.reader.connect() as conn:
+            return conn.execute(sa.select(counter.c.value).where(counter.c.id == 1)).scalar_one()
+
+    def has_news(self, session: DeviceSession, cursor: int) -> bool:
+        """Whether a pull after ``cursor`` would bring ``session`` at least one record."""
+        return bool(self.pull(session, cursor, 1).records)
+
     def pull(self, session: DeviceSession, cursor: int, budget: int) -> PullResult:
         """Records after ``cursor`` whose audience includes the caller, not pushed by this device, in ``seq``
         order, up to about ``budget`` body bytes (at least one record when any is waiting)."""
