@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sync.client.transport import Transport
 from sync.envelope import DeviceKey
 from tests.servers import ThreadServer
@@ -47,6 +49,7 @@ def _schemathesis(cli: str, url: str, token: str, *filters: str) -> str:
     return summary
 
 
+@pytest.mark.slow  # a minute of fuzzing, run once per make test (it decides nothing by the date)
 def test_schemathesis_finds_nothing(tmp_path: Path):
     """Revoking is fuzzed last and on its own: its generated calls may revoke the fuzzer's own device (a link from
     the device list), after which every other operation would only see 401."""

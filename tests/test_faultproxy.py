@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from tests.faultproxy import FaultProxy
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
@@ -99,15 +100,6 @@ def connect(proxy: FaultProxy) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 # Plain forwarding

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,9 @@ from sync.client.transport import Transport
 from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 INTERVAL = 300.0
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def _has(client: Client, body: bytes) -> bool:

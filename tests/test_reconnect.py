@@ -8,7 +8,6 @@ the back-off timer."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,9 @@ from sync.clock import ManualClock
 from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 BACKOFF = 300.0
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    """A guard against hanging, not a measure."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture
