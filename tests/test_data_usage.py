@@ -14,6 +14,7 @@ from sync.clock import ManualClock, utcnow
 from tests.clients import make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
+from tests.waiting import eventually
 
 TOLERANCE = 0.03
 
@@ -50,16 +51,16 @@ def test_the_monthly_usage_is_what_crossed_the_wire(tmp_path: Path):
         proxy.reset_counters()
         session = Session(client.vault, tmp_path, settings, clock=clock)
         session.start()
+
+        def settled() -> bool:
+            status = session.scheduler.status
+            return not status.syncing and not client.vault.records.outbox_totals()[0] and bool(status.last_success)
+
         try:
             for n in range(5):
                 client.send(f"note {n}".encode(), None)
                 session.sync_now()
-                deadline = time.monotonic() + 20  # a guard against hanging, not a measure
-                while time.monotonic() < deadline:
-                    status = session.scheduler.status
-                    if not status.syncing and not client.vault.records.outbox_totals()[0] and status.last_success:
-                        break
-                    time.sleep(0.02)
+                eventually(settled, timeout=20)  # a guard against hanging, not a measure
                 time.sleep(0.1)
         finally:
             session.stop()

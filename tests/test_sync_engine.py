@@ -13,6 +13,7 @@ from sync.client.scheduler import SyncScheduler, backoff_delay
 from sync.client.transport import Transport, check_server_url
 from tests.faultproxy import FaultProxy
 from tests.servers import ProcessServer, ThreadServer
+from tests.waiting import eventually
 
 
 def test_messages_reach_their_audience_and_nobody_else(client_factory):
@@ -223,13 +224,6 @@ def test_backoff_grows_caps_and_jitters():
     assert backoff_delay(1, 5, 900, rng=lambda: 0.0) == 2.5 and backoff_delay(1, 5, 900, rng=lambda: 0.999) < 7.5
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_scheduler_retries_then_syncs_when_the_server_returns(tmp_path):
     from tests.clients import make_client
 
@@ -242,11 +236,15 @@ def test_scheduler_retries_then_syncs_when_the_server_returns(tmp_path):
     try:
         a.send(b"queued while offline", None)
         scheduler.local_change()
-        _wait(lambda: any(s.last_error is not None and s.online is False and s.queued == 1 for s in statuses))
+        assert eventually(
+            lambda: any(s.last_error is not None and s.online is False and s.queued == 1 for s in statuses), timeout=20
+        )
         assert isinstance(scheduler.status.last_error, Offline)
         proc.start()
         scheduler.connectivity_changed(True)
-        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        assert eventually(
+            lambda: scheduler.status.last_success is not None and not scheduler.status.syncing, timeout=20
+        )
         assert scheduler.status.queued == 0 and scheduler.status.online is True
         assert scheduler.status.last_error is None
     finally:
@@ -260,13 +258,15 @@ def test_local_changes_are_debounced_into_one_sync(client_factory):
     scheduler = SyncScheduler(engine, debounce=0.3, interval=3600)
     scheduler.start()
     try:
-        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        assert eventually(
+            lambda: scheduler.status.last_success is not None and not scheduler.status.syncing, timeout=20
+        )
         first = scheduler.status.last_success
         for i in range(5):
             a.send(f"keystroke {i}".encode(), None)
             scheduler.local_change()
             time.sleep(0.05)
-        _wait(lambda: scheduler.status.last_success != first and not scheduler.status.syncing)
+        assert eventually(lambda: scheduler.status.last_success != first and not scheduler.status.syncing, timeout=20)
         time.sleep(0.5)
         assert a.vault.records.outbox_totals()[0] == 0
         assert scheduler.status.progress.requests == 1
@@ -304,14 +304,16 @@ def test_scheduler_survives_an_unexpected_error_and_recovers(client_factory):
     scheduler = SyncScheduler(a.engine(), debounce=0.01, backoff_base=0.05, backoff_cap=0.1, interval=3600)
     scheduler.start()
     try:
-        _wait(lambda: scheduler.status.last_success is not None and not scheduler.status.syncing)
+        assert eventually(
+            lambda: scheduler.status.last_success is not None and not scheduler.status.syncing, timeout=20
+        )
         a.vault.lock()  # every vault call now fails with VaultLocked, which is no SyncError
         scheduler.sync_now()
-        _wait(lambda: isinstance(scheduler.status.last_error, InternalError))
+        assert eventually(lambda: isinstance(scheduler.status.last_error, InternalError), timeout=20)
         assert scheduler._thread.is_alive()
         a.vault.unlock("client passphrase")
         a.send(b"after the hiccup", None)
         scheduler.sync_now()
-        _wait(lambda: scheduler.status.last_error is None and scheduler.status.queued == 0)
+        assert eventually(lambda: scheduler.status.last_error is None and scheduler.status.queued == 0, timeout=20)
     finally:
         scheduler.stop()
