@@ -175,8 +175,6 @@ class OslerApp(QObject):
             clock=self.clock,
         )
         self.demo_server = None  # the session owns it now
-        if self.link_watch.available:  # the OS says when the link is back: no need to probe the server
-            self.session.scheduler.probe_every = None
         if profile_name:  # a first card: the language chosen at the start and this computer's time zone
             from desktop.domain.matching import local_zone
 

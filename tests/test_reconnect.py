@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sync.client.errors import Offline
-from sync.client.scheduler import SyncScheduler
+from sync.client.scheduler import PROBE_EVERY_S, SyncScheduler
 from sync.clock import ManualClock
 from tests.clients import Client, make_client
 from tests.faultproxy import FaultProxy
@@ -117,5 +117,51 @@ def test_the_first_sync_after_the_link_returns_says_back_online(link, tmp_path):
         first = next(s for s in seen if s.syncing)
         assert first.back_online and first.queued == 1
         assert not scheduler.status.back_online  # only while that sync runs
+    finally:
+        scheduler.stop()
+
+
+def test_probing_while_the_link_is_down_costs_no_bytes_and_finds_it_within_two_seconds(link, tmp_path):
+    """The default probe (every 2 s, whatever the OS says): while every connection dies unanswered nothing is
+    read from the network; the link returning is noticed, and the work sent, at the next probe."""
+    server, proxy = link
+    client = make_client(tmp_path / "c", server.url, server.invite())
+    scheduler = _down_with_work(client, proxy, probe_every=PROBE_EVERY_S)
+    try:
+        before = scheduler.engine.transport.wire_bytes()
+        connections = proxy.connections
+        assert eventually(lambda: proxy.connections >= connections + 2, timeout=3 * PROBE_EVERY_S + 2)
+        assert proxy.bytes_down == 0 and scheduler.engine.transport.wire_bytes() == before
+        proxy.configure(cut_after_bytes=None)
+        back = time.monotonic()
+        assert eventually(lambda: _delivered(client, scheduler))
+        assert time.monotonic() - back < PROBE_EVERY_S + 3  # a generous bound: the figure is in make bench
+    finally:
+        scheduler.stop()
+
+
+def test_a_refused_connection_spaces_the_probes_out(tmp_path):
+    """Something at the server's address refuses the connection: the network works, the service does not, so
+    probing every 2 s would only spend the person's data; the gap doubles instead."""
+    with ThreadServer(tmp_path / "server") as server:
+        client = make_client(tmp_path / "c", server.url, server.invite())
+    client.send(b"written while the server is down", None)  # nothing listens on server.port any more
+    scheduler = SyncScheduler(
+        client.engine(), interval=3600, rng=lambda: 0.5, backoff_base=BACKOFF, debounce=0, probe_every=0.05
+    )
+    probes: list[float] = []
+    health = scheduler.engine.transport.health
+
+    def counted_health():  # observe when each probe goes out
+        probes.append(time.monotonic())
+        return health()
+
+    scheduler.engine.transport.health = counted_health
+    scheduler.start()
+    try:
+        assert eventually(lambda: len(probes) >= 5, timeout=10)
+        gaps = [b - a for a, b in zip(probes, probes[1:], strict=False)]
+        assert gaps[3] > 3 * gaps[0], gaps  # 0.1, 0.2, 0.4, 0.8 s: doubling, not every 0.05 s
+        assert isinstance(scheduler.status.last_error, Offline) and scheduler.status.last_error.reached
     finally:
         scheduler.stop()

@@ -16,6 +16,7 @@ class Offline(SyncError):
     """No answer: no network, the server is down, or the link dropped mid-request."""
 
     code = "offline"
+    reached = False  # something answered at the server's address (the connection was refused): the link is up
 
 
 class ServerBusy(SyncError):

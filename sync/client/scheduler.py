@@ -6,10 +6,13 @@ The link counts as back, resetting the back-off and syncing at once, when the OS
 cheap probe finds the server while offline (``probe_every``; for when the OS cannot say), and, as "maybe",
 after the computer slept (the wall clock jumped ahead of the monotonic one).
 
-The probe is one ``GET /v1/health``: 590 bytes on the wire with its answer (248 up: request line and headers;
-342 down: status line, headers and the JSON body; measured through the fault proxy by ``Transport.wire_bytes``),
-so every 25 s it costs at most 85 KB an hour (TCP/TLS framing aside), and only while offline with the OS unable
-to say: an unreachable server costs no HTTP bytes at all.
+The probe is one ``GET /v1/health`` every ``probe_every`` (2 s) while offline, whatever the OS says (the OS
+may call a captive portal or a campus network without internet "online"). While the link is down it costs
+nothing: no byte reaches a network that is not there. The first probe that gets through finds the link back
+and costs about 500 bytes with its answer; the sync follows at once, on the connection the probe opened. When
+something at the server's address answers but the service does not (the connection is refused, or a proxy
+answers in its place), every probe would cost bytes on a link that works, so the gap doubles each time, up to
+``PROBE_CAP_S``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ class SyncStatus:
     back_online: bool = False  # this sync runs because the link came back after an outage
 
 
-PROBE_EVERY_S = 25.0  # while offline, look for the server this often (when the OS cannot say)
+PROBE_EVERY_S = 2.0  # while offline, look for the server this often (free while the link is down)
+PROBE_CAP_S = 120.0  # the longest gap between probes when the server's address answers but the service does not
 WAKE_EVERY_S = 30.0  # the loop wakes at least this often to notice the computer slept
 RESUME_GAP_S = 120.0  # the wall clock ran this much ahead of the monotonic one: the computer slept
 
@@ -76,10 +80,10 @@ class SyncScheduler:
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.on_status = on_status
         self._rng = rng
-        self.probe_every = probe_every  # None: the OS says when the link comes back (set by the app)
+        self.probe_every = probe_every  # None: no probing (tests that decide when the link is noticed)
+        self._probe_gap = probe_every or 0.0  # grows while what answers at the server's address is not the server
         self.wake_every, self.resume_gap = wake_every, resume_gap
         self._probe_due: float | None = None
-        self._prober = None  # a transport of its own for the probe, made when first needed
         self._link_back = False  # the next attempt runs because the link came back
         self._in_attempt = False
         self._tick = (self.clock.time(), self.clock.monotonic())
@@ -106,8 +110,6 @@ class SyncScheduler:
         self.live.close()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        if self._prober is not None:
-            self._prober.close()
 
     def set_live(self, on: bool) -> None:
         """Live delivery on (it starts after the next successful sync, run now) or off (data saver)."""
@@ -207,23 +209,28 @@ class SyncScheduler:
             self._failures, self._probe_due, self._due = 0, None, now
 
     def _probe(self) -> None:
-        """One ``GET /v1/health`` on a transport of its own. An answer calls ``link_alive`` (through the
-        transport), which syncs at once; none, and the next probe is due in ``probe_every``."""
+        """One ``GET /v1/health``. An answer calls ``link_alive`` (through the transport), which syncs at once;
+        none, and the next probe is due in ``probe_every``, or later when something that is not the service
+        answered."""
+        answered = True
         try:
-            if self._prober is None:
-                self._prober = self.engine.transport.fork()
-            self._prober.health()
-        except Exception as exc:  # offline, or an answer that is no health check: link_alive already knows
+            self.engine.transport.health()  # this thread's own transport: the sync that follows reuses the connection
+        except Offline as exc:  # nothing reached (free to try again soon), or a refused connection
+            answered = exc.reached
+            log.debug("probe: offline%s", " (refused)" if exc.reached else "")
+        except Exception as exc:  # an answer that is no health check (a proxy in the server's place)
             log.debug("probe: %s", type(exc).__name__)
         with self._wake:
             if self._failures:
+                self._probe_gap = min(2 * self._probe_gap, PROBE_CAP_S) if answered else (self.probe_every or 0.0)
                 self._arm_probe()
 
     def _arm_probe(self) -> None:
         """Under the lock, offline: probe in ``probe_every`` when the next attempt is further away than that."""
         now = self.clock.monotonic()
-        if self.probe_every is not None and self._due is not None and self._due - now > self.probe_every:
-            self._probe_due = now + self.probe_every
+        gap = max(self._probe_gap, self.probe_every or 0.0)
+        if self.probe_every is not None and self._due is not None and self._due - now > gap:
+            self._probe_due = now + gap
 
     def _queued(self) -> int:
         try:
@@ -240,6 +247,9 @@ class SyncScheduler:
             self._sync()
         finally:
             self._in_attempt = False
+        if back and self._failures:  # the link looked back, yet the sync failed: probe less often meanwhile
+            with self._wake:
+                self._probe_gap = min(2 * max(self._probe_gap, self.probe_every or 0.0), PROBE_CAP_S)
 
     def _sync(self) -> None:
         try:
@@ -272,6 +282,7 @@ class SyncScheduler:
             )
             return
         self._failures = 0
+        self._probe_gap = self.probe_every or 0.0
         if self.live_on and not self._stopping:
             try:
                 self.live.start(self.engine.store.cursor())

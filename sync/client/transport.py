@@ -144,6 +144,25 @@ def check_server_url(url: str, allow_insecure_http: bool = False) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
+def _refused(exc: BaseException) -> bool:
+    """The connection was refused: the network reached the server's host, which answered that nobody listens
+    (the link is up, the service is not)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        todo += [current.__cause__, current.__context__, *(a for a in current.args if isinstance(a, BaseException))]
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    return False
+
+
 class Transport:
     def __init__(
         self,
@@ -168,7 +187,9 @@ class Transport:
         self._session.mount("http://", HTTPAdapter(max_retries=0))
         self._session.mount("https://", HTTPAdapter(max_retries=0))
         self._session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "gzip"})
+        # HTTP/1.1 keeps connections open without being asked; "Accept: */*" says nothing: 36 bytes a request
         self._session.headers.pop("Accept", None)
+        self._session.headers.pop("Connection", None)
 
     def fork(self) -> Transport:
         forked = Transport(
@@ -249,7 +270,9 @@ class Transport:
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
-                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+                error = Offline(f"no answer from {self.base_url} ({type(exc).__name__})")
+                error.reached = _refused(exc)
+                raise error from None
             except requests.RequestException as exc:
                 raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
             self.counter.add(up=_request_bytes(response.request), down=_head_bytes(response))

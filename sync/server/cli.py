@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "serve":
         import uvicorn
 
-        from sync.server.app import KEEP_ALIVE_S, SHUTDOWN_GRACE_S, create_app
+        from sync.server.app import SERVE_OPTIONS, create_app
 
         app = create_app(
             storage, data_dir, auth_per_minute=args.auth_per_minute, device_auth_per_minute=args.device_auth_per_minute
@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             log_level="info",
-            access_log=False,
-            timeout_keep_alive=KEEP_ALIVE_S,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            **SERVE_OPTIONS,
         )
     return 0
 

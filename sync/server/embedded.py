@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from sync.clock import SYSTEM, Clock
-from sync.server.app import KEEP_ALIVE_S, SHUTDOWN_GRACE_S, create_app
+from sync.server.app import SERVE_OPTIONS, create_app
 from sync.server.storage import Storage
 
 
@@ -53,9 +53,7 @@ class EmbeddedServer:
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            access_log=False,
-            timeout_keep_alive=KEEP_ALIVE_S,
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            **SERVE_OPTIONS,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)
