@@ -7,6 +7,7 @@ the back-off timer."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_a_refused_connection_spaces_the_probes_out(tmp_path):
     scheduler.start()
     try:
         assert eventually(lambda: len(probes) >= 5, timeout=10)
-        gaps = [b - a for a, b in zip(probes, probes[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(probes)]
         assert gaps[3] > 3 * gaps[0], gaps  # 0.1, 0.2, 0.4, 0.8 s: doubling, not every 0.05 s
         assert isinstance(scheduler.status.last_error, Offline) and scheduler.status.last_error.reached
     finally:
