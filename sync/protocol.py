@@ -30,6 +30,7 @@ MAX_INFLATED_BYTES = 8 * 1024 * 1024
 MAX_PUSH_RECORDS = 500
 MAX_RECORD_BODY = 64 * 1024
 MAX_AUDIENCE = 256
+MAX_REPLACES = 500  # a record may replace this many of its author's earlier ones (PROTOCOL.md §4.4)
 DEFAULT_PULL_BUDGET = 256 * 1024
 MIN_PULL_BUDGET, MAX_PULL_BUDGET = 4 * 1024, 1024 * 1024
 BLOB_CHUNK = 65_536
@@ -77,6 +78,9 @@ class Record(_Wire):
     x: bool = Field(default=False, description="tombstone")
     b: bytes = Field(max_length=MAX_RECORD_BODY, description="body")
     s: Sig | None = Field(default=None, description="Ed25519 signature by the author device")
+    r: list[Id16] | None = Field(
+        default=None, max_length=MAX_REPLACES, description="ids of the author's earlier records this one replaces"
+    )
 
     def with_origin(self, author: bytes, device: bytes) -> Record:
         return self.model_copy(update={"a": author, "d": device})
@@ -266,8 +270,9 @@ def signature_input(record: Record, author: bytes, device: bytes) -> bytes:
 
 
 def content_digest(record: Record, author: bytes, device: bytes) -> bytes:
-    """What "the same content" means for idempotent pushes: every field, signature included."""
-    return hashlib.sha256(signature_input(record, author, device) + (record.s or b"")).digest()
+    """What "the same content" means for idempotent pushes: every field, signature and replaced ids included."""
+    replaces = b"osler-replaces\0" + b"".join(record.r) if record.r else b""
+    return hashlib.sha256(signature_input(record, author, device) + (record.s or b"") + replaces).digest()
 
 
 def new_record_id(now_ms: int | None = None, random_bytes: bytes | None = None) -> bytes:

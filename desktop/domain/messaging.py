@@ -550,7 +550,9 @@ class Messaging:
             if isinstance(content, dict) and isinstance(content.get("b"), list):
                 for item, message_id in zip(content["b"], bundle_ids(record.i, content), strict=False):  # ≤ 500
                     if message_id is not None:
-                        taken = self._take_message(message_id, thread, stored.author, record.h, item)
+                        stamp = item.get("h") if isinstance(item, dict) else None  # a repack keeps each one's
+                        hlc = stamp if isinstance(stamp, int) and 0 < stamp <= record.h else record.h
+                        taken = self._take_message(message_id, thread, stored.author, hlc, item)
                         if taken is not None:
                             delivered.setdefault(thread, []).append(taken)
                 changed.add(thread)

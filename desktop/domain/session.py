@@ -19,6 +19,7 @@ from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging, card_keys
 from desktop.domain.programme import ProgrammeAdmin
+from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
 from desktop.vault import Vault, VaultIntegrityError
@@ -112,7 +113,7 @@ class Session:
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
-        self.engine.before_push = self._upload_attachments
+        self.engine.before_push = self._before_push
         self._counted: object = None
         self._usage_lock = threading.Lock()
         self._wire_counted = self.transport.wire_bytes()
@@ -288,6 +289,17 @@ class Session:
         self.count_usage()
 
     # -- attachments ----------------------------------------------------------------------------------------
+
+    def _before_push(self) -> None:
+        """In the sync, before the outbox goes: what this person sent one by one and nobody has received for a
+        while, repacked into one bundle (desktop/domain/repack.py); then attachments, before their messages."""
+        if self.messaging is None:
+            return
+        try:
+            repack(self.messaging, self.now_ms())
+        except Exception as exc:  # an optimisation: never the reason a sync fails
+            log.warning("repacking skipped: %s", type(exc).__name__)
+        self._upload_attachments()
 
     def _upload_attachments(self) -> None:
         """Before messages go out, their attachments: sealed, chunked, resumable (runs in the sync)."""

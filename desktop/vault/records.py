@@ -118,6 +118,23 @@ class RecordStore:
         """Every record of ``kind`` (any state), oldest clock first."""
         return self._select("WHERE kind = ? ORDER BY hlc, id", [kind])
 
+    def sent_since(self, kind: str, author: str, hlc: int, note: str = "") -> list[StoredRecord]:
+        """``author``'s records of ``kind`` the server has, stamped at or after ``hlc``, with ``note``; oldest
+        first (plaintext columns choose them: only those are decrypted)."""
+        return self._select(
+            "WHERE kind = ? AND author = ? AND state = 'sent' AND hlc >= ? AND note = ? ORDER BY hlc, id",
+            [kind, author, hlc, note],
+        )
+
+    def note_sent(self, ids: Sequence[str], note: str) -> None:
+        """Remember something about records the server has (e.g. that a later one replaced them)."""
+        with self._vault._lock:
+            db, _keys = self._vault._session()
+            with db.atomic():
+                db.conn.executemany(
+                    "UPDATE records SET note = ? WHERE id = ? AND state = 'sent'", [(note, i) for i in ids]
+                )
+
     def kind_mark(self, kind: str) -> tuple[int, int]:
         """(how many, newest rowid) of ``kind``: changes whenever a record of that kind comes or goes, so a
         cache of what was decrypted from them knows when it is stale (plaintext columns only)."""

@@ -113,6 +113,8 @@ class Storage(AccountsMixin):
             if "device_id" not in {c["name"] for c in sa.inspect(conn).get_columns("invites")}:
                 kind = invites.c.device_id.type.compile(dialect=conn.dialect)  # added later too: which device spent it
                 conn.exec_driver_sql(f"ALTER TABLE invites ADD COLUMN device_id {kind}")
+            if "replaced" not in {c["name"] for c in sa.inspect(conn).get_columns("records")}:  # added later too
+                conn.exec_driver_sql("ALTER TABLE records ADD COLUMN replaced BOOLEAN NOT NULL DEFAULT false")
             if conn.execute(sa.select(counter.c.value).where(counter.c.id == 1)).first() is None:
                 conn.execute(counter.insert().values(id=1, value=0))
                 conn.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
@@ -178,11 +180,35 @@ class Storage(AccountsMixin):
                     )
                     audience_rows.extend({"account_id": a, "seq": seq} for a in audience or ())
                 conn.execute(records.insert(), rows)
+                self._replace(conn, session, [r for r in fresh if r.r])
                 self._note_requests(conn, [r for r in fresh if r.k == STATUS_KIND])
                 if audience_rows:
                     conn.execute(record_audience.insert(), audience_rows)
                 conn.execute(counter.update().where(counter.c.id == 1).values(value=high + len(fresh)))
         return PushResult(len(batch), [])
+
+    def _replace(self, conn: Connection, session: DeviceSession, batch: list[Record]) -> None:
+        """Mark the records each of ``batch`` replaces, where the replacing one may: same author account, same
+        kind, same audience, not a tombstone, pushed before it. Anything else named is left as it is (the
+        reader then gets both and keeps one copy of each message), never refused: a push must not stick."""
+        for record in batch:
+            named = list(dict.fromkeys(record.r or ()))
+            audience = None if record.t is None else sorted(record.t)
+            rows = conn.execute(
+                sa.select(records.c.id, records.c.kind, records.c.author, records.c.audience, records.c.deleted).where(
+                    records.c.id.in_(named), records.c.id != record.i
+                )
+            )
+            qualified = [
+                row.id
+                for row in rows
+                if row.author == session.account
+                and row.kind == record.k
+                and not row.deleted
+                and (None if row.audience is None else sorted(_unpack_audience(row.audience) or ())) == audience
+            ]
+            if qualified:
+                conn.execute(records.update().where(records.c.id.in_(qualified)).values(replaced=True))
 
     def _note_requests(self, conn: Connection, statuses: list[Record]) -> None:
         """Remember who each newly pushed request is between (the first word on a request id stands)."""
@@ -239,7 +265,11 @@ class Storage(AccountsMixin):
                 else:
                     wanted = sa.union_all(mine, public).subquery()
                 page = conn.execute(
-                    sa.select(records).join(wanted, wanted.c.seq == records.c.seq).order_by(records.c.seq).limit(200)
+                    sa.select(records)
+                    .join(wanted, wanted.c.seq == records.c.seq)
+                    .where(records.c.replaced.is_(False))  # whoever would get one gets what replaced it, later
+                    .order_by(records.c.seq)
+                    .limit(200)
                 ).all()
                 if not page:
                     position = high

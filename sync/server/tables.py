@@ -84,6 +84,8 @@ records = sa.Table(
     sa.Column("sig", sa.LargeBinary(64), nullable=True),
     sa.Column("digest", sa.LargeBinary(32), nullable=False),
     sa.Column("received_at", sa.BigInteger, nullable=False),
+    # a later record of the same author replaced this one (PROTOCOL.md §4.4): no pull brings it any more
+    sa.Column("replaced", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 sa.Index("records_public", records.c.public, records.c.seq)
 records_kind = sa.Index("records_kind", records.c.kind, records.c.seq)
