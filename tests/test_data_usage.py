@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def test_the_monthly_usage_is_what_crossed_the_wire(tmp_path: Path):
     with ThreadServer(tmp_path / "server") as server, FaultProxy("127.0.0.1", server.port) as proxy:
         client = make_client(tmp_path / "c", proxy.url, server.invite())
         settings = SettingsStore(tmp_path / "settings.json")
+        settings.update(lambda s: replace(s, live_delivery=False))  # no held wait in flight when it stops
         proxy.reset_counters()
         session = Session(client.vault, tmp_path, settings, clock=clock)
         session.start()

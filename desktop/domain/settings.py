@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop.vault.fsutil import atomic_write
+from sync.client.live import IDLE_KB_PER_HOUR  # noqa: F401 - Settings shows it
 
 log = logging.getLogger(__name__)
 AUTO_LOCK_CHOICES = (0, 1, 5, 15, 30, 60)  # minutes; 0 = never
@@ -26,6 +27,7 @@ class Settings:
     locale: str = ""  # "" = follow the system
     auto_lock_minutes: int = 15
     data_saver: bool = True
+    live_delivery: bool = True  # one held request while online: messages in seconds, ~19 KB an hour idle
     monthly_budget_mb: int = 100  # large downloads only within this, unless asked for
     usage_month: str = ""  # "2026-11"
     usage_bytes: int = 0

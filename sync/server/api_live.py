@@ -41,6 +41,7 @@ class LiveHub:
         self._poller: asyncio.Task | None = None
         self._high: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.closing = False  # the server is stopping: held waits answer at once, so a stop never waits on them
 
     def event(self) -> asyncio.Event:
         loop = asyncio.get_running_loop()
@@ -49,6 +50,13 @@ class LiveHub:
         if self._event is None:
             self._event = asyncio.Event()
         return self._event
+
+    def close(self) -> None:
+        """Any thread: answer every held wait now ("nothing new"; the client syncs and asks again elsewhere)."""
+        self.closing = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.pulse)
 
     def pulse(self) -> None:
         """Something was pushed: every waiter looks again (on the event loop)."""
@@ -103,6 +111,6 @@ async def wait(
         if await run_in_threadpool(storage.has_news, session, c):
             return WaitAnswer(more=True)
         left = deadline - loop.time()
-        if left <= 0:
+        if left <= 0 or hub.closing:
             return WaitAnswer(more=False)
         await hub.wait(event, left)

@@ -68,13 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         app = create_app(
             storage, data_dir, auth_per_minute=args.auth_per_minute, device_auth_per_minute=args.device_auth_per_minute
         )
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            **SERVE_OPTIONS,
-        )
+        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
+        exit_handler = server.handle_exit
+
+        def handle_exit(sig: int, frame: object) -> None:  # SIGTERM, Ctrl-C: held waits answer first
+            app.state.live.close()
+            exit_handler(sig, frame)
+
+        server.handle_exit = handle_exit  # type: ignore[method-assign]
+        server.run()
     return 0
 
 

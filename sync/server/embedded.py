@@ -45,7 +45,7 @@ class EmbeddedServer:
         self.storage.create_schema()
         self.port = free_port(port)
         self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(
+        app = self._app = create_app(
             self.storage, data_dir, auth_per_minute=auth_per_minute, device_auth_per_minute=device_auth_per_minute
         )
         config = uvicorn.Config(
@@ -70,6 +70,7 @@ class EmbeddedServer:
         return self
 
     def stop(self) -> None:
+        self._app.state.live.close()  # held waits answer now: the stop does not wait out the grace period
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=10)

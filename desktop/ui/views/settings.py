@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from desktop import i18n
 from desktop.domain.session import Session
-from desktop.domain.settings import AUTO_LOCK_CHOICES
-from desktop.i18n import _, format_bytes, ngettext
+from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
+from desktop.i18n import _, format_bytes, format_number, ngettext
 from desktop.ui.common import button, explain, heading
 from desktop.ui.worker import Task, run_in_background
 
@@ -66,14 +66,15 @@ class SettingsView(QWidget):
         self.data_saver.setChecked(settings.data_saver)
         self.data_saver.toggled.connect(self._save_data)
         form.addRow(_("&Data:"), self.data_saver)
-        live = QLabel(
-            _(
-                "With data saver off, new messages arrive within seconds while you are online: "
-                "one request stays open, about 25 KB an hour."
+        self.live = QCheckBox(
+            _("New messages at once while online (one request stays open: about {kb} KB an hour)").format(
+                kb=format_number(IDLE_KB_PER_HOUR)
             )
         )
-        live.setWordWrap(True)
-        form.addRow("", live)
+        self.live.setAccessibleName(_("Live delivery"))
+        self.live.setChecked(settings.live_delivery)
+        self.live.toggled.connect(self._save_live)
+        form.addRow(_("&Live delivery:"), self.live)
         self.budget = QSpinBox()
         self.budget.setAccessibleName(_("Monthly data budget in megabytes"))
         self.budget.setRange(0, 100_000)
@@ -131,8 +132,12 @@ class SettingsView(QWidget):
     def _save_data(self) -> None:
         saver, budget = self.data_saver.isChecked(), self.budget.value()
         self.session.settings_store.update(lambda s: replace(s, data_saver=saver, monthly_budget_mb=budget))
-        self.session.set_live(not saver)
         self._show_usage()
+
+    def _save_live(self) -> None:
+        live = self.live.isChecked()
+        self.session.settings_store.update(lambda s: replace(s, live_delivery=live))
+        self.session.set_live(live)
 
     def _background(self, busy: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
         self.device_status.setText(busy)
