@@ -1,6 +1,7 @@
 """The OS's word on the network (Qt's ``QNetworkInformation``), for the sync scheduler: when the link comes
 back, sync at once instead of waiting out the back-off. Where the OS cannot say (no backend, or a backend
-that does not know), ``available`` is False and the scheduler probes the server itself."""
+that does not know), ``available`` is False. The scheduler probes the server while offline either way (an OS
+that says "online" may be behind a captive portal), so this only makes the return quicker."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class LinkWatch(QObject):
         self._reachability = QNetworkInformation.Reachability
         feature = QNetworkInformation.Feature.Reachability
         if not QNetworkInformation.loadBackendByFeatures(feature) or QNetworkInformation.instance() is None:
-            log.info("the OS does not report network reachability: probing the server while offline")
+            log.info("the OS does not report network reachability: the probe alone finds the link")
             return
         info = QNetworkInformation.instance()
         self.available = info.reachability() != self._reachability.Unknown
