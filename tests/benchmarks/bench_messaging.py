@@ -24,7 +24,6 @@ from desktop.vault import StoredMessage
 from sync import envelope
 from tests.benchmarks.report import row as _report_row
 from tests.clients import Client, make_client
-from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 
 row = partial(_report_row, fmt=".1f")
@@ -200,56 +199,6 @@ def search(tmp: Path) -> None:
     row("  hits for 'sepsis district'", len(hits), "")
 
 
-def reconnect(tmp: Path) -> None:
-    """The weekly trip to town: 100 messages to send, 100 from the mentor waiting, one sync on a 2G link."""
-    latency, bandwidth = 0.300, 64_000
-    up_texts, down_texts = varied_english(100, seed=1), varied_english(100, seed=2)
-    print("weekly reconnect: 100 up + 100 down, ~400 B of varied English each, 64 kbit/s, 300 ms one way")
-    with ThreadServer(tmp / "server3") as server:
-        student, mentor = student_and_mentor(tmp, server, "3")
-        mentor_chat, student_chat = mentor.messaging(), student.messaging()
-        thread = mentor_chat.start_direct(student.account.hex())
-        mentor_chat.send(thread, "hello")
-        mentor.engine().sync_once()
-        student.engine().sync_once()
-        student_chat.take_in()
-        student_chat.send(thread, "hello back")
-        student.engine().sync_once()  # the thread and its epoch exist: this is a normal week
-        for text in down_texts:
-            mentor_chat.send(thread, text)
-        mentor.engine().sync_once()
-        for text in up_texts:
-            student_chat.send(thread, text)
-        with FaultProxy("127.0.0.1", server.port, latency_s=latency, bandwidth_bps=bandwidth) as proxy:
-            engine = student.engine(url=proxy.url)
-            engine._token_value(engine.transport)
-            engine.transport.close()
-            proxy.reset_counters()
-            started = time.perf_counter()
-            progress = engine.sync_once()
-            wall = time.perf_counter() - started
-            up, down = proxy.bytes_up, proxy.bytes_down
-        student_chat.take_in()
-        mentor_id = mentor.account.hex()
-        received = [m.body for m in student.vault.messages.in_thread(thread) if m.author == mentor_id]
-        assert received[-100:] == down_texts, "the student holds everything"
-        assert {m.state for m in student.vault.messages.in_thread(thread) if m.author != mentor_id} == {"sent"}
-    raw = sum(len(t.encode()) for t in up_texts + down_texts)
-    zup = len(zlib.compress("".join(up_texts).encode(), 9))
-    zdown = len(zlib.compress("".join(down_texts).encode(), 9))
-    rtt = 2 * latency
-    bound = 3 * rtt + max(zup, zdown) * 8 / bandwidth
-    row("HTTP requests", progress.requests, "")
-    row("bytes up (on the wire, headers included)", up, "B")
-    row("bytes down", down, "B")
-    row("total bytes vs raw text (target ≤ 0.5)", (up + down) / raw * 100, "%", 50)
-    row("  bound: each direction's texts as one zlib -9 stream", zup + zdown, "B")
-    before = 34_277 / (zup + zdown)  # up + down measured at 404f81a
-    _report_row(f"  total bytes ÷ that bound (before: {before:.2f})", (up + down) / (zup + zdown), "x", fmt=".2f")
-    row("wall time", wall, "s", 1.5 * bound)
-    row("  bound: 3 RTT + larger direction as one zlib -9 stream ÷ bandwidth", bound, "s")
-
-
 # Measured by near_the_text at 404f81a, before issue 11 part 3 (32 KiB bundles, 16-byte ids carried, receipts
 # listing every id): n → (sealed bundles ÷ bound, receipt bytes).
 BEFORE = {100: (1.214, 1467), 1000: (1.386, 13435)}
@@ -350,7 +299,6 @@ def main() -> None:
     codec()
     with tempfile.TemporaryDirectory() as tmp:
         wire(Path(tmp))
-        reconnect(Path(tmp))
         near_the_text(Path(tmp))
         per_message(Path(tmp))
         open_thread(Path(tmp))

@@ -27,6 +27,7 @@ import zlib
 from pathlib import Path
 
 from desktop.domain.repack import REPACK_AFTER_MS, repack
+from sync.client.live import WAIT_S
 from sync.client.scheduler import PROBE_EVERY_S, SyncScheduler
 from tests.benchmarks.bench_messaging import varied_english
 from tests.benchmarks.report import row
@@ -111,15 +112,19 @@ def week(tmp: Path, label: str, n: int, online_mentor: bool, targets: tuple[floa
     raw = sum(len(t.encode()) for t in up + down)
     compressed = sum(len(zlib.compress("".join(t).encode(), 9)) for t in (up, down))
     bound = bound_s(up, down)
-    time_target, bytes_target = targets
+    time_target, bytes_ratio = targets
     print(f"{label}: {n} up + {n} down, {raw / 2 / n:.0f} B of English each")
     row("time, sync start to every message held", wall, "s", fmt=".2f")
     row("  bound: 2 RTT setup + 1 RTT + larger direction zlib -9 ÷ rate", bound, "s", fmt=".2f")
     row("  time ÷ bound", wall / bound, "×", time_target, fmt=".2f")
-    row("bytes on the wire, up + down (headers included)", first[0] + first[1], "B", bytes_target, fmt=".0f")
+    row("bytes on the wire, up + down (headers included)", first[0] + first[1], "B", fmt=".0f")
     row("  up / down", first[0], "B", fmt=".0f")
     row("  ", first[1], "B", fmt=".0f")
-    row("  ÷ both directions' texts as zlib -9 streams", (first[0] + first[1]) / compressed, "×", fmt=".2f")
+    # the issue's byte targets (24 KB, 30 KB) are for texts whose two zlib streams make 20.2 KB; these texts
+    # compress less (0.39 of raw, not 0.25), so the target is the same ratio to the texts' own streams
+    row(
+        "  ÷ both directions' texts as zlib -9 streams", (first[0] + first[1]) / compressed, "×", bytes_ratio, fmt=".2f"
+    )
     row("  ÷ raw text", (first[0] + first[1]) / raw, "×", fmt=".2f")
     if online_mentor:
         row("  the mentor's extra upload for the repack (request bodies)", extra, "B", fmt=".0f")
@@ -200,6 +205,29 @@ def delivery(tmp: Path, label: str, link: bool, samples: int = 8) -> None:
     row("  student's wait requests", waits, "", fmt=".0f")
 
 
+def idle(tmp: Path, waits: int = 3) -> None:
+    """What live delivery costs while nothing happens: wait requests that answer "nothing new" (loopback)."""
+    server = ProcessServer(tmp / "server-idle").start()
+    try:
+        client = make_client(tmp / "idle", server.url, server.invite())
+        engine = client.engine()
+        engine.sync_once()
+        transport = engine.transport.fork()
+        before = transport.wire_bytes()
+        for _ in range(waits):
+            engine.authorized(lambda token: transport.wait(client.cursor(), 1, token), transport)
+        per_wait = (transport.wire_bytes() - before) / waits
+    finally:
+        server.stop()
+    row("idle live delivery: bytes per wait with its answer", per_wait, "B", fmt=".0f")
+    row(
+        f"  per hour (one wait every {WAIT_S} s; TCP/TLS framing aside)",
+        per_wait * 3600 / WAIT_S / 1000,
+        "KB",
+        fmt=".1f",
+    )
+
+
 def link_back(tmp: Path) -> None:
     """Offline with queued work; the link returns. Time until the first byte of the sync reaches the server:
     when the OS says so (Qt's QNetworkInformation → ``connectivity_changed``), and when only the probe finds it."""
@@ -235,11 +263,12 @@ def link_back(tmp: Path) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        week(Path(tmp), "a week offline", 100, False, (1.3, 24_000))
-        week(Path(tmp), "an online mentor", 100, True, (1.5, 30_000))
+        week(Path(tmp), "a week offline", 100, False, (1.3, 24.0 / 20.2))
+        week(Path(tmp), "an online mentor", 100, True, (1.5, 30.0 / 20.2))
         week(Path(tmp), "a long absence", 1000, False, (1.3, None))
         delivery(Path(tmp), "loopback", link=False)
         delivery(Path(tmp), "2g", link=True)
+        idle(Path(tmp))
         link_back(Path(tmp))
 
 

@@ -1,11 +1,7 @@
 """Sync benchmark: ``make bench`` (or ``python -m tests.benchmarks.bench_sync``).
 
-1. A 2G link, issue 11's model: 100 records up and 100 down (400 random bytes each, as ciphertext would be)
-   through the fault proxy at 64 kbit/s each way with 300 ms one-way delay, 2 RTT charged for each new
-   connection (TCP + TLS), from a cold start (a new engine: no token, no connection). Prints bytes each way,
-   HTTP requests (sign-in included), connections and wall time ÷ the issue's bound; then a follow-up sync 2 s
-   later (one receipt up): whether it opened a new connection, and its bytes.
-2. Server throughput: 50 concurrent clients syncing (push one record, pull) against SQLite and PostgreSQL.
+Server throughput: 50 concurrent clients syncing (push one record, pull) against SQLite and PostgreSQL.
+The 2G link figures (reconnects, delivery latency, link back) are in bench_reconnect.py.
 Prints figures; asserts nothing.
 """
 
@@ -19,11 +15,9 @@ import time
 from pathlib import Path
 
 from sync import PROTOCOL_VERSION
-from sync.client.transport import Transport
 from sync.protocol import SyncRequest
 from tests.benchmarks.report import row
 from tests.clients import make_client
-from tests.faultproxy import FaultProxy
 from tests.servers import ProcessServer
 
 RECORDS = 100
@@ -34,72 +28,6 @@ CLIENTS = 50
 THROUGHPUT_SECONDS = 6.0
 FOLLOW_UP_S = 2.0
 RECEIPT = 100
-
-
-def _count_requests(transport: Transport, counts: list[int]) -> None:
-    """Count every HTTP request ``transport`` and its forks send (sign-in included), by a ``requests`` hook."""
-    transport._session.hooks["response"].append(lambda response, *args, **kwargs: counts.append(1))
-    fork = transport.fork
-
-    def counted_fork() -> Transport:
-        side = fork()
-        _count_requests(side, counts)
-        return side
-
-    transport.fork = counted_fork  # type: ignore[method-assign]
-
-
-def two_g_link(tmp: Path) -> None:
-    rtt = 2 * LATENCY
-    link = f"{BANDWIDTH // 1000} kbit/s, {LATENCY * 1000:.0f} ms one way, {2 * rtt:.1f} s (2 RTT) per new connection"
-    print(f"2G link, cold start (token expired): {RECORDS} up + {RECORDS} down, {BODY}-byte bodies, {link}")
-    server = ProcessServer(tmp / "server").start()
-    try:
-        student = make_client(tmp / "student", server.url, server.invite())
-        mentor = make_client(tmp / "mentor", server.url, server.invite("mentor"))
-        for _ in range(RECORDS):
-            mentor.send(os.urandom(BODY), [student.account])
-        mentor.engine().sync_once()
-        for _ in range(RECORDS):
-            student.send(os.urandom(BODY), [mentor.account])
-        with FaultProxy(
-            "127.0.0.1", server.port, latency_s=LATENCY, bandwidth_bps=BANDWIDTH, connect_delay_s=2 * rtt
-        ) as proxy:
-            engine = student.engine(url=proxy.url)  # a new engine: no token, no connection (back after hours away)
-            counts: list[int] = []
-            _count_requests(engine.transport, counts)
-            started = time.perf_counter()
-            progress = engine.sync_once()
-            wall = time.perf_counter() - started
-            up, down, connections, requests_sent = proxy.bytes_up, proxy.bytes_down, proxy.connections, len(counts)
-            time.sleep(FOLLOW_UP_S)  # the receipts of what was just pulled, a moment later
-            student.send(os.urandom(RECEIPT), [mentor.account])
-            proxy.reset_counters()
-            counts.clear()
-            started = time.perf_counter()
-            engine.sync_once()
-            follow_wall = time.perf_counter() - started
-            follow = (proxy.bytes_up, proxy.bytes_down, proxy.connections, len(counts))
-        assert progress.records_up == RECORDS and progress.records_down == RECORDS
-    finally:
-        server.stop()
-    body = RECORDS * BODY
-    transfer = max(up, down) * 8 / BANDWIDTH
-    bound = 2 * rtt + rtt + transfer
-    row("HTTP requests, sign-in included", requests_sent, "", 2, fmt=".0f")
-    row("TCP connections (each charged 2 RTT)", connections, "", 2, fmt=".0f")
-    row("bytes up (headers + gzip bodies, on the wire)", up, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
-    row("bytes down", down, "B", 1.10 * body + 48 * RECORDS, fmt=".0f")
-    row("  overhead per record up, beyond its body", (up - body) / RECORDS, "B", fmt=".1f")
-    row("  overhead per record down, beyond its body", (down - body) / RECORDS, "B", fmt=".1f")
-    row("wall time", wall, "s", 1.3 * bound)
-    row("  bound: 2 RTT setup + 1 RTT + larger direction ÷ bandwidth", bound, "s")
-    row("  wall ÷ bound", wall / bound, "×", 1.3, fmt=".2f")
-    print(f"follow-up sync {FOLLOW_UP_S:.0f} s later (one {RECEIPT}-byte receipt up)")
-    row("  new TCP connections (0: the first one was kept)", follow[2], "", fmt=".0f")
-    row("  HTTP requests", follow[3], "", 1, fmt=".0f")
-    row("  bytes up + down", follow[0] + follow[1], "B", fmt=".0f")
-    row("  wall time", follow_wall, "s", rtt + 0.5, fmt=".3f")
 
 
 def throughput(tmp: Path, label: str, database: str | None, processes: int) -> None:
@@ -146,8 +74,6 @@ def throughput(tmp: Path, label: str, database: str | None, processes: int) -> N
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        two_g_link(Path(tmp))
     print("server throughput (push one 400-byte record + pull, per sync; client threads share one process)")
     with tempfile.TemporaryDirectory() as tmp:
         throughput(Path(tmp), "SQLite", None, 1)
