@@ -3,10 +3,11 @@
 A thread has members and epochs. Sending makes sure the current epoch's key has been granted to every member
 device (an ``epoch-grant`` record, signed), then seals the message under it. After every sync, ``take_in()``
 opens what arrived: grants (keys kept sealed in the vault), messages (stored decrypted in the vault, which
-seals them at rest), receipts (moving the person's own messages to delivered and read), and queues delivery
-receipts in return. Whatever cannot be opened yet (its grant has not arrived) waits for the next sync.
+seals them at rest), read receipts and the server's delivery marks (moving the person's own messages to read and
+delivered). A reader sends no delivery receipt: its next request's cursor tells the server, which marks it
+(PROTOCOL.md §4.5). Whatever cannot be opened yet (its grant has not arrived) waits for the next sync.
 
-States of one's own message: queued → sent (the server has it) → delivered (a member's device opened it) →
+States of one's own message: queued → sent (the server has it) → delivered (a member's device holds it) →
 read. Received messages are ``received`` until the person opens the thread, then ``read``.
 """
 
@@ -31,7 +32,16 @@ from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.clock import now_ms as wall_ms
-from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
+from sync.protocol import (
+    DELIVERED_KIND,
+    MARKED_KINDS,
+    SERVER_ID,
+    HybridClock,
+    Record,
+    new_record_id,
+    pack_record,
+    unpack_record,
+)
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 20
@@ -489,6 +499,7 @@ class Messaging:
 
     def _take_in(self) -> set[str]:
         changed: set[str] = set()
+        applied_marks: list[str] = []
         bundles = self._bundles()
         acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]
         for record_id in acknowledged:
@@ -502,6 +513,10 @@ class Messaging:
             self._save_bundles(bundles)
         inbound = self.vault.records.by_state("inbound")
         grants = [r for r in inbound if r.kind == "epoch-grant"]
+        for stored in inbound:
+            if stored.kind == DELIVERED_KIND:
+                changed |= self._take_mark(unpack_record(stored.wire))
+                applied_marks.append(stored.id)
         others = [r for r in inbound if r.kind in ("message", "group-message", "receipt", *self.handlers)]
         applied: list[str] = []
         for stored in grants:
@@ -509,7 +524,6 @@ class Messaging:
             if thread:
                 changed.add(thread)
             applied.append(stored.id)
-        delivered: dict[str, list[StoredMessage]] = {}
         known_peers: dict[str, Peer] | None = None  # looked up once, and only if a group message came
         for stored in others:
             record = unpack_record(stored.wire)
@@ -552,9 +566,7 @@ class Messaging:
                     if message_id is not None:
                         stamp = item.get("h") if isinstance(item, dict) else None  # a repack keeps each one's
                         hlc = stamp if isinstance(stamp, int) and 0 < stamp <= record.h else record.h
-                        taken = self._take_message(message_id, thread, stored.author, hlc, item)
-                        if taken is not None:
-                            delivered.setdefault(thread, []).append(taken)
+                        self._take_message(message_id, thread, stored.author, hlc, item)
                 changed.add(thread)
                 continue
             text = content.get("x") if isinstance(content, dict) else None
@@ -567,13 +579,9 @@ class Messaging:
                     self._apply_change(original, text[:MAX_TEXT], "edited" if content.get("edit") else "deleted")
                     changed.add(original.thread_id)
                 continue
-            taken = self._take_message(stored.id, thread, stored.author, record.h, content)
-            if taken is not None:
-                delivered.setdefault(thread, []).append(taken)
+            self._take_message(stored.id, thread, stored.author, record.h, content)
             changed.add(thread)
-        self.vault.records.mark_applied(applied)
-        for thread, messages in delivered.items():
-            self._receipt(thread, messages, "delivered")
+        self.vault.records.mark_applied(applied + applied_marks)
         self._retire_received_epochs(changed, others, set(applied))
         return changed
 
@@ -601,7 +609,7 @@ class Messaging:
         return envelope.verify_record(peer.sign, record, record.a, record.d)
 
     def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
-        """Store one arrived message (once); returns it when a delivery receipt is owed."""
+        """Store one arrived message (once); returns it when it is new and someone else's."""
         text = item.get("x")
         if not isinstance(text, str) or self.vault.messages.get(message_id) is not None:
             return None
@@ -666,6 +674,43 @@ class Messaging:
         meta["epoch_started"] = record.h >> 16  # the epoch's age counts from its grant, not from its arrival
         self._save_thread(thread, meta, record.h >> 16)
         return thread
+
+    def _take_mark(self, record: Record) -> set[str]:
+        """A delivery mark from the server (PROTOCOL.md §4.5): a device of the reader holds this person's
+        message record ``i`` and all before it. Only the server makes them (it refuses them from anyone else)."""
+        if record.a != SERVER_ID:
+            return set()
+        try:
+            content = msgpack.unpackb(record.b, raw=False)
+        except (ValueError, msgpack.ExtraData):
+            return set()
+        mark = content.get("i") if isinstance(content, dict) else None
+        ids = self._own_message_ids(mark.hex()) if isinstance(mark, bytes) and len(mark) == 16 else []
+        if not ids:
+            return set()
+        self._up_to(bytes.fromhex(ids[-1]), "delivered")
+        message = self.vault.messages.get(ids[-1])
+        return {message.thread_id} if message is not None else set()
+
+    def _own_message_ids(self, record_id: str) -> list[str]:
+        """The ids of the messages in one of this person's own message records (empty for anything else)."""
+        stored = self.vault.records.get(record_id)
+        if stored is None or stored.author != self.me or stored.kind not in MARKED_KINDS:
+            return []
+        record = unpack_record(stored.wire)
+        try:
+            thread_bytes, epoch = envelope.envelope_epoch(record.b)
+            key = self.vault.get_secret(f"epoch:{thread_bytes.hex()}:{epoch}")
+            if key is None:
+                return []
+            content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
+        except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+            return []
+        if isinstance(content, dict) and isinstance(content.get("b"), list):
+            return [i for i in bundle_ids(record.i, content) if i is not None]
+        if isinstance(content, dict) and "edit" not in content and "delete" not in content:
+            return [record_id]
+        return []
 
     def _take_receipt(self, content: dict, author: str) -> None:
         state = content.get("s") if isinstance(content, dict) else None

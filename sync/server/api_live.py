@@ -104,6 +104,8 @@ async def wait(
     """``more: true`` as soon as a record for the caller lands after cursor ``c`` (at once when one already
     waits), else ``more: false`` after ``t`` seconds. Holds no state: a cut request is simply asked again."""
     hub, storage = hub_of(request), storage_of(request)
+    if await run_in_threadpool(storage.confirm, session, c):  # the cursor proves what the device holds (§4.5)
+        hub.pulse()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + t
     while True:

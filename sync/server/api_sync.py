@@ -14,6 +14,7 @@ from sync.envelope import verify_record
 from sync.protocol import (
     ADMIN_KINDS,
     DEFAULT_PULL_BUDGET,
+    DELIVERED_KIND,
     MEDIA_JSON,
     MEDIA_MSGPACK,
     SIGNED_KINDS,
@@ -102,6 +103,8 @@ def _unsupported(version: int) -> ProtocolError:
 def _check_kind(record: Record, session: DeviceSession, clock: Clock) -> StatusBody | None:
     """Kinds with rules of their own (§3.4): status records are private metadata of a fixed shape; only admins
     publish introductions. Returns the parsed status of a status record."""
+    if record.k == DELIVERED_KIND:
+        raise ProtocolError(403, "forbidden", "delivery marks are made by the server alone", ids=[record.i.hex()])
     if record.k in ADMIN_KINDS and session.role != "admin":
         raise ProtocolError(403, "forbidden", f"only programme admins publish {record.k} records", ids=[record.i.hex()])
     if record.k != STATUS_KIND:
@@ -193,6 +196,8 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
         request.app.state.live.pulse()  # waiting clients of this process look again (GET /v1/wait)
     answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted)
     if req.c is not None:
+        if await run_in_threadpool(storage.confirm, session, req.c):  # the cursor proves what the device holds
+            request.app.state.live.pulse()  # authors waiting for their delivery marks look again
         pulled = await run_in_threadpool(storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET)
         answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more)
     return Response(encode(answer, media), media_type=media)

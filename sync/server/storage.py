@@ -29,6 +29,7 @@ from sync.server.accounts import (  # noqa: F401 - re-exported: callers import t
     DeviceSession,
     normalize_invite,
 )
+from sync.server.deliveries import DeliveriesMixin
 from sync.server.tables import counter, invites, meta, metadata, record_audience, records, records_kind, status_requests
 
 SCHEMA_VERSION = 1
@@ -70,7 +71,7 @@ def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
 
 
-class Storage(AccountsMixin):
+class Storage(AccountsMixin, DeliveriesMixin):
     def __init__(self, url: str, clock: Clock = SYSTEM) -> None:
         self.url, self.clock = url, clock
         self.is_sqlite = url.startswith("sqlite")

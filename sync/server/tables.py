@@ -111,3 +111,18 @@ status_requests = sa.Table(
     sa.Column("mentor", sa.String(32), nullable=False),
     sa.Column("by", sa.String(8), nullable=False),
 )
+# Delivery marks (PROTOCOL.md §4.5): the cursor each device last proved it holds records up to, and, per author
+# and reader account, the newest of the author's messages a device of the reader holds.
+device_cursors = sa.Table(
+    "device_cursors",
+    metadata,
+    sa.Column("device_id", Id, primary_key=True),
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+)
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("author", Id, primary_key=True),
+    sa.Column("reader", Id, primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
