@@ -194,5 +194,7 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
     answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted)
     if req.c is not None:
         pulled = await run_in_threadpool(storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET)
-        answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more)
+        answer = SyncResponse(
+            v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more, w=pulled.waiting
+        )
     return Response(encode(answer, media), media_type=media)
