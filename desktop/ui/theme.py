@@ -220,7 +220,6 @@ def stylesheet(p: Palette) -> str:
     dark_mark = relative_luminance(p.on_primary) < 0.5
     check = (ICONS / ("check-black.svg" if dark_mark else "check-white.svg")).as_posix()
     return f"""
-QWidget {{ color: {p.text}; }}
 QToolTip {{ color: {p.text}; background: {p.surface}; border: 1px solid {p.border}; padding: {s["s"]}px; }}
 QPushButton {{
     background: {p.button}; color: {p.button_text}; border: 1px solid {p.border}; border-radius: 4px;
