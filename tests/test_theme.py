@@ -32,9 +32,7 @@ def test_contrast_formula_matches_wcag_examples() -> None:
 def test_every_pair_in_every_palette_meets_wcag_aa(name: str) -> None:
     p = theme.PALETTES[name]
     text_floor = 7.0 if name == "contrast" else 4.5  # high contrast goes to AAA for text
-    weak = [
-        f"{fg} on {bg}: {ratio(p, fg, bg):.2f}:1" for fg, bg in theme.TEXT_PAIRS if ratio(p, fg, bg) < text_floor
-    ]
+    weak = [f"{fg} on {bg}: {ratio(p, fg, bg):.2f}:1" for fg, bg in theme.TEXT_PAIRS if ratio(p, fg, bg) < text_floor]
     weak += [f"{fg} on {bg}: {ratio(p, fg, bg):.2f}:1" for fg, bg in theme.NON_TEXT_PAIRS if ratio(p, fg, bg) < 3.0]
     assert weak == []
 
