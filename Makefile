@@ -46,7 +46,7 @@ bench: $(STAMP) catalogs
 # Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at.
 screenshots: $(STAMP) catalogs
 	@command -v xvfb-run >/dev/null || { echo "make screenshots needs Xvfb: sudo apt-get install xvfb"; exit 1; }
-	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python -m tests.screenshots screenshots
+	xvfb-run -a -s "-screen 0 1440x900x24" $(BIN)/python -m tests.screenshots screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

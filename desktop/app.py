@@ -23,6 +23,7 @@ from desktop.i18n import _, ngettext
 from desktop.ui.link_watch import LinkWatch
 from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
+from desktop.ui.theme import Theme
 from desktop.ui.unlock import UnlockScreen
 from desktop.vault import KdfParams, Vault, VaultError, VaultNotFound
 from sync.clock import SYSTEM, Clock
@@ -74,6 +75,9 @@ class OslerApp(QObject):
         self.clock = clock  # the one clock every decision reads; tests pin it
         self.kdf_params = kdf_params
         self.settings_store = SettingsStore(data_dir / "settings.json")
+        qt_app = QApplication.instance()
+        if isinstance(qt_app, QApplication):  # light, dark (as the OS says) or high contrast, before any screen
+            Theme.of(qt_app).apply(self.settings_store.load().theme)
         self.window = window or OslerWindow()
         self.window.sync_bar.clock = clock
         self.bridge = SyncBridge()

@@ -151,6 +151,7 @@ class SyncResponse(_Wire):
     r: list[Record] | None = Field(default=None, description="inbound records, seq order")
     c: Cursor | None = Field(default=None, description="new cursor")
     m: bool = Field(default=False, description="more records waiting")
+    w: int | None = Field(default=None, ge=0, description="with m: about how many records still wait")
 
 
 # -- encoding ------------------------------------------------------------------------------------------------

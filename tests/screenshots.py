@@ -1,8 +1,14 @@
 """``make screenshots``: render every screen a person meets to PNG files under ``screenshots/``, in a real X
-window (Xvfb), so a person can look at them. Run it under ``xvfb-run``; the Makefile does."""
+window (Xvfb), so a person can look at them. Run it under ``xvfb-run``; the Makefile does.
+
+Besides the first run in English and French, every view is rendered at 1024×600 and 1366×768 at 100 % and at
+2560×1600 at 200 % (a second process with ``QT_SCALE_FACTOR=2`` on a 2560×1600 screen), in the light, dark and
+high-contrast themes: ``screenshots/fit/<theme>-<width>x<height>@<scale>-<view>.png``."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -12,9 +18,13 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.app import OslerApp, apply_locale
 from desktop.domain.onboarding import Step
+from desktop.ui.theme import Theme
 from desktop.vault import KdfParams
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+THEMES = ("light", "dark", "contrast")
+FIT_VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+FIT_SIZES = {1: ((1024, 600), (1366, 768)), 2: ((1280, 800),)}  # logical pixels: 1280×800 at 200 % is 2560×1600
 
 
 def pump(app: QApplication, seconds: float = 0.3) -> None:
@@ -86,9 +96,74 @@ def plan_a_mentorship(osler: OslerApp) -> None:
     view.list.setCurrentRow(0)
 
 
+def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
+    """``view`` in the state that used to push the window out: a plan open, a file attached, a row selected."""
+    main = osler.main
+    main.navigate("messages" if view == "review-queue" else view)
+    messages = main.messages
+    if view in ("messages", "review-queue") and messages.queue_toggle.isChecked() != (view == "review-queue"):
+        messages.queue_toggle.click()
+    if view == "messages":
+        messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+        messages.set_attachment(attachment)
+    if view == "mentors":
+        main.mentors.table.selectRow(2)
+    if view == "mentorships":
+        main.mentorships.list.setCurrentRow(0)
+    if view == "library":
+        main.library.table.selectRow(0)
+
+
+def fit_matrix(app: QApplication, scale: int) -> None:
+    """Every view at this process's scale, at each of its sizes, in each theme."""
+    folder = OUT / "fit"
+    folder.mkdir(parents=True, exist_ok=True)
+    apply_locale("en")
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(app, Path(tmp), "en", "student", shots=False)
+        plan_a_mentorship(osler)
+        attachment = Path(tmp) / "Literature review of neonatal sepsis management in district hospitals (draft 3).pdf"
+        attachment.write_bytes(b"x" * 180_000)
+        for theme in THEMES:
+            Theme.of(app).apply(theme)
+            for width, height in FIT_SIZES[scale]:
+                osler.window.resize(width, height)
+                for view in FIT_VIEWS:
+                    show_state(osler, view, attachment)
+                    shoot(app, osler, f"fit/{theme}-{width * scale}x{height * scale}@{scale}-{view}")
+        osler.lock()
+        for theme in THEMES:
+            Theme.of(app).apply(theme)
+            for width, height in FIT_SIZES[scale]:
+                osler.window.resize(width, height)
+                shoot(app, osler, f"fit/{theme}-{width * scale}x{height * scale}@{scale}-unlock")
+        osler.shutdown()
+        Theme.of(app).apply("light")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
+    if "--fit-only" in sys.argv:  # the 200 % process
+        fit_matrix(app, int(os.environ.get("QT_SCALE_FACTOR", "1")))
+        return
+    fit_matrix(app, 1)
+    env = dict(os.environ, QT_SCALE_FACTOR="2")
+    subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 2560x1600x24",
+            sys.executable,
+            "-m",
+            "tests.screenshots",
+            str(OUT),
+            "--fit-only",
+        ],
+        env=env,
+        check=True,
+    )
     for tag in ("en", "fr"):
         apply_locale(tag)
         with tempfile.TemporaryDirectory() as tmp:

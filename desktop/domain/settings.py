@@ -20,6 +20,7 @@ from sync.client.live import IDLE_KB_PER_HOUR  # noqa: F401 - Settings shows it
 
 log = logging.getLogger(__name__)
 AUTO_LOCK_CHOICES = (0, 1, 5, 15, 30, 60)  # minutes; 0 = never
+THEME_CHOICES = ("system", "light", "dark", "contrast")  # desktop/ui/theme.py
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Settings:
     usage_month: str = ""  # "2026-11"
     usage_bytes: int = 0
     dismissed: tuple[str, ...] = field(default_factory=tuple)
+    theme: str = "system"  # one of THEME_CHOICES
+    splitters: dict[str, list[int]] = field(default_factory=dict)  # a side panel's sizes, by name
 
     def with_usage(self, added: int, now: datetime | None = None) -> Settings:
         """Count ``added`` bytes against this month, starting a new count when the month changed."""
@@ -84,6 +87,13 @@ class SettingsStore:
         if values["auto_lock_minutes"] not in AUTO_LOCK_CHOICES:
             values["auto_lock_minutes"] = defaults.auto_lock_minutes
         values["monthly_budget_mb"] = min(max(values["monthly_budget_mb"], 0), 100_000)
+        if values["theme"] not in THEME_CHOICES:
+            values["theme"] = defaults.theme
+        values["splitters"] = {
+            str(name): [int(n) for n in sizes]
+            for name, sizes in values["splitters"].items()
+            if isinstance(sizes, list) and all(isinstance(n, int) and 0 <= n < 100_000 for n in sizes)
+        }
         return Settings(**values)
 
     def save(self, settings: Settings) -> None:

@@ -3,13 +3,16 @@ and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
 from desktop.i18n import _, current_locale
+from desktop.ui.icons import themed
+from desktop.ui.layout import scrolling
+from desktop.ui.theme import Theme
 from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
@@ -30,12 +33,15 @@ class MainScreen(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self.settings_store = session.settings_store  # where the side panels' splitters keep their sizes
         self.setAccessibleName(_("Osler"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
         self.nav.setAccessibleName(_("Navigation"))
-        self.nav.setMaximumWidth(190)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pages = QStackedWidget()
         layout.addWidget(self.nav)
         layout.addWidget(self.pages, 1)
@@ -92,15 +98,34 @@ class MainScreen(QWidget):
             self.profile,
         ) + ((self.programme,) if self.programme is not None else ())
         for number, (name, title, widget) in enumerate(zip(self.views, titles, widgets, strict=True), start=1):
-            item = QListWidgetItem(title)
+            item = QListWidgetItem(themed(name), title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=number))
             self.nav.addItem(item)
-            self.pages.addWidget(widget)
+            self.pages.addWidget(scrolling(widget, "page"))  # a view taller than the window scrolls, never grows it
             QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=name: self.navigate(n))
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
+        self._fit_nav()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            Theme.of(app).changed.connect(self._recolour)
         self.refresh()
+
+    def _fit_nav(self) -> None:
+        """The sidebar is as wide as its longest label needs, in this language and at this text size."""
+        metrics = self.nav.fontMetrics()
+        widest = max(metrics.horizontalAdvance(self.nav.item(r).text()) for r in range(self.nav.count()))
+        self.nav.setFixedWidth(widest + self.nav.iconSize().width() + 4 * metrics.averageCharWidth() + 40)
+
+    def _recolour(self, _palette: object) -> None:
+        for row, name in enumerate(self.views):
+            self.nav.item(row).setIcon(themed(name))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange) and self.nav.count():
+            self._fit_nav()
 
     def _update_seeker(self) -> None:
         """Suggestions speak for the person: their card's languages, zone, hours and background."""

@@ -89,7 +89,8 @@ class SyncStatusBar(QWidget):
         self.progress = QProgressBar()
         self.progress.setAccessibleName(_("Sync progress"))
         self.progress.setRange(0, 0)
-        self.progress.setMaximumWidth(260)
+        self.progress.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.progress.setMaximumWidth(self.fontMetrics().averageCharWidth() * 48)
         self.progress.hide()
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -112,6 +113,39 @@ class SyncStatusBar(QWidget):
     def show_status(self, status: SyncStatus) -> None:
         self.status = status
         self._render()
+
+    def _render_progress(self, s: SyncStatus) -> None:
+        """Items and bytes, with a real percentage whenever the total is known: an attachment by its bytes, a
+        sync by its records (the server says how many still wait)."""
+        p = s.progress
+        moving_blob = p is not None and p.blob_total > 0
+        if p is None or not (s.syncing or moving_blob):
+            self.progress.hide()
+            return
+        fraction = p.fraction
+        if moving_blob:
+            text = _("Attachment: {done} of {total}").format(
+                done=format_bytes(p.blob_done), total=format_bytes(p.blob_total)
+            )
+        elif p.items_total:
+            text = _("{done} of {total} items, {bytes}").format(
+                done=p.records_up + p.records_down, total=p.items_total, bytes=format_bytes(p.bytes_up + p.bytes_down)
+            )
+        else:
+            text = _("{up} sent, {down} received, {bytes}").format(
+                up=p.records_up, down=p.records_down, bytes=format_bytes(p.bytes_up + p.bytes_down)
+            )
+        if fraction is None:
+            self.progress.setRange(0, 0)  # a total not known yet: the bar moves without a figure
+            self.progress.setFormat(text)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(fraction * 1000))
+            self.progress.setFormat(_("{percent} % · {what}").format(percent=round(fraction * 100), what=text))
+        self.progress.setToolTip(self.progress.format())
+        self.progress.setAccessibleDescription(self.progress.format())
+        self.progress.setTextVisible(True)
+        self.progress.show()
 
     def _render(self) -> None:
         s = self.status
@@ -146,18 +180,7 @@ class SyncStatusBar(QWidget):
             if s.queued
             else _("Everything sent")
         )
-        if s.syncing and s.progress is not None:
-            p = s.progress
-            self.progress.setFormat(
-                _("{up} sent, {down} received, {bytes}").format(
-                    up=p.records_up, down=p.records_down, bytes=format_bytes(p.bytes_up + p.bytes_down)
-                )
-            )
-            self.progress.setRange(0, 0)
-            self.progress.setTextVisible(True)
-            self.progress.show()
-        else:
-            self.progress.hide()
+        self._render_progress(s)
         if s.last_error is not None:
             self.error.setText(sync_error_sentence(s.last_error))
             self.error.show()

@@ -53,6 +53,25 @@ class SyncProgress:
     bytes_down: int = 0
     requests: int = 0
     queued: int = 0
+    down_waiting: int | None = None  # what the server says still waits for this device; None: not said yet
+    blob_done: int = 0  # the attachment moving now, in bytes (upload or download)
+    blob_total: int = 0
+
+    @property
+    def items_total(self) -> int:
+        """Records this sync moves, as far as known: sent, still queued, received and still waiting; 0 while the
+        server has not said how many wait (or is older than the ``w`` field)."""
+        if self.down_waiting is None:
+            return 0
+        return self.records_up + self.queued + self.records_down + self.down_waiting
+
+    @property
+    def fraction(self) -> float | None:
+        """How far along, 0 to 1: an attachment by its bytes, a sync by its records; None when not known."""
+        if self.blob_total:
+            return min(1.0, self.blob_done / self.blob_total)
+        total = self.items_total
+        return min(1.0, (self.records_up + self.records_down) / total) if total else None
 
 
 class SyncEngine:
@@ -138,11 +157,15 @@ class SyncEngine:
 
     # -- progress ------------------------------------------------------------------------------------------
 
-    def _report(self, phase: str, exchange: Exchange | None = None, up: int = 0, down: int = 0) -> None:
+    def _report(
+        self, phase: str, exchange: Exchange | None = None, up: int = 0, down: int = 0, waiting: int | None = -1
+    ) -> None:
+        """``waiting``: what a pull answer says still waits (None: it did not say); -1 for a push-only answer."""
         with self._progress_lock:
             p = self._progress
             self._progress = replace(
                 p,
+                down_waiting=p.down_waiting if waiting == -1 else waiting,
                 phase=phase,
                 records_up=p.records_up + up,
                 records_down=p.records_down + down,
@@ -221,13 +244,14 @@ class SyncEngine:
             if answer.n != len(request.p):
                 raise ProtocolViolation(f"server accepted {answer.n} of {len(request.p)} records")
             self.store.mark_sent([r.i for r in request.p])
-        pulled = 0
+        pulled, waiting = 0, -1
         if request.c is not None:
+            waiting = (answer.w if answer.w is not None else None) if answer.m else 0
             if answer.c is None or answer.r is None or answer.c < request.c:
                 raise ProtocolViolation("pull answer without records or with a cursor going backwards")
             self.store.apply(answer.r, answer.c)
             pulled = len(answer.r)
-        self._report("syncing", exchange, up=len(batch), down=pulled)
+        self._report("syncing", exchange, up=len(batch), down=pulled, waiting=waiting)
         return answer
 
     # -- blobs ---------------------------------------------------------------------------------------------
@@ -237,14 +261,28 @@ class SyncEngine:
         Cut half way, calling it again sends only the missing chunks."""
         sha, size = hashlib.sha256(data).hexdigest(), len(data)
         missing = self._authorized(self.transport, lambda t: self.transport.blob_missing(sha, size, t))
-        for index in missing:
-            chunk = data[index * BLOB_CHUNK : (index + 1) * BLOB_CHUNK]
-            self._authorized(
-                self.transport, lambda t, i=index, c=chunk: self.transport.put_blob_chunk(sha, size, i, c, t)
-            )
+        done = size - sum(len(data[i * BLOB_CHUNK : (i + 1) * BLOB_CHUNK]) for i in missing)
+        self._blob(done, size)
+        try:
+            for index in missing:
+                chunk = data[index * BLOB_CHUNK : (index + 1) * BLOB_CHUNK]
+                self._authorized(
+                    self.transport, lambda t, i=index, c=chunk: self.transport.put_blob_chunk(sha, size, i, c, t)
+                )
+                done += len(chunk)
+                self._blob(done, size)
+        finally:
+            self._blob(0, 0)
         return sha
 
-    def download_blob(self, sha: str, destination: Path) -> Path:
+    def _blob(self, done: int, total: int) -> None:
+        """Progress of the attachment moving now (0, 0: none)."""
+        with self._progress_lock:
+            self._progress = progress = replace(self._progress, blob_done=done, blob_total=total)
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    def download_blob(self, sha: str, destination: Path, size: int = 0) -> Path:
         """Fetch a blob to ``destination``, resuming from ``destination.part`` after a cut or after the app
         died, and verify its SHA-256 before it takes the final name.
 
@@ -255,14 +293,17 @@ class SyncEngine:
         if destination.exists() and _sha256(destination) == sha:
             return destination  # the app died after the rename, before the file was used
         partial = destination.with_name(destination.name + ".part")
-        for _attempt in range(2):
-            if self._fetch_into(sha, partial) and _sha256(partial) == sha:
-                partial.replace(destination)
-                return destination
-            partial.unlink(missing_ok=True)
+        try:
+            for _attempt in range(2):
+                if self._fetch_into(sha, partial, size) and _sha256(partial) == sha:
+                    partial.replace(destination)
+                    return destination
+                partial.unlink(missing_ok=True)
+        finally:
+            self._blob(0, 0)
         raise ProtocolViolation(f"blob {sha[:12]} does not match its hash; it will be fetched again")
 
-    def _fetch_into(self, sha: str, partial: Path) -> bool:
+    def _fetch_into(self, sha: str, partial: Path, size: int = 0) -> bool:
         """Append the rest of the blob to ``partial``; False when the server says ``partial`` is already as long
         as the blob or longer (416), so the caller verifies it. A cut raises ``Offline`` and keeps the bytes."""
         offset = partial.stat().st_size if partial.exists() else 0
@@ -270,9 +311,15 @@ class SyncEngine:
             response = self._authorized(self.transport, lambda t: self.transport.get_blob(sha, offset, t))
         except RangeNotSatisfiable as past_end:
             return past_end.size in (None, offset)
-        with partial.open("ab" if response.status_code == 206 else "wb") as out:  # 200: the whole blob again
+        if response.status_code != 206:
+            offset = 0  # 200: the whole blob again
+        total = size or offset + int(response.headers.get("content-length") or 0)
+        with partial.open("ab" if response.status_code == 206 else "wb") as out:
             for piece in self.transport.blob_pieces(response):
                 out.write(piece)
+                offset += len(piece)
+                if total:
+                    self._blob(offset, max(total, offset))
         return True
 
 

@@ -199,5 +199,7 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
         if await run_in_threadpool(storage.confirm, session, req.c):  # the cursor proves what the device holds
             request.app.state.live.pulse()  # authors waiting for their delivery marks look again
         pulled = await run_in_threadpool(storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET)
-        answer = SyncResponse(v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more)
+        answer = SyncResponse(
+            v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more, w=pulled.waiting
+        )
     return Response(encode(answer, media), media_type=media)

@@ -46,6 +46,7 @@ class PullResult:
     records: list[Record]
     cursor: int
     more: bool
+    waiting: int | None = None  # with ``more``: records after ``cursor`` for this caller (an upper bound)
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,10 @@ class Storage(AccountsMixin, DeliveriesMixin):
                 for row in page:
                     size = len(row.body) + 96
                     if out and used + size > budget:
-                        return PullResult(out, position, True)
+                        left = conn.execute(
+                            sa.select(sa.func.count()).select_from(wanted).where(wanted.c.seq > position)
+                        ).scalar_one()
+                        return PullResult(out, position, True, int(left))
                     position = row.seq
                     if row.device == session.device:
                         continue

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import Card
 from desktop.domain.matching import ABOUT_A_PAIR, DEFAULT_WEIGHTS, DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, current_locale, format_time, ngettext
+from desktop.ui.layout import RememberedSplitter, scrolling
 from sync.clock import SYSTEM, Clock, utcnow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -211,7 +211,7 @@ class MentorsView(QWidget):
         layout.addWidget(self.weights)
         self.count = QLabel()
         layout.addWidget(self.count)
-        splitter = QSplitter()
+        splitter = RememberedSplitter("mentors", None, [640, 360])
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(_("Mentor list"))
@@ -230,7 +230,7 @@ class MentorsView(QWidget):
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        side_layout.addWidget(self.detail, 1)
+        side_layout.addWidget(scrolling(self.detail), 1)  # a long card scrolls, at 200 % too
         self.write_button = QPushButton(_("&Write to this mentor"))
         self.write_button.setAccessibleName(_("Write to this mentor"))
         self.write_button.setEnabled(False)
@@ -244,7 +244,6 @@ class MentorsView(QWidget):
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([640, 360])
         layout.addWidget(splitter, 1)
         self.search.textChanged.connect(self._apply)
         self.specialty.currentIndexChanged.connect(self._apply)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +20,8 @@ from desktop.domain.programme import introductions
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
+from desktop.ui.layout import RememberedSplitter, empty_state, scrolling
+from desktop.ui.theme import primary
 from desktop.ui.views.mentors import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
 
@@ -64,12 +65,12 @@ class MentorshipsView(QWidget):
         ask_layout.addRow(self.ask_title)
         ask_layout.addRow(_("&Message:"), self.ask_text)
         ask_layout.addRow(_("&Goals (one per line):"), self.ask_goals)
-        self.send_request = button(_("Send the &request"), _("Send the request"), self._send_request)
+        self.send_request = primary(button(_("Send the &request"), _("Send the request"), self._send_request))
         ask_layout.addRow(self.send_request)
         self.ask_box.hide()
         layout.addWidget(self.ask_box)
 
-        splitter = QSplitter()
+        splitter = RememberedSplitter("mentorships", session.settings_store, [360, 600])
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -100,13 +101,14 @@ class MentorshipsView(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName(_("Your mentorships"))
         self.list.currentItemChanged.connect(self._chosen)
+        empty_state(self.list, _("No mentorship yet. Find a mentor in Mentors and send them a request."))
+        empty_state(self.requests, _("No requests. Requests you send or receive wait here for an answer."))
         left_layout.addWidget(self.list, 1)
-        splitter.addWidget(left)
+        splitter.addWidget(scrolling(left))
 
         self.plan = PlanPanel(session)
         self.plan.changed.connect(self._changed)
-        splitter.addWidget(self.plan)
-        splitter.setSizes([360, 600])
+        splitter.addWidget(scrolling(self.plan))  # a long plan scrolls; it never makes the window taller
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         self.refresh()

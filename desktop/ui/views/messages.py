@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPlainTextEdit,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,8 @@ from desktop.domain.messaging import MissingKeys, Thread
 from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes, ngettext
 from desktop.ui.common import ERROR_STYLE, button, explain, heading
+from desktop.ui.layout import ElidedLabel, FlowLayout, RememberedSplitter, empty_state
+from desktop.ui.theme import primary
 from desktop.ui.views.message_models import ConversationModel, ThreadModel
 from desktop.ui.views.new_group import NewGroupDialog
 from desktop.ui.views.review_queue import ReviewQueuePanel, queue_button_text
@@ -67,7 +68,7 @@ class MessagesView(QWidget):
         )
         layout.addLayout(top)
 
-        splitter = QSplitter()
+        splitter = RememberedSplitter("messages", session.settings_store, [300, 640])
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -81,7 +82,9 @@ class MessagesView(QWidget):
         self.thread_list.setModel(self.thread_model)
         self.thread_list.setAccessibleName(_("Conversations"))
         self.thread_list.setWordWrap(True)
+        self.thread_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.thread_list.selectionModel().currentChanged.connect(self._thread_chosen)
+        empty_state(self.thread_list, _("No conversations yet. Find a mentor and write to them to start one."))
         self.queue = ReviewQueuePanel(session)
         self.queue.thread_chosen.connect(self._queue_chosen)
         self.queue.reply_wanted.connect(self.compose_focus)
@@ -116,7 +119,7 @@ class MessagesView(QWidget):
         )
         self.compose.setMaximumHeight(110)
         self.compose.setTabChangesFocus(True)
-        self.send_button = button(_("&Send"), _("Send"), self._send)
+        self.send_button = primary(button(_("&Send"), _("Send"), self._send))
         self.send_button.setToolTip(_("Send (Ctrl+Enter)"))
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -125,25 +128,24 @@ class MessagesView(QWidget):
         right_layout.addWidget(self.fingerprints)
         right_layout.addWidget(self.conversation, 1)
         right_layout.addWidget(self.compose)
-        files = QHBoxLayout()
+        files = FlowLayout()  # wraps at 200 % instead of widening the window
         self.attach_button = button(_("&Attach a file…"), _("Attach a file"), self._choose_attachment)
-        self.attached = QLabel()
+        self.attached = ElidedLabel()  # a long file name is elided, whole in the tooltip
         self.attached.setAccessibleName(_("Attached file"))
         self.download_button = button(_("Do&wnload attachment"), _("Download attachment"), self._download)
         self.save_button = button(_("Save attachment &as…"), _("Save attachment as"), self._save_attachment)
         self.edit_button = button(_("&Edit"), _("Edit message"), self._start_edit)
         self.delete_button = button(_("De&lete"), _("Delete message"), self._delete)
         self.editing: str | None = None
+        right_layout.addWidget(self.attached)
         for widget in (
             self.attach_button,
-            self.attached,
             self.download_button,
             self.save_button,
             self.edit_button,
             self.delete_button,
         ):
             files.addWidget(widget)
-        files.addStretch(1)
         right_layout.addLayout(files)
         self.pending_attachment: Path | None = None
         row = QHBoxLayout()
@@ -157,7 +159,6 @@ class MessagesView(QWidget):
         row.addWidget(self.send_button)
         right_layout.addLayout(row)
         splitter.addWidget(right)
-        splitter.setSizes([300, 640])
         layout.addWidget(splitter, 1)
         QShortcut(QKeySequence("Ctrl+Return"), self.compose, activated=self._send)
         self._draft_timer = QTimer(self)

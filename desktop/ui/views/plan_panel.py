@@ -22,6 +22,7 @@ from desktop.domain.mentorship import DAY_MS, Mentorship
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.common import button, date_of_ms, heading, line_edit
+from desktop.ui.layout import FlowLayout
 from desktop.ui.views.progress_chart import ProgressChart
 
 
@@ -63,13 +64,16 @@ class PlanPanel(QWidget):
             self.fields[name] = widget
             form.addRow(label, widget)
         form_layout.addLayout(form)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at 200 % or in a wordy language
         self.save_button = button(_("Sa&ve the agreement"), _("Save the agreement"), self._save)
         self.sign_button = button(_("&Sign the agreement"), _("Sign the agreement"), self._sign)
         self.signatures = QLabel()
         self.signatures.setAccessibleName(_("Signatures"))
         row.addWidget(self.save_button)
         row.addWidget(self.sign_button)
+        self.signatures.setWordWrap(True)
+        form_layout.addLayout(row)
+        row = QHBoxLayout()
         row.addWidget(self.signatures, 1)
         form_layout.addLayout(row)
         self.goal_list = QListWidget()

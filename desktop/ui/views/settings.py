@@ -8,6 +8,7 @@ from dataclasses import replace
 from babel import Locale
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -23,7 +24,9 @@ from desktop import i18n
 from desktop.domain.session import Session
 from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
 from desktop.i18n import _, format_bytes, format_number, ngettext
+from desktop.ui import theme
 from desktop.ui.common import button, explain, heading
+from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
 
 
@@ -47,6 +50,14 @@ class SettingsView(QWidget):
         self.language.setCurrentIndex(max(0, self.language.findData(str(i18n.current_locale()))))
         self.language.activated.connect(self._language)
         form.addRow(_("&Language:"), self.language)
+
+        self.theme = QComboBox()
+        self.theme.setAccessibleName(_("Appearance"))
+        for choice in theme.CHOICES:
+            self.theme.addItem(_(theme.CHOICE_LABELS[choice]), choice)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.theme.activated.connect(self._theme)
+        form.addRow(_("A&ppearance:"), self.theme)
 
         self.auto_lock = QComboBox()
         self.auto_lock.setAccessibleName(_("Lock automatically"))
@@ -100,6 +111,7 @@ class SettingsView(QWidget):
         self.devices = QListWidget()
         self.devices.setAccessibleName(_("Devices of this account"))
         layout.addWidget(self.devices)
+        empty_state(self.devices, _("Choose “Show devices” to list the computers that use this account."))
         self.load_devices = button(_("Show &devices"), _("Show devices"), self._load_devices)
         self.revoke = button(_("&Revoke selected device"), _("Revoke selected device"), self._revoke)
         layout.addWidget(self.load_devices)
@@ -123,6 +135,14 @@ class SettingsView(QWidget):
         tag = self.language.currentData()
         self.session.settings_store.update(lambda s: replace(s, locale=tag))
         self.language_changed.emit(tag)
+
+    def _theme(self) -> None:
+        """Applied at once, to every screen, and kept for the next start."""
+        choice = self.theme.currentData()
+        self.session.settings_store.update(lambda s: replace(s, theme=choice))
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.Theme.of(app).apply(choice)
 
     def _auto_lock(self) -> None:
         minutes = int(self.auto_lock.currentData())

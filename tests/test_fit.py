@@ -1,0 +1,182 @@
+"""Every screen fits the screens Osler's people have: a 1024×600 netbook, a 1366×768 laptop, 200 % on a 2560×1600
+display (1280×800 logical), and the OS's text at 150 % and 200 %. For each view, in the states that used to push
+the window out (a plan open, a file attached, a long list), the window keeps the size it was given, no widget
+asks for more than the window has, every visible button and label shows its whole text (font metrics against
+geometry) or, if elided, says it in a tooltip, and the sidebar's labels are whole."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QStyle,
+    QStyleOptionButton,
+    QWidget,
+)
+
+from tests.screenshots import first_run, plan_a_mentorship, pump
+
+# (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
+SIZES = [
+    (1024, 600, 1.0),
+    (1366, 768, 1.0),
+    (1280, 800, 1.0),
+    (1366, 768, 1.5),
+    (1280, 800, 2.0),
+]
+VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+
+
+def visible_text(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def scrolls_vertically(widget: QWidget) -> bool:
+    """Inside a scroll area's page: its height may exceed the window (it scrolls), its width may not."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def problems_of(window: QWidget, size: QSize) -> list[str]:
+    found: list[str] = []
+    if window.size() != size:
+        found.append(f"window resized itself to {window.width()}×{window.height()}")
+    hint = window.minimumSizeHint()
+    if hint.width() > size.width() or hint.height() > size.height():
+        found.append(f"window needs {hint.width()}×{hint.height()}")
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisibleTo(window) or widget.width() <= 0:
+            continue
+        name = f"{type(widget).__name__} {widget.accessibleName() or widget.objectName()!r}"
+        minimum = widget.minimumSizeHint().expandedTo(widget.minimumSize())
+        if minimum.width() > size.width() or (minimum.height() > size.height() and not scrolls_vertically(widget)):
+            found.append(f"{name} needs {minimum.width()}×{minimum.height()}")
+        if isinstance(widget, QScrollArea) and widget.widget() is not None:
+            inner = widget.widget().minimumSizeHint().width()
+            if inner > widget.viewport().width():
+                found.append(f"{name} scrolls sideways: its page needs {inner} px of {widget.viewport().width()}")
+        metrics = widget.fontMetrics()
+        if isinstance(widget, QPushButton) and widget.text():
+            option = QStyleOptionButton()
+            widget.initStyleOption(option)
+            room = widget.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, widget)
+            icon = widget.iconSize().width() + 4 if not widget.icon().isNull() else 0
+            need = metrics.horizontalAdvance(visible_text(widget.text())) + icon
+            if need > room.width() or metrics.height() > room.height():
+                found.append(f"button {widget.text()!r} clipped: text {need} px in {room.width()}×{room.height()}")
+        elif isinstance(widget, QAbstractButton) and not isinstance(widget, QCheckBox) and widget.text():
+            if widget.width() < widget.minimumSizeHint().width():
+                found.append(f"{name} {widget.text()!r} clipped")
+        elif isinstance(widget, QCheckBox) and widget.text():
+            if widget.width() < widget.sizeHint().width():
+                found.append(f"check box {widget.text()!r} clipped: {widget.width()} < {widget.sizeHint().width()}")
+        elif isinstance(widget, QLabel) and widget.text() and widget.pixmap().isNull():
+            room = widget.contentsRect()
+            if widget.wordWrap():
+                if widget.heightForWidth(room.width()) > room.height() + 1:
+                    found.append(f"label {widget.text()[:40]!r} cut: needs {widget.heightForWidth(room.width())} px")
+            elif widget.textFormat() != 1 and "<" not in widget.text():  # plain text
+                lines = visible_text(widget.text()).splitlines() or [""]
+                need = max(metrics.horizontalAdvance(line) for line in lines)
+                if need > room.width() + 1 and not widget.toolTip():
+                    found.append(f"label {widget.text()[:40]!r} cut: {need} px in {room.width()}")
+        if isinstance(widget, QListWidget) and widget.objectName() == "navigation":
+            room = widget.viewport().width()
+            for row in range(widget.count()):
+                item = widget.item(row)
+                need = metrics.horizontalAdvance(item.text()) + widget.iconSize().width() + 24
+                if need > room:
+                    found.append(f"sidebar label {item.text()!r} cut: {need} px in {room}")
+    return found
+
+
+def put_in_state(osler, view: str, attachment: Path) -> None:
+    main = osler.main
+    main.navigate("messages" if view == "review-queue" else view)
+    messages = main.messages
+    if view == "messages":
+        if messages.queue_toggle.isChecked():
+            messages.queue_toggle.click()
+        messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+        messages.set_attachment(attachment)  # a long file name used to widen the window
+    if view == "review-queue" and not messages.queue_toggle.isChecked():
+        messages.queue_toggle.click()
+    if view == "mentors":
+        main.mentors.table.selectRow(2)
+    if view == "mentorships":
+        main.mentorships.list.setCurrentRow(0)
+    if view == "library":
+        main.library.table.selectRow(0)
+
+
+@pytest.fixture(scope="module", params=sorted({scale for _w, _h, scale in SIZES}), ids=lambda s: f"text{s:g}x")
+def demo(request, qapp):
+    """A student in the demo programme with a mentorship plan, built with the OS's text at ``scale``."""
+    base = QApplication.font()
+    font = QApplication.font()
+    font.setPointSizeF(base.pointSizeF() * request.param)
+    QApplication.setFont(font)
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
+        plan_a_mentorship(osler)
+        attachment = Path(tmp) / ("Literature review of neonatal sepsis management in district hospitals " * 2)[:200]
+        attachment.write_bytes(b"x" * 2048)
+        try:
+            yield request.param, osler, attachment
+        finally:
+            osler.shutdown()
+            osler.window.close()
+            QApplication.setFont(base)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_fits(demo, view) -> None:
+    scale, osler, attachment = demo
+    failures: dict[str, list[str]] = {}
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        pump(QApplication.instance(), 0.05)
+        put_in_state(osler, view, attachment)
+        pump(QApplication.instance(), 0.1)
+        found = problems_of(osler.window, size)
+        if found:
+            failures[f"{width}×{height} text {text_scale:g}×"] = found
+    assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
+
+
+def test_unlock_screen_fits(demo) -> None:
+    scale, osler, _attachment = demo
+    osler.lock()
+    try:
+        for width, height, text_scale in SIZES:
+            if text_scale != scale:
+                continue
+            size = QSize(width, height)
+            osler.window.resize(size)
+            pump(QApplication.instance(), 0.05)
+            assert problems_of(osler.window, size) == []
+    finally:
+        osler.unlock_screen.passphrase.setText("violet harbour lantern")
+        osler.unlock_screen.passphrase.returnPressed.emit()
+        deadline_pumps = 0
+        while osler.main is None and deadline_pumps < 600:
+            pump(QApplication.instance(), 0.05)
+            deadline_pumps += 1
