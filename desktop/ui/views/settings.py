@@ -77,15 +77,18 @@ class SettingsView(QWidget):
         self.data_saver.setChecked(settings.data_saver)
         self.data_saver.toggled.connect(self._save_data)
         form.addRow(_("&Data:"), self.data_saver)
-        self.live = QCheckBox(
-            _("New messages at once while online (one request stays open: about {kb} KB an hour)").format(
-                kb=format_number(IDLE_KB_PER_HOUR)
-            )
+        self.live = QCheckBox(_("New messages at once while online"))
+        cost = _("One request stays open while you are online: about {kb} KB an hour.").format(
+            kb=format_number(IDLE_KB_PER_HOUR)
         )
         self.live.setAccessibleName(_("Live delivery"))
+        self.live.setAccessibleDescription(cost)
         self.live.setChecked(settings.live_delivery)
         self.live.toggled.connect(self._save_live)
         form.addRow(_("&Live delivery:"), self.live)
+        live_cost = QLabel(cost)
+        live_cost.setWordWrap(True)
+        form.addRow("", live_cost)
         self.budget = QSpinBox()
         self.budget.setAccessibleName(_("Monthly data budget in megabytes"))
         self.budget.setRange(0, 100_000)
