@@ -33,6 +33,7 @@ from sync import envelope
 from sync.clock import now_ms as wall_ms
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
 
+__all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # StoredMessage: for the UI
 log = logging.getLogger(__name__)
 MAX_GROUP = 20
 MAX_TEXT = 20_000

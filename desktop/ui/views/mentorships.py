@@ -21,7 +21,7 @@ from desktop.domain.programme import introductions
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
-from desktop.ui.views.mentors import reason_line
+from desktop.ui.views.mentor_detail import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
 
 STATUS = {

@@ -1,0 +1,47 @@
+"""The open conversation in Messages: its title, the safety numbers, and the messages."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
+
+from desktop.domain.messaging import StoredMessage
+from desktop.i18n import _
+from desktop.ui.common import heading
+from desktop.ui.views.message_models import ConversationModel
+
+
+class ConversationPane(QWidget):
+    """One conversation's messages (or the hits of a search), under its title and safety numbers."""
+
+    def __init__(self, me: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.title = heading(_("No conversation open"), 1.2)
+        self.fingerprints = QLabel()
+        self.fingerprints.setWordWrap(True)
+        self.fingerprints.setAccessibleName(_("Safety numbers"))
+        self.fingerprints.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model = ConversationModel(me)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setAccessibleName(_("Conversation"))
+        self.view.setWordWrap(True)
+        self.view.setSpacing(4)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)  # long threads paint before they are laid out
+        self.view.setBatchSize(60)
+        layout.addWidget(self.title)
+        layout.addWidget(self.fingerprints)
+        layout.addWidget(self.view, 1)
+
+    def set_title(self, title: str) -> None:
+        self.title.setText(title)
+        self.title.setAccessibleName(title)
+
+    def selected(self) -> StoredMessage | None:
+        index = self.view.currentIndex()
+        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def clear(self) -> None:
+        self.model.set_messages([], {})
