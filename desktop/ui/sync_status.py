@@ -132,6 +132,8 @@ class SyncStatusBar(QWidget):
             self.state.setText(_("Syncing…"))
         elif s.online is None:
             self.state.setText(_("Not synced yet"))
+        elif isinstance(s.last_error, DeviceRevoked | AuthFailed):
+            self.state.setText(_("Disconnected"))  # the server answers, but no longer to this device
         else:
             self.state.setText(_("Online") if s.online else _("Offline"))
         if s.last_success is None:

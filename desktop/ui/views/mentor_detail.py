@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from desktop.domain.directory import Card
 from desktop.domain.matching import ABOUT_A_PAIR
 from desktop.i18n import _
-from desktop.ui.views.mentor_models import country_name, language_name, local_time_line
+from desktop.ui.views.mentor_models import language_name, local_time_line, place_line
 from sync.clock import SYSTEM, Clock, utcnow
 
 
@@ -19,7 +19,7 @@ class MentorDetail(QWidget):
     write_to = Signal(str)
     ask = Signal(str)
 
-    def __init__(self, clock: Clock = SYSTEM) -> None:
+    def __init__(self, clock: Clock = SYSTEM, students: bool = False) -> None:
         super().__init__()
         self.clock = clock
         self.card: Card | None = None
@@ -28,11 +28,11 @@ class MentorDetail(QWidget):
         self.detail = QLabel()
         self.detail.setWordWrap(True)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.detail.setAccessibleName(_("Mentor details"))
+        self.detail.setAccessibleName(_("Student details") if students else _("Mentor details"))
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.detail, 1)
-        self.write_button = QPushButton(_("&Write to this mentor"))
-        self.write_button.setAccessibleName(_("Write to this mentor"))
+        self.write_button = QPushButton(_("&Write to this student") if students else _("&Write to this mentor"))
+        self.write_button.setAccessibleName(_("Write to this student") if students else _("Write to this mentor"))
         self.write_button.setEnabled(False)
         self.write_button.clicked.connect(lambda: self.card and self.write_to.emit(self.card.account))
         layout.addWidget(self.write_button)
@@ -41,6 +41,7 @@ class MentorDetail(QWidget):
         self.ask_button.setEnabled(False)
         self.ask_button.clicked.connect(lambda: self.card and self.ask.emit(self.card.account))
         layout.addWidget(self.ask_button)
+        self.ask_button.setVisible(not students)
 
     def show_card(self, card: Card | None, suggestion=None) -> None:  # type: ignore[no-untyped-def]
         self.card = card
@@ -51,7 +52,7 @@ class MentorDetail(QWidget):
             return
         speaks = _("Speaks: {languages}").format(languages=", ".join(language_name(t) for t in card.languages))
         interests = _("Interests: {interests}").format(interests=", ".join(card.interests))
-        place = f"{', '.join(card.specialties)} · {card.city}, {country_name(card.country)}"
+        place = place_line(card.specialties, card.city, card.country)
         lines = [
             f"<h3>{card.name}</h3>",
             f"<p>{place}</p>",

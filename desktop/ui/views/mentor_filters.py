@@ -37,12 +37,16 @@ class MentorFilters(QWidget):
         self.specialty.setAccessibleName(_("Specialty"))
         self.language = QComboBox()
         self.language.setAccessibleName(_("Language"))
+        self.country = QComboBox()
+        self.country.setAccessibleName(_("Country"))
+        self.tz = QComboBox()
+        self.tz.setAccessibleName(_("Time zone"))
         search_label = QLabel(_("&Search:"))
         search_label.setBuddy(self.search)
         filters.addWidget(search_label)
         filters.addWidget(self.search, 2)
-        filters.addWidget(self.specialty, 1)
-        filters.addWidget(self.language, 1)
+        for combo in (self.specialty, self.language, self.country, self.tz):
+            filters.addWidget(combo, 1)
         layout.addLayout(filters)
         suggest_row = QHBoxLayout()
         self.interests = QLineEdit()
@@ -89,6 +93,18 @@ class MentorFilters(QWidget):
         self.search.textChanged.connect(self.changed)
         self.specialty.currentIndexChanged.connect(self.changed)
         self.language.currentIndexChanged.connect(self.changed)
+        self.country.currentIndexChanged.connect(self.changed)
+        self.tz.currentIndexChanged.connect(self.changed)
+
+    def values(self) -> tuple[str, str, str, str, str]:
+        """Search text, specialty, language, country and time zone ("" for all)."""
+        combos = (self.specialty, self.language, self.country, self.tz)
+        return (self.search.text(), *(combo.currentData() or "" for combo in combos))  # type: ignore[return-value]
+
+    def show_suggestions(self, on: bool) -> None:
+        """Suggestions are for people looking for a mentor: a mentor browsing students has none."""
+        for widget in (self.interests, self.suggest_button, self.all_button, self.weights):
+            widget.setVisible(on)
 
     def weight_values(self) -> dict[str, float]:
         return {part: slider.value() / 2 for part, slider in self.sliders.items()}

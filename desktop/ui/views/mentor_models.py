@@ -35,8 +35,19 @@ def country_name(code: str) -> str:
     return current_locale().territories.get(code, code)
 
 
+def english_country_name(code: str) -> str:
+    """Searching "kenya" finds Kenya whatever the interface language."""
+    return Locale("en").territories.get(code, code)
+
+
+def place_line(specialties: tuple[str, ...] | list[str], city: str, country: str) -> str:
+    """ "Paediatrics · Accra, Ghana", leaving out what the card does not say (no " · , Ghana")."""
+    where = ", ".join(part for part in (city.strip(), country_name(country) if country else "") if part)
+    return " · ".join(part for part in (", ".join(specialties), where) if part)
+
+
 class MentorModel(QAbstractTableModel):
-    COLUMNS = ("name", "specialty", "country", "languages", "capacity")
+    COLUMNS = ("name", "specialty", "country", "tz", "languages", "capacity")
 
     def __init__(self) -> None:
         super().__init__()
@@ -59,7 +70,7 @@ class MentorModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
-        return (_("Name"), _("Specialty"), _("Country"), _("Languages"), _("Open places"))[section]
+        return (_("Name"), _("Specialty"), _("Country"), _("Time zone"), _("Languages"), _("Open places"))[section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -68,9 +79,12 @@ class MentorModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return {
-                "name": card.name if card.role == "mentor" else _("{name} (peer mentor)").format(name=card.name),
+                "name": _("{name} (peer mentor)").format(name=card.name)
+                if card.role == "student" and card.capacity > 0
+                else card.name,
                 "specialty": ", ".join(card.specialties),
                 "country": country_name(card.country),
+                "tz": card.tz,
                 "languages": ", ".join(language_name(t) for t in card.languages),
                 "capacity": str(card.capacity),
             }[column]
@@ -82,16 +96,20 @@ class MentorModel(QAbstractTableModel):
 class MentorFilter(QSortFilterProxyModel):
     def __init__(self) -> None:
         super().__init__()
-        self.text, self.specialty, self.language = "", "", ""
+        self.text, self.specialty, self.language, self.country, self.tz = "", "", "", "", ""
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
-    def set_filters(self, text: str, specialty: str, language: str) -> None:
+    def set_filters(self, text: str, specialty: str, language: str, country: str = "", tz: str = "") -> None:
+        def change() -> None:
+            self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
+            self.country, self.tz = country, tz
+
         if hasattr(self, "beginFilterChange"):  # Qt 6.9+
             self.beginFilterChange()
-            self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
+            change()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self.text, self.specialty, self.language = text.casefold().strip(), specialty, language
+            change()
             self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
@@ -100,7 +118,12 @@ class MentorFilter(QSortFilterProxyModel):
             return False
         if self.language and self.language not in card.languages:
             return False
+        if self.country and card.country != self.country:
+            return False
+        if self.tz and card.tz != self.tz:
+            return False
         if self.text:
-            haystack = " ".join((card.name, card.city, card.bio, *card.specialties, *card.interests)).casefold()
+            place = (card.city, card.country, country_name(card.country), english_country_name(card.country), card.tz)
+            haystack = " ".join((card.name, card.bio, *place, *card.specialties, *card.interests)).casefold()
             return all(word in haystack for word in self.text.split())
         return True

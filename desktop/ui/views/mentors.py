@@ -7,11 +7,21 @@ table (its model and proxy in ``mentor_models``) and the selected mentor's card 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.domain.directory import Card
 from desktop.domain.matching import DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, ngettext
+from desktop.ui.common import button
 from desktop.ui.views.mentor_detail import MentorDetail, reason_line
 from desktop.ui.views.mentor_filters import MentorFilters
 from desktop.ui.views.mentor_models import MentorFilter, MentorModel, country_name, language_name, local_time_line
@@ -23,11 +33,13 @@ __all__ = ["MentorsView", "country_name", "language_name", "local_time_line", "r
 class MentorsView(QWidget):
     write_to = Signal(str)
     ask = Signal(str)
+    open_requests = Signal()  # a mentor: to the requests waiting for an answer
 
-    def __init__(self, clock: Clock = SYSTEM) -> None:
+    def __init__(self, clock: Clock = SYSTEM, students: bool = False) -> None:
         super().__init__()
         self.clock = clock  # local times and "online at the same hours" are told against it
-        self.setAccessibleName(_("Mentors"))
+        self.students = students  # a mentor browses the programme's students: no suggestions, no asking
+        self.setAccessibleName(_("Students") if students else _("Mentors"))
         self.model = MentorModel()
         self.selected: Card | None = None
         self.all_cards: list[Card] = []
@@ -53,19 +65,31 @@ class MentorsView(QWidget):
             f.weights,
             f.sliders,
         )
+        self.filters.show_suggestions(not students)
+        waiting_row = QHBoxLayout()
+        self.waiting = QLabel()
+        self.waiting.setAccessibleName(_("Requests waiting for you"))
+        self.waiting_button = button(
+            _("Answer &requests"), _("Answer mentorship requests"), lambda: self.open_requests.emit()
+        )
+        waiting_row.addWidget(self.waiting, 1)
+        waiting_row.addWidget(self.waiting_button)
+        layout.addLayout(waiting_row)
+        self.show_waiting(0)
         self.count = QLabel()
+        self.count.setAccessibleName(_("Number shown"))
         layout.addWidget(self.count)
         splitter = QSplitter()
         self.table = QTableView()
         self.table.setModel(self.proxy)
-        self.table.setAccessibleName(_("Mentor list"))
+        self.table.setAccessibleName(_("Student list") if students else _("Mentor list"))
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.side = MentorDetail(clock)
+        self.side = MentorDetail(clock, students)
         self.side.write_to.connect(self.write_to)
         self.side.ask.connect(self.ask)
         self.detail, self.write_button, self.ask_button = self.side.detail, self.side.write_button, self.side.ask_button
@@ -93,6 +117,9 @@ class MentorsView(QWidget):
         self.filters.fill_combo(
             self.language, _("All languages"), sorted({t for c in cards for t in c.languages}), language_name
         )
+        countries = sorted({c.country for c in cards if c.country}, key=lambda code: country_name(code).casefold())
+        self.filters.fill_combo(self.filters.country, _("All countries"), countries, country_name)
+        self.filters.fill_combo(self.filters.tz, _("All time zones"), sorted({c.tz for c in cards if c.tz}), str)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         self._apply()
@@ -142,17 +169,37 @@ class MentorsView(QWidget):
         self.table.setSortingEnabled(True)
         self._show_cards(self.all_cards)
 
+    def show_waiting(self, count: int) -> None:
+        """A mentor sees the requests that wait for their answer above the students."""
+        self.waiting.setText(
+            ngettext(
+                "{count} mentorship request waits for your answer",
+                "{count} mentorship requests wait for your answer",
+                count,
+            ).format(count=count)
+        )
+        for widget in (self.waiting, self.waiting_button):
+            widget.setVisible(self.students and count > 0)
+
     def clear(self) -> None:
         """Drop every decrypted card (on lock)."""
         self.model.clear()
         self.detail.clear()
 
     def _apply(self) -> None:
-        self.proxy.set_filters(
-            self.search.text(), self.specialty.currentData() or "", self.language.currentData() or ""
-        )
+        self.proxy.set_filters(*self.filters.values())
         shown = self.proxy.rowCount()
-        self.count.setText(ngettext("{count} mentor", "{count} mentors", shown).format(count=shown))
+        if self.students:
+            self.count.setText(ngettext("{count} student", "{count} students", shown).format(count=shown))
+        else:
+            self.count.setText(ngettext("{count} mentor", "{count} mentors", shown).format(count=shown))
+        # The card beside the list is the selected row's, or none: never a mentor the filters no longer list.
+        current = self.table.currentIndex()
+        card = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() else None
+        if card is not self.selected:
+            if card is None:
+                self.table.clearSelection()
+            self._show_detail(current, current)
 
     def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
         card: Card | None = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() else None

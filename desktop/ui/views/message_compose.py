@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop.domain import review
@@ -74,12 +74,20 @@ class ComposeBox(QWidget):
         row.addWidget(self.status, 1)
         row.addWidget(self.send_button)
         layout.addLayout(row)
-        QShortcut(QKeySequence("Ctrl+Return"), self.compose, activated=self.send_wanted.emit)
+        self.compose.installEventFilter(self)  # Ctrl+Enter sends: the box's own key, whatever else is focused
         self.draft_timer = QTimer(self)
         self.draft_timer.setSingleShot(True)
         self.draft_timer.setInterval(600)
         self.draft_timer.timeout.connect(self.draft_due)
         self.compose.textChanged.connect(self.draft_timer.start)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.compose and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.send_wanted.emit()
+                return True
+        return super().eventFilter(watched, event)
 
     # -- status line ----------------------------------------------------------------------------------------
 

@@ -43,5 +43,27 @@ class ConversationPane(QWidget):
         index = self.view.currentIndex()
         return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
 
+    def show_messages(
+        self,
+        messages: list[StoredMessage],
+        names: dict[str, str],
+        attachments: dict | None = None,
+        marks: dict | None = None,
+        keep_selection: bool = False,
+    ) -> None:
+        """Show ``messages``; with ``keep_selection`` the selected message stays selected (a refresh after a sync
+        or a download must not drop what the person chose)."""
+        chosen = self.selected() if keep_selection else None
+        self.model.set_messages(messages, names, attachments or {}, marks or {})
+        if chosen is not None:
+            self.select(chosen.id)
+
+    def select(self, message_id: str) -> None:
+        for row, message in enumerate(self.model.messages):
+            if message.id == message_id:
+                self.view.setCurrentIndex(self.model.index(row))
+                self.view.scrollTo(self.model.index(row))
+                return
+
     def clear(self) -> None:
         self.model.set_messages([], {})

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
 from desktop.domain.messaging import MissingKeys, StoredMessage
 from desktop.domain.session import Session
@@ -34,6 +35,8 @@ class MessagesView(QWidget):
         self.current: str | None = None
         self.editing: str | None = None
         self._tasks: set[Task] = set()
+        self.save_path_answer = None  # a callable standing in for the OS's save dialog (tests)
+        self.group_dialog: NewGroupDialog | None = None
         self.setAccessibleName(_("Messages"))
         layout = QVBoxLayout(self)
         self.keys_banner = QLabel()
@@ -51,6 +54,10 @@ class MessagesView(QWidget):
         search_label.setBuddy(self.search)
         top.addWidget(search_label)
         top.addWidget(self.search, 1)
+        self.new_group_button = button(_("New &group…"), _("New group"), self._new_group)
+        self.new_group_button.setToolTip(_("Start a group conversation (Ctrl+G)"))
+        QShortcut(QKeySequence("Ctrl+G"), self, activated=self._new_group)
+        top.addWidget(self.new_group_button)
         top.addWidget(
             button(
                 _("Find a &mentor to write to"), _("Find a mentor to write to"), lambda: self.navigate.emit("mentors")
@@ -61,6 +68,10 @@ class MessagesView(QWidget):
         self.sidebar = ConversationSidebar(session, self.me)
         self.sidebar.thread_chosen.connect(self._thread_chosen)
         self.pane = ConversationPane(self.me)
+        self.pane.view.activated.connect(self._hit_chosen)
+        self.pane.view.clicked.connect(self._hit_chosen)
+        self.queued_note: str | None = None  # the message "Queued: …" speaks of, while it is queued
+        self.searching = False
         self.box = ComposeBox(session)
         self.box.send_wanted.connect(self._send)
         self.box.draft_due.connect(self._save_draft)
@@ -120,11 +131,15 @@ class MessagesView(QWidget):
     def _names(self) -> dict[str, str]:
         return {card.account: card.name for card in self.session.cards()}
 
-    def refresh(self) -> None:
+    def refresh(self, keep: str | None = None) -> None:
         if self.messaging is None:
             return
         names = self._names()
-        self.sidebar.refresh(self.messaging.threads(), names)
+        # A conversation nobody wrote in yet (a mentorship request opens one for its keys) is listed only while
+        # it is open: "No messages yet" rows say nothing.
+        shown = {keep, self.current}
+        threads = [t for t in self.messaging.threads() if t.last is not None or t.title or t.id in shown]
+        self.sidebar.refresh(threads, names)
         self.box.refresh_templates()
         changed = self.messaging.key_changes()
         if changed:
@@ -146,6 +161,17 @@ class MessagesView(QWidget):
             )
         if self.current is not None:
             self._show_thread(self.current, names)
+        self._forget_queued_note()
+
+    def _forget_queued_note(self) -> None:
+        """ "Queued: …" is true only while that message waits: once it is sent, or another conversation opens,
+        the line goes."""
+        if self.queued_note is None or self.messaging is None:
+            return
+        message = self.messaging.message(self.queued_note)
+        if message is None or message.state != "queued" or message.thread_id != self.current:
+            self.queued_note = None
+            self.box.say("")
 
     def clear(self) -> None:
         self.sidebar.clear()
@@ -159,11 +185,11 @@ class MessagesView(QWidget):
         if self.messaging is None:
             return
         thread = self.messaging.start_direct(account)
-        self.refresh()
+        self.refresh(keep=thread)
         self.open_thread(thread)
 
     def open_thread(self, thread_id: str) -> None:
-        if not self.sidebar.select(thread_id):
+        if not self.sidebar.select(thread_id) or self.current != thread_id:
             self._show_thread(thread_id, self._names())
 
     def _thread_chosen(self, thread_id: str, names: dict[str, str]) -> None:
@@ -173,8 +199,8 @@ class MessagesView(QWidget):
 
     def _show_thread(self, thread_id: str, names: dict[str, str]) -> None:
         assert self.messaging is not None
-        changing = thread_id != self.current
-        self.current = thread_id
+        changing = thread_id != self.current or self.searching
+        self.current, self.searching = thread_id, False
         meta = self.messaging.thread(thread_id) or {"members": [], "title": ""}
         others = [a for a in meta["members"] if a != self.me]
         self.pane.set_title(meta.get("title") or ", ".join(names.get(a, _("Someone")) for a in others))
@@ -196,20 +222,22 @@ class MessagesView(QWidget):
         if self.messaging.mark_read(thread_id):
             self.thread_model.mark_seen(thread_id)
             self.session.scheduler.local_change()
-        self.conversation_model.set_messages(
-            self.session.vault.messages.in_thread(thread_id),
+        self.pane.show_messages(
+            self.messaging.in_thread(thread_id),
             names,
             self.messaging.attachments(),
             self.messaging.marks(),
+            keep_selection=not changing,
         )
-        self.conversation.scrollToBottom()
         if changing:
-            self.box.set_text(self.session.vault.threads.draft(thread_id))
+            self.conversation.scrollToBottom()
+            self.box.set_text(self.messaging.draft(thread_id))
+            self._forget_queued_note()
         self.box.set_enabled(True)
 
     def _save_draft(self) -> None:
-        if self.current is not None and self.messaging is not None and not self.session.vault.is_locked:
-            self.session.vault.threads.put_draft(self.current, self.box.text())
+        if self.current is not None and self.messaging is not None and self.messaging.is_open:
+            self.messaging.put_draft(self.current, self.box.text())
 
     def compose_focus(self) -> None:
         self.compose.setFocus()
@@ -230,7 +258,7 @@ class MessagesView(QWidget):
             self.refresh()
             return
         try:
-            self.messaging.send(self.current, self.box.text(), attachment)
+            sent = self.messaging.send(self.current, self.box.text(), attachment)
         except ValueError as exc:
             self.box.say(
                 _("That file is too large: attachments are limited to 25 MB.") if attachment else str(exc), error=True
@@ -248,9 +276,10 @@ class MessagesView(QWidget):
         self.box.draft_timer.stop()
         self.compose.clear()
         self.box.set_attachment(None)
-        self.box.say(_("Queued: it goes out with the next sync."))
         self.session.scheduler.local_change()
         self.refresh()
+        self.queued_note = sent
+        self.box.say(_("Queued: it goes out with the next sync."))
 
     def group_candidates(self) -> list[tuple[str, str]]:
         """People who can be written to (they published keys), by name."""
@@ -260,9 +289,14 @@ class MessagesView(QWidget):
         )
 
     def _new_group(self) -> None:
-        dialog = NewGroupDialog(self.group_candidates(), self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.create_group(dialog.title.text(), dialog.chosen())
+        """The new-group dialog (New group… or Ctrl+G), window-modal; OK starts the group."""
+        if self.messaging is None:
+            return
+        self.group_dialog = NewGroupDialog(self.group_candidates(), self)
+        dialog = self.group_dialog
+        dialog.accepted.connect(lambda: self.create_group(dialog.title.text(), dialog.chosen()))
+        dialog.open()
+        dialog.title.setFocus()
 
     def create_group(self, title: str, members: list[str]) -> str | None:
         if self.messaging is None:
@@ -272,7 +306,7 @@ class MessagesView(QWidget):
         except ValueError:
             self.box.say(_("A group has 2 to 20 people, you included: tick between 1 and 19 others."), error=True)
             return None
-        self.refresh()
+        self.refresh(keep=thread)
         self.open_thread(thread)
         return thread
 
@@ -312,7 +346,7 @@ class MessagesView(QWidget):
 
         def done(_result: object) -> None:
             self._tasks.discard(task)
-            if not self.session.vault.is_locked:
+            if self.messaging is not None and self.messaging.is_open:
                 self.box.say(_("The attachment is on this computer."))
                 self.refresh()
 
@@ -326,13 +360,22 @@ class MessagesView(QWidget):
     def _save_attachment(self) -> None:
         message = self.pane.selected()
         entry = self.messaging.attachment(message.id) if message and self.messaging else None
-        if entry is None or entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
+        if message is None or entry is None:
+            self.box.say(_("Select a message with an attachment first."))
+            return
+        if entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
             self.box.say(_("Download the attachment first."))
             return
-        name, _filter = QFileDialog.getSaveFileName(self, _("Save attachment as"), entry["name"])
-        if name:
-            self.session.vault.blobs.export(entry["plain"], Path(name))
+        name = self.ask_save_path(entry["name"])
+        if name and self.messaging.export_attachment(message.id, Path(name)):
             self.box.say(_("Saved to {path}.").format(path=name))
+
+    def ask_save_path(self, suggested: str) -> str:
+        """Where to save an attachment: the OS's save dialog (tests answer it through ``save_path_answer``)."""
+        if self.save_path_answer is not None:
+            return self.save_path_answer(suggested)
+        name, _filter = QFileDialog.getSaveFileName(self, _("Save attachment as"), suggested)
+        return name
 
     # -- search ---------------------------------------------------------------------------------------------
 
@@ -344,8 +387,21 @@ class MessagesView(QWidget):
         if not query.strip():
             self.refresh()
             return
-        self.current = None
-        self.title.setText(_("{count} messages found").format(count=len(hits)))
-        self.fingerprints.clear()
-        self.conversation_model.set_messages(hits, self._names())
+        self._save_draft()
+        self.current, self.searching = None, True
+        self.pane.set_title(
+            ngettext("{count} message found", "{count} messages found", len(hits)).format(count=len(hits))
+        )
+        self.fingerprints.setText(_("Open a result (Enter or a click) to see its conversation."))
+        self.pane.show_messages(hits, self._names())
         self.box.set_enabled(False)
+        if hits:
+            self.conversation.setCurrentIndex(self.conversation_model.index(0))
+            self.conversation.setFocus()
+
+    def _hit_chosen(self, index: QModelIndex) -> None:
+        """A search result opens its conversation."""
+        message = index.data(Qt.ItemDataRole.UserRole) if self.searching else None
+        if message is not None:
+            self.open_thread(message.thread_id)
+            self.pane.select(message.id)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -152,15 +153,11 @@ class SettingsView(QWidget):
     def _load_devices(self) -> None:
         session = self.session
 
-        def fetch() -> list[dict]:
-            return session.engine._authorized(session.transport, session.transport.list_devices)
-
         def show(devices: list[dict]) -> None:
             self.devices.clear()
-            mine = session.program.credentials.device.hex()
             for device in devices:
                 text = device["name"]
-                if device["device"] == mine:
+                if session.is_this_device(bytes.fromhex(device["device"])):
                     text = _("{name} (this device)").format(name=text)
                 if device["revoked"]:
                     text = _("{name} (revoked)").format(name=text)
@@ -168,7 +165,7 @@ class SettingsView(QWidget):
                 item.setData(256, device["device"])
                 self.devices.addItem(item)
 
-        self._background(_("Asking the server…"), fetch, show)
+        self._background(_("Asking the server…"), session.devices, show)
 
     def _revoke(self) -> None:
         item = self.devices.currentItem()
@@ -176,9 +173,36 @@ class SettingsView(QWidget):
             self.device_status.setText(_("Select a device first."))
             return
         device = bytes.fromhex(item.data(256))
-        session = self.session
-        self._background(
-            _("Revoking…"),
-            lambda: session.engine._authorized(session.transport, lambda t: session.transport.revoke_device(device, t)),
-            lambda _r: self._load_devices(),
+        if not self.session.is_this_device(device):
+            self._revoke_now(device)
+            return
+        # Revoking the device in use locks the person out until a new invite: never in one click.
+        self.confirm = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Revoke this device?"),
+            _("Revoke this device, the one you are using?"),
+            QMessageBox.StandardButton.Cancel,
+            self,
         )
+        self.confirm.setInformativeText(
+            _(
+                "Osler on this computer stops syncing at once: nothing more is sent or received until your "
+                "programme gives you a new invite to reconnect it. What is on this computer stays readable."
+            )
+        )
+        revoke = self.confirm.addButton(_("&Revoke this device"), QMessageBox.ButtonRole.DestructiveRole)
+        revoke.setAccessibleName(_("Revoke this device"))
+        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm.setAccessibleName(_("Revoke this device?"))
+
+        def answered() -> None:
+            if self.confirm.clickedButton() is revoke:
+                self._revoke_now(device)
+            else:
+                self.device_status.setText(_("Nothing was revoked."))
+
+        self.confirm.finished.connect(answered)
+        self.confirm.open()
+
+    def _revoke_now(self, device: bytes) -> None:
+        self._background(_("Revoking…"), lambda: self.session.revoke_device(device), lambda _r: self._load_devices())
