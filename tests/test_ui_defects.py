@@ -250,7 +250,9 @@ def test_a_mentorship_request_leaves_no_empty_conversation(make_app):
 # -- messages -----------------------------------------------------------------------------------------------
 
 
-def test_save_attachment_works_right_after_the_download(make_app, server, tmp_path):
+def test_save_attachment_works_right_after_the_download(make_app, server, tmp_path, monkeypatch):
+    from desktop.ui import file_dialogs
+
     page = make_app()
     me = page.set_up_in(server.url, server.invite("mentor"), "Dr Files", PASSPHRASE)
     student = card_holder(tmp_path / "student", server, "Student Files")
@@ -274,7 +276,7 @@ def test_save_attachment_works_right_after_the_download(make_app, server, tmp_pa
     page._press(view.download_button)
     page.qtbot.waitUntil(lambda: "on this computer" in view.status.text(), timeout=WAIT)
     target = tmp_path / "saved.txt"
-    view.save_path_answer = lambda suggested: str(target)
+    monkeypatch.setattr(file_dialogs, "answer", lambda kind, suggested: str(target))  # the OS dialog only
     page._press(view.save_button)
     assert "Saved to" in view.status.text() and target.read_text() == "ward round notes\n"
     student.vault.close()

@@ -8,9 +8,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from desktop.domain.vault_access import VaultError
 from desktop.i18n import _, format_date
 from desktop.ui.worker import Task, run_in_background
-from desktop.vault import VaultError
 from sync.client.errors import SyncError
 
 ERROR_STYLE = "color: #b00020;"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QStackedWidget
 
+from desktop.domain.vault_access import Vault, VaultError
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
-from desktop.vault import Vault, VaultError
 
 
 class UnlockScreen(QStackedWidget):

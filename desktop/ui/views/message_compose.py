@@ -7,11 +7,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from desktop.domain import review
 from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes
+from desktop.ui import file_dialogs
 from desktop.ui.common import ERROR_STYLE, button
 
 
@@ -127,7 +128,7 @@ class ComposeBox(QWidget):
         )
 
     def _choose_attachment(self) -> None:
-        name, _filter = QFileDialog.getOpenFileName(self, _("Attach a file"))
+        name = file_dialogs.open_file(self, _("Attach a file"))
         if name:
             self.set_attachment(Path(name))
 

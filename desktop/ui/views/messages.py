@@ -7,21 +7,19 @@ view lays them out and does what needs more than one of them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
 
 from desktop.domain.messaging import MissingKeys, StoredMessage
 from desktop.domain.session import Session
 from desktop.i18n import _, ngettext
-from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.views.message_attachments import AttachmentActions
 from desktop.ui.views.message_compose import ComposeBox
 from desktop.ui.views.message_conversation import ConversationPane
 from desktop.ui.views.message_sidebar import ConversationSidebar
 from desktop.ui.views.new_group import NewGroupDialog
-from desktop.ui.worker import Task, run_in_background
 
 
 class MessagesView(QWidget):
@@ -34,8 +32,6 @@ class MessagesView(QWidget):
         self.me = session.program.credentials.account.hex()
         self.current: str | None = None
         self.editing: str | None = None
-        self._tasks: set[Task] = set()
-        self.save_path_answer = None  # a callable standing in for the OS's save dialog (tests)
         self.group_dialog: NewGroupDialog | None = None
         self.setAccessibleName(_("Messages"))
         layout = QVBoxLayout(self)
@@ -75,14 +71,13 @@ class MessagesView(QWidget):
         self.box = ComposeBox(session)
         self.box.send_wanted.connect(self._send)
         self.box.draft_due.connect(self._save_draft)
-        self.box.download_wanted.connect(self._download)
-        self.box.save_wanted.connect(self._save_attachment)
         self.box.edit_wanted.connect(self._start_edit)
         self.box.delete_wanted.connect(self._delete)
         queue = self.sidebar.queue
         queue.reply_wanted.connect(self.compose_focus)
         queue.templates_wanted.connect(self.box.focus_templates)
         queue.said.connect(self.box.say)
+        self.attachments = AttachmentActions(session, self.pane, self.box, self.refresh)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -334,48 +329,6 @@ class MessagesView(QWidget):
             self.box.say(_("Deleted: it disappears for everyone at the next sync."))
             self.session.scheduler.local_change()
             self.refresh()
-
-    # -- attachments ----------------------------------------------------------------------------------------
-
-    def _download(self) -> None:
-        message = self.pane.selected()
-        if message is None or self.messaging is None or self.messaging.attachment(message.id) is None:
-            self.box.say(_("Select a message with an attachment first."))
-            return
-        self.box.say(_("Downloading…"))
-
-        def done(_result: object) -> None:
-            self._tasks.discard(task)
-            if self.messaging is not None and self.messaging.is_open:
-                self.box.say(_("The attachment is on this computer."))
-                self.refresh()
-
-        def failed(exc: Exception) -> None:
-            self._tasks.discard(task)
-            self.box.say(explain(exc), error=True)
-
-        task = run_in_background(lambda: self.session.download_attachment(message.id), done, failed)
-        self._tasks.add(task)
-
-    def _save_attachment(self) -> None:
-        message = self.pane.selected()
-        entry = self.messaging.attachment(message.id) if message and self.messaging else None
-        if message is None or entry is None:
-            self.box.say(_("Select a message with an attachment first."))
-            return
-        if entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
-            self.box.say(_("Download the attachment first."))
-            return
-        name = self.ask_save_path(entry["name"])
-        if name and self.messaging.export_attachment(message.id, Path(name)):
-            self.box.say(_("Saved to {path}.").format(path=name))
-
-    def ask_save_path(self, suggested: str) -> str:
-        """Where to save an attachment: the OS's save dialog (tests answer it through ``save_path_answer``)."""
-        if self.save_path_answer is not None:
-            return self.save_path_answer(suggested)
-        name, _filter = QFileDialog.getSaveFileName(self, _("Save attachment as"), suggested)
-        return name
 
     # -- search ---------------------------------------------------------------------------------------------
 
