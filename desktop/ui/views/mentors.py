@@ -84,6 +84,7 @@ class MentorsView(QWidget):
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(_("Student list") if students else _("Mentor list"))
         self.table.setSortingEnabled(True)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()

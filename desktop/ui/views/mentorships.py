@@ -58,9 +58,11 @@ class MentorshipsView(QWidget):
         self.ask_text = QPlainTextEdit()
         self.ask_text.setAccessibleName(_("Your request"))
         self.ask_text.setMaximumHeight(80)
+        self.ask_text.setTabChangesFocus(True)  # Tab leaves the box: a tab character means nothing in a request
         self.ask_goals = QPlainTextEdit()
         self.ask_goals.setAccessibleName(_("Your goals, one per line"))
         self.ask_goals.setMaximumHeight(60)
+        self.ask_goals.setTabChangesFocus(True)
         ask_layout.addRow(self.ask_title)
         ask_layout.addRow(_("&Message:"), self.ask_text)
         ask_layout.addRow(_("&Goals (one per line):"), self.ask_goals)

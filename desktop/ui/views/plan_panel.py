@@ -86,6 +86,7 @@ class PlanPanel(QWidget):
         goal_row.addWidget(self.goal_title, 1)
         goal_row.addWidget(self.goal_days)
         self.add_goal_button = button(_("Add &goal"), _("Add goal"), self._add_goal)
+        self.goal_title.returnPressed.connect(self._add_goal)  # Return adds the goal typed
         goal_row.addWidget(self.add_goal_button)
         form_layout.addLayout(goal_row)
         check = QFormLayout()

@@ -102,6 +102,7 @@ class ProfileView(QWidget):
         self.private = QPlainTextEdit()
         self.private.setAccessibleName(_("Private notes"))
         self.private.setMaximumHeight(70)
+        self.private.setTabChangesFocus(True)
         raw = session.vault.get_secret(PRIVATE)
         self.private.setPlainText(raw.decode() if raw else "")
         form.addRow(_("&Private notes (only on your devices):"), self.private)
