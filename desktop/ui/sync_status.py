@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from desktop.i18n import _, format_bytes, format_relative, ngettext
+from desktop.ui.announce import LiveLabel, announce
 from desktop.ui.common import ERROR_STYLE, button
 from sync.client.errors import (
     AuthFailed,
@@ -91,7 +92,7 @@ class SyncStatusBar(QWidget):
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(260)
         self.progress.hide()
-        self.error = QLabel()
+        self.error = LiveLabel(assertive=True)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setAccessibleName(_("Sync problem"))
@@ -110,8 +111,11 @@ class SyncStatusBar(QWidget):
         self._render()
 
     def show_status(self, status: SyncStatus) -> None:
+        was = self.status.online if self.status is not None else None
         self.status = status
         self._render()
+        if status.online is not None and status.online != was and not status.syncing:
+            announce(self, self.state.text())  # going offline or coming back is said, not only shown
 
     def _render(self) -> None:
         s = self.status

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import Material
 from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.markdown import MarkdownReader
 from desktop.ui.worker import Task, run_in_background
@@ -91,7 +92,7 @@ class LibraryView(QWidget):
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
         layout.addLayout(top)
-        self.message = QLabel()
+        self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
         layout.addWidget(self.message)

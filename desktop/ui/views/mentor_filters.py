@@ -66,6 +66,8 @@ class MentorFilters(QWidget):
         self.weights = QGroupBox(_("What matters most (weights)"))
         self.weights.setCheckable(True)
         self.weights.setChecked(False)
+        self.weights.setAccessibleName(_("What matters most (weights)"))
+        self.weights.setAccessibleDescription(_("Tick to adjust how much each part counts in the suggestions"))
         weights_row = QHBoxLayout(self.weights)
         self.sliders: dict[str, QSlider] = {}
         labels = {

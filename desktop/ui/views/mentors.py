@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import Card
 from desktop.domain.matching import DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
 from desktop.i18n import _, ngettext
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button
 from desktop.ui.views.mentor_detail import MentorDetail, reason_line
 from desktop.ui.views.mentor_filters import MentorFilters
@@ -76,7 +77,7 @@ class MentorsView(QWidget):
         waiting_row.addWidget(self.waiting_button)
         layout.addLayout(waiting_row)
         self.show_waiting(0)
-        self.count = QLabel()
+        self.count = LiveLabel()
         self.count.setAccessibleName(_("Number shown"))
         layout.addWidget(self.count)
         splitter = QSplitter()

@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -20,6 +19,7 @@ from desktop.domain.mentorship import DAY_MS, REQUEST_DAYS
 from desktop.domain.programme import introductions
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, ngettext
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
 from desktop.ui.views.mentor_detail import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
@@ -47,7 +47,7 @@ class MentorshipsView(QWidget):
         self.asking: str | None = None
         self.offering = False
         layout = QVBoxLayout(self)
-        self.status = QLabel()
+        self.status = LiveLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Mentorships status"))
 

@@ -13,6 +13,7 @@ from desktop.domain import review
 from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes
 from desktop.ui import file_dialogs
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
 
 
@@ -40,6 +41,7 @@ class ComposeBox(QWidget):
         )
         self.compose.setMaximumHeight(110)
         self.compose.setTabChangesFocus(True)
+        self.compose.setAccessibleDescription(_("Ctrl+Enter sends; Tab moves on"))
         layout.addWidget(self.compose)
         files = QHBoxLayout()
         self.attach_button = button(_("&Attach a file…"), _("Attach a file"), self._choose_attachment)
@@ -65,7 +67,7 @@ class ComposeBox(QWidget):
         self.templates.setAccessibleName(_("Reply templates"))
         self.templates.activated.connect(self._insert_template)
         self.save_template = button(_("Save as &template"), _("Save as template"), self._save_template)
-        self.status = QLabel()
+        self.status = LiveLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Messages status"))
         self.send_button = button(_("&Send"), _("Send"), self.send_wanted.emit)

@@ -24,6 +24,7 @@ class ConversationSidebar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.queue_toggle = button(_("Review &queue"), _("Review queue"), self._toggle_queue)
         self.queue_toggle.setCheckable(True)
+        self.queue_toggle.setAccessibleDescription(_("Every conversation awaiting your reply, longest wait first"))
         self.queue_toggle.setToolTip(_("Every conversation awaiting your reply, longest wait first"))
         layout.addWidget(self.queue_toggle)
         self.lists = QStackedWidget()

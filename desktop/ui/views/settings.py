@@ -24,6 +24,7 @@ from desktop import i18n
 from desktop.domain.session import Session
 from desktop.domain.settings import AUTO_LOCK_CHOICES
 from desktop.i18n import _, format_bytes, ngettext
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, explain, heading
 from desktop.ui.worker import Task, run_in_background
 
@@ -103,8 +104,11 @@ class SettingsView(QWidget):
         self.load_devices = button(_("Show &devices"), _("Show devices"), self._load_devices)
         self.revoke = button(_("&Revoke selected device"), _("Revoke selected device"), self._revoke)
         layout.addWidget(self.load_devices)
+        self.revoke.setAccessibleDescription(
+            _("The device stops syncing; revoking this very device asks first, as it needs a new invite")
+        )
         layout.addWidget(self.revoke)
-        self.device_status = QLabel()
+        self.device_status = LiveLabel()
         self.device_status.setWordWrap(True)
         self.device_status.setAccessibleName(_("Devices status"))
         layout.addWidget(self.device_status)
