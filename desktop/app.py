@@ -83,6 +83,8 @@ class OslerApp(QObject):
         self.bridge = SyncBridge()
         self.bridge.status.connect(self.window.sync_bar.show_status)
         self.bridge.changed.connect(self._records_arrived)
+        self.bridge.status.connect(self._status_reported)
+        self._sent_shown: object = None  # the finished sync whose sending the views have shown
         self.window.lock_requested.connect(self.lock)
         self.window.sync_requested.connect(self.sync_now)
         self.link_watch = LinkWatch()
@@ -244,6 +246,16 @@ class OslerApp(QObject):
                 _("Osler"), ngettext("Something new is waiting for you.", "New messages and requests.", count)
             )
 
+    def _status_reported(self, status: object) -> None:
+        """A finished sync that sent records: what said "queued" (Home's card line, message states) follows,
+        once per sync however often that status is published again."""
+        progress = getattr(status, "progress", None)
+        if progress is None or progress.phase != "done" or not progress.records_up or progress is self._sent_shown:
+            return
+        self._sent_shown = progress
+        if self.main is not None and self.session is not None and not self.session.vault.is_locked:
+            self.main.sent()
+
     def shutdown(self) -> None:
         self.main = None
         if self.session is not None:
@@ -255,6 +267,14 @@ class OslerApp(QObject):
             self.vault.close()
 
 
+def configure_logging() -> None:
+    """Osler's own lines on the terminal; the HTTP libraries' retry and pool warnings (every cut while offline)
+    are not the person's business: the status bar says "Offline"."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("urllib3", "requests"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     parser = argparse.ArgumentParser(prog="osler", description="Osler: mentorship for medical students.")
@@ -262,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locale", default=os.environ.get("OSLER_LOCALE"), help="UI language, e.g. fr")
     parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Osler")
@@ -276,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
             0, lambda: (print(f"first-screen {time.perf_counter() - started:.4f}", flush=True), app.quit())
         )
     app.aboutToQuit.connect(osler.shutdown)
+    # Closing the window ends Osler even while another top-level window shows (on X11 the tray icon is one): the
+    # window is deleted on close, and its end quits the app.
+    osler.window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    osler.window.destroyed.connect(app.quit)
     return app.exec()
 
 

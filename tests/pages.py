@@ -165,3 +165,48 @@ class AppPage:
 
     def search_mentors(self, text: str) -> None:
         self._type(self.screen.mentors.search, text)
+
+
+class KeyboardPage(AppPage):
+    """The same person with no mouse: every press is Tab until the control has focus, then Space; every field is
+    reached with Tab and typed into. A control Tab cannot reach fails the test."""
+
+    TAB_LIMIT = 150
+
+    def focused(self):
+        return self.app.window.focusWidget()
+
+    def tab_to(self, widget) -> None:
+        for _ in range(self.TAB_LIMIT):
+            current = self.focused()
+            if current is widget:
+                return
+            self.qtbot.keyClick(current or self.app.window, Qt.Key.Key_Tab)
+        raise AssertionError(f"Tab never reaches {type(widget).__name__} {widget.accessibleName()!r}")
+
+    def _press(self, widget) -> None:
+        self.tab_to(widget)
+        self.qtbot.keyClick(widget, Qt.Key.Key_Space)
+
+    def _type(self, field, text: str) -> None:
+        self.tab_to(field)
+        self.qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        self.qtbot.keyClick(field, Qt.Key.Key_Backspace)
+        self.qtbot.keyClicks(field, text)
+
+    def choose_language(self, tag: str) -> None:
+        languages = self.screen.languages
+        self.tab_to(languages)
+        self.qtbot.keyClick(languages, Qt.Key.Key_Home)
+        for _ in range(languages.count()):
+            if languages.currentItem().data(Qt.ItemDataRole.UserRole) == tag:
+                break
+            self.qtbot.keyClick(languages, Qt.Key.Key_Down)
+        self.qtbot.keyClick(languages, Qt.Key.Key_Return)
+
+    def choose_row(self, view, row: int) -> None:
+        """Tab into a list or table, then arrow keys to ``row``."""
+        self.tab_to(view)
+        self.qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+        for _ in range(row):
+            self.qtbot.keyClick(view, Qt.Key.Key_Down)

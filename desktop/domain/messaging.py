@@ -43,6 +43,7 @@ from sync.protocol import (
     unpack_record,
 )
 
+__all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # StoredMessage: for the UI
 log = logging.getLogger(__name__)
 MAX_GROUP = 20
 MAX_TEXT = 20_000
@@ -365,6 +366,33 @@ class Messaging:
         }
         wire = {"n": entry["name"], "s": size, "h": sealed_sha, "k": key, "m": mime}
         return entry, wire
+
+    # -- what the Messages view reads and keeps ----------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """False once the vault is locked (a background task finishing late must not touch it)."""
+        return not self.vault.is_locked
+
+    def in_thread(self, thread_id: str) -> list[StoredMessage]:
+        return self.vault.messages.in_thread(thread_id)
+
+    def message(self, message_id: str) -> StoredMessage | None:
+        return self.vault.messages.get(message_id)
+
+    def draft(self, thread_id: str) -> str:
+        return self.vault.threads.draft(thread_id)
+
+    def put_draft(self, thread_id: str, text: str) -> None:
+        self.vault.threads.put_draft(thread_id, text)
+
+    def export_attachment(self, message_id: str, destination: Path) -> bool:
+        """Write the attachment of ``message_id`` to ``destination``; False when it is not on this computer."""
+        entry = self.attachment(message_id)
+        if entry is None or entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
+            return False
+        self.vault.blobs.export(entry["plain"], destination)
+        return True
 
     def attachments(self) -> dict[str, dict]:
         """message id → {name, size, sha (of the sealed file, its name on the server), key, mime, state, plain}."""

@@ -53,6 +53,7 @@ class Attention:
     mentors: int
     library: int
     offline_items: int
+    students: int = 0  # for a mentor: the programme's students they can browse
 
 
 def default_device_name() -> str:
@@ -206,8 +207,22 @@ class Session:
         """Mentors and peer mentors (students offering places), this person left out."""
         return [c for c in self.cards() if is_mentor(c) and c.account != self.program.credentials.account.hex()]
 
+    @property
+    def is_mentor(self) -> bool:
+        """This person mentors: they browse students and answer requests, rather than look for a mentor."""
+        return self.program.role == "mentor"
+
+    def students(self) -> list[Card]:
+        """The programme's students (a mentor's directory), this person left out."""
+        me = self.program.credentials.account.hex()
+        return [c for c in self.cards() if c.role == "student" and c.account != me]
+
     def materials(self) -> list[Material]:
         return directory.materials(self.vault)
+
+    def read_material(self, material: Material) -> str:
+        """A downloaded library item's text (Markdown), from the vault."""
+        return self.vault.blobs.read_all(material.sha256).decode("utf-8", "replace")
 
     def is_offline(self, material: Material) -> bool:
         info = self.vault.blobs.info(material.sha256)
@@ -232,6 +247,7 @@ class Session:
             upcoming_meetings=0,
             goals_due=goals_due,
             mentors=len(self.mentors()),
+            students=len(self.students()) if self.is_mentor else 0,
             library=len(materials),
             offline_items=sum(1 for m in materials if self.is_offline(m)),
         )
@@ -365,3 +381,19 @@ class Session:
 
     def sync_now(self) -> None:
         self.scheduler.sync_now()
+
+    # -- devices --------------------------------------------------------------------------------------------
+
+    def devices(self) -> list[dict]:
+        """The account's devices as the server lists them (worker thread)."""
+        return self.engine.authorized(self.transport.list_devices)
+
+    def is_this_device(self, device: bytes) -> bool:
+        return device == self.program.credentials.device
+
+    def revoke_device(self, device: bytes) -> None:
+        """Remove ``device`` from the account (worker thread). Revoking this very device ends its syncing: the
+        next sync is refused, which the status bar then says, so it runs at once."""
+        self.engine.authorized(lambda token: self.transport.revoke_device(device, token))
+        if self.is_this_device(device):
+            self.scheduler.sync_now()

@@ -8,9 +8,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from desktop.domain.vault_access import VaultError
 from desktop.i18n import _, format_date
+from desktop.ui.announce import LiveLabel
 from desktop.ui.worker import Task, run_in_background
-from desktop.vault import VaultError
 from sync.client.errors import SyncError
 
 ERROR_STYLE = "color: #b00020;"
@@ -81,12 +82,12 @@ class Page(QWidget):
         self.layout_.setContentsMargins(32, 24, 32, 24)
         self.title = heading(title)
         self.intro = paragraph(intro)
-        self.error = QLabel()
+        self.error = LiveLabel(assertive=True)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setAccessibleName(_("Error"))
         self.error.hide()
-        self.status = QLabel()
+        self.status = LiveLabel()
         self.status.setAccessibleName(_("Status"))
         self.layout_.addWidget(self.title)
         self.layout_.addWidget(self.intro)

@@ -48,7 +48,8 @@ class MainScreen(QWidget):
 
         self.home = HomeView(session)
         self.home.navigate.connect(self.navigate)
-        self.mentors = MentorsView(session.wall)
+        self.mentors = MentorsView(session.wall, students=session.is_mentor)
+        self.mentors.open_requests.connect(lambda: self.navigate("mentorships"))
         self.library = LibraryView(session)
         self.settings = SettingsView(session)
         self.settings.language_changed.connect(self.language_changed)
@@ -80,7 +81,7 @@ class MainScreen(QWidget):
         titles = (
             _("Home"),
             _("Messages"),
-            _("Mentors"),
+            _("Students") if session.is_mentor else _("Mentors"),
             _("Mentorships"),
             _("Library"),
             _("Schedule"),
@@ -162,9 +163,18 @@ class MainScreen(QWidget):
         self.messages.open_with(account)
         self.messages.compose.setFocus()
 
+    def sent(self) -> None:
+        """A sync sent what was queued: lines that said "queued" follow."""
+        self.home.refresh_card_state()
+        self.messages.refresh()
+
     def refresh(self) -> None:
         """Re-read what sync may have changed: the directory, the library, conversations, Home's counts."""
-        self.mentors.set_cards(self.session.mentors())
+        if self.session.is_mentor:
+            self.mentors.set_cards(self.session.students())
+            self.mentors.show_waiting(self.session.attention().pending_requests)
+        else:
+            self.mentors.set_cards(self.session.mentors())
         self._update_seeker()
         self.library.refresh()
         self.messages.refresh()

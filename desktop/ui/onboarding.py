@@ -28,10 +28,10 @@ from desktop import i18n
 from desktop.domain.onboarding import Onboarding, Step, check_passphrase
 from desktop.domain.session import default_device_name, join_demo
 from desktop.domain.sync_adapter import join_program
+from desktop.domain.vault_access import KdfParams, Vault, create_vault
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
 from desktop.ui.common import explain as explain_error
-from desktop.vault import KdfParams, Vault
 from sync.client.transport import Transport
 
 
@@ -170,7 +170,7 @@ class OnboardingScreen(QStackedWidget):
             self.show_step()
 
         def create() -> tuple[Vault, str]:
-            return Vault.create(folder, passphrase, params=params)
+            return create_vault(folder, passphrase, params)
 
         self._run(_("Protecting your vault… this takes a moment."), create, created)
 

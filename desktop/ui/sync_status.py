@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from desktop.i18n import _, format_bytes, format_relative, ngettext
+from desktop.ui.announce import LiveLabel, announce
 from desktop.ui.common import ERROR_STYLE, button
 from sync.client.errors import (
     AuthFailed,
@@ -92,7 +93,7 @@ class SyncStatusBar(QWidget):
         self.progress.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         self.progress.setMaximumWidth(self.fontMetrics().averageCharWidth() * 48)
         self.progress.hide()
-        self.error = QLabel()
+        self.error = LiveLabel(assertive=True)
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.setAccessibleName(_("Sync problem"))
@@ -111,8 +112,11 @@ class SyncStatusBar(QWidget):
         self._render()
 
     def show_status(self, status: SyncStatus) -> None:
+        was = self.status.online if self.status is not None else None
         self.status = status
         self._render()
+        if status.online is not None and status.online != was and not status.syncing:
+            announce(self, self.state.text())  # going offline or coming back is said, not only shown
 
     def _render_progress(self, s: SyncStatus) -> None:
         """Items and bytes, with a real percentage whenever the total is known: an attachment by its bytes, a
@@ -166,6 +170,8 @@ class SyncStatusBar(QWidget):
             self.state.setText(_("Syncing…"))
         elif s.online is None:
             self.state.setText(_("Not synced yet"))
+        elif isinstance(s.last_error, DeviceRevoked | AuthFailed):
+            self.state.setText(_("Disconnected"))  # the server answers, but no longer to this device
         else:
             self.state.setText(_("Online") if s.online else _("Offline"))
         if s.last_success is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QStackedWidget
 
+from desktop.domain.vault_access import Vault, VaultError
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
-from desktop.vault import Vault, VaultError
 
 
 class UnlockScreen(QStackedWidget):
@@ -56,6 +56,9 @@ class UnlockScreen(QStackedWidget):
         form.addRow(_("&Repeat it:"), self.reset_confirm)
         page.layout_.addLayout(form)
         self.recover_button = button(_("Unlock and &set passphrase"), _("Unlock and set passphrase"), self._recover)
+        recovery_fields = (self.recovery_input, self.reset_passphrase, self.reset_confirm)
+        for field in recovery_fields:  # Return goes to the next empty field, and submits once all are filled
+            field.returnPressed.connect(lambda: self._recovery_return(recovery_fields))
         self.back_button = button(_("&Back"), _("Back"), lambda: self.setCurrentWidget(self.unlock_page))
         page.layout_.addWidget(self.recover_button)
         page.layout_.addWidget(self.back_button)
@@ -79,6 +82,13 @@ class UnlockScreen(QStackedWidget):
     def _forgot(self) -> None:
         self.setCurrentWidget(self.recover_page)
         self.recovery_input.setFocus()
+
+    def _recovery_return(self, fields: tuple) -> None:  # type: ignore[type-arg]
+        empty = next((field for field in fields if not field.text()), None)
+        if empty is not None:
+            empty.setFocus()
+        else:
+            self._recover()
 
     def _recover(self) -> None:
         if self.reset_passphrase.text() != self.reset_confirm.text():

@@ -135,6 +135,8 @@ class SyncScheduler:
     def local_change(self) -> None:
         """Something was queued: sync after ``debounce`` seconds of quiet (typing a message is many changes)."""
         self._schedule(self.debounce, replace_later=True)
+        if not self._in_attempt:  # what waits is said at once, not only when the sync starts
+            self._publish(queued=self._queued())
 
     def connectivity_changed(self, online: bool) -> None:
         """The OS says the network came back (or went away): try at once when it came back."""

@@ -44,6 +44,11 @@ class HomeView(QWidget):
         """Redraw; an admin's cohort ``figures`` may come from the caller, who shares them with Programme."""
         card = self.session.my_card()
         self.greeting.setText(_("Welcome, {name}").format(name=card.name) if card else _("Welcome"))
+        self.refresh_card_state()
+        self._fill(self.session.attention(), figures)
+
+    def refresh_card_state(self) -> None:
+        """After a sync sent things: the card's line follows what the status bar says."""
         state = self.session.my_card_state()
         badges = {
             "outbox": _("Your profile card: queued, it will be sent at the next sync"),
@@ -52,7 +57,6 @@ class HomeView(QWidget):
         }
         self.card_state.setText(badges.get(state or "", ""))
         self.card_state.setVisible(state is not None)
-        self._fill(self.session.attention(), figures)
 
     def _fill(self, a: Attention, figures: CohortFigures | None) -> None:
         while self.grid.count():
@@ -91,6 +95,15 @@ class HomeView(QWidget):
                 _("Open schedule"),
             ),
             (
+                "mentors",
+                ngettext("{count} student in your programme", "{count} students in your programme", a.students).format(
+                    count=a.students
+                ),
+                _("&Browse students"),
+                _("Browse students"),
+            )
+            if self.session.is_mentor
+            else (
                 "mentors",
                 ngettext(
                     "{count} mentor in your programme to discover",

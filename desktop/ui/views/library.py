@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -21,7 +20,9 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import Material
 from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.markdown import MarkdownReader
 from desktop.ui.worker import Task, run_in_background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -91,7 +92,7 @@ class LibraryView(QWidget):
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
         layout.addLayout(top)
-        self.message = QLabel()
+        self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
         layout.addWidget(self.message)
@@ -100,13 +101,13 @@ class LibraryView(QWidget):
         self.table.setModel(self.proxy)
         self.table.setAccessibleName(_("Library items"))
         self.table.setSortingEnabled(True)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.reader = QPlainTextEdit()
-        self.reader.setReadOnly(True)
+        self.reader = MarkdownReader()
         self.reader.setAccessibleName(_("Reading pane"))
         splitter.addWidget(self.table)
         splitter.addWidget(self.reader)
@@ -134,7 +135,7 @@ class LibraryView(QWidget):
         self.message.setStyleSheet("")
         self.message.setText(material.summary if material else "")
         if material is not None and self.session.is_offline(material):
-            self.reader.setPlainText(self.session.vault.blobs.read_all(material.sha256).decode("utf-8", "replace"))
+            self.reader.show_markdown(self.session.read_material(material))
         else:
             self.reader.setPlainText("")
 

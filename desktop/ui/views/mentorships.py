@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -19,10 +18,11 @@ from desktop.domain.mentorship import DAY_MS, REQUEST_DAYS
 from desktop.domain.programme import introductions
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, ngettext
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, heading, line_edit
 from desktop.ui.layout import RememberedSplitter, empty_state, scrolling
 from desktop.ui.theme import primary
-from desktop.ui.views.mentors import reason_line
+from desktop.ui.views.mentor_detail import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
 
 STATUS = {
@@ -48,7 +48,7 @@ class MentorshipsView(QWidget):
         self.asking: str | None = None
         self.offering = False
         layout = QVBoxLayout(self)
-        self.status = QLabel()
+        self.status = LiveLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Mentorships status"))
 
@@ -59,9 +59,11 @@ class MentorshipsView(QWidget):
         self.ask_text = QPlainTextEdit()
         self.ask_text.setAccessibleName(_("Your request"))
         self.ask_text.setMaximumHeight(80)
+        self.ask_text.setTabChangesFocus(True)  # Tab leaves the box: a tab character means nothing in a request
         self.ask_goals = QPlainTextEdit()
         self.ask_goals.setAccessibleName(_("Your goals, one per line"))
         self.ask_goals.setMaximumHeight(60)
+        self.ask_goals.setTabChangesFocus(True)
         ask_layout.addRow(self.ask_title)
         ask_layout.addRow(_("&Message:"), self.ask_text)
         ask_layout.addRow(_("&Goals (one per line):"), self.ask_goals)

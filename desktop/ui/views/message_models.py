@@ -8,10 +8,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from desktop.domain.messaging import Thread
+from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
 from desktop.i18n import _, format_bytes, format_datetime, format_relative
-from desktop.vault import StoredMessage
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -1,38 +1,26 @@
 """Messages: conversations (threads on the left, the open conversation on the right), written offline, each
-message showing queued → sent → delivered → read; drafts kept in the vault; search over every message."""
+message showing queued → sent → delivered → read; drafts kept in the vault; search over every message.
+
+The screen is three parts, each its own widget: the conversation list and review queue (``message_sidebar``), the
+open conversation (``message_conversation``) and the message box with its buttons (``message_compose``). This
+view lays them out and does what needs more than one of them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListView,
-    QPlainTextEdit,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from desktop.domain import review
-from desktop.domain.messaging import MissingKeys, Thread
+from desktop.domain.messaging import MissingKeys, StoredMessage
 from desktop.domain.session import Session
-from desktop.i18n import _, format_bytes, ngettext
-from desktop.ui.common import ERROR_STYLE, button, explain, heading
-from desktop.ui.layout import ElidedLabel, FlowLayout, RememberedSplitter, empty_state
-from desktop.ui.theme import primary
-from desktop.ui.views.message_models import ConversationModel, ThreadModel
+from desktop.i18n import _, ngettext
+from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.layout import RememberedSplitter
+from desktop.ui.views.message_attachments import AttachmentActions
+from desktop.ui.views.message_compose import ComposeBox
+from desktop.ui.views.message_conversation import ConversationPane
+from desktop.ui.views.message_sidebar import ConversationSidebar
 from desktop.ui.views.new_group import NewGroupDialog
-from desktop.ui.views.review_queue import ReviewQueuePanel, queue_button_text
-from desktop.ui.worker import Task, run_in_background
-from desktop.vault import StoredMessage
 
 
 class MessagesView(QWidget):
@@ -44,6 +32,8 @@ class MessagesView(QWidget):
         self.messaging = session.messaging
         self.me = session.program.credentials.account.hex()
         self.current: str | None = None
+        self.editing: str | None = None
+        self.group_dialog: NewGroupDialog | None = None
         self.setAccessibleName(_("Messages"))
         layout = QVBoxLayout(self)
         self.keys_banner = QLabel()
@@ -61,6 +51,10 @@ class MessagesView(QWidget):
         search_label.setBuddy(self.search)
         top.addWidget(search_label)
         top.addWidget(self.search, 1)
+        self.new_group_button = button(_("New &group…"), _("New group"), self._new_group)
+        self.new_group_button.setToolTip(_("Start a group conversation (Ctrl+G)"))
+        QShortcut(QKeySequence("Ctrl+G"), self, activated=self._new_group)
+        top.addWidget(self.new_group_button)
         top.addWidget(
             button(
                 _("Find a &mentor to write to"), _("Find a mentor to write to"), lambda: self.navigate.emit("mentors")
@@ -68,124 +62,80 @@ class MessagesView(QWidget):
         )
         layout.addLayout(top)
 
-        splitter = RememberedSplitter("messages", session.settings_store, [300, 640])
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        self.queue_toggle = button(_("Review &queue"), _("Review queue"), self._toggle_queue)
-        self.queue_toggle.setCheckable(True)
-        self.queue_toggle.setToolTip(_("Every conversation awaiting your reply, longest wait first"))
-        left_layout.addWidget(self.queue_toggle)
-        self.lists = QStackedWidget()
-        self.thread_model = ThreadModel({}, self.me)
-        self.thread_list = QListView()
-        self.thread_list.setModel(self.thread_model)
-        self.thread_list.setAccessibleName(_("Conversations"))
-        self.thread_list.setWordWrap(True)
-        self.thread_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.thread_list.selectionModel().currentChanged.connect(self._thread_chosen)
-        empty_state(self.thread_list, _("No conversations yet. Find a mentor and write to them to start one."))
-        self.queue = ReviewQueuePanel(session)
-        self.queue.thread_chosen.connect(self._queue_chosen)
-        self.queue.reply_wanted.connect(self.compose_focus)
-        self.queue.templates_wanted.connect(self._focus_templates)
-        self.queue.said.connect(lambda text: self.status.setText(text))
-        self.queue.count_changed.connect(lambda n: self.queue_toggle.setText(queue_button_text(n)))
-        self.lists.addWidget(self.thread_list)
-        self.lists.addWidget(self.queue)
-        left_layout.addWidget(self.lists, 1)
-        splitter.addWidget(left)
-
+        self.sidebar = ConversationSidebar(session, self.me)
+        self.sidebar.thread_chosen.connect(self._thread_chosen)
+        self.pane = ConversationPane(self.me)
+        self.pane.view.activated.connect(self._hit_chosen)
+        self.pane.view.clicked.connect(self._hit_chosen)
+        self.queued_note: str | None = None  # the message "Queued: …" speaks of, while it is queued
+        self.searching = False
+        self.box = ComposeBox(session)
+        self.box.send_wanted.connect(self._send)
+        self.box.draft_due.connect(self._save_draft)
+        self.box.edit_wanted.connect(self._start_edit)
+        self.box.delete_wanted.connect(self._delete)
+        queue = self.sidebar.queue
+        queue.reply_wanted.connect(self.compose_focus)
+        queue.templates_wanted.connect(self.box.focus_templates)
+        queue.said.connect(self.box.say)
+        self.attachments = AttachmentActions(session, self.pane, self.box, self.refresh)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        self.title = heading(_("No conversation open"), 1.2)
-        self.fingerprints = QLabel()
-        self.fingerprints.setWordWrap(True)
-        self.fingerprints.setAccessibleName(_("Safety numbers"))
-        self.fingerprints.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.conversation_model = ConversationModel(self.me)
-        self.conversation = QListView()
-        self.conversation.setModel(self.conversation_model)
-        self.conversation.setAccessibleName(_("Conversation"))
-        self.conversation.setWordWrap(True)
-        self.conversation.setSpacing(4)
-        self.conversation.setLayoutMode(QListView.LayoutMode.Batched)  # long threads paint before they are laid out
-        self.conversation.setBatchSize(60)
-        self.compose = QPlainTextEdit()
-        self.compose.setAccessibleName(_("Message to send"))
-        self.compose.setPlaceholderText(
-            _("Write a message. It is kept as a draft and sent when a connection is there.")
-        )
-        self.compose.setMaximumHeight(110)
-        self.compose.setTabChangesFocus(True)
-        self.send_button = primary(button(_("&Send"), _("Send"), self._send))
-        self.send_button.setToolTip(_("Send (Ctrl+Enter)"))
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setAccessibleName(_("Messages status"))
-        right_layout.addWidget(self.title)
-        right_layout.addWidget(self.fingerprints)
-        right_layout.addWidget(self.conversation, 1)
-        right_layout.addWidget(self.compose)
-        files = FlowLayout()  # wraps at 200 % instead of widening the window
-        self.attach_button = button(_("&Attach a file…"), _("Attach a file"), self._choose_attachment)
-        self.attached = ElidedLabel()  # a long file name is elided, whole in the tooltip
-        self.attached.setAccessibleName(_("Attached file"))
-        self.download_button = button(_("Do&wnload attachment"), _("Download attachment"), self._download)
-        self.save_button = button(_("Save attachment &as…"), _("Save attachment as"), self._save_attachment)
-        self.edit_button = button(_("&Edit"), _("Edit message"), self._start_edit)
-        self.delete_button = button(_("De&lete"), _("Delete message"), self._delete)
-        self.editing: str | None = None
-        right_layout.addWidget(self.attached)
-        for widget in (
-            self.attach_button,
-            self.download_button,
-            self.save_button,
-            self.edit_button,
-            self.delete_button,
-        ):
-            files.addWidget(widget)
-        right_layout.addLayout(files)
-        self.pending_attachment: Path | None = None
-        row = QHBoxLayout()
-        self.templates = QComboBox()
-        self.templates.setAccessibleName(_("Reply templates"))
-        self.templates.activated.connect(self._insert_template)
-        self.save_template = button(_("Save as &template"), _("Save as template"), self._save_template)
-        row.addWidget(self.templates)
-        row.addWidget(self.save_template)
-        row.addWidget(self.status, 1)
-        row.addWidget(self.send_button)
-        right_layout.addLayout(row)
+        right_layout.addWidget(self.pane, 1)
+        right_layout.addWidget(self.box)
+        splitter = RememberedSplitter("messages", session.settings_store, [300, 640])
+        splitter.addWidget(self.sidebar)
         splitter.addWidget(right)
         layout.addWidget(splitter, 1)
-        QShortcut(QKeySequence("Ctrl+Return"), self.compose, activated=self._send)
-        self._draft_timer = QTimer(self)
-        self._draft_timer.setSingleShot(True)
-        self._draft_timer.setInterval(600)
-        self._draft_timer.timeout.connect(self._save_draft)
-        self.compose.textChanged.connect(self._draft_timer.start)
-        self._tasks: set[Task] = set()
-        self._set_enabled(False)
+
+        # The parts' widgets by the names the rest of the app and the tests use.
+        self.queue_toggle, self.queue = self.sidebar.queue_toggle, queue
+        self.thread_model, self.thread_list = self.sidebar.thread_model, self.sidebar.thread_list
+        self.title, self.fingerprints = self.pane.title, self.pane.fingerprints
+        self.conversation, self.conversation_model = self.pane.view, self.pane.model
+        box = self.box
+        self.compose, self.send_button, self.status, self.attached = (
+            box.compose,
+            box.send_button,
+            box.status,
+            box.attached,
+        )
+        self.attach_button, self.download_button, self.save_button = (
+            box.attach_button,
+            box.download_button,
+            box.save_button,
+        )
+        self.edit_button, self.delete_button = box.edit_button, box.delete_button
+        self.templates, self.save_template = box.templates, box.save_template
+
+        self.box.set_enabled(False)
         if self.messaging is None:
-            self.status.setText(
-                _("This device has no encryption key yet: join your programme again to write messages.")
-            )
+            self.box.say(_("This device has no encryption key yet: join your programme again to write messages."))
         self.refresh()
 
     # -- data -----------------------------------------------------------------------------------------------
 
+    @property
+    def pending_attachment(self):  # type: ignore[no-untyped-def]
+        return self.box.pending_attachment
+
+    def set_attachment(self, path) -> None:  # type: ignore[no-untyped-def]
+        self.box.set_attachment(path)
+
     def _names(self) -> dict[str, str]:
         return {card.account: card.name for card in self.session.cards()}
 
-    def refresh(self) -> None:
+    def refresh(self, keep: str | None = None) -> None:
         if self.messaging is None:
             return
         names = self._names()
-        self.thread_model.set_threads(self.messaging.threads(), names)
-        self.queue.refresh(names)
-        self._refresh_templates()
+        # A conversation nobody wrote in yet (a mentorship request opens one for its keys) is listed only while
+        # it is open: "No messages yet" rows say nothing.
+        shown = {keep, self.current}
+        threads = [t for t in self.messaging.threads() if t.last is not None or t.title or t.id in shown]
+        self.sidebar.refresh(threads, names)
+        self.box.refresh_templates()
         changed = self.messaging.key_changes()
         if changed:
             self.keys_banner.setText(
@@ -196,63 +146,59 @@ class MessagesView(QWidget):
             )
         self.keys_banner.setVisible(bool(changed))
         if self.messaging.refused:
-            self.status.setStyleSheet(ERROR_STYLE)
-            self.status.setText(
+            self.box.say(
                 ngettext(
                     "{count} incoming item could not be opened (damaged, forged or not for you) and was not shown.",
                     "{count} incoming items could not be opened (damaged, forged or not for you) and were not shown.",
                     self.messaging.refused,
-                ).format(count=self.messaging.refused)
+                ).format(count=self.messaging.refused),
+                error=True,
             )
         if self.current is not None:
             self._show_thread(self.current, names)
+        self._forget_queued_note()
+
+    def _forget_queued_note(self) -> None:
+        """ "Queued: …" is true only while that message waits: once it is sent, or another conversation opens,
+        the line goes."""
+        if self.queued_note is None or self.messaging is None:
+            return
+        message = self.messaging.message(self.queued_note)
+        if message is None or message.state != "queued" or message.thread_id != self.current:
+            self.queued_note = None
+            self.box.say("")
 
     def clear(self) -> None:
-        self.thread_model.set_threads([], {})
-        self.queue.clear()
-        self.templates.clear()
-        self.conversation_model.set_messages([], {})
-        self.compose.blockSignals(True)
-        self.compose.clear()
-        self.compose.blockSignals(False)
+        self.sidebar.clear()
+        self.pane.clear()
+        self.box.clear()
 
-    def _set_enabled(self, enabled: bool) -> None:
-        self.compose.setEnabled(enabled)
-        self.send_button.setEnabled(enabled)
-
-    # -- actions --------------------------------------------------------------------------------------------
+    # -- conversations --------------------------------------------------------------------------------------
 
     def open_with(self, account: str) -> None:
         """Open (or start) the 1:1 conversation with ``account``."""
         if self.messaging is None:
             return
         thread = self.messaging.start_direct(account)
-        self.refresh()
+        self.refresh(keep=thread)
         self.open_thread(thread)
 
     def open_thread(self, thread_id: str) -> None:
-        for row in range(self.thread_model.rowCount()):
-            index = self.thread_model.index(row)
-            if index.data(Qt.ItemDataRole.UserRole).id == thread_id:
-                self.thread_list.setCurrentIndex(index)
-                return
-        self._show_thread(thread_id, self._names())
+        if not self.sidebar.select(thread_id) or self.current != thread_id:
+            self._show_thread(thread_id, self._names())
 
-    def _thread_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        thread: Thread | None = current.data(Qt.ItemDataRole.UserRole) if current.isValid() else None
-        if thread is not None:
+    def _thread_chosen(self, thread_id: str, names: dict[str, str]) -> None:
+        if thread_id != self.current:
             self._save_draft()
-            self._show_thread(thread.id, self.thread_model.names)
+            self._show_thread(thread_id, names)
 
     def _show_thread(self, thread_id: str, names: dict[str, str]) -> None:
         assert self.messaging is not None
-        changing = thread_id != self.current
-        self.current = thread_id
+        changing = thread_id != self.current or self.searching
+        self.current, self.searching = thread_id, False
         meta = self.messaging.thread(thread_id) or {"members": [], "title": ""}
         others = [a for a in meta["members"] if a != self.me]
-        title = meta.get("title") or ", ".join(names.get(a, _("Someone")) for a in others)
-        self.title.setText(title)
-        self.title.setAccessibleName(title)
+        self.pane.set_title(meta.get("title") or ", ".join(names.get(a, _("Someone")) for a in others))
         numbers = []
         peers = self.messaging.peers()
         for account in others:
@@ -271,59 +217,64 @@ class MessagesView(QWidget):
         if self.messaging.mark_read(thread_id):
             self.thread_model.mark_seen(thread_id)
             self.session.scheduler.local_change()
-        self.conversation_model.set_messages(
-            self.session.vault.messages.in_thread(thread_id),
+        self.pane.show_messages(
+            self.messaging.in_thread(thread_id),
             names,
             self.messaging.attachments(),
             self.messaging.marks(),
+            keep_selection=not changing,
         )
-        self.conversation.scrollToBottom()
         if changing:
-            self.compose.blockSignals(True)
-            self.compose.setPlainText(self.session.vault.threads.draft(thread_id))
-            self.compose.blockSignals(False)
-        self._set_enabled(True)
+            self.conversation.scrollToBottom()
+            self.box.set_text(self.messaging.draft(thread_id))
+            self._forget_queued_note()
+        self.box.set_enabled(True)
 
     def _save_draft(self) -> None:
-        if self.current is not None and self.messaging is not None and not self.session.vault.is_locked:
-            self.session.vault.threads.put_draft(self.current, self.compose.toPlainText())
+        if self.current is not None and self.messaging is not None and self.messaging.is_open:
+            self.messaging.put_draft(self.current, self.box.text())
+
+    def compose_focus(self) -> None:
+        self.compose.setFocus()
+
+    # -- sending --------------------------------------------------------------------------------------------
 
     def _send(self) -> None:
-        has_text = bool(self.compose.toPlainText().strip())
-        if self.current is None or self.messaging is None or not (has_text or self.pending_attachment):
+        attachment = self.box.pending_attachment
+        if self.current is None or self.messaging is None or not (self.box.text().strip() or attachment):
             return
-        self.status.setStyleSheet("")
+        self.box.say("")
         if self.editing is not None:
-            self.messaging.edit(self.editing, self.compose.toPlainText())
+            self.messaging.edit(self.editing, self.box.text())
             self.editing = None
             self.compose.clear()
-            self.status.setText(_("Edited: the change goes out with the next sync."))
+            self.box.say(_("Edited: the change goes out with the next sync."))
             self.session.scheduler.local_change()
             self.refresh()
             return
         try:
-            self.messaging.send(self.current, self.compose.toPlainText(), self.pending_attachment)
+            sent = self.messaging.send(self.current, self.box.text(), attachment)
         except ValueError as exc:
-            self.status.setStyleSheet(ERROR_STYLE)
-            self.status.setText(
-                _("That file is too large: attachments are limited to 25 MB.") if self.pending_attachment else str(exc)
+            self.box.say(
+                _("That file is too large: attachments are limited to 25 MB.") if attachment else str(exc), error=True
             )
             return
         except MissingKeys:
-            self.status.setStyleSheet(ERROR_STYLE)
-            self.status.setText(
+            self.box.say(
                 _(
                     "This person has not published security keys yet, so Osler cannot encrypt to them. "
                     "Your draft is kept; try again after the next sync."
-                )
+                ),
+                error=True,
             )
             return
-        self._draft_timer.stop()
+        self.box.draft_timer.stop()
         self.compose.clear()
-        self.set_attachment(None)
-        self.status.setText(_("Queued: it goes out with the next sync."))
+        self.box.set_attachment(None)
         self.session.scheduler.local_change()
         self.refresh()
+        self.queued_note = sent
+        self.box.say(_("Queued: it goes out with the next sync."))
 
     def group_candidates(self) -> list[tuple[str, str]]:
         """People who can be written to (they published keys), by name."""
@@ -333,9 +284,14 @@ class MessagesView(QWidget):
         )
 
     def _new_group(self) -> None:
-        dialog = NewGroupDialog(self.group_candidates(), self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.create_group(dialog.title.text(), dialog.chosen())
+        """The new-group dialog (New group… or Ctrl+G), window-modal; OK starts the group."""
+        if self.messaging is None:
+            return
+        self.group_dialog = NewGroupDialog(self.group_candidates(), self)
+        dialog = self.group_dialog
+        dialog.accepted.connect(lambda: self.create_group(dialog.title.text(), dialog.chosen()))
+        dialog.open()
+        dialog.title.setFocus()
 
     def create_group(self, title: str, members: list[str]) -> str | None:
         if self.messaging is None:
@@ -343,19 +299,18 @@ class MessagesView(QWidget):
         try:
             thread = self.messaging.start_group(title or _("Group"), members)
         except ValueError:
-            self.status.setStyleSheet(ERROR_STYLE)
-            self.status.setText(_("A group has 2 to 20 people, you included: tick between 1 and 19 others."))
+            self.box.say(_("A group has 2 to 20 people, you included: tick between 1 and 19 others."), error=True)
             return None
-        self.refresh()
+        self.refresh(keep=thread)
         self.open_thread(thread)
         return thread
 
     # -- edit and delete ------------------------------------------------------------------------------------
 
     def _own_selected(self) -> StoredMessage | None:
-        message = self._selected_message()
+        message = self.pane.selected()
         if message is None or message.author != self.me or self.messaging.marks().get(message.id) == "deleted":
-            self.status.setText(_("Select one of your own messages first."))
+            self.box.say(_("Select one of your own messages first."))
             return None
         return message
 
@@ -365,117 +320,17 @@ class MessagesView(QWidget):
             self.editing = message.id
             self.compose.setPlainText(message.body)
             self.compose.setFocus()
-            self.status.setText(_("Editing your message: Send replaces it for everyone."))
+            self.box.say(_("Editing your message: Send replaces it for everyone."))
 
     def _delete(self) -> None:
         message = self._own_selected()
         if message is not None:
             self.messaging.delete(message.id)
-            self.status.setText(_("Deleted: it disappears for everyone at the next sync."))
+            self.box.say(_("Deleted: it disappears for everyone at the next sync."))
             self.session.scheduler.local_change()
             self.refresh()
 
-    # -- attachments ----------------------------------------------------------------------------------------
-
-    def set_attachment(self, path: Path | None) -> None:
-        self.pending_attachment = path
-        self.attached.setText(
-            _("{name} ({size}) will be sent with the message").format(
-                name=path.name, size=format_bytes(path.stat().st_size)
-            )
-            if path
-            else ""
-        )
-
-    def _choose_attachment(self) -> None:
-        name, _filter = QFileDialog.getOpenFileName(self, _("Attach a file"))
-        if name:
-            self.set_attachment(Path(name))
-
-    def _selected_message(self) -> StoredMessage | None:
-        index = self.conversation.currentIndex()
-        return index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
-
-    def _download(self) -> None:
-        message = self._selected_message()
-        if message is None or self.messaging is None or self.messaging.attachment(message.id) is None:
-            self.status.setText(_("Select a message with an attachment first."))
-            return
-        self.status.setText(_("Downloading…"))
-
-        def done(_result: object) -> None:
-            self._tasks.discard(task)
-            if not self.session.vault.is_locked:
-                self.status.setText(_("The attachment is on this computer."))
-                self.refresh()
-
-        def failed(exc: Exception) -> None:
-            self._tasks.discard(task)
-            self.status.setStyleSheet(ERROR_STYLE)
-            self.status.setText(explain(exc))
-
-        task = run_in_background(lambda: self.session.download_attachment(message.id), done, failed)
-        self._tasks.add(task)
-
-    def _save_attachment(self) -> None:
-        message = self._selected_message()
-        entry = self.messaging.attachment(message.id) if message and self.messaging else None
-        if entry is None or entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
-            self.status.setText(_("Download the attachment first."))
-            return
-        name, _filter = QFileDialog.getSaveFileName(self, _("Save attachment as"), entry["name"])
-        if name:
-            self.session.vault.blobs.export(entry["plain"], Path(name))
-            self.status.setText(_("Saved to {path}.").format(path=name))
-
-    # -- review queue ---------------------------------------------------------------------------------------
-
-    def _toggle_queue(self) -> None:
-        on = self.queue_toggle.isChecked()
-        self.lists.setCurrentWidget(self.queue if on else self.thread_list)
-        if on:
-            self.queue.enter()
-        else:
-            self.thread_list.setFocus()
-
-    def _queue_chosen(self, thread_id: str, names: dict[str, str]) -> None:
-        if thread_id != self.current:
-            self._save_draft()
-            self._show_thread(thread_id, names)
-
-    def compose_focus(self) -> None:
-        self.compose.setFocus()
-
-    # -- templates ------------------------------------------------------------------------------------------
-
-    def _refresh_templates(self) -> None:
-        self.templates.blockSignals(True)
-        self.templates.clear()
-        self.templates.addItem(_("Insert a template…"), "")
-        for template in review.templates(self.session.vault):
-            self.templates.addItem(template["title"], template["text"])
-        self.templates.blockSignals(False)
-
-    def _focus_templates(self) -> None:
-        self.templates.setFocus()
-        self.templates.showPopup()
-
-    def _insert_template(self, index: int) -> None:
-        text = self.templates.itemData(index)
-        if text:
-            self.compose.insertPlainText(text)
-            self.compose.setFocus()
-        self.templates.setCurrentIndex(0)
-
-    def _save_template(self) -> None:
-        text = self.compose.toPlainText().strip()
-        if not text:
-            self.status.setText(_("Write the template's text in the message box first."))
-            return
-        title = text.splitlines()[0][:40]
-        review.save_template(self.session.vault, title, text)
-        self._refresh_templates()
-        self.status.setText(_("Saved as template “{title}”.").format(title=title))
+    # -- search ---------------------------------------------------------------------------------------------
 
     def _search(self) -> None:
         if self.messaging is None:
@@ -485,8 +340,21 @@ class MessagesView(QWidget):
         if not query.strip():
             self.refresh()
             return
-        self.current = None
-        self.title.setText(_("{count} messages found").format(count=len(hits)))
-        self.fingerprints.clear()
-        self.conversation_model.set_messages(hits, self._names())
-        self._set_enabled(False)
+        self._save_draft()
+        self.current, self.searching = None, True
+        self.pane.set_title(
+            ngettext("{count} message found", "{count} messages found", len(hits)).format(count=len(hits))
+        )
+        self.fingerprints.setText(_("Open a result (Enter or a click) to see its conversation."))
+        self.pane.show_messages(hits, self._names())
+        self.box.set_enabled(False)
+        if hits:
+            self.conversation.setCurrentIndex(self.conversation_model.index(0))
+            self.conversation.setFocus()
+
+    def _hit_chosen(self, index: QModelIndex) -> None:
+        """A search result opens its conversation."""
+        message = index.data(Qt.ItemDataRole.UserRole) if self.searching else None
+        if message is not None:
+            self.open_thread(message.thread_id)
+            self.pane.select(message.id)

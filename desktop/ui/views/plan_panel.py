@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.mentorship import DAY_MS, Mentorship
 from desktop.domain.session import Session
-from desktop.i18n import _
+from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms, heading, line_edit
 from desktop.ui.layout import FlowLayout
 from desktop.ui.views.progress_chart import ProgressChart
@@ -90,6 +90,7 @@ class PlanPanel(QWidget):
         goal_row.addWidget(self.goal_title, 1)
         goal_row.addWidget(self.goal_days)
         self.add_goal_button = button(_("Add &goal"), _("Add goal"), self._add_goal)
+        self.goal_title.returnPressed.connect(self._add_goal)  # Return adds the goal typed
         goal_row.addWidget(self.add_goal_button)
         form_layout.addLayout(goal_row)
         check = QFormLayout()
@@ -146,6 +147,15 @@ class PlanPanel(QWidget):
         done, total = plan.progress()
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
+        goals_line = (
+            ngettext("{done} of {total} goal done", "{done} of {total} goals done", total).format(
+                done=done, total=total
+            )
+            if total
+            else _("No goals yet: add the first one below")
+        )
+        self.progress.setFormat(goals_line.replace("%", "%%"))
+        self.progress.setAccessibleDescription(goals_line)
         self.chart.set_data(*plan.timeline(self.session.now_ms()), done, total)
         self.goal_list.blockSignals(True)
         self.goal_list.clear()

@@ -24,6 +24,7 @@ from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
 from desktop.i18n import N_, _, current_locale
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
 
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "sw", "ha", "yo", "ig", "am", "hi", "bn", "ur", "tl", "wo", "zh", "ru")
@@ -102,13 +103,14 @@ class ProfileView(QWidget):
         self.private = QPlainTextEdit()
         self.private.setAccessibleName(_("Private notes"))
         self.private.setMaximumHeight(70)
+        self.private.setTabChangesFocus(True)
         raw = session.vault.get_secret(PRIVATE)
         self.private.setPlainText(raw.decode() if raw else "")
         form.addRow(_("&Private notes (only on your devices):"), self.private)
         layout.addLayout(form)
         self.save_button = button(_("Sa&ve and publish my card"), _("Save and publish my card"), self.save)
         layout.addWidget(self.save_button)
-        self.status = QLabel()
+        self.status = LiveLabel()
         self.status.setAccessibleName(_("Profile status"))
         layout.addWidget(self.status)
         layout.addStretch(1)

@@ -22,7 +22,7 @@ from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
 from desktop.i18n import _, format_number, format_relative, ngettext
 from desktop.ui.common import ERROR_STYLE, button, date_of_ms, heading, paragraph
-from desktop.ui.views.mentors import reason_line
+from desktop.ui.views.mentor_detail import reason_line
 
 
 def _item(text: str) -> QTableWidgetItem:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -25,6 +26,7 @@ from desktop.domain.session import Session
 from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
 from desktop.i18n import _, format_bytes, format_number, ngettext
 from desktop.ui import theme
+from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, explain, heading
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
@@ -118,8 +120,11 @@ class SettingsView(QWidget):
         self.load_devices = button(_("Show &devices"), _("Show devices"), self._load_devices)
         self.revoke = button(_("&Revoke selected device"), _("Revoke selected device"), self._revoke)
         layout.addWidget(self.load_devices)
+        self.revoke.setAccessibleDescription(
+            _("The device stops syncing; revoking this very device asks first, as it needs a new invite")
+        )
         layout.addWidget(self.revoke)
-        self.device_status = QLabel()
+        self.device_status = LiveLabel()
         self.device_status.setWordWrap(True)
         self.device_status.setAccessibleName(_("Devices status"))
         layout.addWidget(self.device_status)
@@ -180,15 +185,11 @@ class SettingsView(QWidget):
     def _load_devices(self) -> None:
         session = self.session
 
-        def fetch() -> list[dict]:
-            return session.engine._authorized(session.transport, session.transport.list_devices)
-
         def show(devices: list[dict]) -> None:
             self.devices.clear()
-            mine = session.program.credentials.device.hex()
             for device in devices:
                 text = device["name"]
-                if device["device"] == mine:
+                if session.is_this_device(bytes.fromhex(device["device"])):
                     text = _("{name} (this device)").format(name=text)
                 if device["revoked"]:
                     text = _("{name} (revoked)").format(name=text)
@@ -196,7 +197,7 @@ class SettingsView(QWidget):
                 item.setData(256, device["device"])
                 self.devices.addItem(item)
 
-        self._background(_("Asking the server…"), fetch, show)
+        self._background(_("Asking the server…"), session.devices, show)
 
     def _revoke(self) -> None:
         item = self.devices.currentItem()
@@ -204,9 +205,36 @@ class SettingsView(QWidget):
             self.device_status.setText(_("Select a device first."))
             return
         device = bytes.fromhex(item.data(256))
-        session = self.session
-        self._background(
-            _("Revoking…"),
-            lambda: session.engine._authorized(session.transport, lambda t: session.transport.revoke_device(device, t)),
-            lambda _r: self._load_devices(),
+        if not self.session.is_this_device(device):
+            self._revoke_now(device)
+            return
+        # Revoking the device in use locks the person out until a new invite: never in one click.
+        self.confirm = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Revoke this device?"),
+            _("Revoke this device, the one you are using?"),
+            QMessageBox.StandardButton.Cancel,
+            self,
         )
+        self.confirm.setInformativeText(
+            _(
+                "Osler on this computer stops syncing at once: nothing more is sent or received until your "
+                "programme gives you a new invite to reconnect it. What is on this computer stays readable."
+            )
+        )
+        revoke = self.confirm.addButton(_("&Revoke this device"), QMessageBox.ButtonRole.DestructiveRole)
+        revoke.setAccessibleName(_("Revoke this device"))
+        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm.setAccessibleName(_("Revoke this device?"))
+
+        def answered() -> None:
+            if self.confirm.clickedButton() is revoke:
+                self._revoke_now(device)
+            else:
+                self.device_status.setText(_("Nothing was revoked."))
+
+        self.confirm.finished.connect(answered)
+        self.confirm.open()
+
+    def _revoke_now(self, device: bytes) -> None:
+        self._background(_("Revoking…"), lambda: self.session.revoke_device(device), lambda _r: self._load_devices())
