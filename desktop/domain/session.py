@@ -115,7 +115,10 @@ class Session:
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._before_push
-        self._counted: object = None
+        # The sync whose end was handled: an attachment's progress after it (a download, maybe by that very
+        # handling) republishes its "done" figures, and must not start the handling again.
+        self._counted = 0
+        self._download_lock = threading.RLock()  # the sync's auto-download and a person's click: one at a time
         self._usage_lock = threading.Lock()
         self._wire_counted = self.transport.wire_bytes()
 
@@ -153,8 +156,8 @@ class Session:
         if not status.syncing:
             self.count_usage()  # what the attempt (success or not) and any probe before it cost
         progress = status.progress
-        if progress is not None and progress.phase == "done" and progress is not self._counted:
-            self._counted = progress  # each finished sync is handled once, however often its status is published
+        if progress is not None and progress.phase == "done" and progress.sync != self._counted:
+            self._counted = progress.sync  # each finished sync is handled once, however often it is published
             kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
             if self.messaging is not None and not self.vault.is_locked:
                 queued_before = self.vault.records.outbox_totals()[0]
@@ -328,17 +331,18 @@ class Session:
     def download_attachment(self, message_id: str) -> None:
         """Fetch, verify and open an attachment into the vault; resumes a cut download (worker thread)."""
         assert self.messaging is not None
-        entry = self.messaging.attachment(message_id)
-        if entry is None or entry["state"] == "downloaded":
-            return
-        partial_dir = self.data_dir / "downloads"
-        partial_dir.mkdir(parents=True, exist_ok=True)
-        sealed_file = partial_dir / entry["sha"]  # still sealed: nothing readable touches the disk
-        try:
-            self.engine.download_blob(entry["sha"], sealed_file)
-            self.messaging.store_downloaded(message_id, sealed_file.read_bytes())
-        finally:
-            sealed_file.unlink(missing_ok=True)
+        with self._download_lock:  # the same file must not be fetched into one partial file twice at once
+            entry = self.messaging.attachment(message_id)
+            if entry is None or entry["state"] == "downloaded":
+                return
+            partial_dir = self.data_dir / "downloads"
+            partial_dir.mkdir(parents=True, exist_ok=True)
+            sealed_file = partial_dir / entry["sha"]  # still sealed: nothing readable touches the disk
+            try:
+                self.engine.download_blob(entry["sha"], sealed_file)
+                self.messaging.store_downloaded(message_id, sealed_file.read_bytes())
+            finally:
+                sealed_file.unlink(missing_ok=True)
         self.count_usage()
 
     def auto_download(self) -> int:

@@ -56,6 +56,7 @@ class SyncProgress:
     down_waiting: int | None = None  # what the server says still waits for this device; None: not said yet
     blob_done: int = 0  # the attachment moving now, in bytes (upload or download)
     blob_total: int = 0
+    sync: int = 0  # which of this engine's syncs the figures are of (1 for the first; 0: none yet)
 
     @property
     def items_total(self) -> int:
@@ -183,7 +184,8 @@ class SyncEngine:
     def sync_once(self) -> SyncProgress:
         """Push everything queued and pull everything waiting; returns the totals. Raises a ``SyncError``."""
         with self._progress_lock:
-            self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0])
+            serial = self._progress.sync + 1
+            self._progress = SyncProgress("connecting", queued=self.store.outbox_totals()[0], sync=serial)
         self._report("connecting")
         # A large outbox is pushed on a second connection while the first pulls. That connection is opened now,
         # so its handshake (2 round trips on a long link) runs while the first connection opens and signs in.
