@@ -3,7 +3,7 @@ weights of what matters most."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMargins, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.matching import DEFAULT_WEIGHTS
 from desktop.i18n import _
+from desktop.ui.layout import FlowLayout
 
 
 class MentorFilters(QWidget):
@@ -45,8 +46,11 @@ class MentorFilters(QWidget):
         search_label.setBuddy(self.search)
         filters.addWidget(search_label)
         filters.addWidget(self.search, 2)
+        combos = QWidget()  # four filters wrap under each other at 200 % instead of widening the window
+        combos_flow = FlowLayout(combos)
         for combo in (self.specialty, self.language, self.country, self.tz):
-            filters.addWidget(combo, 1)
+            combos_flow.addWidget(combo)
+        filters.addWidget(combos, 3)
         layout.addLayout(filters)
         suggest_row = QHBoxLayout()
         self.interests = QLineEdit()
@@ -70,6 +74,7 @@ class MentorFilters(QWidget):
         self.weights.setAccessibleDescription(_("Tick to adjust how much each part counts in the suggestions"))
         weights_row = QHBoxLayout(self.weights)
         self.sliders: dict[str, QSlider] = {}
+        weight_widgets: list[QWidget] = []
         labels = {
             "specialty": _("Specialty"),
             "interests": _("Interests"),
@@ -88,9 +93,18 @@ class MentorFilters(QWidget):
             weights_row.addWidget(label)
             weights_row.addWidget(slider)
             self.sliders[part] = slider
-        self.weights.toggled.connect(lambda on: [w.setVisible(on) for w in self.sliders.values()])
-        for slider in self.sliders.values():
-            slider.setVisible(False)
+            weight_widgets += [label, slider]
+        # Unticked, the box is its title alone: labels without their sliders, or an empty frame, only take a row.
+        margins = weights_row.contentsMargins()
+
+        def show_weights(on: bool) -> None:
+            for widget in weight_widgets:
+                widget.setVisible(on)
+            self.weights.setFlat(not on)
+            weights_row.setContentsMargins(margins if on else QMargins())
+
+        self.weights.toggled.connect(show_weights)
+        show_weights(False)
         layout.addWidget(self.weights)
         self.search.textChanged.connect(self.changed)
         self.specialty.currentIndexChanged.connect(self.changed)
