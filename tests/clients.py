@@ -69,12 +69,16 @@ def card_holder(folder: Path, server, name: str, role: str = "student", **card: 
     return client
 
 
+def synced(*clients: Client) -> None:
+    """Each client syncs once and takes in what came, in the order given."""
+    for client in clients:
+        client.engine().sync_once()
+        client.messaging().take_in()
+
+
 def acquainted(student: Client, mentor: Client) -> None:
     """A student and a mentor with cards published and synced twice, so each holds the other's keys (the second
     round brings what was published while the first ran)."""
     student.publish_card("Amina Student")
     mentor.publish_card("Dr Kofi Mensah", role="mentor")
-    for _ in range(2):
-        for client in (student, mentor):
-            client.engine().sync_once()
-            client.messaging().take_in()
+    synced(student, mentor, student, mentor)

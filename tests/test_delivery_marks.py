@@ -11,13 +11,7 @@ import pytest
 from desktop.vault.records import StoredRecord
 from sync import PROTOCOL_VERSION
 from sync.protocol import DELIVERED_KIND, HybridClock, Record, SyncRequest, pack_record
-from tests.clients import Client, acquainted
-
-
-def _sync(*clients: Client) -> None:
-    for client in clients:
-        client.engine().sync_once()
-        client.messaging().take_in()
+from tests.clients import acquainted, synced
 
 
 @pytest.fixture
@@ -34,28 +28,28 @@ def test_the_readers_held_wait_is_enough_to_mark_delivery(conversation):
     sees "delivered" without the reader sending anything else."""
     student, mentor, chat, thread = conversation
     first = chat.send(thread, "Could we meet on Thursday?")
-    _sync(student, mentor)
+    synced(student, mentor)
     assert not mentor.vault.records.by_state("outbox")
-    _sync(student)
+    synced(student)
     assert student.vault.messages.get(first).state == "sent"
     engine = mentor.engine()
     assert engine.authorized(lambda token: engine.transport.wait(mentor.cursor(), 0, token)) is False
-    _sync(student)
+    synced(student)
     assert student.vault.messages.get(first).state == "delivered"
 
 
 def test_a_cursor_beyond_what_exists_marks_nothing_sent_later(conversation):
     student, mentor, chat, thread = conversation
     chat.send(thread, "opening")
-    _sync(student, mentor)
+    synced(student, mentor)
     engine = mentor.engine()
     ahead = SyncRequest(v=PROTOCOL_VERSION, c=2**62)
     engine.authorized(lambda token: engine.transport.sync(ahead, token))
     later = chat.send(thread, "written after the mentor's claim")
-    _sync(student)
-    _sync(student)
+    synced(student)
+    synced(student)
     assert student.vault.messages.get(later).state == "sent"  # the mentor's device has not got it
-    _sync(mentor, mentor, student)  # the mentor's device pulls it, then its next request says so
+    synced(mentor, mentor, student)  # the mentor's device pulls it, then its next request says so
     assert student.vault.messages.get(later).state == "delivered"
 
 
@@ -64,7 +58,7 @@ def test_nobody_but_the_server_makes_delivery_marks(conversation):
     "sent"."""
     student, mentor, chat, thread = conversation
     sent = chat.send(thread, "hello")
-    _sync(student)
+    synced(student)
     record_id = student.vault.records.by_state("sent")[-1].id
     body = msgpack.packb({"r": mentor.account, "i": bytes.fromhex(record_id)})
     forged = Record(i=os.urandom(16), k=DELIVERED_KIND, t=[student.account], h=HybridClock().now(), b=body)
@@ -73,5 +67,5 @@ def test_nobody_but_the_server_makes_delivery_marks(conversation):
     )
     mentor.engine().sync_once()
     assert [r.id for r in mentor.vault.records.by_state("rejected")] == [forged.i.hex()]  # refused for good
-    _sync(student)
+    synced(student)
     assert student.vault.messages.get(sent).state == "sent"

@@ -101,3 +101,27 @@ def test_cards_resolve_to_the_newest_per_account_and_tombstones_remove_them(tmp_
     vault.records.apply_inbound("s", [card(30, "", deleted=True)], 4)
     assert directory.cards(vault) == []
     vault.close()
+
+
+def test_the_demo_server_starts_when_its_usual_port_is_taken(tmp_path):
+    """Another program (or a second person's Osler on a shared computer) holds port 8471: the demo serves on
+    another port, chosen and bound in one step."""
+    import socket
+
+    import requests
+
+    from desktop.domain.demo import DEMO_PORT
+
+    squatter = socket.socket()
+    try:
+        squatter.bind(("127.0.0.1", DEMO_PORT))
+        squatter.listen(1)
+    except OSError:
+        pass  # already taken by someone else: the same situation
+    server = start_demo_server(tmp_path / "demo")
+    try:
+        assert server.port != DEMO_PORT
+        assert requests.get(f"{server.url}/v1/health", timeout=10).status_code == 200
+    finally:
+        server.stop()
+        squatter.close()

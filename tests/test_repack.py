@@ -12,15 +12,9 @@ from desktop.domain.repack import REPACK_AFTER_MS, repack
 from desktop.vault.records import StoredRecord
 from sync.clock import SYSTEM, ManualClock
 from sync.protocol import HybridClock, Record, pack_record
-from tests.clients import Client, acquainted
+from tests.clients import Client, acquainted, synced
 
 LATER = REPACK_AFTER_MS + 60_000
-
-
-def _sync(*clients: Client) -> None:
-    for client in clients:
-        client.engine().sync_once()
-        client.messaging().take_in()
 
 
 @pytest.fixture
@@ -33,11 +27,11 @@ def online_mentor(client_factory):
     chat = mentor.messaging()
     thread = chat.start_direct(student.account.hex())
     chat.send(thread, "Welcome to the programme.")
-    _sync(mentor, student, student, mentor)  # the student has it, and the mentor has the student's receipt
+    synced(mentor, student, student, mentor)  # the student has it, and the mentor has the student's receipt
     texts = [f"Note {i}: the district hospital enrolled {10 * i} patients with suspected sepsis." for i in range(5)]
     for text in texts:
         chat.send(thread, text)
-        _sync(mentor)
+        synced(mentor)
     return student, mentor, thread, texts
 
 
@@ -57,7 +51,7 @@ def test_someone_away_gets_an_online_senders_messages_as_one_record(online_mento
     written = {m.body: m.sent_at for m in mentor.vault.messages.in_thread(thread)}
     assert repack(mentor.messaging(), _now(mentor)) == 0  # sent moments ago: the reader may be about to take them
     assert repack(mentor.messaging(), _later(mentor)) == 5
-    _sync(mentor)
+    synced(mentor)
     assert not mentor.vault.records.by_state("outbox")
 
     pulled = student.engine().sync_once()
@@ -68,7 +62,7 @@ def test_someone_away_gets_an_online_senders_messages_as_one_record(online_mento
     assert all(abs(m.sent_at - written[m.body]) < 1000 for m in held if m.body in texts)  # and when, not later
 
     student.engine().sync_once()
-    _sync(mentor)  # the student's delivery receipt names the messages by their ids: they are delivered
+    synced(mentor)  # the student's delivery receipt names the messages by their ids: they are delivered
     assert {m.state for m in mentor.vault.messages.in_thread(thread) if m.body in texts} == {"delivered"}
     assert repack(mentor.messaging(), _later(mentor)) == 0  # nothing is repacked twice
 
@@ -77,15 +71,15 @@ def test_a_reader_who_already_took_some_keeps_one_copy_of_each(online_mentor, cl
     student, mentor, thread, texts = online_mentor
     student.engine().sync_once()  # took the five (not opened yet, so no receipt yet)
     assert repack(mentor.messaging(), _later(mentor)) == 5
-    _sync(mentor)
-    _sync(student)
+    synced(mentor)
+    synced(student)
     bodies = [m.body for m in student.vault.messages.in_thread(thread)]
     assert all(bodies.count(t) == 1 for t in texts)
 
 
 def test_delivered_messages_are_not_repacked(online_mentor):
     student, mentor, _thread, _texts = online_mentor
-    _sync(student, student, mentor)  # the student took the five in and sent the receipt; the mentor has it
+    synced(student, student, mentor)  # the student took the five in and sent the receipt; the mentor has it
     assert repack(mentor.messaging(), _later(mentor)) == 0
     assert not mentor.vault.records.by_state("outbox")
 

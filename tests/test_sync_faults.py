@@ -93,8 +93,10 @@ def _sync_until_done(engine, attempts: int = 5) -> None:
 
 
 def _server_record_ids(url_or_storage) -> list[bytes]:
+    """The ids of the records clients pushed (not the delivery marks the server makes, PROTOCOL.md §4.5)."""
+    pushed = sa.text("SELECT id FROM records WHERE kind != 'delivered' ORDER BY seq")
     with url_or_storage.reader.connect() as conn:
-        return [row[0] for row in conn.execute(sa.text("SELECT id FROM records ORDER BY seq"))]
+        return [row[0] for row in conn.execute(pushed)]
 
 
 def _count(tally: Tally, writer: Client, reader: Client, sent: list[bytes], server_ids: list[bytes]) -> None:

@@ -17,6 +17,21 @@ from sync.server.app import SERVE_OPTIONS, create_app
 from sync.server.storage import Storage
 
 
+def _listen(preferred: int = 0) -> socket.socket:
+    """A socket listening on 127.0.0.1: on ``preferred`` when it is free, else on any free port. Bound here and
+    handed to uvicorn, so no other program can take the port between choosing it and serving on it."""
+    for candidate in (preferred, 0) if preferred else (0,):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", candidate))
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            continue
+        return sock
+    raise OSError("no free port on 127.0.0.1")
+
+
 def free_port(preferred: int = 0) -> int:
     """``preferred`` when it is free on 127.0.0.1, else any free port."""
     for candidate in (preferred, 0) if preferred else (0,):
@@ -43,7 +58,8 @@ class EmbeddedServer:
         self.data_dir = data_dir
         self.storage = Storage(database, clock) if database else Storage.for_data_dir(data_dir, clock)
         self.storage.create_schema()
-        self.port = free_port(port)
+        self._socket = _listen(port)
+        self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         app = self._app = create_app(
             self.storage, data_dir, auth_per_minute=auth_per_minute, device_auth_per_minute=device_auth_per_minute
@@ -56,7 +72,9 @@ class EmbeddedServer:
             **SERVE_OPTIONS,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="osler-embedded-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="osler-embedded-server", daemon=True
+        )
 
     def start(self, timeout: float = 20.0) -> EmbeddedServer:
         if self._thread.is_alive():
@@ -74,6 +92,7 @@ class EmbeddedServer:
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+        self._socket.close()
         self.storage.dispose()
 
     def __enter__(self) -> EmbeddedServer:

@@ -32,7 +32,7 @@ from sync.client.live import WAIT_S
 from sync.client.scheduler import PROBE_EVERY_S, SyncScheduler
 from tests.benchmarks.bench_messaging import varied_english
 from tests.benchmarks.report import row
-from tests.clients import Client, make_client
+from tests.clients import Client, acquainted, make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ProcessServer
 
@@ -55,12 +55,7 @@ def pair(tmp: Path, server: ProcessServer, tag: str) -> tuple[Client, Client, st
     """A student and a mentor with each other's cards and one established conversation (epoch granted)."""
     student = make_client(tmp / f"student{tag}", server.url, server.invite())
     mentor = make_client(tmp / f"mentor{tag}", server.url, server.invite("mentor"))
-    student.publish_card("Amina")
-    mentor.publish_card("Dr Kofi", role="mentor")
-    for _ in range(2):
-        for client in (student, mentor):
-            client.engine().sync_once()
-            client.messaging().take_in()
+    acquainted(student, mentor)
     thread = mentor.messaging().start_direct(student.account.hex())
     mentor.messaging().send(thread, "hello")
     mentor.engine().sync_once()
