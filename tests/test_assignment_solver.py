@@ -36,10 +36,10 @@ def test_assign_cohort_without_scipy_matches_with_it() -> None:
     program = """
 import builtins, json, random
 real_import = builtins.__import__
-def no_scipy(name, *args, **kwargs):
-    if name.split(".")[0] in ("scipy", "numpy"):
+def no_scipy(name, globals=None, locals=None, fromlist=(), level=0):
+    if level == 0 and name.split(".")[0] in ("scipy", "numpy"):
         raise ImportError(name)
-    return real_import(name, *args, **kwargs)
+    return real_import(name, globals, locals, fromlist, level)
 builtins.__import__ = no_scipy
 from desktop.domain.matching import assign_cohort
 rng = random.Random(7)
