@@ -275,10 +275,16 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.release import main as verify_release
 
         return verify_release(args.folder, args.key)
+    i18n.set_locale(choose_locale(args.locale, QLocale.system().name()))  # for the messages before the window
+    from desktop import qtcheck
+
+    problem = qtcheck.check()  # a missing system library: name its package rather than let Qt abort
+    if problem:
+        qtcheck.show(problem)
+        return 1
     if args.self_test:
         from desktop import selftest
 
-        i18n.set_locale(choose_locale(args.locale, QLocale.system().name()))
         logging.getLogger().setLevel(logging.WARNING)
         return selftest.run(args.data_dir, screenshot=args.screenshot)
 
