@@ -13,9 +13,15 @@ class SyncError(Exception):
 
 
 class Offline(SyncError):
-    """No answer: no network, the server is down, or the link dropped mid-request."""
+    """No answer: no network, the server is down, or the link dropped mid-request. ``reason`` says which when the
+    transport could tell: "name" (the host name is unknown), "refused" (nothing listens on that port), "tls" (no
+    secure connection: an http server asked for https, a bad certificate), "timeout", else "unreachable"."""
 
     code = "offline"
+
+    def __init__(self, message: str, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ServerBusy(SyncError):

@@ -125,6 +125,20 @@ def _head_bytes(response: requests.Response) -> int:
     return size + sum(len(f"{name}: {value}\r\n") for name, value in items)
 
 
+def _why(exc: requests.RequestException) -> str:
+    """Offline.reason for a request that got no answer."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    text = repr(exc)
+    if any(s in text for s in ("NameResolutionError", "Name or service not known", "getaddrinfo failed")):
+        return "name"
+    if "Connection refused" in text or "ConnectionRefusedError" in text:
+        return "refused"
+    return "unreachable"
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -249,9 +263,9 @@ class Transport:
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
-                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})", _why(exc)) from None
             except requests.RequestException as exc:
-                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})", _why(exc)) from None
             self.counter.add(up=_request_bytes(response.request), down=_head_bytes(response))
             if isinstance(kwargs.get("auth"), RequestSigner):
                 kwargs["auth"].took(response)
