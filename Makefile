@@ -9,7 +9,10 @@ PO := $(wildcard locales/*/LC_MESSAGES/osler.po)
 MO := $(PO:.po=.mo)
 PYTEST_ARGS ?=
 
-.PHONY: run test bench i18n catalogs check-qt lint screenshots clean
+PACKAGE_STAMP := $(VENV)/.osler-package-installed
+APP ?=
+
+.PHONY: run test bench i18n catalogs check-qt lint screenshots package package-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -18,6 +21,10 @@ $(STAMP): pyproject.toml
 	  echo "Could not create $(VENV). On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,package]'
 	@touch $@
 
 locales/%/LC_MESSAGES/osler.mo: locales/%/LC_MESSAGES/osler.po $(STAMP)
@@ -44,9 +51,21 @@ bench: $(STAMP) catalogs
 	  module=$$(echo $${script%.py} | tr / .); QT_QPA_PLATFORM=offscreen $(BIN)/python -m $$module; done
 
 # Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at.
+# `make screenshots APP=build/dist/osler/osler` instead runs a built app's self-test under Xvfb and keeps its
+# main window in screenshots/packaged-main.png.
 screenshots: $(STAMP) catalogs
 	@command -v xvfb-run >/dev/null || { echo "make screenshots needs Xvfb: sudo apt-get install xvfb"; exit 1; }
-	xvfb-run -a -s "-screen 0 1440x900x24" $(BIN)/python -m tests.screenshots screenshots
+	@mkdir -p screenshots
+	$(if $(APP),xvfb-run -a -s "-screen 0 1280x800x24" $(APP) --self-test --screenshot screenshots/packaged-main.png,\
+	  xvfb-run -a -s "-screen 0 1440x900x24" $(BIN)/python -m tests.screenshots screenshots)
+
+# The desktop app frozen by PyInstaller into build/dist/osler, then dist/: a .deb and a portable tar.gz on Linux,
+# SHA256SUMS and its signature (packaging/README.md). package-check tests what was built (CI runs it).
+package: $(PACKAGE_STAMP) catalogs
+	$(BIN)/python packaging/build.py
+
+package-check: package
+	bash packaging/check-package.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,4 +79,4 @@ i18n: $(STAMP)
 	$(MAKE) catalogs
 
 clean:
-	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache build dist

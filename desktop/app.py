@@ -281,8 +281,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the vault and settings")
     parser.add_argument("--locale", default=os.environ.get("OSLER_LOCALE"), help="UI language, e.g. fr")
     parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation in a temporary folder (under --data-dir when given), then exit",
+    )
+    parser.add_argument("--screenshot", type=Path, help="with --self-test: also save the main window to this PNG")
+    commands = parser.add_subparsers(dest="command", metavar="verify-release")
+    verify = commands.add_parser("verify-release", help="check a folder of installers against SHA256SUMS.sig")
+    verify.add_argument("folder", type=Path)
+    verify.add_argument("--key", help="also trust this release public key (base64, or a file holding it)")
     args = parser.parse_args(argv)
     configure_logging()
+    if args.command == "verify-release":
+        from desktop.release import main as verify_release
+
+        return verify_release(args.folder, args.key)
+    i18n.set_locale(choose_locale(args.locale, QLocale.system().name()))  # for the messages before the window
+    from desktop import qtcheck
+
+    problem = qtcheck.check()  # a missing system library: name its package rather than let Qt abort
+    if problem:
+        qtcheck.show(problem)
+        return 1
+    if args.self_test:
+        from desktop import selftest
+
+        logging.getLogger().setLevel(logging.WARNING)
+        return selftest.run(args.data_dir, screenshot=args.screenshot)
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Osler")

@@ -1,8 +1,9 @@
 """End-to-end protection of records. The only module in ``sync`` that touches cryptographic primitives.
 
 Authorship: each device has an Ed25519 signing key; its public half is registered with the server, which checks
-signed records and auth challenges against it. Confidentiality: private records are sealed under a thread's
-epoch key, which reaches each member device by HPKE (PROTOCOL.md §9). Nothing else in ``sync`` touches a
+signed records and auth challenges against it (the same key type signs a release's SHA256SUMS: ``sign_release``).
+Confidentiality: private records are sealed under a thread's epoch key, which reaches each member device by HPKE
+(PROTOCOL.md §9). Nothing else in ``sync`` touches a
 primitive; the server uses only the verification functions.
 """
 
@@ -25,6 +26,7 @@ from sync.protocol import Record, signature_input
 
 AUTH_CONTEXT = b"osler-auth-v1\0"
 REQUEST_CONTEXT = b"osler-request-v1\0"
+RELEASE_CONTEXT = b"osler-release-sums-v1\0"  # a release key signs SHA256SUMS; never a device's context
 
 
 def _request_input(device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes) -> bytes:
@@ -75,6 +77,10 @@ class DeviceKey:
     def sign_record(self, record: Record, author: bytes, device: bytes) -> Record:
         return record.model_copy(update={"s": self._private.sign(signature_input(record, author, device))})
 
+    def sign_release(self, sums: bytes) -> bytes:
+        """As a release key: the signature of a SHA256SUMS file (``osler verify-release`` checks it)."""
+        return self._private.sign(RELEASE_CONTEXT + sums)
+
     def __repr__(self) -> str:
         return "DeviceKey(<secret>)"
 
@@ -99,6 +105,16 @@ def verify_request(
     if not 0 <= ts_ms < 1 << 64:
         return False
     return _verify(public_key, signature, _request_input(device, ts_ms, nonce, method, path, body))
+
+
+def verify_release(public_key: bytes, sums: bytes, signature: bytes) -> bool:
+    return _verify(public_key, signature, RELEASE_CONTEXT + sums)
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """What a person compares by eye: the first 16 bytes of the key's SHA-256, in groups of four hex digits."""
+    digest = hashlib.sha256(public_key).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
 def verify_record(public_key: bytes, record: Record, author: bytes, device: bytes) -> bool:

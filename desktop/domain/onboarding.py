@@ -14,13 +14,14 @@ import random
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from zxcvbn import zxcvbn
 
 from desktop.i18n import N_
 from desktop.vault.store import MIN_PASSPHRASE_CHARS
 from sync.client.errors import InsecureServerURL, WrongServer
-from sync.client.transport import check_server_url
+from sync.client.transport import check_server_url, is_loopback
 
 
 class Step(StrEnum):
@@ -63,6 +64,46 @@ def check_passphrase(passphrase: str, repeat: str | None = None, hints: tuple[st
     return PassphraseCheck(score, STRENGTH_LABELS[score], tuple(problems), not problems)
 
 
+class AddressProblem(ValueError):
+    """Why a typed server address cannot be used; ``message`` is untranslated (show it with _())."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def server_address(typed: str) -> str:
+    """The server's base URL from what a person typed: a full URL, or ``host``, ``host:port``, ``host/path``,
+    which get https (PROTOCOL.md §1), except this computer (127.0.0.1, localhost, ::1), which gets http."""
+    text = typed.strip()
+    if not text:
+        raise AddressProblem(N_("Enter the server address your programme gave you, like mentors.example.org."))
+    if any(c.isspace() for c in text):
+        raise AddressProblem(N_("A server address has no spaces. Check the address your programme gave you."))
+    if "://" not in text:
+        try:
+            host = urlsplit(f"//{text}").hostname or ""
+        except ValueError:
+            host = ""
+        text = f"{'http' if is_loopback(host) else 'https'}://{text}"
+    try:
+        port = urlsplit(text).port
+    except ValueError:
+        raise AddressProblem(N_("The port after “:” must be a number from 1 to 65535, like :8470.")) from None
+    if port == 0:
+        raise AddressProblem(N_("The port after “:” must be a number from 1 to 65535, like :8470."))
+    try:
+        return check_server_url(text)
+    except InsecureServerURL:
+        raise AddressProblem(
+            N_("That address uses plain http. Use the https address your programme gave you.")
+        ) from None
+    except WrongServer:
+        raise AddressProblem(
+            N_("That does not look like a web address. Check the address your programme gave you.")
+        ) from None
+
+
 def recovery_groups(key: str) -> list[str]:
     return key.split("-")
 
@@ -76,6 +117,7 @@ class Onboarding:
         self.confirm_indices: tuple[int, int] = (0, 0)
         self.demo = False
         self.server_url: str | None = None
+        self.typed_address, self.invite = "", ""  # as typed on the join page, shown again after an error
         self.role: str | None = None
         self.error: str | None = None  # untranslated, or a translated sentence from a service
         self._rng = rng or random.SystemRandom()
@@ -158,15 +200,14 @@ class Onboarding:
         return self._go(Step.JOIN)
 
     def submit_join(self, server_url: str, invite: str) -> bool:
-        """Validate the address and invite; when fine, move to JOINING (the UI now registers the device)."""
+        """Validate the address and invite; when fine, move to JOINING (the UI now registers the device). What
+        was typed is kept, so the page shows it again after an error."""
         self._expect(Step.JOIN)
+        self.typed_address, self.invite = server_url, invite
         try:
-            self.server_url = check_server_url(server_url if "://" in server_url else f"https://{server_url}")
-        except InsecureServerURL:
-            self.error = N_("That address uses plain http. Use the https address your programme gave you.")
-            return False
-        except WrongServer:
-            self.error = N_("That does not look like a web address. Check the address your programme gave you.")
+            self.server_url = server_address(server_url)
+        except AddressProblem as problem:
+            self.error = problem.message
             return False
         if not _INVITE.match(invite.strip()):
             self.error = N_("An invite code is 12 letters and digits, like ABCD-EFGH-JKLM.")

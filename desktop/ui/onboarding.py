@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel import Locale
 from PySide6.QtCore import Qt, Signal
@@ -32,7 +33,35 @@ from desktop.domain.vault_access import KdfParams, Vault, create_vault
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
 from desktop.ui.common import explain as explain_error
+from sync.client.errors import Offline, WrongServer
 from sync.client.transport import Transport
+
+
+def join_failure(exc: Exception, url: str) -> str:
+    """What went wrong joining the server at ``url``, exactly enough to fix it (not "offline, will retry": the
+    person is at the join page and needs the address checked, or the server started)."""
+    address = url.split("://", 1)[-1]
+    host = urlsplit(url).hostname or address
+    if isinstance(exc, Offline):
+        sentences = {
+            "refused": _(
+                "Nothing answers at {address}: the server is not running there, or the port is wrong. Check the "
+                "address and try again."
+            ),
+            "name": _("“{host}” is not a known server name. Check its spelling, and that this computer is connected."),
+            "tls": _(
+                "No secure (https) connection to {address}. Check the address your programme gave you; a server "
+                "on this computer is typed as 127.0.0.1:PORT."
+            ),
+            "timeout": _("{address} did not answer in time. The connection may be slow or down: try again."),
+        }
+        default = _("{address} could not be reached. Check this computer's connection and the address, then try again.")
+        return sentences.get(exc.reason, default).format(address=address, host=host)
+    if isinstance(exc, WrongServer):
+        return _(
+            "{address} answered, but it is not an Osler server. Check the address your programme gave you."
+        ).format(address=address)
+    return explain_error(exc)
 
 
 class OnboardingScreen(QStackedWidget):
@@ -178,7 +207,10 @@ class OnboardingScreen(QStackedWidget):
         self.page.run(busy, fn, on_done, self._failed)
 
     def _failed(self, exc: Exception) -> None:
-        if self.flow.step in (Step.CREATING, Step.JOINING):
+        if self.flow.step == Step.JOINING:
+            self.flow.failed(join_failure(exc, self.flow.server_url or ""))
+            self.show_step()
+        elif self.flow.step == Step.CREATING:
             self.flow.failed(explain_error(exc))
             self.show_step()
 
@@ -296,8 +328,10 @@ class OnboardingScreen(QStackedWidget):
             _("Join your programme"),
             _("Enter the server address and the invite code your programme sent you. You need a connection now."),
         )
-        self.server_url = line_edit(_("Server address"), "https://mentors.example.org")
+        self.server_url = line_edit(_("Server address"), "mentors.example.org")
         self.invite = line_edit(_("Invite code"), "ABCD-EFGH-JKLM")
+        self.server_url.setText(self.flow.typed_address)  # after an error, what was typed is still there
+        self.invite.setText(self.flow.invite)
         form = QFormLayout()
         form.addRow(_("Server &address:"), self.server_url)
         form.addRow(_("&Invite code:"), self.invite)

@@ -13,10 +13,20 @@ class SyncError(Exception):
 
 
 class Offline(SyncError):
-    """No answer: no network, the server is down, or the link dropped mid-request."""
+    """No answer: no network, the server is down, or the link dropped mid-request. ``reason`` says which when the
+    transport could tell: "name" (the host name is unknown), "refused" (nothing listens on that port), "tls" (no
+    secure connection: an http server asked for https, a bad certificate), "timeout", else "unreachable"."""
 
     code = "offline"
-    reached = False  # something answered at the server's address (the connection was refused): the link is up
+
+    def __init__(self, message: str, reason: str = "unreachable") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    @property
+    def reached(self) -> bool:
+        """Something answered at the server's address (the connection was refused): the link itself is up."""
+        return self.reason == "refused"
 
 
 class ServerBusy(SyncError):

@@ -125,6 +125,20 @@ def _head_bytes(response: requests.Response) -> int:
     return size + sum(len(f"{name}: {value}\r\n") for name, value in items)
 
 
+def _why(exc: requests.RequestException) -> str:
+    """Offline.reason for a request that got no answer."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    text = repr(exc)
+    if any(s in text for s in ("NameResolutionError", "Name or service not known", "getaddrinfo failed")):
+        return "name"
+    if "Connection refused" in text or "ConnectionRefusedError" in text:
+        return "refused"
+    return "unreachable"
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -142,25 +156,6 @@ def check_server_url(url: str, allow_insecure_http: bool = False) -> str:
     if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure_http:
         raise InsecureServerURL(f"refusing plain http to {parts.hostname}: use https")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _refused(exc: BaseException) -> bool:
-    """The connection was refused: the network reached the server's host, which answered that nobody listens
-    (the link is up, the service is not)."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return True
-        todo += [current.__cause__, current.__context__, *(a for a in current.args if isinstance(a, BaseException))]
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            todo.append(reason)
-    return False
 
 
 class Transport:
@@ -270,11 +265,9 @@ class Transport:
             except requests.ConnectionError as exc:
                 if attempt == 0 and resend and not isinstance(exc, requests.Timeout):
                     continue
-                error = Offline(f"no answer from {self.base_url} ({type(exc).__name__})")
-                error.reached = _refused(exc)
-                raise error from None
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})", _why(exc)) from None
             except requests.RequestException as exc:
-                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})") from None
+                raise Offline(f"no answer from {self.base_url} ({type(exc).__name__})", _why(exc)) from None
             self.counter.add(up=_request_bytes(response.request), down=_head_bytes(response))
             if isinstance(kwargs.get("auth"), RequestSigner):
                 kwargs["auth"].took(response)

@@ -1,4 +1,7 @@
-"""``osler-server``: the operator's command line (init, invite, serve, revoke-device)."""
+"""``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore).
+
+``--data-dir`` and ``--database`` may come before or after the verb: ``osler-server init --data-dir X``.
+"""
 
 from __future__ import annotations
 
@@ -22,27 +25,46 @@ def open_storage(data_dir: Path, database: str | None) -> Storage:
     return storage
 
 
+def _common(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--data-dir", default=default, help="folder for the SQLite database and blobs (env OSLER_SERVER_DATA)"
+    )
+    parser.add_argument("--database", default=default, help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="osler-server", description="Run and administer an Osler sync server.")
-    parser.add_argument("--data-dir", help="folder for the SQLite database and blobs (env OSLER_SERVER_DATA)")
-    parser.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db")
+    _common(parser, None)
+    after = argparse.ArgumentParser(add_help=False)  # the same options after the verb, without resetting them
+    _common(after, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init", help="create the database schema and data folder")
-    invite = commands.add_parser("invite", help="print new single-use invite codes")
+
+    def verb(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, parents=[after])
+
+    verb("init", "create the database schema and data folder")
+    invite = verb("invite", "print new single-use invite codes")
     invite.add_argument("--role", choices=ROLES, required=True)
     invite.add_argument("--count", type=int, default=1)
-    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve = verb("serve", "serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8470)
     serve.add_argument("--auth-per-minute", type=int, default=10, help="sign-in attempts per client per minute")
     serve.add_argument(
         "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
     )
-    revoke = commands.add_parser("revoke-device", help="revoke a device by id (32 hex digits)")
+    revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
+    backup = verb("backup", "copy the database and blobs into a new folder, safely while serving (SQLite)")
+    backup.add_argument("dest", type=Path, help="a new folder for this backup")
+    restore = verb("restore", "put a backup folder into --data-dir (stop the server first)")
+    restore.add_argument("source", type=Path, help="a folder written by `osler-server backup`")
+    restore.add_argument("--force", action="store_true", help="replace the database already in --data-dir")
     args = parser.parse_args(argv)
 
     data_dir = _data_dir(args.data_dir)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, data_dir)
     storage = open_storage(data_dir, args.database)
     if args.command == "init":
         print(f"ready: {args.database or data_dir / 'server.db'}")
@@ -77,6 +99,30 @@ def main(argv: list[str] | None = None) -> int:
 
         server.handle_exit = handle_exit  # type: ignore[method-assign]
         server.run()
+    return 0
+
+
+def _backup_or_restore(args: argparse.Namespace, data_dir: Path) -> int:
+    from sync.server.backup import BackupError, backup, restore
+
+    if args.database and not args.database.startswith("sqlite"):
+        print(
+            "the records are in PostgreSQL: back them up with pg_dump (pg_dump -Fc -f osler.dump DBNAME; "
+            "pg_restore --clean -d DBNAME osler.dump) and copy the blobs folder "
+            f"{data_dir / 'blobs'} with them (README, Running a server)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if args.command == "backup":
+            info = backup(data_dir, args.dest)
+            print(f"backed up {info.records} records, {info.accounts} accounts, {info.blobs} blobs to {info.folder}")
+        else:
+            info = restore(args.source, data_dir, replace=args.force)
+            print(f"restored {info.records} records, {info.accounts} accounts (backup of {info.created}) to {data_dir}")
+    except (BackupError, OSError) as exc:
+        print(f"osler-server {args.command}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,181 @@
+"""``osler --self-test``: prove that this installation works, with no network and no trace left behind.
+
+It creates a vault in a new temporary folder, unlocks it, starts the embedded demo server, syncs once, renders the
+main window (offscreen when there is no screen) and exits 0. Everything it writes, Qt's and fontconfig's caches
+included, goes under that folder, which is removed at the end. A packaging mistake (a missing data file, a Qt
+plugin left out) shows up here rather than at a student's first start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop.i18n import _
+
+PASSPHRASE = "self-test quartz lantern ferry"  # noqa: S105 - a throwaway vault in a throwaway folder
+EXIT_BROKEN, EXIT_CANNOT_WRITE = 1, 2
+
+
+def make_folder(base: Path | None) -> Path:
+    """The temporary folder, under ``base`` or the system's temporary folder (TMPDIR); OSError when neither
+    can be written."""
+    folder = Path(tempfile.mkdtemp(prefix="osler-self-test-", dir=base))
+    probe = folder / "probe"
+    probe.write_bytes(b"")  # mkdtemp can succeed where writing cannot (a full disk, a read-only bind mount)
+    probe.unlink()
+    return folder
+
+
+def confine(folder: Path) -> None:
+    """Point every per-user folder Qt, fontconfig and Python might write to inside ``folder``."""
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        path = folder / name.lower()
+        path.mkdir()
+        os.environ[name] = str(path)
+    runtime = folder / "runtime"
+    runtime.mkdir(mode=0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    os.environ.pop("OSLER_DATA_DIR", None)
+    sys.dont_write_bytecode = True  # running from source must not leave __pycache__ beside it
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def run(base: Path | None = None, out: Callable[[str], None] = print, screenshot: Path | None = None) -> int:
+    """0 when every step passed, 1 when one failed (named, with its traceback on stderr), 2 when there is no
+    folder to work in. ``screenshot``: also save the drawn main window there (the one file written outside)."""
+    if screenshot is not None:
+        screenshot = screenshot.resolve()
+    try:
+        folder = make_folder(base)
+    except OSError as exc:
+        where = base or Path(tempfile.gettempdir())
+        out(
+            _(
+                "Osler's self-test cannot write to {folder} ({reason}). Run it where it may write: "
+                "osler --self-test --data-dir A_WRITABLE_FOLDER, or set TMPDIR."
+            ).format(folder=where, reason=exc.strerror or type(exc).__name__)
+        )
+        return EXIT_CANNOT_WRITE
+    try:
+        confine(folder)
+        return _steps(folder, out, screenshot)
+    finally:
+        logging.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _steps(folder: Path, out: Callable[[str], None], screenshot: Path | None) -> int:
+    state: dict[str, Any] = {"screenshot": screenshot}
+    steps: list[tuple[str, Callable[[], str]]] = [
+        (_("create a vault"), lambda: _create(folder, state)),
+        (_("unlock it"), lambda: _unlock(folder, state)),
+        (_("start the demo server and join it"), lambda: _join(folder, state)),
+        (_("sync once"), lambda: _sync(folder, state)),
+        (_("draw the main window"), lambda: _render(state)),
+    ]
+    try:
+        for label, step in steps:
+            try:
+                detail = step()
+            except Exception as exc:
+                out(
+                    _("self-test FAILED at “{step}”: {problem}").format(
+                        step=label, problem=f"{type(exc).__name__}: {exc}"
+                    )
+                )
+                traceback.print_exc(file=sys.stderr)
+                return EXIT_BROKEN
+            out(_("self-test: {step}: ok {detail}").format(step=label, detail=detail).rstrip())
+    finally:
+        _close(state)
+    out(_("self-test passed"))
+    return 0
+
+
+def _create(folder: Path, state: dict[str, Any]) -> str:
+    from desktop.vault import KdfParams, Vault
+
+    vault, _key = Vault.create(folder / "vault", PASSPHRASE, params=KdfParams.floor())
+    vault.close()
+    return ""
+
+
+def _unlock(folder: Path, state: dict[str, Any]) -> str:
+    from desktop.vault import Vault
+
+    vault = Vault.open(folder / "vault")
+    vault.unlock(PASSPHRASE)
+    state["vault"] = vault
+    return ""
+
+
+def _join(folder: Path, state: dict[str, Any]) -> str:
+    from desktop.domain.session import join_demo
+
+    program, server = join_demo(state["vault"], folder, "self-test", "student")
+    state["server"] = server
+    return f"({server.url}, {program.role})"
+
+
+def _sync(folder: Path, state: dict[str, Any]) -> str:
+    from desktop.domain.session import Session
+    from desktop.domain.settings import SettingsStore
+
+    session = Session(state["vault"], folder, SettingsStore(folder / "settings.json"), demo_server=state.pop("server"))
+    state["session"] = session
+    progress = session.engine.sync_once()
+    threads = session.messaging.threads() if session.messaging is not None else []
+    if progress.records_down == 0 or not threads:
+        raise RuntimeError(f"the sync brought nothing: {progress}")
+    return f"({progress.records_down} records, {len(threads)} conversations)"
+
+
+def _render(state: dict[str, Any]) -> str:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.main_window import MainScreen
+    from desktop.ui.shell import OslerWindow
+
+    app = QApplication.instance() or QApplication(["osler"])
+    window = OslerWindow()
+    state["window"] = window
+    main = MainScreen(state["session"])
+    window.show_screen(main, with_sync_bar=True)
+    window.resize(1100, 720)
+    window.show()
+    for view in ("home", "messages", "mentors"):
+        main.navigate(view)
+        app.processEvents()
+    image = window.grab().toImage()
+    if image.isNull() or image.width() < 100:
+        raise RuntimeError("the main window drew nothing")
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)}
+    if len(colours) < 3:
+        raise RuntimeError("the main window is blank")
+    if state["screenshot"] is not None and not image.save(str(state["screenshot"])):
+        raise RuntimeError(f"could not save {state['screenshot']}")
+    return f"({image.width()}×{image.height()}, {app.platformName()})"
+
+
+def _close(state: dict[str, Any]) -> None:
+    window = state.pop("window", None)
+    if window is not None:
+        window.close()
+    session = state.pop("session", None)
+    if session is not None:
+        session.stop()
+    server = state.pop("server", None)
+    if server is not None:
+        server.stop()
+    vault = state.pop("vault", None)
+    if vault is not None:
+        vault.close()
