@@ -181,6 +181,7 @@ class OslerApp(QObject):
             clock=self.clock,
         )
         self.demo_server = None  # the session owns it now
+        self.window.sync_bar.queued_now = self.session.queued_now
         if profile_name:  # a first card: the language chosen at the start and this computer's time zone
             from desktop.domain.matching import local_zone
 
@@ -216,6 +217,7 @@ class OslerApp(QObject):
             return
         self.window.idle.set_interval(0)
         session, self.session = self.session, None
+        self.window.sync_bar.queued_now = None
         if self.main is not None:
             self.main.clear()
             self.main = None

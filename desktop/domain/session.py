@@ -152,6 +152,10 @@ class Session:
             self.demo_server.stop()
             self.demo_server = None
 
+    def queued_now(self) -> int:
+        """How many records wait in the outbox at this moment."""
+        return self.vault.records.outbox_totals()[0]
+
     def _status(self, status: SyncStatus) -> None:
         if not status.syncing:
             self.count_usage()  # what the attempt (success or not) and any probe before it cost
@@ -168,7 +172,7 @@ class Session:
                 except Exception as exc:  # a failed download is retried after the next sync
                     log.info("attachment download postponed: %s", type(exc).__name__)
                 if self.vault.records.outbox_totals()[0] > queued_before:
-                    self.scheduler.local_change()  # delivery receipts to send
+                    self.scheduler.local_change()  # taking in queued something (a grant, a plan's reply)
             if self.admin is not None and not self.vault.is_locked and self.refresh_presence():
                 kinds.add("presence")
             if kinds and self.on_change is not None:

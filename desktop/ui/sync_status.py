@@ -3,6 +3,7 @@ progress while syncing, "Sync now", and the last error in plain words with what 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,9 @@ class SyncStatusBar(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.clock: Clock = SYSTEM  # the session's, set by the app: "last sync 5 min ago" is told against it
+        # what waits in the outbox now, set by the app while a session runs: a status computed on the sync thread
+        # a moment before a message was written must not say "Everything sent" after it
+        self.queued_now: Callable[[], int] | None = None
         self.setAccessibleName(_("Sync status"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
@@ -179,11 +183,15 @@ class SyncStatusBar(QWidget):
         else:
             ago = format_relative(timedelta(seconds=min(0.0, s.last_success - self.clock.time())))
             self.last_sync.setText(_("Last sync {when}").format(when=ago))
+        queued = s.queued
+        if self.queued_now is not None:
+            try:
+                queued = self.queued_now()
+            except Exception:  # the vault was locked under us: the status's own figure will do
+                queued = s.queued
         self.queued.setText(
-            ngettext("{count} item waiting to be sent", "{count} items waiting to be sent", s.queued).format(
-                count=s.queued
-            )
-            if s.queued
+            ngettext("{count} item waiting to be sent", "{count} items waiting to be sent", queued).format(count=queued)
+            if queued
             else _("Everything sent")
         )
         self._render_progress(s)

@@ -135,8 +135,7 @@ class SyncScheduler:
     def local_change(self) -> None:
         """Something was queued: sync after ``debounce`` seconds of quiet (typing a message is many changes)."""
         self._schedule(self.debounce, replace_later=True)
-        if not self._in_attempt:  # what waits is said at once, not only when the sync starts
-            self._publish(queued=self._queued())
+        self._publish(queued=self._queued())  # what waits is said at once, even while a sync runs
 
     def connectivity_changed(self, online: bool) -> None:
         """The OS says the network came back (or went away): try at once when it came back."""
@@ -170,7 +169,8 @@ class SyncScheduler:
             self.on_status(self.status)
 
     def _on_progress(self, progress: SyncProgress) -> None:
-        self._publish(progress=progress, queued=progress.queued)
+        # what waits now, not what waited when this sync started: a message written meanwhile still waits
+        self._publish(progress=progress, queued=self._queued())
 
     def _run(self) -> None:
         while True:
