@@ -13,19 +13,33 @@ read. Received messages are ``received`` until the person opens the thread, then
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
 import mimetypes
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgpack
 
 from desktop.domain import directory
+from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers import them from here
+    BUNDLE_BYTES,
+    BUNDLE_ITEMS,
+    BUNDLE_SEALED,
+    EPOCH_LIFETIME_MS,
+    MAX_GROUP,
+    MAX_TEXT,
+    ORDER,
+    MissingKeys,
+    Peer,
+    Thread,
+    bundle_ids,
+    card_keys,
+    direct_thread_id,
+)
+from desktop.domain.receiving import Receiving
 from desktop.domain.sync_adapter import Program
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
@@ -33,92 +47,17 @@ from desktop.vault.records import StoredRecord
 from sync import envelope
 from sync.clock import now_ms as wall_ms
 from sync.protocol import (
-    DELIVERED_KIND,
-    MARKED_KINDS,
-    SERVER_ID,
     HybridClock,
     Record,
     new_record_id,
     pack_record,
-    unpack_record,
 )
 
 __all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # StoredMessage: for the UI
 log = logging.getLogger(__name__)
-MAX_GROUP = 20
-MAX_TEXT = 20_000
-ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
-EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
-BUNDLE_BYTES = 128 * 1024  # a bundle grows while its packed messages stay within this (one compression context)
-BUNDLE_SEALED = 48 * 1024  # and while its sealed body does (records carry 64 KiB, with room for frame and signature)
-BUNDLE_ITEMS = 500  # and while it holds fewer messages than this: readers take no more of one bundle
 
 
-def bundle_ids(record_id: bytes, content: dict) -> list[str | None]:
-    """The message id (hex) of each item of a bundle, as its author and every reader compute it: the item's own
-    ``i`` when it has one (bundles made before derived ids, and messages carried over from one), else the first
-    16 bytes of SHA-256("osler-message-id-v1\0" ‖ origin ‖ index u32 BE), where the origin is the bundle's ``o``
-    or, for the first bundle of a chain, its record id (PROTOCOL.md §9.1). None for a malformed item."""
-    origin = content.get("o", record_id)
-    ids: list[str | None] = []
-    for index, item in enumerate(content.get("b", [])[:BUNDLE_ITEMS]):
-        explicit = item.get("i") if isinstance(item, dict) else None
-        if isinstance(explicit, bytes) and len(explicit) == 16:
-            ids.append(explicit.hex())
-        elif isinstance(item, dict) and "i" not in item and isinstance(origin, bytes) and len(origin) == 16:
-            seed = b"osler-message-id-v1\0" + origin + index.to_bytes(4, "big")
-            ids.append(hashlib.sha256(seed).digest()[:16].hex())
-        else:
-            ids.append(None)
-    return ids
-
-
-class MissingKeys(Exception):
-    """A member has not published encryption keys yet (their card has none): they cannot be written to."""
-
-    def __init__(self, accounts: list[str]) -> None:
-        super().__init__(", ".join(accounts))
-        self.accounts = accounts
-
-
-@dataclass(frozen=True)
-class Peer:
-    account: str
-    device: str
-    sign: bytes
-    box: bytes
-
-    @property
-    def fingerprint(self) -> str:
-        return envelope.fingerprint(self.sign, self.box)
-
-
-@dataclass(frozen=True)
-class Thread:
-    id: str
-    members: tuple[str, ...]
-    title: str
-    updated_at: int
-    unread: int
-    last: StoredMessage | None
-
-
-def direct_thread_id(a: str, b: str) -> str:
-    """Both people compute the same id for their 1:1 thread, so it converges whoever writes first."""
-    low, high = sorted((a, b))
-    return hashlib.sha256(b"osler-thread-v1\0" + bytes.fromhex(low) + bytes.fromhex(high)).digest()[:16].hex()
-
-
-def card_keys(device: bytes, sign: bytes, box: bytes) -> dict[str, str]:
-    """What a directory card says about the device's public keys."""
-    return {
-        "device": device.hex(),
-        "sign": base64.b64encode(sign).decode(),
-        "box": base64.b64encode(box).decode(),
-    }
-
-
-class Messaging:
+class Messaging(Receiving):
     def __init__(self, vault: Vault, program: Program, clock: HybridClock) -> None:
         if program.box is None:
             raise ValueError("this device has no encryption key; join the programme again")
@@ -515,258 +454,6 @@ class Messaging:
                 self._sealed_record(thread, "receipt", content, audience=[self.me, *authors])
         except MissingKeys:
             log.info("receipt for thread %s waits: a member has no keys yet", thread)
-
-    # -- receiving ------------------------------------------------------------------------------------------
-
-    def take_in(self) -> set[str]:
-        """Open what sync brought; returns the ids of threads that changed. One local transaction: the
-        acknowledgements, what was opened, the records marked applied and the receipts owed for them land
-        together, so a crash half way leaves everything to be taken in again, never a receipt lost."""
-        with self.vault.transaction():
-            return self._take_in()
-
-    def _take_in(self) -> set[str]:
-        changed: set[str] = set()
-        applied_marks: list[str] = []
-        bundles = self._bundles()
-        acknowledged = [r.id for r in self.vault.records.by_state("sent") if r.id in bundles]
-        for record_id in acknowledged:
-            info = bundles.pop(record_id)
-            for message_id in info.get("ids") or [item["i"].hex() for item in info["items"]]:
-                current = self.vault.messages.get(message_id)
-                if current is not None and current.state == "queued":
-                    self.vault.messages.set_state(current.id, "sent")
-                    changed.add(current.thread_id)
-        if acknowledged:
-            self._save_bundles(bundles)
-        inbound = self.vault.records.by_state("inbound")
-        grants = [r for r in inbound if r.kind == "epoch-grant"]
-        for stored in inbound:
-            if stored.kind == DELIVERED_KIND:
-                changed |= self._take_mark(unpack_record(stored.wire))
-                applied_marks.append(stored.id)
-        others = [r for r in inbound if r.kind in ("message", "group-message", "receipt", *self.handlers)]
-        applied: list[str] = []
-        for stored in grants:
-            thread = self._take_grant(unpack_record(stored.wire), stored.author)
-            if thread:
-                changed.add(thread)
-            applied.append(stored.id)
-        known_peers: dict[str, Peer] | None = None  # looked up once, and only if a group message came
-        for stored in others:
-            record = unpack_record(stored.wire)
-            try:
-                thread_bytes, epoch = envelope.envelope_epoch(record.b)
-            except envelope.EnvelopeError:
-                applied.append(stored.id)  # malformed: never shown
-                self.refused += 1
-                continue
-            thread = thread_bytes.hex()
-            key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
-            if key is None:
-                continue  # its grant has not arrived yet
-            if known_peers is None and record.k == "group-message":
-                known_peers = self.peers()
-            if record.k == "group-message" and not self._signed_by_author(record, known_peers.get(stored.author)):
-                log.warning("group message %s is not signed by its author's published key; not shown", stored.id)
-                applied.append(stored.id)
-                self.refused += 1
-                continue
-            try:
-                content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-            except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
-                log.warning("record %s of kind %s did not open; it is not shown", stored.id, record.k)
-                applied.append(stored.id)
-                self.refused += 1
-                continue
-            applied.append(stored.id)
-            if record.k in self.handlers:
-                if isinstance(content, dict):
-                    self.handlers[record.k](content, stored.author)
-                    changed.add(thread)
-                continue
-            if record.k == "receipt":
-                self._take_receipt(content, stored.author)
-                changed.add(thread)
-                continue
-            if isinstance(content, dict) and isinstance(content.get("b"), list):
-                for item, message_id in zip(content["b"], bundle_ids(record.i, content), strict=False):  # ≤ 500
-                    if message_id is not None:
-                        stamp = item.get("h") if isinstance(item, dict) else None  # a repack keeps each one's
-                        hlc = stamp if isinstance(stamp, int) and 0 < stamp <= record.h else record.h
-                        self._take_message(message_id, thread, stored.author, hlc, item)
-                changed.add(thread)
-                continue
-            text = content.get("x") if isinstance(content, dict) else None
-            if not isinstance(text, str):
-                continue
-            target = content.get("edit") or content.get("delete")
-            if isinstance(target, bytes):
-                original = self.vault.messages.get(target.hex())
-                if original is not None and original.author == stored.author:  # only authors change their words
-                    self._apply_change(original, text[:MAX_TEXT], "edited" if content.get("edit") else "deleted")
-                    changed.add(original.thread_id)
-                continue
-            self._take_message(stored.id, thread, stored.author, record.h, content)
-            changed.add(thread)
-        self.vault.records.mark_applied(applied + applied_marks)
-        self._retire_received_epochs(changed, others, set(applied))
-        return changed
-
-    def _retire_received_epochs(self, threads: set[str], others: list[StoredRecord], applied: set[str]) -> None:
-        waiting: dict[str, set[int]] = {}
-        for stored in others:
-            if stored.id not in applied:
-                try:
-                    thread_bytes, epoch = envelope.envelope_epoch(unpack_record(stored.wire).b)
-                except envelope.EnvelopeError:
-                    continue
-                waiting.setdefault(thread_bytes.hex(), set()).add(epoch)
-        for thread in threads:
-            meta = self.vault.threads.get(thread)
-            if meta is not None and len(meta.get("epochs", {})) > 2:
-                self._retire_epochs(thread, meta, waiting.get(thread, set()))
-                self._save_thread(thread, meta)
-
-    @staticmethod
-    def _signed_by_author(record: Record, peer: Peer | None) -> bool:
-        """Every member holds a group's key, so a group message must also carry its author's signature, checked
-        here against the key the author published (the server checked it against the registered one too)."""
-        if peer is None or record.a is None or record.d is None or record.d.hex() != peer.device:
-            return False
-        return envelope.verify_record(peer.sign, record, record.a, record.d)
-
-    def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
-        """Store one arrived message (once); returns it when it is new and someone else's."""
-        text = item.get("x")
-        if not isinstance(text, str) or self.vault.messages.get(message_id) is not None:
-            return None
-        self._take_attachment(message_id, item.get("a"))
-        mine = author == self.me  # written on another of this person's devices
-        message = StoredMessage(message_id, thread, author, hlc >> 16, "sent" if mine else "received", text[:MAX_TEXT])
-        self.vault.messages.put(message)
-        if self._search is not None:
-            self._index(message.id, message.body)
-        meta = self.vault.threads.get(thread)
-        if meta is not None:
-            self._save_thread(thread, meta, message.sent_at)
-        return None if mine else message
-
-    def _take_attachment(self, message_id: str, wire: object) -> None:
-        if not isinstance(wire, dict) or message_id in self.attachments():
-            return
-        try:
-            name, size, sha, key = str(wire["n"])[:200], int(wire["s"]), str(wire["h"]), wire["k"]
-        except (KeyError, TypeError, ValueError):
-            return
-        if not isinstance(key, bytes) or len(key) != 32 or len(sha) != 64 or not 0 <= size <= envelope.MAX_ATTACHMENT:
-            return
-        mime = str(wire.get("m", "application/octet-stream"))[:100]
-        entry = {"name": name, "size": size, "sha": sha, "key": key.hex(), "mime": mime, "state": "remote", "plain": ""}
-        self._set_attachment(message_id, entry)
-
-    def _take_grant(self, record, author: str) -> str | None:  # type: ignore[no-untyped-def]
-        try:
-            doc = msgpack.unpackb(record.b, raw=False)
-            thread_bytes, epoch, members = doc["t"], int(doc["e"]), [str(m) for m in doc["m"]]
-            grants: dict = doc["g"]
-        except (ValueError, KeyError, TypeError, msgpack.ExtraData):
-            return None
-        if (
-            not isinstance(thread_bytes, bytes)
-            or len(thread_bytes) != 16
-            or author not in members
-            or self.me not in members
-        ):
-            return None
-        grant = grants.get(self.program.credentials.device.hex())
-        if not isinstance(grant, bytes):
-            return None
-        thread = thread_bytes.hex()
-        creds = self.program.credentials
-        try:
-            key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
-            title = doc.get("n", "")  # grants made before titles were sealed carry it in clear
-            if "s" in doc:
-                title = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, doc["s"]), raw=False)["n"]
-        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
-            log.warning("an epoch grant for thread %s did not open; ignored", thread)
-            return None
-        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
-        meta = self.vault.threads.get(thread) or {"members": members, "title": "", "epochs": {}}
-        meta["members"] = sorted(set(members))
-        meta["title"] = str(title)[:80]
-        meta["group"] = len(members) > 2 or bool(meta.get("group"))
-        meta["epochs"][str(epoch)] = meta["members"]
-        meta["current"] = epoch
-        meta["epoch_started"] = record.h >> 16  # the epoch's age counts from its grant, not from its arrival
-        self._save_thread(thread, meta, record.h >> 16)
-        return thread
-
-    def _take_mark(self, record: Record) -> set[str]:
-        """A delivery mark from the server (PROTOCOL.md §4.5): a device of the reader holds this person's
-        message record ``i`` and all before it. Only the server makes them (it refuses them from anyone else)."""
-        if record.a != SERVER_ID:
-            return set()
-        try:
-            content = msgpack.unpackb(record.b, raw=False)
-        except (ValueError, msgpack.ExtraData):
-            return set()
-        mark = content.get("i") if isinstance(content, dict) else None
-        ids = self._own_message_ids(mark.hex()) if isinstance(mark, bytes) and len(mark) == 16 else []
-        if not ids:
-            return set()
-        self._up_to(bytes.fromhex(ids[-1]), "delivered")
-        message = self.vault.messages.get(ids[-1])
-        return {message.thread_id} if message is not None else set()
-
-    def _own_message_ids(self, record_id: str) -> list[str]:
-        """The ids of the messages in one of this person's own message records (empty for anything else)."""
-        stored = self.vault.records.get(record_id)
-        if stored is None or stored.author != self.me or stored.kind not in MARKED_KINDS:
-            return []
-        record = unpack_record(stored.wire)
-        try:
-            thread_bytes, epoch = envelope.envelope_epoch(record.b)
-            key = self.vault.get_secret(f"epoch:{thread_bytes.hex()}:{epoch}")
-            if key is None:
-                return []
-            content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-        except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
-            return []
-        if isinstance(content, dict) and isinstance(content.get("b"), list):
-            return [i for i in bundle_ids(record.i, content) if i is not None]
-        if isinstance(content, dict) and "edit" not in content and "delete" not in content:
-            return [record_id]
-        return []
-
-    def _take_receipt(self, content: dict, author: str) -> None:
-        state = content.get("s") if isinstance(content, dict) else None
-        if state not in ("delivered", "read"):
-            return
-        for raw in content.get("m", [])[:1000]:  # the list of every message id, as receipts were before watermarks
-            if not isinstance(raw, bytes):
-                continue
-            message = self.vault.messages.get(raw.hex())
-            if message is not None and message.author == self.me and ORDER.get(message.state, 0) < ORDER[state]:
-                self.vault.messages.set_state(message.id, state)
-        for pair in content.get("w", [])[:MAX_GROUP]:
-            if isinstance(pair, list) and len(pair) == 2 and pair[0] == bytes.fromhex(self.me):
-                self._up_to(pair[1], state)
-
-    def _up_to(self, mark: object, state: str) -> None:
-        """Move one's own messages of the marked message's thread, up to and including it, to ``state``;
-        never one still queued (it cannot have been seen), never backwards."""
-        if not isinstance(mark, bytes) or len(mark) != 16:
-            return
-        marked = self.vault.messages.get(mark.hex())
-        if marked is None or marked.author != self.me:
-            return
-        for message in self.vault.messages.in_thread(marked.thread_id):  # oldest first, as written
-            if message.author == self.me and message.state != "queued" and ORDER[message.state] < ORDER[state]:
-                self.vault.messages.set_state(message.id, state)
-            if message.id == marked.id:
-                break
 
     # -- search ---------------------------------------------------------------------------------------------
 

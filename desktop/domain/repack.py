@@ -20,7 +20,8 @@ import logging
 
 import msgpack
 
-from desktop.domain.messaging import BUNDLE_BYTES, BUNDLE_ITEMS, BUNDLE_SEALED, Messaging, bundle_ids
+from desktop.domain.message_format import BUNDLE_BYTES, BUNDLE_ITEMS, BUNDLE_SEALED, bundle_ids
+from desktop.domain.messaging import Messaging
 from sync import envelope
 from sync.protocol import unpack_record
 
