@@ -100,7 +100,10 @@ def test_queued_line_goes_once_the_message_is_sent_and_in_other_conversations(ma
     page.qtbot.waitUntil(lambda: page.app.session.messaging.threads().__len__() == 2, timeout=WAIT)
     page.open_view("messages")
     view = page.screen.messages
+    # the list is redrawn when the sync thread's news reaches the window: wait for both conversations in it
+    page.qtbot.waitUntil(lambda: view.thread_model.rowCount() == 2, timeout=WAIT)
     view.thread_list.setCurrentIndex(view.thread_model.index(0))
+    page.qtbot.waitUntil(lambda: bool(view.conversation_model.messages), timeout=WAIT)
     page.qtbot.keyClicks(view.compose, "Thank you")
     page.qtbot.keyClick(view.compose, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     if _still_queued(view):  # a sync running in the background (live delivery) may have sent it already
