@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from desktop import i18n
+from desktop import formatting, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -58,8 +58,8 @@ def test_template_is_current():
 def test_french_end_to_end():
     i18n.set_locale("fr")
     assert i18n._("Your vault is locked. Unlock it to continue.").startswith("Votre coffre est verrouillé")
-    assert i18n.format_relative(timedelta(hours=-3)) == "il y a 3 heures"
-    assert i18n.format_number(1234.5) == "1\u202f234,5"
+    assert formatting.format_relative(timedelta(hours=-3)) == "il y a 3 heures"
+    assert formatting.format_number(1234.5) == "1\u202f234,5"
 
 
 def test_unknown_language_falls_back_to_english():

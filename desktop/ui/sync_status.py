@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from desktop.i18n import _, format_bytes, format_relative, ngettext
+from desktop.formatting import format_bytes, format_relative
+from desktop.i18n import _, ngettext
 from desktop.ui.announce import LiveLabel, announce
 from desktop.ui.common import ERROR_STYLE, button
 from sync.client.errors import (

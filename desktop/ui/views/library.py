@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.directory import Material
 from desktop.domain.session import Session
-from desktop.i18n import _, format_bytes
+from desktop.formatting import format_bytes
+from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.markdown import MarkdownReader

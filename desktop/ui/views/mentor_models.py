@@ -10,7 +10,8 @@ from babel import Locale, UnknownLocaleError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from desktop.domain.directory import Card
-from desktop.i18n import _, current_locale, format_time
+from desktop.formatting import format_time
+from desktop.i18n import _, current_locale
 
 Index = QModelIndex | QPersistentModelIndex
 

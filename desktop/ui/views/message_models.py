@@ -10,7 +10,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
-from desktop.i18n import _, format_bytes, format_datetime, format_relative
+from desktop.formatting import format_bytes, format_datetime, format_relative
+from desktop.i18n import _
 
 Index = QModelIndex | QPersistentModelIndex
 

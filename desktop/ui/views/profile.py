@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from babel import Locale
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import N_, _, current_locale
+from desktop.i18n import N_, _, current_locale, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
 
@@ -54,11 +53,10 @@ class ProfileView(QWidget):
         self.interests = line_edit(_("Research interests"), _("Comma-separated, e.g. neonatal sepsis, bubble CPAP"))
         self.interests.setText(", ".join(card.interests) if card else "")
         form.addRow(_("Research &interests:"), self.interests)
-        locale = current_locale()
-        self.languages = self._checklist(
+        self.languages = self._checklist(  # each language in its own script, sorted by that name
             _("Languages"),
-            [(tag, Locale.parse(tag).get_display_name(locale) or tag) for tag in LANGUAGES],
-            card.languages if card else (locale.language,),
+            [(tag, language_name(tag)) for tag in language_choices(LANGUAGES)],
+            card.languages if card else (current_locale().language,),
         )
         form.addRow(_("&Languages:"), self.languages)
         self.country = line_edit(_("Country code"), "NG")

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
-from desktop.i18n import _, format_number, format_relative, ngettext
+from desktop.formatting import format_number, format_relative
+from desktop.i18n import _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, date_of_ms, heading, paragraph
 from desktop.ui.views.mentor_detail import reason_line
 
