@@ -221,11 +221,16 @@ class OslerApp(QObject):
         self.main.navigate(view)
 
     def _language_changed(self, tag: str) -> None:
-        """Applied at once: every string is set when a view is built, so the main screen is built again."""
+        """Applied at once, without a restart: every string is set when a view is built, so the main screen is
+        built again in the new language and given the old one's page, scroll positions and drafts."""
+        state = self.main.snapshot() if self.main is not None else {"view": "settings"}
         apply_locale(tag)
         self.window.setWindowTitle(_("Osler"))
         self.window.show_note(i18n.fallback_note())
-        self._show_main("settings")
+        self.window.sync_bar.retranslate()
+        self._show_main(state["view"])
+        if self.main is not None and "scroll" in state:
+            self.main.restore(state)
 
     def _arm_auto_lock(self, interval_ms: int) -> None:
         self.window.idle.set_interval(interval_ms)

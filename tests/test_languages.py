@@ -104,3 +104,33 @@ def test_profile_languages_are_named_in_their_own_script(make_app):
     languages = page.screen.profile.languages
     names = {languages.item(r).text() for r in range(languages.count())}
     assert {"Kiswahili", "العربية", "አማርኛ", "Hausa", "Français"} <= names
+
+
+def test_switching_language_in_settings_retranslates_every_view_and_keeps_the_draft(make_app):
+    page = make_app()
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    mentor = page.app.session.mentors()[0]
+    page.screen.write_to(mentor.account)  # a conversation open, a message half written
+    thread = page.screen.messages.current
+    page.qtbot.keyClicks(page.screen.messages.compose, "Draft about rounds")
+    page.open_view("mentors")
+    page.qtbot.keyClicks(page.screen.mentors.search, "Nai")
+    page.open_view("settings")
+    settings = page.screen.settings
+    assert page.app.window.sync_bar.sync_button.text() == "&Sync now"
+
+    settings.language.setCurrentIndex(settings.language.findData("fr"))
+    settings.language.activated.emit(settings.language.currentIndex())
+
+    screen = page.screen
+    assert screen.current_view == "settings"
+    assert screen.settings.accessibleName() == "Paramètres"
+    assert screen.home.greeting.text().startswith("Bienvenue")
+    assert screen.mentors.search.placeholderText() == "Rechercher un nom, un centre d’intérêt, une ville…"
+    assert screen.messages.compose.accessibleName() != "Message to send"
+    assert page.app.window.sync_bar.sync_button.text() == "&Synchroniser maintenant"  # the bar outlives the screen
+    assert screen.messages.current == thread
+    assert screen.messages.box.text() == "Draft about rounds"
+    assert screen.mentors.search.text() == "Nai"
+    assert page.app.settings_store.load().locale == "fr"

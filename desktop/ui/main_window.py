@@ -3,7 +3,7 @@ and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
@@ -141,6 +141,41 @@ class MainScreen(QWidget):
         )
         if card and card.interests and not self.mentors.interests.text():
             self.mentors.interests.setText(", ".join(card.interests))
+
+    # -- switching language: a new MainScreen takes over this one's place, scroll and drafts ------------------
+
+    def snapshot(self) -> dict:
+        """What a person would lose if this screen were built again: the view, each page's scroll, the open
+        conversation and its unsent text, the mentor search, and unsaved profile fields."""
+        self.messages._save_draft()
+        profile = self.profile
+        return {
+            "view": self.current_view,
+            "scroll": [self.pages.widget(i).verticalScrollBar().value() for i in range(self.pages.count())],
+            "thread": self.messages.current,
+            "compose": self.messages.box.text(),
+            "search": self.mentors.search.text(),
+            "interests": self.mentors.interests.text(),
+            "profile": (profile.name.text(), profile.interests.text(), profile.private.toPlainText()),
+        }
+
+    def restore(self, state: dict) -> None:
+        self.navigate(state["view"])
+        if state["thread"] is not None:
+            self.messages.open_thread(state["thread"])
+            self.messages.box.set_text(state["compose"])
+        self.mentors.search.setText(state["search"])
+        self.mentors.interests.setText(state["interests"])
+        name, interests, private = state["profile"]
+        self.profile.name.setText(name)
+        self.profile.interests.setText(interests)
+        self.profile.private.setPlainText(private)
+
+        def scroll() -> None:  # once the pages are laid out in the new language
+            for index, value in enumerate(state["scroll"][: self.pages.count()]):
+                self.pages.widget(index).verticalScrollBar().setValue(value)
+
+        QTimer.singleShot(0, scroll)
 
     def navigate(self, name: str) -> None:
         self.nav.setCurrentRow(self.views.index(name))

@@ -116,6 +116,22 @@ class SyncStatusBar(QWidget):
         self._refresh.start()
         self._render()
 
+    def retranslate(self) -> None:
+        """The bar outlives the main screen: after a language switch its words are set again."""
+        for widget, name in (
+            (self, _("Sync status")),
+            (self.state, _("Connection")),
+            (self.last_sync, _("Last sync")),
+            (self.queued, _("Waiting to be sent")),
+            (self.progress, _("Sync progress")),
+            (self.error, _("Sync problem")),
+            (self.sync_button, _("Sync now")),
+        ):
+            widget.setAccessibleName(name)
+        self.sync_button.setText(_("&Sync now"))
+        self.sync_button.setToolTip(_("Sync now (F5)"))
+        self._render()
+
     def show_status(self, status: SyncStatus) -> None:
         was = self.status.online if self.status is not None else None
         self.status = status
