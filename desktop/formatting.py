@@ -4,8 +4,8 @@ countries, time zones), formatted by Babel in the UI language, the same way on e
 Numbers use the symbols of CLDR's default numbering system for the language (Babel's
 ``numbering_system="default"``: "1٬234٫5" in Persian, "1,234.5" in Arabic as CLDR now has it);
 Babel writes every digit, in numbers, dates and times alike, as 0-9, so one screen never mixes two digit systems.
-Byte sizes use CLDR's translated digital units ("26,3 Mo" in French) in decimal multiples (1 MB = 1,000,000
-bytes, as CLDR defines the unit).
+Byte sizes use CLDR's translated digital units ("26,3 Mo" in French) over multiples of 1024, as Osler has always
+counted them (the 25 MB attachment limit is 25 × 1024 × 1024 bytes) and as Windows' file sizes read.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ __all__ = [
     "zone_name",
 ]
 _NUMBERING = "default"
-_BYTE_UNITS = ((10**9, "digital-gigabyte"), (10**6, "digital-megabyte"), (10**3, "digital-kilobyte"))
+_BYTE_UNITS = ((1 << 30, "digital-gigabyte"), (1 << 20, "digital-megabyte"), (1 << 10, "digital-kilobyte"))
 
 
 def format_number(value: float, digits: int | None = None) -> str:

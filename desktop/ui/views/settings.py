@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop import i18n
 from desktop.domain.session import Session
 from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
-from desktop.formatting import format_bytes, format_number
+from desktop.formatting import format_bytes, megabyte_unit
 from desktop.i18n import _, ngettext
 from desktop.ui import theme
 from desktop.ui.announce import LiveLabel
@@ -86,8 +86,8 @@ class SettingsView(QWidget):
         self.data_saver.toggled.connect(self._save_data)
         form.addRow(_("&Data:"), self.data_saver)
         self.live = QCheckBox(_("New messages at once while online"))
-        cost = _("One request stays open while you are online: about {kb} KB an hour.").format(
-            kb=format_number(IDLE_KB_PER_HOUR)
+        cost = _("One request stays open while you are online: about {size} an hour.").format(
+            size=format_bytes(IDLE_KB_PER_HOUR * 1024)
         )
         self.live.setAccessibleName(_("Live delivery"))
         self.live.setAccessibleDescription(cost)
@@ -100,7 +100,7 @@ class SettingsView(QWidget):
         self.budget = QSpinBox()
         self.budget.setAccessibleName(_("Monthly data budget in megabytes"))
         self.budget.setRange(0, 100_000)
-        self.budget.setSuffix(" MB")
+        self.budget.setSuffix("\u00a0" + megabyte_unit())  # "MB", "Mo": CLDR's unit
         self.budget.setValue(settings.monthly_budget_mb)
         self.budget.valueChanged.connect(self._save_data)
         form.addRow(_("Monthly &budget:"), self.budget)
