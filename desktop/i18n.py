@@ -19,6 +19,7 @@ import logging
 import os
 import string
 import threading
+import unicodedata
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -58,10 +59,16 @@ def language_name(tag: str, in_locale: str | Locale | None = None) -> str:
     return (name[:1].upper() + name[1:]) if name else tag
 
 
+def folded(text: str) -> str:
+    """``text`` for sorting a list a person reads: case and accents folded ("Éthiopie" sorts beside "Erythrée")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def language_choices(tags: tuple[str, ...] | list[str] = UI_LANGUAGES, first: str | None = None) -> list[str]:
     """``tags`` in the order a picker lists them: ``first`` (the current language) at the top, then the rest by
     their own names, case- and accent-folded (Latin-script names alphabetically, then each script together)."""
-    rest = sorted((t for t in tags if t != first), key=lambda t: (language_name(t).casefold(), t))
+    rest = sorted((t for t in tags if t != first), key=lambda t: (folded(language_name(t)), t))
     return ([first] if first in tags else []) + rest
 
 

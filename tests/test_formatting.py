@@ -66,3 +66,56 @@ def test_one_screen_one_decimal_separator_and_one_unit_system_in_french(make_app
     assert "similarité" in detail
     numbers = _numbers_in(detail)
     assert numbers and all("," in n and "." not in n for n in numbers), numbers  # "4,9" and "0,53", never "0.53"
+
+
+def _switch(page, tag: str) -> None:
+    page.open_view("settings")
+    settings = page.screen.settings
+    settings.language.setCurrentIndex(settings.language.findData(tag))
+    settings.language.activated.emit(settings.language.currentIndex())
+
+
+def test_specialty_country_language_and_zone_names_in_french(make_app):
+    page = make_app()
+    page.enter_demo(PASSPHRASE)
+    _switch(page, "fr")
+
+    page.open_view("mentors")
+    mentors = page.screen.mentors
+    model = mentors.table.model()
+    shown = {model.index(r, 1).data() for r in range(model.rowCount())}
+    assert "Pédiatrie" in " ".join(shown) and "Paediatrics" not in " ".join(shown)
+    specialty_choices = [mentors.specialty.itemText(r) for r in range(mentors.specialty.count())]
+    assert "Cardiologie" in specialty_choices
+    mentors.specialty.setCurrentIndex(mentors.specialty.findData("Cardiology"))  # filters still use the key
+    page._type(mentors.interests, "rheumatic heart disease and echo screening")
+    page._press(mentors.suggest_button)
+    detail = mentors.detail.text()
+    assert "Cardiologie" in detail and "Cardiology" not in detail
+    card = mentors.selected
+    assert f"({formatting.zone_name(card.tz)})" in detail and card.tz not in detail  # "(Nairobi)", not "Africa/…"
+    languages = {model.index(r, 4).data() for r in range(model.rowCount())}
+    assert any("anglais" in line.casefold() for line in languages)  # language names in French
+
+    page.open_view("profile")
+    profile = page.screen.profile
+    specialties = [profile.specialties.item(r).text() for r in range(profile.specialties.count())]
+    assert "Pédiatrie" in specialties and "Cardiologie" in specialties and "Paediatrics" not in specialties
+    countries = [profile.country.itemText(r) for r in range(profile.country.count())]
+    assert {"Kenya", "Tanzanie", "Éthiopie", "Nigeria"} <= set(countries)
+    assert countries.index("Éthiopie") < countries.index("Kenya") < countries.index("Tanzanie")  # by folded name
+    profile.country.setCurrentIndex(profile.country.findData("TZ"))
+    profile.name.setText("Amina")
+    page._press(profile.save_button)
+    session = page.app.session
+    assert session.vault.get_profile(session.program.credentials.account.hex())["country"] == "TZ"  # the code
+
+
+def test_zone_and_country_names_come_from_cldr():
+    i18n.set_locale("fr")
+    assert formatting.country_name("TZ") == "Tanzanie"
+    assert formatting.zone_name("Africa/Addis_Ababa") == "Addis-Abeba"
+    assert formatting.local_language_name("sw") == "Swahili"
+    i18n.set_locale("en")
+    assert formatting.zone_name("Africa/Dar_es_Salaam") == "Dar es Salaam"
+    assert formatting.zone_name("Not/AZone") == "Not/AZone"

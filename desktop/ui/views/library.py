@@ -24,6 +24,7 @@ from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.markdown import MarkdownReader
+from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.worker import Task, run_in_background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -60,7 +61,7 @@ class LibraryModel(QAbstractTableModel):
             return None
         return (
             material.title,
-            material.specialty,
+            specialty_name(material.specialty),
             material.kind,
             format_bytes(material.size),
             _("On this computer") if offline else _("Download to study offline"),

@@ -13,7 +13,7 @@ from desktop.domain.matching import ABOUT_A_PAIR
 from desktop.formatting import format_number
 from desktop.i18n import _
 from desktop.ui.layout import scrolling
-from desktop.ui.views.mentor_models import language_name, local_time_line, place_line
+from desktop.ui.views.mentor_models import language_name, local_time_line, place_line, specialty_name
 from sync.clock import SYSTEM, Clock, utcnow
 
 
@@ -88,6 +88,8 @@ def _shown(name: str, value: object) -> object:
     similarity of 0.53 reads "0,53" in French, like every other number on the screen)."""
     if isinstance(value, list):
         return ", ".join(language_name(str(t)) for t in value)
+    if name == "specialty" and isinstance(value, str):
+        return specialty_name(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, float):

@@ -22,13 +22,22 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import N_, _, current_locale, language_choices, language_name
+from desktop.i18n import N_, _, current_locale, folded, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
 
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "sw", "ha", "yo", "ig", "am", "hi", "bn", "ur", "tl", "wo", "zh", "ru")
 FORMATS = {"async": N_("Written messages"), "calls": N_("Calls"), "video": N_("Video calls")}
 PRIVATE = "private-profile"
+
+
+def countries() -> list[tuple[str, str]]:
+    """(ISO code, name in the UI language) for every country CLDR knows, sorted by that name."""
+    names = current_locale().territories
+    return sorted(
+        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code != "ZZ"),
+        key=lambda pair: folded(pair[1]),
+    )
 
 
 class ProfileView(QWidget):
@@ -47,7 +56,9 @@ class ProfileView(QWidget):
         self.name.setText(card.name if card else "")
         form.addRow(_("&Name:"), self.name)
         self.specialties = self._checklist(
-            _("Specialties"), [(s, s) for s in SPECIALTIES], card.specialties if card else ()
+            _("Specialties"),  # the English key is what the card stores; the label is in the reader's language
+            sorted(((s, _(s)) for s in SPECIALTIES), key=lambda pair: folded(pair[1])),
+            card.specialties if card else (),
         )
         form.addRow(_("&Specialties:"), self.specialties)
         self.interests = line_edit(_("Research interests"), _("Comma-separated, e.g. neonatal sepsis, bubble CPAP"))
@@ -59,10 +70,13 @@ class ProfileView(QWidget):
             card.languages if card else (current_locale().language,),
         )
         form.addRow(_("&Languages:"), self.languages)
-        self.country = line_edit(_("Country code"), "NG")
-        self.country.setMaxLength(2)
-        self.country.setText(card.country if card else "")
-        form.addRow(_("&Country (ISO code):"), self.country)
+        self.country = QComboBox()  # every country by its CLDR name in the UI language; the card keeps the code
+        self.country.setAccessibleName(_("Country"))
+        self.country.addItem("", "")
+        for code, name in countries():
+            self.country.addItem(name, code)
+        self.country.setCurrentIndex(max(0, self.country.findData(card.country if card else "")))
+        form.addRow(_("&Country:"), self.country)
         self.tz = QComboBox()
         self.tz.setAccessibleName(_("Time zone"))
         self.tz.setEditable(True)
@@ -146,7 +160,7 @@ class ProfileView(QWidget):
             specialties=self._checked(self.specialties),
             interests=[t.strip() for t in self.interests.text().split(",") if t.strip()][:20],
             languages=self._checked(self.languages),
-            country=self.country.text().strip().upper()[:2],
+            country=self.country.currentData() or "",
             tz=self.tz.currentText(),
             capacity=self.capacity.value(),
             windows=windows,
