@@ -143,8 +143,8 @@ def fallback_note() -> str:
 
 
 def _(message: str) -> str:
-    """Translate ``message`` into the active language."""
-    return _translations.gettext(message)
+    """Translate ``message`` into the active language ("" stays "": gettext would answer the catalog's header)."""
+    return _translations.gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -3,15 +3,20 @@ data (plural rules, relative times, direction) comes from Babel."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from desktop import formatting, i18n
+from desktop.catalog_check import catalog_path, check_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -73,3 +78,81 @@ def test_right_to_left_languages_are_known():
 
     assert i18n.is_rtl(Locale.parse("ar")) and i18n.is_rtl(Locale.parse("fa"))
     assert not i18n.is_rtl(Locale.parse("fr"))
+
+
+# -- the catalogs' own consistency (desktop/catalog_check.py), for every catalog present -------------------------
+
+CATALOGS = [tag for tag in i18n.available_locales() if tag != i18n.SOURCE_LOCALE]
+
+
+@pytest.mark.parametrize("lang", CATALOGS)
+def test_catalog_placeholders_plurals_and_completeness(lang: str):
+    """Every {placeholder} in each translation and plural form, nothing untranslated or fuzzy, and as many plural
+    forms as Babel's rule for the language (header and entries)."""
+    problems = check_catalog(catalog_path(lang, ROOT / "locales"))
+    assert [str(p) for p in problems] == []
+
+
+def _broken_copy(tmp_path: Path, edits: dict[str, str]) -> Path:
+    """The French catalog with some translations replaced, as a translator's slip would leave it."""
+    source = (ROOT / "locales" / "fr" / "LC_MESSAGES" / "osler.po").read_text(encoding="utf-8")
+    for msgid, broken in edits.items():
+        good = re.search(rf'^msgid "{re.escape(msgid)}"\nmsgstr "(.*)"$', source, re.M)
+        assert good, msgid
+        source = source.replace(good.group(0), f'msgid "{msgid}"\nmsgstr "{broken}"')
+    target = tmp_path / "fr" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    (target / "osler.po").write_text(source, encoding="utf-8")
+    return target / "osler.po"
+
+
+BROKEN = {
+    "Welcome, {name}": "Bienvenue, {nom}",  # a renamed placeholder: KeyError at .format()
+    "Local time: {time} ({zone})": "Heure locale : {time} ({zone)",  # unbalanced: ValueError
+    "Speaks: {languages}": "Parle : {}",  # positional: IndexError
+}
+
+
+def test_the_placeholder_check_reports_a_broken_catalog(tmp_path):
+    path = _broken_copy(tmp_path, BROKEN)
+    problems = check_catalog(path)
+    assert {p.message for p in problems if p.kind == "placeholder"} == set(BROKEN)
+
+
+def test_a_broken_catalog_never_crashes_the_app(tmp_path):
+    """Compiled and loaded by the real app in its own process: the broken entries show in English and the app
+    runs its self-test (vault, demo server, sync, main window) to the end."""
+    po = _broken_copy(tmp_path / "locales", BROKEN)
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale="fr")
+    with po.with_suffix(".mo").open("wb") as handle:
+        write_mo(handle, catalog)
+    (tmp_path / "locales" / "osler.pot").write_bytes((ROOT / "locales" / "osler.pot").read_bytes())
+    probe = (
+        "from desktop import i18n; i18n.set_locale('fr'); "
+        "print(i18n._('Welcome, {name}').format(name='Amina')); "
+        "print(i18n._('Local time: {time} ({zone})').format(time='12:00', zone='Nairobi')); "
+        "print(i18n._('Speaks: {languages}').format(languages='swahili')); "
+        "print(i18n._('Settings'))"
+    )
+    env = {**os.environ, "OSLER_LOCALES_DIR": str(tmp_path / "locales"), "PYTHONPATH": str(ROOT)}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert shown.stdout.splitlines() == [
+        "Welcome, Amina",
+        "Local time: 12:00 (Nairobi)",
+        "Speaks: swahili",
+        "Paramètres",  # the rest of the catalog still works
+    ]
+    assert "Welcome, {name}" in shown.stderr and "Amina" not in shown.stderr  # the warning names no value
+    app = subprocess.run(
+        [sys.executable, "-m", "desktop.app", "--self-test", "--locale", "fr", "--data-dir", str(tmp_path)],
+        env={**env, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert app.returncode == 0, app.stdout + app.stderr
