@@ -73,7 +73,7 @@ lint: $(STAMP)
 
 # Re-extract the strings from the code, merge them into every language's catalog, then compile.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --no-wrap --sort-by-file \
+	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ -k C_:1c,2 -k pgettext:1c,2 --no-wrap --sort-by-file \
 	  --project=Osler --copyright-holder="Osler contributors" -o locales/osler.pot desktop sync
 	$(BIN)/pybabel update --no-wrap -i locales/osler.pot -d locales -D osler
 	$(MAKE) catalogs

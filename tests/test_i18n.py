@@ -22,14 +22,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
-def _code_messages() -> set[str]:
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "C_": ((1, "c"), 2), "pgettext": ((1, "c"), 2)}
+
+
+def _code_entries() -> set[tuple[str, str | None]]:
+    """(message, context) for every string the code marks, msgctxt included."""
     found = set()
     for folder in ("desktop", "sync"):
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords={"_": None, "N_": None, "ngettext": (1, 2)}
+        for _file, _line, message, _comments, context in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            found.add(message if isinstance(message, str) else message[0])
+            found.add((message if isinstance(message, str) else message[0], context))
     return found
+
+
+def _code_messages() -> set[str]:
+    return {message for message, _context in _code_entries()}
 
 
 def _catalog(lang: str):
@@ -41,8 +49,8 @@ def _catalog(lang: str):
 def test_every_string_in_the_code_is_translated(lang: str):
     catalog = _catalog(lang)
     missing, broken = [], []
-    for message in sorted(_code_messages()):
-        entry = catalog.get(message)
+    for message, context in sorted(_code_entries(), key=lambda e: (e[0], e[1] or "")):
+        entry = catalog.get(message, context=context)
         translated = entry.string if entry else None
         if isinstance(translated, tuple):
             translated = translated[0]
@@ -56,8 +64,18 @@ def test_every_string_in_the_code_is_translated(lang: str):
 
 def test_template_is_current():
     with (ROOT / "locales" / "osler.pot").open("rb") as handle:
-        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
-    assert _code_messages() == template, "run `make i18n`"
+        template = {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in read_po(handle) if m.id}
+    assert _code_entries() == template, "run `make i18n`"
+
+
+def test_one_english_word_with_two_meanings_gets_a_context():
+    """msgctxt: "Read" the message state and "Schedule" the view are entries of their own, so a translator
+    can tell them from the verbs."""
+    contexts = {context for message, context in _code_entries() if message in ("Read", "Schedule", "Publish")}
+    assert {"message state", "the view of meetings (a noun)", "column: whether to publish this pair"} <= contexts
+    i18n.set_locale("fr")
+    assert i18n.C_("message state", "Read") == "Lu"
+    assert i18n.pgettext("the view of meetings (a noun)", "Schedule") == "Agenda"
 
 
 def test_french_end_to_end():

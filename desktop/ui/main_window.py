@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidge
 
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import _, current_locale
+from desktop.i18n import C_, _, current_locale
 from desktop.ui.icons import themed
 from desktop.ui.layout import scrolling
 from desktop.ui.theme import Theme
@@ -67,7 +67,7 @@ class MainScreen(QWidget):
         self.mentorships.suggest_again.connect(self.suggest_again)
         self.mentors.ask.connect(self.ask)
         self.schedule = ComingView(
-            _("Schedule"),
+            C_("the view of meetings (a noun)", "Schedule"),
             _(
                 "Meetings with your mentors, shown in your time zone and theirs, will live here. Each mentor's "
                 "time zone is already on their card."
@@ -84,7 +84,7 @@ class MainScreen(QWidget):
             _("Students") if session.is_mentor else _("Mentors"),
             _("Mentorships"),
             _("Library"),
-            _("Schedule"),
+            C_("the view of meetings (a noun)", "Schedule"),
             _("Settings"),
             _("My profile"),
         ) + ((_("Programme"),) if self.programme is not None else ())

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
 from desktop.formatting import format_number, format_relative
-from desktop.i18n import _, ngettext
+from desktop.i18n import C_, _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, date_of_ms, heading, paragraph
 from desktop.ui.views.mentor_detail import reason_line
 
@@ -127,7 +127,10 @@ class ProgrammeView(QWidget):
         actions.addWidget(self.publish_button)
         actions.addWidget(self.cohort_status, 1)
         layout.addLayout(actions)
-        self.pairs = _table(_("Proposed pairs"), [_("Publish"), _("Student"), _("Mentor"), _("Score"), _("Why")])
+        self.pairs = _table(
+            _("Proposed pairs"),
+            [C_("column: whether to publish this pair", "Publish"), _("Student"), _("Mentor"), _("Score"), _("Why")],
+        )
         layout.addWidget(self.pairs, 1)
 
     # -- figures -------------------------------------------------------------------------------------------
