@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,13 +112,21 @@ def report_rows(folder: Path | None = None) -> list[Row]:
     return rows
 
 
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: combining marks (Devanagari's, Bengali's vowel signs) take none."""
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else 1 for c in text)
+
+
 def format_report(rows: list[Row]) -> str:
     header = ("language", "name", "translated", "percent", "fuzzy", "direction")
     table = [header] + [
         (r.tag, r.name, f"{r.translated}/{r.total}", f"{r.percent:.1f} %", str(r.fuzzy), r.direction) for r in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in table)
+    widths = [max(_width(line[i]) for line in table) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    )
 
 
 def main() -> int:

@@ -174,3 +174,23 @@ def test_a_broken_catalog_never_crashes_the_app(tmp_path):
         check=False,
     )
     assert app.returncode == 0, app.stdout + app.stderr
+
+
+def test_i18n_report_lists_every_language_with_its_percentage():
+    """`make i18n-report`: one row per UI language, exit 0 whatever is missing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop.catalog_check"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["language", "name", "translated", "percent", "fuzzy", "direction"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == set(i18n.UI_LANGUAGES)
+    assert rows["fr"][1] == "Français" and rows["fr"][3] == "100.0" and rows["fr"][-1] == "ltr"
+    assert rows["ar"][1] == "العربية" and rows["ar"][-1] == "rtl"
+    assert "i18n-report:" in (ROOT / "Makefile").read_text()
