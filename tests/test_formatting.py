@@ -97,6 +97,13 @@ def test_specialty_country_language_and_zone_names_in_french(make_app):
     languages = {model.index(r, 4).data() for r in range(model.rowCount())}
     assert any("anglais" in line.casefold() for line in languages)  # language names in French
 
+    page.open_view("library")
+    library = page.screen.library.model
+    rows = [[library.index(r, c).data() for c in range(4)] for r in range(library.rowCount())]
+    assert rows and {"notes", "liste de contrôle", "étude de cas"} & {row[2] for row in rows}
+    assert not {row[1] for row in rows} & {"Paediatrics", "Cardiology", "Public Health"}
+    assert all(re.search(r"\s(o|ko|Mo)$", row[3]) for row in rows), [row[3] for row in rows]
+
     page.open_view("profile")
     profile = page.screen.profile
     specialties = [profile.specialties.item(r).text() for r in range(profile.specialties.count())]

@@ -33,6 +33,9 @@ SPECIALTIES = (
     N_("Neurology"),
 )
 
+# The kinds of library material Osler knows by name (shown translated; any other kind is shown as written).
+MATERIAL_KINDS = (N_("notes"), N_("checklist"), N_("reading list"), N_("case study"))
+
 
 @dataclass(frozen=True)
 class Card:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.directory import Material
+from desktop.domain.directory import MATERIAL_KINDS, Material
 from desktop.domain.session import Session
 from desktop.formatting import format_bytes
 from desktop.i18n import _
@@ -62,7 +62,7 @@ class LibraryModel(QAbstractTableModel):
         return (
             material.title,
             specialty_name(material.specialty),
-            material.kind,
+            _(material.kind) if material.kind in MATERIAL_KINDS else material.kind,
             format_bytes(material.size),
             _("On this computer") if offline else _("Download to study offline"),
         )[index.column()]
