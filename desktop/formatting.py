@@ -11,7 +11,8 @@ counted them (the 25 MB attachment limit is 25 × 1024 × 1024 bytes) and as Win
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
@@ -128,6 +129,26 @@ def zone_name(tz: str) -> str:
         return babel_dates.get_timezone_location(tz, locale=current_locale(), return_city=True)
     except (LookupError, ValueError, UnknownLocaleError):
         return tz
+
+
+_REGIONS = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(IANA name, place in the UI language) for a time-zone picker: one entry per place (aliases such as
+    Africa/Asmera left out), sorted by the place's folded name."""
+    return list(_zone_choices(str(current_locale())))
+
+
+@lru_cache(maxsize=4)
+def _zone_choices(_tag: str) -> tuple[tuple[str, str], ...]:
+    from desktop.i18n import folded
+
+    seen: dict[str, str] = {}
+    for tz in sorted(available_timezones()):
+        if tz.startswith(_REGIONS):
+            seen.setdefault(zone_name(tz), tz)
+    return tuple(sorted(((tz, name) for name, tz in seen.items()), key=lambda pair: folded(pair[1])))
 
 
 def locale_of(tag: str) -> Locale | None:

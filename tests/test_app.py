@@ -511,7 +511,7 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
             if widget.item(row).data(Qt.ItemDataRole.UserRole) == wanted:
                 widget.item(row).setCheckState(Qt.CheckState.Checked)
     view.interests.setText("rheumatic heart disease, echo screening")
-    view.tz.setCurrentText("Africa/Lagos")
+    view.tz.setCurrentIndex(view.tz.findData("Africa/Lagos"))
     view.capacity.setValue(3)
     view.background.setText("first-generation student")
     view.private.setPlainText("PRIVATE-NOTE-CANARY only for me")

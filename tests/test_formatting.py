@@ -111,11 +111,15 @@ def test_specialty_country_language_and_zone_names_in_french(make_app):
     countries = [profile.country.itemText(r) for r in range(profile.country.count())]
     assert {"Kenya", "Tanzanie", "Éthiopie", "Nigeria"} <= set(countries)
     assert countries.index("Éthiopie") < countries.index("Kenya") < countries.index("Tanzanie")  # by folded name
+    zones = [profile.tz.itemText(r) for r in range(profile.tz.count())]
+    assert {"Addis-Abeba", "Le Caire", "Nairobi", "Dar es Salaam"} <= set(zones)
+    profile.tz.setCurrentIndex(profile.tz.findData("Africa/Cairo"))
     profile.country.setCurrentIndex(profile.country.findData("TZ"))
     profile.name.setText("Amina")
     page._press(profile.save_button)
     session = page.app.session
     assert session.vault.get_profile(session.program.credentials.account.hex())["country"] == "TZ"  # the code
+    assert session.vault.get_profile(session.program.credentials.account.hex())["tz"] == "Africa/Cairo"
 
 
 def test_zone_and_country_names_come_from_cldr():

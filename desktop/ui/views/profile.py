@@ -4,8 +4,6 @@ their localized names, time zones are IANA names."""
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
+from desktop.formatting import zone_choices, zone_name
 from desktop.i18n import N_, _, current_locale, folded, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
@@ -77,11 +76,14 @@ class ProfileView(QWidget):
             self.country.addItem(name, code)
         self.country.setCurrentIndex(max(0, self.country.findData(card.country if card else "")))
         form.addRow(_("&Country:"), self.country)
-        self.tz = QComboBox()
+        self.tz = QComboBox()  # places by their CLDR names in the UI language; the card keeps the IANA name
         self.tz.setAccessibleName(_("Time zone"))
-        self.tz.setEditable(True)
-        self.tz.addItems(sorted(available_timezones()))
-        self.tz.setCurrentText(card.tz if card and card.tz else local_zone())
+        for zone, place in zone_choices():
+            self.tz.addItem(place, zone)
+        mine = card.tz if card and card.tz else local_zone()
+        if self.tz.findData(mine) < 0:  # an alias or a zone outside the regions: shown as it is
+            self.tz.addItem(zone_name(mine), mine)
+        self.tz.setCurrentIndex(self.tz.findData(mine))
         form.addRow(_("&Time zone:"), self.tz)
         self.online_from, self.online_to = QSpinBox(), QSpinBox()
         for box, name in ((self.online_from, _("Usually online from (hour)")), (self.online_to, _("until (hour)"))):
@@ -161,7 +163,7 @@ class ProfileView(QWidget):
             interests=[t.strip() for t in self.interests.text().split(",") if t.strip()][:20],
             languages=self._checked(self.languages),
             country=self.country.currentData() or "",
-            tz=self.tz.currentText(),
+            tz=self.tz.currentData() or local_zone(),
             capacity=self.capacity.value(),
             windows=windows,
             formats=self._checked(self.formats),
