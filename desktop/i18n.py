@@ -31,6 +31,28 @@ DOMAIN = "osler"
 SOURCE_LOCALE = "en"
 # The languages Osler offers, by tag (the order is only the source's; pickers sort them by their own names).
 UI_LANGUAGES = ("en", "fr", "es", "pt", "ar", "fa", "ur", "sw", "hi", "bn", "am", "ha")
+# Each language's name in its own script, as Babel's CLDR data has it (tests/test_languages.py checks they still
+# match): pickers list them without loading a dozen locales' data while the main screen is built.
+OWN_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "ar": "العربية",
+    "fa": "فارسی",
+    "ur": "اردو",
+    "sw": "Kiswahili",
+    "hi": "हिन्दी",
+    "bn": "বাংলা",
+    "am": "አማርኛ",
+    "ha": "Hausa",
+    "yo": "Èdè Yorùbá",
+    "ig": "Asụsụ Igbo",
+    "tl": "Filipino (Pilipinas)",
+    "wo": "Wolof",
+    "zh": "中文",
+    "ru": "Русский",
+}
 LOCALES_DIR = Path(os.environ.get("OSLER_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
 
 _lock = threading.Lock()
@@ -52,6 +74,8 @@ def available_locales() -> list[str]:
 
 def language_name(tag: str, in_locale: str | Locale | None = None) -> str:
     """A language's name, in its own script by default ("Kiswahili", "العربية"), else in ``in_locale``."""
+    if in_locale is None and tag in OWN_NAMES:
+        return OWN_NAMES[tag]
     try:
         name = Locale.parse(tag.replace("-", "_")).get_display_name(in_locale or tag.replace("-", "_"))
     except (ValueError, UnknownLocaleError):

@@ -31,6 +31,12 @@ def test_osler_offers_twelve_languages():
     assert {tag for tag in i18n.UI_LANGUAGES if i18n.is_rtl(i18n.Locale.parse(tag))} == {"ar", "fa", "ur"}
 
 
+def test_own_script_names_are_babels():
+    for tag, name in i18n.OWN_NAMES.items():
+        babel_name = i18n.Locale.parse(tag).get_display_name(tag)
+        assert name == babel_name[:1].upper() + babel_name[1:], tag
+
+
 def test_a_language_without_a_catalog_is_english_with_a_note(only_french):
     i18n.set_locale("sw")
     assert i18n.chosen_language() == "sw"

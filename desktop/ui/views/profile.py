@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.formatting import zone_choices, zone_name
+from desktop.formatting import country_name, zone_choices, zone_name
 from desktop.i18n import N_, _, current_locale, folded, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
@@ -69,22 +69,18 @@ class ProfileView(QWidget):
             card.languages if card else (current_locale().language,),
         )
         form.addRow(_("&Languages:"), self.languages)
-        self.country = QComboBox()  # every country by its CLDR name in the UI language; the card keeps the code
+        # every country and time zone by its CLDR name in the UI language (the card keeps the ISO code and the
+        # IANA name); the long lists are filled when the view is first shown, not while unlocking
+        self.country = QComboBox()
         self.country.setAccessibleName(_("Country"))
-        self.country.addItem("", "")
-        for code, name in countries():
-            self.country.addItem(name, code)
-        self.country.setCurrentIndex(max(0, self.country.findData(card.country if card else "")))
+        self.country.addItem(country_name(card.country) if card and card.country else "", card.country if card else "")
         form.addRow(_("&Country:"), self.country)
-        self.tz = QComboBox()  # places by their CLDR names in the UI language; the card keeps the IANA name
+        self.tz = QComboBox()
         self.tz.setAccessibleName(_("Time zone"))
-        for zone, place in zone_choices():
-            self.tz.addItem(place, zone)
         mine = card.tz if card and card.tz else local_zone()
-        if self.tz.findData(mine) < 0:  # an alias or a zone outside the regions: shown as it is
-            self.tz.addItem(zone_name(mine), mine)
-        self.tz.setCurrentIndex(self.tz.findData(mine))
+        self.tz.addItem(zone_name(mine), mine)
         form.addRow(_("&Time zone:"), self.tz)
+        self._places_filled = False
         self.online_from, self.online_to = QSpinBox(), QSpinBox()
         for box, name in ((self.online_from, _("Usually online from (hour)")), (self.online_to, _("until (hour)"))):
             box.setRange(0, 23)
@@ -150,7 +146,27 @@ class ProfileView(QWidget):
             if widget.item(r).checkState() == Qt.CheckState.Checked
         ]
 
+    def showEvent(self, event: object) -> None:
+        self._fill_places()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def _fill_places(self) -> None:
+        if self._places_filled:
+            return
+        self._places_filled = True
+        for combo, choices, blank in ((self.country, countries(), True), (self.tz, zone_choices(), False)):
+            kept = combo.currentData()
+            combo.clear()
+            if blank:
+                combo.addItem("", "")
+            for value, name in choices:
+                combo.addItem(name, value)
+            if combo.findData(kept) < 0:  # an alias, or a code CLDR does not list: shown as it is
+                combo.addItem(country_name(kept) if blank else zone_name(kept), kept)
+            combo.setCurrentIndex(combo.findData(kept))
+
     def save(self) -> None:
+        self._fill_places()
         name = self.name.text().strip()
         if not name:
             self.status.setText(_("Enter the name others will see."))
