@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 PACKAGE_STAMP := $(VENV)/.osler-package-installed
 APP ?=
 
-.PHONY: run test bench i18n catalogs check-qt lint screenshots package package-check clean
+.PHONY: run test bench i18n i18n-report catalogs check-qt lint screenshots package package-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -73,10 +73,14 @@ lint: $(STAMP)
 
 # Re-extract the strings from the code, merge them into every language's catalog, then compile.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ --no-wrap --sort-by-file \
+	$(BIN)/pybabel extract -F locales/babel.cfg -k N_ -k C_:1c,2 -k pgettext:1c,2 --no-wrap --sort-by-file \
 	  --project=Osler --copyright-holder="Osler contributors" -o locales/osler.pot desktop sync
 	$(BIN)/pybabel update --no-wrap -i locales/osler.pot -d locales -D osler
 	$(MAKE) catalogs
+
+# Per language: its name in its own script, translated/total, percent, fuzzy entries and text direction.
+i18n-report: $(STAMP)
+	@$(BIN)/python -m desktop.catalog_check
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache build dist

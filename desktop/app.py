@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QLocale, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop import i18n
@@ -42,21 +43,38 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("OSLER_DATA_DIR") or platformdirs.user_data_path("Osler", appauthor=False))
 
 
+def system_language(qt_name: str | None = None) -> str:
+    """The operating system's language as Qt reports it ("fr_FR"), or as given (tests inject one)."""
+    return qt_name if qt_name is not None else QLocale.system().name()
+
+
 def choose_locale(requested: str | None, system_name: str) -> str:
-    """The requested language, else the system's when Osler has a catalog for it, else English."""
-    available = i18n.available_locales()
-    for candidate in (requested, system_name, system_name.split("_")[0]):
-        if candidate and candidate in available:
-            return candidate
+    """The requested language, else the system's when Osler offers it, else English. A language Osler offers
+    but has no catalog for is still chosen: it shows in English with a note saying so (i18n.fallback_note)."""
+    offered = i18n.UI_LANGUAGES
+    for candidate in (requested, system_name):
+        tag = (candidate or "").replace("-", "_")
+        for option in (tag, tag.split("_")[0]):
+            if option in offered:
+                return option
+        if candidate and candidate is requested:
+            log.warning("Osler does not offer the language %r; using the system's or English", requested)
     return i18n.SOURCE_LOCALE
 
 
+def apply_direction(app: QGuiApplication, locale: object) -> None:
+    """The whole app's layout direction for ``locale`` (Babel's text direction): right to left in Arabic, Persian
+    and Urdu. The one place direction is set; mirroring details (icons, the chart) follow from it."""
+    rtl = i18n.is_rtl(locale)  # type: ignore[arg-type]
+    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+
+
 def apply_locale(tag: str) -> None:
+    """Switch strings, formats and layout direction to ``tag`` (English, with a note, when it has no catalog)."""
     locale = i18n.set_locale(tag)
     app = QApplication.instance()
-    if app is not None:
-        rtl = i18n.is_rtl(locale)
-        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+    if isinstance(app, QGuiApplication):
+        apply_direction(app, locale)
 
 
 class OslerApp(QObject):
@@ -79,6 +97,7 @@ class OslerApp(QObject):
         if isinstance(qt_app, QApplication):  # light, dark (as the OS says) or high contrast, before any screen
             Theme.of(qt_app).apply(self.settings_store.load().theme)
         self.window = window or OslerWindow()
+        self.window.show_note(i18n.fallback_note())  # `--locale sw` without a Swahili catalog says so
         self.window.sync_bar.clock = clock
         self.bridge = SyncBridge()
         self.bridge.status.connect(self.window.sync_bar.show_status)
@@ -149,6 +168,7 @@ class OslerApp(QObject):
         self.settings_store.update(lambda s: replace(s, locale=tag))
         apply_locale(tag)
         self.window.setWindowTitle(_("Osler"))
+        self.window.show_note(i18n.fallback_note())
 
     def _onboarding_finished(self, vault: Vault, demo_server: EmbeddedServer | None, profile_name: str) -> None:
         self.vault, self.demo_server = vault, demo_server
@@ -160,7 +180,7 @@ class OslerApp(QObject):
 
         self.vault, self.last_unlock_kdf = vault, kdf_seconds
         if load_program(vault) is None:  # set-up stopped after the vault was made: continue it
-            flow = Onboarding(i18n.available_locales())
+            flow = Onboarding(list(i18n.UI_LANGUAGES))
             flow.step = Step.PROGRAM
             self.show_onboarding(flow)
             return
@@ -201,10 +221,16 @@ class OslerApp(QObject):
         self.main.navigate(view)
 
     def _language_changed(self, tag: str) -> None:
-        """Applied at once: every string is set when a view is built, so the main screen is built again."""
+        """Applied at once, without a restart: every string is set when a view is built, so the main screen is
+        built again in the new language and given the old one's page, scroll positions and drafts."""
+        state = self.main.snapshot() if self.main is not None else {"view": "settings"}
         apply_locale(tag)
         self.window.setWindowTitle(_("Osler"))
-        self._show_main("settings")
+        self.window.show_note(i18n.fallback_note())
+        self.window.sync_bar.retranslate()
+        self._show_main(state["view"])
+        if self.main is not None and "scroll" in state:
+            self.main.restore(state)
 
     def _arm_auto_lock(self, interval_ms: int) -> None:
         self.window.idle.set_interval(interval_ms)
@@ -299,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.release import main as verify_release
 
         return verify_release(args.folder, args.key)
-    i18n.set_locale(choose_locale(args.locale, QLocale.system().name()))  # for the messages before the window
+    i18n.set_locale(choose_locale(args.locale, system_language()))  # for the messages before the window
     from desktop import qtcheck
 
     problem = qtcheck.check()  # a missing system library: name its package rather than let Qt abort
@@ -316,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Osler")
     data_dir = args.data_dir or default_data_dir()
     saved = SettingsStore(data_dir / "settings.json").load().locale
-    apply_locale(choose_locale(args.locale or saved or None, QLocale.system().name()))
+    apply_locale(choose_locale(args.locale or saved or None, system_language()))
     osler = OslerApp(data_dir)
     osler.window.show()
     if args.startup_probe:  # for the benchmark: time to the first screen, then quit

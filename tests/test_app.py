@@ -209,9 +209,12 @@ def test_every_control_has_an_accessible_name(make_app, role):
     assert unnamed == []
 
 
-def test_right_to_left_languages_mirror_the_layout(qapp):
+def test_right_to_left_languages_mirror_the_layout(qapp, tmp_path, monkeypatch):
     from desktop.app import apply_locale
+    from tests.catalogs import write_catalog
 
+    write_catalog(tmp_path, "ar", {"Osler": "أوسلر"})  # an Arabic catalog, whether or not the real one exists yet
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
     try:
         apply_locale("ar")
         assert qapp.layoutDirection() == Qt.LayoutDirection.RightToLeft
@@ -508,7 +511,7 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
             if widget.item(row).data(Qt.ItemDataRole.UserRole) == wanted:
                 widget.item(row).setCheckState(Qt.CheckState.Checked)
     view.interests.setText("rheumatic heart disease, echo screening")
-    view.tz.setCurrentText("Africa/Lagos")
+    view.tz.setCurrentIndex(view.tz.findData("Africa/Lagos"))
     view.capacity.setValue(3)
     view.background.setText("first-generation student")
     view.private.setPlainText("PRIVATE-NOTE-CANARY only for me")

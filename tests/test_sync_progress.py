@@ -68,10 +68,10 @@ def test_the_status_bar_shows_a_percentage_with_items_and_bytes(qtbot):
     halfway = SyncProgress("syncing", records_down=20, bytes_down=30_000, requests=3, down_waiting=20)
     bar.show_status(SyncStatus(online=True, syncing=True, progress=halfway))
     assert bar.progress.isVisibleTo(bar) and bar.progress.maximum() == 1000 and bar.progress.value() == 500
-    assert bar.progress.format().startswith("50 %") and "20 of 40 items" in bar.progress.format()
+    assert bar.progress.format().startswith("50%") and "20 of 40 items" in bar.progress.format()
     attachment = SyncProgress("done", blob_done=3_000_000, blob_total=12_000_000)
     bar.show_status(SyncStatus(online=True, syncing=False, progress=attachment))
     assert bar.progress.isVisibleTo(bar) and bar.progress.value() == 250
-    assert "Attachment" in bar.progress.format() and "25 %" in bar.progress.format()
+    assert "Attachment" in bar.progress.format() and "25%" in bar.progress.format()
     bar.show_status(SyncStatus(online=True, syncing=False, progress=SyncProgress("done")))
     assert not bar.progress.isVisibleTo(bar)

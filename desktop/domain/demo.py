@@ -21,7 +21,7 @@ from pathlib import Path
 import msgpack
 import sqlalchemy as sa
 
-from desktop.domain.directory import SPECIALTIES, card_body
+from desktop.domain.directory import MATERIAL_KINDS, SPECIALTIES, card_body
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.messaging import card_keys
 from sync import envelope
@@ -127,7 +127,6 @@ INTERESTS = {
     "Neurology": ("epilepsy treatment gap", "stroke care pathways", "neurocysticercosis"),
 }
 WINDOWS = ("early mornings", "lunchtimes", "evenings", "weekends")
-MATERIAL_KINDS = ("notes", "checklist", "reading list", "case study")
 
 
 @dataclass(frozen=True)

@@ -11,25 +11,30 @@ import binascii
 import json
 from dataclasses import dataclass
 
+from desktop.i18n import N_
 from desktop.vault import Vault
 from sync.protocol import unpack_record
 
 MAX_TEXT = 2000
-# The controlled list of medical specialties cards choose from (the demo draws on it too).
+# The controlled list of medical specialties cards choose from (the demo draws on it too). Cards store the English
+# key, so every card ever signed keeps working; the UI shows each through _() in the reader's language.
 SPECIALTIES = (
-    "Paediatrics",
-    "Internal Medicine",
-    "General Surgery",
-    "Obstetrics and Gynaecology",
-    "Psychiatry",
-    "Emergency Medicine",
-    "Family Medicine",
-    "Infectious Diseases",
-    "Cardiology",
-    "Public Health",
-    "Anaesthesiology",
-    "Neurology",
+    N_("Paediatrics"),
+    N_("Internal Medicine"),
+    N_("General Surgery"),
+    N_("Obstetrics and Gynaecology"),
+    N_("Psychiatry"),
+    N_("Emergency Medicine"),
+    N_("Family Medicine"),
+    N_("Infectious Diseases"),
+    N_("Cardiology"),
+    N_("Public Health"),
+    N_("Anaesthesiology"),
+    N_("Neurology"),
 )
+
+# The kinds of library material Osler knows by name (shown translated; any other kind is shown as written).
+MATERIAL_KINDS = (N_("notes"), N_("checklist"), N_("reading list"), N_("case study"))
 
 
 @dataclass(frozen=True)

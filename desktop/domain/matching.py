@@ -209,7 +209,7 @@ def suggest(
                     "interests",
                     weights["interests"] * similarity,
                     _INTERESTS,
-                    {"words": ", ".join(words), "similarity": f"{similarity:.2f}"},
+                    {"words": ", ".join(words), "similarity": round(similarity, 2)},
                 )
             )
         reasons.append(

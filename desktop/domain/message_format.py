@@ -12,6 +12,7 @@ from sync import envelope
 
 MAX_GROUP = 20
 MAX_TEXT = 20_000
+MAX_ATTACHMENT = envelope.MAX_ATTACHMENT  # the UI names the limit in the reader's units
 ORDER = {"queued": 0, "sent": 1, "delivered": 2, "read": 3}
 EPOCH_LIFETIME_MS = 30 * 24 * 3600 * 1000  # a thread's key is replaced at least monthly
 BUNDLE_BYTES = 128 * 1024  # a bundle grows while its packed messages stay within this (one compression context)

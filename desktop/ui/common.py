@@ -9,7 +9,8 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.domain.vault_access import VaultError
-from desktop.i18n import _, format_date
+from desktop.formatting import format_date
+from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.worker import Task, run_in_background
 from sync.client.errors import SyncError

@@ -3,13 +3,13 @@ and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import _, current_locale
+from desktop.i18n import C_, _, current_locale
 from desktop.ui.icons import themed
 from desktop.ui.layout import scrolling
 from desktop.ui.theme import Theme
@@ -67,7 +67,7 @@ class MainScreen(QWidget):
         self.mentorships.suggest_again.connect(self.suggest_again)
         self.mentors.ask.connect(self.ask)
         self.schedule = ComingView(
-            _("Schedule"),
+            C_("the view of meetings (a noun)", "Schedule"),
             _(
                 "Meetings with your mentors, shown in your time zone and theirs, will live here. Each mentor's "
                 "time zone is already on their card."
@@ -84,7 +84,7 @@ class MainScreen(QWidget):
             _("Students") if session.is_mentor else _("Mentors"),
             _("Mentorships"),
             _("Library"),
-            _("Schedule"),
+            C_("the view of meetings (a noun)", "Schedule"),
             _("Settings"),
             _("My profile"),
         ) + ((_("Programme"),) if self.programme is not None else ())
@@ -141,6 +141,41 @@ class MainScreen(QWidget):
         )
         if card and card.interests and not self.mentors.interests.text():
             self.mentors.interests.setText(", ".join(card.interests))
+
+    # -- switching language: a new MainScreen takes over this one's place, scroll and drafts ------------------
+
+    def snapshot(self) -> dict:
+        """What a person would lose if this screen were built again: the view, each page's scroll, the open
+        conversation and its unsent text, the mentor search, and unsaved profile fields."""
+        self.messages._save_draft()
+        profile = self.profile
+        return {
+            "view": self.current_view,
+            "scroll": [self.pages.widget(i).verticalScrollBar().value() for i in range(self.pages.count())],
+            "thread": self.messages.current,
+            "compose": self.messages.box.text(),
+            "search": self.mentors.search.text(),
+            "interests": self.mentors.interests.text(),
+            "profile": (profile.name.text(), profile.interests.text(), profile.private.toPlainText()),
+        }
+
+    def restore(self, state: dict) -> None:
+        self.navigate(state["view"])
+        if state["thread"] is not None:
+            self.messages.open_thread(state["thread"])
+            self.messages.box.set_text(state["compose"])
+        self.mentors.search.setText(state["search"])
+        self.mentors.interests.setText(state["interests"])
+        name, interests, private = state["profile"]
+        self.profile.name.setText(name)
+        self.profile.interests.setText(interests)
+        self.profile.private.setPlainText(private)
+
+        def scroll() -> None:  # once the pages are laid out in the new language
+            for index, value in enumerate(state["scroll"][: self.pages.count()]):
+                self.pages.widget(index).verticalScrollBar().setValue(value)
+
+        QTimer.singleShot(0, scroll)
 
     def navigate(self, name: str) -> None:
         self.nav.setCurrentRow(self.views.index(name))

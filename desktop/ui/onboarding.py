@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel import Locale
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
@@ -73,7 +72,7 @@ class OnboardingScreen(QStackedWidget):
     def __init__(self, data_dir: Path, kdf_params: KdfParams | None = None, flow: Onboarding | None = None) -> None:
         super().__init__()
         self.data_dir = data_dir
-        self.flow = flow or Onboarding(i18n.available_locales())
+        self.flow = flow or Onboarding(list(i18n.UI_LANGUAGES))
         self.kdf_params = kdf_params
         self.vault: Vault | None = None
         self.demo_server = None
@@ -121,9 +120,9 @@ class OnboardingScreen(QStackedWidget):
         page = Page(_("Welcome to Osler"), _("Choose the language Osler speaks. You can change it later in Settings."))
         self.languages = QListWidget()
         self.languages.setAccessibleName(_("Language"))
-        current = str(i18n.current_locale())
-        for tag in self.flow.locales:
-            item = QListWidgetItem(Locale.parse(tag).get_display_name(tag).capitalize())
+        current = i18n.chosen_language()  # the system's language when Osler offers it (app.choose_locale)
+        for tag in i18n.language_choices(self.flow.locales, first=current):
+            item = QListWidgetItem(i18n.language_name(tag))
             item.setData(Qt.ItemDataRole.UserRole, tag)
             self.languages.addItem(item)
             if tag == current:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QStyle, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QStyle,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.i18n import _
 from desktop.ui.sync_status import SyncStatusBar
@@ -56,7 +65,19 @@ class OslerWindow(QMainWindow):
         self.setWindowTitle(_("Osler"))
         self.resize(1000, 680)
         self.screens = QStackedWidget()
-        self.setCentralWidget(self.screens)
+        self.note = QLabel()  # a language shown in English for want of a catalog says so here
+        self.note.setObjectName("language-note")
+        self.note.setAccessibleName(_("Language note"))
+        self.note.setWordWrap(True)
+        self.note.setContentsMargins(12, 6, 12, 6)
+        self.note.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.note)
+        column.addWidget(self.screens, 1)
+        self.setCentralWidget(central)
         self.sync_bar = SyncStatusBar()
         self.sync_bar.sync_now.connect(self.sync_requested)
         self.statusBar().addPermanentWidget(self.sync_bar, 1)
@@ -79,6 +100,11 @@ class OslerWindow(QMainWindow):
             self.screens.removeWidget(old)
             old.deleteLater()
         self.statusBar().setVisible(with_sync_bar)
+
+    def show_note(self, text: str) -> None:
+        """A line above every screen (first run, unlock, main), hidden when ``text`` is empty."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def notify(self, title: str, text: str) -> bool:
         """A system notification, only while the window is not the active one. Returns whether it was shown."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from desktop.i18n import _, format_bytes, format_relative, ngettext
+from desktop.formatting import format_bytes, format_number, format_percent, format_relative
+from desktop.i18n import _, ngettext
 from desktop.ui.announce import LiveLabel, announce
 from desktop.ui.common import ERROR_STYLE, button
 from sync.client.errors import (
@@ -115,6 +116,22 @@ class SyncStatusBar(QWidget):
         self._refresh.start()
         self._render()
 
+    def retranslate(self) -> None:
+        """The bar outlives the main screen: after a language switch its words are set again."""
+        for widget, name in (
+            (self, _("Sync status")),
+            (self.state, _("Connection")),
+            (self.last_sync, _("Last sync")),
+            (self.queued, _("Waiting to be sent")),
+            (self.progress, _("Sync progress")),
+            (self.error, _("Sync problem")),
+            (self.sync_button, _("Sync now")),
+        ):
+            widget.setAccessibleName(name)
+        self.sync_button.setText(_("&Sync now"))
+        self.sync_button.setToolTip(_("Sync now (F5)"))
+        self._render()
+
     def show_status(self, status: SyncStatus) -> None:
         was = self.status.online if self.status is not None else None
         self.status = status
@@ -137,11 +154,15 @@ class SyncStatusBar(QWidget):
             )
         elif p.items_total:
             text = _("{done} of {total} items, {bytes}").format(
-                done=p.records_up + p.records_down, total=p.items_total, bytes=format_bytes(p.bytes_up + p.bytes_down)
+                done=format_number(p.records_up + p.records_down),
+                total=format_number(p.items_total),
+                bytes=format_bytes(p.bytes_up + p.bytes_down),
             )
         else:
             text = _("{up} sent, {down} received, {bytes}").format(
-                up=p.records_up, down=p.records_down, bytes=format_bytes(p.bytes_up + p.bytes_down)
+                up=format_number(p.records_up),
+                down=format_number(p.records_down),
+                bytes=format_bytes(p.bytes_up + p.bytes_down),
             )
         if fraction is None:
             self.progress.setRange(0, 0)  # a total not known yet: the bar moves without a figure
@@ -149,7 +170,7 @@ class SyncStatusBar(QWidget):
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(fraction * 1000))
-            self.progress.setFormat(_("{percent} % · {what}").format(percent=round(fraction * 100), what=text))
+            self.progress.setFormat(_("{percent} · {what}").format(percent=format_percent(fraction), what=text))
         self.progress.setToolTip(self.progress.format())
         self.progress.setAccessibleDescription(self.progress.format())
         self.progress.setTextVisible(True)

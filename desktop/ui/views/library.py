@@ -17,12 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.directory import Material
+from desktop.domain.directory import MATERIAL_KINDS, Material
 from desktop.domain.session import Session
-from desktop.i18n import _, format_bytes
+from desktop.formatting import format_bytes
+from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.markdown import MarkdownReader
+from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.worker import Task, run_in_background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -59,8 +61,8 @@ class LibraryModel(QAbstractTableModel):
             return None
         return (
             material.title,
-            material.specialty,
-            material.kind,
+            specialty_name(material.specialty),
+            _(material.kind) if material.kind in MATERIAL_KINDS else material.kind,
             format_bytes(material.size),
             _("On this computer") if offline else _("Download to study offline"),
         )[index.column()]

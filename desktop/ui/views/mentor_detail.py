@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.domain.directory import Card
 from desktop.domain.matching import ABOUT_A_PAIR
+from desktop.formatting import format_number
 from desktop.i18n import _
 from desktop.ui.layout import scrolling
-from desktop.ui.views.mentor_models import language_name, local_time_line, place_line
+from desktop.ui.views.mentor_models import language_name, local_time_line, place_line, specialty_name
 from sync.clock import SYSTEM, Clock, utcnow
 
 
@@ -63,7 +64,8 @@ class MentorDetail(QWidget):
             f"<p>{card.bio}</p>",
         ]
         if suggestion is not None:
-            lines.insert(1, f"<p>{_('Why this mentor (score {score}):').format(score=f'{suggestion.score:.1f}')}</p>")
+            why = _("Why this mentor (score {score}):").format(score=format_number(suggestion.score, 1))
+            lines.insert(1, f"<p>{why}</p>")
             for position, reason in enumerate(suggestion.reasons, start=2):
                 lines.insert(position, f"<p>• {reason_line(reason.text, reason.values)}</p>")
         self.detail.setText("".join(_escape_keep_tags(line) for line in lines))
@@ -74,11 +76,27 @@ def reason_line(text: str, values: dict[str, object], about_a_pair: bool = False
     the student, or ``about_a_pair`` for someone else (an admin, the mentor introduced)."""
     if about_a_pair:
         text = ABOUT_A_PAIR.get(text, text)
-    shown = {k: (", ".join(language_name(str(t)) for t in v) if isinstance(v, list) else v) for k, v in values.items()}
+    shown = {k: _shown(k, v) for k, v in values.items()}
     try:
         return _(text).format(**shown)
     except (KeyError, IndexError, ValueError):
         return _(text)
+
+
+def _shown(name: str, value: object) -> object:
+    """A reason's value as the reader's language writes it: language codes by name, numbers by Babel (a
+    similarity of 0.53 reads "0,53" in French, like every other number on the screen)."""
+    if isinstance(value, list):
+        return ", ".join(language_name(str(t)) for t in value)
+    if name == "specialty" and isinstance(value, str):
+        return specialty_name(value)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return format_number(value, 2)
+    if isinstance(value, int):
+        return format_number(value)
+    return value
 
 
 def _escape_keep_tags(line: str) -> str:

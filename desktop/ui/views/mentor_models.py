@@ -6,20 +6,24 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from desktop.domain.directory import Card
-from desktop.i18n import _, current_locale, format_time
+from desktop.domain.directory import SPECIALTIES, Card
+from desktop.formatting import country_name, format_time, local_language_name, zone_name
+from desktop.i18n import _
 
 Index = QModelIndex | QPersistentModelIndex
 
 
 def language_name(tag: str) -> str:
-    try:
-        return Locale.parse(tag).get_display_name(current_locale()) or tag
-    except (ValueError, UnknownLocaleError):
-        return tag
+    """A card's language by its CLDR name in the UI language ("swahili" in French)."""
+    return local_language_name(tag)
+
+
+def specialty_name(key: str) -> str:
+    """A specialty from the controlled list in the UI language; cards keep the English key."""
+    return _(key) if key in SPECIALTIES else key
 
 
 def local_time_line(tz: str, now: datetime) -> str:
@@ -28,11 +32,7 @@ def local_time_line(tz: str, now: datetime) -> str:
         now = now.astimezone(ZoneInfo(tz))
     except (ZoneInfoNotFoundError, ValueError):
         return tz
-    return _("Local time: {time} ({zone})").format(time=format_time(now), zone=tz)
-
-
-def country_name(code: str) -> str:
-    return current_locale().territories.get(code, code)
+    return _("Local time: {time} ({zone})").format(time=format_time(now), zone=zone_name(tz))
 
 
 def english_country_name(code: str) -> str:
@@ -43,7 +43,7 @@ def english_country_name(code: str) -> str:
 def place_line(specialties: tuple[str, ...] | list[str], city: str, country: str) -> str:
     """ "Paediatrics · Accra, Ghana", leaving out what the card does not say (no " · , Ghana")."""
     where = ", ".join(part for part in (city.strip(), country_name(country) if country else "") if part)
-    return " · ".join(part for part in (", ".join(specialties), where) if part)
+    return " · ".join(part for part in (", ".join(specialty_name(s) for s in specialties), where) if part)
 
 
 class MentorModel(QAbstractTableModel):
@@ -82,9 +82,9 @@ class MentorModel(QAbstractTableModel):
                 "name": _("{name} (peer mentor)").format(name=card.name)
                 if card.role == "student" and card.capacity > 0
                 else card.name,
-                "specialty": ", ".join(card.specialties),
+                "specialty": ", ".join(specialty_name(s) for s in card.specialties),
                 "country": country_name(card.country),
-                "tz": card.tz,
+                "tz": zone_name(card.tz) if card.tz else "",
                 "languages": ", ".join(language_name(t) for t in card.languages),
                 "capacity": str(card.capacity),
             }[column]
@@ -124,6 +124,7 @@ class MentorFilter(QSortFilterProxyModel):
             return False
         if self.text:
             place = (card.city, card.country, country_name(card.country), english_country_name(card.country), card.tz)
-            haystack = " ".join((card.name, card.bio, *place, *card.specialties, *card.interests)).casefold()
+            shown = (zone_name(card.tz), *(specialty_name(s) for s in card.specialties))  # as the reader sees them
+            haystack = " ".join((card.name, card.bio, *place, *shown, *card.specialties, *card.interests)).casefold()
             return all(word in haystack for word in self.text.split())
         return True

@@ -19,13 +19,21 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.directory import Card
 from desktop.domain.matching import DEFAULT_WINDOWS, InterestIndex, Seeker, suggest
-from desktop.i18n import _, ngettext
+from desktop.formatting import zone_name
+from desktop.i18n import _, folded, ngettext
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button
 from desktop.ui.layout import RememberedSplitter
 from desktop.ui.views.mentor_detail import MentorDetail, reason_line
 from desktop.ui.views.mentor_filters import MentorFilters
-from desktop.ui.views.mentor_models import MentorFilter, MentorModel, country_name, language_name, local_time_line
+from desktop.ui.views.mentor_models import (
+    MentorFilter,
+    MentorModel,
+    country_name,
+    language_name,
+    local_time_line,
+    specialty_name,
+)
 from sync.clock import SYSTEM, Clock, utcnow
 
 __all__ = ["MentorsView", "country_name", "language_name", "local_time_line", "reason_line"]
@@ -113,14 +121,21 @@ class MentorsView(QWidget):
     def _show_cards(self, cards: list[Card]) -> None:
         self.model.set_cards(cards)
         self.filters.fill_combo(
-            self.specialty, _("All specialties"), sorted({s for c in cards for s in c.specialties}), str
+            self.specialty,
+            _("All specialties"),
+            sorted({s for c in cards for s in c.specialties}, key=lambda s: folded(specialty_name(s))),
+            specialty_name,
         )
         self.filters.fill_combo(
-            self.language, _("All languages"), sorted({t for c in cards for t in c.languages}), language_name
+            self.language,
+            _("All languages"),
+            sorted({t for c in cards for t in c.languages}, key=lambda t: folded(language_name(t))),
+            language_name,
         )
-        countries = sorted({c.country for c in cards if c.country}, key=lambda code: country_name(code).casefold())
+        countries = sorted({c.country for c in cards if c.country}, key=lambda code: folded(country_name(code)))
         self.filters.fill_combo(self.filters.country, _("All countries"), countries, country_name)
-        self.filters.fill_combo(self.filters.tz, _("All time zones"), sorted({c.tz for c in cards if c.tz}), str)
+        zones = sorted({c.tz for c in cards if c.tz}, key=lambda tz: folded(zone_name(tz)))
+        self.filters.fill_combo(self.filters.tz, _("All time zones"), zones, zone_name)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         self._apply()

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPlainTextEdit, QVBoxLayou
 
 from desktop.domain import review
 from desktop.domain.session import Session
-from desktop.i18n import _, format_bytes
+from desktop.formatting import format_bytes
+from desktop.i18n import _
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button

@@ -10,7 +10,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
-from desktop.i18n import _, format_bytes, format_datetime, format_relative
+from desktop.formatting import format_bytes, format_datetime, format_relative
+from desktop.i18n import C_, _, ngettext
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -19,10 +20,10 @@ def state_badge(message: StoredMessage, me: str) -> str:
     if message.author != me:
         return ""
     return {
-        "queued": _("Queued"),
-        "sent": _("Sent"),
-        "delivered": _("Delivered"),
-        "read": _("Read"),
+        "queued": C_("message state", "Queued"),
+        "sent": C_("message state", "Sent"),
+        "delivered": C_("message state", "Delivered"),
+        "read": C_("message state", "Read"),  # has been read, not the verb
     }.get(message.state, message.state)
 
 
@@ -61,8 +62,12 @@ class ThreadModel(QAbstractListModel):
             return thread
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
-            unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
-            return f"{self.title(thread)}{unread}\n{snippet}"
+            title = self.title(thread)
+            if thread.unread:  # one whole pattern for the translator, never a piece glued to the title
+                title = ngettext(
+                    "{conversation} · {count} new message", "{conversation} · {count} new messages", thread.unread
+                ).format(conversation=title, count=thread.unread)
+            return f"{title}\n{snippet}"
         return None
 
 
@@ -95,7 +100,9 @@ class QueueModel(QAbstractListModel):
             waited = format_relative(timedelta(milliseconds=item.waiting_since - self.now_ms))
             parts = [who, _("waiting since {when}").format(when=waited)]
             if item.unread:
-                parts.append(_("{count} new").format(count=item.unread))
+                parts.append(
+                    ngettext("{count} new message", "{count} new messages", item.unread).format(count=item.unread)
+                )
             if item.flagged:
                 parts.append(_("flagged"))
             return " · ".join(parts) + "\n" + item.latest.body.replace("\n", " ")[:80]

@@ -11,8 +11,10 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from desktop.domain.message_format import MAX_ATTACHMENT
 from desktop.domain.messaging import MissingKeys, StoredMessage
 from desktop.domain.session import Session
+from desktop.formatting import format_bytes
 from desktop.i18n import _, ngettext
 from desktop.ui.common import ERROR_STYLE, button
 from desktop.ui.layout import RememberedSplitter
@@ -255,9 +257,8 @@ class MessagesView(QWidget):
         try:
             sent = self.messaging.send(self.current, self.box.text(), attachment)
         except ValueError as exc:
-            self.box.say(
-                _("That file is too large: attachments are limited to 25 MB.") if attachment else str(exc), error=True
-            )
+            limit = _("That file is too large: attachments are limited to {size}.")
+            self.box.say(limit.format(size=format_bytes(MAX_ATTACHMENT)) if attachment else str(exc), error=True)
             return
         except MissingKeys:
             self.box.say(

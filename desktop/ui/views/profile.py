@@ -4,9 +4,6 @@ their localized names, time zones are IANA names."""
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
-from babel import Locale
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,13 +20,23 @@ from PySide6.QtWidgets import (
 from desktop.domain.directory import SPECIALTIES
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
-from desktop.i18n import N_, _, current_locale
+from desktop.formatting import country_name, zone_choices, zone_name
+from desktop.i18n import N_, _, current_locale, folded, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
 
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "sw", "ha", "yo", "ig", "am", "hi", "bn", "ur", "tl", "wo", "zh", "ru")
 FORMATS = {"async": N_("Written messages"), "calls": N_("Calls"), "video": N_("Video calls")}
 PRIVATE = "private-profile"
+
+
+def countries() -> list[tuple[str, str]]:
+    """(ISO code, name in the UI language) for every country CLDR knows, sorted by that name."""
+    names = current_locale().territories
+    return sorted(
+        ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha() and code != "ZZ"),
+        key=lambda pair: folded(pair[1]),
+    )
 
 
 class ProfileView(QWidget):
@@ -48,29 +55,32 @@ class ProfileView(QWidget):
         self.name.setText(card.name if card else "")
         form.addRow(_("&Name:"), self.name)
         self.specialties = self._checklist(
-            _("Specialties"), [(s, s) for s in SPECIALTIES], card.specialties if card else ()
+            _("Specialties"),  # the English key is what the card stores; the label is in the reader's language
+            sorted(((s, _(s)) for s in SPECIALTIES), key=lambda pair: folded(pair[1])),
+            card.specialties if card else (),
         )
         form.addRow(_("&Specialties:"), self.specialties)
         self.interests = line_edit(_("Research interests"), _("Comma-separated, e.g. neonatal sepsis, bubble CPAP"))
         self.interests.setText(", ".join(card.interests) if card else "")
         form.addRow(_("Research &interests:"), self.interests)
-        locale = current_locale()
-        self.languages = self._checklist(
+        self.languages = self._checklist(  # each language in its own script, sorted by that name
             _("Languages"),
-            [(tag, Locale.parse(tag).get_display_name(locale) or tag) for tag in LANGUAGES],
-            card.languages if card else (locale.language,),
+            [(tag, language_name(tag)) for tag in language_choices(LANGUAGES)],
+            card.languages if card else (current_locale().language,),
         )
         form.addRow(_("&Languages:"), self.languages)
-        self.country = line_edit(_("Country code"), "NG")
-        self.country.setMaxLength(2)
-        self.country.setText(card.country if card else "")
-        form.addRow(_("&Country (ISO code):"), self.country)
+        # every country and time zone by its CLDR name in the UI language (the card keeps the ISO code and the
+        # IANA name); the long lists are filled when the view is first shown, not while unlocking
+        self.country = QComboBox()
+        self.country.setAccessibleName(_("Country"))
+        self.country.addItem(country_name(card.country) if card and card.country else "", card.country if card else "")
+        form.addRow(_("&Country:"), self.country)
         self.tz = QComboBox()
         self.tz.setAccessibleName(_("Time zone"))
-        self.tz.setEditable(True)
-        self.tz.addItems(sorted(available_timezones()))
-        self.tz.setCurrentText(card.tz if card and card.tz else local_zone())
+        mine = card.tz if card and card.tz else local_zone()
+        self.tz.addItem(zone_name(mine), mine)
         form.addRow(_("&Time zone:"), self.tz)
+        self._places_filled = False
         self.online_from, self.online_to = QSpinBox(), QSpinBox()
         for box, name in ((self.online_from, _("Usually online from (hour)")), (self.online_to, _("until (hour)"))):
             box.setRange(0, 23)
@@ -136,7 +146,27 @@ class ProfileView(QWidget):
             if widget.item(r).checkState() == Qt.CheckState.Checked
         ]
 
+    def showEvent(self, event: object) -> None:
+        self._fill_places()
+        super().showEvent(event)  # type: ignore[arg-type]
+
+    def _fill_places(self) -> None:
+        if self._places_filled:
+            return
+        self._places_filled = True
+        for combo, choices, blank in ((self.country, countries(), True), (self.tz, zone_choices(), False)):
+            kept = combo.currentData()
+            combo.clear()
+            if blank:
+                combo.addItem("", "")
+            for value, name in choices:
+                combo.addItem(name, value)
+            if combo.findData(kept) < 0:  # an alias, or a code CLDR does not list: shown as it is
+                combo.addItem(country_name(kept) if blank else zone_name(kept), kept)
+            combo.setCurrentIndex(combo.findData(kept))
+
     def save(self) -> None:
+        self._fill_places()
         name = self.name.text().strip()
         if not name:
             self.status.setText(_("Enter the name others will see."))
@@ -148,8 +178,8 @@ class ProfileView(QWidget):
             specialties=self._checked(self.specialties),
             interests=[t.strip() for t in self.interests.text().split(",") if t.strip()][:20],
             languages=self._checked(self.languages),
-            country=self.country.text().strip().upper()[:2],
-            tz=self.tz.currentText(),
+            country=self.country.currentData() or "",
+            tz=self.tz.currentData() or local_zone(),
             capacity=self.capacity.value(),
             windows=windows,
             formats=self._checked(self.formats),

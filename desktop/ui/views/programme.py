@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop.domain.programme import CohortFigures, Concern, Proposal
 from desktop.domain.session import Session
-from desktop.i18n import _, format_number, format_relative, ngettext
+from desktop.formatting import format_number, format_relative
+from desktop.i18n import C_, _, ngettext
 from desktop.ui.common import ERROR_STYLE, button, date_of_ms, heading, paragraph
 from desktop.ui.views.mentor_detail import reason_line
 
@@ -126,7 +127,10 @@ class ProgrammeView(QWidget):
         actions.addWidget(self.publish_button)
         actions.addWidget(self.cohort_status, 1)
         layout.addLayout(actions)
-        self.pairs = _table(_("Proposed pairs"), [_("Publish"), _("Student"), _("Mentor"), _("Score"), _("Why")])
+        self.pairs = _table(
+            _("Proposed pairs"),
+            [C_("column: whether to publish this pair", "Publish"), _("Student"), _("Mentor"), _("Score"), _("Why")],
+        )
         layout.addWidget(self.pairs, 1)
 
     # -- figures -------------------------------------------------------------------------------------------
@@ -213,7 +217,7 @@ class ProgrammeView(QWidget):
             check.setCheckState(Qt.CheckState.Checked)
             check.setData(Qt.ItemDataRole.AccessibleTextRole, _("Publish this pair"))
             why = "; ".join(reason_line(r.text, r.values, about_a_pair=True) for r in proposal.reasons)
-            cells = (proposal.student.name, proposal.mentor.name, format_number(round(proposal.score, 1)), why)
+            cells = (proposal.student.name, proposal.mentor.name, format_number(proposal.score, 1), why)
             self.pairs.setItem(row, 0, check)
             for column, text in enumerate(cells, start=1):
                 self.pairs.setItem(row, column, _item(text))

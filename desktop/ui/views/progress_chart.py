@@ -27,15 +27,12 @@ class ProgressChart(QWidget):
         self.counts, self.marks = counts, marks
         checkins = sum(counts)
         overdue = sum(1 for _week, state in marks if state == "overdue")
-        self.setAccessibleDescription(
-            ngettext(
-                "{count} check-in in the last 12 weeks.",
-                "{count} check-ins in the last 12 weeks.",
-                checkins,
-            ).format(count=checkins)
-            + " "
-            + _("{done} of {total} goals done, {overdue} overdue.").format(done=done, total=total, overdue=overdue)
-        )
+        checked_in = ngettext(
+            "{count} check-in in the last 12 weeks.", "{count} check-ins in the last 12 weeks.", checkins
+        ).format(count=checkins)
+        goals = _("{done} of {total} goals done, {overdue} overdue.").format(done=done, total=total, overdue=overdue)
+        # two whole sentences, in the order the translator chose
+        self.setAccessibleDescription(_("{check_ins} {goals}").format(check_ins=checked_in, goals=goals))
         self.setToolTip(self.accessibleDescription())
         self.update()
 

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 from desktop.domain import review
 from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
-from desktop.i18n import _, format_datetime, ngettext
+from desktop.formatting import format_datetime
+from desktop.i18n import _, ngettext
 from desktop.ui.views.message_models import QueueModel
 from sync.clock import utcnow
 

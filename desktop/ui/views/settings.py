@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from babel import Locale
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,7 +23,8 @@ from PySide6.QtWidgets import (
 from desktop import i18n
 from desktop.domain.session import Session
 from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
-from desktop.i18n import _, format_bytes, format_number, ngettext
+from desktop.formatting import format_bytes, megabyte_unit
+from desktop.i18n import _, ngettext
 from desktop.ui import theme
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, explain, heading
@@ -47,11 +47,17 @@ class SettingsView(QWidget):
         form = QFormLayout()
         self.language = QComboBox()
         self.language.setAccessibleName(_("Language"))
-        for tag in i18n.available_locales():
-            self.language.addItem(Locale.parse(tag).get_display_name(tag).capitalize(), tag)
-        self.language.setCurrentIndex(max(0, self.language.findData(str(i18n.current_locale()))))
+        chosen = i18n.chosen_language()
+        for tag in i18n.language_choices(first=chosen):  # each in its own script, the current one first
+            self.language.addItem(i18n.language_name(tag), tag)
+        self.language.setCurrentIndex(max(0, self.language.findData(chosen)))
         self.language.activated.connect(self._language)
         form.addRow(_("&Language:"), self.language)
+        self.language_note = QLabel(i18n.fallback_note())  # the chosen language has no catalog yet
+        self.language_note.setWordWrap(True)
+        self.language_note.setAccessibleName(_("Language note"))
+        self.language_note.setVisible(bool(self.language_note.text()))
+        form.addRow("", self.language_note)
 
         self.theme = QComboBox()
         self.theme.setAccessibleName(_("Appearance"))
@@ -80,8 +86,8 @@ class SettingsView(QWidget):
         self.data_saver.toggled.connect(self._save_data)
         form.addRow(_("&Data:"), self.data_saver)
         self.live = QCheckBox(_("New messages at once while online"))
-        cost = _("One request stays open while you are online: about {kb} KB an hour.").format(
-            kb=format_number(IDLE_KB_PER_HOUR)
+        cost = _("One request stays open while you are online: about {size} an hour.").format(
+            size=format_bytes(IDLE_KB_PER_HOUR * 1024)
         )
         self.live.setAccessibleName(_("Live delivery"))
         self.live.setAccessibleDescription(cost)
@@ -94,7 +100,7 @@ class SettingsView(QWidget):
         self.budget = QSpinBox()
         self.budget.setAccessibleName(_("Monthly data budget in megabytes"))
         self.budget.setRange(0, 100_000)
-        self.budget.setSuffix(" MB")
+        self.budget.setSuffix("\u00a0" + megabyte_unit())  # "MB", "Mo": CLDR's unit
         self.budget.setValue(settings.monthly_budget_mb)
         self.budget.valueChanged.connect(self._save_data)
         form.addRow(_("Monthly &budget:"), self.budget)
