@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QApplication
 from desktop import i18n
 from desktop.domain.settings import SettingsStore
 from desktop.i18n import _, ngettext
+from desktop.ui.direction import apply_direction
+from desktop.ui.fonts import apply_fonts
 from desktop.ui.link_watch import LinkWatch
 from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
@@ -54,9 +56,9 @@ def choose_locale(requested: str | None, system_name: str) -> str:
 def apply_locale(tag: str) -> None:
     locale = i18n.set_locale(tag)
     app = QApplication.instance()
-    if app is not None:
-        rtl = i18n.is_rtl(locale)
-        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+    if isinstance(app, QApplication):
+        apply_direction(app, locale)  # mirrored in ar, fa, ur
+        apply_fonts(app, locale)  # the bundled Noto fonts behind the UI font (Nastaliq first in Urdu)
 
 
 class OslerApp(QObject):

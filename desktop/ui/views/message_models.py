@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
 from desktop.i18n import _, format_bytes, format_datetime, format_relative
+from desktop.ui.direction import BODY_ROLE
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -59,6 +60,8 @@ class ThreadModel(QAbstractListModel):
         thread = self.threads[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return thread
+        if role == BODY_ROLE:  # the row reads in the direction of the last message
+            return thread.last.body if thread.last else None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
             unread = _(" · {count} new").format(count=thread.unread) if thread.unread else ""
@@ -90,6 +93,8 @@ class QueueModel(QAbstractListModel):
         item = self.items[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return item
+        if role == BODY_ROLE:
+            return item.latest.body
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
             waited = format_relative(timedelta(milliseconds=item.waiting_since - self.now_ms))
@@ -139,8 +144,8 @@ class ConversationModel(QAbstractListModel):
             if text is None:  # a view asks for each row many times while laying out: format it once
                 text = self._texts[index.row()] = self._text(message)
             return text
-        if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == BODY_ROLE:  # a message reads in its own direction, whatever the UI language (BidiDelegate)
+            return message.body
         return None
 
     def _text(self, message: StoredMessage) -> str:

@@ -12,6 +12,7 @@ from desktop.domain import review
 from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
 from desktop.i18n import _, format_datetime, ngettext
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.message_models import QueueModel
 from sync.clock import utcnow
 
@@ -32,6 +33,7 @@ class ReviewQueuePanel(QWidget):
         self.queue_model = QueueModel()
         self.queue_list = QListView()
         self.queue_list.setModel(self.queue_model)
+        self.queue_list.setItemDelegate(BidiDelegate(self.queue_list))
         self.queue_list.setAccessibleName(_("Review queue"))
         self.queue_list.setWordWrap(True)
         self.queue_list.selectionModel().currentChanged.connect(self._chosen)

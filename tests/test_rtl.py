@@ -1,0 +1,159 @@
+"""Right to left: in Arabic, Persian and Urdu the whole window mirrors (the sidebar on the right, progress filling
+from the right); in every UI language each message reads in its own direction (an Arabic message right-aligned
+in an English UI, an English one left-aligned in an Arabic UI), and mixed text takes the paragraph direction of
+its first strong character."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication, QProgressBar, QWidget
+
+from desktop.app import apply_locale
+from desktop.ui.direction import text_direction
+from tests.screenshots import first_run, plan_a_mentorship, pump
+
+VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+RTL = Qt.LayoutDirection.RightToLeft
+LTR = Qt.LayoutDirection.LeftToRight
+ARABIC_WITH_DRUG = "أعطِ المريض amoxicillin 500 mg"
+ENGLISH_WITH_ARABIC = "Give 500 mg of أموكسيسيلين"
+
+
+@pytest.fixture(scope="module")
+def demo(qapp):
+    apply_locale("en")
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
+        plan_a_mentorship(osler)
+        osler.window.resize(1366, 768)
+        try:
+            yield osler
+        finally:
+            osler.shutdown()
+            osler.window.close()
+            apply_locale("en")
+
+
+def switch(osler, tag: str) -> None:
+    """The language chosen in Settings: applied at once, the main screen rebuilt."""
+    osler._language_changed(tag)
+    pump(QApplication.instance(), 0.1)
+
+
+def show(osler, view: str) -> QWidget:
+    main = osler.main
+    main.navigate("messages" if view == "review-queue" else view)
+    if view in ("messages", "review-queue") and main.messages.queue_toggle.isChecked() != (view == "review-queue"):
+        main.messages.queue_toggle.click()
+    if view == "mentorships":
+        main.mentorships.list.setCurrentRow(0)
+    pump(QApplication.instance(), 0.05)
+    return main.pages.currentWidget()
+
+
+def ink_columns(image: QImage, background: QColor) -> tuple[int, int]:
+    """The leftmost and rightmost columns holding anything but ``background``."""
+    columns = [
+        x
+        for x in range(image.width())
+        if any(image.pixelColor(x, y).rgb() != background.rgb() for y in range(0, image.height(), 2))
+    ]
+    return (min(columns), max(columns)) if columns else (-1, -1)
+
+
+@pytest.mark.parametrize("tag", ["ar", "fa", "ur", "en"])
+def test_every_view_mirrors_in_right_to_left_languages(demo, tag) -> None:
+    switch(demo, tag)
+    try:
+        expected = RTL if tag in ("ar", "fa", "ur") else LTR
+        assert QApplication.layoutDirection() == expected
+        wrong: list[str] = []
+        for view in VIEWS:
+            page = show(demo, view)
+            for widget in [page, *page.findChildren(QWidget)]:
+                if widget.isVisibleTo(demo.window) and widget.layoutDirection() != expected:
+                    wrong.append(f"{view}: {type(widget).__name__} {widget.accessibleName()!r}")
+            nav, pages = demo.main.nav, demo.main.pages
+            nav_x = nav.mapTo(demo.window, QPoint(0, 0)).x()
+            pages_x = pages.mapTo(demo.window, QPoint(0, 0)).x()
+            if (nav_x > pages_x) != (expected == RTL):
+                wrong.append(f"{view}: sidebar at x={nav_x}, content at x={pages_x}")
+        assert wrong == []
+    finally:
+        switch(demo, "en")
+
+
+def test_progress_bars_fill_from_the_leading_edge(demo) -> None:
+    """A goal progress bar a third full: filled on the left in English, on the right in Arabic."""
+    sides = {}
+    for tag in ("en", "ar"):
+        switch(demo, tag)
+        show(demo, "mentorships")
+        bars = [b for b in demo.main.mentorships.findChildren(QProgressBar) if b.isVisibleTo(demo.window)]
+        assert bars, "the open plan shows its progress bar"
+        bar = bars[0]
+        bar.setTextVisible(False)
+        bar.setRange(0, 3)
+        bar.setValue(1)
+        image = bar.grab().toImage()
+        chunk = demo.main.palette().color(demo.main.palette().ColorRole.Highlight)
+        y = image.height() // 2
+        filled = [x for x in range(image.width()) if image.pixelColor(x, y).rgb() == chunk.rgb()]
+        assert filled, "the bar draws its chunk in the highlight colour"
+        sides[tag] = "left" if sum(filled) / len(filled) < image.width() / 2 else "right"
+    switch(demo, "en")
+    assert sides == {"en": "left", "ar": "right"}
+
+
+def test_mixed_text_takes_the_direction_of_its_first_strong_character() -> None:
+    assert text_direction(ARABIC_WITH_DRUG) == RTL
+    assert text_direction(ENGLISH_WITH_ARABIC) == LTR
+    assert text_direction("Amharic ሰላም") == LTR and text_direction("سلام، http://example.org") == RTL
+    assert text_direction("12:30 — 500", LTR) == LTR and text_direction("12:30 — 500", RTL) == RTL
+
+
+@pytest.mark.parametrize("ui", ["en", "ar"])
+def test_each_message_is_shown_in_its_own_direction(demo, ui) -> None:
+    """Whatever the UI language, the Arabic message sits on the right of the conversation and the English one on
+    the left."""
+    switch(demo, "en")
+    messages = demo.main.messages
+    show(demo, "messages")
+    messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+    pump(QApplication.instance(), 0.1)
+    for text in (ARABIC_WITH_DRUG, ENGLISH_WITH_ARABIC):
+        if not any(m.body == text for m in messages.pane.model.messages):
+            messages.compose.setPlainText(text)
+            messages.box.send_button.click()
+            pump(QApplication.instance(), 0.1)
+    switch(demo, ui)
+    try:
+        messages = demo.main.messages
+        show(demo, "messages")
+        messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+        pump(QApplication.instance(), 0.2)
+        view = messages.pane.view
+        model = messages.pane.model
+        view.resize(900, view.height())
+        pump(QApplication.instance(), 0.1)
+        viewport = view.viewport().grab().toImage()
+        background = viewport.pixelColor(viewport.width() - 3, viewport.height() - 3)
+        sides = {}
+        for row, message in enumerate(model.messages):
+            if message.body not in (ARABIC_WITH_DRUG, ENGLISH_WITH_ARABIC):
+                continue
+            view.scrollTo(model.index(row))
+            pump(QApplication.instance(), 0.05)
+            rect = view.visualRect(model.index(row))
+            image = view.viewport().grab(rect).toImage()
+            left, right = ink_columns(image, background)
+            assert left >= 0, f"row {row} shows nothing"
+            sides[message.body] = "right" if left > image.width() - right else "left"
+        assert sides == {ARABIC_WITH_DRUG: "right", ENGLISH_WITH_ARABIC: "left"}
+    finally:
+        switch(demo, "en")
