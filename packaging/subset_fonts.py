@@ -1,0 +1,64 @@
+"""Regenerate the bundled fonts under ``desktop/assets/fonts/`` from Debian's ``fonts-noto-core``.
+
+Osler's UI speaks Amharic (Ethiopic script), Bengali, Hindi (Devanagari), Arabic, Persian and Urdu (Nastaliq). A
+machine that has none of those fonts would show boxes, so the package brings one Noto font per script, subset to
+that script's Unicode blocks plus punctuation and digits, with every OpenType layout feature kept (GSUB/GPOS do
+the shaping: conjuncts, joining forms, marks). Latin letters are left out on purpose: the system's UI font keeps
+drawing them. Run by hand when the fonts change (the build does not need fontTools)::
+
+    sudo apt-get install fonts-noto-core && pip install fonttools
+    python packaging/subset_fonts.py [/usr/share/fonts/truetype/noto]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fontTools import subset
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "desktop" / "assets" / "fonts"
+SOURCE = Path("/usr/share/fonts/truetype/noto")
+
+# ASCII digits and punctuation, Latin-1 punctuation, general punctuation (incl. ZWNJ/ZWJ and the bidi marks), the
+# dotted circle shapers show under a lone combining mark
+COMMON = [(0x20, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA0, 0xBF), (0xD7, 0xD7), (0x2000, 0x206F), (0x25CC, 0x25CC)]
+ARABIC = [(0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)]
+INDIC_DANDA = [(0x0964, 0x0965)]  # shared by Bengali and Devanagari
+FONTS = {
+    "NotoSansEthiopic-Regular.ttf": [(0x1200, 0x139F), (0x2D80, 0x2DDF), (0xAB00, 0xAB2F)],
+    "NotoSansBengali-Regular.ttf": [(0x0980, 0x09FF), *INDIC_DANDA],
+    "NotoSansDevanagari-Regular.ttf": [(0x0900, 0x097F), (0xA8E0, 0xA8FF), (0x1CD0, 0x1CFF)],
+    "NotoSansArabic-Regular.ttf": ARABIC,
+    "NotoNastaliqUrdu-Regular.ttf": ARABIC,
+}
+
+
+def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]]) -> int:
+    options = subset.Options()
+    options.layout_features = ["*"]  # shaping needs every GSUB/GPOS feature
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.hinting = False  # Qt renders these unhinted at UI sizes; hinting is a third of the bytes
+    options.desubroutinize = True
+    unicodes = [c for start, end in (*COMMON, *ranges) for c in range(start, end + 1)]
+    font = subset.load_font(str(source), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(font)
+    subset.save_font(font, str(target), options)
+    return target.stat().st_size
+
+
+def main() -> None:
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, ranges in FONTS.items():
+        size = subset_one(source / name, OUT / name, ranges)
+        print(f"{name}: {(source / name).stat().st_size} -> {size} bytes")
+
+
+if __name__ == "__main__":
+    main()
