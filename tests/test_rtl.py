@@ -157,3 +157,30 @@ def test_each_message_is_shown_in_its_own_direction(demo, ui) -> None:
         assert sides == {ARABIC_WITH_DRUG: "right", ENGLISH_WITH_ARABIC: "left"}
     finally:
         switch(demo, "en")
+
+
+def differing(a: QImage, b: QImage) -> int:
+    """How many pixels differ visibly (anti-aliasing may shift an edge by a shade)."""
+    return sum(
+        abs(a.pixelColor(x, y).alpha() - b.pixelColor(x, y).alpha()) > 64
+        for x in range(a.width())
+        for y in range(a.height())
+    )
+
+
+def test_icons_with_a_direction_are_mirrored_in_right_to_left(qapp) -> None:
+    from desktop.ui.icons import themed
+
+    def pixels(tag: str) -> QImage:
+        apply_locale(tag)
+        return themed("send").pixmap(32, 32).toImage()
+
+    try:
+        ltr, rtl = pixels("en"), pixels("ar")
+        flipped = ltr.flipped(Qt.Orientation.Horizontal)
+        assert differing(rtl, flipped) < differing(rtl, ltr) / 10  # the same drawing, pointing the other way
+        home_en = (apply_locale("en"), themed("home").pixmap(32, 32).toImage())[1]
+        home_ar = (apply_locale("ar"), themed("home").pixmap(32, 32).toImage())[1]
+        assert home_ar == home_en  # a house has no direction
+    finally:
+        apply_locale("en")
