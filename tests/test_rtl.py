@@ -184,3 +184,39 @@ def test_icons_with_a_direction_are_mirrored_in_right_to_left(qapp) -> None:
         assert home_ar == home_en  # a house has no direction
     finally:
         apply_locale("en")
+
+
+@pytest.mark.parametrize("ui", ["en", "ar"])
+def test_the_compose_box_aligns_what_is_typed_by_its_direction(demo, ui) -> None:
+    switch(demo, ui)
+    try:
+        show(demo, "messages")
+        compose = demo.main.messages.compose
+        sides = {}
+        for text in (ARABIC_WITH_DRUG, ENGLISH_WITH_ARABIC):
+            compose.setPlainText(text)
+            pump(QApplication.instance(), 0.05)
+            image = compose.viewport().grab().toImage()
+            background = image.pixelColor(image.width() - 2, image.height() - 2)
+            left, right = ink_columns(image.copy(0, 0, image.width(), compose.fontMetrics().height() * 2), background)
+            sides[text] = "right" if left > image.width() - right else "left"
+        compose.clear()
+        assert sides == {ARABIC_WITH_DRUG: "right", ENGLISH_WITH_ARABIC: "left"}
+    finally:
+        switch(demo, "en")
+
+
+def test_the_ui_line_above_a_message_keeps_the_ui_direction(demo) -> None:
+    """In Arabic, the author and date above an English message are an Arabic (right-to-left) isolate, so the
+    Arabic date is not scrambled by the English paragraph around it."""
+    switch(demo, "ar")
+    try:
+        model = demo.main.messages.pane.model
+        show(demo, "messages")
+        messages = demo.main.messages
+        messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+        pump(QApplication.instance(), 0.1)
+        head = model.data(model.index(0)).split("\n")[0]
+        assert head.startswith("\u2067") and head.endswith("\u2069")
+    finally:
+        switch(demo, "en")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import unicodedata
 
 from babel import Locale
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QPlainTextEdit, QStyledItemDelegate, QStyleOptionViewItem
 
 STRONG_RTL = {"R", "AL"}
 BODY_ROLE = Qt.ItemDataRole.UserRole + 1  # a model's text written by a person, whose direction decides the row's
@@ -53,16 +53,48 @@ def text_alignment(text: str) -> Qt.AlignmentFlag:
     return (Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignAbsolute
 
 
+def isolated(text: str, rtl: bool) -> str:
+    """``text`` as a directional isolate (LRI/RLI … PDI): inside a paragraph of the other direction it keeps its
+    own order, as a UI line ("You · 30/11/2026، 8:26 ص") above a message written in another script."""
+    return ("\u2067" if rtl else "\u2066") + text + "\u2069"
+
+
+def follow_text_direction(edit: QPlainTextEdit) -> None:
+    """Align what is typed in ``edit`` as it will be shown: Arabic on the right, English on the left, in any UI
+    (QTextEdit does this itself; QPlainTextEdit orders the text but always aligns it left)."""
+
+    def realign() -> None:
+        document = edit.document()
+        rtl = text_direction(edit.toPlainText()) == Qt.LayoutDirection.RightToLeft
+        wanted = (Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignAbsolute
+        option = document.defaultTextOption()
+        if option.alignment() != wanted:
+            option.setAlignment(wanted)
+            document.setDefaultTextOption(option)
+
+    edit.textChanged.connect(realign)
+    realign()
+
+
 class BidiDelegate(QStyledItemDelegate):
     """Draws each row in the direction of its own text (the model's ``BODY_ROLE`` if it has one, else its
-    display text), so a list mixes Arabic and English rows each aligned and ordered as written."""
+    display text), so a list mixes Arabic and English rows each ordered as written: aligned to that direction's
+    leading edge (a conversation's messages), or with ``align_with_ui`` to the UI's (the list of conversations,
+    which is the UI's own)."""
+
+    def __init__(self, parent: QObject | None = None, align_with_ui: bool = False) -> None:
+        super().__init__(parent)
+        self.align_with_ui = align_with_ui
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         body = index.data(BODY_ROLE)
         text = body if isinstance(body, str) else option.text
-        direction = text_direction(text, option.direction)
-        option.direction = direction
-        vertical = option.displayAlignment & Qt.AlignmentFlag.AlignVertical_Mask
-        # leading edge in the row's own direction: the right for an Arabic message, the left for an English one
-        option.displayAlignment = Qt.AlignmentFlag(vertical) | Qt.AlignmentFlag.AlignLeading
+        ui = option.direction
+        option.direction = text_direction(text, ui)
+        vertical = Qt.AlignmentFlag(option.displayAlignment & Qt.AlignmentFlag.AlignVertical_Mask)
+        if self.align_with_ui:
+            side = Qt.AlignmentFlag.AlignRight if ui == Qt.LayoutDirection.RightToLeft else Qt.AlignmentFlag.AlignLeft
+            option.displayAlignment = vertical | side | Qt.AlignmentFlag.AlignAbsolute
+        else:  # leading edge in the row's own direction: the right for an Arabic message, the left for English
+            option.displayAlignment = vertical | Qt.AlignmentFlag.AlignLeading

@@ -10,8 +10,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
-from desktop.i18n import _, format_bytes, format_datetime, format_relative
-from desktop.ui.direction import BODY_ROLE
+from desktop.i18n import _, format_bytes, format_datetime, format_relative, is_rtl
+from desktop.ui.direction import BODY_ROLE, isolated
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -153,7 +153,8 @@ class ConversationModel(QAbstractListModel):
         when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
         badge = state_badge(message, self.me)
         mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
-        head = " · ".join(part for part in (who, when, badge, mark) if part)
+        # the UI's line, isolated in the UI's direction: the message below may be written the other way
+        head = isolated(" · ".join(part for part in (who, when, badge, mark) if part), is_rtl())
         if self.marks.get(message.id) == "deleted":
             return f"{head}\n" + _("This message was deleted.")
         text = f"{head}\n{message.body}" if message.body else head

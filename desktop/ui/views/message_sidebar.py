@@ -33,7 +33,7 @@ class ConversationSidebar(QWidget):
         self.thread_model = ThreadModel({}, me)
         self.thread_list = QListView()
         self.thread_list.setModel(self.thread_model)
-        self.thread_list.setItemDelegate(BidiDelegate(self.thread_list))
+        self.thread_list.setItemDelegate(BidiDelegate(self.thread_list, align_with_ui=True))
         self.thread_list.setAccessibleName(_("Conversations"))
         self.thread_list.setWordWrap(True)
         self.thread_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -33,7 +33,7 @@ class ReviewQueuePanel(QWidget):
         self.queue_model = QueueModel()
         self.queue_list = QListView()
         self.queue_list.setModel(self.queue_model)
-        self.queue_list.setItemDelegate(BidiDelegate(self.queue_list))
+        self.queue_list.setItemDelegate(BidiDelegate(self.queue_list, align_with_ui=True))
         self.queue_list.setAccessibleName(_("Review queue"))
         self.queue_list.setWordWrap(True)
         self.queue_list.selectionModel().currentChanged.connect(self._chosen)
