@@ -33,9 +33,14 @@ FONTS = {
     "NotoSansArabic-Regular.ttf": ARABIC,
     "NotoNastaliqUrdu-Regular.ttf": ARABIC,
 }
+# Nastaliq comes first in an Urdu UI (desktop/ui/fonts.py): without ASCII, Latin letters and digits keep the
+# system's font; its spaces are widened from 0.132 to Noto Sans's 0.26 em, or English words and names between
+# Urdu ones would run together
+NO_ASCII = {"NotoNastaliqUrdu-Regular.ttf"}
+SPACE_EM = 0.26
 
 
-def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]]) -> int:
+def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]], common: bool = True) -> int:
     options = subset.Options()
     options.layout_features = ["*"]  # shaping needs every GSUB/GPOS feature
     options.name_IDs = ["*"]
@@ -43,11 +48,17 @@ def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]]) -> int
     options.notdef_outline = True
     options.hinting = False  # Qt renders these unhinted at UI sizes; hinting is a third of the bytes
     options.desubroutinize = True
-    unicodes = [c for start, end in (*COMMON, *ranges) for c in range(start, end + 1)]
+    shared = COMMON if common else [(0x20, 0x20), (0xA0, 0xA0), (0x200C, 0x200F), (0x25CC, 0x25CC)]
+    unicodes = [c for start, end in (*shared, *ranges) for c in range(start, end + 1)]
     font = subset.load_font(str(source), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=unicodes)
     subsetter.subset(font)
+    if not common:
+        cmap = font.getBestCmap()
+        width = round(SPACE_EM * font["head"].unitsPerEm)
+        for glyph in {cmap[c] for c in (0x20, 0xA0) if c in cmap}:
+            font["hmtx"][glyph] = (max(width, font["hmtx"][glyph][0]), font["hmtx"][glyph][1])
     subset.save_font(font, str(target), options)
     return target.stat().st_size
 
@@ -56,7 +67,7 @@ def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
     OUT.mkdir(parents=True, exist_ok=True)
     for name, ranges in FONTS.items():
-        size = subset_one(source / name, OUT / name, ranges)
+        size = subset_one(source / name, OUT / name, ranges, common=name not in NO_ASCII)
         print(f"{name}: {(source / name).stat().st_size} -> {size} bytes")
 
 

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from babel import Locale
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QGuiApplication
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,8 @@ def apply_fonts(app: QGuiApplication, locale: Locale) -> None:
     """The application font for ``locale``: the OS's UI font with the bundled scripts behind it."""
     families = register()
     font = QFont(app.font())
-    if not _base:
-        _base.extend(f for f in font.families() if f not in BUNDLED.values())
-        if not _base:
-            _base.append(font.family())
+    if not _base:  # the family the OS's font resolves to: an alias ("Sans Serif") would let a bundled font lead
+        _base.append(QFontInfo(font).family())
     first = FIRST_FOR.get(locale.language)
     order = [first] if first in families else []
     order += _base + [f for f in families if f not in order]
