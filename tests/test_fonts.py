@@ -98,3 +98,20 @@ def test_bundled_fonts_are_small_subsets_with_their_licence(stem) -> None:
     path = FOLDER / f"{stem}.ttf"
     assert path.is_file() and path.stat().st_size < 500_000
     assert "SIL Open Font License" in (FOLDER / "OFL.txt").read_text(encoding="utf-8")
+
+
+def test_latin_text_keeps_the_system_font(qapp) -> None:
+    """The bundled fonts stand behind the OS's UI font: in English (and in Arabic, whose UI font draws Arabic
+    where it can) the font Qt resolves, and so every line's height, is still the system's."""
+    from PySide6.QtGui import QFontInfo
+
+    from desktop.app import apply_locale
+
+    try:
+        for tag in ("en", "ar", "am"):
+            apply_locale(tag)
+            assert QFontInfo(qapp.font()).family() not in BUNDLED.values(), tag
+        apply_locale("ur")
+        assert QFontInfo(qapp.font()).family() == "Noto Nastaliq Urdu"
+    finally:
+        apply_locale("en")
