@@ -220,3 +220,32 @@ def test_the_ui_line_above_a_message_keeps_the_ui_direction(demo) -> None:
         assert head.startswith("\u2067") and head.endswith("\u2069")
     finally:
         switch(demo, "en")
+
+
+@pytest.mark.parametrize("ui", ["en", "ar"])
+def test_table_rows_are_ordered_in_their_own_direction_where_the_ui_puts_them(qapp, ui) -> None:
+    """A Library title or a mentor's name in Arabic is an Arabic paragraph (a drug name inside it stays in place)
+    while the column stays aligned as the UI aligns it."""
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView
+
+    from desktop.ui.direction import BidiDelegate
+
+    apply_locale(ui)
+    try:
+        model = QStandardItemModel()
+        for text in (ARABIC_WITH_DRUG, ENGLISH_WITH_ARABIC):
+            model.appendRow(QStandardItem(text))
+        table = QTableView()
+        table.setModel(model)
+        delegate = BidiDelegate(table, align_with_ui=True)
+        ui_side = Qt.AlignmentFlag.AlignRight if ui == "ar" else Qt.AlignmentFlag.AlignLeft
+        for row, direction in ((0, RTL), (1, LTR)):
+            option = QStyleOptionViewItem()
+            option.initFrom(table)
+            delegate.initStyleOption(option, model.index(row, 0))
+            assert option.direction == direction
+            shown = QStyle.visualAlignment(option.direction, option.displayAlignment)
+            assert shown & Qt.AlignmentFlag.AlignHorizontal_Mask & ~Qt.AlignmentFlag.AlignAbsolute == ui_side
+    finally:
+        apply_locale("en")

@@ -16,7 +16,7 @@ import unicodedata
 from babel import Locale
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QPlainTextEdit, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QPlainTextEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 STRONG_RTL = {"R", "AL"}
 BODY_ROLE = Qt.ItemDataRole.UserRole + 1  # a model's text written by a person, whose direction decides the row's
@@ -79,8 +79,8 @@ def follow_text_direction(edit: QPlainTextEdit) -> None:
 class BidiDelegate(QStyledItemDelegate):
     """Draws each row in the direction of its own text (the model's ``BODY_ROLE`` if it has one, else its
     display text), so a list mixes Arabic and English rows each ordered as written: aligned to that direction's
-    leading edge (a conversation's messages), or with ``align_with_ui`` to the UI's (the list of conversations,
-    which is the UI's own)."""
+    leading edge (a conversation's messages), or with ``align_with_ui`` where the UI puts it (the list of
+    conversations, the Library's and the mentors' tables: the UI's own columns)."""
 
     def __init__(self, parent: QObject | None = None, align_with_ui: bool = False) -> None:
         super().__init__(parent)
@@ -93,8 +93,9 @@ class BidiDelegate(QStyledItemDelegate):
         ui = option.direction
         option.direction = text_direction(text, ui)
         vertical = Qt.AlignmentFlag(option.displayAlignment & Qt.AlignmentFlag.AlignVertical_Mask)
-        if self.align_with_ui:
-            side = Qt.AlignmentFlag.AlignRight if ui == Qt.LayoutDirection.RightToLeft else Qt.AlignmentFlag.AlignLeft
-            option.displayAlignment = vertical | side | Qt.AlignmentFlag.AlignAbsolute
+        if self.align_with_ui:  # where the row would sit in the UI's direction, made absolute
+            option.displayAlignment = (
+                QStyle.visualAlignment(ui, option.displayAlignment) | Qt.AlignmentFlag.AlignAbsolute
+            )
         else:  # leading edge in the row's own direction: the right for an Arabic message, the left for English
             option.displayAlignment = vertical | Qt.AlignmentFlag.AlignLeading

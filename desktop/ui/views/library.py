@@ -22,6 +22,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _, format_bytes
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.markdown import MarkdownReader
 from desktop.ui.worker import Task, run_in_background
 
@@ -99,6 +100,7 @@ class LibraryView(QWidget):
         splitter = QSplitter()
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(BidiDelegate(self.table, align_with_ui=True))  # an Arabic title reads as Arabic
         self.table.setAccessibleName(_("Library items"))
         self.table.setSortingEnabled(True)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it
