@@ -59,6 +59,12 @@ def isolated(text: str, rtl: bool) -> str:
     return ("\u2067" if rtl else "\u2066") + text + "\u2069"
 
 
+def first_strong_isolated(text: str) -> str:
+    """``text`` as a first-strong isolate (FSI … PDI): a name or a date that keeps its own direction and does
+    not pull the numbers beside it into its run ("Dr Wanjiru Castillo · 30/11/2026" in an Arabic line)."""
+    return "\u2068" + text + "\u2069"
+
+
 def follow_text_direction(edit: QPlainTextEdit) -> None:
     """Align what is typed in ``edit`` as it will be shown: Arabic on the right, English on the left, in any UI
     (QTextEdit does this itself; QPlainTextEdit orders the text but always aligns it left)."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
 from desktop.i18n import _, format_bytes, format_datetime, format_relative, is_rtl
-from desktop.ui.direction import BODY_ROLE, isolated
+from desktop.ui.direction import BODY_ROLE, first_strong_isolated, isolated
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -154,7 +154,8 @@ class ConversationModel(QAbstractListModel):
         badge = state_badge(message, self.me)
         mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
         # the UI's line, isolated in the UI's direction: the message below may be written the other way
-        head = isolated(" · ".join(part for part in (who, when, badge, mark) if part), is_rtl())
+        parts = (first_strong_isolated(part) for part in (who, when, badge, mark) if part)
+        head = isolated(" · ".join(parts), is_rtl())
         if self.marks.get(message.id) == "deleted":
             return f"{head}\n" + _("This message was deleted.")
         text = f"{head}\n{message.body}" if message.body else head
