@@ -218,6 +218,8 @@ def test_the_ui_line_above_a_message_keeps_the_ui_direction(demo) -> None:
         pump(QApplication.instance(), 0.1)
         head = model.data(model.index(0)).split("\n")[0]
         assert head.startswith("\u2067") and head.endswith("\u2069")
+        parts = head[1:-1].split(" · ")
+        assert len(parts) >= 2 and all(p.startswith("\u2068") and p.endswith("\u2069") for p in parts)
     finally:
         switch(demo, "en")
 
