@@ -38,9 +38,25 @@ FONTS = {
 # Urdu ones would run together
 NO_ASCII = {"NotoNastaliqUrdu-Regular.ttf"}
 SPACE_EM = 0.26
+# A modified font takes a name of its own (Noto reserves none): Qt then always draws Osler's copy, never a system
+# copy of the same family with the narrow space
+RENAMED = {"NotoNastaliqUrdu-Regular.ttf": ("Noto Nastaliq Urdu", "Osler Nastaliq Urdu")}
 
 
-def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]], common: bool = True) -> int:
+def rename(font: subset.TTFont, old: str, new: str) -> None:
+    for record in font["name"].names:
+        text = record.toUnicode()
+        if old in text or old.replace(" ", "") in text:
+            record.string = text.replace(old, new).replace(old.replace(" ", ""), new.replace(" ", ""))
+
+
+def subset_one(
+    source: Path,
+    target: Path,
+    ranges: list[tuple[int, int]],
+    common: bool = True,
+    renamed: tuple[str, str] | None = None,
+) -> int:
     options = subset.Options()
     options.layout_features = ["*"]  # shaping needs every GSUB/GPOS feature
     options.name_IDs = ["*"]
@@ -59,7 +75,11 @@ def subset_one(source: Path, target: Path, ranges: list[tuple[int, int]], common
         width = round(SPACE_EM * font["head"].unitsPerEm)
         for glyph in {cmap[c] for c in (0x20, 0xA0) if c in cmap}:
             font["hmtx"][glyph] = (max(width, font["hmtx"][glyph][0]), font["hmtx"][glyph][1])
-    subset.save_font(font, str(target), options)
+    if renamed:
+        rename(font, *renamed)
+    partial = target.with_suffix(".partial")
+    subset.save_font(font, str(partial), options)
+    partial.replace(target)  # a new file, never rewritten in place: a running Osler maps the old one
     return target.stat().st_size
 
 
@@ -67,8 +87,11 @@ def main() -> None:
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
     OUT.mkdir(parents=True, exist_ok=True)
     for name, ranges in FONTS.items():
-        size = subset_one(source / name, OUT / name, ranges, common=name not in NO_ASCII)
-        print(f"{name}: {(source / name).stat().st_size} -> {size} bytes")
+        target = OUT / name
+        if name in RENAMED:
+            target = OUT / name.replace(*(n.replace(" ", "") for n in RENAMED[name]))
+        size = subset_one(source / name, target, ranges, common=name not in NO_ASCII, renamed=RENAMED.get(name))
+        print(f"{name}: {(source / name).stat().st_size} -> {target.name}: {size} bytes")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ SAMPLES = {
     "hi": ("नमस्ते, डॉक्टर। चिकित्सा छात्र", "Noto Sans Devanagari"),
     "ar": ("مرحبًا بالطبيب، أعطِ المريض الدواء", "Noto Sans Arabic"),
     "fa": ("خوش آمدید، پزشک گرامی", "Noto Sans Arabic"),
-    "ur": ("خوش آمدید، ڈاکٹر صاحب۔ طبی طالب علم", "Noto Nastaliq Urdu"),
+    "ur": ("خوش آمدید، ڈاکٹر صاحب۔ طبی طالب علم", "Osler Nastaliq Urdu"),
 }
 
 PROBE = """
@@ -112,6 +112,6 @@ def test_latin_text_keeps_the_system_font(qapp) -> None:
             apply_locale(tag)
             assert QFontInfo(qapp.font()).family() not in BUNDLED.values(), tag
         apply_locale("ur")
-        assert QFontInfo(qapp.font()).family() == "Noto Nastaliq Urdu"
+        assert QFontInfo(qapp.font()).family() == "Osler Nastaliq Urdu"
     finally:
         apply_locale("en")

@@ -5,7 +5,8 @@ Arabic (Arabic, Persian) and Nastaliq (Urdu), subsets of Noto under ``desktop/as
 They hold only their script's letters, digits and punctuation, so they are registered as fallbacks behind the
 system's UI font: Latin text keeps the system font, and a character that font lacks (Amharic on a European
 Windows, Bengali on a bare Linux) is drawn by the bundled font rather than as a box. Urdu is written in Nastaliq,
-a style no UI font has, so in Urdu the Nastaliq font comes first."""
+a style no UI font has, so in Urdu the Nastaliq font comes first. That one is modified (a wider space, see
+packaging/subset_fonts.py) and so named "Osler Nastaliq Urdu", which no system copy can shadow."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ BUNDLED = {
     "NotoSansEthiopic-Regular": "Noto Sans Ethiopic",
     "NotoSansBengali-Regular": "Noto Sans Bengali",
     "NotoSansDevanagari-Regular": "Noto Sans Devanagari",
-    "NotoNastaliqUrdu-Regular": "Noto Nastaliq Urdu",
+    "OslerNastaliqUrdu-Regular": "Osler Nastaliq Urdu",
 }
-FIRST_FOR = {"ur": "Noto Nastaliq Urdu"}  # languages whose usual style no UI font has
+FIRST_FOR = {"ur": "Osler Nastaliq Urdu"}  # languages whose usual style no UI font has
 
 _registered: list[str] = []
 _base: list[str] = []  # the UI font's own families, as the OS set them before Osler added its fallbacks
