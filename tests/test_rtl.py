@@ -251,3 +251,42 @@ def test_table_rows_are_ordered_in_their_own_direction_where_the_ui_puts_them(qa
             assert shown & Qt.AlignmentFlag.AlignHorizontal_Mask & ~Qt.AlignmentFlag.AlignAbsolute == ui_side
     finally:
         apply_locale("en")
+
+
+def ink_bands(image: QImage, background: QColor) -> int:
+    """How many bands of text lines the image holds (rows with ink, separated by blank rows)."""
+    bands, inside = 0, False
+    for y in range(image.height()):
+        ink = any(image.pixelColor(x, y).rgb() != background.rgb() for x in range(0, image.width(), 1))
+        if ink and not inside:
+            bands += 1
+        inside = ink
+    return bands
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["धन्यवाद! मैं इस सत्र नवजात सेप्सिस पर काम करना चाहूँगी।", "ধন্যবাদ! আমি কাজ করতে চাই।", "አመሰግናለሁ! መሥራት እፈልጋለሁ።"],
+    ids=["hi", "bn", "am"],
+)
+def test_a_message_in_any_script_is_shown_whole(demo, text) -> None:
+    """The line above and the message itself: two lines, the message not cut off by an ellipsis (Qt measured
+    lines in a fallback font a little short, and dropped the message's line)."""
+    switch(demo, "en")
+    messages = demo.main.messages
+    show(demo, "messages")
+    messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
+    pump(QApplication.instance(), 0.1)
+    messages.compose.setPlainText(text)
+    messages.box.send_button.click()
+    pump(QApplication.instance(), 0.2)
+    view, model = messages.pane.view, messages.pane.model
+    view.resize(900, view.height())
+    pump(QApplication.instance(), 0.1)
+    row = next(r for r, m in enumerate(model.messages) if m.body == text)
+    view.scrollTo(model.index(row))
+    pump(QApplication.instance(), 0.1)
+    image = view.viewport().grab(view.visualRect(model.index(row))).toImage()
+    full = view.viewport().grab().toImage()
+    background = full.pixelColor(full.width() - 3, full.height() - 3)
+    assert ink_bands(image, background) == 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 
 from babel import Locale
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -105,3 +105,10 @@ class BidiDelegate(QStyledItemDelegate):
             )
         else:  # leading edge in the row's own direction: the right for an Arabic message, the left for English
             option.displayAlignment = vertical | Qt.AlignmentFlag.AlignLeading
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """Qt measures a line drawn in a fallback font (Devanagari, Bengali, Ethiopic behind a Latin UI font) a
+        pixel or two shorter than it then needs to draw it, and elides a row's last line: 2 px more a line."""
+        size = super().sizeHint(option, index)
+        lines = max(1, round(size.height() / max(1, option.fontMetrics.lineSpacing())))
+        return QSize(size.width(), size.height() + 2 * lines)
