@@ -5,6 +5,7 @@ its first strong character."""
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from pathlib import Path
 
@@ -290,3 +291,31 @@ def test_a_message_in_any_script_is_shown_whole(demo, text) -> None:
     full = view.viewport().grab().toImage()
     background = full.pixelColor(full.width() - 3, full.height() - 3)
     assert ink_bands(image, background) == 2
+
+
+def test_the_progress_chart_runs_right_to_left_in_arabic(qapp) -> None:
+    """Time runs with the reading: this week's bar and the "this week" label on the left in Arabic, the oldest
+    week and "12 weeks ago" on the right (the labels used to stay where English puts them)."""
+    from desktop.ui.views.progress_chart import WEEKS, ProgressChart
+
+    def drawn(tag: str) -> tuple[list[int], int]:
+        apply_locale(tag)
+        chart = ProgressChart()
+        chart.resize(600, 100)
+        chart.set_data([0] * (WEEKS - 1) + [3], [], 0, 0)  # check-ins this week only
+        image = chart.grab().toImage()
+        background = image.pixelColor(1, 1)
+        highlight = chart.palette().color(chart.palette().ColorRole.Highlight)
+        bar = [x for x in range(image.width()) if image.pixelColor(x, 60).rgb() == highlight.rgb()]
+        band = image.copy(0, image.height() - 20, image.width(), 20)  # the axis labels
+        ink = [x for x in range(band.width()) if ink_columns(band.copy(x, 0, 1, band.height()), background)[0] >= 0]
+        widest_gap = max((b - a, (a + b) // 2) for a, b in itertools.pairwise(ink))
+        return bar, widest_gap[1]
+
+    try:
+        (en_bar, en_gap), (ar_bar, ar_gap) = drawn("en"), drawn("ar")
+        assert en_bar and ar_bar
+        assert min(en_bar) > 300 > max(ar_bar)  # this week: on the right in English, on the left in Arabic
+        assert en_gap < 300 < ar_gap  # the short "12 weeks ago" on the leading side: its gap is nearer it
+    finally:
+        apply_locale("en")
