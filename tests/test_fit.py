@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -185,7 +186,12 @@ def test_unlock_screen_fits(demo) -> None:
 
 @pytest.fixture(scope="module")
 def polyglot(qapp):
-    """One demo student whose language is switched from Settings, as a person would, through all 12."""
+    """One demo student whose language is switched from Settings, as a person would, through all 12, with the
+    OS's text at 100 % (the scaled ``demo`` fixture may still be alive: pytest ends it with the module)."""
+    before = QApplication.font()
+    font = QApplication.font()
+    font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF())
+    QApplication.setFont(font)
     apply_locale("en")
     with tempfile.TemporaryDirectory() as tmp:
         osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
@@ -198,6 +204,7 @@ def polyglot(qapp):
             osler.shutdown()
             osler.window.close()
             apply_locale("en")
+            QApplication.setFont(before)
 
 
 @pytest.mark.parametrize("tag", LANGUAGES)
