@@ -50,7 +50,8 @@ bench: $(STAMP) catalogs
 	@set -e; for script in tests/benchmarks/bench_*.py; do \
 	  module=$$(echo $${script%.py} | tr / .); QT_QPA_PLATFORM=offscreen $(BIN)/python -m $$module; done
 
-# Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at.
+# Every screen rendered to screenshots/*.png in a real X window (needs Debian's xvfb), to look at: every view in
+# each of the 12 UI languages under screenshots/<tag>/, and the fit matrix under screenshots/fit/.
 # `make screenshots APP=build/dist/osler/osler` instead runs a built app's self-test under Xvfb and keeps its
 # main window in screenshots/packaged-main.png.
 screenshots: $(STAMP) catalogs

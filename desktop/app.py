@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QLocale, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from desktop import i18n
 from desktop.domain.settings import SettingsStore
 from desktop.i18n import _, ngettext
+from desktop.ui.direction import apply_direction
+from desktop.ui.fonts import apply_fonts
 from desktop.ui.link_watch import LinkWatch
 from desktop.ui.shell import OslerWindow
 from desktop.ui.sync_status import SyncBridge
@@ -62,19 +63,13 @@ def choose_locale(requested: str | None, system_name: str) -> str:
     return i18n.SOURCE_LOCALE
 
 
-def apply_direction(app: QGuiApplication, locale: object) -> None:
-    """The whole app's layout direction for ``locale`` (Babel's text direction): right to left in Arabic, Persian
-    and Urdu. The one place direction is set; mirroring details (icons, the chart) follow from it."""
-    rtl = i18n.is_rtl(locale)  # type: ignore[arg-type]
-    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
-
-
 def apply_locale(tag: str) -> None:
     """Switch strings, formats and layout direction to ``tag`` (English, with a note, when it has no catalog)."""
     locale = i18n.set_locale(tag)
     app = QApplication.instance()
-    if isinstance(app, QGuiApplication):
-        apply_direction(app, locale)
+    if isinstance(app, QApplication):
+        apply_direction(app, locale)  # mirrored in ar, fa, ur
+        apply_fonts(app, locale)  # the bundled Noto fonts behind the UI font (Nastaliq first in Urdu)
 
 
 class OslerApp(QObject):

@@ -142,10 +142,14 @@ def _sync(folder: Path, state: dict[str, Any]) -> str:
 def _render(state: dict[str, Any]) -> str:
     from PySide6.QtWidgets import QApplication
 
+    from desktop.ui.fonts import BUNDLED, register
     from desktop.ui.main_window import MainScreen
     from desktop.ui.shell import OslerWindow
 
     app = QApplication.instance() or QApplication(["osler"])
+    missing = set(BUNDLED.values()) - set(register())
+    if missing:  # a package built without desktop/assets/fonts: those scripts would show boxes
+        raise RuntimeError(f"the bundled fonts did not load: {', '.join(sorted(missing))}")
     window = OslerWindow()
     state["window"] = window
     main = MainScreen(state["session"])

@@ -1,7 +1,8 @@
 """``make screenshots``: render every screen a person meets to PNG files under ``screenshots/``, in a real X
 window (Xvfb), so a person can look at them. Run it under ``xvfb-run``; the Makefile does.
 
-Besides the first run in English and French, every view is rendered at 1024×600 and 1366×768 at 100 % and at
+Every view, and the first run, in each of the 12 UI languages: ``screenshots/<tag>/*.png`` (a message in the
+language's own script is sent in each). Besides, every view is rendered at 1024×600 and 1366×768 at 100 % and at
 2560×1600 at 200 % (a second process with ``QT_SCALE_FACTOR=2`` on a 2560×1600 screen), in the light, dark and
 high-contrast themes: ``screenshots/fit/<theme>-<width>x<height>@<scale>-<view>.png``."""
 
@@ -14,8 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from desktop import i18n
 from desktop.app import OslerApp, apply_locale
 from desktop.domain.onboarding import Step
 from desktop.ui.theme import Theme
@@ -24,6 +27,22 @@ from desktop.vault import KdfParams
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
 THEMES = ("light", "dark", "contrast")
 FIT_VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+LANGUAGES = ("en", "fr", "es", "pt", "ar", "fa", "ur", "sw", "hi", "bn", "am", "ha")  # the UI languages, by tag
+# A message written in each language (sent, then one in the box), so every script shows in the screenshots.
+SAMPLE_MESSAGES = {
+    "en": "Thank you! I would love to work on neonatal sepsis this term.",
+    "fr": "Merci ! J'aimerais travailler sur le sepsis néonatal ce semestre.",
+    "es": "¡Gracias! Me encantaría trabajar en sepsis neonatal este semestre.",
+    "pt": "Obrigada! Gostaria muito de trabalhar com sepse neonatal neste semestre.",
+    "ar": "شكرًا! أودّ العمل على الإنتان الوليدي هذا الفصل، مع amoxicillin 500 mg.",
+    "fa": "سپاسگزارم! دوست دارم این ترم روی سپسیس نوزادی کار کنم.",
+    "ur": "شکریہ! میں اس سمسٹر نوزائیدہ سیپسس پر کام کرنا چاہوں گی۔",
+    "sw": "Asante! Ningependa kufanya kazi kuhusu sepsisi ya watoto wachanga muhula huu.",
+    "hi": "धन्यवाद! मैं इस सत्र नवजात सेप्सिस पर काम करना चाहूँगी।",
+    "bn": "ধন্যবাদ! আমি এই সেমিস্টারে নবজাতকের সেপসিস নিয়ে কাজ করতে চাই।",
+    "am": "አመሰግናለሁ! በዚህ ሴሚስተር በጨቅላ ሕፃናት ሴፕሲስ ላይ መሥራት እፈልጋለሁ።",
+    "ha": "Na gode! Ina so in yi aiki kan sepsis na jarirai a wannan zangon karatu.",
+}
 FIT_SIZES = {1: ((1024, 600), (1366, 768)), 2: ((1280, 800),)}  # logical pixels: 1280×800 at 200 % is 2560×1600
 
 
@@ -37,6 +56,7 @@ def pump(app: QApplication, seconds: float = 0.3) -> None:
 def shoot(app: QApplication, osler: OslerApp, name: str) -> None:
     pump(app)
     path = OUT / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     osler.window.grab().save(str(path))
     print(path)
 
@@ -49,9 +69,12 @@ def first_run(app: QApplication, folder: Path, tag: str, role: str, shots: bool)
 
     def maybe(name: str) -> None:
         if shots:
-            shoot(app, osler, f"{tag}-{name}")
+            shoot(app, osler, f"{tag}/{name}")
 
     maybe("01-language")
+    for row in range(screen.languages.count()):  # the language asked for, when this build has its catalog
+        if screen.languages.item(row).data(Qt.ItemDataRole.UserRole) == tag:
+            screen.languages.setCurrentRow(row)
     screen._choose_language()
     screen.new_passphrase.setText("violet harbour lantern")
     screen.confirm_passphrase.setText("violet harbour lantern")
@@ -73,6 +96,9 @@ def first_run(app: QApplication, folder: Path, tag: str, role: str, shots: bool)
     while osler.main is None:
         pump(app, 0.05)
     pump(app, 1.5)
+    if tag in LANGUAGES and str(i18n.current_locale()) != tag:  # no catalog yet: Babel's locale (direction, formats)
+        osler._language_changed(tag)
+        osler.main.navigate("home")
     osler.main.refresh()
     return osler
 
@@ -164,7 +190,7 @@ def main() -> None:
         env=env,
         check=True,
     )
-    for tag in ("en", "fr"):
+    for tag in LANGUAGES:  # one app per language, every view: screenshots/<tag>/*.png
         apply_locale(tag)
         with tempfile.TemporaryDirectory() as tmp:
             osler = first_run(app, Path(tmp), tag, "student", shots=True)
@@ -180,23 +206,26 @@ def main() -> None:
                 if view == "messages":
                     messages = osler.main.messages
                     messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
-                    messages.compose.setPlainText("Thank you! I would love to work on neonatal sepsis this term.")
-                shoot(app, osler, f"{tag}-{number}-{view}")
+                    messages.compose.setPlainText(SAMPLE_MESSAGES[tag])
+                    messages.box.send_button.click()
+                    pump(app, 0.2)
+                    messages.compose.setPlainText(SAMPLE_MESSAGES[tag])
+                shoot(app, osler, f"{tag}/{number}-{view}")
                 if view == "messages":
                     messages.queue_toggle.click()
-                    shoot(app, osler, f"{tag}-{number}b-review-queue")
+                    shoot(app, osler, f"{tag}/{number}b-review-queue")
                     messages.queue_toggle.click()
             osler.lock()
-            shoot(app, osler, f"{tag}-20-unlock")
+            shoot(app, osler, f"{tag}/20-unlock")
             osler.shutdown()
         with tempfile.TemporaryDirectory() as tmp:
             osler = first_run(app, Path(tmp), tag, "admin", shots=False)
-            shoot(app, osler, f"{tag}-29-admin-home")
+            shoot(app, osler, f"{tag}/29-admin-home")
             osler.main.navigate("programme")
-            shoot(app, osler, f"{tag}-30-programme")
+            shoot(app, osler, f"{tag}/30-programme")
             osler.main.programme.propose()
             osler.main.programme.pairs.scrollToTop()
-            shoot(app, osler, f"{tag}-31-programme-proposals")
+            shoot(app, osler, f"{tag}/31-programme-proposals")
             osler.shutdown()
 
 

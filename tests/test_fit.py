@@ -10,7 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.screenshots import first_run, plan_a_mentorship, pump
+from desktop.app import apply_locale
+from tests.screenshots import LANGUAGES, first_run, plan_a_mentorship, pump
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -180,3 +182,50 @@ def test_unlock_screen_fits(demo) -> None:
         while osler.main is None and deadline_pumps < 600:
             pump(QApplication.instance(), 0.05)
             deadline_pumps += 1
+
+
+@pytest.fixture(scope="module")
+def polyglot(qapp):
+    """One demo student whose language is switched from Settings, as a person would, through all 12, with the
+    OS's text at 100 % (the scaled ``demo`` fixture may still be alive: pytest ends it with the module)."""
+    before = QApplication.font()
+    font = QApplication.font()
+    font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF())
+    QApplication.setFont(font)
+    apply_locale("en")
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
+        plan_a_mentorship(osler)
+        attachment = Path(tmp) / ("Literature review of neonatal sepsis management in district hospitals " * 2)[:200]
+        attachment.write_bytes(b"x" * 2048)
+        try:
+            yield osler, attachment
+        finally:
+            osler.shutdown()
+            osler.window.close()
+            apply_locale("en")
+            QApplication.setFont(before)
+
+
+@pytest.mark.parametrize("tag", LANGUAGES)
+def test_every_view_fits_in_every_language(polyglot, tag) -> None:
+    """At 1366×768, in each of the 12 languages, no view clips a label or a button, and in Arabic, Persian and
+    Urdu every view is laid out right to left."""
+    osler, attachment = polyglot
+    size = QSize(1366, 768)
+    osler._language_changed(tag)
+    expected = Qt.LayoutDirection.RightToLeft if tag in ("ar", "fa", "ur") else Qt.LayoutDirection.LeftToRight
+    failures: list[str] = []
+    try:
+        osler.window.resize(size)
+        osler.window.show()
+        for view in VIEWS:
+            put_in_state(osler, view, attachment)
+            pump(QApplication.instance(), 0.05)
+            failures += [f"{view}: {p}" for p in problems_of(osler.window, size)]
+            page = osler.main.pages.currentWidget()
+            if page.layoutDirection() != expected:
+                failures.append(f"{view}: laid out {page.layoutDirection().name}")
+    finally:
+        osler._language_changed("en")
+    assert not failures, "\n".join(failures[:60])

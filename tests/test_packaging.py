@@ -54,7 +54,7 @@ assert main(["backup", data + "-backup", "--data-dir", data]) == 0
 
 def test_the_spec_bundles_every_data_file_the_code_reads() -> None:
     spec = (ROOT / "packaging" / "osler.spec").read_text()
-    for needed in ('"sync" / "dictionary.txt"', "locales/*/LC_MESSAGES/*.mo", '"osler.png"', "release-keys"):
+    for needed in ('"sync" / "dictionary.txt"', "locales/*/LC_MESSAGES/*.mo", '"osler.png"', "release-keys", '"fonts"'):
         assert needed in spec, needed
     data_files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sync").glob("*.txt")}
     assert data_files == {"sync/dictionary.txt"}, "a new data file: add it to packaging/osler.spec"

@@ -7,11 +7,12 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtGui import QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 FOLDER = Path(__file__).with_name("icons")
 NAMES = tuple(sorted(p.stem for p in FOLDER.glob("*.svg")))
+DIRECTIONAL = frozenset({"send"})  # icons that point the way text runs: mirrored in right-to-left languages
 
 
 @cache
@@ -20,8 +21,9 @@ def _svg(name: str) -> str:
 
 
 @cache
-def icon(name: str, colour: str = "#000000") -> QIcon:
-    """The icon ``name`` stroked in ``colour``, sharp at 100 % to 200 % (drawn at 16 to 64 pixels)."""
+def icon(name: str, colour: str = "#000000", mirrored: bool = False) -> QIcon:
+    """The icon ``name`` stroked in ``colour``, sharp at 100 % to 200 % (drawn at 16 to 64 pixels);
+    ``mirrored`` left to right, for right-to-left languages."""
     renderer = QSvgRenderer(QByteArray(_svg(name).replace("#000000", colour).encode()))
     result = QIcon()
     for size in (16, 24, 32, 48, 64):
@@ -29,6 +31,9 @@ def icon(name: str, colour: str = "#000000") -> QIcon:
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if mirrored:
+            painter.translate(size, 0)
+            painter.scale(-1, 1)
         renderer.render(painter, QRectF(0, 0, size, size))
         painter.end()
         result.addPixmap(pixmap)
@@ -36,6 +41,8 @@ def icon(name: str, colour: str = "#000000") -> QIcon:
 
 
 def themed(name: str) -> QIcon:
+    """``name`` in the theme's text colour, mirrored when it has a direction and the UI reads right to left."""
     from desktop.ui.theme import current
 
-    return icon(name, current().text)
+    rtl = QGuiApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    return icon(name, current().text, mirrored=rtl and name in DIRECTIONAL)

@@ -23,6 +23,7 @@ from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.markdown import MarkdownReader
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.worker import Task, run_in_background
@@ -101,6 +102,7 @@ class LibraryView(QWidget):
         splitter = QSplitter()
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(BidiDelegate(self.table, align_with_ui=True))  # an Arabic title reads as Arabic
         self.table.setAccessibleName(_("Library items"))
         self.table.setSortingEnabled(True)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it

@@ -23,6 +23,7 @@ from desktop.formatting import zone_name
 from desktop.i18n import _, folded, ngettext
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.layout import RememberedSplitter
 from desktop.ui.views.mentor_detail import MentorDetail, reason_line
 from desktop.ui.views.mentor_filters import MentorFilters
@@ -91,6 +92,7 @@ class MentorsView(QWidget):
         splitter = RememberedSplitter("mentors", None, [640, 360])
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(BidiDelegate(self.table, align_with_ui=True))  # an Arabic title reads as Arabic
         self.table.setAccessibleName(_("Student list") if students else _("Mentor list"))
         self.table.setSortingEnabled(True)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside it

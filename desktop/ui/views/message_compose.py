@@ -16,6 +16,7 @@ from desktop.i18n import _
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.direction import follow_text_direction
 from desktop.ui.layout import ElidedLabel, FlowLayout
 from desktop.ui.theme import primary
 
@@ -39,6 +40,7 @@ class ComposeBox(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.compose = QPlainTextEdit()
         self.compose.setAccessibleName(_("Message to send"))
+        follow_text_direction(self.compose)  # Arabic typed in an English UI reads from the right, and the reverse
         self.compose.setPlaceholderText(
             _("Write a message. It is kept as a draft and sent when a connection is there.")
         )

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QListView, QVBoxLayout, QWidget
 from desktop.domain.messaging import StoredMessage
 from desktop.i18n import _
 from desktop.ui.common import heading
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.message_models import ConversationModel
 
 
@@ -26,6 +27,7 @@ class ConversationPane(QWidget):
         self.model = ConversationModel(me)
         self.view = QListView()
         self.view.setModel(self.model)
+        self.view.setItemDelegate(BidiDelegate(self.view))
         self.view.setAccessibleName(_("Conversation"))
         self.view.setWordWrap(True)
         self.view.setSpacing(4)

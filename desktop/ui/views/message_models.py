@@ -11,7 +11,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from desktop.domain.messaging import StoredMessage, Thread
 from desktop.domain.review import QueueItem
 from desktop.formatting import format_bytes, format_datetime, format_relative
-from desktop.i18n import C_, _, ngettext
+from desktop.i18n import C_, _, is_rtl, ngettext
+from desktop.ui.direction import BODY_ROLE, first_strong_isolated, isolated
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -60,6 +61,8 @@ class ThreadModel(QAbstractListModel):
         thread = self.threads[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return thread
+        if role == BODY_ROLE:  # the row reads in the direction of the last message
+            return thread.last.body if thread.last else None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             snippet = thread.last.body.replace("\n", " ")[:60] if thread.last else _("No messages yet")
             title = self.title(thread)
@@ -95,6 +98,8 @@ class QueueModel(QAbstractListModel):
         item = self.items[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return item
+        if role == BODY_ROLE:
+            return item.latest.body
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             who = ", ".join(self.names.get(a, _("Someone")) for a in item.people)
             waited = format_relative(timedelta(milliseconds=item.waiting_since - self.now_ms))
@@ -146,8 +151,8 @@ class ConversationModel(QAbstractListModel):
             if text is None:  # a view asks for each row many times while laying out: format it once
                 text = self._texts[index.row()] = self._text(message)
             return text
-        if role == Qt.ItemDataRole.TextAlignmentRole and message.author == self.me:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == BODY_ROLE:  # a message reads in its own direction, whatever the UI language (BidiDelegate)
+            return message.body
         return None
 
     def _text(self, message: StoredMessage) -> str:
@@ -155,7 +160,9 @@ class ConversationModel(QAbstractListModel):
         when = format_datetime(datetime.fromtimestamp(message.sent_at / 1000, UTC).astimezone(), "short")
         badge = state_badge(message, self.me)
         mark = {"edited": _("edited"), "deleted": _("deleted")}.get(self.marks.get(message.id, ""), "")
-        head = " · ".join(part for part in (who, when, badge, mark) if part)
+        # the UI's line, isolated in the UI's direction: the message below may be written the other way
+        parts = (first_strong_isolated(part) for part in (who, when, badge, mark) if part)
+        head = isolated(" · ".join(parts), is_rtl())
         if self.marks.get(message.id) == "deleted":
             return f"{head}\n" + _("This message was deleted.")
         text = f"{head}\n{message.body}" if message.body else head

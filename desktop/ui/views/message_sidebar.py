@@ -9,6 +9,7 @@ from desktop.domain.messaging import Thread
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.common import button
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.layout import empty_state
 from desktop.ui.views.message_models import ThreadModel
 from desktop.ui.views.review_queue import ReviewQueuePanel, queue_button_text
@@ -32,6 +33,7 @@ class ConversationSidebar(QWidget):
         self.thread_model = ThreadModel({}, me)
         self.thread_list = QListView()
         self.thread_list.setModel(self.thread_model)
+        self.thread_list.setItemDelegate(BidiDelegate(self.thread_list, align_with_ui=True))
         self.thread_list.setAccessibleName(_("Conversations"))
         self.thread_list.setWordWrap(True)
         self.thread_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -66,15 +66,12 @@ class ProgressChart(QWidget):
             painter.setBrush(colour if state != "open" else Qt.BrushStyle.NoBrush)
             painter.drawEllipse(QPointF(x_of(week), top + 6), 5, 5)
         painter.setPen(text)
+        # leading and trailing: the painter takes the widget's direction, so in Arabic "12 weeks ago" sits on the
+        # right, over the oldest week, and "this week" on the left
         flags = Qt.AlignmentFlag.AlignVCenter
+        axis = QRectF(left, base + 2, width - left - right, bottom - 2)
+        painter.drawText(axis, flags | Qt.AlignmentFlag.AlignLeading, _("12 weeks ago"))
         painter.drawText(
-            QRectF(left, base + 2, width - left - right, bottom - 2),
-            flags | (Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft),
-            _("12 weeks ago"),
-        )
-        painter.drawText(
-            QRectF(left, base + 2, width - left - right, bottom - 2),
-            flags | (Qt.AlignmentFlag.AlignLeft if rtl else Qt.AlignmentFlag.AlignRight),
-            _("this week · bars: check-ins · dots: goals due"),
+            axis, flags | Qt.AlignmentFlag.AlignTrailing, _("this week · bars: check-ins · dots: goals due")
         )
         painter.end()

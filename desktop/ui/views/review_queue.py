@@ -13,6 +13,7 @@ from desktop.domain.review import QueueItem
 from desktop.domain.session import Session
 from desktop.formatting import format_datetime
 from desktop.i18n import _, ngettext
+from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.message_models import QueueModel
 from sync.clock import utcnow
 
@@ -33,6 +34,7 @@ class ReviewQueuePanel(QWidget):
         self.queue_model = QueueModel()
         self.queue_list = QListView()
         self.queue_list.setModel(self.queue_model)
+        self.queue_list.setItemDelegate(BidiDelegate(self.queue_list, align_with_ui=True))
         self.queue_list.setAccessibleName(_("Review queue"))
         self.queue_list.setWordWrap(True)
         self.queue_list.selectionModel().currentChanged.connect(self._chosen)
