@@ -1,0 +1,138 @@
+"""A controlled vocabulary of medical and research topics in Osler's twelve languages, and free text mapped onto it.
+
+Every ``desktop/assets/topics/*.tsv`` holds topics, one a line: an id, then one cell per language of terms
+separated by " | ", the first of which is the topic's name in that language (the format is described in
+ARCHITECTURE.md). ``topics_of()`` finds the terms in a person's free text, whatever language either wrote in,
+so "paludisme", "ملاريا" and "malaria" all become the topic ``malaria``; ``name()`` says a topic in the reader's
+language. Terms are compared folded (``text.fold``: case, accents, Arabic letter forms) as whole-word phrases,
+the longest first, and also by their Snowball stems in the languages that have one, so "الملاريا" finds
+"ملاريا" and "vaccines" finds "vaccine". The files are read once, on first use (a programme that never matches
+never pays for them).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.domain.text import LANGUAGES, STEMMED, stem, stem_languages, tokens, words
+from desktop.i18n import current_locale
+
+log = logging.getLogger(__name__)
+TOPICS_DIR = Path(__file__).resolve().parent.parent / "assets" / "topics"
+HEADER = ("id", *LANGUAGES)
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MIN_STEM = 4  # a one-word term matched by its stem needs a stem this long: "sida" must not find "side"
+
+
+@dataclass
+class Vocabulary:
+    names: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # id → language → terms
+    exact: dict[tuple[str, ...], set[str]] = field(default_factory=dict)  # folded words → ids
+    stemmed: dict[str, dict[tuple[str, ...], set[str]]] = field(default_factory=dict)  # language → stems → ids
+    longest: int = 1  # words in the longest term
+
+    def add(self, topic: str, cells: dict[str, tuple[str, ...]]) -> None:
+        self.names[topic] = cells
+        for lang, terms in cells.items():
+            for term in terms:
+                key = tuple(tokens(term))
+                if not key:
+                    continue
+                self.exact.setdefault(key, set()).add(topic)
+                self.longest = max(self.longest, len(key))
+                if lang in STEMMED:
+                    stems = tuple(stem(w, lang) for w in words(term))
+                    if len(stems) > 1 or len(stems[0]) >= MIN_STEM:
+                        self.stemmed.setdefault(lang, {}).setdefault(stems, set()).add(topic)
+
+    def find(self, text: str, lang: str | None = None) -> set[str]:
+        """The topics whose terms ``text`` contains (``lang``: the language it is written in, when known)."""
+        raw = words(text)
+        folded = tokens(" ".join(raw))
+        if len(folded) != len(raw):  # a word that folds to nothing (a lone mark): keep the two lists aligned
+            raw = [w for w in raw if tokens(w)]
+            folded = tokens(" ".join(raw))
+        stemmed = {c: [stem(w, c) for w in raw] for c in stem_languages(text, lang) if c in self.stemmed}
+        found: set[str] = set()
+        i = 0
+        while i < len(folded):
+            for length in range(min(self.longest, len(folded) - i), 0, -1):
+                hits = set(self.exact.get(tuple(folded[i : i + length]), ()))
+                for c, stems in stemmed.items():
+                    hits |= self.stemmed[c].get(tuple(stems[i : i + length]), set())
+                if hits:
+                    found |= hits
+                    i += length
+                    break
+            else:
+                i += 1
+        return found
+
+    def name(self, topic: str, lang: str | None = None) -> str:
+        """``topic``'s name in ``lang`` (default: the UI language), else in English, else its id."""
+        cells = self.names.get(topic, {})
+        lang = lang or current_locale().language
+        for language in (lang, "en"):
+            if cells.get(language):
+                return cells[language][0]
+        return topic
+
+
+def read(folder: Path) -> Vocabulary:
+    """Every ``*.tsv`` in ``folder``. A line that breaks the format is skipped with a warning naming its file
+    and line, never a crash; an id seen in an earlier file keeps that file's terms."""
+    vocabulary = Vocabulary()
+    for path in sorted(folder.glob("*.tsv")):
+        header_seen = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            cells = line.split("\t")
+            if not header_seen:
+                header_seen = True
+                if tuple(c.strip() for c in cells) != HEADER:
+                    log.warning("%s: the header is not %s; file skipped", path.name, " ".join(HEADER))
+                    break
+                continue
+            topic = cells[0].strip()
+            if len(cells) != len(HEADER) or not _ID.match(topic):
+                log.warning("%s:%d: not an id and %d language cells; line skipped", path.name, number, len(LANGUAGES))
+                continue
+            if topic in vocabulary.names:
+                log.warning("%s:%d: topic %s is already defined; line skipped", path.name, number, topic)
+                continue
+            terms = {
+                lang: tuple(t.strip() for t in cell.split(" | ") if t.strip())
+                for lang, cell in zip(LANGUAGES, cells[1:], strict=True)
+            }
+            vocabulary.add(topic, terms)
+    return vocabulary
+
+
+@functools.cache
+def vocabulary(folder: Path = TOPICS_DIR) -> Vocabulary:
+    """The vocabulary Osler ships, read on first use and kept for the life of the process."""
+    return read(folder)
+
+
+def topics_of(text: str, lang: str | None = None) -> frozenset[str]:
+    return frozenset(vocabulary().find(text, lang))
+
+
+def name(topic: str, lang: str | None = None) -> str:
+    return vocabulary().name(topic, lang)
+
+
+def similarity(mine: Iterable[str], theirs: Iterable[str]) -> tuple[float, list[str]]:
+    """(cosine of two sets of topics, 0..1; the topics they share, sorted)."""
+    a, b = set(mine), set(theirs)
+    shared = sorted(a & b)
+    if not shared:
+        return 0.0, []
+    return len(shared) / math.sqrt(len(a) * len(b)), shared
