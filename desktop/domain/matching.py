@@ -12,6 +12,7 @@ it in the reader's language. Cohort assignment for admins is in ``cohort.py``.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import os
@@ -65,20 +66,19 @@ _STOP = frozenset(
 )
 
 
-def _features(text: str, lang: str | None) -> list[tuple[str, str]]:
-    """(feature, the word as written) for each word of ``text``: its folded form, and its Snowball stem in
-    ``lang`` when that differs, so two texts in one language meet on stems ("newborns"/"newborn") and two
-    in different languages still meet on a shared word ("malaria")."""
+@functools.lru_cache(maxsize=16_384)
+def _features(text: str, lang: str | None) -> tuple[tuple[str, str], ...]:
+    """(feature, the word as written) for each word of ``text``: the word folded and stemmed by ``lang``'s
+    stemmer (folded only, for a language without one), so "newborns" meets "newborn" and "pediatrie" meets
+    "pédiatrie". Texts in two languages meet on topics (``topics.py``) rather than on words. Kept per text: a
+    directory's cards are indexed again after every sync."""
     out = []
     for word in words(text):
         folded = stem(word, None)
         if len(folded) < 2 or folded.isdigit() or folded in _STOP:
             continue
-        out.append((folded, word))
-        stemmed = stem(word, lang)
-        if stemmed != folded:
-            out.append((stemmed, word))
-    return out
+        out.append((stem(word, lang), word))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ class Suggestion:
 
 class InterestIndex:
     """TF-IDF vectors of every mentor's interests and bio, built once per directory, cosine-compared; and the
-    topics of the vocabulary each mentor's interests and bio name."""
+    topics of the vocabulary each mentor's interests name (the interests only: a bio tells a life, and "I grew
+    up with malaria around me" is not a research interest)."""
 
     def __init__(self, cards: Iterable[Card]) -> None:
         self.docs: dict[str, Counter[str]] = {}
@@ -123,7 +124,7 @@ class InterestIndex:
             for feature, word in features:
                 self.surface.setdefault(feature, word)
             self.docs[card.account] = Counter(f for f, _w in features)
-            self.topics[card.account] = topics.topics_of(" \n ".join((*card.interests, card.bio)))
+            self.topics[card.account] = topics.topics_of(" \n ".join(card.interests))
         frequency: Counter[str] = Counter()
         for counts in self.docs.values():
             frequency.update(counts.keys())

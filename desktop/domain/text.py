@@ -32,7 +32,7 @@ _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0711\u0730-\u074a"
     "\u0900-\u0963\u0966-\u0dff\u135d-\u135f\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u200d\u20d0-\u20ff\ufe20-\ufe2f"
 )
-_WORD = re.compile(rf"(?:[^\W_]|[{_MARKS}])+")
+_WORD = re.compile(rf"[\w{_MARKS}]+")  # underscores are turned into spaces first
 
 _ZWNJ_ARABIC = re.compile("(?<=[\u0600-\u06ff])\u200c|\u200c(?=[\u0600-\u06ff])")
 _DROP = re.compile(
@@ -68,6 +68,10 @@ _FUNCTION_WORDS = {
     "ha": "da na ta ga a cikin kan akan wajen game shi ita kuma ko wanda masu",
 }
 _FUNCTION = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_WORD_LANGUAGES: dict[str, list[str]] = {}  # function word → the languages it is one in
+for _lang, _words in _FUNCTION.items():
+    for _word in _words:
+        _WORD_LANGUAGES.setdefault(_word, []).append(_lang)
 _ARABIC_LETTERS = {"fa": frozenset("پچژگ"), "ur": frozenset("ٹڈڑںےھہ")}
 
 
@@ -75,6 +79,8 @@ def words(text: str) -> list[str]:
     """The words of ``text`` as written (no folding), combining marks kept inside each word. In Arabic script
     a zero-width non-joiner separates words as a space does: Persian writes "بیماری‌های" where others type
     "بیماری های"."""
+    if "_" in text:
+        text = text.replace("_", " ")
     return _WORD.findall(_ZWNJ_ARABIC.sub(" ", text) if "\u200c" in text else text)
 
 
@@ -90,19 +96,28 @@ def tokens(text: str) -> list[str]:
     return [f for f in (fold(w) for w in words(text)) if f]
 
 
+_SCRIPTS = {
+    "latin": re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
+    "arabic": re.compile(
+        "[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefc]"
+    ),
+    "devanagari": re.compile("[\u0900-\u097f\ua8e0-\ua8ff]"),
+    "bengali": re.compile("[\u0980-\u09ff]"),
+    "ethiopic": re.compile("[\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f]"),
+}
+
+
+@functools.lru_cache(maxsize=4096)
 def script(text: str) -> str:
     """The script most of ``text``'s letters are in: latin, arabic, devanagari, bengali, ethiopic or other."""
-    counts: dict[str, int] = {}
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "").split(" ", 1)[0].lower()
-            counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return "other"
-    best = max(counts, key=lambda k: counts[k])
-    return best if best in ("latin", "arabic", "devanagari", "bengali", "ethiopic") else "other"
+    present = [name for name, pattern in _SCRIPTS.items() if pattern.search(text)]
+    if len(present) <= 1:
+        return present[0] if present else "other"
+    counts = {name: len(_SCRIPTS[name].findall(text)) for name in present}
+    return max(counts, key=lambda k: counts[k])
 
 
+@functools.lru_cache(maxsize=16_384)
 def guess_language(text: str, hint: str | None = None) -> str | None:
     """The language ``text`` is most likely written in, or None when its words do not say. ``hint`` (e.g. the
     writer's UI language) wins whenever it is written in the text's script."""
@@ -124,8 +139,10 @@ def guess_language(text: str, hint: str | None = None) -> str | None:
         return None
     if hint in _FUNCTION:
         return hint
-    folded = [fold(w) for w in words(text)]
-    scores = {lang: sum(w in common for w in folded) for lang, common in _FUNCTION.items()}
+    scores = dict.fromkeys(_FUNCTION, 0)
+    for word in words(text):
+        for lang in _WORD_LANGUAGES.get(fold(word), ()):
+            scores[lang] += 1
     best = max(scores, key=lambda k: scores[k])
     ranked = sorted(scores.values(), reverse=True)
     return best if ranked[0] > 0 and ranked[0] > ranked[1] else None
@@ -139,9 +156,10 @@ def stem_languages(text: str, lang: str | None = None) -> tuple[str, ...]:
     one, else every stemmed language of its script. Arabic script always gets both the Arabic and the Persian
     stemmer: the two languages' words travel into each other's text, and Urdu has none of its own."""
     kind = script(text)
+    if kind == "arabic":
+        return ("ar", "fa")
     guessed = lang or guess_language(text)
-    found = (guessed,) if guessed in _SNOWBALL else _SCRIPT_STEMMED.get(kind, ())
-    return ("ar", "fa") if kind == "arabic" else found
+    return (guessed,) if guessed in _SNOWBALL else _SCRIPT_STEMMED.get(kind, ())
 
 
 @functools.cache
@@ -162,4 +180,9 @@ def stem(word: str, lang: str | None) -> str:
         return folded
     source = folded if lang in _FUNCTION else unicodedata.normalize("NFC", word).casefold()
     stemmed = _stemmer(lang).stemWord(source)
+    if lang == "ar":  # Snowball's Arabic takes the article or a suffix per pass ("الملاريا" → "ملاريا" →
+        for _ in range(3):  # "ملاري"): stemming until nothing changes makes both forms meet
+            source, stemmed = stemmed, _stemmer(lang).stemWord(stemmed)
+            if stemmed == source:
+                break
     return fold(stemmed) or folded

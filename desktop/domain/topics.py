@@ -36,6 +36,7 @@ class Vocabulary:
     exact: dict[tuple[str, ...], set[str]] = field(default_factory=dict)  # folded words → ids
     stemmed: dict[str, dict[tuple[str, ...], set[str]]] = field(default_factory=dict)  # language → stems → ids
     longest: int = 1  # words in the longest term
+    starts: set[str] = field(default_factory=set)  # the first word of every term, folded or stemmed
 
     def add(self, topic: str, cells: dict[str, tuple[str, ...]]) -> None:
         self.names[topic] = cells
@@ -45,11 +46,13 @@ class Vocabulary:
                 if not key:
                     continue
                 self.exact.setdefault(key, set()).add(topic)
+                self.starts.add(key[0])
                 self.longest = max(self.longest, len(key))
                 if lang in STEMMED:
                     stems = tuple(stem(w, lang) for w in words(term))
                     if len(stems) > 1 or len(stems[0]) >= MIN_STEM:
                         self.stemmed.setdefault(lang, {}).setdefault(stems, set()).add(topic)
+                        self.starts.add(stems[0])
 
     def find(self, text: str, lang: str | None = None) -> set[str]:
         """The topics whose terms ``text`` contains (``lang``: the language it is written in, when known)."""
@@ -62,6 +65,9 @@ class Vocabulary:
         found: set[str] = set()
         i = 0
         while i < len(folded):
+            if folded[i] not in self.starts and all(stems[i] not in self.starts for stems in stemmed.values()):
+                i += 1  # no term starts with this word: most words of a text
+                continue
             for length in range(min(self.longest, len(folded) - i), 0, -1):
                 hits = set(self.exact.get(tuple(folded[i : i + length]), ()))
                 for c, stems in stemmed.items():
@@ -121,7 +127,9 @@ def vocabulary(folder: Path = TOPICS_DIR) -> Vocabulary:
     return read(folder)
 
 
+@functools.lru_cache(maxsize=16_384)
 def topics_of(text: str, lang: str | None = None) -> frozenset[str]:
+    """The topics ``text`` names (kept per text: a directory's cards are read again after every sync)."""
     return frozenset(vocabulary().find(text, lang))
 
 
