@@ -221,20 +221,29 @@ class Receiving:
         message = self.vault.messages.get(ids[-1])
         return {message.thread_id} if message is not None else set()
 
+    def open_sealed_record(self, record: Record) -> tuple[str, int, object] | None:
+        """(thread, epoch, content) of a record sealed for a conversation under an epoch key this device holds;
+        None when it is not such a record or cannot be opened here."""
+        try:
+            thread_bytes, epoch = envelope.envelope_epoch(record.b)
+            key = self.vault.get_secret(f"epoch:{thread_bytes.hex()}:{epoch}")
+            if key is None:
+                return None
+            content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
+        except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+            return None
+        return thread_bytes.hex(), epoch, content
+
     def _own_message_ids(self, record_id: str) -> list[str]:
         """The ids of the messages in one of this person's own message records (empty for anything else)."""
         stored = self.vault.records.get(record_id)
         if stored is None or stored.author != self.me or stored.kind not in MARKED_KINDS:
             return []
         record = unpack_record(stored.wire)
-        try:
-            thread_bytes, epoch = envelope.envelope_epoch(record.b)
-            key = self.vault.get_secret(f"epoch:{thread_bytes.hex()}:{epoch}")
-            if key is None:
-                return []
-            content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-        except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+        opened = self.open_sealed_record(record)
+        if opened is None:
             return []
+        content = opened[2]
         if isinstance(content, dict) and isinstance(content.get("b"), list):
             return [i for i in bundle_ids(record.i, content) if i is not None]
         if isinstance(content, dict) and "edit" not in content and "delete" not in content:

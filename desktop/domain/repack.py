@@ -22,7 +22,6 @@ import msgpack
 
 from desktop.domain.message_format import BUNDLE_BYTES, BUNDLE_ITEMS, BUNDLE_SEALED, bundle_ids
 from desktop.domain.messaging import Messaging
-from sync import envelope
 from sync.protocol import unpack_record
 
 log = logging.getLogger(__name__)
@@ -66,15 +65,10 @@ def _repackable(messaging: Messaging, wire: bytes) -> tuple[str, int, list[dict]
     record = unpack_record(wire)
     if record.r or record.x:
         return None  # a repack itself (each message travels at most twice), or a tombstone
-    try:
-        thread_bytes, epoch = envelope.envelope_epoch(record.b)
-        thread = thread_bytes.hex()
-        key = messaging.vault.get_secret(f"epoch:{thread}:{epoch}")
-        if key is None:
-            return None
-        content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-    except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+    opened = messaging.open_sealed_record(record)
+    if opened is None:
         return None
+    thread, epoch, content = opened
     if not isinstance(content, dict) or not isinstance(content.get("b"), list):
         return None  # an edit, a delete, or a message from before bundles
     items = []
