@@ -185,8 +185,10 @@ def test_the_topic_matcher_keeps_its_precision_on_the_labelled_pairs():
     assert result["recall"] >= RECALL_FLOOR, result["wrong"]
 
 
-# Measured 0.956 precision (43 true, 2 false matches) and 0.83 recall on the seed vocabulary. The floors allow
-# one more false match of ~45 and a few more misses, no more: a change to the matcher or the vocabulary that
-# confuses malaria with malnutrition, or maternal with mental health, fails here.
+# Measured on the shipped vocabulary (407 topics): precision 0.96 (48 true matches, 2 false: "heat stroke" and
+# "pulmonary hypertension" take the topics stroke and hypertension), recall 0.92 (4 pairs missed, where the
+# vocabulary files a term under a narrower topic: "malnutrition aiguë sévère" is severe acute malnutrition, not
+# malnutrition). The precision floor allows one more false match of ~50, not two: a matcher or vocabulary change
+# that confuses malaria with malnutrition, or maternal with mental health, fails here. Recall may lose 4 pairs.
 PRECISION_FLOOR = 0.93
-RECALL_FLOOR = 0.75
+RECALL_FLOOR = 0.84

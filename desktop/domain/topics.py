@@ -7,7 +7,7 @@ so "paludisme", "ملاريا" and "malaria" all become the topic ``malaria``; `
 language. Terms are compared folded (``text.fold``: case, accents, Arabic letter forms) as whole-word phrases,
 the longest first, and also by their Snowball stems in the languages that have one, so "الملاريا" finds
 "ملاريا" and "vaccines" finds "vaccine". The files are read once, on first use (a programme that never matches
-never pays for them).
+never pays for them), and a language's stems the first time a text may be in that language.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Vocabulary:
 
     def add(self, topic: str, cells: dict[str, tuple[str, ...]]) -> None:
         self.names[topic] = cells
-        for lang, terms in cells.items():
+        for terms in cells.values():
             for term in terms:
                 key = tuple(tokens(term))
                 if not key:
@@ -48,11 +48,21 @@ class Vocabulary:
                 self.exact.setdefault(key, set()).add(topic)
                 self.starts.add(key[0])
                 self.longest = max(self.longest, len(key))
-                if lang in STEMMED:
+
+    def stems(self, lang: str) -> dict[tuple[str, ...], set[str]]:
+        """The terms of ``lang`` by their stems, built the first time a text may be in ``lang``: Snowball in
+        pure Python is most of the vocabulary's load time, and a directory written in English and French never
+        needs the Arabic or Hindi stems."""
+        found = self.stemmed.get(lang)
+        if found is None:
+            found = self.stemmed[lang] = {}
+            for topic, cells in self.names.items():
+                for term in cells.get(lang, ()):
                     stems = tuple(stem(w, lang) for w in words(term))
-                    if len(stems) > 1 or len(stems[0]) >= MIN_STEM:
-                        self.stemmed.setdefault(lang, {}).setdefault(stems, set()).add(topic)
+                    if stems and (len(stems) > 1 or len(stems[0]) >= MIN_STEM):
+                        found.setdefault(stems, set()).add(topic)
                         self.starts.add(stems[0])
+        return found
 
     def find(self, text: str, lang: str | None = None) -> set[str]:
         """The topics whose terms ``text`` contains (``lang``: the language it is written in, when known)."""
@@ -61,7 +71,8 @@ class Vocabulary:
         if len(folded) != len(raw):  # a word that folds to nothing (a lone mark): keep the two lists aligned
             raw = [w for w in raw if tokens(w)]
             folded = tokens(" ".join(raw))
-        stemmed = {c: [stem(w, c) for w in raw] for c in stem_languages(text, lang) if c in self.stemmed}
+        indexes = {c: self.stems(c) for c in stem_languages(text, lang) if c in STEMMED}
+        stemmed = {c: [stem(w, c) for w in raw] for c in indexes}
         found: set[str] = set()
         i = 0
         while i < len(folded):
@@ -71,7 +82,7 @@ class Vocabulary:
             for length in range(min(self.longest, len(folded) - i), 0, -1):
                 hits = set(self.exact.get(tuple(folded[i : i + length]), ()))
                 for c, stems in stemmed.items():
-                    hits |= self.stemmed[c].get(tuple(stems[i : i + length]), set())
+                    hits |= indexes[c].get(tuple(stems[i : i + length]), set())
                 if hits:
                     found |= hits
                     i += length
