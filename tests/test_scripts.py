@@ -110,6 +110,32 @@ def test_message_search_finds_words_in_every_script(client_factory):
     assert [m.id for m in search.search("मले")] == [ids["hi"]], "a Hindi prefix, vowel sign included"
 
 
+def test_the_mentor_search_box_finds_words_typed_without_accents_or_harakat_and_topics_in_any_language(qapp):
+    from desktop.ui.views.mentor_models import MentorFilter, MentorModel
+
+    cards = [
+        _mentor("pediatre", "fr", "Pédiatrie néonatale"),
+        _mentor("arabic", "ar", "الأمراضِ المُعدِية عند الأطفال"),
+        _mentor("persian", "fa", "پزشکی کودکان"),
+        _mentor("malaria", "sw", "Homa ya malaria"),
+        _mentor("hindi", "hi", "बाल रोग और टीकाकरण"),
+    ]
+    model, proxy = MentorModel(), MentorFilter()
+    proxy.setSourceModel(model)
+    model.set_cards(cards)
+
+    def found(query: str) -> list[str]:
+        proxy.set_filters(query, "", "")
+        return [model.cards[proxy.mapToSource(proxy.index(row, 0)).row()].account for row in range(proxy.rowCount())]
+
+    assert found("neonatale") == ["pediatre"], "accents not typed"
+    assert found("pediatrie") == ["pediatre", "persian", "hindi"], "the word, and the topic in Persian and Hindi"
+    assert found("الامراض المعدية") == ["arabic"], "harakat and hamza not typed"
+    assert found("پزشكي") == ["persian"], "Arabic keyboard's ي and ك"
+    assert found("टीकाकरण") == ["hindi"], "a Devanagari word, vowel signs and all"
+    assert found("paludisme") == ["malaria"], "a topic in another language"
+
+
 # (student's language, student's interest, mentor's language, mentor's interest, topic)
 CROSS = [
     ("en", "malaria in pregnancy", "fr", "paludisme de l'enfant", "malaria"),

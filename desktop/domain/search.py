@@ -4,7 +4,11 @@ in the text's own language where a stemmer exists, so "pediatrie" finds "pédiat
 
 from __future__ import annotations
 
-from desktop.domain.text import stem, stem_languages, words
+import functools
+
+from desktop.domain import topics
+from desktop.domain.directory import Card
+from desktop.domain.text import stem, stem_languages, tokens, words
 
 
 class WordIndex:
@@ -36,3 +40,23 @@ class WordIndex:
             if not hits:
                 return set()
         return hits or set()
+
+
+@functools.lru_cache(maxsize=16_384)
+def _folded(text: str) -> str:  # kept per card text: the filter runs over every card at every keystroke
+    return " ".join(tokens(text))
+
+
+def card_matches(card: Card, query: str, place: tuple[str, ...] = ()) -> bool:
+    """Whether a directory card answers what someone typed in the mentor search box: every word of ``query``
+    within its folded text (name, bio, ``place``, specialties, interests; "pediatrie" finds "Pédiatrie"), or
+    every topic the query names among the topics of its interests, whatever language each is written in
+    ("paludisme" finds "Homa ya malaria")."""
+    wanted = tokens(query)
+    if not wanted:
+        return True
+    haystack = _folded(" ".join((card.name, card.bio, *place, *card.specialties, *card.interests)))
+    if all(word in haystack for word in wanted):
+        return True
+    named = topics.topics_of(query)
+    return bool(named) and named <= topics.topics_of(" \n ".join(card.interests))

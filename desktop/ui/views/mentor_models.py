@@ -10,6 +10,7 @@ from babel import Locale, UnknownLocaleError
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from desktop.domain.directory import Card
+from desktop.domain.search import card_matches
 from desktop.i18n import _, current_locale, format_time
 
 Index = QModelIndex | QPersistentModelIndex
@@ -124,6 +125,5 @@ class MentorFilter(QSortFilterProxyModel):
             return False
         if self.text:
             place = (card.city, card.country, country_name(card.country), english_country_name(card.country), card.tz)
-            haystack = " ".join((card.name, card.bio, *place, *card.specialties, *card.interests)).casefold()
-            return all(word in haystack for word in self.text.split())
+            return card_matches(card, self.text, place)
         return True
