@@ -218,3 +218,12 @@ def test_the_topic_matcher_keeps_its_precision_on_the_labelled_pairs():
 # that confuses malaria with malnutrition, or maternal with mental health, fails here. Recall may lose 4 pairs.
 PRECISION_FLOOR = 0.93
 RECALL_FLOOR = 0.84
+
+
+def test_a_one_word_query_meets_a_card_stemmed_in_the_cards_own_language():
+    """"newborns" alone says nothing of its language; the card "care of the newborn at home" is English. The
+    query is stemmed as each card was, so the two words meet."""
+    cards = [_mentor("newborn", "en", "care of the newborn at home"), _mentor("other", "fr", "les nouveaux outils")]
+    [best, *_rest] = suggest(Seeker("me", "Public Health", "newborns", ("en",), "Africa/Nairobi"), cards, when=NOON)
+    assert best.card.account == "newborn"
+    assert {r.part: r for r in best.reasons}["interests"].values["words"] == "newborn"

@@ -118,9 +118,11 @@ class InterestIndex:
         self.docs: dict[str, Counter[str]] = {}
         self.surface: dict[str, str] = {}  # feature → a word as people wrote it, to explain a match in their words
         self.topics: dict[str, frozenset[str]] = {}
+        self.language: dict[str, str | None] = {}  # the language each card's text was stemmed in
         for card in cards:
             text = " ".join((*card.interests, *card.interests, card.bio))
-            features = _features(text, guess_language(text))
+            lang = self.language[card.account] = guess_language(text)
+            features = _features(text, lang)
             for feature, word in features:
                 self.surface.setdefault(feature, word)
             self.docs[card.account] = Counter(f for f, _w in features)
@@ -137,13 +139,18 @@ class InterestIndex:
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {w: v / norm for w, v in vector.items()}
 
-    def query(self, text: str) -> dict[str, float]:
-        return self._weigh(Counter(f for f, _w in _features(text, guess_language(text))))
+    def query(self, text: str) -> dict[str | None, dict[str, float]]:
+        """``text``'s vector stemmed in each language the cards were stemmed in, so that a query whose language
+        cannot be told ("newborns") meets each card on that card's own stems."""
+        return {
+            lang: self._weigh(Counter(f for f, _w in _features(text, lang))) for lang in set(self.language.values())
+        }
 
-    def similarity(self, query: dict[str, float], account: str) -> tuple[float, list[str]]:
+    def similarity(self, query: dict[str | None, dict[str, float]], account: str) -> tuple[float, list[str]]:
         """(cosine similarity of a ``query()`` vector with a mentor's, the shared words that weigh most)."""
         doc = self.vectors.get(account, {})
-        shared = {w: query[w] * doc[w] for w in query.keys() & doc.keys()}
+        vector = query.get(self.language.get(account), {})
+        shared = {w: vector[w] * doc[w] for w in vector.keys() & doc.keys()}
         said: list[str] = []
         for feature, _v in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])):
             word = self.surface.get(feature, feature)
