@@ -25,7 +25,7 @@ import functools
 import re
 import unicodedata
 
-# Word characters: letters and digits (``[^\W_]``) plus the combining marks ``\w`` leaves out (Latin accents
+# Word characters: ``\w`` (letters, digits) plus the combining marks it leaves out (Latin accents
 # in decomposed text, Arabic harakat, all of the Indic blocks' signs, Ethiopic's marks) and the zero-width
 # joiners Persian and the Indic scripts write inside words. Dandas (।॥) end a word.
 _MARKS = (
@@ -63,7 +63,7 @@ _FUNCTION_WORDS = {
     "en": "the and of in with for on to from a an is are my about at by",
     "fr": "le la les des du de et en dans pour sur avec une un au aux chez est mes",
     "es": "el la los las del de y en con para por una un al es mis sobre",
-    "pt": "o a os as da do das dos de e em com para por uma um no na nos nas é meus sobre",
+    "pt": "o a os as da do das dos de e em com para por uma um no na nos nas meus sobre",
     "sw": "na ya wa za kwa katika cha vya la kwenye ni au hasa pamoja",
     "ha": "da na ta ga a cikin kan akan wajen game shi ita kuma ko wanda masu",
 }
