@@ -81,6 +81,7 @@ def _steps(folder: Path, out: Callable[[str], None], screenshot: Path | None) ->
         (_("start the demo server and join it"), lambda: _join(folder, state)),
         (_("sync once"), lambda: _sync(folder, state)),
         (_("draw the main window"), lambda: _render(state)),
+        (_("match interests across languages"), _topics),
     ]
     try:
         for label, step in steps:
@@ -168,6 +169,15 @@ def _render(state: dict[str, Any]) -> str:
     if state["screenshot"] is not None and not image.save(str(state["screenshot"])):
         raise RuntimeError(f"could not save {state['screenshot']}")
     return f"({image.width()}×{image.height()}, {app.platformName()})"
+
+
+def _topics() -> str:
+    """The topic vocabulary and the stemmers shipped: "paludisme" and "الملاريا" are the same topic."""
+    from desktop.domain import topics
+
+    if not topics.topics_of("paludisme") & topics.topics_of("الملاريا"):
+        raise RuntimeError(f"the topic vocabulary under {topics.TOPICS_DIR} does not match across languages")
+    return f"({len(topics.vocabulary().names)} topics)"
 
 
 def _close(state: dict[str, Any]) -> None:

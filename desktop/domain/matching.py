@@ -4,8 +4,10 @@ A suggestion first passes hard constraints (a mentor, a shared language, an open
 score from parts a person can read: same specialty, research-interest similarity (TF-IDF cosine over interests
 and bio, so "neonatal sepsis" finds a mentor who wrote about "sepsis in newborns"), shared languages, hours
 online at the same time across time zones, opt-in shared background, and open places. Each part comes with
-its sentence. Cohort assignment maximises the total score within every mentor's capacity with a proper
-assignment algorithm (scipy's Hungarian method over mentor places), where a greedy pass can miss the optimum.
+its sentence. Interests are compared in any script (``text.py``: Unicode words, folding, a Snowball stemmer
+only in the text's own language) and across languages through the topic vocabulary (``topics.py``): a student
+who writes "paludisme" shares the topic ``malaria`` with the mentor who wrote "ملاريا", and the reason names
+it in the reader's language. Cohort assignment for admins is in ``cohort.py``.
 """
 
 from __future__ import annotations
@@ -14,20 +16,27 @@ import functools
 import heapq
 import math
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from desktop.domain import topics
+from desktop.domain.cohort import assign_cohort, greedy_cohort, min_cost_assignment  # noqa: F401 - re-exported
 from desktop.domain.directory import Card
+from desktop.domain.text import guess_language, stem, words
 from desktop.i18n import N_
 
 DEFAULT_WEIGHTS = {"specialty": 3.0, "interests": 3.0, "language": 1.0, "time": 2.0, "background": 1.0, "load": 1.0}
-DEFAULT_WINDOWS = ((18, 22),)  # local hours online when a card says nothing: evenings
+DEFAULT_WINDOWS = ((18, 22),)
+# A shared topic is a coarser sign than shared words (the vocabulary's grain, not the person's own words): it
+# earns at most this share of the interests weight, so a mentor who wrote the student's words on the same
+# topic ranks above one who only shares the topic.
+TOPIC_SHARE = 0.8  # local hours online when a card says nothing: evenings
 _SAME_SPECIALTY = N_("Same specialty: {specialty}")
 _INTERESTS = N_("Research interests in common: {words} (similarity {similarity})")
+_TOPICS = N_("Shared interests: {topics}")  # topic ids, named in the reader's language when shown
 _LANGUAGES = N_("Speaks {languages} with you")
 _HOURS = N_("Online at the same time as you about {hours} hours a day")
 _BACKGROUND = N_("Shared background: {tags}")
@@ -38,7 +47,7 @@ ABOUT_A_PAIR = {
     _LANGUAGES: N_("Both speak {languages}"),
     _HOURS: N_("Online at the same time about {hours} hours a day"),
 }
-REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER))
+REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _TOPICS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER))
 
 
 def is_mentor(card: Card) -> bool:
@@ -46,12 +55,30 @@ def is_mentor(card: Card) -> bool:
     return card.role == "mentor" or (card.role == "student" and card.capacity > 0)
 
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# Words too common to say anything about a person's interests, folded, in the languages people write cards in.
 _STOP = frozenset(
     "the and for with are was were this that from have has into their about who what when your our you can "
     "fictional demo profile usually online interested lecturer consultant registrar senior student medical "
-    "les des une pour dans avec sur est qui que".split()
+    "les des une pour dans avec sur est qui que par aux chez del los las con para por una sobre "
+    "das dos com uma nos nas kwa katika pamoja hasa kuhusu cikin game wajen kuma akan masu "
+    "في من على الى عن مع هذا التي الذي و از به با در برای که اين را هاي كه كي مين اور سے كا كو "
+    "और में के की का से को पर एवं तथा এবং ও এর করে থেকে জন্য ነው እና ላይ ውስጥ".split()
 )
+
+
+@functools.lru_cache(maxsize=16_384)
+def _features(text: str, lang: str | None) -> tuple[tuple[str, str], ...]:
+    """(feature, the word as written) for each word of ``text``: the word folded and stemmed by ``lang``'s
+    stemmer (folded only, for a language without one), so "newborns" meets "newborn" and "pediatrie" meets
+    "pédiatrie". Texts in two languages meet on topics (``topics.py``) rather than on words. Kept per text: a
+    directory's cards are indexed again after every sync."""
+    out = []
+    for word in words(text):
+        folded = stem(word, None)
+        if len(folded) < 2 or folded.isdigit() or folded in _STOP:
+            continue
+        out.append((stem(word, lang), word))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -82,32 +109,24 @@ class Suggestion:
     reasons: tuple[Reason, ...]
 
 
-def _tokens(text: str) -> list[str]:
-    return [w for w in (m.casefold() for m in _WORD.findall(text)) if w not in _STOP]
-
-
-@functools.lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
-    """A light stemmer: enough for "newborns"/"newborn" and "screening"/"screen" to meet."""
-    if word.endswith(("ss", "us", "is")):  # sepsis, tuberculosis, virus, abscess: not plurals
-        return word
-    for suffix in ("ings", "ing", "ies", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
 class InterestIndex:
-    """TF-IDF vectors of every mentor's interests and bio, built once per directory, cosine-compared."""
+    """TF-IDF vectors of every mentor's interests and bio, built once per directory, cosine-compared; and the
+    topics of the vocabulary each mentor's interests name (the interests only: a bio tells a life, and "I grew
+    up with malaria around me" is not a research interest)."""
 
     def __init__(self, cards: Iterable[Card]) -> None:
         self.docs: dict[str, Counter[str]] = {}
-        self.surface: dict[str, str] = {}  # stem → a word as people wrote it, to explain a match in their words
+        self.surface: dict[str, str] = {}  # feature → a word as people wrote it, to explain a match in their words
+        self.topics: dict[str, frozenset[str]] = {}
+        self.language: dict[str, str | None] = {}  # the language each card's text was stemmed in
         for card in cards:
-            tokens = _tokens(" ".join((*card.interests, *card.interests, card.bio)))
-            for word in tokens:
-                self.surface.setdefault(_stem(word), word)
-            self.docs[card.account] = Counter(_stem(w) for w in tokens)
+            text = " ".join((*card.interests, *card.interests, card.bio))
+            lang = self.language[card.account] = guess_language(text)
+            features = _features(text, lang)
+            for feature, word in features:
+                self.surface.setdefault(feature, word)
+            self.docs[card.account] = Counter(f for f, _w in features)
+            self.topics[card.account] = topics.topics_of(" \n ".join(card.interests))
         frequency: Counter[str] = Counter()
         for counts in self.docs.values():
             frequency.update(counts.keys())
@@ -120,15 +139,24 @@ class InterestIndex:
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {w: v / norm for w, v in vector.items()}
 
-    def query(self, text: str) -> dict[str, float]:
-        return self._weigh(Counter(_stem(w) for w in _tokens(text)))
+    def query(self, text: str) -> dict[str | None, dict[str, float]]:
+        """``text``'s vector stemmed in each language the cards were stemmed in, so that a query whose language
+        cannot be told ("newborns") meets each card on that card's own stems."""
+        return {
+            lang: self._weigh(Counter(f for f, _w in _features(text, lang))) for lang in set(self.language.values())
+        }
 
-    def similarity(self, query: dict[str, float], account: str) -> tuple[float, list[str]]:
+    def similarity(self, query: dict[str | None, dict[str, float]], account: str) -> tuple[float, list[str]]:
         """(cosine similarity of a ``query()`` vector with a mentor's, the shared words that weigh most)."""
         doc = self.vectors.get(account, {})
-        shared = {w: query[w] * doc[w] for w in query.keys() & doc.keys()}
-        best = sorted(shared.items(), key=lambda kv: -kv[1])[:3]
-        return sum(shared.values()), [self.surface.get(w, w) for w, _v in best]
+        vector = query.get(self.language.get(account), {})
+        shared = {w: vector[w] * doc[w] for w in vector.keys() & doc.keys()}
+        said: list[str] = []
+        for feature, _v in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0])):
+            word = self.surface.get(feature, feature)
+            if word not in said:
+                said.append(word)
+        return min(1.0, sum(shared.values())), said[:3]
 
 
 def _utc_hours(tz: str, windows: Iterable[tuple[int, int]], when: datetime) -> set[int]:
@@ -186,6 +214,7 @@ def suggest(
     now = when or datetime.now(UTC)
     mine = _utc_hours(seeker.tz, seeker.windows, now)
     query = index.query(seeker.interests) if seeker.interests else {}
+    wanted = topics.topics_of(seeker.interests) if seeker.interests else frozenset()
     overlaps: dict[tuple[str, tuple[tuple[int, int], ...]], int] = {}  # many mentors share a zone and hours
     out = []
     for card in mentors:
@@ -202,16 +231,7 @@ def suggest(
                     {"specialty": seeker.specialty},
                 )
             )
-        similarity, words = index.similarity(query, card.account) if query else (0.0, [])
-        if similarity > 0:
-            reasons.append(
-                Reason(
-                    "interests",
-                    weights["interests"] * similarity,
-                    _INTERESTS,
-                    {"words": ", ".join(words), "similarity": round(similarity, 2)},
-                )
-            )
+        reasons.extend(_interest_reasons(index, query, wanted, card.account, weights["interests"]))
         reasons.append(
             Reason(
                 "language",
@@ -250,85 +270,21 @@ def suggest(
     return heapq.nsmallest(limit, out, key=lambda s: (-s.score, s.card.name))
 
 
-def assign_cohort(scores: dict[tuple[str, str], float], capacity: dict[str, int]) -> dict[str, str]:
-    """student → mentor, maximising the total score; each mentor takes at most ``capacity`` students and only
-    pairs present in ``scores`` (those that passed the hard constraints) may be matched. Students who cannot be
-    placed stay out. Mentor places become columns of one assignment problem (Hungarian method): scipy's when
-    installed (``osler[admin]``), else the pure-Python solver below, which finds the same optimum more slowly
-    (the packaged app leaves out scipy and numpy, ~80 MiB that only an admin's cohort assignment would use)."""
-    students = sorted({s for s, _m in scores})
-    places = [m for m in sorted(capacity) for _ in range(max(0, capacity[m]))]
-    if not students or not places:
-        return {}
-    forbidden = 1e9
-    column: dict[str, list[int]] = {}
-    for j, mentor in enumerate(places):
-        column.setdefault(mentor, []).append(j)
-    row = {s: i for i, s in enumerate(students)}
-    cost = [[forbidden] * len(places) for _ in students]
-    for (student, mentor), score in scores.items():
-        for j in column.get(mentor, ()):
-            cost[row[student]][j] = -score
-    try:
-        from scipy.optimize import linear_sum_assignment  # here, not at the top: only admins assign cohorts
-    except ImportError:
-        pairs = min_cost_assignment(cost)
-    else:
-        rows, cols = linear_sum_assignment(cost)
-        pairs = list(zip(rows.tolist(), cols.tolist(), strict=True))
-    return {students[i]: places[j] for i, j in pairs if cost[i][j] < forbidden}
-
-
-def min_cost_assignment(cost: list[list[float]]) -> list[tuple[int, int]]:
-    """(row, column) pairs of a minimum-cost assignment of a rectangular matrix, min(rows, columns) of them:
-    the Hungarian method with potentials and shortest augmenting paths, O(n² m)."""
-    if not cost or not cost[0]:
-        return []
-    transposed = len(cost) > len(cost[0])
-    if transposed:
-        cost = [list(col) for col in zip(*cost, strict=True)]
-    n, m = len(cost), len(cost[0])
-    inf = float("inf")
-    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
-    match = [0] * (m + 1)  # match[j]: the row (1-based) holding column j, 0 for none
-    way = [0] * (m + 1)
-    for i in range(1, n + 1):
-        match[0], j0 = i, 0
-        minv, used = [inf] * (m + 1), [False] * (m + 1)
-        while True:
-            used[j0] = True
-            i0, delta, j1 = match[j0], inf, 0
-            row, ui0 = cost[i0 - 1], u[i0]
-            for j in range(1, m + 1):
-                if not used[j]:
-                    current = row[j - 1] - ui0 - v[j]
-                    if current < minv[j]:
-                        minv[j], way[j] = current, j0
-                    if minv[j] < delta:
-                        delta, j1 = minv[j], j
-            for j in range(m + 1):
-                if used[j]:
-                    u[match[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if match[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            match[j0] = match[j1]
-            j0 = j1
-    pairs = [(match[j] - 1, j - 1) for j in range(1, m + 1) if match[j]]
-    return sorted((c, r) if transposed else (r, c) for r, c in pairs)
-
-
-def greedy_cohort(scores: dict[tuple[str, str], float], capacity: dict[str, int]) -> dict[str, str]:
-    """Best pair first, for comparison: what a hurried spreadsheet does."""
-    left = dict(capacity)
-    out: dict[str, str] = {}
-    for (student, mentor), _score in sorted(scores.items(), key=lambda kv: -kv[1]):
-        if student not in out and left.get(mentor, 0) > 0:
-            out[student] = mentor
-            left[mentor] -= 1
+def _interest_reasons(
+    index: InterestIndex, query: dict[str, float], wanted: frozenset[str], account: str, weight: float
+) -> list[Reason]:
+    """Shared words (text similarity t) and shared topics (topic similarity p) are two views of the same
+    interests, so they combine as 1 - (1-t)(1-p) rather than add up: a same-language pair that shares both
+    the words and their topic is not counted twice, and a pair written in two languages, which shares no word,
+    still earns the topic's part. The words' reason carries w·t, the topics' reason the rest, w·p·(1-t), with p
+    scaled by ``TOPIC_SHARE``."""
+    out = []
+    text, said = index.similarity(query, account) if query else (0.0, [])
+    if text > 0:
+        values = {"words": ", ".join(said), "similarity": round(text, 2)}
+        out.append(Reason("interests", weight * text, _INTERESTS, values))
+    topic, shared = topics.similarity(wanted, index.topics.get(account, frozenset()))
+    topic *= TOPIC_SHARE
+    if topic > 0:
+        out.append(Reason("topics", weight * topic * (1 - text), _TOPICS, {"topics": shared}))
     return out

@@ -40,6 +40,7 @@ from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers
     direct_thread_id,
 )
 from desktop.domain.receiving import Receiving
+from desktop.domain.search import WordIndex
 from desktop.domain.sync_adapter import Program
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
@@ -63,7 +64,7 @@ class Messaging(Receiving):
             raise ValueError("this device has no encryption key; join the programme again")
         self.vault, self.program, self.clock = vault, program, clock
         self.me = program.credentials.account.hex()
-        self._search: dict[str, set[str]] | None = None
+        self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
 
@@ -457,28 +458,18 @@ class Messaging(Receiving):
 
     # -- search ---------------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _words(text: str) -> set[str]:
-        return {w for w in "".join(c if c.isalnum() else " " for c in text.casefold()).split() if len(w) > 1}
-
     def _index(self, message_id: str, text: str) -> None:
         assert self._search is not None
-        for word in self._words(text):
-            self._search.setdefault(word, set()).add(message_id)
+        self._search.add(message_id, text)
 
     def search(self, query: str, limit: int = 100) -> list[StoredMessage]:
-        """Messages containing every word of ``query`` (prefix match on the last word), newest first. The index
-        lives in memory only: built on the first search after unlocking, dropped with this object on lock."""
+        """Messages containing every word of ``query`` in any script (folded, stemmed, prefix: ``search.py``),
+        newest first. The index lives in memory only: built on the first search after unlocking, dropped with
+        this object on lock."""
         if self._search is None:
-            self._search = {}
+            self._search = WordIndex()
             for message in self.vault.messages.iter_all():
                 self._index(message.id, message.body)
-        words = sorted(self._words(query))
-        if not words:
-            return []
-        hits: set[str] | None = None
-        for word in words:
-            found = set().union(*(ids for w, ids in self._search.items() if w.startswith(word))) if word else set()
-            hits = found if hits is None else hits & found
-        found_messages = [m for m in (self.vault.messages.get(i) for i in (hits or set())) if m is not None]
+        hits = self._search.find(query)
+        found_messages = [m for m in (self.vault.messages.get(i) for i in hits) if m is not None]
         return sorted(found_messages, key=lambda m: m.sent_at, reverse=True)[:limit]

@@ -8,6 +8,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.domain import topics
 from desktop.domain.directory import Card
 from desktop.domain.matching import ABOUT_A_PAIR
 from desktop.formatting import format_number
@@ -77,6 +78,8 @@ def reason_line(text: str, values: dict[str, object], about_a_pair: bool = False
     if about_a_pair:
         text = ABOUT_A_PAIR.get(text, text)
     shown = {k: _shown(k, v) for k, v in values.items()}
+    if isinstance(values.get("topics"), list):  # topic ids, named in the reader's language
+        shown["topics"] = ", ".join(topics.name(str(t)) for t in values["topics"])
     try:
         return _(text).format(**shown)
     except (KeyError, IndexError, ValueError):

@@ -10,6 +10,7 @@ from babel import Locale
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from desktop.domain.directory import SPECIALTIES, Card
+from desktop.domain.search import card_matches
 from desktop.formatting import country_name, format_time, local_language_name, zone_name
 from desktop.i18n import _
 
@@ -125,6 +126,5 @@ class MentorFilter(QSortFilterProxyModel):
         if self.text:
             place = (card.city, card.country, country_name(card.country), english_country_name(card.country), card.tz)
             shown = (zone_name(card.tz), *(specialty_name(s) for s in card.specialties))  # as the reader sees them
-            haystack = " ".join((card.name, card.bio, *place, *shown, *card.specialties, *card.interests)).casefold()
-            return all(word in haystack for word in self.text.split())
+            return card_matches(card, self.text, (*place, *shown))
         return True
