@@ -221,7 +221,7 @@ RECALL_FLOOR = 0.84
 
 
 def test_a_one_word_query_meets_a_card_stemmed_in_the_cards_own_language():
-    """"newborns" alone says nothing of its language; the card "care of the newborn at home" is English. The
+    """ "newborns" alone says nothing of its language; the card "care of the newborn at home" is English. The
     query is stemmed as each card was, so the two words meet."""
     cards = [_mentor("newborn", "en", "care of the newborn at home"), _mentor("other", "fr", "les nouveaux outils")]
     [best, *_rest] = suggest(Seeker("me", "Public Health", "newborns", ("en",), "Africa/Nairobi"), cards, when=NOON)
