@@ -3,6 +3,7 @@ matters. Each test failed before its fix."""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import textwrap
@@ -385,3 +386,19 @@ def test_offline_retries_print_no_http_library_warnings(tmp_path):
     """
     done = _run(script, tmp_path)
     assert "osler's own line" in done.stderr and "Retrying" not in done.stderr
+
+
+# -- the sidebar ----------------------------------------------------------------------------------------------
+
+
+def test_sidebar_rows_do_not_overlap(make_app):
+    """The style sheet's padding makes each row taller than the plain list laid it out: the rows were drawn over
+    each other (the selected one covering the next label) until they were laid out again."""
+    page = make_app()
+    page.enter_demo(PASSPHRASE)
+    nav = page.app.main.nav
+    page.qtbot.waitUntil(lambda: nav.visualItemRect(nav.item(1)).top() > nav.visualItemRect(nav.item(0)).top())
+    rects = [nav.visualItemRect(nav.item(row)) for row in range(nav.count())]
+    assert all(rect.height() >= nav.fontMetrics().height() for rect in rects)
+    for above, below in itertools.pairwise(rects):
+        assert above.bottom() < below.top(), (above, below)

@@ -118,6 +118,9 @@ class MainScreen(QWidget):
         metrics = self.nav.fontMetrics()
         widest = max(metrics.horizontalAdvance(self.nav.item(r).text()) for r in range(self.nav.count()))
         self.nav.setFixedWidth(widest + self.nav.iconSize().width() + 4 * metrics.averageCharWidth() + 40)
+        # rows laid out before the style sheet's padding arrived would overlap (the selected row covering the
+        # next): lay them out again with the sizes the style gives now
+        self.nav.scheduleDelayedItemsLayout()
 
     def _recolour(self, _palette: object) -> None:
         for row, name in enumerate(self.views):
