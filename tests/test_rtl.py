@@ -319,3 +319,23 @@ def test_the_progress_chart_runs_right_to_left_in_arabic(qapp) -> None:
         assert en_gap < 300 < ar_gap  # the short "12 weeks ago" on the leading side: its gap is nearer it
     finally:
         apply_locale("en")
+
+
+def test_the_charts_axis_labels_never_run_into_each_other(qapp) -> None:
+    """Swahili's legend is longer than a mentorship's chart is wide at 1024×600: it was drawn over "12 weeks
+    ago"; now it gives way (elided) and the whole of it is in the tooltip."""
+    from desktop.ui.views.progress_chart import ProgressChart
+
+    try:
+        for tag in ("sw", "ha", "en", "ar"):
+            apply_locale(tag)
+            chart = ProgressChart()
+            chart.set_data([1] * 12, [], 0, 0)
+            metrics = chart.fontMetrics()
+            for room in (300.0, 470.0, 800.0):
+                oldest, legend = chart.axis_labels(room)
+                assert metrics.horizontalAdvance(oldest) + metrics.horizontalAdvance(legend) < room, (tag, room)
+            whole = chart.axis_labels(10_000.0)[1]
+            assert whole in chart.toolTip()
+    finally:
+        apply_locale("en")

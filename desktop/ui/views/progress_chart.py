@@ -33,8 +33,17 @@ class ProgressChart(QWidget):
         goals = _("{done} of {total} goals done, {overdue} overdue.").format(done=done, total=total, overdue=overdue)
         # two whole sentences, in the order the translator chose
         self.setAccessibleDescription(_("{check_ins} {goals}").format(check_ins=checked_in, goals=goals))
-        self.setToolTip(self.accessibleDescription())
+        self.setToolTip(f"{self.accessibleDescription()}\n{_('this week · bars: check-ins · dots: goals due')}")
         self.update()
+
+    def axis_labels(self, room: float) -> tuple[str, str]:
+        """The two labels under the axis for ``room`` pixels: "12 weeks ago" whole, and the legend elided so the
+        two never run into each other (the whole legend is in the tooltip)."""
+        metrics = self.fontMetrics()
+        oldest = _("12 weeks ago")
+        left = int(room - metrics.horizontalAdvance(oldest) - 2 * metrics.averageCharWidth())
+        legend = _("this week · bars: check-ins · dots: goals due")
+        return oldest, metrics.elidedText(legend, Qt.TextElideMode.ElideRight, max(left, 0))
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -70,8 +79,7 @@ class ProgressChart(QWidget):
         # right, over the oldest week, and "this week" on the left
         flags = Qt.AlignmentFlag.AlignVCenter
         axis = QRectF(left, base + 2, width - left - right, bottom - 2)
-        painter.drawText(axis, flags | Qt.AlignmentFlag.AlignLeading, _("12 weeks ago"))
-        painter.drawText(
-            axis, flags | Qt.AlignmentFlag.AlignTrailing, _("this week · bars: check-ins · dots: goals due")
-        )
+        oldest, legend = self.axis_labels(axis.width())
+        painter.drawText(axis, flags | Qt.AlignmentFlag.AlignLeading, oldest)
+        painter.drawText(axis, flags | Qt.AlignmentFlag.AlignTrailing, legend)
         painter.end()
