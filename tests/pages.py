@@ -147,6 +147,13 @@ class AppPage:
         key = Qt.Key(Qt.Key.Key_1.value + self.screen.views.index(name))
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
+    def switch_language(self, tag: str) -> None:
+        """Pick ``tag`` in Settings' language list, as a person would (the window switches at once)."""
+        self.open_view("settings")
+        settings = self.screen.settings
+        settings.language.setCurrentIndex(settings.language.findData(tag))
+        settings.language.activated.emit(settings.language.currentIndex())
+
     def lock(self) -> None:
         self.qtbot.keyClick(self.app.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
 

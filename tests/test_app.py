@@ -175,10 +175,7 @@ def test_language_changes_at_once(make_app):
     page = make_app()
     page.first_run_to_program(PASSPHRASE)
     page.explore_demo()
-    page.open_view("settings")
-    settings = page.screen.settings
-    settings.language.setCurrentIndex(settings.language.findData("fr"))
-    settings.language.activated.emit(settings.language.currentIndex())
+    page.switch_language("fr")
     assert i18n.current_locale().language == "fr"
     nav = page.screen.nav
     assert [nav.item(r).text() for r in range(3)] == ["Accueil", "Messages", "Mentors"]

@@ -6,6 +6,7 @@ geometry) or, if elided, says it in a tooltip, and the sidebar's labels are whol
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -125,12 +126,13 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         main.library.table.selectRow(0)
 
 
-@pytest.fixture(scope="module", params=sorted({scale for _w, _h, scale in SIZES}), ids=lambda s: f"text{s:g}x")
-def demo(request, qapp):
-    """A student in the demo programme with a mentorship plan, built with the OS's text at ``scale``."""
-    base = QApplication.font()
+@contextlib.contextmanager
+def _student_with_a_plan(qapp, point_size: float):
+    """A student in the demo programme with a mentorship plan and a long-named attachment to send, built with the
+    OS's text at ``point_size``; the app font is put back afterwards."""
+    before = QApplication.font()
     font = QApplication.font()
-    font.setPointSizeF(base.pointSizeF() * request.param)
+    font.setPointSizeF(point_size)
     QApplication.setFont(font)
     with tempfile.TemporaryDirectory() as tmp:
         osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
@@ -138,11 +140,18 @@ def demo(request, qapp):
         attachment = Path(tmp) / ("Literature review of neonatal sepsis management in district hospitals " * 2)[:200]
         attachment.write_bytes(b"x" * 2048)
         try:
-            yield request.param, osler, attachment
+            yield osler, attachment
         finally:
             osler.shutdown()
             osler.window.close()
-            QApplication.setFont(base)
+            QApplication.setFont(before)
+
+
+@pytest.fixture(scope="module", params=sorted({scale for _w, _h, scale in SIZES}), ids=lambda s: f"text{s:g}x")
+def demo(request, qapp):
+    """A student in the demo programme with a mentorship plan, built with the OS's text at ``scale``."""
+    with _student_with_a_plan(qapp, QApplication.font().pointSizeF() * request.param) as (osler, attachment):
+        yield request.param, osler, attachment
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -188,23 +197,13 @@ def test_unlock_screen_fits(demo) -> None:
 def polyglot(qapp):
     """One demo student whose language is switched from Settings, as a person would, through all 12, with the
     OS's text at 100 % (the scaled ``demo`` fixture may still be alive: pytest ends it with the module)."""
-    before = QApplication.font()
-    font = QApplication.font()
-    font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF())
-    QApplication.setFont(font)
     apply_locale("en")
-    with tempfile.TemporaryDirectory() as tmp:
-        osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
-        plan_a_mentorship(osler)
-        attachment = Path(tmp) / ("Literature review of neonatal sepsis management in district hospitals " * 2)[:200]
-        attachment.write_bytes(b"x" * 2048)
-        try:
+    size = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
+    try:
+        with _student_with_a_plan(qapp, size) as (osler, attachment):
             yield osler, attachment
-        finally:
-            osler.shutdown()
-            osler.window.close()
-            apply_locale("en")
-            QApplication.setFont(before)
+    finally:
+        apply_locale("en")
 
 
 @pytest.mark.parametrize("tag", LANGUAGES)

@@ -49,8 +49,7 @@ def test_one_screen_one_decimal_separator_and_one_unit_system_in_french(make_app
     page.enter_demo(PASSPHRASE)
     page.open_view("settings")
     settings = page.screen.settings
-    settings.language.setCurrentIndex(settings.language.findData("fr"))
-    settings.language.activated.emit(settings.language.currentIndex())
+    page.switch_language("fr")
     settings = page.screen.settings
     assert settings.budget.suffix().strip() == "Mo"  # the budget and the usage beside it: one unit system
     assert re.search(r"\d\s(o|ko|Mo|Go)$", settings.usage.text()), settings.usage.text()
@@ -69,10 +68,7 @@ def test_one_screen_one_decimal_separator_and_one_unit_system_in_french(make_app
 
 
 def _switch(page, tag: str) -> None:
-    page.open_view("settings")
-    settings = page.screen.settings
-    settings.language.setCurrentIndex(settings.language.findData(tag))
-    settings.language.activated.emit(settings.language.currentIndex())
+    page.switch_language(tag)
 
 
 def test_specialty_country_language_and_zone_names_in_french(make_app):

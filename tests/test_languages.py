@@ -123,11 +123,9 @@ def test_switching_language_in_settings_retranslates_every_view_and_keeps_the_dr
     page.open_view("mentors")
     page.qtbot.keyClicks(page.screen.mentors.search, "Nai")
     page.open_view("settings")
-    settings = page.screen.settings
     assert page.app.window.sync_bar.sync_button.text() == "&Sync now"
 
-    settings.language.setCurrentIndex(settings.language.findData("fr"))
-    settings.language.activated.emit(settings.language.currentIndex())
+    page.switch_language("fr")
 
     screen = page.screen
     assert screen.current_view == "settings"
