@@ -8,6 +8,10 @@ STAMP := $(VENV)/.osler-installed
 PO := $(wildcard locales/*/LC_MESSAGES/osler.po)
 MO := $(PO:.po=.mo)
 PYTEST_ARGS ?=
+# The suite runs in parallel, one worker per core, each test file on one worker (its module fixtures built once);
+# `make test WORKERS=0` runs it in one process.
+WORKERS ?= auto
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
 
 PACKAGE_STAMP := $(VENV)/.osler-package-installed
 APP ?=
@@ -43,8 +47,8 @@ run: $(STAMP) catalogs
 # depend on the day it runs. The long cut-and-kill loops (marked slow) run once.
 test: $(STAMP) catalogs check-qt
 	$(BIN)/ruff check .
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.shifted 365 -- $(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.shifted 365 -- $(BIN)/python -m pytest -q -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 bench: $(STAMP) catalogs
 	@set -e; for script in tests/benchmarks/bench_*.py; do \

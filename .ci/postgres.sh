@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Give the server tests a real PostgreSQL on loopback: install Debian's server if missing, start its cluster on
-# 127.0.0.1:5432, and make the role `osler` (password `osler`) and the database `osler_test` it owns. Safe to run
-# again. Everything goes to stderr except the one line that tells the tests where the database is, so use it as
+# 127.0.0.1:5432, and make the role `osler` (password `osler`, allowed to create the per-worker databases of a
+# parallel test run) and the database `osler_test` it owns. Safe to run again. Everything goes to stderr except the one line that tells the tests where the database is, so use it as
 #   eval "$(bash .ci/postgres.sh)"
 set -euo pipefail
 
@@ -88,7 +88,7 @@ setup() {
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') THEN CREATE ROLE $ROLE; END IF;
 END \$\$;
-ALTER ROLE $ROLE WITH LOGIN PASSWORD '$PASSWORD';
+ALTER ROLE $ROLE WITH LOGIN CREATEDB PASSWORD '$PASSWORD';
 SELECT 'CREATE DATABASE $DATABASE OWNER $ROLE' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DATABASE')
 \gexec
 ALTER DATABASE $DATABASE OWNER TO $ROLE;

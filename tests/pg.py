@@ -37,7 +37,30 @@ def postgres_url() -> tuple[str | None, str]:
         )
     finally:
         engine.dispose()
-    return url, ""
+    try:
+        return _own_database(url), ""
+    except sa.exc.SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return None, f"cannot make this test worker's own database ({cause}; the role needs CREATEDB)"
+
+
+def _own_database(url: str) -> str:
+    """In a parallel run (pytest-xdist), each worker gets its own database next to the configured one
+    (``osler_test_gw0``, ``osler_test_gw1``...), made on first use: tests reset the whole schema, so two workers
+    must never share one. A run without workers uses the configured database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
+    try:
+        with engine.connect() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_database(url: str) -> None:
