@@ -65,9 +65,10 @@ def check_catalog(path: Path) -> list[Problem]:
         if len(ids) > 1 and (len(strings) != wanted or not all(strings)):
             problems.append(Problem("plural-forms", label, f"{sum(1 for s in strings if s)} of {wanted} forms"))
         needed = set().union(*(_placeholders(i) for i in ids))  # in every form, plural ones included
-        for form in strings:
-            if form and (needed - _placeholders(form) or _placeholders(form) - needed):
-                missing, unknown = needed - _placeholders(form), _placeholders(form) - needed
+        for form in filter(None, strings):
+            found = _placeholders(form)
+            if found != needed:
+                missing, unknown = needed - found, found - needed
                 problems.append(Problem("placeholder", label, f"missing {sorted(missing)}, unknown {sorted(unknown)}"))
     return problems
 
