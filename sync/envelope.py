@@ -376,3 +376,199 @@ def open_attachment(key: bytes, sealed: bytes) -> bytes:
         )
     except InvalidTag:
         raise EnvelopeError("the attachment does not open: damaged, truncated or another key") from None
+
+
+# -- accounts: one secret per account, shared by its devices (PROTOCOL.md §10) ----------------------------------
+
+ACCOUNT_SECRET_BYTES = 32
+IDENTITY_CONTEXT = b"osler-device-cert-v1\0"
+CHAIN_CONTEXT = b"osler-identity-chain-v1\0"
+RECOVERY_REQUEST_CONTEXT = b"osler-recover-v1\0"
+
+
+def _derive(secret: bytes, label: bytes, length: int = 32) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=label).derive(secret)
+
+
+def new_account_secret() -> bytes:
+    return os.urandom(ACCOUNT_SECRET_BYTES)
+
+
+class AccountKeys:
+    """What one generation of an account secret gives every device of the account: the identity key that
+    certifies the account's devices (its public half is what peers trust, so linking a device changes nothing
+    for them) and the keyring key that seals what the account's devices share (epoch keys, the recovery public
+    key). Rotated, as a new generation, whenever a device is revoked."""
+
+    def __init__(self, secret: bytes, generation: int) -> None:
+        if len(secret) != ACCOUNT_SECRET_BYTES or not 0 <= generation < 2**32:
+            raise EnvelopeError("an account secret is 32 bytes with a generation below 2**32")
+        self._secret, self.generation = secret, generation
+        self.identity = DeviceKey.from_private_bytes(_derive(secret, b"osler-identity-v1"))
+        self._keyring = _derive(secret, b"osler-keyring-v1")
+
+    def secret_bytes(self) -> bytes:
+        """For the vault and for sealing to the account's own devices only."""
+        return self._secret
+
+    @property
+    def identity_public(self) -> bytes:
+        return self.identity.public_bytes()
+
+    def certify(self, account: bytes, device: bytes, sign_key: bytes, box_key: bytes) -> bytes:
+        """The identity key's signature that ``device`` (with these keys) belongs to ``account``."""
+        return self.identity._private.sign(IDENTITY_CONTEXT + account + device + sign_key + box_key)
+
+    def chain_to(self, account: bytes, successor: AccountKeys) -> bytes:
+        """This generation's signature over the next one's identity: peers who trusted this identity follow it."""
+        message = CHAIN_CONTEXT + account + struct.pack(">I", successor.generation) + successor.identity_public
+        return self.identity._private.sign(message)
+
+    def seal_keyring(self, account: bytes, record_id: bytes, plaintext: bytes) -> bytes:
+        """A ``keyring`` record's body: sealed like a message, the account as the thread, the generation as the
+        epoch, so it opens only with this generation's secret."""
+        return seal(self._keyring, self.generation, account, record_id, "keyring", plaintext)
+
+    def open_keyring(self, record_id: bytes, body: bytes) -> bytes:
+        return open_sealed(self._keyring, record_id, "keyring", body)
+
+    def __repr__(self) -> str:
+        return f"AccountKeys(generation={self.generation}, <secret>)"
+
+
+def keyring_generation(body: bytes) -> int:
+    """The account-secret generation a ``keyring`` body needs, read without opening it."""
+    return envelope_epoch(body)[1]
+
+
+def verify_device(
+    identity_public: bytes, account: bytes, device: bytes, sign_key: bytes, box_key: bytes, cert: bytes
+) -> bool:
+    return _verify(identity_public, cert, IDENTITY_CONTEXT + account + device + sign_key + box_key)
+
+
+def verify_chain(old_identity: bytes, account: bytes, generation: int, new_identity: bytes, signature: bytes) -> bool:
+    return _verify(old_identity, signature, CHAIN_CONTEXT + account + struct.pack(">I", generation) + new_identity)
+
+
+def identity_fingerprint(identity_public: bytes) -> str:
+    """The account's safety number: 12 digits in groups of three, the same on every device of the account."""
+    return fingerprint(identity_public, b"")
+
+
+def _seal_to(box_public: bytes, info: bytes, plaintext: bytes) -> bytes:
+    return BOX_SUITE.encrypt(plaintext, _box_public(box_public), info=info)
+
+
+def _open_from(sealed: bytes, box: BoxKey, info: bytes, what: str) -> bytes:
+    try:
+        return BOX_SUITE.decrypt(sealed, box._private, info=info)
+    except Exception:  # cryptography raises InvalidTag or ValueError, depending on where it fails
+        raise EnvelopeError(f"{what} does not open with this key") from None
+
+
+def _secret_info(account: bytes, device: bytes, generation: int) -> bytes:
+    return b"osler-account-secret-v1\0" + account + device + struct.pack(">I", generation)
+
+
+def seal_account_secrets(payload: bytes, box_public: bytes, account: bytes, device: bytes, generation: int) -> bytes:
+    """The account's secrets (``payload``: every generation's secret, packed by the caller) sealed to one of
+    its devices, for an ``account-key`` record (after a revoke) or a link's welcome."""
+    return _seal_to(box_public, _secret_info(account, device, generation), payload)
+
+
+def open_account_secrets(sealed: bytes, box: BoxKey, account: bytes, device: bytes, generation: int) -> bytes:
+    return _open_from(sealed, box, _secret_info(account, device, generation), "the account's secrets")
+
+
+# -- recovery: one key a person writes down opens their vaults and their account's backup (PROTOCOL.md §10.3) --
+
+
+class RecoveryKeys:
+    """Derived from the 20-byte recovery key: ``auth`` signs a restore request (the server keeps only its public
+    half), ``box`` opens the account backup and every vault's recovery slot (sealed to ``box_public``, which the
+    account's devices keep so they can re-seal without the recovery key)."""
+
+    def __init__(self, recovery_key: bytes) -> None:
+        if len(recovery_key) < 16:
+            raise EnvelopeError("a recovery key has at least 128 bits")
+        self.auth = DeviceKey.from_private_bytes(_derive(recovery_key, b"osler-recovery-auth-v1"))
+        self.box = BoxKey.from_private_bytes(_derive(recovery_key, b"osler-recovery-box-v1", 96))
+
+    @property
+    def auth_public(self) -> bytes:
+        return self.auth.public_bytes()
+
+    @property
+    def box_public(self) -> bytes:
+        return self.box.public_bytes()
+
+    def sign_restore(self, ts_ms: int, nonce: bytes, sign_key: bytes, box_key: bytes, name: str) -> bytes:
+        return self.auth._private.sign(_restore_input(ts_ms, nonce, sign_key, box_key, name))
+
+    def __repr__(self) -> str:
+        return "RecoveryKeys(<secret>)"
+
+
+def _restore_input(ts_ms: int, nonce: bytes, sign_key: bytes, box_key: bytes, name: str) -> bytes:
+    return (
+        RECOVERY_REQUEST_CONTEXT
+        + struct.pack(">Q", ts_ms)
+        + nonce
+        + sign_key
+        + hashlib.sha256(box_key).digest()
+        + hashlib.sha256(name.encode("utf-8")).digest()
+    )
+
+
+def verify_restore(
+    auth_public: bytes, signature: bytes, ts_ms: int, nonce: bytes, sign_key: bytes, box_key: bytes, name: str
+) -> bool:
+    return _verify(auth_public, signature, _restore_input(ts_ms, nonce, sign_key, box_key, name))
+
+
+def seal_backup(payload: bytes, recovery_box_public: bytes, account: bytes) -> bytes:
+    """The account backup the server keeps and cannot open: sealed to the recovery key's box."""
+    return _seal_to(recovery_box_public, b"osler-account-backup-v1\0" + account, payload)
+
+
+def open_backup(sealed: bytes, recovery: RecoveryKeys, account: bytes) -> bytes:
+    return _open_from(sealed, recovery.box, b"osler-account-backup-v1\0" + account, "the account backup")
+
+
+def seal_vault_slot(data_key: bytes, recovery_box_public: bytes, vault_id: str) -> bytes:
+    """A vault's recovery slot: its data key sealed to the recovery key's box, so any device of the account can
+    make one (it knows the public half) and only the recovery key opens it."""
+    return _seal_to(recovery_box_public, b"osler-vault-recovery-v2\0" + vault_id.encode("utf-8"), data_key)
+
+
+def open_vault_slot(sealed: bytes, recovery: RecoveryKeys, vault_id: str) -> bytes:
+    return _open_from(sealed, recovery.box, b"osler-vault-recovery-v2\0" + vault_id.encode("utf-8"), "the vault")
+
+
+# -- linking a device with a short code (PROTOCOL.md §10.2) -------------------------------------------------------
+
+
+def link_key(secret: bytes, slot: str) -> bytes:
+    """The key a link's code gives both devices (``secret``: the code's secret part, normalised). Argon2id
+    (19 MiB, 2 passes), so a server that saw the sealed request cannot try the 2**50 codes."""
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    return Argon2id(
+        salt=b"osler-link-v1\0" + slot.encode("ascii"), length=32, iterations=2, lanes=1, memory_cost=19_456
+    ).derive(secret)
+
+
+def seal_link(key: bytes, slot: str, what: str, plaintext: bytes) -> bytes:
+    """``what`` is ``request`` (device 2's keys, to device 1) or another label; nonce fixed: one message per
+    label and key."""
+    return AESGCM(key).encrypt(b"\0" * 12, plaintext, b"osler-link-v1\0" + slot.encode("ascii") + b"\0" + what.encode())
+
+
+def open_link(key: bytes, slot: str, what: str, sealed: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(
+            b"\0" * 12, sealed, b"osler-link-v1\0" + slot.encode("ascii") + b"\0" + what.encode()
+        )
+    except InvalidTag:
+        raise EnvelopeError("the link request does not open with this code") from None

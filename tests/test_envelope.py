@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from sync import envelope
 from sync.envelope import (
     BoxKey,
     EnvelopeError,
@@ -103,3 +104,86 @@ def test_fingerprints_are_short_stable_and_key_specific():
     assert first == fingerprint(b"s" * 32, box.public_bytes())
     assert len(first) == 15 and first.replace(" ", "").isdigit()
     assert first != fingerprint(b"t" * 32, box.public_bytes())
+
+
+# -- accounts, recovery and linking (PROTOCOL.md §10) ------------------------------------------------------------
+
+
+def test_an_account_secret_certifies_its_devices_and_nothing_else():
+    account, device = os.urandom(16), os.urandom(16)
+    keys = envelope.AccountKeys(envelope.new_account_secret(), 0)
+    sign, box = envelope.DeviceKey.generate().public_bytes(), envelope.BoxKey.generate().public_bytes()
+    cert = keys.certify(account, device, sign, box)
+    assert envelope.verify_device(keys.identity_public, account, device, sign, box, cert)
+    other = envelope.BoxKey.generate().public_bytes()
+    assert not envelope.verify_device(keys.identity_public, account, device, sign, other, cert)
+    stranger = envelope.AccountKeys(envelope.new_account_secret(), 0)
+    assert not envelope.verify_device(stranger.identity_public, account, device, sign, box, cert)
+    # the same secret gives the same identity on every device: peers see one safety number
+    again = envelope.AccountKeys(keys.secret_bytes(), 0)
+    assert envelope.identity_fingerprint(again.identity_public) == envelope.identity_fingerprint(keys.identity_public)
+
+
+def test_a_new_generation_is_chained_to_the_old_identity():
+    account = os.urandom(16)
+    old = envelope.AccountKeys(envelope.new_account_secret(), 3)
+    new = envelope.AccountKeys(envelope.new_account_secret(), 4)
+    link = old.chain_to(account, new)
+    assert envelope.verify_chain(old.identity_public, account, 4, new.identity_public, link)
+    assert not envelope.verify_chain(old.identity_public, account, 5, new.identity_public, link)
+    assert not envelope.verify_chain(new.identity_public, account, 4, new.identity_public, link)
+
+
+def test_a_keyring_record_opens_only_with_its_generation():
+    account, record = os.urandom(16), os.urandom(16)
+    secret = envelope.new_account_secret()
+    body = envelope.AccountKeys(secret, 1).seal_keyring(account, record, b"epoch keys")
+    assert envelope.keyring_generation(body) == 1
+    assert envelope.AccountKeys(secret, 1).open_keyring(record, body) == b"epoch keys"
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.AccountKeys(envelope.new_account_secret(), 1).open_keyring(record, body)
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.AccountKeys(secret, 1).open_keyring(os.urandom(16), body)
+
+
+def test_account_secrets_sealed_to_one_device_open_only_there():
+    account, device = os.urandom(16), os.urandom(16)
+    box = envelope.BoxKey.generate()
+    sealed = envelope.seal_account_secrets(b"secrets", box.public_bytes(), account, device, 2)
+    assert envelope.open_account_secrets(sealed, box, account, device, 2) == b"secrets"
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_account_secrets(sealed, box, account, os.urandom(16), 2)
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_account_secrets(sealed, envelope.BoxKey.generate(), account, device, 2)
+
+
+def test_the_recovery_key_alone_opens_the_backup_and_signs_a_restore():
+    account, raw = os.urandom(16), os.urandom(20)
+    keys = envelope.RecoveryKeys(raw)
+    assert envelope.RecoveryKeys(raw).box_public == keys.box_public  # derived: the same key, the same halves
+    backup = envelope.seal_backup(b"the account secrets", keys.box_public, account)
+    assert envelope.open_backup(backup, envelope.RecoveryKeys(raw), account) == b"the account secrets"
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_backup(backup, envelope.RecoveryKeys(os.urandom(20)), account)
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_backup(backup, keys, os.urandom(16))
+    sign, box, nonce = os.urandom(32), os.urandom(1216), os.urandom(16)
+    sig = keys.sign_restore(1_000, nonce, sign, box, "new laptop")
+    assert envelope.verify_restore(keys.auth_public, sig, 1_000, nonce, sign, box, "new laptop")
+    assert not envelope.verify_restore(keys.auth_public, sig, 1_000, nonce, sign, box, "another name")
+    slot = envelope.seal_vault_slot(b"k" * 32, keys.box_public, "vault-1")
+    assert envelope.open_vault_slot(slot, keys, "vault-1") == b"k" * 32
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_vault_slot(slot, keys, "vault-2")
+
+
+def test_a_link_request_opens_only_with_the_code_it_was_made_with():
+    key = envelope.link_key(b"7KQ4M2XP9A", "ABC123")
+    sealed = envelope.seal_link(key, "ABC123", "request", b"device 2 keys")
+    assert (
+        envelope.open_link(envelope.link_key(b"7KQ4M2XP9A", "ABC123"), "ABC123", "request", sealed) == b"device 2 keys"
+    )
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_link(envelope.link_key(b"7KQ4M2XP9B", "ABC123"), "ABC123", "request", sealed)
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_link(key, "ABC124", "request", sealed)
