@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QAbstractButton
 
 from desktop.domain.profiles import LEGACY_ID, Profiles
@@ -211,6 +211,8 @@ def test_two_profiles_never_see_each_others_data(profiled_app, tmp_path):
     a = profiles.rename(a, "Canary-A-Name")
     folder_a = profiles.folder(a)
     assert page.app.data_dir == folder_a and tempfile.gettempdir() == str(folder_a / "tmp")
+    qt_settings = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, "QtProject")
+    assert Path(qt_settings.fileName()).is_relative_to(folder_a)  # the file dialog's history stays in the profile
     _send_canaries(page, "canary-a-message-text", "canary-a-file-name.txt", tmp_path)
 
     page.lock()  # one profile: back to its unlock screen, with the way to another profile
