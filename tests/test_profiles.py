@@ -301,7 +301,8 @@ def test_the_picker_by_keyboard_hidden_profiles_and_removal(profiled_app, tmp_pa
     page.qtbot.waitUntil(page.on_onboarding)  # its vault opened (it has no programme yet: set-up continues)
 
 
-def test_the_picker_mirrors_in_arabic(profiled_app, tmp_path):
+@pytest.mark.parametrize("tag", ["fr", "ar"])
+def test_the_picker_fits_1024_by_600_in_french_and_mirrors_in_arabic(profiled_app, tmp_path, tag):
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import apply_locale
@@ -311,15 +312,24 @@ def test_the_picker_mirrors_in_arabic(profiled_app, tmp_path):
     profiles = Profiles(root)
     profiles.create("Amina")
     profiles.create("Baraka")
-    apply_locale("ar")
+    apply_locale(tag)
     try:
         page = make(root)
         picker = _picker(page)
-        assert picker is not None and picker.layoutDirection() == Qt.LayoutDirection.RightToLeft
-        assert (
-            picker.new_button.mapTo(picker, picker.new_button.rect().topLeft()).x()
-            < picker.open_button.mapTo(picker, picker.open_button.rect().topLeft()).x()
+        assert picker is not None
+        for shown in (picker.list_page, picker.new_page, picker.other_page, picker.remove_page):
+            picker.setCurrentWidget(shown)
+            hint = page.app.window.minimumSizeHint()
+            assert hint.width() <= 1024 and hint.height() <= 600, (tag, shown.title.text(), hint)
+        picker.show_list()
+        if tag == "fr":
+            assert picker.open_button.text() == "&Ouvrir"
+        leading_first = picker.new_button.mapTo(picker, picker.new_button.rect().topLeft()).x() < (
+            picker.open_button.mapTo(picker, picker.open_button.rect().topLeft()).x()
         )
+        rtl = tag == "ar"
+        assert (picker.layoutDirection() == Qt.LayoutDirection.RightToLeft) is rtl
+        assert leading_first is rtl  # Open, the first button, sits at the leading edge: the right in Arabic
     finally:
         apply_locale("en")
         assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
