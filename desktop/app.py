@@ -128,7 +128,16 @@ class OslerApp(QObject):
     def choose_profile(self) -> None:
         """Straight into the one profile there is, else the picker."""
         assert self.profiles is not None
-        profile = self.profiles.start_with()
+        try:
+            profile = self.profiles.start_with()
+        except OSError as problem:  # a data folder Osler may not write to: say where, and what to do
+            self.show_picker()
+            self.picker.list_page.show_error(
+                _("Osler cannot write to {folder} ({reason}). Start it with --data-dir A_WRITABLE_FOLDER.").format(
+                    folder=self.profiles.root, reason=problem.strerror or type(problem).__name__
+                )
+            )
+            return
         if profile is not None:
             self.enter_profile(profile)
         else:

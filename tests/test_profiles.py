@@ -333,3 +333,14 @@ def test_the_picker_fits_1024_by_600_in_french_and_mirrors_in_arabic(profiled_ap
     finally:
         apply_locale("en")
         assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_a_data_folder_osler_cannot_write_to_is_named_with_what_to_do(profiled_app, tmp_path):
+    make, _temp = profiled_app
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    page = make(blocker / "osler")
+    picker = _picker(page)
+    assert picker is not None
+    assert f"cannot write to {blocker / 'osler'}" in picker.list_page.error.text()
+    assert "--data-dir" in picker.list_page.error.text()
