@@ -3,7 +3,8 @@
 ``osler --portable``, or a file named ``osler-portable.txt`` next to the executable (the PyInstaller folder's
 ``osler``/``osler.exe``; from source, the folder holding ``desktop/``), puts the data root in ``osler-data/`` beside
 it. Before Qt starts, every folder that Python, Qt and fontconfig would write to on the host (the temporary folder,
-the XDG cache, config, data, state and runtime folders, Windows' APPDATA and LOCALAPPDATA) is pointed inside
+the XDG cache, config, data and state folders, Windows' APPDATA and LOCALAPPDATA, and the XDG runtime folder when
+the session has none: its own is in RAM and holds the display's socket) is pointed inside
 ``osler-data/local/``, and a source run writes no bytecode. The host keeps no settings, caches or temporary files;
 it still sees the process while it runs (its RAM, swap and anything logging keys), which no folder choice can hide.
 """
@@ -27,7 +28,6 @@ REDIRECTED = {
     "XDG_CONFIG_HOME": "config",
     "XDG_DATA_HOME": "data",
     "XDG_STATE_HOME": "state",
-    "XDG_RUNTIME_DIR": "runtime",
     "APPDATA": "config",  # Windows: what Python and Qt's own files read from the environment
     "LOCALAPPDATA": "cache",
 }
@@ -56,6 +56,10 @@ def confine(root: Path) -> None:
         folder = local / name
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.environ[variable] = str(folder)
+    if not os.environ.get("XDG_RUNTIME_DIR"):  # the session's own one is in RAM (and holds the Wayland socket)
+        runtime = local / "runtime"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     tempfile.tempdir = str(local / "tmp")
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     sys.dont_write_bytecode = True  # a source run leaves no __pycache__ on the host (or the stick)
