@@ -18,6 +18,7 @@ from PySide6.QtCore import QLocale, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop import i18n
+from desktop.domain.profiles import PrivateTemp, Profile, ProfileNameError, Profiles
 from desktop.domain.settings import SettingsStore
 from desktop.i18n import _, ngettext
 from desktop.ui.direction import apply_direction
@@ -82,9 +83,16 @@ class OslerApp(QObject):
         kdf_params: KdfParams | None = None,
         window: OslerWindow | None = None,
         clock: Clock = SYSTEM,
+        profiles: Profiles | None = None,
+        requested_locale: str | None = None,
     ):
+        """``data_dir`` is one person's folder; with ``profiles``, it is the data root and the person picks
+        their profile first (``data_dir`` then becomes that profile's folder)."""
         super().__init__()
         self.data_dir = data_dir
+        self.profiles, self.profile = profiles, None
+        self.requested_locale = requested_locale  # `--locale` wins over the profile's saved language
+        self.private_temp: PrivateTemp | None = None
         self.clock = clock  # the one clock every decision reads; tests pin it
         self.kdf_params = kdf_params
         self.settings_store = SettingsStore(data_dir / "settings.json")
@@ -110,7 +118,83 @@ class OslerApp(QObject):
         self.last_unlock_kdf = 0.0
         self.warm_up_seconds = 0.0
         self.warmed = threading.Event()
+        if profiles is None:
+            self.start()
+        else:
+            self.choose_profile()
+
+    # -- profiles -----------------------------------------------------------------------------------------
+
+    def choose_profile(self) -> None:
+        """Straight into the one profile there is, else the picker."""
+        assert self.profiles is not None
+        try:
+            profile = self.profiles.start_with()
+        except OSError as problem:  # a data folder Osler may not write to: say where, and what to do
+            self.show_picker()
+            self.picker.list_page.show_error(
+                _("Osler cannot write to {folder} ({reason}). Start it with --data-dir A_WRITABLE_FOLDER.").format(
+                    folder=self.profiles.root, reason=problem.strerror or type(problem).__name__
+                )
+            )
+            return
+        if profile is not None:
+            self.enter_profile(profile)
+        else:
+            self.show_picker()
+
+    def show_picker(self) -> None:
+        from desktop.ui.profile_picker import ProfilePicker
+
+        assert self.profiles is not None
+        self.picker = ProfilePicker(self.profiles)
+        self.picker.chosen.connect(self.enter_profile)
+        self.window.show_screen(self.picker)
+
+    def enter_profile(self, profile: Profile) -> None:
+        """Work inside ``profile``'s folder from now on: its settings, its language and theme, its own temporary
+        folder and Qt settings, then what start() does."""
+        assert self.profiles is not None
+        self.profile, self.data_dir = profile, self.profiles.folder(profile)
+        self.settings_store = SettingsStore(self.data_dir / "settings.json")
+        self.private_temp = PrivateTemp(self.data_dir / "tmp")
+        self.private_temp.enter()
+        keep_qt_settings_in(self.data_dir / "qt")
+        settings = self.settings_store.load()
+        tag = choose_locale(self.requested_locale or settings.locale or None, system_language())
+        if tag != i18n.chosen_language():
+            self._onboarding_language(tag, save=False)
+        qt_app = QApplication.instance()
+        if isinstance(qt_app, QApplication):
+            Theme.of(qt_app).apply(settings.theme)
         self.start()
+
+    def leave_profile(self) -> None:
+        """Close the profile's vault and delete its temporary files; back to no profile at all."""
+        if self.vault is not None:
+            self.vault.close()
+            self.vault = None
+        if self.private_temp is not None:
+            self.private_temp.leave()
+            self.private_temp = None
+        self.profile = None
+
+    def switch_profile(self) -> None:
+        self.leave_profile()
+        self.show_picker()
+
+    def _several_profiles(self) -> bool:
+        return self.profiles is not None and self.profiles.count() > 1
+
+    def _name_profile(self, name: str) -> None:
+        """The picker shows the name a person gave on their card, until they give their profile another."""
+        profile = self.profile
+        if self.profiles is None or profile is None or profile.name or profile.hidden or not name.strip():
+            return
+        try:
+            self.profile = self.profiles.rename(profile, name)
+        except (ProfileNameError, OSError) as problem:  # the picker shows "Unnamed profile" meanwhile
+            log.info("profile left unnamed: %s", problem)
 
     # -- screens ------------------------------------------------------------------------------------------
 
@@ -156,17 +240,27 @@ class OslerApp(QObject):
     def show_unlock(self) -> None:
         self.unlock_screen = UnlockScreen(self.vault)
         self.unlock_screen.unlocked.connect(self._unlocked)
+        if self.profiles is not None:  # the way to someone else's profile, or to make one
+            from desktop.ui.common import button
+
+            self.switch_button = button(_("Other &profile…"), _("Open or create another profile"), self.switch_profile)
+            self.switch_button.setFlat(True)
+            page = self.unlock_screen.unlock_page
+            page.layout_.insertWidget(page.layout_.indexOf(page.error), self.switch_button)
         self.window.show_screen(self.unlock_screen)
         self.unlock_screen.passphrase.setFocus()
 
-    def _onboarding_language(self, tag: str) -> None:
-        self.settings_store.update(lambda s: replace(s, locale=tag))
+    def _onboarding_language(self, tag: str, save: bool = True) -> None:
+        if save:
+            self.settings_store.update(lambda s: replace(s, locale=tag))
         apply_locale(tag)
         self.window.setWindowTitle(_("Osler"))
         self.window.show_note(i18n.fallback_note())
+        self.window.sync_bar.retranslate()
 
     def _onboarding_finished(self, vault: Vault, demo_server: EmbeddedServer | None, profile_name: str) -> None:
         self.vault, self.demo_server = vault, demo_server
+        self._name_profile(profile_name)
         self._open_session(profile_name)
 
     def _unlocked(self, vault: Vault, kdf_seconds: float) -> None:
@@ -202,6 +296,9 @@ class OslerApp(QObject):
 
             self.session.publish_profile(profile_name, languages=[i18n.current_locale().language], tz=local_zone())
         self.session.start()
+        if self.profile is not None and not self.profile.name:  # an older install's profile: named by its card
+            card = self.session.my_card() if self.session.program is not None else None
+            self._name_profile(card.name if card is not None else "")
         self._show_main()
         self._arm_auto_lock(self.settings_store.load().auto_lock_minutes * 60_000)
 
@@ -245,7 +342,10 @@ class OslerApp(QObject):
         session.stop()
         if self.vault is not None:
             self.vault.lock()
-        self.show_unlock()
+        if self._several_profiles():  # whoever comes next chooses their own profile
+            self.switch_profile()
+        else:
+            self.show_unlock()
 
     def sync_now(self) -> None:
         if self.session is not None:
@@ -288,6 +388,17 @@ class OslerApp(QObject):
             self.demo_server.stop()
         if self.vault is not None:
             self.vault.close()
+        if self.private_temp is not None:
+            self.private_temp.leave()
+
+
+def keep_qt_settings_in(folder: Path) -> None:
+    """What Qt itself would keep per user (QSettings: the file dialog's recent folders and history) goes into
+    the open profile's folder, never into a file every profile of this computer shares."""
+    from PySide6.QtCore import QSettings
+
+    for kind in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, str(folder))
 
 
 def configure_logging() -> None:
@@ -298,10 +409,17 @@ def configure_logging() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-def main(argv: list[str] | None = None) -> int:
-    started = time.perf_counter()
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="osler", description="Osler: mentorship for medical students.")
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding the vault and settings")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="folder holding the profiles (each one's vault and settings)"
+    )
+    parser.add_argument(
+        "--portable",
+        action="store_true",
+        help="keep everything in osler-data/ next to Osler (a USB stick) and write nothing on this computer; "
+        "a file named osler-portable.txt there does the same",
+    )
     parser.add_argument("--locale", default=os.environ.get("OSLER_LOCALE"), help="UI language, e.g. fr")
     parser.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -314,7 +432,26 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser("verify-release", help="check a folder of installers against SHA256SUMS.sig")
     verify.add_argument("folder", type=Path)
     verify.add_argument("--key", help="also trust this release public key (base64, or a file holding it)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def data_root(args: argparse.Namespace) -> Path:
+    """Where the profiles live. In portable mode, also points the host's per-user folders inside it (before Qt
+    starts)."""
+    from desktop import portable
+
+    root = portable.portable_root(args.portable)
+    if root is not None:
+        root = args.data_dir or root
+        portable.confine(root)
+        return root
+    return args.data_dir or default_data_dir()
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = parse_args(argv)
+    root = data_root(args) if args.command is None else None
     configure_logging()
     if args.command == "verify-release":
         from desktop.release import main as verify_release
@@ -331,14 +468,15 @@ def main(argv: list[str] | None = None) -> int:
         from desktop import selftest
 
         logging.getLogger().setLevel(logging.WARNING)
-        return selftest.run(args.data_dir, screenshot=args.screenshot)
+        return selftest.run(args.data_dir or (root if args.portable else None), screenshot=args.screenshot)
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Osler")
-    data_dir = args.data_dir or default_data_dir()
-    saved = SettingsStore(data_dir / "settings.json").load().locale
-    apply_locale(choose_locale(args.locale or saved or None, system_language()))
-    osler = OslerApp(data_dir)
+    assert root is not None
+    apply_locale(choose_locale(args.locale, system_language()))  # the profile's own language once it is open
+    profiles = Profiles(root)
+    profiles.prepare()  # an older install's vault becomes the first profile
+    osler = OslerApp(root, profiles=profiles, requested_locale=args.locale)
     osler.window.show()
     if args.startup_probe:  # for the benchmark: time to the first screen, then quit
         QTimer.singleShot(
