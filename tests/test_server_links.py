@@ -283,3 +283,20 @@ def test_a_revoked_linked_device_cannot_pick_up_its_welcome_again(server):
         phone.pickup_welcome(slot, new["key"])
     with pytest.raises(DeviceRevoked):
         phone.sign_in(device, new["key"])
+
+
+def test_a_held_pickup_answers_once_approved(server):
+    """Device 2 waiting for its welcome hears of the approval as soon as it is made, not at its next ask."""
+    import threading
+
+    first, new = _join(server), _new_device()
+    transport, token = first["transport"], first["token"]
+    slot = transport.create_link(token).slot
+    phone = Transport(server.url)
+    phone.post_link_request(slot, _request_bytes(new))
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(phone.fork().pickup_welcome(slot, new["key"], t=50)))
+    waiter.start()
+    device = transport.approve_link(slot, new["key"].public_bytes(), new["box"], "phone", b"sealed", token)
+    waiter.join(timeout=60)
+    assert [w.device for w in got] == [device]
