@@ -65,7 +65,7 @@ class AppPage:
         self._type(screen.new_passphrase, passphrase)
         self._type(screen.confirm_passphrase, passphrase if repeat is None else repeat)
         self.qtbot.keyClick(screen.confirm_passphrase, Qt.Key.Key_Return)
-        self._wait_step(Step.PASSPHRASE, Step.RECOVERY)
+        self._wait_step(Step.PASSPHRASE, Step.PROGRAM)
 
     def recovery_key(self) -> str:
         return self.screen.recovery_label.text()
@@ -82,19 +82,25 @@ class AppPage:
         self.qtbot.keyClick(screen.group_second, Qt.Key.Key_Return)
 
     def explore_demo(self, role: str = "student") -> None:
-        roles = self.screen.demo_role
-        roles.setFocus()
-        for _ in range(roles.count()):
-            if roles.currentData() == role:
-                break
-            self.qtbot.keyClick(roles, Qt.Key.Key_Down)
-        assert roles.currentData() == role
-        self._press(self.screen.demo_choice)
+        """From the choice (or the recovery key its choice showed) into the demo as ``role``."""
+        if self.on_onboarding(Step.PROGRAM):
+            roles = self.screen.demo_role
+            roles.setFocus()
+            for _ in range(roles.count()):
+                if roles.currentData() == role:
+                    break
+                self.qtbot.keyClick(roles, Qt.Key.Key_Down)
+            assert roles.currentData() == role
+            self._press(self.screen.demo_choice)
+        if self.on_onboarding(Step.RECOVERY):
+            self.confirm_recovery(self.recovery_key())
         self.wait_main()
 
     def join(self, url: str, invite: str) -> None:
         if self.on_onboarding(Step.PROGRAM):
             self._press(self.screen.join_choice)
+        if self.on_onboarding(Step.RECOVERY):
+            self.confirm_recovery(self.recovery_key())
         screen = self.screen
         self._type(screen.server_url, url)
         self._type(screen.invite, invite)
@@ -108,9 +114,9 @@ class AppPage:
         self.wait_main()
 
     def first_run_to_program(self, passphrase: str) -> None:
+        """Language and vault: at the choice (join, link, restore, demo); no recovery key shown yet."""
         self.choose_language("en")
         self.create_vault(passphrase)
-        self.confirm_recovery(self.recovery_key())
 
     def enter_demo(self, passphrase: str, role: str = "student") -> None:
         """The whole first run into the demo programme, synced."""
