@@ -191,16 +191,16 @@ class SettingsView(QWidget):
     def _load_devices(self) -> None:
         session = self.session
 
-        def show(devices: list[dict]) -> None:
+        def show(devices: list) -> None:  # list[DeviceInfo]
             self.devices.clear()
             for device in devices:
-                text = device["name"]
-                if session.is_this_device(bytes.fromhex(device["device"])):
+                text = device.name
+                if device.this:
                     text = _("{name} (this device)").format(name=text)
-                if device["revoked"]:
+                if device.revoked:
                     text = _("{name} (revoked)").format(name=text)
                 item = QListWidgetItem(text)
-                item.setData(256, device["device"])
+                item.setData(256, device.device)
                 self.devices.addItem(item)
 
         self._background(_("Asking the server…"), session.devices, show)
@@ -243,4 +243,6 @@ class SettingsView(QWidget):
         self.confirm.open()
 
     def _revoke_now(self, device: bytes) -> None:
-        self._background(_("Revoking…"), lambda: self.session.revoke_device(device), lambda _r: self._load_devices())
+        self._background(
+            _("Revoking…"), lambda: self.session.revoke_device(device.hex()), lambda _r: self._load_devices()
+        )
