@@ -13,6 +13,7 @@ read. Received messages are ``received`` until the person opens the thread, then
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import msgpack
 
-from desktop.domain import directory
+from desktop.domain import directory, keyring
 from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers import them from here
     BUNDLE_BYTES,
     BUNDLE_ITEMS,
@@ -67,14 +68,26 @@ class Messaging(Receiving):
         self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
+        keyring.ensure(vault)  # a device from before accounts had a secret makes one now
 
     # -- people and their keys ------------------------------------------------------------------------------
 
     def peers(self) -> dict[str, Peer]:
-        """Everyone whose card publishes keys, this person included, by account: one pass over the directory,
-        for callers that look up several people."""
+        """One device of everyone whose card publishes keys, this person included, by account: one pass over the
+        directory, for callers that look up several people (``device_peers`` has every device)."""
         found = {card.account: Peer(card.account, *card.keys) for card in directory.cards(self.vault) if card.keys}
         found[self.me] = self.my_peer()
+        return found
+
+    def device_peers(self) -> dict[str, list[Peer]]:
+        """Every certified device of everyone whose card lists devices, by account (PROTOCOL.md §10): what a
+        grant goes to. This device is always among the person's own."""
+        found: dict[str, list[Peer]] = {}
+        for card in directory.cards(self.vault):
+            if card.devices:
+                found[card.account] = [Peer(card.account, e.device, e.sign, e.box) for e in card.devices]
+        me = self.my_peer()
+        found[self.me] = [me, *(p for p in found.get(self.me, []) if p.device != me.device)]
         return found
 
     def peer(self, account: str) -> Peer | None:
@@ -85,22 +98,46 @@ class Messaging(Receiving):
         return Peer(self.me, creds.device.hex(), creds.key.public_bytes(), self.program.box.public_bytes())
 
     def key_changes(self) -> dict[str, str]:
-        """Members whose published keys changed since this device first saw them: account → their name.
-        Shown to the person, who can compare fingerprints with them."""
+        """Members whose identity changed since this device first saw it: account → their name. Shown to the
+        person, who can compare safety numbers with them. A new generation whose chain signature verifies from
+        the identity known (a revoke on their side), or a first identity that certifies the very device known
+        before accounts had one, is followed silently (PROTOCOL.md §10)."""
         seen = self._known_keys()
         changed = {}
         for card in directory.cards(self.vault):
-            if card.keys is None or card.account == self.me:
+            if card.account == self.me or (card.keys is None and card.identity is None):
                 continue
-            print_ = envelope.fingerprint(card.keys[1], card.keys[2])
-            if card.account in seen and seen[card.account] != print_:
+            if card.identity is None:
+                print_ = envelope.fingerprint(card.keys[1], card.keys[2])  # type: ignore[index]
+            else:
+                print_ = "id:" + base64.b64encode(card.identity).decode()
+            known = seen.get(card.account)
+            if known is not None and known != print_ and not self._follows(card, known):
                 changed[card.account] = card.name
-            seen.setdefault(card.account, print_)
+                continue
+            seen[card.account] = print_
         self._save_known_keys(seen)
         return changed
 
+    @staticmethod
+    def _follows(card: directory.Card, known: str) -> bool:
+        if card.identity is None:
+            return False
+        if not known.startswith("id:"):  # a device's fingerprint: fine if the new identity certifies that device
+            return any(e.fingerprint == known for e in card.devices)
+        old = base64.b64decode(known[3:])
+        account = bytes.fromhex(card.account)
+        return card.chain is not None and envelope.verify_chain(
+            old, account, card.generation, card.identity, card.chain
+        )
+
     def accept_key_change(self, account: str) -> None:
         seen = self._known_keys()
+        card = next((c for c in directory.cards(self.vault) if c.account == account), None)
+        if card is not None and card.identity is not None:
+            seen[account] = "id:" + base64.b64encode(card.identity).decode()
+            self._save_known_keys(seen)
+            return
         peer = self.peer(account)
         if peer is not None:
             seen[account] = peer.fingerprint
@@ -155,31 +192,33 @@ class Messaging(Receiving):
 
     # -- sending --------------------------------------------------------------------------------------------
 
-    def _epoch(self, thread: str) -> tuple[int, bytes]:
-        """The thread's current epoch, or a new one granted to every member device when the members changed
-        or none exists yet."""
+    def _epoch(self, thread: str, force: bool = False) -> tuple[int, bytes]:
+        """The thread's current epoch, or a new one granted to every certified device of every member when the
+        members or their devices changed, none exists yet, or ``force`` (a revoke re-keys every thread)."""
         meta = self.vault.threads.get(thread)
         if meta is None:
             raise KeyError(f"no thread {thread}")
         current = meta.get("current")
         fresh = wall_ms(self.clock.wall) - meta.get("epoch_started", 0) < EPOCH_LIFETIME_MS
-        if current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
-            key = self.vault.get_secret(f"epoch:{thread}:{current}")
-            if key is not None:
-                return current, key
-        known = self.peers()
-        peers = {a: known.get(a) for a in meta["members"]}
-        missing = [a for a, p in peers.items() if p is None]
+        known = self.device_peers()
+        missing = [a for a in meta["members"] if not known.get(a)]
         if missing:
             raise MissingKeys(missing)
+        devices = sorted(p.device for a in meta["members"] for p in known[a])
+        granted = meta.get("granted")
+        same_devices = devices == granted if granted is not None else len(devices) == len(meta["members"])
+        if not force and current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
+            key = self.vault.get_secret(f"epoch:{thread}:{current}")
+            if key is not None and same_devices:
+                return current, key
         epoch, key = secrets.randbits(32), envelope.new_epoch_key()
         thread_bytes = bytes.fromhex(thread)
         grants = {
             p.device: envelope.grant_epoch(
                 key, p.box, thread_bytes, epoch, bytes.fromhex(p.account), bytes.fromhex(p.device)
             )
-            for p in peers.values()
-            if p is not None
+            for a in meta["members"]
+            for p in known[a]
         }
         # What the server may see is the routing audience (the members' account ids, also in "m" for older
         # clients) and the device ids; the title is sealed under the epoch key being granted (PROTOCOL.md §9.1).
@@ -192,13 +231,40 @@ class Messaging(Receiving):
         audience = [bytes.fromhex(a) for a in meta["members"]]
         self._enqueue(Record(i=record_id, k="epoch-grant", t=audience, h=self.clock.now(), b=body), signed=True)
         crash_point("epoch:grant-queued")
-        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
+        keyring.keep_epoch_key(self.vault, thread, epoch, key)
         meta["epochs"][str(epoch)] = meta["members"]
         self._retire_epochs(thread, meta, keep=(current, epoch))
         meta["current"] = epoch
+        meta["granted"] = devices
         meta["epoch_started"] = wall_ms(self.clock.wall)
         self._save_thread(thread, meta)
         return epoch, key
+
+    def rekey_all(self) -> int:
+        """A new epoch in every thread this device can write to (after a revoke); returns how many."""
+        count = 0
+        for thread, _meta, _updated in self.vault.threads.all():
+            try:
+                self._epoch(thread, force=True)
+                count += 1
+            except MissingKeys:
+                log.info("thread %s not re-keyed: a member has no keys yet", thread)
+        return count
+
+    def flush_keyring(self) -> bool:
+        """Queue this device's one keyring record for the epoch keys no keyring record carries yet (sealed
+        with the account's current keyring key, audience: the person's own account). True when one was queued."""
+        keys = keyring.ensure(self.vault)
+        content = keyring.pending_keyring(self.vault)
+        if content is None:
+            return False
+        with self.vault.transaction():
+            record_id = new_record_id()
+            account = self.program.credentials.account
+            body = keys.seal_keyring(account, record_id, msgpack.packb(content, use_bin_type=True))
+            self._enqueue(Record(i=record_id, k="keyring", t=[account], h=self.clock.now(), b=body))
+            keyring.keyring_written(self.vault, content)
+        return True
 
     def _retire_epochs(self, thread: str, meta: dict, keep: Iterable[int | None]) -> None:
         """Drop the keys of epochs before the previous one once nothing sealed under them waits to be opened

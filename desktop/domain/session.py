@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain import directory
+from desktop.domain import devices, directory, keyring
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -25,6 +25,7 @@ from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, l
 from desktop.vault import Vault, VaultIntegrityError
 from desktop.vault.blobs import CHUNK_SIZE
 from desktop.vault.faults import crash_point
+from sync import envelope
 from sync.client.engine import SyncEngine
 from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
@@ -167,6 +168,7 @@ class Session:
                 queued_before = self.vault.records.outbox_totals()[0]
                 if self.messaging.take_in():
                     kinds.add("message")
+                self._account_upkeep()
                 try:
                     self.auto_download()
                 except Exception as exc:  # a failed download is retried after the next sync
@@ -179,6 +181,17 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def _account_upkeep(self) -> None:
+        """After a sync: the card lists this device under the newest generation, the epoch keys opened are in a
+        keyring record, the server's backup holds the newest chain (each a no-op when already so)."""
+        try:
+            if not devices.card_is_current(self):
+                devices.republish_card(self)
+            self.messaging.flush_keyring()  # type: ignore[union-attr]
+            devices.seal_backup(self)
+        except (SyncError, ValueError) as exc:  # tried again after the next sync
+            log.info("account upkeep postponed: %s", type(exc).__name__)
 
     def count_usage(self) -> None:
         """Add to this month's data what crossed the wire since the last count: every call each way, headers
@@ -276,6 +289,9 @@ class Session:
         if self.program.box is not None:
             creds = self.program.credentials
             doc["keys"] = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
+            me = devices.this_entry(self.program)
+            listed = keyring.card_devices(self.vault, creds.account.hex(), me) + devices.remembered_devices(self.vault)
+            doc.update(keyring.account_fields(self.vault, creds.account, {e.device: e for e in listed}.values()))
         with self.vault.transaction():  # the saved profile and the card that publishes it, together
             self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
             crash_point("profile:saved")
@@ -390,18 +406,26 @@ class Session:
     def sync_now(self) -> None:
         self.scheduler.sync_now()
 
-    # -- devices --------------------------------------------------------------------------------------------
+    # -- devices (desktop/domain/devices.py) ------------------------------------------------------------------
 
-    def devices(self) -> list[dict]:
-        """The account's devices as the server lists them (worker thread)."""
-        return self.engine.authorized(self.transport.list_devices)
+    def devices(self) -> list[devices.DeviceInfo]:
+        return devices.list_devices(self)
 
     def is_this_device(self, device: bytes) -> bool:
         return device == self.program.credentials.device
 
-    def revoke_device(self, device: bytes) -> None:
-        """Remove ``device`` from the account (worker thread). Revoking this very device ends its syncing: the
-        next sync is refused, which the status bar then says, so it runs at once."""
-        self.engine.authorized(lambda token: self.transport.revoke_device(device, token))
-        if self.is_this_device(device):
-            self.scheduler.sync_now()
+    def offer_link(self) -> devices.LinkOffer:
+        return devices.offer_link(self)
+
+    def await_link(self, offer: devices.LinkOffer, timeout_s: float = 50) -> devices.Linked | None:
+        return devices.await_link(self, offer, timeout_s)
+
+    def revoke_device(self, device_hex: str) -> None:
+        """ValueError for this device; rotates the account secret, re-keys every thread (worker thread)."""
+        devices.revoke_device(self, device_hex)
+
+    def account_fingerprint(self) -> str:
+        return envelope.identity_fingerprint(keyring.ensure(self.vault).identity_public)
+
+    def this_device_fingerprint(self) -> str:
+        return devices.this_entry(self.program).fingerprint

@@ -1,0 +1,463 @@
+"""One person, several devices (PROTOCOL.md §10): linking a device with a short code, restoring the account on a
+new device with the recovery key, listing and revoking devices. Plain Python; Session has thin methods over it
+and the UI runs them on a worker thread.
+
+Linking: device 1 opens a link slot on the server and shows ``slot (6) + secret (10)`` as a code (and as a QR
+text); device 2 sends its keys sealed under a key derived from the code (Argon2id), device 1 opens them,
+approves, and seals the account chain to device 2 (``welcome``); device 2 picks it up. The code's secret never
+crosses the wire. Restoring: the recovery key signs a restore request and opens the account backup (the chain).
+Revoking: the account secret gets a new generation, sealed to every remaining device (an ``account-key``
+record), every thread a new epoch, the card republished, the backup sealed again.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import msgpack
+
+from desktop.domain import keyring
+from desktop.domain.directory import DeviceEntry
+from desktop.domain.sync_adapter import Program, queue_record, store_program
+from desktop.i18n import _
+from desktop.vault import Vault
+from sync import envelope
+from sync.client.errors import Offline, SyncError
+from sync.client.transport import Transport
+from sync.clock import SYSTEM, Clock, now_ms
+
+if TYPE_CHECKING:
+    from desktop.domain.session import Session
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_READ = {c: c for c in CROCKFORD} | {"O": "0", "I": "1", "L": "1"}
+SLOT_CHARS, SECRET_CHARS = 6, 10
+QR_PREFIX = "osler-link:"
+NO_DEVICE = b"\0" * 16  # a welcome is sealed before device 2 has an id: the slot inside binds it
+_LINKING = "program-linking"
+_RESTORING = "program-restoring"
+PICKUP_PAUSE_S = 2.0
+BACKUP_GENERATION = "backup-generation"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    device: str
+    name: str
+    fingerprint: str
+    created_ms: int
+    last_sync_ms: int | None
+    this: bool
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class LinkOffer:
+    code: str  # "K7Q4-M2XP-9A3F-RTWZ"
+    qr_text: str
+    expires_ms: int
+
+
+@dataclass(frozen=True)
+class Linked:
+    name: str
+    fingerprint: str
+
+
+class LinkProblem(Exception):
+    """Linking did not work; ``reason``: unknown, expired, used, wrong-code, offline, refused."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return {
+            "unknown": _("This server has no such link code. Check the server address and the code."),
+            "expired": _("This link code has expired. Make a new one on your other device."),
+            "used": _("This link code was already used. Make a new one on your other device."),
+            "wrong-code": _("That is not a link code. It is 16 letters and digits in groups of four."),
+            "offline": _("The server cannot be reached. Check the connection and try again."),
+        }.get(self.reason, _("The server refused to link this device."))
+
+
+class RecoveryProblem(Exception):
+    """Restoring did not work; ``reason``: unknown, wrong-key, offline, clock."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return {
+            "unknown": _("This server has no account for that recovery key."),
+            "wrong-key": _("That recovery key has a typing mistake. Check each group of four against your copy."),
+            "offline": _("The server cannot be reached. Check the connection and try again."),
+            "clock": _("This computer's clock is wrong. Set the date and time, then try again."),
+        }.get(self.reason, _("The server refused to restore the account."))
+
+
+# -- codes ------------------------------------------------------------------------------------------------------
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def parse_link_text(text: str) -> tuple[str | None, str]:
+    """(server address or None, the 16-character code) from a typed code or the QR text."""
+    text, url = text.strip(), None
+    if text.lower().startswith(QR_PREFIX) and "#" in text:
+        url, text = text[len(QR_PREFIX) :].rsplit("#", 1)
+        url = url.strip() or None
+    cleaned = "".join(ch for ch in text.upper() if ch not in " -\t\r\n")
+    if len(cleaned) != SLOT_CHARS + SECRET_CHARS or any(ch not in _READ for ch in cleaned):
+        raise LinkProblem("wrong-code")
+    return url, "".join(_READ[ch] for ch in cleaned)
+
+
+def _link_key(code: str) -> bytes:
+    return envelope.link_key(code[SLOT_CHARS:].encode("ascii"), code[:SLOT_CHARS])
+
+
+# -- the wire (engineer S's sync/client/accounts_api.py) -----------------------------------------------------------
+
+
+def _api(transport: Transport):  # type: ignore[no-untyped-def]
+    from sync.client import accounts_api
+
+    return accounts_api.AccountsApi(transport) if hasattr(accounts_api, "AccountsApi") else transport
+
+
+def _link_reason(exc: SyncError) -> str:
+    if isinstance(exc, Offline):
+        return "offline"
+    code = getattr(exc, "code", "") or type(exc).__name__
+    for key, reason in (("unknown", "unknown"), ("Unknown", "unknown"), ("expired", "expired"), ("Expired", "expired")):
+        if key in code:
+            return reason
+    return "used" if "used" in code.lower() else "refused"
+
+
+def _recovery_reason(exc: SyncError) -> str:
+    if isinstance(exc, Offline):
+        return "offline"
+    code = (getattr(exc, "code", "") or type(exc).__name__).lower()
+    if "unknown" in code:
+        return "unknown"
+    return "clock" if "clock" in code or "skew" in code else "refused"
+
+
+# -- device 1: offer, approve -------------------------------------------------------------------------------------
+
+
+def this_entry(program: Program) -> DeviceEntry:
+    creds = program.credentials
+    return DeviceEntry(creds.device.hex(), creds.key.public_bytes(), program.box.public_bytes())  # type: ignore[union-attr]
+
+
+def offer_link(session: Session) -> LinkOffer:
+    answer = session.engine.authorized(lambda token: _api(session.transport).create_link(token))
+    slot = str(answer["slot"]).upper()
+    code = slot + "".join(secrets.choice(CROCKFORD) for _ in range(SECRET_CHARS))
+    text = format_code(code)
+    return LinkOffer(text, f"{QR_PREFIX}{session.transport.base_url}#{text}", int(answer["expires"]) * 1000)
+
+
+def await_link(session: Session, offer: LinkOffer, timeout_s: float = 50) -> Linked | None:
+    """One held poll of the link; when device 2 asked, open its keys with the code, approve, seal the account
+    chain to it and list it in the card. None while nobody asked yet."""
+    _url, code = parse_link_text(offer.code)
+    slot = code[:SLOT_CHARS]
+    api = _api(session.transport)
+    try:
+        answer = session.engine.authorized(lambda token: api.poll_link(slot, int(min(timeout_s, 50)), token))
+    except SyncError as exc:
+        raise LinkProblem(_link_reason(exc)) from None
+    state = answer.get("state")
+    if state == "expired":
+        raise LinkProblem("expired")
+    if state not in ("requested", "approved") or not answer.get("request"):
+        return None
+    key = _link_key(code)
+    try:
+        request = msgpack.unpackb(
+            envelope.open_link(key, slot, "request", base64.b64decode(answer["request"])), raw=False
+        )
+        name, sign, box = str(request["name"])[:80], bytes(request["sign"]), bytes(request["box"])
+    except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
+        raise LinkProblem("refused") from None  # someone without the code asked: never approved
+    vault, program = session.vault, session.program
+    account = program.credentials.account
+    welcome = envelope.seal_account_secrets(keyring.packed_chain(vault, {"slot": slot}), box, account, NO_DEVICE, 0)
+    try:
+        approved = session.engine.authorized(lambda token: api.approve_link(slot, sign, box, name, welcome, token))
+    except SyncError as exc:
+        raise LinkProblem(_link_reason(exc)) from None
+    device = str(approved["device"] if isinstance(approved, dict) else approved)
+    entry = DeviceEntry(device, sign, box, name)
+    _remember_device(vault, entry)
+    republish_card(session, add=[entry])
+    return Linked(name, entry.fingerprint)
+
+
+def _remember_device(vault: Vault, entry: DeviceEntry) -> None:
+    """Devices linked here before this person published a card: listed in the first card they publish."""
+    raw = vault.get_secret("account-devices")
+    known = json.loads(raw) if raw else {}
+    known[entry.device] = [base64.b64encode(entry.sign).decode(), base64.b64encode(entry.box).decode(), entry.name]
+    vault.put_secret("account-devices", json.dumps(known).encode())
+
+
+def remembered_devices(vault: Vault) -> list[DeviceEntry]:
+    raw = vault.get_secret("account-devices")
+    known = json.loads(raw) if raw else {}
+    return [DeviceEntry(d, base64.b64decode(s), base64.b64decode(b), n) for d, (s, b, n) in known.items()]
+
+
+def republish_card(session: Session, add: list[DeviceEntry] = (), drop: list[str] = ()) -> bool:  # type: ignore[assignment]
+    """Publish this person's card again with the account fields renewed (new device, revoke, generation)."""
+    body = keyring.republish_body(
+        session.vault,
+        session.program.credentials.account,
+        this_entry(session.program),
+        drop=drop,
+        add=[*remembered_devices(session.vault), *add],
+    )
+    if body is None:
+        return False
+    queue_record(session.vault, session.program, session.clock, "card", body, None, signed=True)
+    session.scheduler.local_change()
+    return True
+
+
+def card_is_current(session: Session) -> bool:
+    """This device's card lists this device under the newest generation (else it is republished)."""
+    card = keyring.my_card(session.vault, session.program.credentials.account.hex())
+    keys = keyring.current(session.vault)
+    if card is None or keys is None:
+        return True  # nothing published yet: publish_profile will
+    me = session.program.credentials.device.hex()
+    return card.identity == keys.identity_public and any(e.device == me for e in card.devices)
+
+
+# -- device 2: link ----------------------------------------------------------------------------------------------
+
+
+def _pending_keys(vault: Vault, name: str, tag: str) -> tuple[envelope.DeviceKey, envelope.BoxKey]:
+    """The keys of the device being linked or restored: made once, kept in the vault before the first request,
+    so a cut or a restart resumes with the same keys (the server answers the same device)."""
+    raw = vault.get_secret(name)
+    doc = json.loads(raw) if raw else None
+    if doc is None or doc.get("tag") != tag:
+        key, box = envelope.DeviceKey.generate(), envelope.BoxKey.generate()
+        doc = {"tag": tag, "key": key.private_bytes().hex(), "box": box.private_bytes().hex()}
+        vault.put_secret(name, json.dumps(doc).encode())
+    return (
+        envelope.DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])),
+        envelope.BoxKey.from_private_bytes(bytes.fromhex(doc["box"])),
+    )
+
+
+def link_device(
+    vault: Vault,
+    server_url: str,
+    code_text: str,
+    device_name: str,
+    *,
+    on_waiting: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock = SYSTEM,
+    transport: Transport | None = None,
+) -> Program:
+    """Join this person's account from another device with the code it shows (LinkProblem when not)."""
+    url, code = parse_link_text(code_text)
+    transport = transport or Transport(url or server_url)
+    slot = code[:SLOT_CHARS]
+    key, box = _pending_keys(vault, _LINKING, f"{transport.base_url}#{code}")
+    link_key = _link_key(code)
+    plain = msgpack.packb({"name": device_name, "sign": key.public_bytes(), "box": box.public_bytes()})
+    api = _api(transport)
+    try:
+        api.post_link_request(slot, envelope.seal_link(link_key, slot, "request", plain))
+        while True:
+            answer = api.pickup_welcome(slot, key)
+            if answer is not None and answer.get("welcome"):
+                break
+            if on_waiting is not None:
+                on_waiting()
+            sleep(PICKUP_PAUSE_S)
+    except SyncError as exc:
+        raise LinkProblem(_link_reason(exc)) from None
+    account, device = bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"])
+    try:
+        payload = envelope.open_account_secrets(base64.b64decode(answer["welcome"]), box, account, NO_DEVICE, 0)
+        links, publics, doc = keyring.unpack_chain(payload)
+    except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
+        raise LinkProblem("refused") from None
+    if doc.get("slot") != slot:
+        raise LinkProblem("refused")
+    with vault.transaction():
+        keyring.store_chain(vault, links, publics)
+        program = store_program(vault, transport.base_url, account, device, str(answer["role"]), key, box)
+        vault.delete_secret(_LINKING)
+    _reseal_slot(vault, publics)
+    del clock
+    return program
+
+
+def _reseal_slot(vault: Vault, publics: tuple[bytes, bytes] | None) -> None:
+    reseal = getattr(vault, "reseal_recovery", None)  # engineer R: this vault opens with the account's key too
+    if publics is not None and callable(reseal):
+        reseal(publics[1], publics[0])
+
+
+# -- restore ------------------------------------------------------------------------------------------------------
+
+
+def restore_account(
+    vault: Vault,
+    server_url: str,
+    recovery_text: str,
+    device_name: str,
+    *,
+    clock: Clock = SYSTEM,
+    transport: Transport | None = None,
+) -> Program:
+    """A new device of the account whose recovery key this is (RecoveryProblem when not)."""
+    from desktop.vault.errors import InvalidRecoveryKey
+    from desktop.vault.recovery import parse_key
+
+    try:
+        recovery = envelope.RecoveryKeys(parse_key(recovery_text))
+    except InvalidRecoveryKey:
+        raise RecoveryProblem("wrong-key") from None
+    transport = transport or Transport(server_url)
+    key, box = _pending_keys(vault, _RESTORING, transport.base_url)
+    ts, nonce = now_ms(clock), secrets.token_bytes(16)
+    signature = recovery.sign_restore(ts, nonce, key.public_bytes(), box.public_bytes(), device_name)
+    try:
+        answer = _api(transport).recover(
+            recovery.auth_public, ts, nonce, signature, key.public_bytes(), box.public_bytes(), device_name
+        )
+    except SyncError as exc:
+        raise RecoveryProblem(_recovery_reason(exc)) from None
+    account, device = bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"])
+    try:
+        payload = envelope.open_backup(base64.b64decode(answer["backup"]), recovery, account)
+        links, _publics, _doc = keyring.unpack_chain(payload)
+    except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
+        raise RecoveryProblem("unknown") from None
+    publics = (recovery.auth_public, recovery.box_public)
+    with vault.transaction():
+        keyring.store_chain(vault, links, publics)
+        program = store_program(vault, transport.base_url, account, device, str(answer["role"]), key, box)
+        vault.delete_secret(_RESTORING)
+    _reseal_slot(vault, publics)
+    return program
+
+
+def seal_backup(session: Session, force: bool = False) -> bool:
+    """Give the server the account backup (the chain, sealed to the recovery key) when it holds an older one."""
+    vault = session.vault
+    publics = keyring.recovery_publics(vault)
+    keys = keyring.current(vault)
+    if publics is None or keys is None:
+        return False
+    done = vault.get_secret(BACKUP_GENERATION)
+    if not force and done is not None and int(done) >= keys.generation:
+        return False
+    account = session.program.credentials.account
+    backup = envelope.seal_backup(keyring.packed_chain(vault), publics[1], account)
+    session.engine.authorized(lambda token: _api(session.transport).put_recovery(publics[0], backup, token))
+    vault.put_secret(BACKUP_GENERATION, str(keys.generation).encode())
+    return True
+
+
+# -- list, revoke -------------------------------------------------------------------------------------------------
+
+
+def list_devices(session: Session) -> list[DeviceInfo]:
+    rows = session.engine.authorized(lambda token: _api(session.transport).list_devices(token))
+    card = keyring.my_card(session.vault, session.program.credentials.account.hex())
+    entries = {e.device: e for e in (card.devices if card else ())}
+    me = this_entry(session.program)
+    entries[me.device] = me
+    out = []
+    for row in rows:
+        device = str(row["device"])
+        entry = entries.get(device)
+        fingerprint = entry.fingerprint if entry else ""
+        last = row.get("last_sync")
+        out.append(
+            DeviceInfo(
+                device=device,
+                name=str(row.get("name", "")),
+                fingerprint=fingerprint,
+                created_ms=int(row.get("created", 0)) * 1000,
+                last_sync_ms=int(last) * 1000 if isinstance(last, int) else None,
+                this=device == me.device,
+                revoked=bool(row.get("revoked")),
+            )
+        )
+    return out
+
+
+def revoke_device(session: Session, device_hex: str) -> None:
+    """Remove a lost or retired device: the server stops serving it; a new generation of the account secret
+    goes to every remaining device (not to the revoked one), every thread gets a new epoch, the card lists the
+    remaining devices under the new identity, and the backup is sealed again."""
+    program = session.program
+    if device_hex == program.credentials.device.hex():
+        raise ValueError("this device cannot revoke itself")
+    session.engine.authorized(lambda token: session.transport.revoke_device(bytes.fromhex(device_hex), token))
+    rotate_account(session, drop=[device_hex])
+    with contextlib.suppress(SyncError):  # else after the next sync: the server holds an older generation
+        seal_backup(session, force=True)
+
+
+def rotate_account(session: Session, drop: list[str]) -> int:
+    vault, program = session.vault, session.program
+    account = program.credentials.account
+    old = keyring.ensure(vault)
+    new = envelope.AccountKeys(envelope.new_account_secret(), old.generation + 1)
+    me = this_entry(program)
+    remaining = [
+        e
+        for e in keyring.card_devices(vault, account.hex(), me, drop) + remembered_devices(vault)
+        if e.device not in drop and e.device != me.device
+    ]
+    with vault.transaction():
+        keyring.store_chain(vault, [(new.generation, new.secret_bytes())])
+        body = keyring.republish_body(vault, account, me, drop=drop, add=remembered_devices(vault))
+        payload = keyring.packed_chain(vault)
+        sealed = {
+            e.device: envelope.seal_account_secrets(payload, e.box, account, bytes.fromhex(e.device), new.generation)
+            for e in {e.device: e for e in remaining}.values()
+        }
+        doc = {"g": new.generation, "i": new.identity_public, "c": old.chain_to(account, new), "k": sealed}
+        queue_record(
+            vault, program, session.clock, "account-key", msgpack.packb(doc, use_bin_type=True), [account], signed=True
+        )
+        _forget_devices(vault, drop)
+        if body is not None:
+            queue_record(vault, program, session.clock, "card", body, None, signed=True)
+        if session.messaging is not None:
+            session.messaging.rekey_all()
+            session.messaging.flush_keyring()
+    session.scheduler.local_change()
+    return new.generation
+
+
+def _forget_devices(vault: Vault, drop: list[str]) -> None:
+    raw = vault.get_secret("account-devices")
+    if raw:
+        known = {d: v for d, v in json.loads(raw).items() if d not in drop}
+        vault.put_secret("account-devices", json.dumps(known).encode())
