@@ -179,6 +179,66 @@ class AppPage:
     def search_mentors(self, text: str) -> None:
         self._type(self.screen.mentors.search, text)
 
+    # -- devices (Settings → Devices) -----------------------------------------------------------------------
+
+    @property
+    def devices_panel(self):
+        return self.screen.settings.devices
+
+    def show_devices(self) -> list[list[str]]:
+        """Settings → "Show devices"; the rows as shown (name, fingerprint, added, last sync), direction marks
+        taken out."""
+        self.open_view("settings")
+        panel = self.devices_panel
+        self._press(panel.load_button)
+        self.qtbot.waitUntil(lambda: not panel._tasks, timeout=WAIT_MS)
+        return [[plain(cell) for cell in row] for row in panel.rows()]
+
+    def safety_number(self) -> str:
+        return plain(self.devices_panel.safety_number.text())
+
+    def select_device(self, name: str) -> None:
+        panel = self.devices_panel
+        rows = [info.name for info in panel.devices]
+        panel.select(rows.index(name))
+
+    def press_revoke(self) -> None:
+        self._press(self.devices_panel.revoke_button)
+
+    def open_add_device(self):
+        """Settings → "Add a device…": the dialog, once it shows a code (or an error)."""
+        self.open_view("settings")
+        panel = self.devices_panel
+        self._press(panel.add_button)
+        dialog = panel.link_dialog
+        self.qtbot.waitUntil(lambda: bool(dialog.code.text()) or dialog.error.isVisible(), timeout=WAIT_MS)
+        return dialog
+
+    def link_code_shown(self) -> str:
+        return plain(self.devices_panel.link_dialog.code.text())
+
+    # -- link, restore (first run) --------------------------------------------------------------------------
+
+    def link_to_account(self, url: str, code: str) -> None:
+        """At the choice: "Link to my account on another device", the address and code typed, Link pressed;
+        returns once linked (the main screen) or back on the link page with an error."""
+        if self.on_onboarding(Step.PROGRAM):
+            self._press(self.screen.link_choice)
+        screen = self.screen
+        self._type(screen.server_url, url)
+        self._type(screen.link_code, code)
+        self.qtbot.keyClick(screen.link_code, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.on_main() or self.on_onboarding(Step.LINK), timeout=WAIT_MS)
+
+    def restore_account(self, url: str, key: str) -> None:
+        if self.on_onboarding(Step.PROGRAM):
+            self._press(self.screen.restore_choice)
+        screen = self.screen
+        self._type(screen.server_url, url)
+        self._type(screen.restore_key, key)
+        self.qtbot.keyClick(screen.restore_key, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.on_main() or self.on_onboarding(Step.RESTORE), timeout=WAIT_MS)
+
 
 class KeyboardPage(AppPage):
     """The same person with no mouse: every press is Tab until the control has focus, then Space; every field is
@@ -223,3 +283,8 @@ class KeyboardPage(AppPage):
         self.qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
         for _ in range(row):
             self.qtbot.keyClick(view, Qt.Key.Key_Down)
+
+
+def plain(text: str) -> str:
+    """``text`` without the direction marks (LRI, RLI, FSI, PDI) that keep codes and fingerprints in order."""
+    return "".join(ch for ch in text if ch not in "\u2066\u2067\u2068\u2069")

@@ -245,18 +245,11 @@ def test_forgotten_passphrase_with_the_recovery_key(make_app, tmp_path):
     assert page.on_main()
 
 
-def test_devices_can_be_listed_and_revoked_from_settings(make_app, server):
+def test_devices_are_listed_in_settings(make_app, server):
     page = make_app()
     page.set_up_in(server.url, server.invite(), "Lost Laptop", PASSPHRASE)
-    page.open_view("settings")
-    settings = page.screen.settings
-    page._press(settings.load_devices)
-    page.qtbot.waitUntil(lambda: settings.devices.count() == 1, timeout=10_000)
-    assert "(this device)" in settings.devices.item(0).text()
-    settings.devices.setCurrentRow(0)
-    page._press(settings.revoke)
-    page._press(next(b for b in settings.confirm.buttons() if "Revoke" in b.text()))  # this device: asked first
-    page.qtbot.waitUntil(lambda: "removed from your programme" in settings.device_status.text(), timeout=10_000)
+    rows = page.show_devices()
+    assert len(rows) == 1 and "Lost Laptop" in rows[0][0] and "(this device)" in rows[0][0]
 
 
 def test_data_saver_asks_before_a_download_over_the_budget(make_app):

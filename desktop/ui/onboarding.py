@@ -249,6 +249,7 @@ class OnboardingScreen(LinkPages, QStackedWidget):
         self.recovery_continue.setEnabled(False)
         self.recovery_confirmed.toggled.connect(self.recovery_continue.setEnabled)
         page.layout_.addWidget(self.recovery_continue)
+        page.layout_.addWidget(self._back_button())  # back to the choice: linking shows no new key
         page.first_field = self.recovery_confirmed
         page.finish_layout()
         return page

@@ -71,23 +71,29 @@ class LinkPages:
         assert vault is not None
 
         def link():  # type: ignore[no-untyped-def]
-            from desktop.domain.devices import link_device
+            from desktop.domain.devices import link_device, linking_fingerprint
 
-            return link_device(vault, url, code, default_device_name(), on_waiting=self.waiting.emit)
+            fingerprint = linking_fingerprint(vault, url, code)
+            self.waiting.emit(("sending", fingerprint))
+            return link_device(
+                vault, url, code, default_device_name(), on_waiting=lambda: self.waiting.emit(("waiting", fingerprint))
+            )
 
         page.run(_("Sending the request to your other device…"), link, self._linked, self._failed)
         return page
 
-    def _waiting(self, fingerprint: object) -> None:
+    def _waiting(self, news: tuple[str, str]) -> None:
+        """From the linking worker: ("sending" or "waiting", this computer's fingerprint)."""
         if self.flow.step is not Step.LINKING:
             return
-        self.page.status.setText(_("Waiting for your other device…"))
-        if isinstance(fingerprint, str) and fingerprint:
-            self.this_fingerprint.setText(
-                _("Your other device will show this fingerprint: {fingerprint}").format(
-                    fingerprint="\u2066" + fingerprint + "\u2069"
-                )
+        state, fingerprint = news
+        if state == "waiting":
+            self.page.status.setText(_("Waiting for your other device…"))
+        self.this_fingerprint.setText(
+            _("Your other device will show this fingerprint: {fingerprint}").format(
+                fingerprint="\u2066" + fingerprint + "\u2069"
             )
+        )
 
     def _linked(self, program) -> None:  # type: ignore[no-untyped-def]
         self.flow.linked(program.role)
