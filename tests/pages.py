@@ -197,10 +197,12 @@ class AppPage:
     def safety_number(self) -> str:
         return plain(self.devices_panel.safety_number.text())
 
-    def select_device(self, name: str) -> None:
+    def select_other_device(self) -> str:
+        """Select the first device in the list that is not this one; returns its name."""
         panel = self.devices_panel
-        rows = [info.name for info in panel.devices]
-        panel.select(rows.index(name))
+        row = next(r for r, info in enumerate(panel.devices) if not info.this)
+        panel.select(row)
+        return panel.devices[row].name
 
     def press_revoke(self) -> None:
         self._press(self.devices_panel.revoke_button)
