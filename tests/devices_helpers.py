@@ -59,8 +59,9 @@ def link(first: Session, folder: Path, name: str = "phone", url: str | None = No
 
     def device_two() -> None:
         try:
-            result["program"] = link_device(vault, url or first.transport.base_url, offer.qr_text, name,
-                                            sleep=lambda _s: None)
+            result["program"] = link_device(
+                vault, url or first.transport.base_url, offer.qr_text, name, sleep=lambda _s: None
+            )
         except Exception as exc:  # reported by the test thread
             result["error"] = exc
 
@@ -83,8 +84,17 @@ def server_records(server) -> list[Record]:
     with server.storage.reader.connect() as conn:
         rows = conn.execute(sa.select(records_table).order_by(records_table.c.seq)).all()
     return [
-        Record(i=r.id, k=r.kind, a=r.author, d=r.device, t=_unpack_audience(r.audience), h=r.hlc, x=r.deleted,
-               b=r.body, s=r.sig)
+        Record(
+            i=r.id,
+            k=r.kind,
+            a=r.author,
+            d=r.device,
+            t=_unpack_audience(r.audience),
+            h=r.hlc,
+            x=r.deleted,
+            b=r.body,
+            s=r.sig,
+        )
         for r in rows
     ]
 

@@ -13,8 +13,8 @@ from desktop.domain.sync_adapter import VaultSyncStore
 from sync import envelope
 from sync.clock import SYSTEM, ManualClock
 from sync.protocol import Record
-from tests.devices_helpers import link, new_vault, person, server_records, session_for, settle, texts
 from tests.clients import make_client, synced
+from tests.devices_helpers import link, new_vault, person, server_records, session_for, settle, texts
 from tests.servers import ThreadServer
 
 
@@ -28,8 +28,9 @@ def people(tmp_path, server):
     amina.messaging.send(thread, "before the link: hello doctor")
     settle(amina, kofi)
     kofi.messaging.send(thread, "before the link: hello Amina")
-    request = amina.mentorships.ask(kofi.program.credentials.account.hex(), "please mentor me", ["pass MRCP"],
-                                    amina.now_ms())
+    request = amina.mentorships.ask(
+        kofi.program.credentials.account.hex(), "please mentor me", ["pass MRCP"], amina.now_ms()
+    )
     settle(amina, kofi)
     kofi.mentorships.answer(request, True)
     settle(kofi, amina, kofi, amina)
@@ -75,7 +76,8 @@ def test_a_linked_device_reads_the_history_and_what_comes_next(tmp_path, people)
     # new messages from the peer reach both devices: Kofi's next epoch is granted to both
     kofi.messaging.send(thread, "after the link: how is the revision going?")
     settle(kofi, amina, phone)
-    assert grant_devices(kofi, thread) >= {amina.program.credentials.device.hex(), phone.program.credentials.device.hex()}
+    both = {amina.program.credentials.device.hex(), phone.program.credentials.device.hex()}
+    assert grant_devices(kofi, thread) >= both
     assert "after the link: how is the revision going?" in texts(amina)
     assert "after the link: how is the revision going?" in texts(phone)
     # and what the phone writes reaches the peer and the laptop
