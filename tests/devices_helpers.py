@@ -4,6 +4,7 @@ hand), a real server; linking through the real link calls, on two threads like t
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -60,7 +61,7 @@ def link(first: Session, folder: Path, name: str = "phone", url: str | None = No
     def device_two() -> None:
         try:
             result["program"] = link_device(
-                vault, url or first.transport.base_url, offer.qr_text, name, sleep=lambda _s: None
+                vault, url or first.transport.base_url, offer.qr_text, name, sleep=lambda _s: time.sleep(0.05)
             )
         except Exception as exc:  # reported by the test thread
             result["error"] = exc

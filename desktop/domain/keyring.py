@@ -276,7 +276,8 @@ def republish_body(vault: Vault, account: bytes, me: DeviceEntry, drop: Iterable
     if doc is None:
         return None
     devices = card_devices(vault, account.hex(), me, drop)
-    devices += [e for e in add if e.device not in {d.device for d in devices}]
+    listed = {d.device for d in devices} | set(drop)
+    devices += [e for e in add if e.device not in listed]
     doc.update(account_fields(vault, account, devices))
     doc["keys"] = {
         "device": me.device,
