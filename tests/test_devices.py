@@ -4,17 +4,22 @@ sessions, a real server on loopback; two devices link on two threads like two co
 
 from __future__ import annotations
 
+import threading
+import time
+
 import msgpack
 import pytest
 
 from desktop.domain import keyring
 from desktop.domain.devices import LinkProblem, link_device, parse_link_text
-from desktop.domain.sync_adapter import VaultSyncStore
+from desktop.domain.sync_adapter import VaultSyncStore, join_program, load_program
 from sync import envelope
+from sync.client.transport import Transport
 from sync.clock import SYSTEM, ManualClock
 from sync.protocol import Record
 from tests.clients import make_client, synced
 from tests.devices_helpers import link, new_vault, person, server_records, session_for, settle, texts
+from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 
 
@@ -196,3 +201,76 @@ def test_a_device_from_before_accounts_gets_a_secret_and_seeds_its_keyring(tmp_p
     assert kofi.messaging.key_changes() == {}, "the new identity certifies the device Kofi knew"
     session.stop()
     kofi.stop()
+
+
+def _link_through(vault, url: str, offer, name: str) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["program"] = link_device(vault, url, offer.code, name, sleep=lambda _s: time.sleep(0.05))
+        except LinkProblem as problem:
+            result["problem"] = problem
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def _approve_while(first, offer, thread: threading.Thread) -> None:
+    """Device 1 polls (and approves when asked) while device 2's attempt runs; a cut on its side is retried."""
+    while thread.is_alive():
+        try:
+            first.await_link(offer, timeout_s=1)
+        except LinkProblem as problem:
+            assert problem.reason in ("offline", "used"), problem.reason
+    thread.join()
+
+
+def _active_devices(session) -> set[str]:
+    return {d.device for d in session.devices() if not d.revoked}
+
+
+@pytest.mark.parametrize("step", [pytest.param(401, id="stepped"), pytest.param(37, id="fine", marks=pytest.mark.slow)])
+def test_a_link_cut_at_any_byte_is_never_half_done(tmp_path, server, step):
+    """Device 2's side of linking (the sealed request, the welcome pickup) cut after every ``step`` bytes: device 2
+    is either not linked (and the same code then works) or fully linked; never a vault that half-joined, and in
+    the end device 1's device list and device 2's vault agree on one new device per code."""
+    folder = tmp_path / "amina"
+    folder.mkdir()
+    vault, _key = new_vault(folder)
+    join_program(vault, Transport(server.url), server.invite("student"), "laptop")
+    first = session_for(vault, folder)  # no card: the list of linked devices stays in the vault, not a card
+    with FaultProxy("127.0.0.1", int(server.url.rsplit(":", 1)[1])) as proxy:
+        probe, _ = new_vault(tmp_path / "probe")
+        offer = first.offer_link()
+        proxy.reset_counters()
+        thread, result = _link_through(probe, proxy.url, offer, "probe")
+        _approve_while(first, offer, thread)
+        assert "program" in result, result
+        size = proxy.bytes_up + proxy.bytes_down
+        expected = _active_devices(first)
+        outcomes = {"linked at once": 0, "retried": 0}
+        for offset in range(0, size + 1, step):
+            device_vault, _ = new_vault(tmp_path / f"d{offset}")
+            offer = first.offer_link()
+            proxy.configure(cut_after_bytes=offset, cut_once=False)  # every connection of this attempt
+            thread, result = _link_through(device_vault, proxy.url, offer, f"device {offset}")
+            _approve_while(first, offer, thread)
+            proxy.configure(cut_after_bytes=None)
+            if "problem" in result:
+                assert result["problem"].reason == "offline", (offset, result["problem"].reason)
+                assert load_program(device_vault) is None and keyring.current(device_vault) is None, offset
+                thread, result = _link_through(device_vault, proxy.url, offer, f"device {offset}")
+                _approve_while(first, offer, thread)
+                outcomes["retried"] += 1
+            else:
+                outcomes["linked at once"] += 1
+            program = load_program(device_vault)
+            assert program is not None and "program" in result, (offset, result)
+            assert keyring.current(device_vault).identity_public == keyring.current(vault).identity_public
+            expected.add(program.credentials.device.hex())
+            assert _active_devices(first) == expected, offset
+            device_vault.close()
+        print(f"\nlink of {size} bytes cut at {len(range(0, size + 1, step))} offsets: {outcomes}")
+    first.stop()
