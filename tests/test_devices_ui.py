@@ -111,6 +111,9 @@ def _person_with_a_conversation(make_app, server, tmp_path):  # type: ignore[no-
     chat = mentor.messaging()
     chat.send(chat.start_direct(one.app.session.program.credentials.account.hex()), "Welcome to the ward, Amina")
     synced(mentor)
+    assert "Welcome to the ward, Amina" in _conversation_texts(one), "read on the first computer"
+    one.sync_now()  # what reading it queued (the key in the account's keyring) goes to the server
+    one.wait_synced()
     return mentor, one, key
 
 
