@@ -95,8 +95,8 @@ class AddDeviceDialog(QDialog):
         layout.addWidget(self.error)
         buttons = QDialogButtonBox()
         self.new_code = button(_("&New code"), _("New code"), self.start)
-        self.new_code.hide()
         buttons.addButton(self.new_code, QDialogButtonBox.ButtonRole.ActionRole)
+        self.new_code.hide()  # after addButton, which shows it: only once a code expired or failed
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.close_button.setAccessibleName(_("Close"))
         buttons.rejected.connect(self.reject)

@@ -64,6 +64,7 @@ class DevicesPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAccessibleName(_("Devices of this account"))
         self.table.setMinimumHeight(90)
+        self.table.setMaximumHeight(200)  # a few computers; the buttons below stay in sight
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         layout.addWidget(self.table)
         empty_state(self.table, _("Choose “Show devices” to list the computers that use this account."))
