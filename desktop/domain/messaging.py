@@ -68,6 +68,7 @@ class Messaging(Receiving, Trust):
         self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
+        self._devices: tuple[tuple[int, int], dict[str, list[Peer]]] | None = None
         keyring.ensure(vault)  # a device from before accounts had a secret makes one now
 
     # -- people and their keys ------------------------------------------------------------------------------
@@ -81,13 +82,18 @@ class Messaging(Receiving, Trust):
 
     def device_peers(self) -> dict[str, list[Peer]]:
         """Every certified device of everyone whose card lists devices, by account (PROTOCOL.md §10): what a
-        grant goes to. This device is always among the person's own."""
+        grant goes to. This device is always among the person's own. Read again only when a card came or went
+        (every send asks: its thread's devices may have changed)."""
+        mark = self.vault.records.kind_mark("card")
+        if self._devices is not None and self._devices[0] == mark:
+            return self._devices[1]
         found: dict[str, list[Peer]] = {}
         for card in directory.cards(self.vault):
             if card.devices:
                 found[card.account] = [Peer(card.account, e.device, e.sign, e.box) for e in card.devices]
         me = self.my_peer()
         found[self.me] = [me, *(p for p in found.get(self.me, []) if p.device != me.device)]
+        self._devices = (mark, found)
         return found
 
     def peer(self, account: str) -> Peer | None:
