@@ -13,7 +13,6 @@ read. Received messages are ``received`` until the person opens the thread, then
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -43,6 +42,7 @@ from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers
 from desktop.domain.receiving import Receiving
 from desktop.domain.search import WordIndex
 from desktop.domain.sync_adapter import Program
+from desktop.domain.trust import Trust
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
@@ -59,7 +59,7 @@ __all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # Sto
 log = logging.getLogger(__name__)
 
 
-class Messaging(Receiving):
+class Messaging(Receiving, Trust):
     def __init__(self, vault: Vault, program: Program, clock: HybridClock) -> None:
         if program.box is None:
             raise ValueError("this device has no encryption key; join the programme again")
@@ -68,6 +68,7 @@ class Messaging(Receiving):
         self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
+        self._devices: tuple[tuple[int, int], dict[str, list[Peer]]] | None = None
         keyring.ensure(vault)  # a device from before accounts had a secret makes one now
 
     # -- people and their keys ------------------------------------------------------------------------------
@@ -81,13 +82,18 @@ class Messaging(Receiving):
 
     def device_peers(self) -> dict[str, list[Peer]]:
         """Every certified device of everyone whose card lists devices, by account (PROTOCOL.md §10): what a
-        grant goes to. This device is always among the person's own."""
+        grant goes to. This device is always among the person's own. Read again only when a card came or went
+        (every send asks: its thread's devices may have changed)."""
+        mark = self.vault.records.kind_mark("card")
+        if self._devices is not None and self._devices[0] == mark:
+            return self._devices[1]
         found: dict[str, list[Peer]] = {}
         for card in directory.cards(self.vault):
             if card.devices:
                 found[card.account] = [Peer(card.account, e.device, e.sign, e.box) for e in card.devices]
         me = self.my_peer()
         found[self.me] = [me, *(p for p in found.get(self.me, []) if p.device != me.device)]
+        self._devices = (mark, found)
         return found
 
     def peer(self, account: str) -> Peer | None:
@@ -96,59 +102,6 @@ class Messaging(Receiving):
     def my_peer(self) -> Peer:
         creds = self.program.credentials
         return Peer(self.me, creds.device.hex(), creds.key.public_bytes(), self.program.box.public_bytes())
-
-    def key_changes(self) -> dict[str, str]:
-        """Members whose identity changed since this device first saw it: account → their name. Shown to the
-        person, who can compare safety numbers with them. A new generation whose chain signature verifies from
-        the identity known (a revoke on their side), or a first identity that certifies the very device known
-        before accounts had one, is followed silently (PROTOCOL.md §10)."""
-        seen = self._known_keys()
-        changed = {}
-        for card in directory.cards(self.vault):
-            if card.account == self.me or (card.keys is None and card.identity is None):
-                continue
-            if card.identity is None:
-                print_ = envelope.fingerprint(card.keys[1], card.keys[2])  # type: ignore[index]
-            else:
-                print_ = "id:" + base64.b64encode(card.identity).decode()
-            known = seen.get(card.account)
-            if known is not None and known != print_ and not self._follows(card, known):
-                changed[card.account] = card.name
-                continue
-            seen[card.account] = print_
-        self._save_known_keys(seen)
-        return changed
-
-    @staticmethod
-    def _follows(card: directory.Card, known: str) -> bool:
-        if card.identity is None:
-            return False
-        if not known.startswith("id:"):  # a device's fingerprint: fine if the new identity certifies that device
-            return any(e.fingerprint == known for e in card.devices)
-        old = base64.b64decode(known[3:])
-        account = bytes.fromhex(card.account)
-        return card.chain is not None and envelope.verify_chain(
-            old, account, card.generation, card.identity, card.chain
-        )
-
-    def accept_key_change(self, account: str) -> None:
-        seen = self._known_keys()
-        card = next((c for c in directory.cards(self.vault) if c.account == account), None)
-        if card is not None and card.identity is not None:
-            seen[account] = "id:" + base64.b64encode(card.identity).decode()
-            self._save_known_keys(seen)
-            return
-        peer = self.peer(account)
-        if peer is not None:
-            seen[account] = peer.fingerprint
-            self._save_known_keys(seen)
-
-    def _known_keys(self) -> dict[str, str]:
-        raw = self.vault.get_secret("known-keys")
-        return json.loads(raw) if raw else {}
-
-    def _save_known_keys(self, seen: dict[str, str]) -> None:
-        self.vault.put_secret("known-keys", json.dumps(seen).encode())
 
     # -- threads --------------------------------------------------------------------------------------------
 
@@ -239,35 +192,6 @@ class Messaging(Receiving):
         meta["epoch_started"] = wall_ms(self.clock.wall)
         self._save_thread(thread, meta)
         return epoch, key
-
-    def rekey_all(self) -> int:
-        """A new epoch in every thread this device can write to (after a revoke); returns how many."""
-        count = 0
-        for thread, _meta, _updated in self.vault.threads.all():
-            try:
-                self._epoch(thread, force=True)
-                count += 1
-            except MissingKeys:
-                log.info("thread %s not re-keyed: a member has no keys yet", thread)
-        return count
-
-    def flush_keyring(self, recovery: tuple[bytes, bytes] | None = None) -> bool:
-        """Queue this device's one keyring record for the epoch keys no keyring record carries yet (sealed
-        with the account's current keyring key, audience: the person's own account), with ``recovery`` (a new
-        recovery key's auth and box public halves) for the other devices to re-seal their vaults. True when
-        one was queued."""
-        keys = keyring.ensure(self.vault)
-        made = (*recovery, wall_ms(self.clock.wall)) if recovery is not None else None
-        content = keyring.pending_keyring(self.vault, made)
-        if content is None:
-            return False
-        with self.vault.transaction():
-            record_id = new_record_id()
-            account = self.program.credentials.account
-            body = keys.seal_keyring(account, record_id, msgpack.packb(content, use_bin_type=True))
-            self._enqueue(Record(i=record_id, k="keyring", t=[account], h=self.clock.now(), b=body))
-            keyring.keyring_written(self.vault, content)
-        return True
 
     def _retire_epochs(self, thread: str, meta: dict, keep: Iterable[int | None]) -> None:
         """Drop the keys of epochs before the previous one once nothing sealed under them waits to be opened

@@ -196,7 +196,7 @@ class Receiving:
         here against the key the author published (the server checked it against the registered one too)."""
         if peer is None or record.a is None or record.d is None:
             return False
-        devices = self.device_peers().get(peer.account, [peer])  # type: ignore[attr-defined]
+        devices = self.device_peers().get(peer.account, [peer])  # type: ignore[attr-defined] - cached
         signer = next((p for p in devices if p.device == record.d.hex()), None)
         return signer is not None and envelope.verify_record(signer.sign, record, record.a, record.d)
 

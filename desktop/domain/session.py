@@ -183,15 +183,8 @@ class Session:
             self.on_status(status)
 
     def account_upkeep(self) -> None:
-        """After a sync: the card lists this device under the newest generation, the epoch keys opened are in a
-        keyring record, the server's backup holds the newest chain (each a no-op when already so)."""
-        try:
-            if not devices.card_is_current(self):
-                devices.republish_card(self)
-            self.messaging.flush_keyring()  # type: ignore[union-attr]
-            devices.seal_backup(self)
-        except Exception as exc:  # never the reason a sync fails: tried again after the next one
-            log.info("account upkeep postponed: %s", type(exc).__name__)
+        """After a sync: the card, the keyring and the server's backup current (devices.upkeep)."""
+        devices.upkeep(self)
 
     def count_usage(self) -> None:
         """Add to this month's data what crossed the wire since the last count: every call each way, headers

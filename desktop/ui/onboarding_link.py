@@ -71,7 +71,8 @@ class LinkPages:
         assert vault is not None
 
         def link():  # type: ignore[no-untyped-def]
-            from desktop.domain.devices import link_device, linking_fingerprint
+            from desktop.domain.devices import link_device
+            from desktop.domain.linking import linking_fingerprint
 
             fingerprint = linking_fingerprint(vault, url, code)
             self.waiting.emit(("sending", fingerprint))
