@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain import devices, directory, keyring
+from desktop.domain import devices, directory, keyring, recovery
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -188,6 +188,7 @@ class Session:
         try:
             if not devices.card_is_current(self):
                 devices.republish_card(self)
+            recovery.resume(self)  # a new recovery key whose steps a crash interrupted
             self.messaging.flush_keyring()  # type: ignore[union-attr]
             devices.seal_backup(self)
         except (SyncError, ValueError) as exc:  # tried again after the next sync
@@ -429,3 +430,32 @@ class Session:
 
     def this_device_fingerprint(self) -> str:
         return devices.this_entry(self.program).fingerprint
+
+    # -- the recovery key (desktop/domain/recovery.py) ---------------------------------------------------------------
+
+    def new_recovery_key(self) -> recovery.NewRecoveryKey:
+        """A new key to show; nothing changes until ``apply_recovery_key``."""
+        return recovery.new_key()
+
+    def apply_recovery_key(self, made: recovery.NewRecoveryKey) -> None:
+        """Server, then this vault, then the other devices; ``RotationProblem`` (nothing changed) when offline."""
+        recovery.apply(self, made)
+
+    def rotate_recovery_key(self) -> str:
+        return recovery.rotate(self)
+
+    def check_recovery_key(self, text: str) -> bool:
+        """Whether ``text`` is the current key (InvalidRecoveryKey(typo=True) on a typing mistake)."""
+        return recovery.check_key(self.vault, text, self.now_ms())
+
+    def recovery_checked_ms(self) -> int | None:
+        return recovery.checked_ms(self.vault)
+
+    def mark_recovery_checked(self) -> None:
+        recovery.mark_checked(self.vault, self.now_ms())
+
+    def recovery_reminder_due(self) -> bool:
+        return recovery.reminder_due(self.vault, self.now_ms())
+
+    def dismiss_recovery_reminder(self) -> None:
+        recovery.dismiss_reminder(self.vault, self.now_ms())
