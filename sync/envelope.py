@@ -27,6 +27,7 @@ from sync.protocol import Record, signature_input
 AUTH_CONTEXT = b"osler-auth-v1\0"
 REQUEST_CONTEXT = b"osler-request-v1\0"
 RELEASE_CONTEXT = b"osler-release-sums-v1\0"  # a release key signs SHA256SUMS; never a device's context
+LINK_PICKUP_CONTEXT = b"osler-link-welcome-v1\0"  # a linked device asks for its welcome (PROTOCOL.md §10.2)
 
 
 def _request_input(device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes) -> bytes:
@@ -74,6 +75,10 @@ class DeviceKey:
         """The signature of one HTTP request (PROTOCOL.md §6.2): sign-in without a round trip of its own."""
         return self._private.sign(_request_input(device, ts_ms, nonce, method, path, body))
 
+    def sign_link_pickup(self, slot: str, ts_ms: int, nonce: bytes) -> bytes:
+        """A new device's proof, when it asks for its welcome, that it holds the key the link was approved for."""
+        return self._private.sign(_pickup_input(slot, ts_ms, nonce))
+
     def sign_record(self, record: Record, author: bytes, device: bytes) -> Record:
         return record.model_copy(update={"s": self._private.sign(signature_input(record, author, device))})
 
@@ -105,6 +110,16 @@ def verify_request(
     if not 0 <= ts_ms < 1 << 64:
         return False
     return _verify(public_key, signature, _request_input(device, ts_ms, nonce, method, path, body))
+
+
+def _pickup_input(slot: str, ts_ms: int, nonce: bytes) -> bytes:
+    return LINK_PICKUP_CONTEXT + slot.encode("ascii") + struct.pack(">Q", ts_ms) + nonce
+
+
+def verify_link_pickup(public_key: bytes, slot: str, ts_ms: int, nonce: bytes, signature: bytes) -> bool:
+    if not 0 <= ts_ms < 1 << 64 or len(nonce) != 16 or not slot.isascii():
+        return False
+    return _verify(public_key, signature, _pickup_input(slot, ts_ms, nonce))
 
 
 def verify_release(public_key: bytes, sums: bytes, signature: bytes) -> bool:

@@ -71,12 +71,13 @@ def test_revoking_another_accounts_device_is_404_and_signs_nobody_out(server):
     assert [d["revoked"] for d in still.json()] == [False]
 
 
-def test_revoking_ones_own_device_still_works(server):
+def test_a_device_cannot_revoke_itself(server):
+    """A slip must not lock the person out: another device of the account, or a restore, revokes it (issue 15)."""
     alice = _join(server)
     answer = requests.post(f"{server.url}/v1/devices/{alice['device'].hex()}/revoke", headers=_auth(alice))
-    assert answer.status_code == 204
+    assert answer.status_code == 409 and answer.json()["code"] == "revoke-self"
     after = requests.get(f"{server.url}/v1/devices", headers=_auth(alice))
-    assert after.status_code == 401 and after.json()["code"] == "device-revoked"
+    assert after.status_code == 200 and [d["revoked"] for d in after.json()] == [False]
 
 
 # -- records -------------------------------------------------------------------------------------------------
@@ -156,11 +157,7 @@ def test_a_revoked_device_cannot_come_back_through_its_spent_invite(server):
     key = DeviceKey.generate()
     invite = server.invite()
     first = _register(server, invite, key.public_bytes()).json()
-    token, _ = Transport(server.url).sign_in(bytes.fromhex(first["device"]), key)
-    revoked = requests.post(
-        f"{server.url}/v1/devices/{first['device']}/revoke", headers={"Authorization": f"Bearer {token}"}
-    )
-    assert revoked.status_code == 204
+    assert server.storage.revoke_device(bytes.fromhex(first["device"]))  # the operator's revoke-device
     assert _register(server, invite, key.public_bytes()).status_code == 403
 
 

@@ -22,7 +22,9 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from sync import PROTOCOL_VERSION
+from sync.client.accounts_api import AccountsCalls
 from sync.client.errors import (
+    BY_CODE,
     AuthFailed,
     DeviceRevoked,
     IncompatibleServer,
@@ -32,6 +34,7 @@ from sync.client.errors import (
     ProtocolViolation,
     ServerBusy,
     SyncError,
+    TokenRejected,
     WrongServer,
 )
 from sync.client.signing import RequestSigner
@@ -50,10 +53,6 @@ from sync.protocol import (
 Credential = str | RequestSigner  # a bearer token, or a signer when there is no token yet (PROTOCOL.md §6.2)
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as sent and decompressed; a sync answer is about 1 MiB of records
-
-
-class TokenRejected(SyncError):
-    """The bearer token is unknown or expired: sign in again and retry (handled inside the engine)."""
 
 
 class RangeNotSatisfiable(SyncError):
@@ -158,7 +157,7 @@ def check_server_url(url: str, allow_insecure_http: bool = False) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-class Transport:
+class Transport(AccountsCalls):
     def __init__(
         self,
         base_url: str,
@@ -348,7 +347,10 @@ class Transport:
         if status == 401:
             if code == "device-revoked":
                 raise DeviceRevoked(detail)
-            raise TokenRejected(detail)
+            server_time = error.get("server_time")
+            raise TokenRejected(detail, code, server_time if isinstance(server_time, int) else None)
+        if status in (404, 409, 410) and code in BY_CODE:
+            raise BY_CODE[code](detail)
         if status == 403 and code == "invite-invalid":
             raise InviteInvalid(detail)
         if status in (403, 409, 422) and error.get("ids"):

@@ -134,10 +134,20 @@ class AccountsMixin:
     def list_devices(self, account: bytes) -> list[dict[str, object]]:
         with self.reader.connect() as conn:
             rows = conn.execute(
-                sa.select(devices).where(devices.c.account_id == account).order_by(devices.c.created_at)
+                sa.select(devices, device_seen.c.last_seen)
+                .outerjoin(device_seen, device_seen.c.device_id == devices.c.id)
+                .where(devices.c.account_id == account)
+                .order_by(devices.c.created_at, devices.c.id)
             )
             return [
-                {"device": r.id.hex(), "name": r.name, "created": r.created_at, "revoked": r.revoked_at is not None}
+                {
+                    "device": r.id.hex(),
+                    "name": r.name,
+                    "created": r.created_at,
+                    "revoked": r.revoked_at is not None,
+                    "box_key": r.box_key,
+                    "last_sync": r.last_seen,
+                }
                 for r in rows
             ]
 

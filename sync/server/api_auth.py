@@ -77,8 +77,10 @@ class TokenOut(BaseModel):
 class DeviceOut(BaseModel):
     device: HexId
     name: str
-    created: int
+    created: int = Field(description="when the device joined, unix s")
     revoked: bool
+    box_key: str | None = Field(default=None, description="the device's encryption public key, base64")
+    last_sync: int | None = Field(default=None, description="its last sync (to the minute), unix s; null: never")
 
 
 @router.post(
@@ -158,11 +160,17 @@ async def token(body: TokenIn, request: Request) -> TokenOut:
 async def list_devices(request: Request, session: DeviceSession = Depends(current_session)) -> list[DeviceOut]:
     """The devices of the caller's account."""
     rows = await run_in_threadpool(storage_of(request).list_devices, session.account)
-    return [DeviceOut(**row) for row in rows]
+    return [
+        DeviceOut(**{**row, "box_key": None if row["box_key"] is None else base64.b64encode(row["box_key"]).decode()})
+        for row in rows
+    ]
 
 
 @router.post(
-    "/devices/{device}/revoke", status_code=204, response_class=Response, responses=error_responses(401, 404, 422)
+    "/devices/{device}/revoke",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 404, 409, 422),
 )
 async def revoke(
     request: Request,
@@ -170,7 +178,10 @@ async def revoke(
     session: DeviceSession = Depends(current_session),
 ) -> Response:
     """Revoke one of the caller's own devices (a lost laptop); its tokens stop working at once. Any other id,
-    another account's device included, is 404 and changes nothing."""
+    another account's device included, is 404 and changes nothing. The calling device itself is 409
+    ``revoke-self``: a slip must not lock the person out (another device, or a restore, revokes it)."""
+    if bytes.fromhex(device) == session.device:
+        raise ProtocolError(409, "revoke-self", "a device cannot revoke itself: revoke it from another device")
     if not await run_in_threadpool(storage_of(request).revoke_device, bytes.fromhex(device), session.account):
         raise ProtocolError(404, "not-found", "no such active device on this account")
     return Response(status_code=204)

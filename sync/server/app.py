@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import PROTOCOL_VERSION, __version__
 from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_admin, api_auth, api_blobs, api_live, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_links, api_live, api_recovery, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
@@ -136,6 +136,8 @@ def create_app(
         return Health(status="ok", protocol=PROTOCOL_VERSION, version=__version__)
 
     app.include_router(api_auth.router)
+    app.include_router(api_links.router)
+    app.include_router(api_recovery.router)
     app.include_router(api_sync.router)
     app.include_router(api_live.router)
     app.include_router(api_blobs.router)

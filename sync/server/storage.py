@@ -30,6 +30,7 @@ from sync.server.accounts import (  # noqa: F401 - re-exported: callers import t
     normalize_invite,
 )
 from sync.server.deliveries import DeliveriesMixin
+from sync.server.linking import LinksMixin
 from sync.server.tables import counter, invites, meta, metadata, record_audience, records, records_kind, status_requests
 
 SCHEMA_VERSION = 1
@@ -72,7 +73,7 @@ def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
 
 
-class Storage(AccountsMixin, DeliveriesMixin):
+class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
     def __init__(self, url: str, clock: Clock = SYSTEM) -> None:
         self.url, self.clock = url, clock
         self.is_sqlite = url.startswith("sqlite")

@@ -126,3 +126,31 @@ deliveries = sa.Table(
     sa.Column("reader", Id, primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
+# Links (PROTOCOL.md §10.2): a short-lived slot an account's device opens so a new device can join the account. The
+# new device is made at approval but lives here, PENDING, until it picks up its welcome: so it is in no device
+# list and cannot sign in before that. Purged a day after the link expired.
+links = sa.Table(
+    "links",
+    metadata,
+    sa.Column("slot", sa.String(6), primary_key=True),
+    sa.Column("account_id", Id, nullable=False, index=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False, index=True),
+    sa.Column("request", sa.LargeBinary, nullable=True),  # sealed with the code: the server cannot open it
+    sa.Column("approved_at", sa.BigInteger, nullable=True),
+    sa.Column("device_id", Id, nullable=True),
+    sa.Column("sign_key", sa.LargeBinary(32), nullable=True),
+    sa.Column("box_key", sa.LargeBinary, nullable=True),
+    sa.Column("name", sa.String(100), nullable=True),
+    sa.Column("welcome", sa.LargeBinary, nullable=True),  # sealed to the new device's box key
+)
+# Recovery (PROTOCOL.md §10.3): per account, the public half of the recovery key's auth key and the backup sealed to
+# its box key. Replaced as a whole when the person makes a new recovery key.
+recovery = sa.Table(
+    "recovery",
+    metadata,
+    sa.Column("account_id", Id, primary_key=True),
+    sa.Column("auth_public", sa.LargeBinary(32), nullable=False, unique=True),
+    sa.Column("backup", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
