@@ -202,8 +202,7 @@ def _tell_server(session: Session, auth_public: bytes, box_public: bytes) -> Non
     doc = msgpack.unpackb(keyring.packed_chain(vault), raw=False)
     doc["r"] = {"a": auth_public, "b": box_public}  # the backup names the key that opens it
     backup = envelope.seal_backup(msgpack.packb(doc, use_bin_type=True), box_public, account)
-    api = devices._api(session.transport)
-    session.engine.authorized(lambda token: api.put_recovery(auth_public, backup, token))
+    session.engine.authorized(lambda token: session.transport.put_recovery(auth_public, backup, token))
 
 
 def _finish(session: Session, auth_public: bytes, box_public: bytes) -> None:
