@@ -58,15 +58,15 @@ def _link(first: dict, new: dict) -> tuple[str, bytes]:
     return slot, device
 
 
-def test_a_new_device_joins_the_account_through_a_link(server):
-    first, new = _join(server), _new_device()
+def test_a_new_device_joins_the_account_through_a_link(any_server):
+    first, new = _join(any_server), _new_device()
     transport, token = first["transport"], first["token"]
     link = transport.create_link(token)
     assert len(link.slot) == 6 and link.expires > time.time()
     assert transport.poll_link(link.slot, 0, token).state == "open"
 
     asked = _request_bytes(new)
-    phone = Transport(server.url)
+    phone = Transport(any_server.url)
     assert phone.post_link_request(link.slot, asked) == link.expires
     assert phone.post_link_request(link.slot, asked) == link.expires, "the same request again: the same answer"
     assert phone.pickup_welcome(link.slot, new["key"]) is None, "not approved yet: waiting"
@@ -90,29 +90,29 @@ def test_a_new_device_joins_the_account_through_a_link(server):
     assert {d.device for d in phone.devices(phone_token)} == {first["device"], device}
 
 
-def test_a_pending_device_cannot_sign_in(server):
-    first, new = _join(server), _new_device()
+def test_a_pending_device_cannot_sign_in(any_server):
+    first, new = _join(any_server), _new_device()
     _slot, device = _link(first, new)
-    challenge = requests.post(f"{server.url}/v1/auth/challenge", json={"device": device.hex()})
+    challenge = requests.post(f"{any_server.url}/v1/auth/challenge", json={"device": device.hex()})
     assert challenge.status_code == 401 and challenge.json()["code"] == "unauthenticated"
     with pytest.raises(AuthFailed):
-        Transport(server.url).sign_in(device, new["key"])
+        Transport(any_server.url).sign_in(device, new["key"])
 
 
-def test_a_link_is_used_once(server):
-    first, new, other = _join(server), _new_device(), _new_device()
+def test_a_link_is_used_once(any_server):
+    first, new, other = _join(any_server), _new_device(), _new_device()
     transport, token = first["transport"], first["token"]
     slot = transport.create_link(token).slot
     transport.post_link_request(slot, _request_bytes(new))
     with pytest.raises(LinkUsed):
-        Transport(server.url).post_link_request(slot, _request_bytes(other))
+        Transport(any_server.url).post_link_request(slot, _request_bytes(other))
     transport.approve_link(slot, new["key"].public_bytes(), new["box"], "phone", b"w", token)
     with pytest.raises(LinkUsed):
         transport.approve_link(slot, other["key"].public_bytes(), other["box"], "thief", b"w", token)
     with pytest.raises(LinkUsed):
-        Transport(server.url).pickup_welcome(slot, other["key"])
+        Transport(any_server.url).pickup_welcome(slot, other["key"])
     answer = requests.post(
-        f"{server.url}/v1/links/{slot}/request", json={"request": base64.b64encode(b"another").decode()}
+        f"{any_server.url}/v1/links/{slot}/request", json={"request": base64.b64encode(b"another").decode()}
     )
     assert answer.status_code == 409 and answer.json()["code"] == "link-used"
 
@@ -218,16 +218,16 @@ def test_a_pickup_must_be_signed_by_the_approved_key_and_fresh(tmp_path):
         assert abs(skewed.json()["server_time"] - ts) < 5000
 
 
-def test_the_poll_is_held_until_a_request_comes(server):
+def test_the_poll_is_held_until_a_request_comes(any_server):
     """The device showing the code hears of the request as soon as it lands, not at its next poll."""
     import threading
 
-    first, new = _join(server), _new_device()
+    first, new = _join(any_server), _new_device()
     slot = first["transport"].create_link(first["token"]).slot
     states = []
     poller = threading.Thread(target=lambda: states.append(first["transport"].poll_link(slot, 50, first["token"])))
     poller.start()
-    Transport(server.url).post_link_request(slot, _request_bytes(new))
+    Transport(any_server.url).post_link_request(slot, _request_bytes(new))
     poller.join(timeout=60)
     assert [s.state for s in states] == ["requested"]
 

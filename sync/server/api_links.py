@@ -32,8 +32,8 @@ from sync.server.storage import DeviceSession
 log = logging.getLogger("osler.server.links")
 router = APIRouter(prefix="/v1", tags=["devices"])
 T = TypeVar("T")
-MAX_LINK_REQUEST = 4096
-MAX_WELCOME = 8192
+MAX_LINK_REQUEST = 4095  # bytes; multiples of 3, so the base64 length bounds them exactly
+MAX_WELCOME = 8190
 
 
 def base64_of(max_bytes: int, what: str) -> object:

@@ -26,7 +26,7 @@ from sync.server.storage import DeviceSession
 
 log = logging.getLogger("osler.server.recovery")
 router = APIRouter(prefix="/v1", tags=["devices"])
-MAX_BACKUP = 8192
+MAX_BACKUP = 8190  # 8 KiB, a multiple of 3: the base64 length bounds it exactly
 
 
 class RecoveryIn(_In):
