@@ -255,3 +255,17 @@ def test_checking_the_key_early_moves_the_reminder_and_checking_it_when_due_ends
     assert session.check_recovery_key(text)
     clock.advance(100 * DAY)
     assert not session.recovery_reminder_due()
+
+
+def test_checking_the_key_on_a_vault_from_before_lets_the_account_be_restored(server, tmp_path: Path):
+    """A vault made before an account's devices shared one key knows no public halves, so its server has no
+    backup; the person's key, typed in "Check my recovery key", is what gives it one."""
+    vault, text = Vault.create(tmp_path / "vault", PASSPHRASE, params=KdfParams.floor(), key_version=1)
+    join_program(vault, Transport(server.url), server.invite(), "Amina's old laptop")
+    session = _session(vault, tmp_path)
+    session._account_upkeep()
+    assert keyring.recovery_publics(vault) is None and not _restores(server.url, text)
+    assert session.check_recovery_key(text)
+    session._account_upkeep()  # the next sync
+    assert _restores(server.url, text)
+    assert vault.recovery_publics() == recovery_key_publics(text) and vault.check_recovery_key(text)

@@ -135,9 +135,19 @@ def dismiss_reminder(vault: Vault, now_ms: int) -> None:
 
 def check_key(vault: Vault, text: str, now_ms: int) -> bool:
     """Whether the typed key is this person's current recovery key (it opens this vault); a right answer counts
-    as confirmed. A typing mistake raises ``InvalidRecoveryKey(typo=True)``."""
+    as confirmed. A typing mistake raises ``InvalidRecoveryKey(typo=True)``.
+
+    On a vault made before an account's devices shared one key (its slot is version 1 and it knows no public
+    halves), a right key is also what lets the account be restored: its public halves are learnt from it, the
+    slot is sealed again to the same key, and the next sync gives the server the account backup."""
     right = vault.check_recovery_key(text)
     if right:
+        if keyring.recovery_publics(vault) is None:
+            auth_public, box_public = vault_recovery.publics(vault_recovery.parse_key(text))
+            vault.reseal_recovery(box_public, auth_public)
+            with vault.transaction():
+                keyring.store_chain(vault, [], (auth_public, box_public))
+                vault.delete_secret(devices.BACKUP_GENERATION)
         mark_checked(vault, now_ms)
     return right
 
