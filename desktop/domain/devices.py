@@ -31,7 +31,7 @@ from desktop.vault import Vault
 from sync import envelope
 from sync.client.errors import Offline, SyncError
 from sync.client.transport import Transport, check_server_url
-from sync.clock import SYSTEM, Clock, now_ms
+from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
     from desktop.domain.session import Session
@@ -43,7 +43,8 @@ QR_PREFIX = "osler-link:"
 NO_DEVICE = b"\0" * 16  # a welcome is sealed before device 2 has an id: the slot inside binds it
 _LINKING = "program-linking"
 _RESTORING = "program-restoring"
-PICKUP_PAUSE_S = 2.0
+PICKUP_HOLD_S = 20  # the server holds a welcome pickup this long while device 1 has not approved yet
+PICKUP_PAUSE_S = 1.0
 BACKUP_GENERATION = "backup-generation"
 
 
@@ -127,13 +128,7 @@ def _link_key(code: str) -> bytes:
     return envelope.link_key(code[SLOT_CHARS:].encode("ascii"), code[:SLOT_CHARS])
 
 
-# -- the wire (engineer S's sync/client/accounts_api.py) -----------------------------------------------------------
-
-
-def _api(transport: Transport):  # type: ignore[no-untyped-def]
-    from sync.client import accounts_api
-
-    return accounts_api.AccountsApi(transport) if hasattr(accounts_api, "AccountsApi") else transport
+# -- the wire (sync/client/accounts_api.py, a mixin of Transport) ---------------------------------------------------
 
 
 def _link_reason(exc: SyncError) -> str:
@@ -164,11 +159,14 @@ def this_entry(program: Program) -> DeviceEntry:
 
 
 def offer_link(session: Session) -> LinkOffer:
-    answer = session.engine.authorized(lambda token: _api(session.transport).create_link(token))
-    slot = str(answer["slot"]).upper()
-    code = slot + "".join(secrets.choice(CROCKFORD) for _ in range(SECRET_CHARS))
+    try:
+        answer = session.engine.authorized(session.transport.create_link)
+    except SyncError as exc:
+        raise LinkProblem(_link_reason(exc)) from None
+    _url, slot = parse_link_text(answer.slot.upper() + "0" * SECRET_CHARS)
+    code = slot[:SLOT_CHARS] + "".join(secrets.choice(CROCKFORD) for _ in range(SECRET_CHARS))
     text = format_code(code)
-    return LinkOffer(text, f"{QR_PREFIX}{session.transport.base_url}#{text}", int(answer["expires"]) * 1000)
+    return LinkOffer(text, f"{QR_PREFIX}{session.transport.base_url}#{text}", answer.expires * 1000)
 
 
 def await_link(session: Session, offer: LinkOffer, timeout_s: float = 50) -> Linked | None:
@@ -176,21 +174,18 @@ def await_link(session: Session, offer: LinkOffer, timeout_s: float = 50) -> Lin
     chain to it and list it in the card. None while nobody asked yet."""
     _url, code = parse_link_text(offer.code)
     slot = code[:SLOT_CHARS]
-    api = _api(session.transport)
+    transport = session.transport
     try:
-        answer = session.engine.authorized(lambda token: api.poll_link(slot, int(min(timeout_s, 50)), token))
+        answer = session.engine.authorized(lambda token: transport.poll_link(slot, int(min(timeout_s, 50)), token))
     except SyncError as exc:
         raise LinkProblem(_link_reason(exc)) from None
-    state = answer.get("state")
-    if state == "expired":
+    if answer.state == "expired":
         raise LinkProblem("expired")
-    if state not in ("requested", "approved") or not answer.get("request"):
+    if answer.state not in ("requested", "approved") or not answer.request:
         return None
     key = _link_key(code)
     try:
-        request = msgpack.unpackb(
-            envelope.open_link(key, slot, "request", base64.b64decode(answer["request"])), raw=False
-        )
+        request = msgpack.unpackb(envelope.open_link(key, slot, "request", answer.request), raw=False)
         name, sign, box = str(request["name"])[:80], bytes(request["sign"]), bytes(request["box"])
     except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
         raise LinkProblem("refused") from None  # someone without the code asked: never approved
@@ -198,10 +193,12 @@ def await_link(session: Session, offer: LinkOffer, timeout_s: float = 50) -> Lin
     account = program.credentials.account
     welcome = envelope.seal_account_secrets(keyring.packed_chain(vault, {"slot": slot}), box, account, NO_DEVICE, 0)
     try:
-        approved = session.engine.authorized(lambda token: api.approve_link(slot, sign, box, name, welcome, token))
+        approved = session.engine.authorized(
+            lambda token: transport.approve_link(slot, sign, box, name, welcome, token)
+        )
     except SyncError as exc:
         raise LinkProblem(_link_reason(exc)) from None
-    device = str(approved["device"] if isinstance(approved, dict) else approved)
+    device = approved.hex()
     entry = DeviceEntry(device, sign, box, name)
     _remember_device(vault, entry)
     republish_card(session, add=[entry])
@@ -292,21 +289,20 @@ def link_device(
     key, box = _pending_keys(vault, _LINKING, f"{transport.base_url}#{code}")
     link_key = _link_key(code)
     plain = msgpack.packb({"name": device_name, "sign": key.public_bytes(), "box": box.public_bytes()})
-    api = _api(transport)
     try:
-        api.post_link_request(slot, envelope.seal_link(link_key, slot, "request", plain))
+        transport.post_link_request(slot, envelope.seal_link(link_key, slot, "request", plain))
         while True:
-            answer = api.pickup_welcome(slot, key)
-            if answer is not None and answer.get("welcome"):
+            answer = transport.pickup_welcome(slot, key, t=PICKUP_HOLD_S, clock=clock)
+            if answer is not None:
                 break
             if on_waiting is not None:
                 on_waiting()
             sleep(PICKUP_PAUSE_S)
     except SyncError as exc:
         raise LinkProblem(_link_reason(exc)) from None
-    account, device = bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"])
+    account, device = answer.account, answer.device
     try:
-        payload = envelope.open_account_secrets(base64.b64decode(answer["welcome"]), box, account, NO_DEVICE, 0)
+        payload = envelope.open_account_secrets(answer.welcome, box, account, NO_DEVICE, 0)
         links, publics, doc = keyring.unpack_chain(payload)
     except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
         raise LinkProblem("refused") from None
@@ -314,10 +310,9 @@ def link_device(
         raise LinkProblem("refused")
     with vault.transaction():
         keyring.store_chain(vault, links, publics)
-        program = store_program(vault, transport.base_url, account, device, str(answer["role"]), key, box)
+        program = store_program(vault, transport.base_url, account, device, answer.role, key, box)
         vault.delete_secret(_LINKING)
     _reseal_slot(vault, publics)
-    del clock
     return program
 
 
@@ -349,24 +344,20 @@ def restore_account(
         raise RecoveryProblem("wrong-key") from None
     transport = transport or Transport(server_url)
     key, box = _pending_keys(vault, _RESTORING, transport.base_url)
-    ts, nonce = now_ms(clock), secrets.token_bytes(16)
-    signature = recovery.sign_restore(ts, nonce, key.public_bytes(), box.public_bytes(), device_name)
     try:
-        answer = _api(transport).recover(
-            recovery.auth_public, ts, nonce, signature, key.public_bytes(), box.public_bytes(), device_name
-        )
+        answer = transport.recover(recovery, key, box.public_bytes(), device_name, clock=clock)
     except SyncError as exc:
         raise RecoveryProblem(_recovery_reason(exc)) from None
-    account, device = bytes.fromhex(answer["account"]), bytes.fromhex(answer["device"])
+    account, device = answer.account, answer.device
     try:
-        payload = envelope.open_backup(base64.b64decode(answer["backup"]), recovery, account)
+        payload = envelope.open_backup(answer.backup, recovery, account)
         links, _publics, _doc = keyring.unpack_chain(payload)
     except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
         raise RecoveryProblem("unknown") from None
     publics = (recovery.auth_public, recovery.box_public)
     with vault.transaction():
         keyring.store_chain(vault, links, publics)
-        program = store_program(vault, transport.base_url, account, device, str(answer["role"]), key, box)
+        program = store_program(vault, transport.base_url, account, device, answer.role, key, box)
         vault.delete_secret(_RESTORING)
     _reseal_slot(vault, publics)
     return program
@@ -384,7 +375,7 @@ def seal_backup(session: Session, force: bool = False) -> bool:
         return False
     account = session.program.credentials.account
     backup = envelope.seal_backup(keyring.packed_chain(vault), publics[1], account)
-    session.engine.authorized(lambda token: _api(session.transport).put_recovery(publics[0], backup, token))
+    session.engine.authorized(lambda token: session.transport.put_recovery(publics[0], backup, token))
     vault.put_secret(BACKUP_GENERATION, str(keys.generation).encode())
     return True
 
@@ -393,26 +384,27 @@ def seal_backup(session: Session, force: bool = False) -> bool:
 
 
 def list_devices(session: Session) -> list[DeviceInfo]:
-    rows = session.engine.authorized(lambda token: _api(session.transport).list_devices(token))
+    """The account's devices as the server lists them, with each one's fingerprint from the card (the keys
+    the account's identity certified), this device marked."""
+    rows = session.engine.authorized(session.transport.devices)
     card = keyring.my_card(session.vault, session.program.credentials.account.hex())
     entries = {e.device: e for e in (card.devices if card else ())}
+    entries.update({e.device: e for e in remembered_devices(session.vault)})
     me = this_entry(session.program)
     entries[me.device] = me
     out = []
     for row in rows:
-        device = str(row["device"])
+        device = row.device.hex()
         entry = entries.get(device)
-        fingerprint = entry.fingerprint if entry else ""
-        last = row.get("last_sync")
         out.append(
             DeviceInfo(
                 device=device,
-                name=str(row.get("name", "")),
-                fingerprint=fingerprint,
-                created_ms=int(row.get("created", 0)) * 1000,
-                last_sync_ms=int(last) * 1000 if isinstance(last, int) else None,
+                name=row.name,
+                fingerprint=entry.fingerprint if entry else "",
+                created_ms=row.created * 1000,
+                last_sync_ms=row.last_sync * 1000 if row.last_sync is not None else None,
                 this=device == me.device,
-                revoked=bool(row.get("revoked")),
+                revoked=row.revoked,
             )
         )
     return out

@@ -42,14 +42,15 @@ def chain(vault: Vault) -> list[tuple[int, bytes]]:
 
 
 def recovery_publics(vault: Vault) -> tuple[bytes, bytes] | None:
-    """(auth_public, box_public) of the account's recovery key as this device last learnt them."""
+    """(auth_public, box_public) of the account's recovery key: the ones this vault's slot is sealed to (they
+    follow a rotation), else the ones last learnt with the chain."""
+    publics = getattr(vault, "recovery_publics", None)
+    found = publics() if callable(publics) else None
+    if found:
+        return bytes(found[0]), bytes(found[1])
     raw = vault.get_secret(SECRETS)
     r = msgpack.unpackb(raw, raw=False).get("r") if raw else None
-    if r:
-        return bytes(r[0]), bytes(r[1])
-    publics = getattr(vault, "recovery_publics", None)  # the vault's own (engineer R's Vault.recovery_publics)
-    found = publics() if callable(publics) else None
-    return (bytes(found[0]), bytes(found[1])) if found else None
+    return (bytes(r[0]), bytes(r[1])) if r else None
 
 
 def store_chain(vault: Vault, links: Iterable[tuple[int, bytes]], recovery: tuple[bytes, bytes] | None = None) -> None:
@@ -147,9 +148,10 @@ def keep_epoch_key(vault: Vault, thread: str, epoch: int, key: bytes) -> None:
     _note_pending(vault, [(thread, epoch)])
 
 
-def pending_keyring(vault: Vault) -> dict | None:
-    """The content of the keyring record this device owes (every epoch key no keyring record carries yet), or
-    None. The caller seals and queues it, then calls ``keyring_written``."""
+def pending_keyring(vault: Vault, recovery: tuple[bytes, bytes, int] | None = None) -> dict | None:
+    """The content of the keyring record this device owes (every epoch key no keyring record carries yet, and
+    ``recovery``: a new recovery key's (auth, box) public halves with the time it was made), or None. The
+    caller seals and queues it, then calls ``keyring_written``."""
     state = _state(vault)
     entries = []
     for name in state["pending"][:MAX_KEYRING_ENTRIES]:
@@ -157,7 +159,10 @@ def pending_keyring(vault: Vault) -> dict | None:
         key = vault.get_secret(f"epoch:{thread}:{epoch}")
         if key is not None:
             entries.append([bytes.fromhex(thread), int(epoch), key])
-    return {"e": entries} if entries else None
+    content: dict = {"e": entries} if entries else {}
+    if recovery is not None:
+        content["r"] = {"a": recovery[0], "b": recovery[1], "at": recovery[2]}
+    return content or None
 
 
 def keyring_written(vault: Vault, content: dict) -> None:
@@ -271,7 +276,8 @@ def republish_body(vault: Vault, account: bytes, me: DeviceEntry, drop: Iterable
     if doc is None:
         return None
     devices = card_devices(vault, account.hex(), me, drop)
-    devices += [e for e in add if e.device not in {d.device for d in devices}]
+    listed = {d.device for d in devices} | set(drop)
+    devices += [e for e in add if e.device not in listed]
     doc.update(account_fields(vault, account, devices))
     doc["keys"] = {
         "device": me.device,

@@ -251,11 +251,14 @@ class Messaging(Receiving):
                 log.info("thread %s not re-keyed: a member has no keys yet", thread)
         return count
 
-    def flush_keyring(self) -> bool:
+    def flush_keyring(self, recovery: tuple[bytes, bytes] | None = None) -> bool:
         """Queue this device's one keyring record for the epoch keys no keyring record carries yet (sealed
-        with the account's current keyring key, audience: the person's own account). True when one was queued."""
+        with the account's current keyring key, audience: the person's own account), with ``recovery`` (a new
+        recovery key's auth and box public halves) for the other devices to re-seal their vaults. True when
+        one was queued."""
         keys = keyring.ensure(self.vault)
-        content = keyring.pending_keyring(self.vault)
+        made = (*recovery, wall_ms(self.clock.wall)) if recovery is not None else None
+        content = keyring.pending_keyring(self.vault, made)
         if content is None:
             return False
         with self.vault.transaction():

@@ -266,6 +266,7 @@ class Receiving:
         meta["group"] = len(members) > 2 or bool(meta.get("group"))
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch
+        meta["granted"] = sorted(d for d in grants if isinstance(d, str))  # a reply re-keys if the devices differ
         meta["epoch_started"] = record.h >> 16  # the epoch's age counts from its grant, not from its arrival
         self._save_thread(thread, meta, record.h >> 16)
         return thread

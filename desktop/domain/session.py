@@ -168,7 +168,7 @@ class Session:
                 queued_before = self.vault.records.outbox_totals()[0]
                 if self.messaging.take_in():
                     kinds.add("message")
-                self._account_upkeep()
+                self.account_upkeep()
                 try:
                     self.auto_download()
                 except Exception as exc:  # a failed download is retried after the next sync
@@ -182,7 +182,7 @@ class Session:
         if self.on_status is not None:
             self.on_status(status)
 
-    def _account_upkeep(self) -> None:
+    def account_upkeep(self) -> None:
         """After a sync: the card lists this device under the newest generation, the epoch keys opened are in a
         keyring record, the server's backup holds the newest chain (each a no-op when already so)."""
         try:
@@ -191,7 +191,7 @@ class Session:
             recovery.resume(self)  # a new recovery key whose steps a crash interrupted
             self.messaging.flush_keyring()  # type: ignore[union-attr]
             devices.seal_backup(self)
-        except (SyncError, ValueError) as exc:  # tried again after the next sync
+        except Exception as exc:  # never the reason a sync fails: tried again after the next one
             log.info("account upkeep postponed: %s", type(exc).__name__)
 
     def count_usage(self) -> None:

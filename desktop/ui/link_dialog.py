@@ -139,14 +139,18 @@ class AddDeviceDialog(QDialog):
     def _offered(self, offer) -> None:  # type: ignore[no-untyped-def]
         if self._stopped:
             return
+        self.display(offer)
+        self._tick()
+        self.timer.start()
+        self._poll()
+
+    def display(self, offer) -> None:  # type: ignore[no-untyped-def]
+        """Show ``offer`` (a LinkOffer): the code, its QR image, "Waiting for your other device…"."""
         self.offer = offer
         self.code.setText(ltr(offer.code))
         self.copy_button.setEnabled(True)
         self.qr.setPixmap(qr_pixmap(offer.qr_text))
         self.status.setText(_("Waiting for your other device…"))
-        self._tick()
-        self.timer.start()
-        self._poll()
 
     def _poll(self) -> None:
         offer = self.offer

@@ -32,6 +32,7 @@ from desktop.domain.vault_access import KdfParams, Vault, create_vault
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
 from desktop.ui.common import explain as explain_error
+from desktop.ui.layout import scrolling
 from desktop.ui.onboarding_link import LinkPages
 from sync.client.errors import Offline, WrongServer
 from sync.client.transport import Transport
@@ -105,8 +106,9 @@ class OnboardingScreen(LinkPages, QStackedWidget):
         self.page = builder()
         if self.flow.error:
             self.page.show_error(_(self.flow.error))
-        self.addWidget(self.page)
-        self.setCurrentWidget(self.page)
+        area = scrolling(self.page, "onboarding-page")  # 200 % text on a small screen: the page scrolls
+        self.addWidget(area)
+        self.setCurrentWidget(area)
         if old is not None:
             self.removeWidget(old)
             old.deleteLater()

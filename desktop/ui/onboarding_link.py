@@ -104,8 +104,8 @@ class LinkPages:
             _("Restore your account"),
             _(
                 "Type the server address and the recovery key you wrote down when you set Osler up on your first "
-                "computer. Your conversations come back with the first sync; your other computers stop syncing "
-                "until you link them again."
+                "computer. Your conversations come back with the first sync. If a computer was lost or stolen, "
+                "revoke it afterwards in Settings."
             ),
         )
         self.server_url = line_edit(_("Server address"), "mentors.example.org")
