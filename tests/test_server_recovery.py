@@ -132,3 +132,23 @@ def test_recovery_bodies_are_checked(server):
     assert nobody.status_code == 401
     garbage = requests.post(f"{server.url}/v1/recover", json={"auth": "not base64"})
     assert garbage.status_code == 422
+
+
+def test_one_recovery_key_serves_one_account(server):
+    first, recovery, _backup = _with_recovery(server)
+    other = _join(server)
+    answer = requests.put(
+        f"{server.url}/v1/recovery",
+        json={"auth": base64.b64encode(recovery.auth_public).decode(), "backup": "AAAA"},
+        headers={"Authorization": f"Bearer {other['token']}"},
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "conflict"
+    restored = Transport(server.url).recover(recovery, DeviceKey.generate(), BoxKey.generate().public_bytes(), "x")
+    assert restored.account == first["account"], "the other account took nothing over"
+
+
+def test_restore_is_rate_limited_per_address(tmp_path):
+    with ThreadServer(tmp_path / "server", auth_per_minute=1) as server:
+        body = _body(RecoveryKeys(os.urandom(20)), DeviceKey.generate(), b"box", int(time.time() * 1000), bytes(16))
+        answers = [requests.post(f"{server.url}/v1/recover", json=body) for _ in range(2)]
+        assert [a.status_code for a in answers] == [404, 429]
