@@ -1,5 +1,5 @@
 """Settings: language (applied at once), auto-lock, data saver and its monthly budget, this server and
-device, and the account's devices (desktop/ui/views/devices.py)."""
+device, the account's devices (desktop/ui/views/devices.py) and the recovery key (recovery_key.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from desktop.i18n import _, ngettext
 from desktop.ui import theme
 from desktop.ui.common import heading
 from desktop.ui.views.devices import DevicesPanel
+from desktop.ui.views.recovery_key import RecoveryKeyPanel
 
 
 class SettingsView(QWidget):
@@ -115,6 +116,8 @@ class SettingsView(QWidget):
 
         self.devices = DevicesPanel(session)  # Settings → Devices: list, add a device, revoke
         layout.addWidget(self.devices)
+        self.recovery_key = RecoveryKeyPanel(session)  # Settings → Recovery key: check, make a new one
+        layout.addWidget(self.recovery_key)
         layout.addStretch(1)
         self._show_usage()
 
