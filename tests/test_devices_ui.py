@@ -232,3 +232,27 @@ def test_an_expired_code_offers_a_new_one(make_app, server, tmp_path):
     page._press(dialog.new_code)
     page.qtbot.waitUntil(lambda: bool(dialog.code.text()), timeout=WAIT)
     assert page.link_code_shown() != first and not dialog.error.isVisible()
+
+
+def test_a_code_typed_after_it_expired_says_so_on_both_computers(make_app, tmp_path):
+    """The server's clock moves past the code's 10 minutes: device 2 is told to make a new code, and device 1's
+    dialog offers one."""
+    from tests.servers import ThreadServer
+
+    server_clock = ManualClock(SYSTEM.time())
+    with ThreadServer(tmp_path / "server", clock=server_clock) as server:
+        one = make_app(tmp_path / "one")
+        one.first_run_to_program(PASSPHRASE)
+        one.join(server.url, server.invite())
+        one.finish_profile("Amina Laptop")
+        dialog = one.open_add_device()
+        code = one.link_code_shown()
+        server_clock.advance(601)
+        two = make_app(tmp_path / "two")
+        two.first_run_to_program(PASSPHRASE)
+        two.link_to_account(server.url, code)
+        assert two.on_onboarding(Step.LINK) and two.error() == str(LinkProblem("expired"))
+        one.qtbot.waitUntil(lambda: dialog.new_code.isVisible(), timeout=WAIT)
+        assert "expired" in dialog.error.text() or dialog.error.text() == str(LinkProblem("expired"))
+        for page in (one, two):
+            page.app.shutdown()
