@@ -256,3 +256,22 @@ def test_a_code_typed_after_it_expired_says_so_on_both_computers(make_app, tmp_p
         assert "expired" in dialog.error.text() or dialog.error.text() == str(LinkProblem("expired"))
         for page in (one, two):
             page.app.shutdown()
+
+
+def test_a_request_made_with_a_mistyped_code_is_not_approved_and_the_dialog_says_why(make_app, server, tmp_path):
+    """Someone (or a typing mistake) sends a request to the right slot that the code's secret does not open:
+    device 1 approves nothing, says so and offers a new code."""
+    from sync.client.accounts_api import AccountsCalls
+    from sync.client.transport import Transport
+
+    one = make_app(tmp_path / "one")
+    one.set_up_in(server.url, server.invite(), "Amina Laptop", PASSPHRASE)
+    dialog = one.open_add_device()
+    slot = one.link_code_shown().replace("-", "")[:6]
+    transport = Transport(server.url)
+    assert isinstance(transport, AccountsCalls)
+    transport.post_link_request(slot, b"\x01" * 120)  # not sealed with this code
+    one.qtbot.waitUntil(lambda: dialog.new_code.isVisible(), timeout=WAIT)
+    assert "does not match" in dialog.error.text() and "Linked" not in dialog.status.text()
+    assert len(one.show_devices()) == 1, "nothing was added"
+    transport.close()

@@ -185,8 +185,21 @@ class AddDeviceDialog(QDialog):
 
     def _poll_failed(self, exc: Exception) -> None:
         self._polling = False
-        if getattr(exc, "reason", None) == "expired":
+        reason = getattr(exc, "reason", None)
+        if reason == "expired":
             self._expired()
+            return
+        if reason == "refused":  # the request did not open with this code: a typing mistake over there
+            self._stopped = True
+            self.timer.stop()
+            self.status.setText("")
+            self._show_error(
+                _(
+                    "A device asked to link with a code that does not match this one, so it was not added. Check "
+                    "the code typed on your other computer, then choose “New code”."
+                )
+            )
+            self.new_code.show()
             return
         self._failed(exc)
 
