@@ -98,3 +98,13 @@ def test_status_changes_are_announced(make_app, announced):
     page.lock()
     page.unlock("not my passphrase at all")
     assert any("passphrase" in text.casefold() and assertive for text, assertive in announced)  # errors at once
+
+
+def test_the_add_device_dialog_names_every_control(make_app, server):
+    page = make_app()
+    page.set_up_in(server.url, server.invite(), "Amina Laptop", "violet harbour lantern")
+    page.show_devices()
+    dialog = page.open_add_device()
+    assert unnamed(dialog) == []
+    assert dialog.code.accessibleName() and dialog.qr.accessibleName() and dialog.qr.accessibleDescription()
+    dialog.close()
