@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _RESTORING = "program-restoring"  # the keys of a device being restored, until it is
-BACKUP_GENERATION = "backup-generation"  # which generation of the chain the server's backup holds
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,8 @@ def upkeep(session: Session) -> None:
             republish_card(session)
         if session.messaging is not None:
             session.messaging.flush_keyring()
-        seal_backup(session)
+        if session.vault.get_secret(keyring.BACKUP_OWED) is not None:
+            seal_backup(session)
     except Exception as exc:  # never the reason a sync fails: tried again after the next one
         log.info("account upkeep postponed: %s", type(exc).__name__)
 
@@ -152,20 +152,18 @@ def restore_account(
     return program
 
 
-def seal_backup(session: Session, force: bool = False) -> bool:
-    """Give the server the account backup (the chain, sealed to the recovery key) when it holds an older one."""
+def seal_backup(session: Session, publics: tuple[bytes, bytes] | None = None) -> bool:
+    """Give the server the account backup: the chain sealed to the recovery key (``publics``: its auth and box
+    public halves, by default the ones this vault's slot is sealed to). Only the device that made a generation
+    (joined, or revoked) owes it: another device's older view of the recovery key must never replace it."""
     vault = session.vault
-    publics = keyring.recovery_publics(vault)
-    keys = keyring.current(vault)
-    if publics is None or keys is None:
-        return False
-    done = vault.get_secret(BACKUP_GENERATION)
-    if not force and done is not None and int(done) >= keys.generation:
+    publics = publics or keyring.recovery_publics(vault)
+    if publics is None or keyring.current(vault) is None:
         return False
     account = session.program.credentials.account
     backup = envelope.seal_backup(keyring.packed_chain(vault), publics[1], account)
     session.engine.authorized(lambda token: session.transport.put_recovery(publics[0], backup, token))
-    vault.put_secret(BACKUP_GENERATION, str(keys.generation).encode())
+    vault.delete_secret(keyring.BACKUP_OWED)
     return True
 
 
@@ -208,8 +206,8 @@ def revoke_device(session: Session, device_hex: str) -> None:
         raise ValueError("this device cannot revoke itself")
     session.engine.authorized(lambda token: session.transport.revoke_device(bytes.fromhex(device_hex), token))
     rotate_account(session, drop=[device_hex])
-    with contextlib.suppress(SyncError):  # else after the next sync: the server holds an older generation
-        seal_backup(session, force=True)
+    with contextlib.suppress(SyncError):  # else after the next sync (owed: upkeep seals it)
+        seal_backup(session)
 
 
 def rotate_account(session: Session, drop: list[str]) -> int:
@@ -225,6 +223,7 @@ def rotate_account(session: Session, drop: list[str]) -> int:
     ]
     with vault.transaction():
         keyring.store_chain(vault, [(new.generation, new.secret_bytes())])
+        vault.put_secret(keyring.BACKUP_OWED, b"1")
         body = keyring.republish_body(vault, account, me, drop=drop, add=remembered_devices(vault))
         payload = keyring.packed_chain(vault)
         sealed = {

@@ -26,6 +26,7 @@ from sync.envelope import AccountKeys
 
 log = logging.getLogger(__name__)
 SECRETS = "account-secrets"
+BACKUP_OWED = "backup-owed"  # this device made a generation the server's backup does not hold yet
 KEYRING_STATE = "keyring-state"  # which epoch keys a keyring record carries already, and which wait for one
 MAX_KEYRING_ENTRIES = 400  # one record stays well under the 64 KiB a record carries (~60 B an entry)
 
@@ -102,6 +103,7 @@ def ensure(vault: Vault) -> AccountKeys:
     keys = AccountKeys(envelope.new_account_secret(), 0)
     with vault.transaction():
         store_chain(vault, [(0, keys.secret_bytes())])
+        vault.put_secret(BACKUP_OWED, b"1")
         _note_pending(vault, held_epoch_keys(vault))
     return keys
 

@@ -105,6 +105,7 @@ def join_program(
         )
         if not vault.get_secret(ACCOUNT_SECRETS):  # a new account: its first secret (PROTOCOL.md §10)
             vault.put_secret(ACCOUNT_SECRETS, msgpack.packb({"c": [[0, new_account_secret()]]}, use_bin_type=True))
+            vault.put_secret("backup-owed", b"1")  # sealed to the recovery key after the first sync
         vault.delete_secret(_JOINING_SECRET)
     return program
 
