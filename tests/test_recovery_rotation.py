@@ -61,7 +61,7 @@ def _vault_opens(vault: Vault, text: str) -> bool:
 def test_a_new_key_replaces_the_old_one_on_the_server_and_in_this_vault(server, tmp_path: Path):
     vault, old = _person(tmp_path / "vault", server.url, server.invite())
     session = _session(vault, tmp_path, ManualClock(START))
-    session._account_upkeep()  # the first sync gives the server the backup under the onboarding key
+    session.account_upkeep()  # the first sync gives the server the backup under the onboarding key
     assert _restores(server.url, old)
 
     made = session.new_recovery_key()
@@ -123,7 +123,7 @@ def test_offline_nothing_changes_and_the_old_key_still_works(server, tmp_path: P
     with FaultProxy("127.0.0.1", server.port) as proxy:
         vault, old = _person(tmp_path / "vault", proxy.url, server.invite())
         session = _session(vault, tmp_path)
-        session._account_upkeep()
+        session.account_upkeep()
         proxy.configure(cut_after_bytes=0)  # every connection drops at once: offline
         session.transport.close()  # no connection kept from before
         made = session.new_recovery_key()
@@ -143,9 +143,9 @@ def test_a_rotation_cut_at_any_byte_leaves_one_key_working_everywhere_after_the_
     with FaultProxy("127.0.0.1", server.port) as proxy:
         vault, old = _person(tmp_path / "vault", proxy.url, server.invite())
         session = _session(vault, tmp_path)
-        session._account_upkeep()
+        session.account_upkeep()
         proxy.reset_counters()
-        devices.seal_backup(session, force=True)  # a PUT of the same size as the rotation's
+        devices.seal_backup(session)  # a PUT of the same size as the rotation's
         total = proxy.bytes_up + proxy.bytes_down
         proxy.configure(cut_after_bytes=int(total * at) if at > 0 else total + at)
         session.transport.close()  # the PUT opens a connection that the cut applies to
@@ -156,7 +156,7 @@ def test_a_rotation_cut_at_any_byte_leaves_one_key_working_everywhere_after_the_
         except recovery.RotationProblem:
             applied = False
         proxy.configure(cut_after_bytes=None)
-        session._account_upkeep()  # the next sync
+        session.account_upkeep()  # the next sync
         current = made.text if applied else old
         stale = old if applied else made.text
         assert _vault_opens(vault, current) and not _vault_opens(vault, stale)
@@ -182,7 +182,7 @@ print("applied", flush=True)
 @pytest.mark.parametrize("fault", ["recovery:told-server", "recovery:resealed", "vault:reseal"])
 def test_a_rotation_killed_in_the_middle_is_finished_after_the_next_sync(server, tmp_path: Path, fault):
     vault, old = _person(tmp_path / "vault", server.url, server.invite())
-    _session(vault, tmp_path)._account_upkeep()
+    _session(vault, tmp_path).account_upkeep()
     vault.close()
     env = {k: v for k, v in os.environ.items() if k != "OSLER_FAULT"} | {"OSLER_FAULT": fault}
     done = subprocess.run(
@@ -199,7 +199,7 @@ def test_a_rotation_killed_in_the_middle_is_finished_after_the_next_sync(server,
     vault = Vault.open(tmp_path / "vault")
     vault.unlock(PASSPHRASE)
     session = _session(vault, tmp_path)
-    session._account_upkeep()  # the next sync finishes what the kill interrupted
+    session.account_upkeep()  # the next sync finishes what the kill interrupted
     assert _vault_opens(vault, new) and not _vault_opens(vault, old)
     assert vault.recovery_publics() == recovery_key_publics(new)
     assert keyring.recovery_publics(vault) == recovery_key_publics(new)
@@ -263,9 +263,9 @@ def test_checking_the_key_on_a_vault_from_before_lets_the_account_be_restored(se
     vault, text = Vault.create(tmp_path / "vault", PASSPHRASE, params=KdfParams.floor(), key_version=1)
     join_program(vault, Transport(server.url), server.invite(), "Amina's old laptop")
     session = _session(vault, tmp_path)
-    session._account_upkeep()
+    session.account_upkeep()
     assert keyring.recovery_publics(vault) is None and not _restores(server.url, text)
     assert session.check_recovery_key(text)
-    session._account_upkeep()  # the next sync
+    session.account_upkeep()  # the next sync
     assert _restores(server.url, text)
     assert vault.recovery_publics() == recovery_key_publics(text) and vault.check_recovery_key(text)

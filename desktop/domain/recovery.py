@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import msgpack
 
-from desktop.domain import devices, keyring
+from desktop.domain import keyring
 from desktop.i18n import _
 from desktop.vault import InvalidRecoveryKey, Vault
 from desktop.vault import recovery as vault_recovery
@@ -147,7 +147,7 @@ def check_key(vault: Vault, text: str, now_ms: int) -> bool:
             vault.reseal_recovery(box_public, auth_public)
             with vault.transaction():
                 keyring.store_chain(vault, [], (auth_public, box_public))
-                vault.delete_secret(devices.BACKUP_GENERATION)
+                vault.put_secret(keyring.BACKUP_OWED, b"1")  # the next sync gives the server the backup
         mark_checked(vault, now_ms)
     return right
 
@@ -178,10 +178,12 @@ def apply(session: Session, made: NewRecoveryKey) -> None:
     try:
         _tell_server(session, made.auth_public, made.box_public)
     except SyncError as exc:
+        offline = isinstance(exc, Offline)
         with vault.transaction():
             vault.delete_secret(PENDING)
-            vault.delete_secret(devices.BACKUP_GENERATION)  # the next sync gives the server the current key again
-        raise RotationProblem("offline" if isinstance(exc, Offline) else "refused") from None
+            if offline:  # the link may have failed after the server took the new key: give it the current one again
+                vault.put_secret(keyring.BACKUP_OWED, b"1")
+        raise RotationProblem("offline" if offline else "refused") from None
     crash_point("recovery:told-server")
     _finish(session, made.auth_public, made.box_public)
 
@@ -222,9 +224,11 @@ def _finish(session: Session, auth_public: bytes, box_public: bytes) -> None:
     now = session.now_ms()
     with vault.transaction():
         keyring.store_chain(vault, [], (auth_public, box_public))
-        generation = keyring.ensure(vault).generation
-        vault.put_secret(devices.BACKUP_GENERATION, str(generation).encode())
-        _queue_keyring(session, {"r": {"a": auth_public, "b": box_public, "at": now}})
+        vault.delete_secret(keyring.BACKUP_OWED)  # the server holds this chain, under the new key
+        if session.messaging is not None:  # with the epoch keys this device owes one anyway
+            session.messaging.flush_keyring(recovery=(auth_public, box_public))
+        else:
+            _queue_keyring(session, {"r": {"a": auth_public, "b": box_public, "at": now}})
         state = _state(vault, now)
         state.update(shown=now, checked=now)
         _save(vault, state)
