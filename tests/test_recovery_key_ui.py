@@ -64,7 +64,7 @@ def _type_groups(page: AppPage, dialog, text: str, right: bool = True) -> None:
     page.qtbot.keyClick(dialog.group_second, Qt.Key.Key_Return)
 
 
-def test_checking_the_key_says_right_wrong_or_mistyped_and_remembers_when(make_app, server):
+def test_checking_the_key_says_right_wrong_or_mistyped_and_remembers_when(make_app, server, tmp_path: Path):
     page = make_app()
     key = _set_up(page, server.url, server.invite())
     panel = _panel(page)
@@ -82,9 +82,17 @@ def test_checking_the_key_says_right_wrong_or_mistyped_and_remembers_when(make_a
     assert "typing mistake" in dialog.result.text()
     assert page.app.session.recovery_checked_ms() is None
 
+    assert not dialog.save_button.isVisible()  # only a key checked right may be saved again
     page._type(dialog.key, key.replace("-", " ").lower())
     page.qtbot.keyClick(dialog.key, Qt.Key.Key_Return)
     assert dialog.result.text() == "That is your recovery key. Keep it safe."
+    saved = tmp_path / "again.txt"
+    file_dialogs.answer = lambda kind, suggested: str(saved)
+    try:
+        page._press(dialog.save_button)  # "print or save it again"
+    finally:
+        file_dialogs.answer = None
+    assert key in saved.read_text(encoding="utf-8")  # as written down: groups, upper case, dashes
     page._press(dialog.close_button)
     assert "last checked" in panel.checked.text()
     assert page.app.session.recovery_checked_ms() is not None

@@ -152,6 +152,11 @@ def check_key(vault: Vault, text: str, now_ms: int) -> bool:
     return right
 
 
+def key_text(typed: str) -> str:
+    """A typed key as shown (groups of four, upper case, dashes), to save or print again after a check."""
+    return vault_recovery.format_key(vault_recovery.parse_key(typed))
+
+
 # -- a new key -----------------------------------------------------------------------------------------------------
 
 
@@ -259,6 +264,7 @@ __all__ = [
     "checked_ms",
     "confirm_groups",
     "dismiss_reminder",
+    "key_text",
     "mark_checked",
     "new_key",
     "reminder_due",

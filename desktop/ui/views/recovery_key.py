@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.recovery import InvalidRecoveryKey, NewRecoveryKey, RotationProblem, confirm_groups
+from desktop.domain.recovery import InvalidRecoveryKey, NewRecoveryKey, RotationProblem, confirm_groups, key_text
 from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
@@ -79,6 +79,45 @@ def key_file_text(text: str) -> str:
             "",
         ]
     )
+
+
+def save_key(parent: QWidget, text: str, status: QLabel) -> None:
+    """ "Save as text file…": the key and what it is for, owner-only, where the person chooses."""
+    path = file_dialogs.save_file(parent, _("Save your recovery key"), SUGGESTED_FILE)
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key_file_text(text).encode("utf-8"))
+    except OSError as exc:
+        status.setText(_("The file could not be saved ({reason}).").format(reason=exc.strerror))
+        return
+    status.setText(_("Saved to {path}. Keep that file away from this computer.").format(path=path))
+
+
+def print_key(parent: QWidget, text: str, status: QLabel) -> None:
+    """ "Print…": the OS's print dialog, then one page with the key in large monospace and what it is for."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    if print_answer is not None:
+        printer = print_answer(parent)
+    else:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, parent).exec() != QDialog.DialogCode.Accepted:
+            printer = None
+    if printer is None:
+        return
+    document = QTextDocument()
+    paragraphs = key_file_text(text).strip().split("\n\n")
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[2:])
+    document.setHtml(
+        f"<h2>{html.escape(paragraphs[0])}</h2>"
+        f"<p style='font-family: monospace; font-size: 16pt; font-weight: bold'>{html.escape(text)}</p>"
+        f"{body}"
+    )
+    document.print_(printer)
+    status.setText(_("Sent to the printer."))
 
 
 class RecoveryKeyPanel(QWidget):
@@ -152,6 +191,15 @@ class CheckKeyDialog(QDialog):
         self.result.setWordWrap(True)
         self.result.setAccessibleName(_("Result"))
         layout.addWidget(self.result)
+        again = QHBoxLayout()  # a key checked right may be saved or printed again
+        self.save_button = button(_("&Save as text file…"), _("Save as text file"), self.save)
+        self.print_button = button(_("&Print…"), _("Print"), self.print_key)
+        again.addWidget(self.save_button)
+        again.addWidget(self.print_button)
+        again.addStretch(1)
+        layout.addLayout(again)
+        self._right: str | None = None
+        self._show_again(None)
         row = QHBoxLayout()
         self.check_button = button(_("C&heck"), _("Check"), self.check)
         self.check_button.setDefault(True)
@@ -167,6 +215,7 @@ class CheckKeyDialog(QDialog):
         self.key.setFocus()
 
     def check(self) -> None:
+        self._show_again(None)
         try:
             right = self.session.check_recovery_key(self.key.text())
         except InvalidRecoveryKey as exc:
@@ -174,6 +223,7 @@ class CheckKeyDialog(QDialog):
             return
         if right:
             self._say(_("That is your recovery key. Keep it safe."), ok=True)
+            self._show_again(key_text(self.key.text()))
             self.checked.emit()
         else:
             self._say(
@@ -187,6 +237,24 @@ class CheckKeyDialog(QDialog):
     def _say(self, text: str, ok: bool) -> None:
         self.result.setStyleSheet("" if ok else ERROR_STYLE)
         self.result.setText(text)
+
+    def _show_again(self, text: str | None) -> None:
+        self._right = text
+        self.save_button.setVisible(text is not None)
+        self.print_button.setVisible(text is not None)
+
+    def save(self) -> None:
+        if self._right is not None:
+            save_key(self, self._right, self.result)
+
+    def print_key(self) -> None:
+        if self._right is not None:
+            print_key(self, self._right, self.result)
+
+    def done(self, result: int) -> None:
+        self._show_again(None)  # the typed key is not kept once the dialog closes
+        self.key.clear()
+        super().done(result)
 
 
 class NewKeyDialog(QDialog):
@@ -261,40 +329,11 @@ class NewKeyDialog(QDialog):
 
     def save(self) -> None:
         assert self.made is not None
-        path = file_dialogs.save_file(self, _("Save your recovery key"), SUGGESTED_FILE)
-        if not path:
-            return
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key_file_text(self.made.text).encode("utf-8"))
-        except OSError as exc:
-            self.status.setText(_("The file could not be saved ({reason}).").format(reason=exc.strerror))
-            return
-        self.status.setText(_("Saved to {path}. Keep that file away from this computer.").format(path=path))
+        save_key(self, self.made.text, self.status)
 
     def print_key(self) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
         assert self.made is not None
-        if print_answer is not None:
-            printer = print_answer(self)
-        else:
-            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-            if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
-                printer = None
-        if printer is None:
-            return
-        document = QTextDocument()
-        paragraphs = key_file_text(self.made.text).strip().split("\n\n")
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs[2:])
-        document.setHtml(
-            f"<h2>{html.escape(paragraphs[0])}</h2>"
-            f"<p style='font-family: monospace; font-size: 16pt; font-weight: bold'>{html.escape(self.made.text)}</p>"
-            f"{body}"
-        )
-        document.print_(printer)
-        self.status.setText(_("Sent to the printer."))
+        print_key(self, self.made.text, self.status)
 
     # -- page 2: two groups back ----------------------------------------------------------------------------------
 
