@@ -269,3 +269,22 @@ def test_checking_the_key_on_a_vault_from_before_lets_the_account_be_restored(se
     session.account_upkeep()  # the next sync
     assert _restores(server.url, text)
     assert vault.recovery_publics() == recovery_key_publics(text) and vault.check_recovery_key(text)
+
+
+def test_a_new_key_made_on_one_device_reaches_the_linked_one_after_a_sync(server, tmp_path: Path):
+    """Two real devices of one person, linked with a code: a new key made on the laptop re-seals the phone's vault
+    after the phone syncs; the old key opens neither."""
+    from tests.devices_helpers import link, person, settle
+
+    laptop, old = person(tmp_path / "laptop", server, "Amina")
+    settle(laptop)
+    phone = link(laptop, tmp_path / "phone")
+    settle(laptop, phone)
+    assert phone.vault.check_recovery_key(old)  # the linked device's vault answers to the person's one key
+
+    new = laptop.rotate_recovery_key()
+    settle(laptop, phone)
+    for device in (laptop, phone):
+        assert device.vault.check_recovery_key(new) and not device.vault.check_recovery_key(old)
+        assert keyring.recovery_publics(device.vault) == recovery_key_publics(new)
+    assert _restores(server.url, new) and not _restores(server.url, old)
