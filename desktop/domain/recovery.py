@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,7 @@ PENDING = "recovery-rotation"  # the new key's public halves, from the moment th
 STATE = "recovery-state"  # {"shown": ms, "checked": ms | None, "reminded": bool}
 REMIND_AFTER_MS = 30 * 24 * 3600 * 1000
 AUTH_BYTES = 32
+_BUSY = threading.Lock()  # one rotation at a time per process: the person's (apply) or a crashed one's (resume)
 
 
 @dataclass(frozen=True)
@@ -179,18 +181,25 @@ def apply(session: Session, made: NewRecoveryKey) -> None:
     """Put ``made`` in place of the current key: server first, then this vault, then the other devices (module
     docstring). ``RotationProblem`` when the server cannot be told: then nothing changed."""
     vault = session.vault
-    vault.put_secret(PENDING, made.auth_public + made.box_public)
-    try:
-        _tell_server(session, made.auth_public, made.box_public)
-    except SyncError as exc:
-        offline = isinstance(exc, Offline)
-        with vault.transaction():
-            vault.delete_secret(PENDING)
-            if offline:  # the link may have failed after the server took the new key: give it the current one again
-                vault.put_secret(keyring.BACKUP_OWED, b"1")
-        raise RotationProblem("offline" if offline else "refused") from None
-    crash_point("recovery:told-server")
-    _finish(session, made.auth_public, made.box_public)
+    with _BUSY:  # never at the same time as resume() on the sync thread
+        vault.put_secret(PENDING, made.auth_public + made.box_public)
+        try:
+            _tell_server(session, made.auth_public, made.box_public)
+        except SyncError as exc:
+            offline = isinstance(exc, Offline)
+            _give_up(vault, offline)
+            raise RotationProblem("offline" if offline else "refused") from None
+        crash_point("recovery:told-server")
+        _finish(session, made.auth_public, made.box_public)
+
+
+def _give_up(vault: Vault, offline: bool) -> None:
+    """The server was not (knowingly) told: the key in use stays. Cut (``offline``), the server may have taken the
+    new key all the same, so the next sync gives it the current key's backup again."""
+    with vault.transaction():
+        vault.delete_secret(PENDING)
+        if offline:
+            vault.put_secret(keyring.BACKUP_OWED, b"1")
 
 
 def rotate(session: Session) -> str:
@@ -203,13 +212,24 @@ def rotate(session: Session) -> str:
 def resume(session: Session) -> bool:
     """Finish a new key's steps that a crash interrupted (after a sync, so online). True when one was finished."""
     vault = session.vault
-    raw = vault.get_secret(PENDING)
-    if raw is None:
+    if not _BUSY.acquire(blocking=False):  # apply() is at work on another thread
         return False
-    auth_public, box_public = raw[:AUTH_BYTES], raw[AUTH_BYTES:]
-    _tell_server(session, auth_public, box_public)  # idempotent: the same key again
-    _finish(session, auth_public, box_public)
-    return True
+    try:
+        raw = vault.get_secret(PENDING)
+        if raw is None:
+            return False
+        auth_public, box_public = raw[:AUTH_BYTES], raw[AUTH_BYTES:]
+        try:
+            _tell_server(session, auth_public, box_public)  # idempotent: the same key again
+        except Offline:
+            return False  # after the next sync, then
+        except SyncError:  # refused: this key will not be taken; the one in use stays, and the server gets it again
+            _give_up(vault, offline=True)
+            return False
+        _finish(session, auth_public, box_public)
+        return True
+    finally:
+        _BUSY.release()
 
 
 def _tell_server(session: Session, auth_public: bytes, box_public: bytes) -> None:
