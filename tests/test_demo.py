@@ -39,6 +39,7 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         plan = session.mentorships.mentorship(offers[0].id)
         assert plan is not None and "Read three key papers" in plan.value("goals")
         assert all(session.messaging.peer(m.account) is not None for m in session.mentors()), "mentors have keys"
+        assert all(m.safety_number and len(m.devices) == 1 for m in session.mentors()), "and a certified device"
         materials = session.materials()
         assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)
         session.download_material(materials[0])

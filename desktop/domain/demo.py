@@ -8,6 +8,7 @@ library (only the server's random account ids differ between demo folders).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -21,7 +22,8 @@ from pathlib import Path
 import msgpack
 import sqlalchemy as sa
 
-from desktop.domain.directory import MATERIAL_KINDS, SPECIALTIES, card_body
+from desktop.domain import keyring
+from desktop.domain.directory import MATERIAL_KINDS, SPECIALTIES, DeviceEntry, card_body
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.messaging import card_keys
 from sync import envelope
@@ -206,6 +208,18 @@ def library(rng: random.Random) -> list[tuple[dict, bytes]]:
     return out
 
 
+def _identity(person: DemoPerson, account: bytes, device: bytes) -> dict:
+    """A demo person's card fields of an account with one device (PROTOCOL.md §9.2), from a fixed secret."""
+    secret = hashlib.sha256(f"osler demo account {person.name}".encode()).digest()
+    entry = DeviceEntry(device.hex(), person.key.public_bytes(), person.box.public_bytes())
+    keys = envelope.AccountKeys(secret, 0)
+    return {
+        "id": base64.b64encode(keys.identity_public).decode(),
+        "g": 0,
+        "devices": [keyring.entry_doc(keys, account, entry)],
+    }
+
+
 def seed(storage: Storage, blobs: BlobStore) -> int:
     """Fill an empty demo server: people with signed cards, and a library with files. Returns records stored."""
     rng = random.Random(SEED + 1)  # noqa: S311 - reproducible demo data
@@ -221,7 +235,7 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
             i=new_record_id(EPOCH_MS + offset, rng.randbytes(10)),
             k="card",
             h=(EPOCH_MS + offset) << 16,
-            b=card_body(**person.card, keys=keys),
+            b=card_body(**person.card, keys=keys, **_identity(person, session.account, session.device)),
         )
         stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
     mentors = [(p, s) for p, s in authors if p.role == "mentor"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from desktop.i18n import N_
 from desktop.vault import Vault
+from sync import envelope
 from sync.protocol import unpack_record
 
 MAX_TEXT = 2000
@@ -54,6 +55,30 @@ class Card:
     keys: tuple[str, bytes, bytes] | None = None  # (device id, Ed25519 public key, HPKE box public key)
     windows: tuple[tuple[int, int], ...] = ()  # local hours usually online
     background: tuple[str, ...] = ()  # opt-in tags
+    identity: bytes | None = None  # the account's identity key (PROTOCOL.md §10); None on cards from before
+    generation: int = 0  # of the account secret the identity comes from
+    chain: bytes | None = None  # the previous generation's identity's signature over this one
+    devices: tuple[DeviceEntry, ...] = ()  # every device of the account whose certificate verifies
+
+    @property
+    def safety_number(self) -> str | None:
+        """The account's identity fingerprint (the same on every device of the account), or None."""
+        return envelope.identity_fingerprint(self.identity) if self.identity else None
+
+
+@dataclass(frozen=True)
+class DeviceEntry:
+    """One device of an account as its card lists it: certified by the account's identity key."""
+
+    device: str  # 32 hex
+    sign: bytes
+    box: bytes
+    name: str = ""
+    cert: bytes = b""
+
+    @property
+    def fingerprint(self) -> str:
+        return envelope.fingerprint(self.sign, self.box)
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,43 @@ def _keys(doc: dict) -> tuple[str, bytes, bytes] | None:
     return device, sign, box
 
 
+def _b64(value: object, size: int | None = None) -> bytes | None:
+    try:
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else None
+    except (ValueError, binascii.Error):
+        return None
+    return raw if raw is not None and (size is None or len(raw) == size) else None
+
+
+def _identity(doc: dict, account: str) -> tuple[bytes | None, int, bytes | None, tuple[DeviceEntry, ...]]:
+    """(identity, generation, chain signature, certified devices) of a card; the devices whose certificate does
+    not verify under the identity are left out (anyone may write anything in a card's list)."""
+    identity, generation = _b64(doc.get("id"), 32), doc.get("g", 0)
+    if identity is None or not isinstance(generation, int) or not 0 <= generation < 2**32:
+        return None, 0, None, ()
+    chain = _b64(doc.get("chain"), 64)
+    listed = doc.get("devices")
+    entries: list[DeviceEntry] = []
+    try:
+        account_bytes = bytes.fromhex(account)
+    except ValueError:
+        return None, 0, None, ()
+    for item in listed[:20] if isinstance(listed, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("device"), str) or len(item["device"]) != 32:
+            continue
+        sign, box, cert = _b64(item.get("sign"), 32), _b64(item.get("box"), 1216), _b64(item.get("cert"), 64)
+        try:
+            device = bytes.fromhex(item["device"])
+        except ValueError:
+            continue
+        if sign is None or box is None or cert is None:
+            continue
+        if envelope.verify_device(identity, account_bytes, device, sign, box, cert):
+            name = item.get("name", "")
+            entries.append(DeviceEntry(item["device"], sign, box, name[:80] if isinstance(name, str) else "", cert))
+    return identity, generation, chain, tuple(entries)
+
+
 def _windows(doc: dict) -> tuple[tuple[int, int], ...]:
     value = doc.get("windows", [])
     if not isinstance(value, list):
@@ -128,6 +190,10 @@ def cards(vault: Vault) -> list[Card]:
         if doc is None or not _text(doc, "name"):
             continue
         capacity = doc.get("capacity", 0)
+        identity, generation, chain, devices = _identity(doc, stored.author)
+        keys = _keys(doc)
+        if identity is None and keys is not None:  # a card from before accounts had an identity: its one device
+            devices = (DeviceEntry(keys[0], keys[1], keys[2]),)
         card = Card(
             account=stored.author,
             name=_text(doc, "name", 80),
@@ -141,9 +207,13 @@ def cards(vault: Vault) -> list[Card]:
             bio=_text(doc, "bio", MAX_TEXT),
             capacity=capacity if isinstance(capacity, int) and 0 <= capacity <= 50 else 0,
             hlc=record.h,
-            keys=_keys(doc),
+            keys=keys,
             windows=_windows(doc),
             background=_texts(doc, "background"),
+            identity=identity,
+            generation=generation,
+            chain=chain,
+            devices=devices,
         )
         newest[stored.author] = card
     return sorted(newest.values(), key=lambda c: c.name.casefold())

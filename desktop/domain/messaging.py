@@ -23,7 +23,7 @@ from pathlib import Path
 
 import msgpack
 
-from desktop.domain import directory
+from desktop.domain import directory, keyring
 from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers import them from here
     BUNDLE_BYTES,
     BUNDLE_ITEMS,
@@ -42,6 +42,7 @@ from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers
 from desktop.domain.receiving import Receiving
 from desktop.domain.search import WordIndex
 from desktop.domain.sync_adapter import Program
+from desktop.domain.trust import Trust
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
@@ -58,7 +59,7 @@ __all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # Sto
 log = logging.getLogger(__name__)
 
 
-class Messaging(Receiving):
+class Messaging(Receiving, Trust):
     def __init__(self, vault: Vault, program: Program, clock: HybridClock) -> None:
         if program.box is None:
             raise ValueError("this device has no encryption key; join the programme again")
@@ -67,14 +68,32 @@ class Messaging(Receiving):
         self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
+        self._devices: tuple[tuple[int, int], dict[str, list[Peer]]] | None = None
+        keyring.ensure(vault)  # a device from before accounts had a secret makes one now
 
     # -- people and their keys ------------------------------------------------------------------------------
 
     def peers(self) -> dict[str, Peer]:
-        """Everyone whose card publishes keys, this person included, by account: one pass over the directory,
-        for callers that look up several people."""
+        """One device of everyone whose card publishes keys, this person included, by account: one pass over the
+        directory, for callers that look up several people (``device_peers`` has every device)."""
         found = {card.account: Peer(card.account, *card.keys) for card in directory.cards(self.vault) if card.keys}
         found[self.me] = self.my_peer()
+        return found
+
+    def device_peers(self) -> dict[str, list[Peer]]:
+        """Every certified device of everyone whose card lists devices, by account (PROTOCOL.md §10): what a
+        grant goes to. This device is always among the person's own. Read again only when a card came or went
+        (every send asks: its thread's devices may have changed)."""
+        mark = self.vault.records.kind_mark("card")
+        if self._devices is not None and self._devices[0] == mark:
+            return self._devices[1]
+        found: dict[str, list[Peer]] = {}
+        for card in directory.cards(self.vault):
+            if card.devices:
+                found[card.account] = [Peer(card.account, e.device, e.sign, e.box) for e in card.devices]
+        me = self.my_peer()
+        found[self.me] = [me, *(p for p in found.get(self.me, []) if p.device != me.device)]
+        self._devices = (mark, found)
         return found
 
     def peer(self, account: str) -> Peer | None:
@@ -83,35 +102,6 @@ class Messaging(Receiving):
     def my_peer(self) -> Peer:
         creds = self.program.credentials
         return Peer(self.me, creds.device.hex(), creds.key.public_bytes(), self.program.box.public_bytes())
-
-    def key_changes(self) -> dict[str, str]:
-        """Members whose published keys changed since this device first saw them: account → their name.
-        Shown to the person, who can compare fingerprints with them."""
-        seen = self._known_keys()
-        changed = {}
-        for card in directory.cards(self.vault):
-            if card.keys is None or card.account == self.me:
-                continue
-            print_ = envelope.fingerprint(card.keys[1], card.keys[2])
-            if card.account in seen and seen[card.account] != print_:
-                changed[card.account] = card.name
-            seen.setdefault(card.account, print_)
-        self._save_known_keys(seen)
-        return changed
-
-    def accept_key_change(self, account: str) -> None:
-        seen = self._known_keys()
-        peer = self.peer(account)
-        if peer is not None:
-            seen[account] = peer.fingerprint
-            self._save_known_keys(seen)
-
-    def _known_keys(self) -> dict[str, str]:
-        raw = self.vault.get_secret("known-keys")
-        return json.loads(raw) if raw else {}
-
-    def _save_known_keys(self, seen: dict[str, str]) -> None:
-        self.vault.put_secret("known-keys", json.dumps(seen).encode())
 
     # -- threads --------------------------------------------------------------------------------------------
 
@@ -155,31 +145,33 @@ class Messaging(Receiving):
 
     # -- sending --------------------------------------------------------------------------------------------
 
-    def _epoch(self, thread: str) -> tuple[int, bytes]:
-        """The thread's current epoch, or a new one granted to every member device when the members changed
-        or none exists yet."""
+    def _epoch(self, thread: str, force: bool = False) -> tuple[int, bytes]:
+        """The thread's current epoch, or a new one granted to every certified device of every member when the
+        members or their devices changed, none exists yet, or ``force`` (a revoke re-keys every thread)."""
         meta = self.vault.threads.get(thread)
         if meta is None:
             raise KeyError(f"no thread {thread}")
         current = meta.get("current")
         fresh = wall_ms(self.clock.wall) - meta.get("epoch_started", 0) < EPOCH_LIFETIME_MS
-        if current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
-            key = self.vault.get_secret(f"epoch:{thread}:{current}")
-            if key is not None:
-                return current, key
-        known = self.peers()
-        peers = {a: known.get(a) for a in meta["members"]}
-        missing = [a for a, p in peers.items() if p is None]
+        known = self.device_peers()
+        missing = [a for a in meta["members"] if not known.get(a)]
         if missing:
             raise MissingKeys(missing)
+        devices = sorted(p.device for a in meta["members"] for p in known[a])
+        granted = meta.get("granted")
+        same_devices = devices == granted if granted is not None else len(devices) == len(meta["members"])
+        if not force and current is not None and fresh and meta["epochs"].get(str(current)) == meta["members"]:
+            key = self.vault.get_secret(f"epoch:{thread}:{current}")
+            if key is not None and same_devices:
+                return current, key
         epoch, key = secrets.randbits(32), envelope.new_epoch_key()
         thread_bytes = bytes.fromhex(thread)
         grants = {
             p.device: envelope.grant_epoch(
                 key, p.box, thread_bytes, epoch, bytes.fromhex(p.account), bytes.fromhex(p.device)
             )
-            for p in peers.values()
-            if p is not None
+            for a in meta["members"]
+            for p in known[a]
         }
         # What the server may see is the routing audience (the members' account ids, also in "m" for older
         # clients) and the device ids; the title is sealed under the epoch key being granted (PROTOCOL.md §9.1).
@@ -192,10 +184,11 @@ class Messaging(Receiving):
         audience = [bytes.fromhex(a) for a in meta["members"]]
         self._enqueue(Record(i=record_id, k="epoch-grant", t=audience, h=self.clock.now(), b=body), signed=True)
         crash_point("epoch:grant-queued")
-        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
+        keyring.keep_epoch_key(self.vault, thread, epoch, key)
         meta["epochs"][str(epoch)] = meta["members"]
         self._retire_epochs(thread, meta, keep=(current, epoch))
         meta["current"] = epoch
+        meta["granted"] = devices
         meta["epoch_started"] = wall_ms(self.clock.wall)
         self._save_thread(thread, meta)
         return epoch, key

@@ -9,6 +9,7 @@ import logging
 
 import msgpack
 
+from desktop.domain import keyring
 from desktop.domain.message_format import MAX_GROUP, MAX_TEXT, ORDER, Peer, bundle_ids
 from desktop.vault import StoredMessage
 from desktop.vault.records import StoredRecord
@@ -16,6 +17,8 @@ from sync import envelope
 from sync.protocol import DELIVERED_KIND, MARKED_KINDS, SERVER_ID, Record, unpack_record
 
 log = logging.getLogger(__name__)
+WAITING = "waiting"  # a grant whose key neither its entries nor the keyring give yet
+ACCOUNT_KINDS = ("keyring", "account-key")
 
 
 class Receiving:
@@ -41,15 +44,17 @@ class Receiving:
         if acknowledged:
             self._save_bundles(bundles)
         inbound = self.vault.records.by_state("inbound")
+        applied: list[str] = self._take_account_records(inbound)
         grants = [r for r in inbound if r.kind == "epoch-grant"]
         for stored in inbound:
             if stored.kind == DELIVERED_KIND:
                 changed |= self._take_mark(unpack_record(stored.wire))
                 applied_marks.append(stored.id)
         others = [r for r in inbound if r.kind in ("message", "group-message", "receipt", *self.handlers)]
-        applied: list[str] = []
         for stored in grants:
             thread = self._take_grant(unpack_record(stored.wire), stored.author)
+            if thread is WAITING:
+                continue  # for the account's keyring to bring its key
             if thread:
                 changed.add(thread)
             applied.append(stored.id)
@@ -114,6 +119,63 @@ class Receiving:
         self._retire_received_epochs(changed, others, set(applied))
         return changed
 
+    def _take_account_records(self, inbound: list[StoredRecord]) -> list[str]:
+        """The person's own account records, first: a new generation of the account secret (after a revoke on
+        another device), then keyring records (epoch keys the account's devices share). What cannot open yet
+        (a keyring of a generation not received) waits; anything not from this account is dropped."""
+        applied: list[str] = []
+        ordered = sorted(
+            (r for r in inbound if r.kind in ACCOUNT_KINDS), key=lambda r: (r.kind != "account-key", r.hlc)
+        )
+        for stored in ordered:
+            record = unpack_record(stored.wire)
+            if stored.author != self.me:
+                applied.append(stored.id)
+                self.refused += 1
+                continue
+            if record.k == "account-key":
+                self._take_account_key(record)
+                applied.append(stored.id)
+            elif keyring.take_keyring(self.vault, record.i, record.b) is not None:
+                applied.append(stored.id)
+            else:
+                try:
+                    generation = envelope.keyring_generation(record.b)
+                except envelope.EnvelopeError:
+                    generation = -1
+                newest = keyring.current(self.vault)
+                if generation < 0 or (newest is not None and generation <= newest.generation):
+                    applied.append(stored.id)  # damaged, or of a generation this device will never hold
+                    self.refused += 1
+        return applied
+
+    def _take_account_key(self, record: Record) -> bool:
+        """A new generation made by a device that revoked another: this device's entry opens to the chain."""
+        creds = self.program.credentials
+        try:
+            doc = msgpack.unpackb(record.b, raw=False)
+            generation, identity, signature = int(doc["g"]), bytes(doc["i"]), bytes(doc["c"])
+            sealed = doc["k"].get(creds.device.hex())
+        except (ValueError, KeyError, TypeError, AttributeError, msgpack.ExtraData):
+            return False
+        if not isinstance(sealed, bytes):
+            return False  # not for this device
+        old = keyring.generation_keys(self.vault, generation - 1)
+        if old is None or not envelope.verify_chain(
+            old.identity_public, creds.account, generation, identity, signature
+        ):
+            log.warning("a new account generation that does not follow from the one known; ignored")
+            return False
+        try:
+            payload = envelope.open_account_secrets(sealed, self.program.box, creds.account, creds.device, generation)
+            links, publics, _doc = keyring.unpack_chain(payload)
+        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
+            return False
+        if envelope.AccountKeys(dict(links)[generation], generation).identity_public != identity:
+            return False
+        keyring.store_chain(self.vault, links, publics)
+        return True
+
     def _retire_received_epochs(self, threads: set[str], others: list[StoredRecord], applied: set[str]) -> None:
         waiting: dict[str, set[int]] = {}
         for stored in others:
@@ -129,13 +191,14 @@ class Receiving:
                 self._retire_epochs(thread, meta, waiting.get(thread, set()))
                 self._save_thread(thread, meta)
 
-    @staticmethod
-    def _signed_by_author(record: Record, peer: Peer | None) -> bool:
+    def _signed_by_author(self, record: Record, peer: Peer | None) -> bool:
         """Every member holds a group's key, so a group message must also carry its author's signature, checked
         here against the key the author published (the server checked it against the registered one too)."""
-        if peer is None or record.a is None or record.d is None or record.d.hex() != peer.device:
+        if peer is None or record.a is None or record.d is None:
             return False
-        return envelope.verify_record(peer.sign, record, record.a, record.d)
+        devices = self.device_peers().get(peer.account, [peer])  # type: ignore[attr-defined] - cached
+        signer = next((p for p in devices if p.device == record.d.hex()), None)
+        return signer is not None and envelope.verify_record(signer.sign, record, record.a, record.d)
 
     def _take_message(self, message_id: str, thread: str, author: str, hlc: int, item: dict) -> StoredMessage | None:
         """Store one arrived message (once); returns it when it is new and someone else's."""
@@ -181,25 +244,29 @@ class Receiving:
         ):
             return None
         grant = grants.get(self.program.credentials.device.hex())
-        if not isinstance(grant, bytes):
-            return None
         thread = thread_bytes.hex()
         creds = self.program.credentials
         try:
-            key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
+            if isinstance(grant, bytes):
+                key = envelope.open_grant(grant, self.program.box, thread_bytes, epoch, creds.account, creds.device)
+            else:  # made before this device was linked, or by a peer who did not know it yet: the keyring's key
+                key = self.vault.get_secret(f"epoch:{thread}:{epoch}")
+                if key is None:
+                    return WAITING
             title = doc.get("n", "")  # grants made before titles were sealed carry it in clear
             if "s" in doc:
                 title = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, doc["s"]), raw=False)["n"]
         except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
             log.warning("an epoch grant for thread %s did not open; ignored", thread)
             return None
-        self.vault.put_secret(f"epoch:{thread}:{epoch}", key)
+        keyring.keep_epoch_key(self.vault, thread, epoch, key)
         meta = self.vault.threads.get(thread) or {"members": members, "title": "", "epochs": {}}
         meta["members"] = sorted(set(members))
         meta["title"] = str(title)[:80]
         meta["group"] = len(members) > 2 or bool(meta.get("group"))
         meta["epochs"][str(epoch)] = meta["members"]
         meta["current"] = epoch
+        meta["granted"] = sorted(d for d in grants if isinstance(d, str))  # a reply re-keys if the devices differ
         meta["epoch_started"] = record.h >> 16  # the epoch's age counts from its grant, not from its arrival
         self._save_thread(thread, meta, record.h >> 16)
         return thread

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain import directory
+from desktop.domain import devices, directory, keyring, recovery
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -25,6 +25,7 @@ from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, l
 from desktop.vault import Vault, VaultIntegrityError
 from desktop.vault.blobs import CHUNK_SIZE
 from desktop.vault.faults import crash_point
+from sync import envelope
 from sync.client.engine import SyncEngine
 from sync.client.errors import SyncError
 from sync.client.scheduler import SyncScheduler, SyncStatus
@@ -167,6 +168,7 @@ class Session:
                 queued_before = self.vault.records.outbox_totals()[0]
                 if self.messaging.take_in():
                     kinds.add("message")
+                self.account_upkeep()
                 try:
                     self.auto_download()
                 except Exception as exc:  # a failed download is retried after the next sync
@@ -179,6 +181,15 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def account_upkeep(self) -> None:
+        """After a sync: a new recovery key whose steps a crash interrupted is finished (recovery.resume), then
+        the card, the keyring and the server's backup made current (devices.upkeep)."""
+        try:
+            recovery.resume(self)
+        except Exception as exc:  # never the reason a sync fails: tried again after the next one
+            log.info("recovery upkeep postponed: %s", type(exc).__name__)
+        devices.upkeep(self)
 
     def count_usage(self) -> None:
         """Add to this month's data what crossed the wire since the last count: every call each way, headers
@@ -276,6 +287,9 @@ class Session:
         if self.program.box is not None:
             creds = self.program.credentials
             doc["keys"] = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
+            me = devices.this_entry(self.program)
+            listed = keyring.card_devices(self.vault, creds.account.hex(), me) + devices.remembered_devices(self.vault)
+            doc.update(keyring.account_fields(self.vault, creds.account, {e.device: e for e in listed}.values()))
         with self.vault.transaction():  # the saved profile and the card that publishes it, together
             self.vault.put_profile(self.program.credentials.account.hex(), doc, updated_at=self.clock.now())
             crash_point("profile:saved")
@@ -390,18 +404,55 @@ class Session:
     def sync_now(self) -> None:
         self.scheduler.sync_now()
 
-    # -- devices --------------------------------------------------------------------------------------------
+    # -- devices (desktop/domain/devices.py) ------------------------------------------------------------------
 
-    def devices(self) -> list[dict]:
-        """The account's devices as the server lists them (worker thread)."""
-        return self.engine.authorized(self.transport.list_devices)
+    def devices(self) -> list[devices.DeviceInfo]:
+        return devices.list_devices(self)
 
     def is_this_device(self, device: bytes) -> bool:
         return device == self.program.credentials.device
 
-    def revoke_device(self, device: bytes) -> None:
-        """Remove ``device`` from the account (worker thread). Revoking this very device ends its syncing: the
-        next sync is refused, which the status bar then says, so it runs at once."""
-        self.engine.authorized(lambda token: self.transport.revoke_device(device, token))
-        if self.is_this_device(device):
-            self.scheduler.sync_now()
+    def offer_link(self) -> devices.LinkOffer:
+        return devices.offer_link(self)
+
+    def await_link(self, offer: devices.LinkOffer, timeout_s: float = 50) -> devices.Linked | None:
+        return devices.await_link(self, offer, timeout_s)
+
+    def revoke_device(self, device_hex: str) -> None:
+        """ValueError for this device; rotates the account secret, re-keys every thread (worker thread)."""
+        devices.revoke_device(self, device_hex)
+
+    def account_fingerprint(self) -> str:
+        return envelope.identity_fingerprint(keyring.ensure(self.vault).identity_public)
+
+    def this_device_fingerprint(self) -> str:
+        return devices.this_entry(self.program).fingerprint
+
+    # -- the recovery key (desktop/domain/recovery.py) ---------------------------------------------------------------
+
+    def new_recovery_key(self) -> recovery.NewRecoveryKey:
+        """A new key to show; nothing changes until ``apply_recovery_key``."""
+        return recovery.new_key()
+
+    def apply_recovery_key(self, made: recovery.NewRecoveryKey) -> None:
+        """Server, then this vault, then the other devices; ``RotationProblem`` (nothing changed) when offline."""
+        recovery.apply(self, made)
+
+    def rotate_recovery_key(self) -> str:
+        return recovery.rotate(self)
+
+    def check_recovery_key(self, text: str) -> bool:
+        """Whether ``text`` is the current key (InvalidRecoveryKey(typo=True) on a typing mistake)."""
+        return recovery.check_key(self.vault, text, self.now_ms())
+
+    def recovery_checked_ms(self) -> int | None:
+        return recovery.checked_ms(self.vault)
+
+    def mark_recovery_checked(self) -> None:
+        recovery.mark_checked(self.vault, self.now_ms())
+
+    def recovery_reminder_due(self) -> bool:
+        return recovery.reminder_due(self.vault, self.now_ms())
+
+    def dismiss_recovery_reminder(self) -> None:
+        recovery.dismiss_reminder(self.vault, self.now_ms())

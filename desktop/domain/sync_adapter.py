@@ -11,16 +11,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import msgpack
+
 from desktop.vault import Vault
 from desktop.vault.records import StoredRecord
 from sync.client.engine import Credentials
 from sync.client.errors import SyncError
 from sync.client.transport import Transport
-from sync.envelope import BoxKey, DeviceKey
+from sync.envelope import BoxKey, DeviceKey, new_account_secret
 from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpack_record
 
 _PROGRAM_SECRET = "program"  # noqa: S105 - the name of a vault entry, not a secret
 _JOINING_SECRET = "program-joining"  # noqa: S105 - the keys of a device not yet registered
+ACCOUNT_SECRETS = "account-secrets"
 JOIN_ATTEMPTS = 3  # on a lost connection: at once, then after 2 s
 JOIN_PAUSES_S = (0.0, 2.0)
 
@@ -96,23 +99,39 @@ def join_program(
             if not error.retryable or attempt + 1 == attempts:
                 raise
             sleep(JOIN_PAUSES_S[min(attempt, len(JOIN_PAUSES_S) - 1)])
-    vault.put_secret(
-        _PROGRAM_SECRET,
-        json.dumps(
-            {
-                "server_url": transport.base_url,
-                "account": registration.account.hex(),
-                "device": registration.device.hex(),
-                "role": registration.role,
-                "key": key.private_bytes().hex(),
-                "box": box.private_bytes().hex(),
-                "demo": demo,
-            }
-        ).encode(),
-    )
-    vault.delete_secret(_JOINING_SECRET)
-    credentials = Credentials(registration.account, registration.device, key)
-    return Program(transport.base_url, credentials, registration.role, demo, box)
+    with vault.transaction():
+        program = store_program(
+            vault, transport.base_url, registration.account, registration.device, registration.role, key, box, demo
+        )
+        if not vault.get_secret(ACCOUNT_SECRETS):  # a new account: its first secret (PROTOCOL.md §10)
+            vault.put_secret(ACCOUNT_SECRETS, msgpack.packb({"c": [[0, new_account_secret()]]}, use_bin_type=True))
+            vault.put_secret("backup-owed", b"1")  # sealed to the recovery key after the first sync
+        vault.delete_secret(_JOINING_SECRET)
+    return program
+
+
+def store_program(
+    vault: Vault,
+    server_url: str,
+    account: bytes,
+    device: bytes,
+    role: str,
+    key: DeviceKey,
+    box: BoxKey,
+    demo: bool = False,
+) -> Program:
+    """Keep this device's membership (joined, linked or restored) sealed in the vault."""
+    doc = {
+        "server_url": server_url,
+        "account": account.hex(),
+        "device": device.hex(),
+        "role": role,
+        "key": key.private_bytes().hex(),
+        "box": box.private_bytes().hex(),
+        "demo": demo,
+    }
+    vault.put_secret(_PROGRAM_SECRET, json.dumps(doc).encode())
+    return Program(server_url, Credentials(account, device, key), role, demo, box)
 
 
 def _joining_identity(vault: Vault) -> tuple[DeviceKey, BoxKey]:

@@ -3,14 +3,19 @@
 Shown once at creation as nine groups of four Crockford base32 characters: 32 carry the key, the last 4 are a
 20-bit checksum so a typing mistake is told apart from a key of another vault. Crockford's alphabet has no I, L,
 O or U, and reading is forgiving: lower case, spaces and dashes are fine, O reads as 0 and I/L as 1.
+
+One key per person, not per vault: ``envelope.RecoveryKeys`` derives from it the key that signs a restore (the
+server keeps its public half) and the box key that opens the account backup and every vault's recovery slot.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from desktop.vault.errors import InvalidRecoveryKey
+from sync import envelope  # the keys a recovery key derives (PROTOCOL.md §10.3)
 
 KEY_BYTES = 20
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -52,3 +57,28 @@ def parse_key(text: str) -> bytes:
     if _checksum(key) != check:
         raise InvalidRecoveryKey(typo=True)
     return key
+
+
+@dataclass(frozen=True)
+class NewRecoveryKey:
+    """A freshly made recovery key: the text to show the person once, and the public halves a device keeps (the
+    server keeps ``auth_public``; vault slots and the account backup are sealed to ``box_public``)."""
+
+    text: str
+    auth_public: bytes
+    box_public: bytes
+
+    def __repr__(self) -> str:
+        return "NewRecoveryKey(<secret>)"
+
+
+def publics(key: bytes) -> tuple[bytes, bytes]:
+    """``(auth_public, box_public)`` of a recovery key (the raw bytes from ``parse_key``)."""
+    keys = envelope.RecoveryKeys(key)
+    return keys.auth_public, keys.box_public
+
+
+def new_key() -> NewRecoveryKey:
+    key = generate()
+    auth_public, box_public = publics(key)
+    return NewRecoveryKey(format_key(key), auth_public, box_public)

@@ -1,7 +1,8 @@
 """The vault: one folder holding ``vault.key`` (how to get the data key) and ``vault.db`` (SQLite, WAL,
 ``synchronous=FULL``, sealed fields). The only way the rest of Osler reads or writes local data.
 
-Lifecycle: ``Vault.create()`` returns an unlocked vault and the recovery key to show once; ``Vault.open()``
+Lifecycle: ``Vault.create()`` returns an unlocked vault and the recovery key to show once (or none, when the person
+already has one for their account); ``Vault.open()``
 validates the files and returns a locked vault; ``unlock()`` works offline; ``lock()`` closes the database and
 drops every key and decrypted cache this object holds.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from desktop.vault import kdf, recovery, schema
+from desktop.vault import kdf, keyfile, recovery, schema
 from desktop.vault.blobs import BlobStore
 from desktop.vault.cipher import BlobIdKey, ChunkCipher, FieldCipher
 from desktop.vault.errors import (
@@ -38,6 +39,7 @@ from desktop.vault.fsutil import OWNER_ONLY_FILE, fsync_dir, make_private_dir, r
 from desktop.vault.keyfile import KeyFile
 from desktop.vault.messages import MessageStore
 from desktop.vault.records import RecordStore
+from desktop.vault.recovery_slot import PUBLICS_ROW, RecoverySlot, publics_for_new_vault, seal_publics
 from desktop.vault.threads import ThreadStore
 
 KEY_FILE = "vault.key"
@@ -56,13 +58,14 @@ class _Keys:
     """What an unlocked vault holds in memory; dropped whole on lock."""
 
     def __init__(self, data_key: bytes) -> None:
+        self.data_key = data_key  # to re-seal the recovery slot (recovery_slot.py)
         self.fields = FieldCipher(data_key)
         self.chunks = ChunkCipher(data_key)
         self.blob_ids = BlobIdKey(data_key)
         self.blob_row = self.blob_ids.local  # how blob rows are keyed; see _attach
 
 
-class Vault:
+class Vault(RecoverySlot):
     def __init__(self, folder: Path, header: KeyFile) -> None:
         self.folder = folder
         self._header = header
@@ -84,11 +87,19 @@ class Vault:
         *,
         params: kdf.KdfParams | None = None,
         schema_version: int = schema.LATEST,
-    ) -> tuple[Vault, str]:
+        recovery_public: bytes | tuple[bytes, bytes] | None = None,
+        key_version: int = keyfile.VERSION,
+    ) -> tuple[Vault, str | None]:
         """Make a new vault in ``folder``; returns it unlocked with the recovery key text to show once.
 
+        ``recovery_public``: ``None`` makes a new recovery key (its text is returned, its public halves kept);
+        the ``(auth_public, box_public)`` pair of the person's existing key (a restore, or a linked device that
+        already knows it) seals the slot to that key and returns no text. A bare ``box_public`` does the same,
+        but ``recovery_publics()`` stays ``None`` until ``reseal_recovery`` names both halves.
+
         ``params`` defaults to a calibration on this machine (about 0.75 s). ``schema_version`` below the latest
-        makes a vault as an older Osler would have, for migration tests; the next ``unlock()`` upgrades it.
+        makes a vault as an older Osler would have, for migration tests; the next ``unlock()`` upgrades it;
+        ``key_version=1`` likewise writes the key file as Osler did before recovery slots were sealed.
 
         Crash-safe: the database is built under a temporary name, the key file is written atomically, and only
         then is the database renamed into place; ``open()`` finishes a rename that a crash interrupted.
@@ -102,10 +113,15 @@ class Vault:
             raise ValueError(f"KDF parameters below the floor: {params.weakness()}")
         if params.excess():
             raise ValueError(f"KDF parameters above the ceiling: {params.excess()}")
+        auth_public, box_public, text = publics_for_new_vault(recovery_public)
         make_private_dir(folder)
         data_key = os.urandom(kdf.KEY_BYTES)
-        recovery_key = recovery.generate()
-        header = KeyFile.new(passphrase, recovery_key, data_key, params)
+        if key_version == 1:
+            raw = recovery.generate()
+            header = KeyFile.new_v1(passphrase, raw, data_key, params)
+            auth_public, text = None, recovery.format_key(raw)
+        else:
+            header = KeyFile.new(passphrase, box_public, data_key, params)
 
         building = folder / DB_CREATING
         with contextlib.suppress(FileNotFoundError):
@@ -123,13 +139,15 @@ class Vault:
                         {"key": "key_check", "value": keys.fields.seal("meta", "key_check", "value", b"ok")},
                     ]
                 )
+                if auth_public is not None:
+                    db["meta"].insert({"key": PUBLICS_ROW, "value": seal_publics(keys.fields, auth_public, box_public)})
         finally:
             db.close()
         header.save(folder / KEY_FILE)
         os.replace(building, folder / DB_FILE)
         fsync_dir(folder)
         vault._attach(keys)
-        return vault, recovery.format_key(recovery_key)
+        return vault, text
 
     @classmethod
     def open(cls, folder: Path) -> Vault:
@@ -175,7 +193,8 @@ class Vault:
             return UnlockTiming(derived - started, time.perf_counter() - derived)
 
     def unlock_with_recovery(self, recovery_text: str, new_passphrase: str) -> None:
-        """ "Forgot passphrase": the recovery key unlocks and a new passphrase replaces the old one."""
+        """ "Forgot passphrase": the recovery key unlocks and a new passphrase replaces the old one. Opens both
+        slot versions (keyfile.py); the slot is kept as it is."""
         _check_new_passphrase(new_passphrase)
         key = recovery.parse_key(recovery_text)
         with self._lock:
