@@ -165,6 +165,33 @@ def measure(label: str, proxy: FaultProxy, counted: Counted, bound: float, work)
     row("  time ÷ bound", wall / bound, "×", TARGET, fmt=".2f")
 
 
+def where_bytes_go(server: ProcessServer, account: bytes, squeezed: int) -> None:
+    """What a new device of ``account`` pulls, by kind, as stored (bodies), against the texts as one stream."""
+    import sqlalchemy as sa
+
+    from sync.server.storage import Storage
+    from sync.server.tables import record_audience, records
+
+    storage = Storage.for_data_dir(server.data_dir)
+    size = sa.func.sum(sa.func.length(records.c.body))
+    live = records.c.replaced == sa.false()
+    with storage.reader.connect() as conn:
+        public = conn.execute(
+            sa.select(records.c.kind, sa.func.count(), size).where(records.c.public, live).group_by(records.c.kind)
+        ).all()
+        private = conn.execute(
+            sa.select(records.c.kind, sa.func.count(), size)
+            .join(record_audience, record_audience.c.seq == records.c.seq)
+            .where(record_audience.c.account_id == account, live)
+            .group_by(records.c.kind)
+        ).all()
+    storage.dispose()
+    print("\nwhat a new device pulls (record bodies, before gzip)")
+    row("  every text as one zlib -9 stream (the bound's bytes)", squeezed, "B", fmt=".0f")
+    for kind, count, total in sorted([*public, *private], key=lambda r: -int(r[2] or 0)):
+        row(f"  {kind} × {count}", int(total or 0), "B", fmt=".0f")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
@@ -176,6 +203,7 @@ def main() -> None:
             print(f"\nhistory: {total} messages in {PEOPLE} conversations made in {time.monotonic() - started:.0f} s")
             squeezed = len(zlib.compress("".join(texts).encode(), 9))
             bound = SETUP + RTT + squeezed * 8 / RATE
+            where_bytes_go(server, laptop.program.credentials.account, squeezed)
             with FaultProxy(
                 "127.0.0.1", server.port, latency_s=LATENCY, bandwidth_bps=RATE, connect_delay_s=SETUP
             ) as proxy:
