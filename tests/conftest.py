@@ -51,6 +51,21 @@ def server(tmp_path: Path):
         yield running
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_server(request, tmp_path: Path):
+    """A real server on SQLite, then on PostgreSQL (skipped without one, see tests/pg.py)."""
+    from tests.servers import ThreadServer
+
+    url = None
+    if request.param == "postgresql":
+        from tests.pg import require_postgres, reset_database
+
+        url = require_postgres()
+        reset_database(url)
+    with ThreadServer(tmp_path / "server", url) as running:
+        yield running
+
+
 @pytest.fixture
 def client_factory(tmp_path: Path, server):
     from tests.clients import make_client

@@ -13,6 +13,7 @@ import requests
 
 from sync.client.errors import (
     AuthFailed,
+    DeviceRevoked,
     LinkExpired,
     LinkNotRequested,
     LinkUnknown,
@@ -58,15 +59,15 @@ def _link(first: dict, new: dict) -> tuple[str, bytes]:
     return slot, device
 
 
-def test_a_new_device_joins_the_account_through_a_link(server):
-    first, new = _join(server), _new_device()
+def test_a_new_device_joins_the_account_through_a_link(any_server):
+    first, new = _join(any_server), _new_device()
     transport, token = first["transport"], first["token"]
     link = transport.create_link(token)
     assert len(link.slot) == 6 and link.expires > time.time()
     assert transport.poll_link(link.slot, 0, token).state == "open"
 
     asked = _request_bytes(new)
-    phone = Transport(server.url)
+    phone = Transport(any_server.url)
     assert phone.post_link_request(link.slot, asked) == link.expires
     assert phone.post_link_request(link.slot, asked) == link.expires, "the same request again: the same answer"
     assert phone.pickup_welcome(link.slot, new["key"]) is None, "not approved yet: waiting"
@@ -90,29 +91,29 @@ def test_a_new_device_joins_the_account_through_a_link(server):
     assert {d.device for d in phone.devices(phone_token)} == {first["device"], device}
 
 
-def test_a_pending_device_cannot_sign_in(server):
-    first, new = _join(server), _new_device()
+def test_a_pending_device_cannot_sign_in(any_server):
+    first, new = _join(any_server), _new_device()
     _slot, device = _link(first, new)
-    challenge = requests.post(f"{server.url}/v1/auth/challenge", json={"device": device.hex()})
+    challenge = requests.post(f"{any_server.url}/v1/auth/challenge", json={"device": device.hex()})
     assert challenge.status_code == 401 and challenge.json()["code"] == "unauthenticated"
     with pytest.raises(AuthFailed):
-        Transport(server.url).sign_in(device, new["key"])
+        Transport(any_server.url).sign_in(device, new["key"])
 
 
-def test_a_link_is_used_once(server):
-    first, new, other = _join(server), _new_device(), _new_device()
+def test_a_link_is_used_once(any_server):
+    first, new, other = _join(any_server), _new_device(), _new_device()
     transport, token = first["transport"], first["token"]
     slot = transport.create_link(token).slot
     transport.post_link_request(slot, _request_bytes(new))
     with pytest.raises(LinkUsed):
-        Transport(server.url).post_link_request(slot, _request_bytes(other))
+        Transport(any_server.url).post_link_request(slot, _request_bytes(other))
     transport.approve_link(slot, new["key"].public_bytes(), new["box"], "phone", b"w", token)
     with pytest.raises(LinkUsed):
         transport.approve_link(slot, other["key"].public_bytes(), other["box"], "thief", b"w", token)
     with pytest.raises(LinkUsed):
-        Transport(server.url).pickup_welcome(slot, other["key"])
+        Transport(any_server.url).pickup_welcome(slot, other["key"])
     answer = requests.post(
-        f"{server.url}/v1/links/{slot}/request", json={"request": base64.b64encode(b"another").decode()}
+        f"{any_server.url}/v1/links/{slot}/request", json={"request": base64.b64encode(b"another").decode()}
     )
     assert answer.status_code == 409 and answer.json()["code"] == "link-used"
 
@@ -218,16 +219,16 @@ def test_a_pickup_must_be_signed_by_the_approved_key_and_fresh(tmp_path):
         assert abs(skewed.json()["server_time"] - ts) < 5000
 
 
-def test_the_poll_is_held_until_a_request_comes(server):
+def test_the_poll_is_held_until_a_request_comes(any_server):
     """The device showing the code hears of the request as soon as it lands, not at its next poll."""
     import threading
 
-    first, new = _join(server), _new_device()
+    first, new = _join(any_server), _new_device()
     slot = first["transport"].create_link(first["token"]).slot
     states = []
     poller = threading.Thread(target=lambda: states.append(first["transport"].poll_link(slot, 50, first["token"])))
     poller.start()
-    Transport(server.url).post_link_request(slot, _request_bytes(new))
+    Transport(any_server.url).post_link_request(slot, _request_bytes(new))
     poller.join(timeout=60)
     assert [s.state for s in states] == ["requested"]
 
@@ -244,3 +245,58 @@ def test_a_device_revokes_another_but_not_itself(server):
     answer = requests.get(f"{server.url}/v1/devices", headers={"Authorization": f"Bearer {first['token']}"})
     assert answer.status_code == 401 and answer.json()["code"] == "device-revoked"
     assert {d.device: d.revoked for d in phone.devices(phone_token)} == {first["device"]: True, device: False}
+
+
+def test_link_calls_are_validated_and_rate_limited(tmp_path):
+    with ThreadServer(tmp_path / "server", auth_per_minute=4) as server:  # the 3 refused calls count too
+        sealed = {"request": base64.b64encode(b"sealed").decode()}
+        bad_slot = requests.post(f"{server.url}/v1/links/ILOU00/request", json=sealed)
+        assert bad_slot.status_code == 422 and bad_slot.json()["code"] == "invalid"
+        not_b64 = requests.post(f"{server.url}/v1/links/ABCDEF/request", json={"request": "%%%"})
+        assert not_b64.status_code == 422
+        too_big = {"request": base64.b64encode(bytes(4096)).decode()}
+        assert requests.post(f"{server.url}/v1/links/ABCDEF/request", json=too_big).status_code == 422
+        answers = [requests.post(f"{server.url}/v1/links/ABCDEF/request", json=sealed) for _ in range(2)]
+        assert [a.status_code for a in answers] == [404, 429]
+        assert answers[1].json()["code"] == "rate-limited" and int(answers[1].headers["Retry-After"]) > 0
+        held_too_long = requests.get(f"{server.url}/v1/links/ABCDEF?t=51", headers={"Authorization": "Bearer x"})
+        assert held_too_long.status_code in (401, 422)
+
+
+def test_a_welcome_is_picked_up_within_a_day_of_the_approval(tmp_path):
+    clock = ManualClock(time.time())
+    with ThreadServer(tmp_path / "server", clock=clock) as server:
+        first, new = _join(server), _new_device()
+        slot, _device = _link(first, new)
+        clock.advance(24 * 3600 + 1)
+        with pytest.raises(LinkExpired):
+            Transport(server.url).pickup_welcome(slot, new["key"], clock=clock)
+
+
+def test_a_revoked_linked_device_cannot_pick_up_its_welcome_again(server):
+    first, new = _join(server), _new_device()
+    slot, device = _link(first, new)
+    phone = Transport(server.url)
+    phone.pickup_welcome(slot, new["key"])
+    first["transport"].revoke_device(device, first["token"])
+    with pytest.raises(DeviceRevoked):
+        phone.pickup_welcome(slot, new["key"])
+    with pytest.raises(DeviceRevoked):
+        phone.sign_in(device, new["key"])
+
+
+def test_a_held_pickup_answers_once_approved(server):
+    """Device 2 waiting for its welcome hears of the approval as soon as it is made, not at its next ask."""
+    import threading
+
+    first, new = _join(server), _new_device()
+    transport, token = first["transport"], first["token"]
+    slot = transport.create_link(token).slot
+    phone = Transport(server.url)
+    phone.post_link_request(slot, _request_bytes(new))
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(phone.fork().pickup_welcome(slot, new["key"], t=50)))
+    waiter.start()
+    device = transport.approve_link(slot, new["key"].public_bytes(), new["box"], "phone", b"sealed", token)
+    waiter.join(timeout=60)
+    assert [w.device for w in got] == [device]

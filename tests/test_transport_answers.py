@@ -17,7 +17,7 @@ import pytest
 from sync import PROTOCOL_VERSION
 from sync.client.errors import AuthFailed, Offline, ProtocolViolation, SyncError, WrongServer
 from sync.client.transport import Transport
-from sync.envelope import DeviceKey
+from sync.envelope import DeviceKey, RecoveryKeys
 from sync.protocol import SyncRequest
 
 HEALTH = json.dumps({"status": "ok", "protocol": PROTOCOL_VERSION, "version": "test"}).encode()
@@ -95,7 +95,9 @@ CUT_ANSWERS = {
 
 
 @pytest.mark.parametrize("cut", CUT_ANSWERS.values(), ids=CUT_ANSWERS.keys())
-@pytest.mark.parametrize("call", ["health", "register", "sync", "devices"])
+@pytest.mark.parametrize(
+    "call", ["health", "register", "sync", "devices", "link", "link request", "welcome", "recover", "devices typed"]
+)
 def test_a_cut_answer_is_offline_never_wrong_server(cut: bytes, call: str):
     with raw_server(lambda _request, _n: cut) as (url, _):
         transport = Transport(url)
@@ -104,6 +106,11 @@ def test_a_cut_answer_is_offline_never_wrong_server(cut: bytes, call: str):
             "register": lambda: transport.register("ABCD-EFGH-JKLM", "laptop", DeviceKey.generate()),
             "sync": lambda: transport.sync(SyncRequest(v=PROTOCOL_VERSION, c=0), "token"),
             "devices": lambda: transport.list_devices("token"),
+            "link": lambda: transport.poll_link("ABCDEF", 0, "token"),
+            "link request": lambda: transport.post_link_request("ABCDEF", b"sealed"),
+            "welcome": lambda: transport.pickup_welcome("ABCDEF", DeviceKey.generate()),
+            "recover": lambda: transport.recover(RecoveryKeys(bytes(20)), DeviceKey.generate(), b"box", "laptop"),
+            "devices typed": lambda: transport.devices("token"),
         }
         with pytest.raises(SyncError) as caught:
             calls[call]()

@@ -32,8 +32,8 @@ from sync.server.storage import DeviceSession
 log = logging.getLogger("osler.server.links")
 router = APIRouter(prefix="/v1", tags=["devices"])
 T = TypeVar("T")
-MAX_LINK_REQUEST = 4096
-MAX_WELCOME = 8192
+MAX_LINK_REQUEST = 4095  # bytes; multiples of 3, so the base64 length bounds them exactly
+MAX_WELCOME = 8190
 
 
 def base64_of(max_bytes: int, what: str) -> object:
@@ -141,7 +141,7 @@ async def create_link(request: Request, session: DeviceSession = Depends(current
     status_code=202,
     response_model=Expires,
     dependencies=[Depends(auth_rate_limit)],
-    responses=error_responses(404, 409, 410, 422, 429),
+    responses=error_responses(400, 404, 409, 410, 413, 422, 429),
 )
 async def post_request(slot: Slot, body: LinkRequestIn, request: Request) -> Expires:
     """The new device's keys, sealed with the code (the server cannot open them). The same bytes again are
@@ -181,7 +181,9 @@ async def link_state(
     return found or LinkStateOut(state="open")
 
 
-@router.post("/links/{slot}/approve", response_model=ApproveOut, responses=error_responses(401, 404, 409, 410, 422))
+@router.post(
+    "/links/{slot}/approve", response_model=ApproveOut, responses=error_responses(400, 401, 404, 409, 410, 413, 422)
+)
 async def approve(
     slot: Slot, body: ApproveIn, request: Request, session: DeviceSession = Depends(current_session)
 ) -> ApproveOut:
@@ -219,7 +221,7 @@ async def approve(
     dependencies=[Depends(auth_rate_limit)],
     responses={
         202: {"model": Waiting, "description": "not approved yet: ask again"},
-        **error_responses(401, 404, 409, 410, 422, 429),
+        **error_responses(400, 401, 404, 409, 410, 413, 422, 429),
     },
 )
 async def welcome(

@@ -26,7 +26,7 @@ from sync.server.storage import DeviceSession
 
 log = logging.getLogger("osler.server.recovery")
 router = APIRouter(prefix="/v1", tags=["devices"])
-MAX_BACKUP = 8192
+MAX_BACKUP = 8190  # 8 KiB, a multiple of 3: the base64 length bounds it exactly
 
 
 class RecoveryIn(_In):
@@ -58,7 +58,7 @@ def _key(value: str, what: str) -> bytes:
     return raw
 
 
-@router.put("/recovery", status_code=204, response_class=Response, responses=error_responses(401, 409, 422))
+@router.put("/recovery", status_code=204, response_class=Response, responses=error_responses(400, 401, 409, 413, 422))
 async def put_recovery(
     body: RecoveryIn, request: Request, session: DeviceSession = Depends(current_session)
 ) -> Response:
@@ -77,7 +77,7 @@ async def put_recovery(
     "/recover",
     response_model=RecoverOut,
     dependencies=[Depends(auth_rate_limit)],
-    responses=error_responses(401, 404, 422, 429),
+    responses=error_responses(400, 401, 404, 413, 422, 429),
 )
 async def recover(body: RecoverIn, request: Request) -> RecoverOut:
     """A new active device for the account of this recovery key, and the account's backup. Signed by the recovery

@@ -162,7 +162,11 @@ class LinksMixin:
     def pickup_link(self, slot: str, sign_key: bytes) -> Pickup:
         """The welcome of an approved link, for the key it was approved for: the pending device becomes a device
         of the account (once; a pickup repeated within a day answers the same)."""
+        with self.reader.connect() as conn:  # a held pickup looks every 1.5 s: without taking the write lock
+            seen = conn.execute(sa.select(links.c.approved_at, links.c.expires_at).where(links.c.slot == slot)).first()
         now = self._now()
+        if seen is not None and seen.approved_at is None and now < seen.expires_at:
+            return Pickup("waiting")
         with self._write() as conn:
             row = conn.execute(sa.select(links).where(links.c.slot == slot).with_for_update()).first()
             if row is None:
