@@ -90,8 +90,9 @@ def make_app(qtbot, tmp_path: Path):
 
     made: list = []
 
-    def make(data_dir: Path | None = None) -> AppPage:
-        app = OslerApp(data_dir or tmp_path / "osler", kdf_params=KdfParams.floor())
+    def make(data_dir: Path | None = None, clock=None) -> AppPage:  # type: ignore[no-untyped-def]
+        options = {} if clock is None else {"clock": clock}
+        app = OslerApp(data_dir or tmp_path / "osler", kdf_params=KdfParams.floor(), **options)
         qtbot.addWidget(app.window)
         app.window.show()
         made.append(app)

@@ -34,7 +34,9 @@ class AppPage:
         return isinstance(self.screen, MainScreen)
 
     def error(self) -> str:
-        page = self.screen.currentWidget() if hasattr(self.screen, "currentWidget") else None
+        page = getattr(self.screen, "page", None)  # first run: the step's page (inside its scroll area)
+        if page is None and hasattr(self.screen, "currentWidget"):
+            page = self.screen.currentWidget()
         return "" if page is None or page.error.isHidden() else page.error.text()
 
     def _type(self, field, text: str) -> None:
@@ -65,7 +67,7 @@ class AppPage:
         self._type(screen.new_passphrase, passphrase)
         self._type(screen.confirm_passphrase, passphrase if repeat is None else repeat)
         self.qtbot.keyClick(screen.confirm_passphrase, Qt.Key.Key_Return)
-        self._wait_step(Step.PASSPHRASE, Step.RECOVERY)
+        self._wait_step(Step.PASSPHRASE, Step.PROGRAM)
 
     def recovery_key(self) -> str:
         return self.screen.recovery_label.text()
@@ -82,19 +84,25 @@ class AppPage:
         self.qtbot.keyClick(screen.group_second, Qt.Key.Key_Return)
 
     def explore_demo(self, role: str = "student") -> None:
-        roles = self.screen.demo_role
-        roles.setFocus()
-        for _ in range(roles.count()):
-            if roles.currentData() == role:
-                break
-            self.qtbot.keyClick(roles, Qt.Key.Key_Down)
-        assert roles.currentData() == role
-        self._press(self.screen.demo_choice)
+        """From the choice (or the recovery key its choice showed) into the demo as ``role``."""
+        if self.on_onboarding(Step.PROGRAM):
+            roles = self.screen.demo_role
+            roles.setFocus()
+            for _ in range(roles.count()):
+                if roles.currentData() == role:
+                    break
+                self.qtbot.keyClick(roles, Qt.Key.Key_Down)
+            assert roles.currentData() == role
+            self._press(self.screen.demo_choice)
+        if self.on_onboarding(Step.RECOVERY):
+            self.confirm_recovery(self.recovery_key())
         self.wait_main()
 
     def join(self, url: str, invite: str) -> None:
         if self.on_onboarding(Step.PROGRAM):
             self._press(self.screen.join_choice)
+        if self.on_onboarding(Step.RECOVERY):
+            self.confirm_recovery(self.recovery_key())
         screen = self.screen
         self._type(screen.server_url, url)
         self._type(screen.invite, invite)
@@ -108,9 +116,9 @@ class AppPage:
         self.wait_main()
 
     def first_run_to_program(self, passphrase: str) -> None:
+        """Language and vault: at the choice (join, link, restore, demo); no recovery key shown yet."""
         self.choose_language("en")
         self.create_vault(passphrase)
-        self.confirm_recovery(self.recovery_key())
 
     def enter_demo(self, passphrase: str, role: str = "student") -> None:
         """The whole first run into the demo programme, synced."""
@@ -173,6 +181,68 @@ class AppPage:
     def search_mentors(self, text: str) -> None:
         self._type(self.screen.mentors.search, text)
 
+    # -- devices (Settings → Devices) -----------------------------------------------------------------------
+
+    @property
+    def devices_panel(self):
+        return self.screen.settings.devices
+
+    def show_devices(self) -> list[list[str]]:
+        """Settings → "Show devices"; the rows as shown (name, fingerprint, added, last sync), direction marks
+        taken out."""
+        self.open_view("settings")
+        panel = self.devices_panel
+        self._press(panel.load_button)
+        self.qtbot.waitUntil(lambda: not panel._tasks, timeout=WAIT_MS)
+        return [[plain(cell) for cell in row] for row in panel.rows()]
+
+    def safety_number(self) -> str:
+        return plain(self.devices_panel.safety_number.text())
+
+    def select_other_device(self) -> str:
+        """Select the first device in the list that is not this one; returns its name."""
+        panel = self.devices_panel
+        row = next(r for r, info in enumerate(panel.devices) if not info.this)
+        panel.select(row)
+        return panel.devices[row].name
+
+    def press_revoke(self) -> None:
+        self._press(self.devices_panel.revoke_button)
+
+    def open_add_device(self):
+        """Settings → "Add a device…": the dialog, once it shows a code (or an error)."""
+        self.open_view("settings")
+        panel = self.devices_panel
+        self._press(panel.add_button)
+        dialog = panel.link_dialog
+        self.qtbot.waitUntil(lambda: bool(dialog.code.text()) or dialog.error.isVisible(), timeout=WAIT_MS)
+        return dialog
+
+    def link_code_shown(self) -> str:
+        return plain(self.devices_panel.link_dialog.code.text())
+
+    # -- link, restore (first run) --------------------------------------------------------------------------
+
+    def link_to_account(self, url: str, code: str) -> None:
+        """At the choice: "Link to my account on another device", the address and code typed, Link pressed;
+        returns once linked (the main screen) or back on the link page with an error."""
+        if self.on_onboarding(Step.PROGRAM):
+            self._press(self.screen.link_choice)
+        screen = self.screen
+        self._type(screen.server_url, url)
+        self._type(screen.link_code, code)
+        self.qtbot.keyClick(screen.link_code, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.on_main() or self.on_onboarding(Step.LINK), timeout=WAIT_MS)
+
+    def restore_account(self, url: str, key: str) -> None:
+        if self.on_onboarding(Step.PROGRAM):
+            self._press(self.screen.restore_choice)
+        screen = self.screen
+        self._type(screen.server_url, url)
+        self._type(screen.restore_key, key)
+        self.qtbot.keyClick(screen.restore_key, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.on_main() or self.on_onboarding(Step.RESTORE), timeout=WAIT_MS)
+
 
 class KeyboardPage(AppPage):
     """The same person with no mouse: every press is Tab until the control has focus, then Space; every field is
@@ -217,3 +287,8 @@ class KeyboardPage(AppPage):
         self.qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
         for _ in range(row):
             self.qtbot.keyClick(view, Qt.Key.Key_Down)
+
+
+def plain(text: str) -> str:
+    """``text`` without the direction marks (LRI, RLI, FSI, PDI) that keep codes and fingerprints in order."""
+    return "".join(ch for ch in text if ch not in "\u2066\u2067\u2068\u2069")

@@ -61,6 +61,31 @@ def shoot(app: QApplication, osler: OslerApp, name: str) -> None:
     print(path)
 
 
+SAMPLE_LINK_CODE = "K7Q4-M2XP-9A3F-RTWZ"
+
+
+def add_device_dialog(osler: OslerApp):  # type: ignore[no-untyped-def]
+    """Settings → "Add a device…" as it looks with a code (a sample one: no server is asked), shown."""
+    from desktop.domain.devices import LinkOffer
+    from desktop.ui.link_dialog import AddDeviceDialog
+
+    osler.main.navigate("settings")
+    dialog = AddDeviceDialog(osler.session, osler.window)
+    qr_text = f"osler-link:https://mentors.example.org#{SAMPLE_LINK_CODE}"
+    dialog.display(LinkOffer(SAMPLE_LINK_CODE, qr_text, osler.session.now_ms() + 600_000))
+    dialog._tick()
+    dialog.show()
+    return dialog
+
+
+def shoot_widget(app: QApplication, widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    pump(app)
+    path = OUT / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(path))
+    print(path)
+
+
 def first_run(app: QApplication, folder: Path, tag: str, role: str, shots: bool) -> OslerApp:
     """Through the first run into the demo programme as ``role``, shooting each step when ``shots``."""
     osler = OslerApp(folder, kdf_params=KdfParams.floor())
@@ -80,19 +105,29 @@ def first_run(app: QApplication, folder: Path, tag: str, role: str, shots: bool)
     screen.confirm_passphrase.setText("violet harbour lantern")
     maybe("02-passphrase")
     screen._create()
-    while screen.flow.step is not Step.RECOVERY:
+    while screen.flow.step is not Step.PROGRAM:
         pump(app, 0.05)
-    maybe("03-recovery-key")
+    maybe("03-programme")
+    if shots:  # the steps of a person who already has an account, then back to the choice
+        screen._choose_link()
+        screen.server_url.setText("mentors.example.org")
+        screen.link_code.setText("K7Q4-M2XP-9A3F-RTWZ")
+        maybe("03a-link")
+        screen._back()
+        screen._choose_restore()
+        screen.server_url.setText("mentors.example.org")
+        maybe("03b-restore")
+        screen._back()
+    screen.demo_role.setCurrentIndex(screen.demo_role.findData(role))
+    screen._choose_demo()
+    maybe("04-recovery-key")
     key = screen.flow.recovery_key or ""
     screen._recovery_written()
-    maybe("04-confirm-key")
+    maybe("05-confirm-key")
     first, second = screen.flow.confirm_indices
     screen.group_first.setText(key.split("-")[first])
     screen.group_second.setText(key.split("-")[second])
     screen._confirm()
-    maybe("05-programme")
-    screen.demo_role.setCurrentIndex(screen.demo_role.findData(role))
-    screen._choose_demo()
     while osler.main is None:
         pump(app, 0.05)
     pump(app, 1.5)
@@ -215,6 +250,9 @@ def main() -> None:
                     messages.queue_toggle.click()
                     shoot(app, osler, f"{tag}/{number}b-review-queue")
                     messages.queue_toggle.click()
+            dialog = add_device_dialog(osler)
+            shoot_widget(app, dialog, f"{tag}/19-add-device")
+            dialog.close()
             osler.lock()
             shoot(app, osler, f"{tag}/20-unlock")
             osler.shutdown()

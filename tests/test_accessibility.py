@@ -50,12 +50,18 @@ def test_every_first_run_and_unlock_screen_names_its_controls(make_app, tmp_path
     page.choose_language("en")
     seen["passphrase"] = unnamed(window)
     page.create_vault(PASSPHRASE)
+    assert page.on_onboarding(Step.PROGRAM)
+    seen["programme"] = unnamed(window)
+    page._press(page.screen.link_choice)
+    seen["link"] = unnamed(window)
+    page._press(page.screen.back_button)
+    page._press(page.screen.restore_choice)
+    seen["restore"] = unnamed(window)
+    page._press(page.screen.back_button)
+    page._press(page.screen.join_choice)
     seen["recovery"] = unnamed(window)
     key = page.recovery_key()
     page.confirm_recovery(key)
-    assert page.on_onboarding(Step.PROGRAM)
-    seen["programme"] = unnamed(window)
-    page._press(page.screen.join_choice)
     seen["join"] = unnamed(window)
     page.app.shutdown()
     again = make_app(tmp_path / "data")
@@ -92,3 +98,13 @@ def test_status_changes_are_announced(make_app, announced):
     page.lock()
     page.unlock("not my passphrase at all")
     assert any("passphrase" in text.casefold() and assertive for text, assertive in announced)  # errors at once
+
+
+def test_the_add_device_dialog_names_every_control(make_app, server):
+    page = make_app()
+    page.set_up_in(server.url, server.invite(), "Amina Laptop", "violet harbour lantern")
+    page.show_devices()
+    dialog = page.open_add_device()
+    assert unnamed(dialog) == []
+    assert dialog.code.accessibleName() and dialog.qr.accessibleName() and dialog.qr.accessibleDescription()
+    dialog.close()

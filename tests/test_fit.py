@@ -228,3 +228,59 @@ def test_every_view_fits_in_every_language(polyglot, tag) -> None:
     finally:
         osler._language_changed("en")
     assert not failures, "\n".join(failures[:60])
+
+
+def test_add_device_dialog_fits(demo) -> None:
+    """The "Add a device" dialog with a code, its QR image and the countdown, on each screen size: it fits the
+    screen, and nothing in it is cut."""
+    from desktop.domain.devices import LinkOffer
+    from desktop.ui.link_dialog import AddDeviceDialog
+
+    scale, osler, _attachment = demo
+    dialog = AddDeviceDialog(osler.session, osler.window)
+    code = "K7Q4-M2XP-9A3F-RTWZ"
+    dialog.display(LinkOffer(code, f"osler-link:https://mentors.example.org#{code}", osler.session.now_ms() + 600_000))
+    dialog._tick()
+    failures: list[str] = []
+    try:
+        dialog.show()
+        for width, height, text_scale in SIZES:
+            if text_scale != scale:
+                continue
+            size = dialog.sizeHint().boundedTo(QSize(width, height))
+            dialog.resize(size)
+            pump(QApplication.instance(), 0.05)
+            failures += [f"{width}×{height}: {p}" for p in problems_of(dialog, size)]
+    finally:
+        dialog.close()
+    assert not failures, "\n".join(failures[:40])
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0], ids=lambda s: f"text{s:g}x")
+def test_first_run_choice_link_and_restore_steps_fit(make_app, scale) -> None:
+    """The choice (join, link, restore, demo) and the link and restore steps, at 1024×600 and at 200 %."""
+    before = QApplication.font()
+    font = QApplication.font()
+    font.setPointSizeF(before.pointSizeF() * scale)
+    QApplication.setFont(font)
+    failures: list[str] = []
+    try:
+        page = make_app()
+        page.first_run_to_program("violet harbour lantern")
+        screen = page.screen
+        for step in ("program", "link", "restore"):
+            if step == "link":
+                screen._choose_link()
+            if step == "restore":
+                screen._back()
+                screen._choose_restore()
+            for width, height, text_scale in SIZES:
+                if text_scale != scale:
+                    continue
+                size = QSize(width, height)
+                page.app.window.resize(size)
+                pump(QApplication.instance(), 0.05)
+                failures += [f"{step} {width}×{height}: {p}" for p in problems_of(page.app.window, size)]
+    finally:
+        QApplication.setFont(before)
+    assert not failures, "\n".join(failures[:40])

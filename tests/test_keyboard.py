@@ -26,6 +26,7 @@ def test_a_student_joins_finds_asks_writes_attaches_locks_and_recovers_by_keyboa
     page = keyboard(make_app())
     page.choose_language("en")
     page.create_vault(PASSPHRASE)
+    page._press(page.screen.join_choice)
     key = page.recovery_key()
     page.confirm_recovery(key)
     page.join(server.url, server.invite())

@@ -17,6 +17,11 @@ def _to_program(flow: Onboarding) -> None:
     flow.choose_language("en")
     assert flow.submit_passphrase("violet harbour lantern", "violet harbour lantern").acceptable
     flow.vault_created(KEY)
+    assert flow.step is Step.PROGRAM, "the choice comes before the key: a linked device never sees a new key"
+
+
+def _confirm_key(flow: Onboarding) -> None:
+    assert flow.step is Step.RECOVERY and flow.recovery_key == KEY
     flow.recovery_written()
     groups = KEY.split("-")
     a, b = flow.confirm_indices
@@ -26,8 +31,9 @@ def _to_program(flow: Onboarding) -> None:
 def test_the_whole_join_path():
     flow = Onboarding(["en", "fr"], rng=random.Random(1))
     _to_program(flow)
-    assert flow.step is Step.PROGRAM and flow.recovery_key is None, "the key is not kept once confirmed"
     flow.choose_join()
+    _confirm_key(flow)
+    assert flow.step is Step.JOIN and flow.recovery_key is None, "the key is not kept once confirmed"
     assert not flow.submit_join("http://mentors.example.org", "ABCD-EFGH-JKLM")
     assert "plain http" in flow.error
     assert not flow.submit_join("mentors.example.org", "nope")
@@ -52,6 +58,9 @@ def test_the_demo_path_and_going_back():
     assert flow.back() is Step.LANGUAGE
     _to_program(flow)
     flow.choose_demo()
+    _confirm_key(flow)
+    assert flow.step is Step.DEMO
+    flow.demo_started()
     assert flow.step is Step.FINISHED and flow.demo
 
 
@@ -79,9 +88,27 @@ def test_wrong_recovery_groups_are_refused():
     flow.choose_language("en")
     flow.submit_passphrase("violet harbour lantern", "violet harbour lantern")
     flow.vault_created(KEY)
+    flow.choose_join()
     flow.recovery_written()
     assert not flow.confirm_recovery("ZZZZ", "ZZZZ") and flow.step is Step.CONFIRM_RECOVERY
     assert flow.back() is Step.RECOVERY and flow.recovery_key == KEY
+    assert flow.back() is Step.PROGRAM and flow.recovery_key == KEY, "another choice is still possible"
+
+
+def test_the_restore_path_shows_no_new_key_and_keeps_what_was_typed():
+    flow = Onboarding(["en"])
+    _to_program(flow)
+    assert flow.choose_restore() is Step.RESTORE
+    assert flow.back() is Step.PROGRAM
+    flow.choose_restore()
+    assert not flow.submit_restore("mentors.example.org", "ABCD") and "whole recovery key" in flow.error
+    assert not flow.submit_restore("", KEY) and "server address" in flow.error
+    assert flow.submit_restore("mentors.example.org", KEY) and flow.step is Step.RESTORING
+    flow.failed("That recovery key is not one this server knows.")
+    assert flow.step is Step.RESTORE and (flow.typed_address, flow.typed_key) == ("mentors.example.org", KEY)
+    assert flow.submit_restore("mentors.example.org", KEY)
+    flow.linked("student")
+    assert flow.step is Step.FINISHED and flow.recovery_key is None and flow.typed_key == ""
 
 
 def test_steps_out_of_order_are_refused():

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QProgressBar, QWidget
 
 from desktop.app import apply_locale
 from desktop.ui.direction import text_direction
-from tests.screenshots import first_run, plan_a_mentorship, pump
+from tests.screenshots import SAMPLE_LINK_CODE, add_device_dialog, first_run, plan_a_mentorship, pump
 
 VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
 RTL = Qt.LayoutDirection.RightToLeft
@@ -339,3 +339,20 @@ def test_the_charts_axis_labels_never_run_into_each_other(qapp) -> None:
             assert whole in chart.toolTip()
     finally:
         apply_locale("en")
+
+
+def test_the_add_device_dialog_mirrors_but_its_code_reads_left_to_right(demo) -> None:
+    """In Arabic the dialog is laid out right to left; the code (Latin letters and digits in groups) keeps its
+    order, so what is typed on the other computer is what is shown."""
+    switch(demo, "ar")
+    dialog = add_device_dialog(demo)
+    try:
+        pump(QApplication.instance(), 0.05)
+        assert dialog.layoutDirection() == RTL
+        assert dialog.code.layoutDirection() == LTR
+        text = dialog.code.text()
+        assert text.startswith("\u2066") and text.endswith("\u2069") and text[1:-1] == SAMPLE_LINK_CODE
+        assert not dialog.qr.pixmap().isNull()
+    finally:
+        dialog.close()
+        switch(demo, "en")

@@ -23,7 +23,7 @@ from desktop.i18n import _
 from desktop.vault import Vault
 from sync import envelope
 from sync.client.errors import Offline, SyncError
-from sync.client.transport import Transport
+from sync.client.transport import Transport, check_server_url
 from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
@@ -206,6 +206,14 @@ def pending_keys(vault: Vault, name: str, tag: str) -> tuple[envelope.DeviceKey,
         envelope.DeviceKey.from_private_bytes(bytes.fromhex(doc["key"])),
         envelope.BoxKey.from_private_bytes(bytes.fromhex(doc["box"])),
     )
+
+
+def linking_fingerprint(vault: Vault, server_url: str, code_text: str) -> str:
+    """The fingerprint of the keys ``link_device`` sends for this code (made and kept now if not yet): what the
+    waiting page shows, and what the other device shows once it approved (engineer U's hook)."""
+    url, code = parse_link_text(code_text)
+    key, box = pending_keys(vault, _LINKING, f"{check_server_url(url or server_url)}#{code}")
+    return envelope.fingerprint(key.public_bytes(), box.public_bytes())
 
 
 def link_device(

@@ -1,8 +1,14 @@
 """The first-run flow as a state machine with no Qt in it (after Electrum's wizard), so every path is tested
 without a screen; ``desktop/ui/onboarding.py`` only draws the current step.
 
-language → passphrase → (vault created) → recovery key shown → recovery key confirmed → programme choice →
-either join (server address + invite → device registered) → profile, or the demo programme → finished.
+language → passphrase → (vault created) → choice, then one of:
+- join: recovery key shown → confirmed → server address + invite → device registered → profile → finished;
+- demo: recovery key shown → confirmed → the demo programme starts → finished;
+- link to my account on another device: server address + code (or the QR text) → waiting for the other device
+  → finished (the account's history comes with the first sync; no new recovery key: the vault is sealed to the
+  account's recovery key);
+- restore with my recovery key: server address + key → finished.
+The recovery key made with the vault is shown only on the paths that start a new account.
 
 Slow work (creating the vault, registering the device) is not done here: a step answers with what to do, the UI
 runs it on a worker thread and reports the result back (``vault_created``, ``joined``, ``failed``).
@@ -34,6 +40,11 @@ class Step(StrEnum):
     JOIN = "join"
     JOINING = "joining"
     PROFILE = "profile"
+    DEMO = "demo"  # the demo programme is starting
+    LINK = "link"
+    LINKING = "linking"
+    RESTORE = "restore"
+    RESTORING = "restoring"
     FINISHED = "finished"
 
 
@@ -118,7 +129,11 @@ class Onboarding:
         self.demo = False
         self.server_url: str | None = None
         self.typed_address, self.invite = "", ""  # as typed on the join page, shown again after an error
+        self.path: str | None = None  # "join", "demo", "link" or "restore", once chosen
+        self.link_code = ""  # as typed (or pasted: the QR text) on the link page
+        self.typed_key = ""  # the recovery key as typed on the restore page, kept only until restored
         self.role: str | None = None
+        self.code = ""  # the link code, once parsed
         self.error: str | None = None  # untranslated, or a translated sentence from a service
         self._rng = rng or random.SystemRandom()
         self._history: list[Step] = []
@@ -132,7 +147,14 @@ class Onboarding:
         return step
 
     def can_go_back(self) -> bool:
-        return bool(self._history) and self.step in (Step.PASSPHRASE, Step.JOIN, Step.CONFIRM_RECOVERY)
+        return bool(self._history) and self.step in (
+            Step.PASSPHRASE,
+            Step.JOIN,
+            Step.RECOVERY,
+            Step.CONFIRM_RECOVERY,
+            Step.LINK,
+            Step.RESTORE,
+        )
 
     def back(self) -> Step:
         """One step back where that makes sense (never back across the vault's creation)."""
@@ -167,7 +189,7 @@ class Onboarding:
         self._expect(Step.CREATING)
         self.recovery_key = recovery_key
         self._history.clear()
-        return self._go(Step.RECOVERY, remember=False)
+        return self._go(Step.PROGRAM, remember=False)
 
     def recovery_written(self) -> Step:
         """The person says they wrote the key down: ask for two of its groups back to be sure."""
@@ -186,18 +208,85 @@ class Onboarding:
             self.error = N_("Those groups do not match the key shown. Check what you wrote down.")
             return False
         self.recovery_key = None  # shown once: not kept any longer than needed
-        self._history.clear()
-        self._go(Step.PROGRAM, remember=False)
+        self._history = [Step.PROGRAM]  # back from the join page: the choice again, the key not shown twice
+        self._go(Step.DEMO if self.path == "demo" else Step.JOIN, remember=False)
         return True
 
-    def choose_demo(self) -> Step:
+    def _new_account(self, path: str, then: Step) -> Step:
+        """Join and demo start a new account: the vault's recovery key is shown (and checked) first."""
         self._expect(Step.PROGRAM)
+        self.path = path
+        return self._go(Step.RECOVERY if self.recovery_key else then)
+
+    def choose_demo(self) -> Step:
+        """The UI starts the demo programme once the step is DEMO, then calls ``demo_started``."""
+        return self._new_account("demo", Step.DEMO)
+
+    def demo_started(self) -> Step:
+        self._expect(Step.DEMO)
         self.demo = True
-        return self._go(Step.FINISHED)
+        self.recovery_key = None
+        return self._go(Step.FINISHED, remember=False)
 
     def choose_join(self) -> Step:
+        return self._new_account("join", Step.JOIN)
+
+    def choose_link(self) -> Step:
         self._expect(Step.PROGRAM)
-        return self._go(Step.JOIN)
+        self.path = "link"
+        return self._go(Step.LINK)
+
+    def choose_restore(self) -> Step:
+        self._expect(Step.PROGRAM)
+        self.path = "restore"
+        return self._go(Step.RESTORE)
+
+    def submit_link(self, server_url: str, code_text: str) -> bool:
+        """Check the address and the code (typed, or the QR text pasted, which names the server itself); when
+        fine, move to LINKING (the UI now links this device). What was typed is kept for the page."""
+        from desktop.domain.devices import LinkProblem, parse_link_text
+
+        self._expect(Step.LINK)
+        self.typed_address, self.link_code = server_url, code_text
+        if not code_text.strip():
+            self.error = N_("Type the code your other device shows, like K7Q4-M2XP-9A3F-RTWZ, or paste its link.")
+            return False
+        try:
+            url_in_link, self.code = parse_link_text(code_text)
+        except LinkProblem as problem:
+            self.error = str(problem)
+            return False
+        try:
+            self.server_url = server_address(url_in_link or server_url)
+        except AddressProblem as problem:
+            self.error = problem.message
+            return False
+        if url_in_link and not server_url.strip():
+            self.typed_address = self.server_url
+        self._go(Step.LINKING, remember=False)
+        return True
+
+    def submit_restore(self, server_url: str, key_text: str) -> bool:
+        """Check the address and that a key was typed; when fine, move to RESTORING."""
+        self._expect(Step.RESTORE)
+        self.typed_address, self.typed_key = server_url, key_text
+        try:
+            self.server_url = server_address(server_url)
+        except AddressProblem as problem:
+            self.error = problem.message
+            return False
+        if len(key_text.replace("-", "").replace(" ", "")) < 16:
+            self.error = N_("Type your whole recovery key, the groups of letters and digits you wrote down.")
+            return False
+        self._go(Step.RESTORING, remember=False)
+        return True
+
+    def linked(self, role: str) -> Step:
+        """Linked or restored: this device belongs to the account, whose profile exists already."""
+        self._expect(Step.LINKING, Step.RESTORING)
+        self.role, self.recovery_key, self.typed_key = role, None, ""
+        self._history.clear()
+        return self._go(Step.FINISHED, remember=False)
 
     def submit_join(self, server_url: str, invite: str) -> bool:
         """Validate the address and invite; when fine, move to JOINING (the UI now registers the device). What
@@ -222,9 +311,11 @@ class Onboarding:
         return self._go(Step.PROFILE, remember=False)
 
     def failed(self, message: str) -> Step:
-        """The slow work of CREATING or JOINING failed: back to where the person can fix it."""
-        self._expect(Step.CREATING, Step.JOINING)
-        self.step = Step.PASSPHRASE if self.step == Step.CREATING else Step.JOIN
+        """The slow work of CREATING, JOINING, LINKING or RESTORING failed: back to where the person can fix it
+        (what they typed is still there)."""
+        self._expect(Step.CREATING, Step.JOINING, Step.LINKING, Step.RESTORING, Step.DEMO)
+        back = {Step.CREATING: Step.PASSPHRASE, Step.LINKING: Step.LINK, Step.RESTORING: Step.RESTORE}
+        self.step = back.get(self.step, Step.JOIN if self.step == Step.JOINING else Step.PROGRAM)
         self.error = message
         return self.step
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain import devices, directory, keyring
+from desktop.domain import devices, directory, keyring, recovery
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -183,7 +183,12 @@ class Session:
             self.on_status(status)
 
     def account_upkeep(self) -> None:
-        """After a sync: the card, the keyring and the server's backup current (devices.upkeep)."""
+        """After a sync: a new recovery key whose steps a crash interrupted is finished (recovery.resume), then
+        the card, the keyring and the server's backup made current (devices.upkeep)."""
+        try:
+            recovery.resume(self)
+        except Exception as exc:  # never the reason a sync fails: tried again after the next one
+            log.info("recovery upkeep postponed: %s", type(exc).__name__)
         devices.upkeep(self)
 
     def count_usage(self) -> None:
@@ -422,3 +427,32 @@ class Session:
 
     def this_device_fingerprint(self) -> str:
         return devices.this_entry(self.program).fingerprint
+
+    # -- the recovery key (desktop/domain/recovery.py) ---------------------------------------------------------------
+
+    def new_recovery_key(self) -> recovery.NewRecoveryKey:
+        """A new key to show; nothing changes until ``apply_recovery_key``."""
+        return recovery.new_key()
+
+    def apply_recovery_key(self, made: recovery.NewRecoveryKey) -> None:
+        """Server, then this vault, then the other devices; ``RotationProblem`` (nothing changed) when offline."""
+        recovery.apply(self, made)
+
+    def rotate_recovery_key(self) -> str:
+        return recovery.rotate(self)
+
+    def check_recovery_key(self, text: str) -> bool:
+        """Whether ``text`` is the current key (InvalidRecoveryKey(typo=True) on a typing mistake)."""
+        return recovery.check_key(self.vault, text, self.now_ms())
+
+    def recovery_checked_ms(self) -> int | None:
+        return recovery.checked_ms(self.vault)
+
+    def mark_recovery_checked(self) -> None:
+        recovery.mark_checked(self.vault, self.now_ms())
+
+    def recovery_reminder_due(self) -> bool:
+        return recovery.reminder_due(self.vault, self.now_ms())
+
+    def dismiss_recovery_reminder(self) -> None:
+        recovery.dismiss_reminder(self.vault, self.now_ms())

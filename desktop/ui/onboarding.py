@@ -32,6 +32,8 @@ from desktop.domain.vault_access import KdfParams, Vault, create_vault
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field
 from desktop.ui.common import explain as explain_error
+from desktop.ui.layout import scrolling
+from desktop.ui.onboarding_link import LinkPages
 from sync.client.errors import Offline, WrongServer
 from sync.client.transport import Transport
 
@@ -63,11 +65,12 @@ def join_failure(exc: Exception, url: str) -> str:
     return explain_error(exc)
 
 
-class OnboardingScreen(QStackedWidget):
+class OnboardingScreen(LinkPages, QStackedWidget):
     """Emits ``language_chosen(tag)`` (the app applies it) and ``finished(vault, demo_server, profile_name)``."""
 
     language_chosen = Signal(str)
     finished = Signal(object, object, str)
+    waiting = Signal(object)  # from the linking worker: the request is sent, this device's fingerprint
 
     def __init__(self, data_dir: Path, kdf_params: KdfParams | None = None, flow: Onboarding | None = None) -> None:
         super().__init__()
@@ -77,6 +80,7 @@ class OnboardingScreen(QStackedWidget):
         self.vault: Vault | None = None
         self.demo_server = None
         self.setAccessibleName(_("Set up Osler"))
+        self.waiting.connect(self._waiting)
         self.show_step()
 
     # -- drawing ------------------------------------------------------------------------------------------
@@ -90,6 +94,10 @@ class OnboardingScreen(QStackedWidget):
             Step.PROGRAM: self._program_page,
             Step.JOIN: self._join_page,
             Step.PROFILE: self._profile_page,
+            Step.LINK: self._link_page,
+            Step.RESTORE: self._restore_page,
+            Step.LINKING: self._linking_page,
+            Step.RESTORING: self._restoring_page,
         }
         builder = builders.get(self.flow.step)
         if builder is None:
@@ -98,8 +106,9 @@ class OnboardingScreen(QStackedWidget):
         self.page = builder()
         if self.flow.error:
             self.page.show_error(_(self.flow.error))
-        self.addWidget(self.page)
-        self.setCurrentWidget(self.page)
+        area = scrolling(self.page, "onboarding-page")  # 200 % text on a small screen: the page scrolls
+        self.addWidget(area)
+        self.setCurrentWidget(area)
         if old is not None:
             self.removeWidget(old)
             old.deleteLater()
@@ -108,7 +117,8 @@ class OnboardingScreen(QStackedWidget):
             focus.setFocus()
 
     def _back_button(self) -> object:
-        return button(_("&Back"), _("Back"), self._back)
+        self.back_button = button(_("&Back"), _("Back"), self._back)
+        return self.back_button
 
     def _back(self) -> None:
         self.flow.back()
@@ -206,10 +216,13 @@ class OnboardingScreen(QStackedWidget):
         self.page.run(busy, fn, on_done, self._failed)
 
     def _failed(self, exc: Exception) -> None:
-        if self.flow.step == Step.JOINING:
-            self.flow.failed(join_failure(exc, self.flow.server_url or ""))
+        if self.flow.step in (Step.JOINING, Step.LINKING, Step.RESTORING):
+            if type(exc).__name__ in ("LinkProblem", "RecoveryProblem"):
+                self.flow.failed(str(exc))  # the domain's translated sentence for its reason
+            else:
+                self.flow.failed(join_failure(exc, self.flow.server_url or ""))
             self.show_step()
-        elif self.flow.step == Step.CREATING:
+        elif self.flow.step in (Step.CREATING, Step.DEMO):
             self.flow.failed(explain_error(exc))
             self.show_step()
 
@@ -238,6 +251,7 @@ class OnboardingScreen(QStackedWidget):
         self.recovery_continue.setEnabled(False)
         self.recovery_confirmed.toggled.connect(self.recovery_continue.setEnabled)
         page.layout_.addWidget(self.recovery_continue)
+        page.layout_.addWidget(self._back_button())  # back to the choice: linking shows no new key
         page.first_field = self.recovery_confirmed
         page.finish_layout()
         return page
@@ -271,6 +285,9 @@ class OnboardingScreen(QStackedWidget):
         if not self.flow.confirm_recovery(self.group_first.text(), self.group_second.text()):
             self.page.show_error(_(self.flow.error or ""))
             return
+        if self.flow.step is Step.DEMO:
+            self._start_demo()
+            return
         self.show_step()
 
     # -- programme ----------------------------------------------------------------------------------------
@@ -279,8 +296,10 @@ class OnboardingScreen(QStackedWidget):
         page = Page(
             _("Connect to your programme"),
             _(
-                "If your mentorship programme gave you an invite code, join it now. Otherwise explore the demo "
-                "programme: it runs on this computer, needs no internet, and everyone in it is fictional."
+                "If your mentorship programme gave you an invite code, join it now. Already use Osler on another "
+                "computer? Link this one to your account, or restore your account with your recovery key. "
+                "Otherwise explore the demo programme: it runs on this computer, needs no internet, and everyone "
+                "in it is fictional."
             ),
         )
         self.join_choice = button(_("&Join my programme"), _("Join my programme"), self._choose_join)
@@ -299,7 +318,17 @@ class OnboardingScreen(QStackedWidget):
         role_label.setBuddy(self.demo_role)
         demo_row.addWidget(role_label)
         demo_row.addWidget(self.demo_role, 1)
+        self.link_choice = button(
+            _("&Link to my account on another device"), _("Link to my account on another device"), self._choose_link
+        )
+        self.restore_choice = button(
+            _("&Restore my account with my recovery key"),
+            _("Restore my account with my recovery key"),
+            self._choose_restore,
+        )
         page.layout_.addWidget(self.join_choice)
+        page.layout_.addWidget(self.link_choice)
+        page.layout_.addWidget(self.restore_choice)
         page.layout_.addLayout(demo_row)
         page.layout_.addWidget(self.demo_choice)
         page.first_field = self.demo_choice
@@ -311,16 +340,23 @@ class OnboardingScreen(QStackedWidget):
         self.show_step()
 
     def _choose_demo(self) -> None:
+        self.demo_role_chosen = self.demo_role.currentData() or "student"
+        if self.flow.choose_demo() is Step.DEMO:  # no key to show (set-up resumed after the vault was made)
+            self._start_demo()
+        else:
+            self.show_step()
+
+    def _start_demo(self) -> None:
         vault, data_dir = self.vault, self.data_dir
         assert vault is not None
 
         def joined(result) -> None:  # type: ignore[no-untyped-def]
             _program, self.demo_server = result
-            self.flow.choose_demo()
+            self.flow.demo_started()
             self.finished.emit(self.vault, self.demo_server, "")
 
-        role = self.demo_role.currentData() or "student"
-        self.page.run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo", role), joined)
+        role = getattr(self, "demo_role_chosen", "student")
+        self._run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo", role), joined)
 
     def _join_page(self) -> Page:
         page = Page(

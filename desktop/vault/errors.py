@@ -110,7 +110,7 @@ class WeakPassphrase(VaultError):
 
 class InvalidRecoveryKey(VaultError):
     """``typo`` is True when the key fails its own checksum (mistyped), False when it is well formed
-    but belongs to another vault."""
+    but does not open this vault (another vault's, or a key since replaced by a new one)."""
 
     def __init__(self, typo: bool) -> None:
         super().__init__("recovery key is mistyped" if typo else "recovery key does not fit this vault")
@@ -122,7 +122,10 @@ class InvalidRecoveryKey(VaultError):
                 "That recovery key has a typing mistake. It is 36 letters and digits in groups of four; "
                 "check each group."
             )
-        return _("That recovery key belongs to a different vault.")
+        return _(
+            "That recovery key does not open this vault: it belongs to another one, or it was replaced by a "
+            "newer recovery key. Use the newest key you wrote down."
+        )
 
 
 class VaultLocked(VaultError):

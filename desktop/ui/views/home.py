@@ -9,6 +9,7 @@ from desktop.domain.programme import CohortFigures
 from desktop.domain.session import Attention, Session
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, heading, paragraph
+from desktop.ui.views.recovery_key import RecoveryReminder
 
 
 class HomeView(QWidget):
@@ -25,6 +26,8 @@ class HomeView(QWidget):
         self.card_state = QLabel()
         self.card_state.setAccessibleName(_("Profile card status"))
         layout.addWidget(self.card_state)
+        self.recovery_reminder = RecoveryReminder(session)  # once, 30 days after the key was last checked
+        layout.addWidget(self.recovery_reminder)
         if session.program.demo:
             layout.addWidget(
                 paragraph(
@@ -45,6 +48,7 @@ class HomeView(QWidget):
         card = self.session.my_card()
         self.greeting.setText(_("Welcome, {name}").format(name=card.name) if card else _("Welcome"))
         self.refresh_card_state()
+        self.recovery_reminder.refresh()
         self._fill(self.session.attention(), figures)
 
     def refresh_card_state(self) -> None:

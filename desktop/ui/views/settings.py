@@ -1,5 +1,5 @@
 """Settings: language (applied at once), auto-lock, data saver and its monthly budget, this server and
-device, and the account's devices with revoke."""
+device, the account's devices (desktop/ui/views/devices.py) and the recovery key (recovery_key.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -26,10 +23,9 @@ from desktop.domain.settings import AUTO_LOCK_CHOICES, IDLE_KB_PER_HOUR
 from desktop.formatting import format_bytes, megabyte_unit
 from desktop.i18n import _, ngettext
 from desktop.ui import theme
-from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, explain, heading
-from desktop.ui.layout import empty_state
-from desktop.ui.worker import Task, run_in_background
+from desktop.ui.common import heading
+from desktop.ui.views.devices import DevicesPanel
+from desktop.ui.views.recovery_key import RecoveryKeyPanel
 
 
 class SettingsView(QWidget):
@@ -118,24 +114,11 @@ class SettingsView(QWidget):
         form.addRow(_("This device:"), self.device)
         layout.addLayout(form)
 
-        layout.addWidget(heading(_("Devices of this account"), 1.1))
-        self.devices = QListWidget()
-        self.devices.setAccessibleName(_("Devices of this account"))
+        self.devices = DevicesPanel(session)  # Settings → Devices: list, add a device, revoke
         layout.addWidget(self.devices)
-        empty_state(self.devices, _("Choose “Show devices” to list the computers that use this account."))
-        self.load_devices = button(_("Show &devices"), _("Show devices"), self._load_devices)
-        self.revoke = button(_("&Revoke selected device"), _("Revoke selected device"), self._revoke)
-        layout.addWidget(self.load_devices)
-        self.revoke.setAccessibleDescription(
-            _("The device stops syncing; revoking this very device asks first, as it needs a new invite")
-        )
-        layout.addWidget(self.revoke)
-        self.device_status = LiveLabel()
-        self.device_status.setWordWrap(True)
-        self.device_status.setAccessibleName(_("Devices status"))
-        layout.addWidget(self.device_status)
+        self.recovery_key = RecoveryKeyPanel(session)  # Settings → Recovery key: check, make a new one
+        layout.addWidget(self.recovery_key)
         layout.addStretch(1)
-        self._tasks: set[Task] = set()
         self._show_usage()
 
     def showEvent(self, event: object) -> None:
@@ -172,77 +155,3 @@ class SettingsView(QWidget):
         live = self.live.isChecked()
         self.session.settings_store.update(lambda s: replace(s, live_delivery=live))
         self.session.set_live(live)
-
-    def _background(self, busy: str, fn, on_done) -> None:  # type: ignore[no-untyped-def]
-        self.device_status.setText(busy)
-
-        def done(result: object) -> None:
-            self._tasks.discard(task)
-            self.device_status.setText("")
-            on_done(result)
-
-        def failed(exc: Exception) -> None:
-            self._tasks.discard(task)
-            self.device_status.setText(explain(exc))
-
-        task = run_in_background(fn, done, failed)
-        self._tasks.add(task)
-
-    def _load_devices(self) -> None:
-        session = self.session
-
-        def show(devices: list) -> None:  # list[DeviceInfo]
-            self.devices.clear()
-            for device in devices:
-                text = device.name
-                if device.this:
-                    text = _("{name} (this device)").format(name=text)
-                if device.revoked:
-                    text = _("{name} (revoked)").format(name=text)
-                item = QListWidgetItem(text)
-                item.setData(256, device.device)
-                self.devices.addItem(item)
-
-        self._background(_("Asking the server…"), session.devices, show)
-
-    def _revoke(self) -> None:
-        item = self.devices.currentItem()
-        if item is None:
-            self.device_status.setText(_("Select a device first."))
-            return
-        device = bytes.fromhex(item.data(256))
-        if not self.session.is_this_device(device):
-            self._revoke_now(device)
-            return
-        # Revoking the device in use locks the person out until a new invite: never in one click.
-        self.confirm = QMessageBox(
-            QMessageBox.Icon.Warning,
-            _("Revoke this device?"),
-            _("Revoke this device, the one you are using?"),
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        self.confirm.setInformativeText(
-            _(
-                "Osler on this computer stops syncing at once: nothing more is sent or received until your "
-                "programme gives you a new invite to reconnect it. What is on this computer stays readable."
-            )
-        )
-        revoke = self.confirm.addButton(_("&Revoke this device"), QMessageBox.ButtonRole.DestructiveRole)
-        revoke.setAccessibleName(_("Revoke this device"))
-        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        self.confirm.setAccessibleName(_("Revoke this device?"))
-
-        def answered() -> None:
-            if self.confirm.clickedButton() is revoke:
-                self._revoke_now(device)
-            else:
-                self.device_status.setText(_("Nothing was revoked."))
-
-        self.confirm.finished.connect(answered)
-        self.confirm.open()
-
-    def _revoke_now(self, device: bytes) -> None:
-        self._background(
-            _("Revoking…"), lambda: self.session.revoke_device(device.hex()), lambda _r: self._load_devices()
-        )
