@@ -209,7 +209,7 @@ def library(rng: random.Random) -> list[tuple[dict, bytes]]:
 
 
 def _identity(person: DemoPerson, account: bytes, device: bytes) -> dict:
-    """A demo person's card fields of an account with one device (PROTOCOL.md §9.2), from a fixed secret."""
+    """A demo person's card fields of an account with one device (PROTOCOL.md §10.1.1), from a fixed secret."""
     secret = hashlib.sha256(f"osler demo account {person.name}".encode()).digest()
     entry = DeviceEntry(device.hex(), person.key.public_bytes(), person.box.public_bytes())
     keys = envelope.AccountKeys(secret, 0)

@@ -5,6 +5,7 @@ the other device asks, the code expires or the dialog closes; an expired code of
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -113,13 +114,16 @@ class AddDeviceDialog(QDialog):
         self.start()
 
     def _run(self, fn, on_done, on_failed) -> None:  # type: ignore[no-untyped-def]
+        # A held poll may end after the window closed (the app locked or quit): its answer then has no dialog.
         def done(result: object) -> None:
             self._tasks.discard(task)
-            on_done(result)
+            if shiboken6.isValid(self):
+                on_done(result)
 
         def failed(exc: Exception) -> None:
             self._tasks.discard(task)
-            on_failed(exc)
+            if shiboken6.isValid(self):
+                on_failed(exc)
 
         task = run_in_background(fn, done, failed)
         self._tasks.add(task)

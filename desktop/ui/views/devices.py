@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QTreeView, QVBoxLayout, QWidget
@@ -112,12 +113,14 @@ class DevicesPanel(QWidget):
 
         def done(result: object) -> None:
             self._tasks.discard(task)
-            self.status.setText("")
-            on_done(result)
+            if shiboken6.isValid(self):  # the list may be gone (locked, language switched) when the answer comes
+                self.status.setText("")
+                on_done(result)
 
         def failed(exc: Exception) -> None:
             self._tasks.discard(task)
-            self.status.setText(explain(exc))
+            if shiboken6.isValid(self):
+                self.status.setText(explain(exc))
 
         task = run_in_background(fn, done, failed)
         self._tasks.add(task)
