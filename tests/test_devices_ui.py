@@ -112,9 +112,22 @@ def _person_with_a_conversation(make_app, server, tmp_path):  # type: ignore[no-
     chat.send(chat.start_direct(one.app.session.program.credentials.account.hex()), "Welcome to the ward, Amina")
     synced(mentor)
     assert "Welcome to the ward, Amina" in _conversation_texts(one), "read on the first computer"
-    one.sync_now()  # what reading it queued (the key in the account's keyring) goes to the server
-    one.wait_synced()
+    _sync_once_more(one)  # what reading it queued (the key in the account's keyring) goes to the server
     return mentor, one, key
+
+
+def _sync_once_more(page) -> None:  # type: ignore[no-untyped-def]
+    """Sync now and wait until a sync that started after this call has finished (not the one already shown)."""
+    bar = page.app.window.sync_bar
+
+    def count() -> int:
+        progress = bar.status.progress if bar.status is not None else None
+        return progress.sync if progress is not None and progress.phase == "done" else -1
+
+    before = count()
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: count() > before and not bar.status.syncing, timeout=WAIT)
+    page.wait_synced()
 
 
 def _conversation_texts(page, *others) -> list[str]:  # type: ignore[no-untyped-def]
@@ -124,8 +137,7 @@ def _conversation_texts(page, *others) -> list[str]:  # type: ignore[no-untyped-
     view = page.screen.messages
     for _ in range(4):
         for other in (*others, page):
-            other.sync_now()
-            other.wait_synced()
+            _sync_once_more(other)
         view.refresh()
         if view.thread_model.rowCount():
             break
