@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 
 from desktop.ui import file_dialogs
-from desktop.ui.views import recovery_key as recovery_ui
+from desktop.ui.views import recovery_key_file as recovery_ui
 from desktop.vault import recovery as vault_recovery
 from sync.client.errors import RecoveryUnknown
 from sync.client.transport import Transport

@@ -42,7 +42,7 @@ from sync.client.transport import Transport
 from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.account_context import AccountContext
 
 log = logging.getLogger(__name__)
 _RESTORING = "program-restoring"  # the keys of a device being restored, until it is
@@ -87,7 +87,7 @@ def _recovery_reason(exc: SyncError) -> str:
 # -- after each sync ---------------------------------------------------------------------------------------------
 
 
-def upkeep(session: Session) -> None:
+def upkeep(session: AccountContext) -> None:
     """After a sync: the card lists this device under the newest generation, the epoch keys opened are in a
     keyring record, the server's backup holds the newest chain (each a no-op when already so)."""
     try:
@@ -101,7 +101,7 @@ def upkeep(session: Session) -> None:
         log.info("account upkeep postponed: %s", type(exc).__name__)
 
 
-def card_is_current(session: Session) -> bool:
+def card_is_current(session: AccountContext) -> bool:
     """This device's card lists this device under the newest generation (else it is republished)."""
     card = keyring.my_card(session.vault, session.program.credentials.account.hex())
     keys = keyring.current(session.vault)
@@ -152,7 +152,7 @@ def restore_account(
     return program
 
 
-def seal_backup(session: Session, publics: tuple[bytes, bytes] | None = None) -> bool:
+def seal_backup(session: AccountContext, publics: tuple[bytes, bytes] | None = None) -> bool:
     """Give the server the account backup: the chain sealed to the recovery key (``publics``: its auth and box
     public halves, by default the ones this vault's slot is sealed to). Only the device that made a generation
     (joined, or revoked) owes it: another device's older view of the recovery key must never replace it."""
@@ -170,7 +170,7 @@ def seal_backup(session: Session, publics: tuple[bytes, bytes] | None = None) ->
 # -- list, revoke -------------------------------------------------------------------------------------------------
 
 
-def list_devices(session: Session) -> list[DeviceInfo]:
+def list_devices(session: AccountContext) -> list[DeviceInfo]:
     """The account's devices as the server lists them, with each one's fingerprint from the card (the keys
     the account's identity certified), this device marked."""
     rows = session.engine.authorized(session.transport.devices)
@@ -197,7 +197,7 @@ def list_devices(session: Session) -> list[DeviceInfo]:
     return out
 
 
-def revoke_device(session: Session, device_hex: str) -> None:
+def revoke_device(session: AccountContext, device_hex: str) -> None:
     """Remove a lost or retired device: the server stops serving it; a new generation of the account secret
     goes to every remaining device (not to the revoked one), every thread gets a new epoch, the card lists the
     remaining devices under the new identity, and the backup is sealed again."""
@@ -210,7 +210,7 @@ def revoke_device(session: Session, device_hex: str) -> None:
         seal_backup(session)
 
 
-def rotate_account(session: Session, drop: list[str]) -> int:
+def rotate_account(session: AccountContext, drop: list[str]) -> int:
     vault, program = session.vault, session.program
     account = program.credentials.account
     old = keyring.ensure(vault)

@@ -27,7 +27,7 @@ from sync.client.transport import Transport, check_server_url
 from sync.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.account_context import AccountContext
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ = {c: c for c in CROCKFORD} | {"O": "0", "I": "1", "L": "1"}
@@ -113,7 +113,7 @@ def this_entry(program: Program) -> DeviceEntry:
     return DeviceEntry(creds.device.hex(), creds.key.public_bytes(), program.box.public_bytes())  # type: ignore[union-attr]
 
 
-def offer_link(session: Session) -> LinkOffer:
+def offer_link(session: AccountContext) -> LinkOffer:
     try:
         answer = session.engine.authorized(session.transport.create_link)
     except SyncError as exc:
@@ -124,7 +124,7 @@ def offer_link(session: Session) -> LinkOffer:
     return LinkOffer(text, f"{QR_PREFIX}{session.transport.base_url}#{text}", answer.expires * 1000)
 
 
-def await_link(session: Session, offer: LinkOffer, timeout_s: float = 50) -> Linked | None:
+def await_link(session: AccountContext, offer: LinkOffer, timeout_s: float = 50) -> Linked | None:
     """One held poll of the link; when device 2 asked, open its keys with the code, approve, seal the account
     chain to it and list it in the card. None while nobody asked yet."""
     _url, code = parse_link_text(offer.code)
@@ -174,7 +174,7 @@ def remembered_devices(vault: Vault) -> list[DeviceEntry]:
     return [DeviceEntry(d, base64.b64decode(s), base64.b64decode(b), n) for d, (s, b, n) in known.items()]
 
 
-def republish_card(session: Session, add: list[DeviceEntry] = (), drop: list[str] = ()) -> bool:  # type: ignore[assignment]
+def republish_card(session: AccountContext, add: list[DeviceEntry] = (), drop: list[str] = ()) -> bool:  # type: ignore[assignment]
     """Publish this person's card again with the account fields renewed (new device, revoke, generation)."""
     body = keyring.republish_body(
         session.vault,

@@ -41,7 +41,7 @@ from sync.client.errors import Offline, SyncError
 from sync.protocol import Record, new_record_id, pack_record
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.account_context import AccountContext
 
 log = logging.getLogger(__name__)
 PENDING = "recovery-rotation"  # the new key's public halves, from the moment the server is asked until the end
@@ -177,7 +177,7 @@ def confirm_groups(made: NewRecoveryKey, positions: tuple[int, int], first: str,
     return groups[positions[0]] == norm(first) and groups[positions[1]] == norm(second)
 
 
-def apply(session: Session, made: NewRecoveryKey) -> None:
+def apply(session: AccountContext, made: NewRecoveryKey) -> None:
     """Put ``made`` in place of the current key: server first, then this vault, then the other devices (module
     docstring). ``RotationProblem`` when the server cannot be told: then nothing changed."""
     vault = session.vault
@@ -202,14 +202,14 @@ def _give_up(vault: Vault, offline: bool) -> None:
             vault.put_secret(keyring.BACKUP_OWED, b"1")
 
 
-def rotate(session: Session) -> str:
+def rotate(session: AccountContext) -> str:
     """``new_key`` and ``apply`` in one call; the text to show. For callers that show the key afterwards."""
     made = new_key()
     apply(session, made)
     return made.text
 
 
-def resume(session: Session) -> bool:
+def resume(session: AccountContext) -> bool:
     """Finish a new key's steps that a crash interrupted (after a sync, so online). True when one was finished."""
     vault = session.vault
     if not _BUSY.acquire(blocking=False):  # apply() is at work on another thread
@@ -232,7 +232,7 @@ def resume(session: Session) -> bool:
         _BUSY.release()
 
 
-def _tell_server(session: Session, auth_public: bytes, box_public: bytes) -> None:
+def _tell_server(session: AccountContext, auth_public: bytes, box_public: bytes) -> None:
     vault = session.vault
     keyring.ensure(vault)
     account = session.program.credentials.account
@@ -242,7 +242,7 @@ def _tell_server(session: Session, auth_public: bytes, box_public: bytes) -> Non
     session.engine.authorized(lambda token: session.transport.put_recovery(auth_public, backup, token))
 
 
-def _finish(session: Session, auth_public: bytes, box_public: bytes) -> None:
+def _finish(session: AccountContext, auth_public: bytes, box_public: bytes) -> None:
     vault = session.vault
     vault.reseal_recovery(box_public, auth_public)  # the key file first: see recovery_slot.py
     crash_point("recovery:resealed")
@@ -261,7 +261,7 @@ def _finish(session: Session, auth_public: bytes, box_public: bytes) -> None:
     session.scheduler.local_change()
 
 
-def _queue_keyring(session: Session, content: dict) -> None:
+def _queue_keyring(session: AccountContext, content: dict) -> None:
     """One ``keyring`` record (sealed with the account's current keyring key, for the person's own account) that
     tells the other devices the new key's public halves."""
     keys = keyring.ensure(session.vault)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.domain.vault_access import VaultError
@@ -55,6 +56,13 @@ def heading(text: str, scale: float = 1.5) -> QLabel:
     label.setAccessibleName(text)
     label.setWordWrap(True)
     return label
+
+
+def mono_font(scale: float = 1.0) -> QFont:
+    """The system's fixed-width font, ``scale`` times its size: codes and fingerprints read group by group."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(font.pointSizeF() * scale)
+    return font
 
 
 def paragraph(text: str) -> QLabel:

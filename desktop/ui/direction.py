@@ -59,6 +59,11 @@ def isolated(text: str, rtl: bool) -> str:
     return ("\u2067" if rtl else "\u2066") + text + "\u2069"
 
 
+def ltr(text: str) -> str:
+    """A code, a fingerprint: left to right in every UI (an Arabic window must not reverse its groups)."""
+    return isolated(text, rtl=False)
+
+
 def first_strong_isolated(text: str) -> str:
     """``text`` as a first-strong isolate (FSI … PDI): a name or a date that keeps its own direction and does
     not pull the numbers beside it into its run ("Dr Wanjiru Castillo · 30/11/2026" in an Arabic line)."""

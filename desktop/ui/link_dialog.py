@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QV
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, explain, heading, paragraph
-from desktop.ui.views.devices import ltr, mono_font
+from desktop.ui.common import ERROR_STYLE, button, explain, heading, mono_font, paragraph
+from desktop.ui.direction import ltr
 from desktop.ui.worker import Task, run_in_background
 
 QR_PIXELS = 6  # per module: a 2.5 cm code at 96 dpi, easy for a phone or laptop camera

@@ -8,31 +8,20 @@ from datetime import timedelta
 
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QTreeView, QVBoxLayout, QWidget
 
 from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, date_of_ms, explain, heading
-from desktop.ui.direction import isolated
+from desktop.ui.common import button, date_of_ms, explain, heading, mono_font
+from desktop.ui.direction import ltr
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
 
 DEVICE_ROLE = Qt.ItemDataRole.UserRole + 1  # the device's hex id, on the first column
 THIS_ROLE = Qt.ItemDataRole.UserRole + 2  # True on this device's row
-
-
-def ltr(text: str) -> str:
-    """A code, a fingerprint: left to right in every UI (an Arabic window must not reverse its groups)."""
-    return isolated(text, rtl=False)
-
-
-def mono_font(scale: float = 1.0):  # type: ignore[no-untyped-def]
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-    font.setPointSizeF(font.pointSizeF() * scale)
-    return font
 
 
 def last_sync_text(last_sync_ms: int | None, now_ms: int) -> str:

@@ -14,7 +14,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain, heading, line_edit, paragraph
-from desktop.ui.views.recovery_key import key_font, key_lines, print_key, save_key
+from desktop.ui.views.recovery_key_file import key_font, key_lines, print_key, save_key
 from desktop.ui.worker import Task, run_in_background
 
 
