@@ -99,16 +99,19 @@ class WelcomeOut(BaseModel):
     welcome: str = Field(description="the account's secrets sealed to this device, base64")
 
 
-def _unknown() -> ProtocolError:
-    return ProtocolError(404, "link-unknown", "no such link on this server: check the code and the server address")
+_REFUSALS = {
+    "unknown": (404, "link-unknown", "no such link on this server: check the code and the server address"),
+    "expired": (410, "link-expired", "this link expired: make a new one on your other device"),
+    "used": (409, "link-used", "this link was already used by another device: make a new one"),
+    "not-requested": (409, "link-not-requested", "no device asked to use this link yet"),
+    "revoked": (401, "device-revoked", "this device was revoked"),
+}
 
 
-def _expired() -> ProtocolError:
-    return ProtocolError(410, "link-expired", "this link expired: make a new one on your other device")
-
-
-def _used() -> ProtocolError:
-    return ProtocolError(409, "link-used", "this link was already used by another device: make a new one")
+def _refuse(outcome: str) -> None:
+    """Raise the answer for a link ``outcome`` that is a refusal; return for any other."""
+    if outcome in _REFUSALS:
+        raise ProtocolError(*_REFUSALS[outcome])
 
 
 async def held(request: Request, seconds: int, look: Callable[[], Awaitable[T | None]]) -> T | None:
@@ -147,12 +150,7 @@ async def post_request(slot: Slot, body: LinkRequestIn, request: Request) -> Exp
     """The new device's keys, sealed with the code (the server cannot open them). The same bytes again are
     answered the same; another request for a link that has one is 409 ``link-used``."""
     outcome, expires = await run_in_threadpool(storage_of(request).link_request, slot, base64.b64decode(body.request))
-    if outcome == "unknown":
-        raise _unknown()
-    if outcome == "expired":
-        raise _expired()
-    if outcome == "used":
-        raise _used()
+    _refuse(outcome)
     hub_of(request).pulse()
     return Expires(expires=expires)
 
@@ -171,7 +169,7 @@ async def link_state(
     async def look() -> LinkStateOut | None:
         view = await run_in_threadpool(storage.link_view, slot, session.account)
         if view is None:
-            raise _unknown()
+            raise ProtocolError(*_REFUSALS["unknown"])
         if view.state == "open":
             return None
         request_b64 = None if view.request is None else base64.b64encode(view.request).decode()
@@ -201,14 +199,7 @@ async def approve(
         body.name,
         base64.b64decode(body.welcome),
     )
-    if outcome == "unknown":
-        raise _unknown()
-    if outcome == "expired":
-        raise _expired()
-    if outcome == "used":
-        raise _used()
-    if outcome == "not-requested":
-        raise ProtocolError(409, "link-not-requested", "no device asked to use this link yet")
+    _refuse(outcome)
     assert device is not None
     log.info("link approved: pending device %s for account %s", device.hex(), session.account.hex())
     hub_of(request).pulse()
@@ -247,15 +238,7 @@ async def welcome(
     found = await held(request, t, look)
     if found is None:
         return JSONResponse({"state": "waiting"}, status_code=202)
-    outcome = found.outcome
-    if outcome == "unknown":
-        raise _unknown()
-    if outcome == "expired":
-        raise _expired()
-    if outcome == "used":
-        raise _used()
-    if outcome == "revoked":
-        raise ProtocolError(401, "device-revoked", "this device was revoked")
+    _refuse(found.outcome)
     session, sealed = found.session, found.welcome
     assert session is not None and sealed is not None
     log.info("linked device %s picked up its welcome", session.device.hex())
