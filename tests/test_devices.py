@@ -297,3 +297,26 @@ def test_a_linked_device_shows_every_conversation_without_the_grants_of_other_de
     assert "from my phone: I will present" in texts(kofi) and "from my phone: I will present" in texts(amina)
     assert {t.title for t in kofi.messaging.threads()} >= {"Cardiology journal club"}
     phone.stop()
+
+
+def test_a_card_carries_each_device_key_once_and_peers_still_find_it(tmp_path, people):
+    """The card lists every device's keys in ``devices``; it no longer repeats the publishing device's in
+    ``keys`` (the 1,216-byte box key twice, as base64). Peers still take that device's keys from the card."""
+    import base64
+
+    amina, kofi, thread = people
+    phone = link(amina, tmp_path / "phone")
+    settle(phone, amina, phone, kofi)
+    for person_ in (amina, phone):
+        newest = [r for r in person_.vault.records.by_kind("card") if r.author == amina.messaging.me][-1]
+        body = _unpack(newest.wire).b
+        for entry in keyring.my_card(kofi.vault, amina.messaging.me).devices:
+            assert body.count(base64.b64encode(entry.box)) == 1, "each box key once"
+    card = keyring.my_card(kofi.vault, amina.messaging.me)
+    assert card.keys is not None and card.keys[0] in {e.device for e in card.devices}
+    kofi.messaging.send(thread, "after the new card: still reaching you")
+    settle(kofi, amina, phone)
+    assert "after the new card: still reaching you" in texts(
+        amina
+    ) and "after the new card: still reaching you" in texts(phone)
+    phone.stop()

@@ -313,10 +313,6 @@ def republish_body(vault: Vault, account: bytes, me: DeviceEntry, drop: Iterable
     listed = {d.device for d in devices} | set(drop)
     devices += [e for e in add if e.device not in listed]
     doc.update(account_fields(vault, account, devices))
-    doc["keys"] = {
-        "device": me.device,
-        "sign": base64.b64encode(me.sign).decode(),
-        "box": base64.b64encode(me.box).decode(),
-    }
+    doc.pop("keys", None)  # this device's keys are its entry in ``devices`` (PROTOCOL.md §10.1.1)
     doc.pop("v", None)
     return card_body(**doc)
