@@ -143,6 +143,9 @@ class SyncRequest(_Wire):
     l: int | None = Field(  # noqa: E741 - the spec's key
         default=None, ge=MIN_PULL_BUDGET, le=MAX_PULL_BUDGET, description="response byte budget"
     )
+    g: int | None = Field(
+        default=None, ge=0, le=1, description="1: leave out epoch-grant records with no entry for the caller (§4)"
+    )
 
 
 class SyncResponse(_Wire):

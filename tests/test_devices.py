@@ -192,7 +192,7 @@ def test_a_device_from_before_accounts_gets_a_secret_and_seeds_its_keyring(tmp_p
     for stored in old.vault.records.by_kind("keyring"):
         record = _unpack(stored.wire)
         content = msgpack.unpackb(keys.open_keyring(record.i, record.b), raw=False)
-        carried |= {(t.hex(), e) for t, e, _k in content["e"]}
+        carried |= {(t.hex(), e) for t, e, *_rest in content["e"]}
     assert set(keyring.held_epoch_keys(old.vault)) == carried and carried, "one keyring carries every key"
     assert "hello from before" in texts(session)
     settle(kofi)
@@ -274,3 +274,49 @@ def test_a_link_cut_at_any_byte_is_never_half_done(tmp_path, server, step):
             device_vault.close()
         print(f"\nlink of {size} bytes cut at {len(range(0, size + 1, step))} offsets: {outcomes}")
     first.stop()
+
+
+def test_a_linked_device_shows_every_conversation_without_the_grants_of_other_devices(tmp_path, people):
+    """The phone catches up without the history's epoch grants (they name the laptop and Kofi, not it): the
+    keyring carries their keys, members and titles, so every conversation shows with its title and members."""
+    amina, kofi, _direct = people
+    group = amina.messaging.start_group("Cardiology journal club", [kofi.program.credentials.account.hex()])
+    amina.messaging.send(group, "before the link: the paper for Thursday")
+    settle(amina, kofi)
+    phone = link(amina, tmp_path / "phone")
+    settle(phone, amina, phone)
+    me = phone.program.credentials.device.hex()
+    grants = [msgpack.unpackb(_unpack(r.wire).b, raw=False) for r in phone.vault.records.by_kind("epoch-grant")]
+    assert all(me in g["g"] for g in grants), "no grant for other devices crossed the wire"
+    shown = {t.id: (t.members, t.title) for t in phone.messaging.threads()}
+    assert shown == {t.id: (t.members, t.title) for t in amina.messaging.threads()}
+    assert shown[group] == (tuple(sorted({amina.messaging.me, kofi.messaging.me})), "Cardiology journal club")
+    assert {"before the link: hello doctor", "before the link: the paper for Thursday"} <= texts(phone)
+    phone.messaging.send(group, "from my phone: I will present")  # a new epoch, granted to every device
+    settle(phone, kofi, amina)
+    assert "from my phone: I will present" in texts(kofi) and "from my phone: I will present" in texts(amina)
+    assert {t.title for t in kofi.messaging.threads()} >= {"Cardiology journal club"}
+    phone.stop()
+
+
+def test_a_card_carries_each_device_key_once_and_peers_still_find_it(tmp_path, people):
+    """The card lists every device's keys in ``devices``; it no longer repeats the publishing device's in
+    ``keys`` (the 1,216-byte box key twice, as base64). Peers still take that device's keys from the card."""
+    import base64
+
+    amina, kofi, thread = people
+    phone = link(amina, tmp_path / "phone")
+    settle(phone, amina, phone, kofi)
+    for person_ in (amina, phone):
+        newest = [r for r in person_.vault.records.by_kind("card") if r.author == amina.messaging.me][-1]
+        body = _unpack(newest.wire).b
+        for entry in keyring.my_card(kofi.vault, amina.messaging.me).devices:
+            assert body.count(base64.b64encode(entry.box)) == 1, "each box key once"
+    card = keyring.my_card(kofi.vault, amina.messaging.me)
+    assert card.keys is not None and card.keys[0] in {e.device for e in card.devices}
+    kofi.messaging.send(thread, "after the new card: still reaching you")
+    settle(kofi, amina, phone)
+    assert "after the new card: still reaching you" in texts(
+        amina
+    ) and "after the new card: still reaching you" in texts(phone)
+    phone.stop()

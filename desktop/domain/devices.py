@@ -33,7 +33,7 @@ from desktop.domain.linking import (  # noqa: F401 - re-exported: the UI imports
     reseal_slot,
     this_entry,
 )
-from desktop.domain.sync_adapter import Program, queue_record, store_program
+from desktop.domain.sync_adapter import CATCHING_UP, Program, queue_record, store_program
 from desktop.i18n import _
 from desktop.vault import Vault
 from sync import envelope
@@ -147,6 +147,7 @@ def restore_account(
     with vault.transaction():
         keyring.store_chain(vault, links, publics)
         program = store_program(vault, transport.base_url, account, device, answer.role, key, box)
+        vault.put_secret(CATCHING_UP, b"1")  # the history's grants for other devices: from the keyring
         vault.delete_secret(_RESTORING)
     reseal_slot(vault, publics)
     return program

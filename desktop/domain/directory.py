@@ -52,7 +52,8 @@ class Card:
     bio: str
     capacity: int
     hlc: int
-    keys: tuple[str, bytes, bytes] | None = None  # (device id, Ed25519 public key, HPKE box public key)
+    keys: tuple[str, bytes, bytes] | None = None  # (device id, Ed25519 public key, HPKE box public key) of the
+    # publishing device: from ``keys`` on cards from before accounts, else its certified entry in ``devices``
     windows: tuple[tuple[int, int], ...] = ()  # local hours usually online
     background: tuple[str, ...] = ()  # opt-in tags
     identity: bytes | None = None  # the account's identity key (PROTOCOL.md §10); None on cards from before
@@ -194,6 +195,10 @@ def cards(vault: Vault) -> list[Card]:
         keys = _keys(doc)
         if identity is None and keys is not None:  # a card from before accounts had an identity: its one device
             devices = (DeviceEntry(keys[0], keys[1], keys[2]),)
+        elif keys is None and devices:  # the publishing device's entry (cards no longer repeat it in ``keys``)
+            publisher = record.d.hex() if record.d else None
+            entry = next((e for e in devices if e.device == publisher), devices[0])
+            keys = (entry.device, entry.sign, entry.box)
         card = Card(
             account=stored.author,
             name=_text(doc, "name", 80),

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import msgpack
 
 from desktop.domain.directory import Card, DeviceEntry, card_body, cards
+from desktop.domain.message_format import MAX_GROUP
 from desktop.vault import Vault
 from sync import envelope
 from sync.envelope import AccountKeys
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 SECRETS = "account-secrets"
 BACKUP_OWED = "backup-owed"  # this device made a generation the server's backup does not hold yet
 KEYRING_STATE = "keyring-state"  # which epoch keys a keyring record carries already, and which wait for one
-MAX_KEYRING_ENTRIES = 400  # one record stays well under the 64 KiB a record carries (~60 B an entry)
+MAX_KEYRING_ENTRIES = 400
+MAX_KEYRING_BYTES = 48_000  # one record stays under the 64 KiB a record carries (~60 B an entry, + members, title)
 
 
 # -- the chain ---------------------------------------------------------------------------------------------------
@@ -155,12 +157,19 @@ def pending_keyring(vault: Vault, recovery: tuple[bytes, bytes, int] | None = No
     ``recovery``: a new recovery key's (auth, box) public halves with the time it was made), or None. The
     caller seals and queues it, then calls ``keyring_written``."""
     state = _state(vault)
-    entries = []
+    entries, size = [], 0
     for name in state["pending"][:MAX_KEYRING_ENTRIES]:
         thread, epoch = name.split(":")
         key = vault.get_secret(f"epoch:{thread}:{epoch}")
-        if key is not None:
-            entries.append([bytes.fromhex(thread), int(epoch), key])
+        if key is None:
+            continue
+        meta = vault.threads.get(thread) or {}
+        members, title = [bytes.fromhex(m) for m in meta.get("members", [])], str(meta.get("title", ""))
+        size += 60 + 17 * len(members) + len(title.encode())
+        if entries and size > MAX_KEYRING_BYTES:
+            break  # the rest in the next record
+        # [thread, epoch, key, members, title]: what a device that never sees the grant shows (§10)
+        entries.append([bytes.fromhex(thread), int(epoch), key, members, title])
     content: dict = {"e": entries} if entries else {}
     if recovery is not None:
         content["r"] = {"a": recovery[0], "b": recovery[1], "at": recovery[2]}
@@ -168,7 +177,7 @@ def pending_keyring(vault: Vault, recovery: tuple[bytes, bytes, int] | None = No
 
 
 def keyring_written(vault: Vault, content: dict) -> None:
-    _mark_carried(vault, [f"{t.hex()}:{e}" for t, e, _k in content.get("e", [])])
+    _mark_carried(vault, [f"{t.hex()}:{e}" for t, e, *_rest in content.get("e", [])])
 
 
 def _mark_carried(vault: Vault, names: list[str]) -> None:
@@ -198,6 +207,7 @@ def take_keyring(vault: Vault, record_id: bytes, body: bytes) -> list[tuple[str,
             if vault.get_secret(f"epoch:{thread}:{epoch}") is None:
                 vault.put_secret(f"epoch:{thread}:{epoch}", key)
             got.append((thread, epoch))
+            _thread_from_entry(vault, thread, entry[3:5])
     r = content.get("r") if isinstance(content, dict) else None
     if isinstance(r, dict) and isinstance(r.get("a"), bytes) and isinstance(r.get("b"), bytes):
         store_chain(vault, [], (r["a"], r["b"]))
@@ -206,6 +216,28 @@ def take_keyring(vault: Vault, record_id: bytes, body: bytes) -> list[tuple[str,
             reseal(r["b"], r["a"])
     _mark_carried(vault, [f"{t}:{e}" for t, e in got])
     return got
+
+
+def _account_id(value: object) -> bool:
+    if isinstance(value, bytes):
+        return len(value) == 16
+    return isinstance(value, str) and len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+def _thread_from_entry(vault: Vault, thread: str, extra: list) -> None:
+    """A conversation this device knows only from the keyring (a device linked or restored leaves out the
+    history's grants that do not name it, PROTOCOL.md §4 ``g``): its members and title, from the entry. A thread
+    already known keeps what its grants said; with no epoch current, the first message written here re-keys."""
+    if len(extra) < 2 or vault.threads.get(thread) is not None:
+        return
+    raw, title = extra
+    if not isinstance(raw, list) or not isinstance(title, str):
+        return
+    members = sorted({m.hex() if isinstance(m, bytes) else m for m in raw[:MAX_GROUP] if _account_id(m)})
+    if len(members) < 2:
+        return
+    meta = {"members": members, "title": title[:80], "epochs": {}, "group": len(members) > 2}
+    vault.threads.put(thread, meta, 0)
 
 
 # -- the card's account fields -----------------------------------------------------------------------------------
@@ -281,10 +313,6 @@ def republish_body(vault: Vault, account: bytes, me: DeviceEntry, drop: Iterable
     listed = {d.device for d in devices} | set(drop)
     devices += [e for e in add if e.device not in listed]
     doc.update(account_fields(vault, account, devices))
-    doc["keys"] = {
-        "device": me.device,
-        "sign": base64.b64encode(me.sign).decode(),
-        "box": base64.b64encode(me.box).decode(),
-    }
+    doc.pop("keys", None)  # this device's keys are its entry in ``devices`` (PROTOCOL.md §10.1.1)
     doc.pop("v", None)
     return card_body(**doc)

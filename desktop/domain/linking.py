@@ -18,7 +18,7 @@ import msgpack
 
 from desktop.domain import keyring
 from desktop.domain.directory import DeviceEntry
-from desktop.domain.sync_adapter import Program, queue_record, store_program
+from desktop.domain.sync_adapter import CATCHING_UP, Program, queue_record, store_program
 from desktop.i18n import _
 from desktop.vault import Vault
 from sync import envelope
@@ -256,6 +256,7 @@ def link_device(
     with vault.transaction():
         keyring.store_chain(vault, links, publics)
         program = store_program(vault, transport.base_url, account, device, answer.role, key, box)
+        vault.put_secret(CATCHING_UP, b"1")  # the history's grants for other devices: from the keyring
         vault.delete_secret(_LINKING)
     reseal_slot(vault, publics)
     return program

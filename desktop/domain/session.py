@@ -17,7 +17,7 @@ from desktop.domain import devices, directory, keyring, recovery
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
-from desktop.domain.messaging import Messaging, card_keys
+from desktop.domain.messaging import Messaging
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
@@ -286,7 +286,7 @@ class Session:
         doc = {"name": name.strip(), "role": self.program.role, **fields}
         if self.program.box is not None:
             creds = self.program.credentials
-            doc["keys"] = card_keys(creds.device, creds.key.public_bytes(), self.program.box.public_bytes())
+            doc.pop("keys", None)  # the publishing device's keys are its entry in ``devices`` (PROTOCOL.md §10.1.1)
             me = devices.this_entry(self.program)
             listed = keyring.card_devices(self.vault, creds.account.hex(), me) + devices.remembered_devices(self.vault)
             doc.update(keyring.account_fields(self.vault, creds.account, {e.device: e for e in listed}.values()))

@@ -24,6 +24,7 @@ from sync.protocol import HybridClock, Record, new_record_id, pack_record, unpac
 _PROGRAM_SECRET = "program"  # noqa: S105 - the name of a vault entry, not a secret
 _JOINING_SECRET = "program-joining"  # noqa: S105 - the keys of a device not yet registered
 ACCOUNT_SECRETS = "account-secrets"
+CATCHING_UP = "catching-up"  # a linked or restored device's first fetch of the history (PROTOCOL.md §4 ``g``)
 JOIN_ATTEMPTS = 3  # on a lost connection: at once, then after 2 s
 JOIN_PAUSES_S = (0.0, 2.0)
 
@@ -48,6 +49,12 @@ class VaultSyncStore:
 
     def cursor(self) -> int:
         return self.vault.records.cursor(self.server)
+
+    def catching_up(self) -> bool:
+        return self.vault.get_secret(CATCHING_UP) is not None
+
+    def caught_up(self) -> None:
+        self.vault.delete_secret(CATCHING_UP)
 
     def apply(self, records: Sequence[Record], cursor: int) -> None:
         self.vault.records.apply_inbound(

@@ -221,12 +221,21 @@ class SyncEngine:
         """Pull until the server has nothing more; with ``push``, each request also carries an outbox batch."""
         while True:
             batch = self.store.outbox(self.push_budget)[:MAX_PUSH_RECORDS] if push else []
-            request = SyncRequest(v=PROTOCOL_VERSION, p=batch or None, c=self.store.cursor(), l=self.pull_budget)
+            request = SyncRequest(
+                v=PROTOCOL_VERSION, p=batch or None, c=self.store.cursor(), l=self.pull_budget, g=self._grants_filter()
+            )
             answer = self._exchange(transport, request, batch)
             if answer is None:
                 continue
             if not answer.m and not (push and self.store.outbox_totals()[0]):
                 return
+
+    def _grants_filter(self) -> int | None:
+        """``g: 1`` while a new device (linked, restored) catches up: the history's epoch grants that do not name
+        it are left out, the account's keyring carrying their keys (PROTOCOL.md §4, §10). A store without
+        ``catching_up`` never asks."""
+        catching_up = getattr(self.store, "catching_up", None)
+        return 1 if callable(catching_up) and catching_up() else None
 
     def _exchange(self, transport: Transport, request: SyncRequest, batch: list) -> object | None:
         """One request; applies its answer. Returns the answer, or None when refused records were set aside
@@ -253,6 +262,8 @@ class SyncEngine:
                 raise ProtocolViolation("pull answer without records or with a cursor going backwards")
             self.store.apply(answer.r, answer.c)
             pulled = len(answer.r)
+            if request.g and not answer.m:
+                getattr(self.store, "caught_up", lambda: None)()
         self._report("syncing", exchange, up=len(batch), down=pulled, waiting=waiting)
         return answer
 

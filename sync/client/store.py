@@ -28,3 +28,8 @@ class SyncStore(Protocol):
 
     def apply(self, records: Sequence[Record], cursor: int) -> None:
         """Store inbound records and the new cursor in ONE transaction; records already present are ignored."""
+
+    # Optional (a store without them never filters): ``catching_up() -> bool`` is true while a device linked or
+    # restored fetches the account's history for the first time, so a pull asks the server to leave out the
+    # epoch grants that do not name this device (``g: 1``, PROTOCOL.md §4); ``caught_up()`` is called once a
+    # pull so filtered reached the end.

@@ -198,7 +198,9 @@ async def sync(request: Request, session: DeviceSession = Depends(current_sessio
     if req.c is not None:
         if await run_in_threadpool(storage.confirm, session, req.c):  # the cursor proves what the device holds
             request.app.state.live.pulse()  # authors waiting for their delivery marks look again
-        pulled = await run_in_threadpool(storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET)
+        pulled = await run_in_threadpool(
+            storage.pull, session, req.c, req.l or DEFAULT_PULL_BUDGET, grants_for_me_only=req.g == 1
+        )
         answer = SyncResponse(
             v=PROTOCOL_VERSION, n=accepted, r=pulled.records, c=pulled.cursor, m=pulled.more, w=pulled.waiting
         )

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgpack
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -65,6 +66,16 @@ class RequestParties:
 
 def _pack_audience(audience: Sequence[bytes]) -> bytes:
     return b"".join(audience)
+
+
+def names_device(body: bytes, device: bytes) -> bool:
+    """Whether an ``epoch-grant`` body's grant map ``g`` has an entry for ``device`` (its keys are device ids in
+    hex: routing data, PROTOCOL.md §9.1). A body the server cannot read is sent, as before."""
+    try:
+        grants = msgpack.unpackb(body, raw=False).get("g")
+    except (ValueError, TypeError, AttributeError, msgpack.ExtraData):
+        return True
+    return not isinstance(grants, dict) or device.hex() in grants
 
 
 def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
@@ -244,9 +255,11 @@ class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
         """Whether a pull after ``cursor`` would bring ``session`` at least one record."""
         return bool(self.pull(session, cursor, 1).records)
 
-    def pull(self, session: DeviceSession, cursor: int, budget: int) -> PullResult:
+    def pull(self, session: DeviceSession, cursor: int, budget: int, grants_for_me_only: bool = False) -> PullResult:
         """Records after ``cursor`` whose audience includes the caller, not pushed by this device, in ``seq``
-        order, up to about ``budget`` body bytes (at least one record when any is waiting)."""
+        order, up to about ``budget`` body bytes (at least one record when any is waiting). With
+        ``grants_for_me_only`` (a pull's ``g: 1``, §4), ``epoch-grant`` records whose grant map has no entry for
+        the calling device are left out too."""
         with self.reader.connect() as conn:
             high = conn.execute(sa.select(counter.c.value).where(counter.c.id == 1)).scalar_one()
             out: list[Record] = []
@@ -286,6 +299,8 @@ class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
                         return PullResult(out, position, True, int(left))
                     position = row.seq
                     if row.device == session.device:
+                        continue
+                    if grants_for_me_only and row.kind == "epoch-grant" and not names_device(row.body, session.device):
                         continue
                     used += size
                     out.append(
