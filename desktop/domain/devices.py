@@ -37,7 +37,7 @@ from desktop.domain.sync_adapter import CATCHING_UP, Program, queue_record, stor
 from desktop.i18n import _
 from desktop.vault import Vault
 from sync import envelope
-from sync.client.errors import Offline, SyncError
+from sync.client.errors import ClockSkew, Offline, RecoveryUnknown, SyncError
 from sync.client.transport import Transport
 from sync.clock import SYSTEM, Clock
 
@@ -75,13 +75,12 @@ class RecoveryProblem(Exception):
         }.get(self.reason, _("The server refused to restore the account."))
 
 
+_RECOVERY_REASONS = ((Offline, "offline"), (RecoveryUnknown, "unknown"), (ClockSkew, "clock"))
+
+
 def _recovery_reason(exc: SyncError) -> str:
-    if isinstance(exc, Offline):
-        return "offline"
-    code = (getattr(exc, "code", "") or type(exc).__name__).lower()
-    if "unknown" in code:
-        return "unknown"
-    return "clock" if "clock" in code or "skew" in code else "refused"
+    """The ``RecoveryProblem`` reason for what the transport raised (its typed errors; anything else is refused)."""
+    return next((reason for kind, reason in _RECOVERY_REASONS if isinstance(exc, kind)), "refused")
 
 
 # -- after each sync ---------------------------------------------------------------------------------------------

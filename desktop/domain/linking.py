@@ -22,7 +22,7 @@ from desktop.domain.sync_adapter import CATCHING_UP, Program, queue_record, stor
 from desktop.i18n import _
 from desktop.vault import Vault
 from sync import envelope
-from sync.client.errors import Offline, SyncError
+from sync.client.errors import LinkExpired, LinkUnknown, LinkUsed, Offline, SyncError
 from sync.client.transport import Transport, check_server_url
 from sync.clock import SYSTEM, Clock
 
@@ -95,14 +95,12 @@ def _link_key(code: str) -> bytes:
 # -- the wire (sync/client/accounts_api.py, a mixin of Transport) ---------------------------------------------------
 
 
+_LINK_REASONS = ((Offline, "offline"), (LinkUnknown, "unknown"), (LinkExpired, "expired"), (LinkUsed, "used"))
+
+
 def _link_reason(exc: SyncError) -> str:
-    if isinstance(exc, Offline):
-        return "offline"
-    code = getattr(exc, "code", "") or type(exc).__name__
-    for key, reason in (("unknown", "unknown"), ("Unknown", "unknown"), ("expired", "expired"), ("Expired", "expired")):
-        if key in code:
-            return reason
-    return "used" if "used" in code.lower() else "refused"
+    """The ``LinkProblem`` reason for what the transport raised (its typed errors; anything else is refused)."""
+    return next((reason for kind, reason in _LINK_REASONS if isinstance(exc, kind)), "refused")
 
 
 # -- device 1: offer, approve -------------------------------------------------------------------------------------
