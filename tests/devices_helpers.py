@@ -16,7 +16,7 @@ from desktop.domain.sync_adapter import join_program
 from desktop.vault import KdfParams, Vault
 from sync.client.transport import Transport
 from sync.protocol import Record
-from sync.server.storage import _unpack_audience
+from sync.server.storage import record_of
 from sync.server.tables import records as records_table
 
 PASSPHRASE = "devices test passphrase"
@@ -84,20 +84,7 @@ def server_records(server) -> list[Record]:
     """Every record the server's database holds, as an operator (or a thief with the disk) could read them."""
     with server.storage.reader.connect() as conn:
         rows = conn.execute(sa.select(records_table).order_by(records_table.c.seq)).all()
-    return [
-        Record(
-            i=r.id,
-            k=r.kind,
-            a=r.author,
-            d=r.device,
-            t=_unpack_audience(r.audience),
-            h=r.hlc,
-            x=r.deleted,
-            b=r.body,
-            s=r.sig,
-        )
-        for r in rows
-    ]
+    return [record_of(r) for r in rows]
 
 
 def texts(session: Session) -> set[str]:

@@ -17,7 +17,7 @@ import msgpack
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 
 from sync.clock import SYSTEM, Clock
 from sync.protocol import STATUS_KIND, ProtocolError, Record, content_digest, parse_status
@@ -76,6 +76,21 @@ def names_device(body: bytes, device: bytes) -> bool:
     except (ValueError, TypeError, AttributeError, msgpack.ExtraData):
         return True
     return not isinstance(grants, dict) or device.hex() in grants
+
+
+def record_of(row: Row) -> Record:
+    """A stored row of the records table as the wire record a pull returns."""
+    return Record(
+        i=row.id,
+        k=row.kind,
+        a=row.author,
+        d=row.device,
+        t=_unpack_audience(row.audience),
+        h=row.hlc,
+        x=row.deleted,
+        b=row.body,
+        s=row.sig,
+    )
 
 
 def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
@@ -303,19 +318,7 @@ class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
                     if grants_for_me_only and row.kind == "epoch-grant" and not names_device(row.body, session.device):
                         continue
                     used += size
-                    out.append(
-                        Record(
-                            i=row.id,
-                            k=row.kind,
-                            a=row.author,
-                            d=row.device,
-                            t=_unpack_audience(row.audience),
-                            h=row.hlc,
-                            x=row.deleted,
-                            b=row.body,
-                            s=row.sig,
-                        )
-                    )
+                    out.append(record_of(row))
                 if len(page) < 200:
                     position = high
                     break
