@@ -23,7 +23,7 @@ from sync import envelope
 from sync.protocol import Record, new_record_id
 
 SLOT_BASE = 1 << 31
-GRANTS_PER_RECORD = 40  # 40 × 1,168 B stays well under a record's 64 KiB with 100 wraps beside it
+GRANTS_PER_RECORD = 40  # 40 × 1,168 B stays well under a record's 64 KiB with 100 wraps and the roles beside it
 ROLES = ("lead", "mentor", "peer", "member")
 MAX_CIRCLE = 100
 
