@@ -317,6 +317,16 @@ def test_a_newly_linked_device_of_a_member_catches_up_from_the_keyring(server, t
     phone.circles.post(circle, "circle-post", {"ref": "t", "x": "from my phone"})
     settle(phone, lead)
     assert [e.content["x"] for e in lead.circles.events(circle, "circle-post")][-1] == "from my phone"
+    # the phone is lost and revoked: the lead's device moves Amina's number on (a new m_a the phone never holds)
+    epoch = lead.circles.meta(circle)["circle"]["epoch"]
+    amina.revoke_device(phone.program.credentials.device.hex())
+    settle(amina, lead, amina)
+    state = lead.circles.meta(circle)["circle"]
+    assert state["epoch"] == epoch + 1 and state["n"][me] == 1
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the phone was revoked"})
+    settle(lead, amina)
+    assert amina.circles.events(circle, "circle-post")[-1].content["x"] == "after the phone was revoked"
+    assert phone.vault.get_secret(f"epoch:{circle}:{epoch + 1}") is None
     for s in (lead, amina, phone):
         s.vault.close()
 

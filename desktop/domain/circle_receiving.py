@@ -22,6 +22,7 @@ from desktop.domain.circle_keys import (
     member_what,
     rotate,
     secret,
+    stale_devices,
 )
 from desktop.vault.circle_events import StoredEvent
 from desktop.vault.records import StoredRecord
@@ -307,7 +308,22 @@ class CircleReceiving:
             if c is None or c.get("removed") or c.get("roster", {}).get(self.me) != "lead":
                 continue
             joining, leaving = c.get("joining", {}), c.get("leaving", [])
+            peers = self.messaging.device_peers()
+            mine = sorted(p.device for p in peers.get(self.me, []))
+            device = self.messaging.program.credentials.device.hex()
+            first = c.get("leads", [None])[0] == self.me and mine[:1] == [device]  # one device acts
             if not joining and not leaving:
+                if first and any(stale_devices(c, peers)):
+                    with self.vault.transaction():  # a device revoked: a new epoch it cannot open
+                        rotate(self, circle, dict(c["roster"]))
+                elif first:  # devices linked since the last rotation (they read m_a from the keyring)
+                    seen = c.setdefault("devices", {})
+                    grown = {
+                        a: sorted(set(seen.get(a, [])) | {p.device for p in peers.get(a, [])}) for a in c["roster"]
+                    }
+                    if grown != seen:
+                        c["devices"] = grown
+                        self.save(circle, meta)
                 continue
             roster = dict(c["roster"])
             if leaving and c["leads"][0] == self.me:
