@@ -259,6 +259,18 @@ def test_the_server_checks_rosters_and_kinds_on_sqlite_and_postgresql(any_server
         envelope.seal(os.urandom(32), 1, circle, os.urandom(16), "circle-post", b"\x80"), [a], "circle-post", True
     ).i.hex()
     assert notes(outsider)[intruder].startswith("forbidden")
+    hostile = [
+        lead.send(body, [a], kind=kind, signed=True).i.hex()
+        for kind, body in (
+            ("circle-key", b"\xc1"),
+            ("circle-key", msgpack.packb([1, 2])[:1]),
+            ("circle-key", msgpack.packb({"t": 10**12, "e": 1, "m": [a], "l": [a]})),
+            ("circle-card", msgpack.packb({"c": 10**12})),
+            ("circle-post", b"not sealed"),
+        )
+    ]
+    refused = notes(lead)
+    assert all(refused[i].startswith("invalid") for i in hostile), refused
     for client in (lead, member, outsider):
         client.vault.close()
 

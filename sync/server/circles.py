@@ -98,8 +98,10 @@ class CirclesMixin:
             elif record.k == "circle-card":
                 try:
                     card = msgpack.unpackb(record.b, raw=False)
-                    circle = bytes(card["c"])
-                except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+                    circle = card["c"]
+                    if not isinstance(circle, bytes) or len(circle) != 16:
+                        raise TypeError("not a circle id")
+                except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
                     raise ProtocolError(422, "invalid", "a circle card names its circle", ids=rid) from None
                 stored = circle_of(circle)
                 if stored is not None and author not in stored[0]:
@@ -112,7 +114,7 @@ class CirclesMixin:
             doc = msgpack.unpackb(record.b, raw=False)
             circle, epoch = doc["t"], doc["e"]
             members, leads = _ids(doc["m"]), _ids(doc["l"])
-        except (ValueError, KeyError, TypeError, AttributeError, msgpack.ExtraData):
+        except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
             raise ProtocolError(422, "invalid", "a circle-key record carries t, e, m and l", ids=rid) from None
         if not isinstance(circle, bytes) or len(circle) != 16 or not isinstance(epoch, int) or not 0 <= epoch < 2**32:
             raise ProtocolError(422, "invalid", "a circle-key names a 16-byte circle and an epoch", ids=rid)
