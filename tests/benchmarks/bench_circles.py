@@ -13,6 +13,11 @@ member's download (bytes, time until the new epoch's key is open):
 Against what per-device HPKE grants of each epoch key (PROTOCOL.md §9, the group threads' design) would send for
 every rotation: 100 × 1,168 B, computed from real grants (a record carries 64 KiB, so that design would even
 need two records). Asserts only that the work was done.
+
+Measured (2 shared cores, heavily loaded): making the circle 148 KB up, 22.1 s (a member's download 148 KB,
+21.8 s); removing a member 10.3 KB up, 3.2 s (member: 9.7 KB, 3.2 s); removing a lead (new L) 144 KB up, 20.7 s
+(member: 144 KB, 20.3 s); per-device grants 124 KB a rotation, ≥ 17.3 s. Removal ÷ per-device: 0.083× (12.1×
+fewer bytes); full re-grant ÷ removal: 14.0×.
 """
 
 from __future__ import annotations
