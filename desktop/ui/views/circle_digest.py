@@ -38,7 +38,7 @@ class DigestPane(QWidget):
         self.days.setValue(14)
         self.days.setAccessibleName(_("Days to look back"))
         self.days.setSuffix(" " + _("days"))
-        row.addWidget(labelled(_("Since the last:"), self.days))
+        row.addWidget(labelled(_("&Since the last:"), self.days))
         row.addWidget(self.days)
         row.addWidget(button(_("&Update"), _("Update the digest"), lambda: self.days_changed.emit(self.days.value())))
         row.addStretch(1)

@@ -53,7 +53,7 @@ class CreateCircle(QWidget):
         self.about.setAccessibleName(_("What the circle is about"))
         layout.addWidget(labelled(_("A&bout:"), self.about))
         layout.addWidget(self.about)
-        self.listed = QCheckBox(_("&List it in the programme"))
+        self.listed = QCheckBox(_("Lis&t it in the programme"))
         self.listed.setAccessibleName(_("List the circle in the programme"))
         layout.addWidget(self.listed)
         layout.addWidget(
@@ -65,7 +65,7 @@ class CreateCircle(QWidget):
         row = QHBoxLayout()
         row.addWidget(
             button(
-                _("&Create circle"),
+                _("C&reate circle"),
                 _("Create circle"),
                 lambda: create(self.title.text(), self.about.text(), self.listed.isChecked()),
             )
@@ -95,9 +95,9 @@ class CirclesView(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading(_("Circles")), 1)
-        self.digest_button = button(_("&Digest"), _("Show the digest"), self.show_digest)
+        self.digest_button = button(_("Di&gest"), _("Show the digest"), self.show_digest)
         self.digest_button.setToolTip(_("What happened in your circles while you were away"))
-        self.new_button = button(_("New c&ircle"), _("New circle"), self._new_circle)
+        self.new_button = button(_("New &circle"), _("New circle"), self._new_circle)
         top.addWidget(self.digest_button)
         top.addWidget(self.new_button)
         layout.addLayout(top)
@@ -123,6 +123,7 @@ class CirclesView(QWidget):
         pane.addWidget(self.circle_title)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(_("Circle sections"))
+        self.tabs.tabBar().setAccessibleName(_("Circle sections (Ctrl+Tab for the next)"))
         self.topics = TopicsPanel(self.me)
         self.topics.topic_chosen.connect(self.open_topic)
         self.topics.mute_wanted.connect(self._mute)
@@ -243,6 +244,8 @@ class CirclesView(QWidget):
             self.session.now_ms(),
         )
         if self.thread.topic is not None:
+            if self.isVisible():  # replies arriving in the topic on screen are read as they come
+                self.discussions.mark_read(circle.id, self.thread.topic)
             self._show_thread(self.thread.topic, names)
 
     # -- circles --------------------------------------------------------------------------------------------
