@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.discussions import MAX_TITLE, Discussions
+from desktop.domain.discussions import MAX_TITLE
 from desktop.domain.session import Session
 from desktop.domain.vault_access import VaultError
 from desktop.i18n import _
@@ -85,11 +85,9 @@ class CirclesView(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.circles = getattr(session, "circles", None)
+        self.circles = session.circles
         self.me = session.program.credentials.account.hex()
-        self.discussions = (
-            Discussions(self.circles, session.vault, self.me, session.now_ms) if self.circles is not None else None
-        )
+        self.discussions = session.discussions
         self.current: str | None = None
         self.setAccessibleName(_("Circles"))
         layout = QVBoxLayout(self)
