@@ -67,7 +67,10 @@ class MembersPanel(QWidget):
         row.addWidget(self.count)
         layout.addLayout(row)
 
-    def refresh(self, members: list, names: dict[str, str], lead: bool, people: list[tuple[str, str]]) -> None:
+    def refresh(
+        self, members: list, names: dict[str, str], lead: bool, people: list[tuple[str, str]], asks: list[str] = ()
+    ) -> None:
+        """``asks``: accounts that asked to join (a lead's device), offered first in the invitation list."""
         chosen = self.chosen()
         self.members.clear()
         order = {role: n for n, role in enumerate(ROLE_NAMES)}
@@ -82,8 +85,11 @@ class MembersPanel(QWidget):
         self.lead_tools.setVisible(lead)
         inside = {m.account for m in members}
         self.people.clear()
+        asked = [a for a in asks if a not in inside]
+        for account in asked:
+            self.people.addItem(_("{name} (asked to join)").format(name=names.get(account, account[:8])), account)
         for account, name in sorted(people, key=lambda p: p[1].casefold()):
-            if account not in inside:
+            if account not in inside and account not in asked:
                 self.people.addItem(name, account)
 
     def chosen(self) -> str | None:

@@ -234,7 +234,7 @@ class CirclesView(QWidget):
         topics = self.discussions.topics(circle.id)
         self.topics.refresh(topics, self.discussions.unread(circle.id), self.discussions.muted(circle.id), lead)
         people = [(c.account, c.name) for c in self.session.cards() if c.account != self.me]
-        self.members.refresh(list(circle.members), names, lead, people)
+        self.members.refresh(list(circle.members), names, lead, people, self.circles.asks(circle.id) if lead else [])
         self.library.refresh(
             self.discussions.pins(circle.id),
             self.discussions.journal_clubs(circle.id),
