@@ -73,7 +73,8 @@ def test_unread_counts_others_posts_after_the_read_mark() -> None:
         post("r2", "me", 3, {"ref": T1, "y": "reply", "x": "b"}),
         post("r3", "bob", 4, {"ref": T1, "y": "reply", "x": "c"}),
     ]
-    assert f.unread(events, "me", {}) == {T1: 3}
+    early = post("r0", "bob", 5, {"ref": T2, "y": "reply", "x": "its topic is still on the way"})
+    assert f.unread([*events, early], "me", {}) == {T1: 3}
     assert f.unread(events, "me", {T1: at(3)}) == {T1: 1}
 
 
