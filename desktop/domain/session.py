@@ -20,6 +20,7 @@ from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
 from desktop.domain.programme import ProgrammeAdmin
+from desktop.domain.projects import Projects
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -114,6 +115,7 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
+        self.projects = Projects(self.circles, self.messaging) if self.circles is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
