@@ -186,3 +186,23 @@ def test_the_lead_confirms_a_members_contributions_from_the_table(pair, qtbot):
     amina.sync()
     mentor.sync()
     assert mentor.projects.state(project).credits[mentor.id].confirmed
+
+
+def test_a_sync_while_writing_a_stage_note_keeps_the_note(pair, qtbot):
+    lead, amina, view = pair
+    project = project_with(lead, amina, view)
+    view.path.stepper.setCurrentRow(1)
+    qtbot.keyClicks(view.path.notes, "Draft sent to Dr Mensah")
+    lead.projects.add_task(project, "Book the ethics meeting")  # meanwhile, on the lead's device
+    lead.sync()
+    amina.sync()
+    view.refresh()  # what the main window does when a sync brought records
+    assert view.board.columns["todo"].count() == 1, "the page shows what came"
+    assert view.path.stage() == "protocol" and view.path.notes.toPlainText() == "Draft sent to Dr Mensah"
+    qtbot.mouseClick(view.path.save_button, Qt.MouseButton.LeftButton)
+    assert amina.session.projects.state(project).stages["protocol"].notes == "Draft sent to Dr Mensah"
+    view.list.setCurrentRow(-1)
+    other = amina.session.projects.create("Another project")
+    view.refresh()
+    view.open_project(other)
+    assert view.path.notes.toPlainText() == "" and view.path.stage() == "question"

@@ -36,6 +36,8 @@ class PathPanel(QWidget):
         super().__init__()
         self._save = save
         self.state: ProjectState | None = None
+        self._shown: tuple | None = None  # (stage, editor values) as last filled in: what counts as unsaved
+        self._project: str | None = None
         layout = QVBoxLayout(self)
         self.stepper = QListWidget()
         self.stepper.setAccessibleName(_("Stages"))
@@ -74,9 +76,15 @@ class PathPanel(QWidget):
         layout.addLayout(form)
         layout.addStretch(1)
 
-    def show_state(self, state: ProjectState, members: list[str], names: dict[str, str]) -> None:
-        self.state = state
-        row = max(self.stepper.currentRow(), 0) if self.stepper.count() else STAGES.index(state.current_stage())
+    def show_state(self, state: ProjectState, members: list[str], names: dict[str, str], project: str) -> None:
+        """Fill the stepper and the chosen stage's fields; another project starts on its current stage, and a
+        redraw of the same one keeps what the person is writing."""
+        same = project == self._project
+        kept = self._editing() if same and self.unsaved() else None
+        if not same:
+            self._shown = None
+        self._project, self.state = project, state
+        row = self.stepper.currentRow() if same and self.stepper.count() else STAGES.index(state.current_stage())
         self.stepper.blockSignals(True)
         self.stepper.clear()
         current = state.current_stage()
@@ -99,17 +107,33 @@ class PathPanel(QWidget):
             )
             item.setData(Qt.ItemDataRole.AccessibleTextRole, item.toolTip())
             self.stepper.addItem(item)
+        self.stepper.setCurrentRow(max(row, 0))
         self.stepper.blockSignals(False)
         self.owner.clear()
         self.owner.addItem(_("nobody yet"), None)
         for account in members:
             self.owner.addItem(person(names, account), account)
-        self.stepper.setCurrentRow(row)
+        if kept is not None:  # a sync redrew the page while the person was writing: their edits stay
+            self.owner.setCurrentIndex(max(self.owner.findData(kept[0]), 0) if kept[0] else 0)
+            return
         self._show(row)
 
     def stage(self) -> str:
         item = self.stepper.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else STAGES[0]
+
+    def _editing(self) -> tuple:
+        return (
+            self.owner.currentData(),
+            self.has_due.isChecked(),
+            self.due.date(),
+            self.notes.toPlainText(),
+            self.done.isChecked(),
+        )
+
+    def unsaved(self) -> bool:
+        """The person changed the stage's fields since they were filled in and has not saved."""
+        return self._shown is not None and self._shown[0] == self.stage() and self._shown[1] != self._editing()
 
     def _show(self, _row: int) -> None:
         if self.state is None:
@@ -124,6 +148,7 @@ class PathPanel(QWidget):
             self.due.setDate(QDate(day.year, day.month, day.day))
         self.notes.setPlainText(info.notes)
         self.done.setChecked(info.done)
+        self._shown = (self.stage(), self._editing())
 
     def save(self) -> None:
         """Only the fields that changed travel: someone else's concurrent edit of another field stays."""
@@ -137,5 +162,6 @@ class PathPanel(QWidget):
             "done": self.done.isChecked(),
         }
         changed = {k: v for k, v in wanted.items() if getattr(info, k) != v}
+        self._shown = None  # saved (or nothing to save): the next redraw shows the project as it is
         if changed:
             self._save(self.stage(), changed)

@@ -156,7 +156,13 @@ class ProjectsView(QWidget):
             self.open_project(item.data(Qt.ItemDataRole.UserRole))
 
     def open_project(self, project_id: str) -> None:
+        """Show ``project_id`` (also how the Circles page opens a project here)."""
         self.current = project_id
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == project_id and self.list.currentRow() != row:
+                self.list.blockSignals(True)
+                self.list.setCurrentRow(row)
+                self.list.blockSignals(False)
         self.error.hide()
         self.status.setText("")
         self.show_project(project_id)
@@ -188,7 +194,7 @@ class ProjectsView(QWidget):
                 count=len(members), people=people
             )
         )
-        self.path.show_state(state, members, self.names)
+        self.path.show_state(state, members, self.names, project_id)
         self.board.show_state(state, self.names)
         self.files.show_state(state, self.names)
         self.decisions.show_state(state, self.names)
