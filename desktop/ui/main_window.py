@@ -204,6 +204,12 @@ class MainScreen(QWidget):
         self.navigate("mentorships")
         self.mentorships.ask(account)
 
+    def open_project(self, project_id: str) -> None:
+        """The Projects page with ``project_id`` open (the Circles page opens projects this way)."""
+        self.navigate("projects")
+        self.projects.refresh()
+        self.projects.open_project(project_id)
+
     def write_to(self, account: str) -> None:
         self.navigate("messages")
         self.messages.open_with(account)
