@@ -54,7 +54,7 @@ class AuthorshipPanel(QWidget):
         layout.addWidget(
             button_row(
                 button(_("Earl&ier"), _("Move the author earlier"), lambda: self.step(-1)),
-                button(_("La&ter"), _("Move the author later"), lambda: self.step(1)),
+                button(_("Lat&er"), _("Move the author later"), lambda: self.step(1)),
                 button(_("Re&move the author"), _("Remove the author"), self.remove),
             )
         )

@@ -54,7 +54,7 @@ class PathPanel(QWidget):
         form = QFormLayout()
         self.owner = QComboBox()
         self.owner.setAccessibleName(_("Stage owner"))
-        self.has_due = QCheckBox(_("Has a &due date"))
+        self.has_due = QCheckBox(_("&Has a due date"))
         self.has_due.setAccessibleName(_("The stage has a due date"))
         self.due = QDateEdit()
         self.due.setAccessibleName(_("Due date"))

@@ -112,12 +112,14 @@ class ProjectsView(QWidget):
             lambda account, role, level: self.act(lambda p: self.projects.set_credit(p, account, {role: level})),
             lambda account: self.act(lambda p: self.projects.confirm_credit(p, account)),
         )
-        self.tabs.addTab(self.path, _("&Path"))
-        self.tabs.addTab(self.board, _("&Board"))
-        self.tabs.addTab(self.files, _("&Files"))
-        self.tabs.addTab(self.decisions, _("&Decisions"))
-        self.tabs.addTab(self.authorship, _("A&uthorship"))
-        self.tabs.addTab(self.credit, _("&CRediT"))
+        # tabs change with Ctrl+Tab / Ctrl+Page Down (and arrows on the tab bar): no Alt letters of their own,
+        # which would collide with the buttons inside them
+        self.tabs.addTab(self.path, _("Path"))
+        self.tabs.addTab(self.board, _("Board"))
+        self.tabs.addTab(self.files, _("Files"))
+        self.tabs.addTab(self.decisions, _("Decisions"))
+        self.tabs.addTab(self.authorship, _("Authorship"))
+        self.tabs.addTab(self.credit, _("CRediT"))
         for widget in (self.title, self.members_line, self.error, self.status, self.tabs):
             right_layout.addWidget(widget)
         right_layout.setStretchFactor(self.tabs, 1)
