@@ -113,3 +113,16 @@ def test_bad_fields_are_refused_clearly_and_dropped_when_they_arrive():
         check_fields("task", "t1", {"state": "someday"})
     state = fold([change(ANA, "task", "t1", 1, state="someday"), change(ANA, "credit", ANA, 2, software="most")])
     assert state.tasks == [] and state.credits == {} and state.refused == 2
+
+
+def test_hostile_values_a_reader_could_not_show_or_sort_are_dropped():
+    blob = {"n": "x.pdf", "s": "big", "h": "0" * 64, "k": b"k" * 32}
+    state = fold(
+        [
+            change(ANA, "decision", "d1", 1, text="ok", at=10**20, by=ANA),  # a date past year 9999
+            change(ANA, "task", "t1", 2, title="nan", order=float("nan")),  # would sort differently per device
+            change(ANA, "file-version", "v1", 3, file="f1", a=blob, by=ANA, at=1),  # size not a number
+            change(ANA, "file-version", "v2", 4, file="f1", a={**blob, "s": 1, "k": b"short"}, by=ANA, at=1),
+        ]
+    )
+    assert (state.decisions, state.tasks, state.files, state.refused) == ([], [], [], 4)

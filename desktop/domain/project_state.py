@@ -13,8 +13,11 @@ counts them.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from sync.envelope import MAX_ATTACHMENT  # a shared file is an attachment (25 MiB)
 
 STAGES = ("question", "protocol", "ethics", "data", "analysis", "draft", "submission", "published")
 TASK_STATES = ("todo", "doing", "done")
@@ -38,6 +41,7 @@ LEVELS = ("lead", "equal", "supporting")
 MAX_NOTES = 4_000
 MAX_TITLE = 200
 MAX_DECISION = 4_000
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: dates beyond it cannot be shown
 
 # entity type → field → what a value must be
 _TEXT = "text"
@@ -91,10 +95,10 @@ def _valid(kind: object, value: object) -> bool:
     kind = str(kind).rstrip("?")
     if kind in ("account", "id"):
         return isinstance(value, str) and 0 < len(value) <= 64
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "int":  # a date in ms: one a reader can show
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MS
+    if kind == "number":  # an order: finite, so every device sorts the same way
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind == "bool":
         return isinstance(value, bool)
     if kind == "text":
@@ -105,8 +109,17 @@ def _valid(kind: object, value: object) -> bool:
         return value in TASK_STATES
     if kind == "level":
         return value in LEVELS
-    if kind == "attachment":
-        return isinstance(value, dict) and {"n", "s", "h", "k"} <= set(value)
+    if kind == "attachment":  # as messaging's {n, s, h, k, m}
+        return (
+            isinstance(value, dict)
+            and isinstance(value.get("n"), str)
+            and isinstance(value.get("s"), int)
+            and 0 <= value["s"] <= MAX_ATTACHMENT
+            and isinstance(value.get("h"), str)
+            and len(value["h"]) == 64
+            and isinstance(value.get("k"), bytes)
+            and len(value["k"]) == 32
+        )
     return False
 
 
