@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.project_state import ProjectError
 from desktop.domain.session import Session
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
@@ -33,16 +32,21 @@ from desktop.ui.views.project_path import PathPanel
 from desktop.ui.worker import Task, run_in_background
 
 
-def refusal(error: ProjectError) -> str:
-    """The sentence a person reads when the project's rules refuse a change."""
+def refusal(error: ValueError) -> str:
+    """The sentence a person reads when the project's rules (or its circle's) refuse a change."""
     sentences = {
         "not-member": _("You are not a member of this project."),
         "not-yours": _("Only its owner or the project lead can change a CRediT record."),
         "not-lead": _("Only the project lead can confirm contributions."),
         "file-too-large": _("This file is larger than the 25 MB limit for shared files."),
         "too-large": _("This text is too long to save."),
+        "no-keys": _("This project's key has not reached this device yet: sync, then try again."),
+        "unknown": _("This project is not on this device any more."),
     }
-    return sentences.get(error.code, _("This change cannot be saved."))
+    code = getattr(error, "code", None)
+    if code is None:
+        return explain(error)
+    return sentences.get(code, _("This change cannot be saved."))
 
 
 class ProjectsView(QWidget):
@@ -211,11 +215,8 @@ class ProjectsView(QWidget):
             return False
         try:
             change(self.current)
-        except ProjectError as error:
+        except ValueError as error:  # the project's rules (ProjectError) or its circle's (CircleError)
             self.say(refusal(error), error=True)
-            return False
-        except ValueError as error:  # a circle's own refusal (not a member any more, …)
-            self.say(explain(error), error=True)
             return False
         self.error.hide()
         self.status.setText(_("Saved on this computer; it goes out at the next sync."))
@@ -237,7 +238,7 @@ class ProjectsView(QWidget):
         try:
             project = self.projects.create(title)
         except ValueError as error:
-            self.say(refusal(error) if isinstance(error, ProjectError) else explain(error), error=True)
+            self.say(refusal(error), error=True)
             return
         self.new_title.clear()
         self.current = project
