@@ -153,7 +153,13 @@ class AppPage:
 
     def open_view(self, name: str) -> None:
         index = self.screen.views.index(name)
-        key = Qt.Key(Qt.Key.Key_1.value + index) if index < 9 else Qt.Key.Key_0  # the tenth view is Ctrl+0
+        if index >= 10:  # past Ctrl+0 (an admin's Programme): the sidebar list, by the keyboard
+            self.screen.nav.setFocus()
+            self.screen.nav.setCurrentRow(9)
+            for _ in range(index - 9):
+                self.qtbot.keyClick(self.screen.nav, Qt.Key.Key_Down)
+            return
+        key = Qt.Key(Qt.Key.Key_0.value + (index + 1) % 10)  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
     def switch_language(self, tag: str) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app import apply_locale
-from tests.screenshots import LANGUAGES, first_run, open_a_circle, plan_a_mentorship, pump
+from tests.screenshots import LANGUAGES, first_run, open_a_circle, open_a_project, plan_a_mentorship, pump
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -44,6 +44,7 @@ VIEWS = (
     "mentors",
     "mentorships",
     "circles",
+    "projects",
     "library",
     "schedule",
     "settings",
@@ -137,6 +138,8 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         main.library.table.selectRow(0)
     if view == "circles":
         open_a_circle(osler)
+    if view == "projects":
+        open_a_project(osler)
 
 
 @contextlib.contextmanager
@@ -183,6 +186,26 @@ def test_every_view_fits(demo, view) -> None:
         found = problems_of(osler.window, size)
         if found:
             failures[f"{width}×{height} text {text_scale:g}×"] = found
+    assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
+
+
+def test_every_projects_tab_fits(demo) -> None:
+    """Each tab of an open project (path, board, files, decisions, authorship, CRediT) at every size."""
+    scale, osler, attachment = demo
+    failures: dict[str, list[str]] = {}
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        put_in_state(osler, "projects", attachment)
+        for tab in range(osler.main.projects.tabs.count()):
+            osler.main.projects.tabs.setCurrentIndex(tab)
+            pump(QApplication.instance(), 0.05)
+            found = problems_of(osler.window, size)
+            if found:
+                failures[f"{width}×{height} text {text_scale:g}× tab {tab}"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 

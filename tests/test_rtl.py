@@ -16,7 +16,15 @@ from PySide6.QtWidgets import QApplication, QProgressBar, QWidget
 
 from desktop.app import apply_locale
 from desktop.ui.direction import text_direction
-from tests.screenshots import SAMPLE_LINK_CODE, add_device_dialog, first_run, open_a_circle, plan_a_mentorship, pump
+from tests.screenshots import (
+    SAMPLE_LINK_CODE,
+    add_device_dialog,
+    first_run,
+    open_a_circle,
+    open_a_project,
+    plan_a_mentorship,
+    pump,
+)
 
 VIEWS = (
     "home",
@@ -25,6 +33,7 @@ VIEWS = (
     "mentors",
     "mentorships",
     "circles",
+    "projects",
     "library",
     "schedule",
     "settings",
@@ -66,6 +75,9 @@ def show(osler, view: str) -> QWidget:
         main.mentorships.list.setCurrentRow(0)
     if view == "circles":
         open_a_circle(osler)
+    if view == "projects":
+        open_a_project(osler)
+        main.projects.tabs.setCurrentWidget(main.projects.board)
     pump(QApplication.instance(), 0.05)
     return main.pages.currentWidget()
 

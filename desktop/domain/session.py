@@ -21,6 +21,7 @@ from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
 from desktop.domain.programme import ProgrammeAdmin
+from desktop.domain.projects import Projects
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -117,6 +118,7 @@ class Session:
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
         me = program.credentials.account.hex()
         self.discussions = Discussions(self.circles, vault, me, self.now_ms) if self.circles is not None else None
+        self.projects = Projects(self.circles, self.messaging) if self.circles is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
