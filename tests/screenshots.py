@@ -191,6 +191,8 @@ def open_a_circle(osler: OslerApp) -> None:
     view = main.circles
     view.open_circle(circles.circles()[0].id)
     view.topics.topic_list.setCurrentRow(view.topics.topic_list.count() - 1)
+
+
 def open_a_project(osler) -> None:
     """A project (one with a long title, tasks in every column, CRediT rows, a decision and an author is started
     when the person has none), opened on its stage path."""
