@@ -1,0 +1,275 @@
+"""The portfolio's PDF, drawn by Qt: a QTextDocument (HTML tables) laid out on A4 pages of a QPdfWriter, with a
+footer on every page (the person, "page n of m"). The bundled fonts stand behind the UI font, so a name in
+Amharic, Bengali, Hindi, Arabic or Urdu renders rather than showing boxes. What goes in is plain data
+(``Portfolio.facts()``, the attestations, the signer's chain); the signature block is added after by
+``portfolio_file.seal``."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextDocument,
+    QTextOption,
+)
+
+from desktop.domain.portfolio_file import day
+from desktop.i18n import _, ngettext
+from desktop.ui import fonts
+from sync import envelope
+
+ACCENT = "#1f4e79"
+MUTED = "#5f6b76"
+RULE = "#c9d3dd"
+RESOLUTION = 300
+CREDIT_NAMES = {
+    "conceptualization": "Conceptualization",
+    "data-curation": "Data curation",
+    "formal-analysis": "Formal analysis",
+    "funding-acquisition": "Funding acquisition",
+    "investigation": "Investigation",
+    "methodology": "Methodology",
+    "project-administration": "Project administration",
+    "resources": "Resources",
+    "software": "Software",
+    "supervision": "Supervision",
+    "validation": "Validation",
+    "visualization": "Visualization",
+    "writing-original-draft": "Writing – original draft",
+    "writing-review-editing": "Writing – review & editing",
+}
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    head = "".join(
+        f'<th width="{w}%" align="left" style="background:{ACCENT}; color:white; padding:4px;">{_e(h)}</th>'
+        for h, w in zip(headers, widths, strict=True)
+    )
+    body = ""
+    for index, row in enumerate(rows):
+        shade = "#f3f6f9" if index % 2 else "#ffffff"
+        body += "<tr>" + "".join(f'<td style="background:{shade}; padding:4px;">{c}</td>' for c in row) + "</tr>"
+    return (
+        f'<table width="100%" cellspacing="0" cellpadding="4" style="border-collapse:collapse; '
+        f'border:1px solid {RULE}; margin-top:4px;"><tr>{head}</tr>{body}</table>'
+    )
+
+
+def _confirmations(attestations: list[dict]) -> dict[str, dict]:
+    found = {}
+    for attestation in attestations:
+        statement = json.loads(bytes.fromhex(attestation["statement"]))
+        found[statement["entry"]["id"]] = {**statement, "signer": attestation["signer"]}
+    return found
+
+
+def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
+    names = facts.get("names", {})
+    person = facts["person"]
+    confirmed = _confirmations(attestations)
+
+    def who(account: str) -> str:
+        return _e(names.get(account) or account[:8])
+
+    def confirmer(entry_id: str) -> str:
+        item = confirmed.get(entry_id)
+        if item is None:
+            return f'<span style="color:{MUTED};">{_e(_("not confirmed"))}</span>'
+        name = item["signer"].get("name") or names.get(item["by"], item["by"][:8])
+        return f"✔ {_e(name)}<br/><span style='color:{MUTED};'>{_e(day(item.get('at', 0)))}</span>"
+
+    period = facts.get("period", {})
+    span = f"{day(period.get('from', 0)) or '–'} – {day(period.get('to', 0)) or _('ongoing')}"
+    mentorships = facts.get("mentorships", [])
+    checkins = sum(m.get("checkins", 0) for m in mentorships)
+    parts = [
+        f'<p style="color:{ACCENT}; font-size:9pt; letter-spacing:2px;">OSLER · {_e(_("MENTORING PORTFOLIO"))}</p>',
+        f'<h1 style="color:{ACCENT}; font-size:22pt; margin:0;">{_e(person.get("name") or person["account"][:8])}</h1>',
+        '<table cellspacing="0" cellpadding="2" style="margin-top:6px;">',
+    ]
+    for label, value in (
+        (_("Programme"), facts.get("programme") or "–"),
+        (_("Period"), span),
+        (_("Issued"), day(facts.get("generated", 0))),
+        (_("Account"), person["account"]),
+    ):
+        parts.append(f'<tr><td style="color:{MUTED}; padding-right:12px;">{_e(label)}</td><td>{_e(value)}</td></tr>')
+    parts.append("</table>")
+    summary = " · ".join(
+        (
+            ngettext("{n} mentorship", "{n} mentorships", len(mentorships)).format(n=len(mentorships)),
+            ngettext("{n} check-in", "{n} check-ins", checkins).format(n=checkins),
+            _("{hours} hours").format(hours=f"{facts.get('hours', 0):g}"),
+            ngettext("{n} circle", "{n} circles", len(facts.get("circles", []))).format(
+                n=len(facts.get("circles", []))
+            ),
+            ngettext("{n} project", "{n} projects", len(facts.get("projects", []))).format(
+                n=len(facts.get("projects", []))
+            ),
+            ngettext("{n} entry confirmed", "{n} entries confirmed", len(confirmed)).format(n=len(confirmed)),
+        )
+    )
+    parts.append(
+        f'<p style="margin-top:10px; padding:6px; background:#eef3f8; color:{ACCENT};"><b>{_e(summary)}</b></p>'
+    )
+
+    parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Mentorships"))}</h2>')
+    if mentorships:
+        rows = []
+        for m in mentorships:
+            role = _("mentee") if m["student"] == person["account"] else _("mentor")
+            rows.append(
+                [
+                    who(m["with"]),
+                    _e(role),
+                    _e(day(m.get("from", 0)) or "–"),
+                    _e(day(m.get("to", 0)) or _("ongoing")),
+                    _e(m.get("checkins", 0)),
+                    _e(f"{m.get('hours', 0):g}"),
+                    confirmer(m["id"]),
+                ]
+            )
+        headers = [_("With"), _("Role"), _("From"), _("To"), _("Check-ins"), _("Hours"), _("Confirmed by")]
+        parts.append(_table(headers, rows, [21, 9, 13, 12, 11, 8, 26]))
+        goals = [(m, g) for m in mentorships for g in m.get("goals", [])]
+        if goals:
+            parts.append(f'<p style="color:{MUTED}; margin-top:6px;">{_e(_("Goals reached:"))} ')
+            parts.append("; ".join(_e(g) for _m, g in goals[:30]) + "</p>")
+    else:
+        parts.append(f'<p style="color:{MUTED};">{_e(_("No mentorship recorded."))}</p>')
+
+    circles = facts.get("circles", [])
+    if circles:
+        parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Circles"))}</h2>')
+        rows = [[_e(c.get("title", "")), _e(c.get("role", "")), confirmer(c["id"])] for c in circles]
+        parts.append(_table([_("Circle"), _("Role"), _("Confirmed by")], rows, [50, 20, 30]))
+    projects = facts.get("projects", [])
+    if projects:
+        parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Research projects"))}</h2>')
+        rows = []
+        for p in projects:
+            credit = p.get("credit", {})
+            roles = ", ".join(f"{CREDIT_NAMES.get(k, k)} ({v})" for k, v in sorted(credit.items()) if k in CREDIT_NAMES)
+            rows.append([_e(p.get("title", "")), _e(p.get("role", "")), _e(roles or "–"), confirmer(p["id"])])
+        parts.append(_table([_("Project"), _("Role"), _("CRediT roles"), _("Confirmed by")], rows, [28, 12, 36, 24]))
+
+    parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:18px;">{_e(_("Signatures"))}</h2>')
+    own = envelope.identity_fingerprint(bytes.fromhex(signer["identity"]))
+    parts.append(
+        f"<p>{_e(_('This document is signed by the device of'))} <b>{_e(person.get('name') or '')}</b>. "
+        f"{_e(_('Identity fingerprint:'))} <tt>{_e(own)}</tt></p>"
+    )
+    if confirmed:
+        rows = []
+        for item in confirmed.values():
+            name = item["signer"].get("name") or names.get(item["by"], item["by"][:8])
+            what = item["entry"]
+            if what.get("kind") == "mentorship":
+                text = _("mentorship of {name}: {checkins} check-ins, {hours} hours").format(
+                    name=names.get(item["subject"] if what["mentor"] == item["by"] else what["mentor"], "")
+                    or person.get("name", ""),
+                    checkins=what.get("checkins", 0),
+                    hours=f"{what.get('hours', 0):g}",
+                )
+            else:
+                text = f"{what.get('kind', '')} “{what.get('title', '')}”"
+            fingerprint = envelope.identity_fingerprint(bytes.fromhex(item["signer"]["identity"]))
+            rows.append([f"<b>{_e(name)}</b>", _e(text), _e(day(item.get("at", 0))), f"<tt>{_e(fingerprint)}</tt>"])
+        parts.append(
+            _table([_("Confirmed by"), _("Confirms"), _("Date"), _("Identity fingerprint")], rows, [20, 36, 12, 32])
+        )
+    else:
+        parts.append(f'<p style="color:{MUTED};">{_e(_("No entry is counter-signed yet."))}</p>')
+    parts.append(
+        f'<p style="color:{MUTED}; font-size:8.5pt; margin-top:12px;">'
+        + _e(
+            _(
+                "The signatures travel inside this PDF file, after its end (PDF readers ignore them). Anyone can "
+                "check them offline: osler verify-portfolio portfolio.pdf portfolio.csv. One changed byte and "
+                "the check fails. Compare the fingerprints with the safety numbers the people show in Osler."
+            )
+        )
+        + "</p>"
+    )
+    return "".join(parts)
+
+
+def render_pdf(facts: dict, attestations: list[dict], signer: dict) -> bytes:
+    """The PDF's bytes (A4, tables, signatures, page numbers)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setResolution(RESOLUTION)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(18, 16, 18, 14),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    name = facts["person"].get("name") or facts["person"]["account"][:8]
+    writer.setTitle(_("Mentoring portfolio of {name}").format(name=name))
+    writer.setCreator("Osler")
+    families = fonts.register()
+    font = QFont(QGuiApplication.font())
+    font.setFamilies([QFont(QGuiApplication.font()).family(), *families])
+    font.setPointSizeF(9.5)
+    document = QTextDocument()
+    document.documentLayout().setPaintDevice(writer)
+    document.setDefaultFont(font)
+    document.setDocumentMargin(0)
+    option = QTextOption()
+    option.setTextDirection(QGuiApplication.layoutDirection())
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    document.setDefaultTextOption(option)
+    document.setHtml(document_html(facts, attestations, signer))
+    area = writer.pageLayout().paintRectPixels(RESOLUTION)
+    footer = RESOLUTION * 0.35  # inches of footer
+    page_height = area.height() - footer
+    document.setPageSize(QSizeF(area.width(), page_height))
+    pages = document.pageCount()
+    painter = QPainter(writer)
+    small = QFont(font)
+    small.setPointSizeF(7.5)
+    for page in range(pages):
+        if page:
+            writer.newPage()
+        painter.save()
+        painter.translate(0, -page * page_height)
+        document.drawContents(painter, QRectF(0, page * page_height, area.width(), page_height))
+        painter.restore()
+        painter.setPen(QPen(QColor(RULE), RESOLUTION / 150))
+        top = page_height + footer * 0.3
+        painter.drawLine(0, int(top), area.width(), int(top))
+        painter.setPen(QColor(MUTED))
+        painter.setFont(small)
+        band = QRectF(0, top, area.width(), footer * 0.7)
+        painter.drawText(
+            band,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            _("Osler mentoring portfolio · {name}").format(name=name),
+        )
+        painter.drawText(
+            band,
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            _("Page {page} of {pages}").format(page=page + 1, pages=pages),
+        )
+    painter.end()
+    buffer.close()
+    return bytes(data.data())
