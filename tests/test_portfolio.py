@@ -11,10 +11,12 @@ import pytest
 
 from desktop import app
 from desktop.domain import keyring
+from desktop.domain.circles import Circles
 from desktop.domain.directory import DeviceEntry
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.portfolio import STATEMENT_TYPE, Portfolio, PortfolioError, canonical, signer_chain
 from desktop.domain.portfolio_file import MARK, PortfolioInvalid, export, seal, split, to_csv, verify
+from desktop.domain.projects import Projects
 from desktop.ui.portfolio_pdf import render_pdf
 from sync import envelope
 
@@ -29,12 +31,15 @@ class Side:
         client.publish_card(name, role=role, **keyring.account_fields(client.vault, client.account, [me]))
         self.messaging = client.messaging()
         self.mentorships = Mentorships(client.vault, self.messaging)
-        self.portfolio = Portfolio(client.vault, self.messaging, self.mentorships)
+        self.circles = Circles(client.vault, self.messaging)
+        self.projects = Projects(self.circles, self.messaging)
+        self.portfolio = Portfolio(client.vault, self.messaging, self.mentorships, self.circles, lambda: self.projects)
         self.account = client.account.hex()
 
     def sync(self) -> None:
         self.client.engine().sync_once()
         self.messaging.take_in()
+        self.circles.take_in()
 
 
 def _sync(*sides: Side) -> None:
@@ -183,3 +188,41 @@ def test_attestation_by_someone_not_the_mentor_is_refused(people, qapp, tmp_path
         verify(data, csv_bytes)
     _pdf, doc = split(data)
     assert json.loads(bytes.fromhex(doc["statement"]["attestations"][0]["statement"]))["by"] == other.account
+
+
+def test_project_with_credit_roles_confirmed_by_its_lead(people, qapp, tmp_path: Path, capsys):
+    student, lead, other = people
+    circle = lead.circles.create("Journal club", members={student.account: "member"})
+    project = lead.projects.create("Neonatal sepsis audit", members={student.account: "member"})
+    _sync(lead, student, lead, student)
+    student.projects.set_credit(project, student.account, {"investigation": "lead", "data-curation": "equal"})
+    _sync(student, lead)
+    lead.projects.confirm_credit(project, student.account)
+    _sync(lead, student)
+    facts = student.portfolio.facts()
+    [listed_circle] = facts["circles"]
+    [listed_project] = facts["projects"]
+    assert (listed_circle["title"], listed_circle["role"], listed_circle["lead"]) == (
+        "Journal club",
+        "member",
+        lead.account,
+    )
+    assert listed_project["credit"] == {"investigation": "lead", "data-curation": "equal", "confirmed": True}
+
+    assert student.portfolio.ask(project) == lead.account
+    assert student.portfolio.ask(circle) == lead.account
+    _sync(student, lead)
+    for request in lead.portfolio.requests():
+        lead.portfolio.confirm(request.id)
+    _sync(lead, student)
+    assert set(student.portfolio.attestations()) == {project, circle}
+    with pytest.raises(PortfolioError):
+        other.portfolio.ask(project)  # not a member: nothing to ask about
+
+    pdf, csv_path, _size = export(student.portfolio, tmp_path / "record.pdf", render_pdf, programme="Osler")
+    result = verify(pdf.read_bytes(), csv_path.read_bytes())
+    confirmed = {c.entry["id"]: c for c in result.confirmations}
+    assert confirmed[project].entry["credit"]["investigation"] == "lead" and confirmed[project].by == lead.account
+    assert "investigation=lead" in csv_path.read_text()
+    assert app.main(["verify-portfolio", str(pdf), str(csv_path)]) == 0
+    assert "project “Neonatal sepsis audit”, role member" in capsys.readouterr().out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,8 +143,16 @@ def _hours(plan: Mentorship) -> float:
 class Portfolio:
     """This person's record, the confirmations they asked for and hold, and those others ask of them."""
 
-    def __init__(self, vault: Vault, messaging: Messaging, mentorships: Mentorships, circles: Any = None) -> None:
+    def __init__(
+        self,
+        vault: Vault,
+        messaging: Messaging,
+        mentorships: Mentorships,
+        circles: Any = None,
+        projects: Callable[[], Any] | None = None,
+    ) -> None:
         self.vault, self.messaging, self.mentorships, self.circles = vault, messaging, mentorships, circles
+        self._projects = projects or (lambda: None)  # the session's Projects, when research projects are there
         self.me = messaging.me
         self.refused = 0
         messaging.handlers["attest-request"] = self._take_request
@@ -207,19 +216,21 @@ class Portfolio:
                 "lead": lead,
             }
             if circle.kind == "project":
-                entry["credit"] = self._credit(circle.id)
+                entry["credit"] = self._credit(circle.id, self.me)
                 found[1].append(entry)
             else:
                 found[0].append(entry)
         return found
 
-    def _credit(self, project: str) -> dict:
-        """This person's CRediT roles in a project ({role: level}) and whether the lead confirmed them."""
-        projects = getattr(self, "projects", None)
+    def _credit(self, project: str, account: str) -> dict:
+        """A person's CRediT roles in a project ({role: level}) and whether the lead confirmed them."""
+        projects = self._projects()
         if projects is None:
             return {}
-        record = projects.credit(project, self.me)
-        return dict(record) if isinstance(record, dict) else {}
+        record = projects.state(project).credits.get(account)
+        if record is None or not record.roles:
+            return {}
+        return {**record.roles, "confirmed": record.confirmed}
 
     def facts(self, name: str = "", programme: str = "") -> dict:
         """The whole record, as plain data (what the CSV lists, the PDF shows and the signature covers)."""
@@ -227,6 +238,10 @@ class Portfolio:
         entries = [self.mentorship_entry(p) for p in self.mentorships.mentorships()]
         entries.sort(key=lambda e: (e["from"], e["id"]))
         circles, projects = self._circle_entries()
+        for item in circles + projects:  # the lead who confirmed an entry is the one it names
+            held = self._load()["held"].get(item["id"])
+            if held is not None:
+                item["lead"] = json.loads(bytes.fromhex(held["statement"]))["by"]
         dates = [e[k] for e in entries for k in ("from", "to", "last") if e[k]]
         return {
             "person": {"account": self.me, "name": name or names.get(self.me, "")},
@@ -301,15 +316,23 @@ class Portfolio:
         self._save(doc)
 
     def _own_view(self, entry: dict, subject: str) -> dict | None:
-        """This device's copy of the entry another person asks about, if this person is its confirmer."""
-        mine = self.entry(str(entry.get("id", "")))
-        if mine is None or confirmer_of(mine, subject) != self.me:
+        """This device's copy of the entry another person asks about, if this person is its confirmer: the
+        mentor of that mentorship, or a lead of that circle or project of which the person is a member."""
+        entry_id = str(entry.get("id", ""))
+        plan = self.mentorships.mentorship(entry_id)
+        if plan is not None:
+            mine = self.mentorship_entry(plan)
+            return mine if confirmer_of(mine, subject) == self.me else None
+        if self.circles is None or entry.get("kind") not in ("circle", "project"):
             return None
-        if mine["kind"] in ("circle", "project") and self.circles is not None:
-            role = self.circles.role(mine["id"], subject)
-            if role is None:
-                return None
-            mine = {**mine, "lead": self.me, "role": role}
+        circle = self.circles.circle(entry_id)
+        role = self.circles.role(entry_id, subject) if circle is not None else None
+        if circle is None or role is None or self.circles.role(entry_id, self.me) != "lead":
+            return None
+        kind = "project" if circle.kind == "project" else "circle"
+        mine = {"kind": kind, "id": circle.id, "title": circle.title, "role": role, "lead": self.me}
+        if kind == "project":
+            mine["credit"] = self._credit(circle.id, subject)
         return mine
 
     def confirm(self, request_id: str, name: str = "") -> dict:
@@ -363,6 +386,8 @@ class Portfolio:
             log.warning("an attestation that does not verify was refused")
             return
         mine = self.entry(str(statement["entry"].get("id", "")))
+        if mine is not None and mine["kind"] != "mentorship" and self.circles is not None:
+            mine = {**mine, "lead": author} if self.circles.role(mine["id"], author) == "lead" else None
         if mine is None or confirmer_of(mine, self.me) != author:
             self.refused += 1
             log.warning("an attestation by someone who is not the entry's mentor or lead was refused")

@@ -242,9 +242,12 @@ def describe(entry: dict, names: dict[str, str]) -> str:
             checkins=entry.get("checkins", 0),
             hours=f"{entry.get('hours', 0):g}",
         )
-    return _("{kind} “{title}”, role {role}").format(
+    text = _("{kind} “{title}”, role {role}").format(
         kind=entry.get("kind", ""), title=entry.get("title", ""), role=entry.get("role", "")
     )
+    credit = entry.get("credit") or {}
+    roles = ", ".join(f"{k} ({v})" for k, v in sorted(credit.items()) if k != "confirmed")
+    return text + (_(", CRediT: {roles}").format(roles=roles) if roles else "")
 
 
 def main(file: Path, csv_file: Path | None = None) -> int:

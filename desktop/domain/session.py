@@ -19,6 +19,7 @@ from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
+from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
@@ -114,6 +115,11 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
+        self.portfolio = (
+            Portfolio(vault, self.messaging, self.mentorships, self.circles, lambda: getattr(self, "projects", None))
+            if self.messaging is not None and self.mentorships is not None
+            else None
+        )
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
