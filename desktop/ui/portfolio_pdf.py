@@ -65,7 +65,7 @@ def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
         body += "<tr>" + "".join(f'<td style="background:{shade}; padding:4px;">{c}</td>' for c in row) + "</tr>"
     return (
         f'<table width="100%" cellspacing="0" cellpadding="4" style="border-collapse:collapse; '
-        f'border:1px solid {RULE}; margin-top:4px;"><tr>{head}</tr>{body}</table>'
+        f'border:1px solid {RULE}; margin-top:4px;"><thead><tr>{head}</tr></thead>{body}</table>'
     )
 
 
