@@ -17,8 +17,10 @@ from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.portfolio import STATEMENT_TYPE, Portfolio, PortfolioError, canonical, signer_chain
 from desktop.domain.portfolio_file import MARK, PortfolioInvalid, export, seal, split, to_csv, verify
 from desktop.domain.projects import Projects
+from desktop.ui import file_dialogs
 from desktop.ui.portfolio_pdf import render_pdf
 from sync import envelope
+from tests.screenshots import first_run, plan_a_mentorship
 
 START = 1_780_000_000_000  # a fixed day: nothing here depends on the date the test runs
 
@@ -226,3 +228,29 @@ def test_project_with_credit_roles_confirmed_by_its_lead(people, qapp, tmp_path:
     assert "investigation=lead" in csv_path.read_text()
     assert app.main(["verify-portfolio", str(pdf), str(csv_path)]) == 0
     assert "project “Neonatal sepsis audit”, role member" in capsys.readouterr().out
+
+
+def test_export_from_the_mentorships_page(qapp, tmp_path: Path, capsys):
+    """A student in the demo programme exports from the Mentorships page through the save dialog; the files verify,
+    and "Ask to confirm" queues the request to the mentor."""
+    osler = first_run(qapp, tmp_path / "profile", "en", "student", shots=False)
+    try:
+        plan_a_mentorship(osler)
+        view = osler.main.mentorships
+        osler.main.navigate("mentorships")
+        panel = view.portfolio
+        assert panel.isVisibleTo(osler.window) and panel.record.count() == 1
+        assert "not confirmed" in panel.record.item(0).text()
+        chosen = tmp_path / "out" / "my record.pdf"
+        chosen.parent.mkdir()
+        file_dialogs.answer = lambda kind, suggested: str(chosen) if kind == "save" else ""
+        panel.export_button.click()
+        assert "Saved my record.pdf" in view.status.text()
+        assert app.main(["verify-portfolio", str(chosen), str(chosen.with_suffix(".csv"))]) == 0
+        assert "No entry is counter-signed." in capsys.readouterr().out
+        panel.ask_button.click()
+        assert "Asked" in view.status.text() and "asked" in panel.record.item(0).text()
+    finally:
+        file_dialogs.answer = None
+        osler.shutdown()
+        osler.window.close()
