@@ -132,6 +132,11 @@ def test_one_changed_byte_anywhere_fails(people, qapp, tmp_path: Path, capsys):
         changed[offset] ^= 0x01
         with pytest.raises(PortfolioInvalid, match="CSV"):
             verify(data, bytes(changed))
+    for offset in range(0, len(data), 41):  # and a sweep over the whole file, block included
+        changed = bytearray(data)
+        changed[offset] = (changed[offset] + 1) % 256
+        with pytest.raises(PortfolioInvalid):
+            verify(bytes(changed), csv_bytes)
     with pytest.raises(PortfolioInvalid):
         verify(data + b"\n", csv_bytes)  # something added after the block
     with pytest.raises(PortfolioInvalid):
@@ -150,6 +155,7 @@ def test_attestation_by_someone_not_the_mentor_is_refused(people, qapp, tmp_path
 
     # another mentor signs a statement claiming to be the mentor of that mentorship, and sends it
     forged_entry = {**entry, "mentor": other.account}
+    chain = signer_chain(other.client.vault, other.messaging, "Dr Eve Marlow")
     statement = canonical(
         {
             "type": STATEMENT_TYPE,
@@ -158,12 +164,13 @@ def test_attestation_by_someone_not_the_mentor_is_refused(people, qapp, tmp_path
             "by": other.account,
             "entry": forged_entry,
             "at": START,
+            "signer": chain,
         }
     )
     forged = {
         "statement": statement.hex(),
         "signature": other.client.program.credentials.key.sign_statement(statement).hex(),
-        "signer": signer_chain(other.client.vault, other.messaging, "Dr Eve Marlow"),
+        "signer": chain,
     }
     thread = other.messaging.start_direct(student.account)
     other.messaging._sealed_record(thread, "attestation", {"i": "x" * 32, "a": forged})
@@ -254,3 +261,15 @@ def test_export_from_the_mentorships_page(qapp, tmp_path: Path, capsys):
         file_dialogs.answer = None
         osler.shutdown()
         osler.window.close()
+
+
+def test_a_statement_signature_is_good_for_statements_only():
+    """The statement context is its own: a device's signature over a statement is not a release signature, and a
+    release or record signature is not a statement's."""
+    key = envelope.DeviceKey.generate()
+    statement = canonical({"type": STATEMENT_TYPE, "v": 1})
+    signature = envelope.sign_statement(key, statement)
+    assert envelope.verify_statement(key.public_bytes(), statement, signature)
+    assert not envelope.verify_release(key.public_bytes(), statement, signature)
+    assert not envelope.verify_statement(key.public_bytes(), statement, key.sign_release(statement))
+    assert not envelope.verify_statement(key.public_bytes(), statement + b" ", signature)

@@ -83,15 +83,18 @@ def check_chain(chain: dict) -> bool:
 
 def check_attestation(attestation: dict, subject: str) -> dict | None:
     """The statement of a well-formed attestation about ``subject``, signed by a device its chain certifies for
-    the account that the statement says confirms; else None."""
+    the account that the statement says confirms; else None. The chain (and the signer's name) is part of the
+    signed statement; the attestation's ``signer`` is a copy of it, for readers."""
     try:
         statement_bytes = bytes.fromhex(attestation["statement"])
         signature = bytes.fromhex(attestation["signature"])
-        chain = attestation["signer"]
         statement = json.loads(statement_bytes)
+        chain = statement["signer"]
     except (KeyError, TypeError, ValueError):
         return None
     if not isinstance(statement, dict) or not isinstance(chain, dict) or canonical(statement) != statement_bytes:
+        return None
+    if attestation.get("signer") != chain:
         return None
     if statement.get("type") != STATEMENT_TYPE or statement.get("subject") != subject:
         return None
@@ -346,6 +349,7 @@ class Portfolio:
         entry = self._own_view(request.entry, request.subject)
         if entry is None:
             raise PortfolioError("not-confirmer", "only the mentor or lead of this entry can confirm it")
+        chain = signer_chain(self.vault, self.messaging, name or self._names().get(self.me, ""))
         statement = canonical(
             {
                 "type": STATEMENT_TYPE,
@@ -354,14 +358,11 @@ class Portfolio:
                 "by": self.me,
                 "entry": entry,
                 "at": self.now_ms(),
+                "signer": chain,
             }
         )
         signature = self.messaging.program.credentials.key.sign_statement(statement)
-        attestation = {
-            "statement": statement.hex(),
-            "signature": signature.hex(),
-            "signer": signer_chain(self.vault, self.messaging, name or self._names().get(self.me, "")),
-        }
+        attestation = {"statement": statement.hex(), "signature": signature.hex(), "signer": chain}
         with self.vault.transaction():
             thread = self.messaging.start_direct(request.subject)
             self.messaging._sealed_record(thread, "attestation", {"i": request_id, "a": attestation})

@@ -128,9 +128,10 @@ def seal(pdf: bytes, csv_bytes: bytes, facts: dict, attestations: list[dict], ke
         "csv_sha256": hashlib.sha256(csv_bytes).hexdigest(),
         "facts": facts,
         "attestations": attestations,
+        "signer": signer,
     }
     signature = key.sign_statement(canonical(statement))
-    return pdf + _block({"statement": statement, "signature": signature.hex(), "signer": signer})
+    return pdf + _block({"statement": statement, "signature": signature.hex()})
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ def split(data: bytes) -> tuple[bytes, dict]:
 def verify(data: bytes, csv_bytes: bytes | None = None) -> Verified:
     """Check a signed portfolio offline; PortfolioInvalid with the reason on any failure."""
     pdf, doc = split(data)
-    statement, signer = doc.get("statement"), doc.get("signer")
+    statement = doc.get("statement")
+    signer = statement.get("signer") if isinstance(statement, dict) else None
     if not isinstance(statement, dict) or not isinstance(signer, dict) or statement.get("type") != TYPE:
         raise PortfolioInvalid(_("the signature block is not an Osler portfolio signature"))
     if not check_chain(signer):
