@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 )
 
 from desktop.domain.portfolio_file import day
+from desktop.formatting import format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import fonts
 from sync import envelope
@@ -52,6 +53,24 @@ CREDIT_NAMES = {
 
 def _e(text: object) -> str:
     return html.escape(str(text))
+
+
+def _h2(text: str) -> str:
+    return f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(text)}</h2>'
+
+
+def _p(text: str, style: str) -> str:
+    return f'<p style="{style}">{_e(text)}</p>'
+
+
+def _muted(text: str, tag: str = "p") -> str:
+    return f'<{tag} style="color:{MUTED};">{_e(text)}</{tag}>'
+
+
+def role_name(role: str) -> str:
+    """A role in a circle or project, in the reader's language."""
+    names = {"lead": _("lead"), "mentor": _("mentor"), "peer": _("peer mentor"), "member": _("member")}
+    return names.get(role, role)
 
 
 def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
@@ -88,16 +107,17 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
     def confirmer(entry_id: str) -> str:
         item = confirmed.get(entry_id)
         if item is None:
-            return f'<span style="color:{MUTED};">{_e(_("not confirmed"))}</span>'
+            return _muted(_("not confirmed"), "span")
         name = item["signer"].get("name") or names.get(item["by"], item["by"][:8])
         return f"✔ {_e(name)}<br/><span style='color:{MUTED};'>{_e(day(item.get('at', 0)))}</span>"
 
     period = facts.get("period", {})
-    span = f"{day(period.get('from', 0)) or '–'} – {day(period.get('to', 0)) or _('ongoing')}"
+    ongoing = _("ongoing")
+    span = f"{day(period.get('from', 0)) or '–'} – {day(period.get('to', 0)) or ongoing}"
     mentorships = facts.get("mentorships", [])
     checkins = sum(m.get("checkins", 0) for m in mentorships)
     parts = [
-        f'<p style="color:{ACCENT}; font-size:9pt; letter-spacing:2px;">OSLER · {_e(_("MENTORING PORTFOLIO"))}</p>',
+        _p(_("OSLER · MENTORING PORTFOLIO"), f"color:{ACCENT}; font-size:9pt; letter-spacing:2px;"),
         f'<h1 style="color:{ACCENT}; font-size:22pt; margin:0;">{_e(person.get("name") or person["account"][:8])}</h1>',
         '<table cellspacing="0" cellpadding="2" style="margin-top:6px;">',
     ]
@@ -113,7 +133,7 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
         (
             ngettext("{n} mentorship", "{n} mentorships", len(mentorships)).format(n=len(mentorships)),
             ngettext("{n} check-in", "{n} check-ins", checkins).format(n=checkins),
-            _("{hours} hours").format(hours=f"{facts.get('hours', 0):g}"),
+            _("{hours} hours").format(hours=format_number(facts.get("hours", 0))),
             ngettext("{n} circle", "{n} circles", len(facts.get("circles", []))).format(
                 n=len(facts.get("circles", []))
             ),
@@ -127,7 +147,7 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
         f'<p style="margin-top:10px; padding:6px; background:#eef3f8; color:{ACCENT};"><b>{_e(summary)}</b></p>'
     )
 
-    parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Mentorships"))}</h2>')
+    parts.append(_h2(_("Mentorships")))
     if mentorships:
         rows = []
         for m in mentorships:
@@ -139,39 +159,41 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
                     _e(day(m.get("from", 0)) or "–"),
                     _e(day(m.get("to", 0)) or _("ongoing")),
                     _e(m.get("checkins", 0)),
-                    _e(f"{m.get('hours', 0):g}"),
+                    _e(format_number(m.get("hours", 0))),
                     confirmer(m["id"]),
                 ]
             )
         headers = [_("With"), _("Role"), _("From"), _("To"), _("Check-ins"), _("Hours"), _("Confirmed by")]
-        parts.append(_table(headers, rows, [21, 9, 13, 12, 11, 8, 26]))
+        parts.append(_table(headers, rows, [18, 12, 12, 12, 11, 9, 26]))
         goals = [(m, g) for m in mentorships for g in m.get("goals", [])]
         if goals:
-            parts.append(f'<p style="color:{MUTED}; margin-top:6px;">{_e(_("Goals reached:"))} ')
-            parts.append("; ".join(_e(g) for _m, g in goals[:30]) + "</p>")
+            reached = _("Goals reached: {goals}").format(goals="; ".join(g for _m, g in goals[:30]))
+            parts.append(_p(reached, f"color:{MUTED}; margin-top:6px;"))
     else:
-        parts.append(f'<p style="color:{MUTED};">{_e(_("No mentorship recorded."))}</p>')
+        parts.append(_muted(_("No mentorship recorded.")))
 
     circles = facts.get("circles", [])
     if circles:
-        parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Circles"))}</h2>')
-        rows = [[_e(c.get("title", "")), _e(c.get("role", "")), confirmer(c["id"])] for c in circles]
+        parts.append(_h2(_("Circles")))
+        rows = [[_e(c.get("title", "")), _e(role_name(c.get("role", ""))), confirmer(c["id"])] for c in circles]
         parts.append(_table([_("Circle"), _("Role"), _("Confirmed by")], rows, [50, 20, 30]))
     projects = facts.get("projects", [])
     if projects:
-        parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(_("Research projects"))}</h2>')
+        parts.append(_h2(_("Research projects")))
         rows = []
         for p in projects:
             credit = p.get("credit", {})
             roles = ", ".join(f"{CREDIT_NAMES.get(k, k)} ({v})" for k, v in sorted(credit.items()) if k in CREDIT_NAMES)
-            rows.append([_e(p.get("title", "")), _e(p.get("role", "")), _e(roles or "–"), confirmer(p["id"])])
+            rows.append(
+                [_e(p.get("title", "")), _e(role_name(p.get("role", ""))), _e(roles or "–"), confirmer(p["id"])]
+            )
         parts.append(_table([_("Project"), _("Role"), _("CRediT roles"), _("Confirmed by")], rows, [28, 12, 36, 24]))
 
-    parts.append(f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:18px;">{_e(_("Signatures"))}</h2>')
+    parts.append(_h2(_("Signatures")))
     own = envelope.identity_fingerprint(bytes.fromhex(signer["identity"]))
+    signed = _e(_("This document is signed by the device of {name}. Identity fingerprint: {fingerprint}"))
     parts.append(
-        f"<p>{_e(_('This document is signed by the device of'))} <b>{_e(person.get('name') or '')}</b>. "
-        f"{_e(_('Identity fingerprint:'))} <tt>{_e(own)}</tt></p>"
+        "<p>" + signed.format(name=f"<b>{_e(person.get('name') or '')}</b>", fingerprint=f"<tt>{own}</tt>") + "</p>"
     )
     if confirmed:
         rows = []
@@ -183,7 +205,7 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
                     name=names.get(item["subject"] if what["mentor"] == item["by"] else what["mentor"], "")
                     or person.get("name", ""),
                     checkins=what.get("checkins", 0),
-                    hours=f"{what.get('hours', 0):g}",
+                    hours=format_number(what.get("hours", 0)),
                 )
             else:
                 text = f"{what.get('kind', '')} “{what.get('title', '')}”"
@@ -193,7 +215,7 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
             _table([_("Confirmed by"), _("Confirms"), _("Date"), _("Identity fingerprint")], rows, [20, 36, 12, 32])
         )
     else:
-        parts.append(f'<p style="color:{MUTED};">{_e(_("No entry is counter-signed yet."))}</p>')
+        parts.append(_muted(_("No entry is counter-signed yet.")))
     parts.append(
         f'<p style="color:{MUTED}; font-size:8.5pt; margin-top:12px;">'
         + _e(
