@@ -55,6 +55,18 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _rtl() -> bool:
+    return QGuiApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+
+
+def _dir() -> str:
+    return "rtl" if _rtl() else "ltr"
+
+
+def _start() -> str:
+    return "right" if _rtl() else "left"
+
+
 def _h2(text: str) -> str:
     return f'<h2 style="color:{ACCENT}; font-size:13pt; margin-top:16px;">{_e(text)}</h2>'
 
@@ -74,8 +86,10 @@ def role_name(role: str) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    if _rtl():  # Qt lays a table's columns left to right whatever its direction: the first column goes right
+        headers, widths, rows = headers[::-1], widths[::-1], [row[::-1] for row in rows]
     head = "".join(
-        f'<th width="{w}%" align="left" style="background:{ACCENT}; color:white; padding:4px;">{_e(h)}</th>'
+        f'<th width="{w}%" align="{_start()}" style="background:{ACCENT}; color:white; padding:4px;">{_e(h)}</th>'
         for h, w in zip(headers, widths, strict=True)
     )
     body = ""
@@ -83,7 +97,7 @@ def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
         shade = "#f3f6f9" if index % 2 else "#ffffff"
         body += "<tr>" + "".join(f'<td style="background:{shade}; padding:4px;">{c}</td>' for c in row) + "</tr>"
     return (
-        f'<table width="100%" cellspacing="0" cellpadding="4" style="border-collapse:collapse; '
+        f'<table dir="{_dir()}" width="100%" cellspacing="0" cellpadding="4" style="border-collapse:collapse; '
         f'border:1px solid {RULE}; margin-top:4px;"><thead><tr>{head}</tr></thead>{body}</table>'
     )
 
@@ -119,7 +133,7 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
     parts = [
         _p(_("OSLER · MENTORING PORTFOLIO"), f"color:{ACCENT}; font-size:9pt; letter-spacing:2px;"),
         f'<h1 style="color:{ACCENT}; font-size:22pt; margin:0;">{_e(person.get("name") or person["account"][:8])}</h1>',
-        '<table cellspacing="0" cellpadding="2" style="margin-top:6px;">',
+        f'<table dir="{_dir()}" cellspacing="0" cellpadding="2" style="margin-top:6px;">',
     ]
     for label, value in (
         (_("Programme"), facts.get("programme") or "–"),
@@ -127,7 +141,8 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
         (_("Issued"), day(facts.get("generated", 0))),
         (_("Account"), person["account"]),
     ):
-        parts.append(f'<tr><td style="color:{MUTED}; padding-right:12px;">{_e(label)}</td><td>{_e(value)}</td></tr>')
+        cells = [f'<td style="color:{MUTED}; padding-right:12px;">{_e(label)}</td>', f"<td>{_e(value)}</td>"]
+        parts.append("<tr>" + "".join(cells[::-1] if _rtl() else cells) + "</tr>")
     parts.append("</table>")
     summary = " · ".join(
         (
