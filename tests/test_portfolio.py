@@ -273,3 +273,56 @@ def test_a_statement_signature_is_good_for_statements_only():
     assert not envelope.verify_release(key.public_bytes(), statement, signature)
     assert not envelope.verify_statement(key.public_bytes(), statement, key.sign_release(statement))
     assert not envelope.verify_statement(key.public_bytes(), statement + b" ", signature)
+
+
+def test_the_mentor_confirms_from_their_page_and_the_export_carries_it(people, qapp, tmp_path: Path, capsys):
+    """Both people's apps (sessions and the Portfolio panel, as the Mentorships page shows it): the student asks,
+    the mentor sees the request and clicks Confirm and sign, the student's export verifies with the mentor's
+    counter-signature."""
+    from desktop.domain.session import Session
+    from desktop.domain.settings import SettingsStore
+    from desktop.ui.views.portfolio_panel import PortfolioPanel
+
+    student, mentor, _other = people
+    plan = student.mentorships.ask(mentor.account, "Guide my audit?", ["Audit"], START)
+    _sync(student, mentor)
+    mentor.mentorships.answer(plan, accept=True)
+    _sync(mentor, student)
+    sessions = {
+        side.account: Session(side.client.vault, tmp_path / side.name, SettingsStore(tmp_path / f"{side.name}.json"))
+        for side in (student, mentor)
+    }
+
+    def sync(side: Side) -> None:
+        session = sessions[side.account]
+        session.engine.sync_once()
+        session.messaging.take_in()
+
+    panels = {account: PortfolioPanel(session) for account, session in sessions.items()}
+    mine, theirs = panels[student.account], panels[mentor.account]
+    said: list[tuple[str, bool]] = []
+    mine.said.connect(lambda text, error: said.append((text, error)))
+    mine.select(plan)
+    mine.ask_button.click()
+    assert said[-1] == ("Asked Dr Kofi Mensah to confirm: it goes out with the next sync.", False)
+    sync(student)
+    sync(mentor)
+    theirs.refresh()
+    assert theirs.asked.isVisibleTo(theirs) and theirs.asked.count() == 1
+    assert theirs.asked.item(0).text() == "Amina Okafor asks you to confirm: Mentorship with Amina Okafor"
+    theirs.confirm_button.click()
+    assert theirs.asked.count() == 0
+    sync(mentor)
+    sync(student)
+    mine.refresh()
+    assert mine.record.item(0).text().endswith("· confirmed")
+    chosen = tmp_path / "application" / "portfolio.pdf"
+    chosen.parent.mkdir()
+    file_dialogs.answer = lambda kind, suggested: str(chosen)
+    try:
+        mine.export_button.click()
+    finally:
+        file_dialogs.answer = None
+    assert said[-1][0].startswith("Saved portfolio.pdf") and not said[-1][1]
+    assert app.main(["verify-portfolio", str(chosen), str(chosen.with_suffix(".csv"))]) == 0
+    assert "Counter-signed by Dr Kofi Mensah" in capsys.readouterr().out
