@@ -183,8 +183,6 @@ class Circles(CircleReceiving):
         with self.vault.transaction():
             self.save(circle, meta)
             rotate(self, circle, roster)
-            if listed:
-                self._publish_card(circle)
         return circle
 
     def _check_people(self, roster: dict[str, str]) -> None:
@@ -192,7 +190,8 @@ class Circles(CircleReceiving):
             raise CircleError("full", f"a circle has at most {MAX_CIRCLE} members")
         if any(role not in ROLES for role in roster.values()):
             raise CircleError("bad-role", f"a role is one of {', '.join(ROLES)}")
-        present = {card.account for card in directory.cards(self.vault)} | {self.me}
+        # someone who left the programme has no card, or a last card without devices (they published it leaving)
+        present = {c.account for c in directory.cards(self.vault) if c.devices or c.keys} | {self.me}
         gone = [a for a in roster if a not in present]
         if gone:
             raise CircleError("member-left", "someone named is no longer a member of the programme")
@@ -288,7 +287,10 @@ class Circles(CircleReceiving):
     def listed(self) -> list[ListedCircle]:
         raw = self.vault.get_secret(CARDS)
         cards = msgpack.unpackb(raw, raw=False) if raw else {}
-        return [ListedCircle(i, **v) for i, v in sorted(cards.items(), key=lambda kv: kv[1]["title"].lower())]
+        return [
+            ListedCircle(i, **{**v, "leads": tuple(v["leads"])})
+            for i, v in sorted(cards.items(), key=lambda kv: kv[1]["title"].lower())
+        ]
 
     def _publish_card(self, circle: str) -> None:
         c = self.meta(circle)["circle"]
