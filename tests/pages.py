@@ -152,7 +152,8 @@ class AppPage:
         )
 
     def open_view(self, name: str) -> None:
-        key = Qt.Key(Qt.Key.Key_1.value + self.screen.views.index(name))
+        number = (self.screen.views.index(name) + 1) % 10  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth
+        key = Qt.Key(Qt.Key.Key_0.value + number)
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
     def switch_language(self, tag: str) -> None:

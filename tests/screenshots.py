@@ -157,6 +157,23 @@ def plan_a_mentorship(osler: OslerApp) -> None:
     view.list.setCurrentRow(0)
 
 
+def open_a_project(osler) -> None:
+    """A project (one with a long title, tasks in every column, CRediT rows, a decision and an author is started
+    when the person has none), opened on its stage path."""
+    page, projects = osler.main.projects, osler.session.projects
+    if not projects.projects():
+        project = projects.create("Neonatal sepsis in district hospitals: a multi-centre audit of antibiotic use")
+        for n, state in enumerate(("todo", "doing", "done") * 4):
+            projects.add_task(project, f"Task {n}: check the ethics committee's comments on the consent form", state)
+        projects.set_credit(project, projects.me, {"conceptualization": "lead", "writing-original-draft": "equal"})
+        projects.add_decision(project, "We follow the WHO definition of possible serious bacterial infection")
+        projects.set_author(project, "Amina Yusuf", 1.0, corresponding=True)
+        page.refresh()
+    page.list.setCurrentRow(0)
+    page.tabs.setCurrentIndex(0)
+    assert page.tabs.isEnabled()
+
+
 def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
     """``view`` in the state that used to push the window out: a plan open, a file attached, a row selected."""
     main = osler.main

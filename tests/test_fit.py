@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app import apply_locale
-from tests.screenshots import LANGUAGES, first_run, plan_a_mentorship, pump
+from tests.screenshots import LANGUAGES, first_run, open_a_project, plan_a_mentorship, pump
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -37,7 +37,18 @@ SIZES = [
     (1366, 768, 1.5),
     (1280, 800, 2.0),
 ]
-VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+VIEWS = (
+    "home",
+    "messages",
+    "review-queue",
+    "mentors",
+    "mentorships",
+    "projects",
+    "library",
+    "schedule",
+    "settings",
+    "profile",
+)
 
 
 def visible_text(text: str) -> str:
@@ -124,6 +135,8 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         main.mentorships.list.setCurrentRow(0)
     if view == "library":
         main.library.table.selectRow(0)
+    if view == "projects":
+        open_a_project(osler)
 
 
 @contextlib.contextmanager
@@ -170,6 +183,26 @@ def test_every_view_fits(demo, view) -> None:
         found = problems_of(osler.window, size)
         if found:
             failures[f"{width}×{height} text {text_scale:g}×"] = found
+    assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
+
+
+def test_every_projects_tab_fits(demo) -> None:
+    """Each tab of an open project (path, board, files, decisions, authorship, CRediT) at every size."""
+    scale, osler, attachment = demo
+    failures: dict[str, list[str]] = {}
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        put_in_state(osler, "projects", attachment)
+        for tab in range(osler.main.projects.tabs.count()):
+            osler.main.projects.tabs.setCurrentIndex(tab)
+            pump(QApplication.instance(), 0.05)
+            found = problems_of(osler.window, size)
+            if found:
+                failures[f"{width}×{height} text {text_scale:g}× tab {tab}"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 

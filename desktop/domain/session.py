@@ -21,6 +21,7 @@ from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
+from desktop.domain.projects import Projects
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -115,8 +116,9 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
+        self.projects = Projects(self.circles, self.messaging) if self.circles is not None else None
         self.portfolio = (
-            Portfolio(vault, self.messaging, self.mentorships, self.circles, lambda: getattr(self, "projects", None))
+            Portfolio(vault, self.messaging, self.mentorships, self.circles, lambda: self.projects)
             if self.messaging is not None and self.mentorships is not None
             else None
         )

@@ -1,5 +1,6 @@
-"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Library, Schedule, Settings, My profile
-and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws when sync reports new records."""
+"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Projects, Library, Schedule, Settings, My
+profile and, for programme admins, Programme (Ctrl+1…Ctrl+9, then Ctrl+0), each a view that redraws when sync
+reports new records."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from desktop.ui.views.mentorships import MentorshipsView
 from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.programme import ProgrammeView
+from desktop.ui.views.projects import ProjectsView
 from desktop.ui.views.settings import SettingsView
 
-BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "projects", "library", "schedule", "settings", "profile")
 
 
 class MainScreen(QWidget):
@@ -66,6 +68,8 @@ class MainScreen(QWidget):
         self.mentorships.navigate.connect(self.navigate)
         self.mentorships.suggest_again.connect(self.suggest_again)
         self.mentors.ask.connect(self.ask)
+        self.projects = ProjectsView(session)
+        self.projects.navigate.connect(self.navigate)
         self.schedule = ComingView(
             C_("the view of meetings (a noun)", "Schedule"),
             _(
@@ -83,6 +87,7 @@ class MainScreen(QWidget):
             _("Messages"),
             _("Students") if session.is_mentor else _("Mentors"),
             _("Mentorships"),
+            _("Projects"),
             _("Library"),
             C_("the view of meetings (a noun)", "Schedule"),
             _("Settings"),
@@ -93,6 +98,7 @@ class MainScreen(QWidget):
             self.messages,
             self.mentors,
             self.mentorships,
+            self.projects,
             self.library,
             self.schedule,
             self.settings,
@@ -101,10 +107,12 @@ class MainScreen(QWidget):
         for number, (name, title, widget) in enumerate(zip(self.views, titles, widgets, strict=True), start=1):
             item = QListWidgetItem(themed(name), title)
             item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=number))
+            key = number % 10  # the tenth view is Ctrl+0; any beyond it is reached by the list (arrow keys)
+            if number <= 10:
+                item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=key))
+                QShortcut(QKeySequence(f"Ctrl+{key}"), self, activated=lambda n=name: self.navigate(n))
             self.nav.addItem(item)
             self.pages.addWidget(scrolling(widget, "page"))  # a view taller than the window scrolls, never grows it
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=name: self.navigate(n))
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self._fit_nav()
@@ -196,6 +204,12 @@ class MainScreen(QWidget):
         self.navigate("mentorships")
         self.mentorships.ask(account)
 
+    def open_project(self, project_id: str) -> None:
+        """The Projects page with ``project_id`` open (the Circles page opens projects this way)."""
+        self.navigate("projects")
+        self.projects.refresh()
+        self.projects.open_project(project_id)
+
     def write_to(self, account: str) -> None:
         self.navigate("messages")
         self.messages.open_with(account)
@@ -217,6 +231,7 @@ class MainScreen(QWidget):
         self.library.refresh()
         self.messages.refresh()
         self.mentorships.refresh()
+        self.projects.refresh()
         figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
         self.home.refresh(figures)
         if self.programme is not None:
@@ -228,3 +243,4 @@ class MainScreen(QWidget):
         self.library.clear()
         self.messages.clear()
         self.mentorships.clear()
+        self.projects.clear()

@@ -27,28 +27,13 @@ from desktop.domain.portfolio_file import day
 from desktop.formatting import format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import fonts
+from desktop.ui.views.project_names import LEVEL_NAMES, MEMBER_ROLES, ROLE_NAMES
 from sync import envelope
 
 ACCENT = "#1f4e79"
 MUTED = "#5f6b76"
 RULE = "#c9d3dd"
 RESOLUTION = 300
-CREDIT_NAMES = {
-    "conceptualization": "Conceptualization",
-    "data-curation": "Data curation",
-    "formal-analysis": "Formal analysis",
-    "funding-acquisition": "Funding acquisition",
-    "investigation": "Investigation",
-    "methodology": "Methodology",
-    "project-administration": "Project administration",
-    "resources": "Resources",
-    "software": "Software",
-    "supervision": "Supervision",
-    "validation": "Validation",
-    "visualization": "Visualization",
-    "writing-original-draft": "Writing – original draft",
-    "writing-review-editing": "Writing – review & editing",
-}
 
 
 def _e(text: object) -> str:
@@ -79,10 +64,11 @@ def _muted(text: str, tag: str = "p") -> str:
     return f'<{tag} style="color:{MUTED};">{_e(text)}</{tag}>'
 
 
-def role_name(role: str) -> str:
-    """A role in a circle or project, in the reader's language."""
-    names = {"lead": _("lead"), "mentor": _("mentor"), "peer": _("peer mentor"), "member": _("member")}
-    return names.get(role, role)
+def role_name(role: str, kind: str = "project") -> str:
+    """A role in a circle or project, in the reader's language (the names the Projects page uses)."""
+    if role == "lead" and kind == "circle":
+        return _("lead mentor")
+    return _(MEMBER_ROLES[role]) if role in MEMBER_ROLES else role
 
 
 def _table(headers: list[str], rows: list[list[str]], widths: list[int]) -> str:
@@ -190,7 +176,9 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
     circles = facts.get("circles", [])
     if circles:
         parts.append(_h2(_("Circles")))
-        rows = [[_e(c.get("title", "")), _e(role_name(c.get("role", ""))), confirmer(c["id"])] for c in circles]
+        rows = [
+            [_e(c.get("title", "")), _e(role_name(c.get("role", ""), "circle")), confirmer(c["id"])] for c in circles
+        ]
         parts.append(_table([_("Circle"), _("Role"), _("Confirmed by")], rows, [50, 20, 30]))
     projects = facts.get("projects", [])
     if projects:
@@ -198,7 +186,9 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
         rows = []
         for p in projects:
             credit = p.get("credit", {})
-            roles = ", ".join(f"{CREDIT_NAMES.get(k, k)} ({v})" for k, v in sorted(credit.items()) if k in CREDIT_NAMES)
+            roles = ", ".join(
+                f"{_(ROLE_NAMES[k])} ({_(LEVEL_NAMES.get(v, v))})" for k, v in sorted(credit.items()) if k in ROLE_NAMES
+            )
             rows.append(
                 [_e(p.get("title", "")), _e(role_name(p.get("role", ""))), _e(roles or "–"), confirmer(p["id"])]
             )
