@@ -213,7 +213,9 @@ def document_html(facts: dict, attestations: list[dict], signer: dict) -> str:
                     hours=format_number(what.get("hours", 0)),
                 )
             else:
-                text = f"{what.get('kind', '')} “{what.get('title', '')}”"
+                kind = "project" if what.get("kind") == "project" else "circle"
+                label = _("Project “{title}” ({role})") if kind == "project" else _("Circle “{title}” ({role})")
+                text = label.format(title=what.get("title", ""), role=role_name(what.get("role", ""), kind))
             fingerprint = envelope.identity_fingerprint(bytes.fromhex(item["signer"]["identity"]))
             rows.append([f"<b>{_e(name)}</b>", _e(text), _e(day(item.get("at", 0))), f"<tt>{_e(fingerprint)}</tt>"])
         parts.append(
