@@ -428,10 +428,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="check this installation in a temporary folder (under --data-dir when given), then exit",
     )
     parser.add_argument("--screenshot", type=Path, help="with --self-test: also save the main window to this PNG")
-    commands = parser.add_subparsers(dest="command", metavar="verify-release")
+    commands = parser.add_subparsers(dest="command", metavar="verify-release | verify-portfolio")
     verify = commands.add_parser("verify-release", help="check a folder of installers against SHA256SUMS.sig")
     verify.add_argument("folder", type=Path)
     verify.add_argument("--key", help="also trust this release public key (base64, or a file holding it)")
+    portfolio = commands.add_parser("verify-portfolio", help="check a signed portfolio PDF (and its CSV) offline")
+    portfolio.add_argument("file", type=Path)
+    portfolio.add_argument("csv", type=Path, nargs="?", default=None)
     return parser.parse_args(argv)
 
 
@@ -457,6 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.release import main as verify_release
 
         return verify_release(args.folder, args.key)
+    if args.command == "verify-portfolio":
+        i18n.set_locale(choose_locale(args.locale, system_language()))
+        from desktop.domain.portfolio_file import main as verify_portfolio
+
+        return verify_portfolio(args.file, args.csv)
     i18n.set_locale(choose_locale(args.locale, system_language()))  # for the messages before the window
     from desktop import qtcheck
 

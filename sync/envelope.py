@@ -28,6 +28,7 @@ AUTH_CONTEXT = b"osler-auth-v1\0"
 REQUEST_CONTEXT = b"osler-request-v1\0"
 RELEASE_CONTEXT = b"osler-release-sums-v1\0"  # a release key signs SHA256SUMS; never a device's context
 LINK_PICKUP_CONTEXT = b"osler-link-welcome-v1\0"  # a linked device asks for its welcome (PROTOCOL.md §10.2)
+STATEMENT_CONTEXT = b"osler-statement-v1\0"  # a device vouches for a canonical statement (portfolio, attestation)
 
 
 def _request_input(device: bytes, ts_ms: int, nonce: bytes, method: str, path: str, body: bytes) -> bytes:
@@ -86,6 +87,11 @@ class DeviceKey:
         """As a release key: the signature of a SHA256SUMS file (``osler verify-release`` checks it)."""
         return self._private.sign(RELEASE_CONTEXT + sums)
 
+    def sign_statement(self, statement: bytes) -> bytes:
+        """A device's signature over a canonical statement (a portfolio, a mentor's confirmation of an entry):
+        its own context, so no statement can pass for a record, a request or a release."""
+        return self._private.sign(STATEMENT_CONTEXT + statement)
+
     def __repr__(self) -> str:
         return "DeviceKey(<secret>)"
 
@@ -124,6 +130,14 @@ def verify_link_pickup(public_key: bytes, slot: str, ts_ms: int, nonce: bytes, s
 
 def verify_release(public_key: bytes, sums: bytes, signature: bytes) -> bool:
     return _verify(public_key, signature, RELEASE_CONTEXT + sums)
+
+
+def sign_statement(key: DeviceKey, statement: bytes) -> bytes:
+    return key.sign_statement(statement)
+
+
+def verify_statement(public_key: bytes, statement: bytes, signature: bytes) -> bool:
+    return _verify(public_key, signature, STATEMENT_CONTEXT + statement)
 
 
 def key_fingerprint(public_key: bytes) -> str:

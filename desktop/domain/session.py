@@ -20,6 +20,7 @@ from desktop.domain.discussions import Discussions
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
+from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
 from desktop.domain.repack import repack
@@ -119,6 +120,11 @@ class Session:
         me = program.credentials.account.hex()
         self.discussions = Discussions(self.circles, vault, me, self.now_ms) if self.circles is not None else None
         self.projects = Projects(self.circles, self.messaging) if self.circles is not None else None
+        self.portfolio = (
+            Portfolio(vault, self.messaging, self.mentorships, self.circles, lambda: self.projects)
+            if self.messaging is not None and self.mentorships is not None
+            else None
+        )
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None

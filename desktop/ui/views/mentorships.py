@@ -24,6 +24,7 @@ from desktop.ui.layout import RememberedSplitter, empty_state, scrolling
 from desktop.ui.theme import primary
 from desktop.ui.views.mentor_detail import reason_line
 from desktop.ui.views.plan_panel import PlanPanel
+from desktop.ui.views.portfolio_panel import PortfolioPanel
 
 STATUS = {
     "pending": N_("waiting for an answer"),
@@ -106,6 +107,9 @@ class MentorshipsView(QWidget):
         empty_state(self.list, _("No mentorship yet. Find a mentor in Mentors and send them a request."))
         empty_state(self.requests, _("No requests. Requests you send or receive wait here for an answer."))
         left_layout.addWidget(self.list, 1)
+        self.portfolio = PortfolioPanel(session)
+        self.portfolio.said.connect(self._said)
+        left_layout.addWidget(self.portfolio)
         splitter.addWidget(scrolling(left))
 
         self.plan = PlanPanel(session)
@@ -170,6 +174,7 @@ class MentorshipsView(QWidget):
         self.list.blockSignals(False)
         if self.current:
             self.plan.show_plan(self.current, names)
+        self.portfolio.refresh()
 
     def _show_introductions(self, names: dict[str, str]) -> None:
         """The programme's introductions of this person that no request has followed yet."""
@@ -277,6 +282,13 @@ class MentorshipsView(QWidget):
         if current is not None:
             self.current = current.data(Qt.ItemDataRole.UserRole)
             self.plan.show_plan(self.current, self._names())
+            self.portfolio.select(self.current)
+
+    def _said(self, message: str, error: bool) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(message)
+        if not error:
+            self.refresh()
 
     def _changed(self, message: str) -> None:
         self.status.setStyleSheet("")
