@@ -141,6 +141,8 @@ class MainScreen(QWidget):
             card.tz if card and card.tz else local_zone(),
             card.windows if card else (),
             card.background if card else (),
+            card.year if card else 0,
+            card.wants_peer if card else False,
         )
         if card and card.interests and not self.mentors.interests.text():
             self.mentors.interests.setText(", ".join(card.interests))

@@ -81,7 +81,7 @@ class MentorModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 "name": _("{name} (peer mentor)").format(name=card.name)
-                if card.role == "student" and card.capacity > 0
+                if card.peer
                 else card.name,
                 "specialty": ", ".join(specialty_name(s) for s in card.specialties),
                 "country": country_name(card.country),
