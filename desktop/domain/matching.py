@@ -35,8 +35,8 @@ DEFAULT_WEIGHTS = {
     "time": 2.0,
     "background": 1.0,
     "load": 1.0,
-    "peer": 2.0,  # a peer mentor, for a student who asked for one
 }
+PEER_WEIGHT = 2.0  # what a peer mentor earns from a student who asked for one (not a slider: the student's choice)
 PEER_PLACES = 2  # peer mentors kept among a student's suggestions, next to the senior mentors
 DEFAULT_WINDOWS = ((18, 22),)
 # A shared topic is a coarser sign than shared words (the vocabulary's grain, not the person's own words): it
@@ -283,7 +283,7 @@ def suggest(
         if card.peer:
             values = {"year": card.year, "languages": languages}
             if seeker.wants_peer:
-                reasons.append(Reason("peer", weights["peer"], _PEER_WANTED, values))
+                reasons.append(Reason("peer", weights.get("peer", PEER_WEIGHT), _PEER_WANTED, values))
             else:
                 reasons.append(Reason("peer", 0.0, _PEER_YEAR, values))
         reasons.append(

@@ -22,6 +22,7 @@ from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.programme import ProgrammeView
 from desktop.ui.views.settings import SettingsView
+from desktop.ui.views.students import StudentsView
 
 BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
 
@@ -76,6 +77,9 @@ class MainScreen(QWidget):
         )
         self.profile = ProfileView(session)
         self.profile.saved.connect(self.refresh)
+        self.students = StudentsView(session, self.mentors) if session.is_mentor else None
+        if self.students is not None:
+            self.students.for_you.open_requests.connect(lambda: self.navigate("mentorships"))
         self.programme = ProgrammeView(session) if session.admin is not None else None
         self.views = BASE_VIEWS + (("programme",) if self.programme is not None else ())
         titles = (
@@ -91,7 +95,7 @@ class MainScreen(QWidget):
         widgets = (
             self.home,
             self.messages,
-            self.mentors,
+            self.students or self.mentors,
             self.mentorships,
             self.library,
             self.schedule,
@@ -213,6 +217,8 @@ class MainScreen(QWidget):
         if self.session.is_mentor:
             self.mentors.set_cards(self.session.students())
             self.mentors.show_waiting(self.session.attention().pending_requests)
+            if self.students is not None:
+                self.students.refresh()
         else:
             self.mentors.set_cards(self.session.mentors())
         self._update_seeker()
@@ -227,6 +233,8 @@ class MainScreen(QWidget):
     def clear(self) -> None:
         """Drop decrypted data from every model (on lock)."""
         self.mentors.clear()
+        if self.students is not None:
+            self.students.clear()
         self.library.clear()
         self.messages.clear()
         self.mentorships.clear()
