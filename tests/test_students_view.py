@@ -1,5 +1,5 @@
 """A mentor finds students (issue 16, item 5): the Students view lists those who asked, those the programme
-introduced and those in the mentor's circles, each with its reasons, and an offer made from there, by keyboard,
+introduced and those in the mentor's circles (``session.circles``), each with its reasons, and an offer made from there, by keyboard,
 reaches the student. Real app, real server, real clients for the students and the admin."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _entries(view) -> dict[str, tuple[str, str]]:
     return out
 
 
-def test_a_mentor_sees_who_asked_and_who_was_introduced_and_offers_by_keyboard(make_app, server, tmp_path):
+def test_a_mentor_sees_who_asked_was_introduced_or_shares_a_circle_and_offers_by_keyboard(make_app, server, tmp_path):
     set_locale("en")
     page = keyboard(make_app())
     me = page.set_up_in(server.url, server.invite("mentor"), "Dr Keys", PASSPHRASE)
@@ -37,7 +37,9 @@ def test_a_mentor_sees_who_asked_and_who_was_introduced_and_offers_by_keyboard(m
     page.wait_synced()
     asker = card_holder(tmp_path / "asker", server, "Amina Asks", languages=["en"])
     introduced = card_holder(tmp_path / "intro", server, "Bello Introduced", languages=["fr"])
-    card_holder(tmp_path / "other", server, "Chidi Elsewhere", languages=["en"]).vault.close()
+    circled = card_holder(tmp_path / "circle", server, "Chidi Circle", languages=["en"])
+    peer = card_holder(tmp_path / "peer", server, "Zainab Peer", languages=["en"], year=6, peer=True, capacity=1)
+    card_holder(tmp_path / "other", server, "Dayo Elsewhere", languages=["en"]).vault.close()
     admin = card_holder(tmp_path / "admin", server, "Programme Admin", role="admin")
     Mentorships(asker.vault, asker.messaging()).ask(me, "Could you guide my thesis on sepsis?", [], session.now_ms())
     synced(asker)
@@ -49,6 +51,10 @@ def test_a_mentor_sees_who_asked_and_who_was_introduced_and_offers_by_keyboard(m
     page.qtbot.waitUntil(lambda: session.attention().pending_requests == 1, timeout=WAIT)
     page.qtbot.waitUntil(lambda: introductions(session.vault) != [], timeout=WAIT)
     page.wait_synced()
+    accounts = {c.name: c.account for c in session.cards()}
+    session.circles.create(
+        "Sepsis research group", members={accounts["Chidi Circle"]: "member", accounts["Zainab Peer"]: "peer"}
+    )
     page.screen.refresh()
 
     page.open_view("mentors")
@@ -56,13 +62,14 @@ def test_a_mentor_sees_who_asked_and_who_was_introduced_and_offers_by_keyboard(m
     assert students.tabs.currentWidget() is students.for_you
     for_you = students.for_you
     shown = _entries(for_you)
-    assert set(shown) == {"Amina Asks", "Bello Introduced"}, "Chidi neither asked nor was introduced"
+    assert set(shown) == {"Amina Asks", "Bello Introduced", "Chidi Circle", "Zainab Peer"}, "not Dayo: no link"
+    assert shown["Chidi Circle"][0] == "In your circles: 2 students"
+    assert "Member of your circle “Sepsis research group”" in shown["Chidi Circle"][1]
+    assert "Peer mentor in your circle “Sepsis research group”" in shown["Zainab Peer"][1]
     assert shown["Amina Asks"][0] == "Asked you: 1 student"
     assert "Asked you to mentor them: “Could you guide my thesis on sepsis?”" in shown["Amina Asks"][1]
     assert shown["Bello Introduced"][0] == "Introduced by the programme: 1 student"
     assert "The programme introduced you (match score 4.50)" in shown["Bello Introduced"][1]
-    top_titles = [for_you.tree.topLevelItem(g).text(0) for g in range(3)]
-    assert top_titles[2] == "In your circles: 0 students"
     # the one who asked is answered in Mentorships, not offered to
     for_you.tree.setCurrentItem(for_you.tree.topLevelItem(0).child(0))
     assert for_you.answer_button.isVisibleTo(for_you) and not for_you.offer_button.isVisibleTo(for_you)
@@ -90,7 +97,7 @@ def test_a_mentor_sees_who_asked_and_who_was_introduced_and_offers_by_keyboard(m
     chat.take_in()
     [offer] = plans.pending_for_me(session.now_ms())
     assert (offer.mentor, offer.by, offer.text) == (me, "mentor", "Happy to mentor you in paediatrics.")
-    for client in (asker, introduced, admin):
+    for client in (asker, introduced, admin, circled, peer):
         client.vault.close()
 
 
