@@ -291,8 +291,8 @@ def demo_mentor(request, qapp):
     """A mentor in the demo programme, built with the OS's text at ``scale``, on the Students view's "For you"
     tab with a student chosen (the reasons and the offer shown)."""
     before = QApplication.font()
-    font = QApplication.font()
-    font.setPointSizeF(font.pointSizeF() * request.param)
+    font = QApplication.font()  # the system's size times the scale (another module fixture may have set its own)
+    font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF() * request.param)
     QApplication.setFont(font)
     with tempfile.TemporaryDirectory() as tmp:
         osler = first_run(qapp, Path(tmp), "en", "mentor", shots=False)

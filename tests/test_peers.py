@@ -133,3 +133,45 @@ def test_without_a_peer_mentor_the_cohort_places_whom_seniors_can_take(cohort, c
     _sync(p["zainab"])
     proposals = _admin_view(p["admin"]).propose()
     assert len(proposals) == 2 and all(x.mentor.role == "mentor" for x in proposals)
+
+
+def test_a_student_offers_peer_mentoring_from_the_profile_and_the_admin_sees_it(make_app, server, tmp_path):
+    """By keyboard on My profile: the offer is closed to a second-year and open in year 6; the card that goes
+    out says so; the Mentors view of a junior marks the peer mentor and the admin's proposed pairs name them."""
+    from tests.clients import card_holder, synced
+    from tests.test_keyboard import PASSPHRASE, WAIT, keyboard
+
+    set_locale("en")
+    page = keyboard(make_app())
+    me = page.set_up_in(server.url, server.invite("student"), "Zainab Final", PASSPHRASE)
+    page.open_view("profile")
+    profile = page.screen.profile
+    page._type(profile.year, "2")
+    assert not profile.peer.isEnabled() and not profile.capacity.isEnabled()
+    page._type(profile.year, "6")
+    assert profile.peer.isEnabled()
+    page._press(profile.peer)
+    assert profile.peer.isChecked() and profile.capacity.isEnabled()
+    page._type(profile.capacity, "2")
+    page._press(profile.save_button)
+    card = page.app.session.my_card()
+    assert (card.year, card.peer, card.capacity) == (6, True, 2)
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: page.app.session.vault.records.by_state("outbox") == [], timeout=WAIT)
+
+    junior = card_holder(tmp_path / "junior", server, "Amina Junior", languages=list(card.languages), year=2)
+    found = {c.name: c for c in directory.cards(junior.vault)}
+    assert found["Zainab Final"].peer and is_mentor(found["Zainab Final"])
+    page.app.shutdown()
+
+    admin = keyboard(make_app(tmp_path / "admin-app"))
+    admin.set_up_in(server.url, server.invite("admin"), "Programme Admin", PASSPHRASE)
+    synced(junior)
+    admin.sync_now()
+    admin.wait_synced()
+    admin.open_view("programme")
+    programme = admin.screen.programme
+    admin._press(programme.propose_button)
+    cells = [programme.pairs.item(0, c).text() for c in range(1, 3)]
+    assert cells == ["Amina Junior", "Zainab Final (peer mentor)"], f"proposed {cells} to {me}"
+    junior.vault.close()

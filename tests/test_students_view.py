@@ -1,6 +1,7 @@
 """A mentor finds students (issue 16, item 5): the Students view lists those who asked, those the programme
-introduced and those in the mentor's circles (``session.circles``), each with its reasons, and an offer made from there, by keyboard,
-reaches the student. Real app, real server, real clients for the students and the admin."""
+introduced and those in the mentor's circles (``session.circles``), each with its reasons, and an offer made
+from there, by keyboard, reaches the student. Real app, real server, real clients for the students and the
+admin."""
 
 from __future__ import annotations
 
