@@ -86,6 +86,13 @@ def test_a_mentor_sees_who_asked_was_introduced_or_shares_a_circle_and_offers_by
     page._press(for_you.offer_button)
     assert for_you.status.text() == "Write a short message to go with your offer."
     page._type(for_you.message, "Happy to mentor you in paediatrics.")
+    page.app._language_changed("fr")  # the screen is built again in French: the chosen student and draft stay
+    for_you = page.screen.students.for_you
+    assert for_you.tree.topLevelItem(1).text(0) == "Présentés par le programme : 1 étudiant·e"
+    assert for_you.current.card.name == "Bello Introduced"
+    assert for_you.message.toPlainText() == "Happy to mentor you in paediatrics."
+    page.app._language_changed("en")
+    for_you = page.screen.students.for_you
     page._press(for_you.offer_button)
     assert "Offer sent to Bello Introduced" in for_you.status.text()
     assert "your offer is waiting for an answer" in for_you.tree.topLevelItem(1).child(0).text(0)

@@ -155,7 +155,7 @@ class MainScreen(QWidget):
 
     def snapshot(self) -> dict:
         """What a person would lose if this screen were built again: the view, each page's scroll, the open
-        conversation and its unsent text, the mentor search, and unsaved profile fields."""
+        conversation and its unsent text, the mentor search, unsaved profile fields, and an offer being written."""
         self.messages._save_draft()
         profile = self.profile
         return {
@@ -166,6 +166,7 @@ class MainScreen(QWidget):
             "search": self.mentors.search.text(),
             "interests": self.mentors.interests.text(),
             "profile": (profile.name.text(), profile.interests.text(), profile.private.toPlainText()),
+            "offer": self.students.for_you.draft() if self.students is not None else None,
         }
 
     def restore(self, state: dict) -> None:
@@ -179,6 +180,8 @@ class MainScreen(QWidget):
         self.profile.name.setText(name)
         self.profile.interests.setText(interests)
         self.profile.private.setPlainText(private)
+        if self.students is not None and state.get("offer"):
+            self.students.for_you.restore_draft(*state["offer"])
 
         def scroll() -> None:  # once the pages are laid out in the new language
             for index, value in enumerate(state["scroll"][: self.pages.count()]):

@@ -146,6 +146,21 @@ class StudentsForYou(QWidget):
         self.offer_button.setVisible(can_offer)
         self.answer_button.setVisible(entry is not None and entry.request is not None)
 
+    def draft(self) -> tuple[str, str] | None:
+        """(the chosen student's key, the offer being written), kept when the screen is built again."""
+        item = self.tree.currentItem()
+        key = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        return (key, self.message.toPlainText()) if key else None
+
+    def restore_draft(self, key: str, text: str) -> None:
+        for g in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(g)
+            for c in range(top.childCount()):
+                if top.child(c).data(0, Qt.ItemDataRole.UserRole) == key:
+                    self.tree.setCurrentItem(top.child(c))
+                    self.message.setPlainText(text)
+                    return
+
     def offer(self) -> None:
         entry, plans = self.current, self.session.mentorships
         if entry is None or plans is None or not entry.can_offer:
