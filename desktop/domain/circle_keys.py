@@ -157,6 +157,8 @@ def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = Fa
     c["n_me"] = int(numbers.get(me, 0))
     c["removed"] = me not in roster
     circles.save(circle, meta)
+    if c.get("listed"):
+        circles._publish_card(circle)  # the card's count and leads follow the roster
     return epoch
 
 

@@ -183,8 +183,6 @@ class Circles(CircleReceiving):
         with self.vault.transaction():
             self.save(circle, meta)
             rotate(self, circle, roster)
-            if listed:
-                self._publish_card(circle)
         return circle
 
     def _check_people(self, roster: dict[str, str]) -> None:
@@ -289,7 +287,10 @@ class Circles(CircleReceiving):
     def listed(self) -> list[ListedCircle]:
         raw = self.vault.get_secret(CARDS)
         cards = msgpack.unpackb(raw, raw=False) if raw else {}
-        return [ListedCircle(i, **v) for i, v in sorted(cards.items(), key=lambda kv: kv[1]["title"].lower())]
+        return [
+            ListedCircle(i, **{**v, "leads": tuple(v["leads"])})
+            for i, v in sorted(cards.items(), key=lambda kv: kv[1]["title"].lower())
+        ]
 
     def _publish_card(self, circle: str) -> None:
         c = self.meta(circle)["circle"]
