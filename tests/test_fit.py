@@ -320,3 +320,61 @@ def test_first_run_choice_link_and_restore_steps_fit(make_app, scale) -> None:
     finally:
         QApplication.setFont(before)
     assert not failures, "\n".join(failures[:40])
+
+
+@pytest.fixture(scope="module", params=[1.0, 2.0], ids=lambda s: f"text{s:g}x")
+def demo_mentor(request, qapp):
+    """A mentor in the demo programme, built with the OS's text at ``scale``, on the Students view's "For you"
+    tab with a student chosen (the reasons and the offer shown)."""
+    before = QApplication.font()
+    font = QApplication.font()  # the system's size times the scale (another module fixture may have set its own)
+    font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF() * request.param)
+    QApplication.setFont(font)
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(qapp, Path(tmp), "en", "mentor", shots=False)
+        try:
+            yield request.param, osler
+        finally:
+            osler.shutdown()
+            osler.window.close()
+            QApplication.setFont(before)
+
+
+def _students_to_show(session) -> dict:
+    """Demo students in each group, with long reasons: one who asked, one introduced, one in a circle."""
+    from desktop.domain.matching import Reason
+    from desktop.domain.students import StudentEntry
+
+    students = session.students()[:3]
+    asked = Reason("asked", 0.0, "Asked you to mentor them: “{text}”", {"text": "Could you help me " * 8})
+    intro = Reason("introduced", 4.5, "The programme introduced you (match score {score})", {"score": 4.5})
+    circle = Reason("circle", 0.0, "Member of your circle “{circle}”", {"circle": "Neonatal sepsis research group"})
+    return {
+        "asked": [StudentEntry(students[0], "asked", (asked, circle), request="r")],
+        "introduced": [StudentEntry(students[1], "introduced", (intro,))],
+        "circles": [StudentEntry(students[2], "circles", (circle, circle))],
+    }
+
+
+def test_the_mentors_students_view_fits(demo_mentor) -> None:
+    scale, osler = demo_mentor
+    main = osler.main
+    failures: dict[str, list[str]] = {}
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        main.navigate("mentors")
+        for_you = main.students.for_you
+        main.students.tabs.setCurrentWidget(for_you)
+        tree = for_you.tree
+        for_you.show_groups(_students_to_show(osler.session))
+        for group in range(tree.topLevelItemCount()):  # each group's student chosen: answer, or offer
+            tree.setCurrentItem(tree.topLevelItem(group).child(0))
+            pump(QApplication.instance(), 0.1)
+            found = problems_of(osler.window, size)
+            if found:
+                failures[f"{width}×{height} text {text_scale:g}× group {group}"] = found
+    assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])

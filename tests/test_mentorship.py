@@ -139,7 +139,7 @@ def test_a_student_has_a_mentor_and_a_peer_mentor_at_once(pair, client_factory):
 
     student, mentor = (_side(c) for c in pair)
     peer_client = client_factory()  # a fifth-year student who offers two places to juniors
-    peer_client.publish_card("Zainab Senior", role="student", languages=["en"], capacity=2)
+    peer_client.publish_card("Zainab Senior", role="student", languages=["en"], capacity=2, year=5, peer=True)
     idle = client_factory()
     idle.publish_card("Musa Junior", role="student", languages=["en"])  # offers nothing: not a mentor
     for _ in range(2):

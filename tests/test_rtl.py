@@ -381,3 +381,36 @@ def test_the_add_device_dialog_mirrors_but_its_code_reads_left_to_right(demo) ->
     finally:
         dialog.close()
         switch(demo, "en")
+
+
+def test_the_mentors_students_view_mirrors_in_arabic(qapp) -> None:
+    """A mentor's Students view in Arabic: every widget right to left, the offer button on the right."""
+    from tests.test_fit import _students_to_show
+
+    apply_locale("en")
+    with tempfile.TemporaryDirectory() as tmp:
+        osler = first_run(qapp, Path(tmp), "en", "mentor", shots=False)
+        osler.window.resize(1024, 600)
+        try:
+            switch(osler, "ar")
+            main = osler.main
+            main.navigate("mentors")
+            for_you = main.students.for_you
+            for_you.show_groups(_students_to_show(osler.session))
+            for_you.tree.setCurrentItem(for_you.tree.topLevelItem(1).child(0))
+            pump(QApplication.instance(), 0.1)
+            page = main.pages.currentWidget()
+            wrong = [
+                f"{type(w).__name__} {w.accessibleName()!r}"
+                for w in [page, *page.findChildren(QWidget)]
+                if w.isVisibleTo(osler.window) and w.layoutDirection() != RTL
+            ]
+            assert wrong == []
+            button = for_you.offer_button
+            right_of_button = button.mapTo(for_you, QPoint(button.width(), 0)).x()
+            assert right_of_button > for_you.width() // 2, "the offer button sits on the leading (right) side"
+        finally:
+            switch(osler, "en")
+            osler.shutdown()
+            osler.window.close()
+            apply_locale("en")

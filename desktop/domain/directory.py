@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop.i18n import N_
 from desktop.vault import Vault
@@ -37,6 +37,11 @@ SPECIALTIES = (
 # The kinds of library material Osler knows by name (shown translated; any other kind is shown as written).
 MATERIAL_KINDS = (N_("notes"), N_("checklist"), N_("reading list"), N_("case study"))
 
+# Years of study a card may state, and the first year from which a student may offer to be a peer mentor
+# (students in their final years: years 4 to 6 of a six-year course, the last of a four-year one).
+YEARS = range(1, 9)
+PEER_FROM_YEAR = 4
+
 
 @dataclass(frozen=True)
 class Card:
@@ -60,6 +65,14 @@ class Card:
     generation: int = 0  # of the account secret the identity comes from
     chain: bytes | None = None  # the previous generation's identity's signature over this one
     devices: tuple[DeviceEntry, ...] = ()  # every device of the account whose certificate verifies
+    year: int = 0  # of study (1-8), 0 when the card does not say
+    peer: bool = False  # a student in their final years who offers to be a peer mentor (checked: ``_peer``)
+    wants_peer: bool = False  # a student who would rather have a peer mentor
+
+    @property
+    def peer_mentor(self) -> bool:
+        """A peer mentor with an open place: a final-year student whose card offers places to fellow students."""
+        return self.peer and self.capacity > 0
 
     @property
     def safety_number(self) -> str | None:
@@ -175,6 +188,18 @@ def _windows(doc: dict) -> tuple[tuple[int, int], ...]:
     )
 
 
+def _year(doc: dict) -> int:
+    value = doc.get("year", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value in YEARS else 0
+
+
+def _peer(doc: dict, role: str, year: int) -> bool:
+    """A card offers peer mentoring only as a student in their final years, saying so with ``peer: true``: a
+    mentor's card, a first-year's, or a card that does not say its year is not a peer mentor's, whatever it
+    writes (cards come from other people)."""
+    return doc.get("peer") is True and role == "student" and year >= PEER_FROM_YEAR
+
+
 def card_body(**fields: object) -> bytes:
     return json.dumps({"v": 1, **fields}, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -220,6 +245,9 @@ def cards(vault: Vault) -> list[Card]:
             chain=chain,
             devices=devices,
         )
+        year = _year(doc)
+        if card.role == "student":
+            card = replace(card, year=year, peer=_peer(doc, card.role, year), wants_peer=doc.get("wants_peer") is True)
         newest[stored.author] = card
     return sorted(newest.values(), key=lambda c: c.name.casefold())
 

@@ -28,7 +28,16 @@ from desktop.domain.directory import Card
 from desktop.domain.text import guess_language, stem, words
 from desktop.i18n import N_
 
-DEFAULT_WEIGHTS = {"specialty": 3.0, "interests": 3.0, "language": 1.0, "time": 2.0, "background": 1.0, "load": 1.0}
+DEFAULT_WEIGHTS = {
+    "specialty": 3.0,
+    "interests": 3.0,
+    "language": 1.0,
+    "time": 2.0,
+    "background": 1.0,
+    "load": 1.0,
+}
+PEER_WEIGHT = 2.0  # what a peer mentor earns from a student who asked for one (not a slider: the student's choice)
+PEER_PLACES = 2  # peer mentors kept among a student's suggestions, next to the senior mentors
 DEFAULT_WINDOWS = ((18, 22),)
 # A shared topic is a coarser sign than shared words (the vocabulary's grain, not the person's own words): it
 # earns at most this share of the interests weight, so a mentor who wrote the student's words on the same
@@ -41,18 +50,24 @@ _LANGUAGES = N_("Speaks {languages} with you")
 _HOURS = N_("Online at the same time as you about {hours} hours a day")
 _BACKGROUND = N_("Shared background: {tags}")
 _PLACES = N_("{places} open places")
-_PEER = N_("Peer mentor: a fellow student a few steps ahead")
+_PEER = N_("Peer mentor: a fellow student a few steps ahead")  # said by introductions from before years
+_PEER_YEAR = N_("Peer mentor: a student in year {year}, who speaks {languages} with you")
+_PEER_WANTED = N_("Peer mentor: a student in year {year}, as you asked, who speaks {languages} with you")
 # The same parts said of a pair rather than to the student (for admins, and for the mentor introduced).
 ABOUT_A_PAIR = {
     _LANGUAGES: N_("Both speak {languages}"),
     _HOURS: N_("Online at the same time about {hours} hours a day"),
+    _PEER_YEAR: N_("Peer mentor: a student in year {year}; both speak {languages}"),
+    _PEER_WANTED: N_("Peer mentor, as the student asked: a student in year {year}; both speak {languages}"),
 }
-REASON_TEXTS = frozenset((_SAME_SPECIALTY, _INTERESTS, _TOPICS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER))
+REASON_TEXTS = frozenset(
+    (_SAME_SPECIALTY, _INTERESTS, _TOPICS, _LANGUAGES, _HOURS, _BACKGROUND, _PLACES, _PEER, _PEER_YEAR, _PEER_WANTED)
+)
 
 
 def is_mentor(card: Card) -> bool:
-    """Mentors, and peer mentors: students whose card offers places to other students."""
-    return card.role == "mentor" or (card.role == "student" and card.capacity > 0)
+    """Mentors, and peer mentors: final-year students whose card offers places to fellow students."""
+    return card.role == "mentor" or card.peer_mentor
 
 
 # Words too common to say anything about a person's interests, folded, in the languages people write cards in.
@@ -92,6 +107,8 @@ class Seeker:
     tz: str
     windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
     background: tuple[str, ...] = ()
+    year: int = 0  # of study: a peer mentor is suggested only to students in an earlier year
+    wants_peer: bool = False  # a student who asked for a peer mentor: peer mentors earn the "peer" weight
 
 
 @dataclass(frozen=True)
@@ -206,10 +223,17 @@ def suggest(
     limit: int = 10,
     index: InterestIndex | None = None,
     when: datetime | None = None,
+    peers: int = PEER_PLACES,
 ) -> list[Suggestion]:
-    """The best mentors for ``seeker``, each with the parts of its score."""
+    """The best mentors for ``seeker``, each with the parts of its score; among them at least ``peers`` peer
+    mentors when some qualify (in place of the last senior ones), so a student sees peer mentors next to senior
+    ones even where seniors score higher. A peer mentor is a student in a later year than the seeker."""
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
-    mentors = [c for c in cards if is_mentor(c) and c.account != seeker.account]
+    mentors = [
+        c
+        for c in cards
+        if is_mentor(c) and c.account != seeker.account and not (c.peer and seeker.year and c.year <= seeker.year)
+    ]
     index = index or InterestIndex(mentors)
     now = when or datetime.now(UTC)
     mine = _utc_hours(seeker.tz, seeker.windows, now)
@@ -256,8 +280,12 @@ def suggest(
         shared = sorted({t.casefold() for t in seeker.background} & {t.casefold() for t in card.background})
         if shared:
             reasons.append(Reason("background", weights["background"], _BACKGROUND, {"tags": ", ".join(shared)}))
-        if card.role == "student":
-            reasons.append(Reason("peer", 0.0, _PEER))
+        if card.peer:
+            values = {"year": card.year, "languages": languages}
+            if seeker.wants_peer:
+                reasons.append(Reason("peer", weights.get("peer", PEER_WEIGHT), _PEER_WANTED, values))
+            else:
+                reasons.append(Reason("peer", 0.0, _PEER_YEAR, values))
         reasons.append(
             Reason(
                 "load",
@@ -267,7 +295,14 @@ def suggest(
             )
         )
         out.append(Suggestion(card, sum(r.points for r in reasons), tuple(reasons)))
-    return heapq.nsmallest(limit, out, key=lambda s: (-s.score, s.card.name))
+    rank = lambda s: (-s.score, s.card.name)  # noqa: E731
+    best = heapq.nsmallest(limit, out, key=rank)
+    wanted = min(peers, limit) - sum(1 for s in best if s.card.peer)
+    if wanted > 0:
+        chosen = {s.card.account for s in best}
+        extra = heapq.nsmallest(wanted, (s for s in out if s.card.peer and s.card.account not in chosen), key=rank)
+        best = best[: limit - len(extra)] + extra
+    return best
 
 
 def _interest_reasons(

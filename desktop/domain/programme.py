@@ -43,6 +43,10 @@ from sync.protocol import (
 WAITING_DAYS = 7
 QUIET_DAYS = 30  # a mentorship with no activity for this long needs a look
 LAPSED_DAYS = 14  # "has not synced for a while"
+# Taken off a pair's score in cohort assignment when the mentor is not the kind the student asked for (a peer
+# mentor for most, a senior one for a student who asked for a peer): more than any score can reach, so the
+# assignment uses them only where the other kind has no place left, and still places everyone it can.
+SECOND_CHOICE = 100.0
 INTRODUCTION = "introduction"
 _PRESENCE = "admin-presence"
 
@@ -278,8 +282,8 @@ class ProgrammeAdmin:
             held[mentor] = held.get(mentor, 0) + 1
         by_account = {c.account: c for c in cards}
         students = [by_account[s] for s in figures.unmatched if s in by_account and s not in busy]
-        mentors = [  # senior mentors: peer mentors are chosen by students themselves
-            replace(c, capacity=max(0, c.capacity - held.get(c.account, 0))) for c in cards if c.role == "mentor"
+        mentors = [  # senior mentors and peer mentors, with the places they have left
+            replace(c, capacity=max(0, c.capacity - held.get(c.account, 0))) for c in cards if is_mentor(c)
         ]
         open_mentors = [m for m in mentors if m.capacity > 0]
         scores: dict[tuple[str, str], float] = {}
@@ -293,10 +297,15 @@ class ProgrammeAdmin:
                 student.tz or "UTC",
                 card_windows(student),
                 student.background,
+                student.year,
+                student.wants_peer,
             )
             for suggestion in suggest(seeker, open_mentors, weights, limit=len(open_mentors)):
                 pair = (student.account, suggestion.card.account)
-                scores[pair] = suggestion.score
+                # the kind of mentor a student did not ask for comes second: seniors first, peer mentors once
+                # the seniors' places run out; peer mentors first for a student who asked for one
+                second = suggestion.card.peer != student.wants_peer
+                scores[pair] = suggestion.score - (SECOND_CHOICE if second else 0.0)
                 found[pair] = (suggestion.score, suggestion.reasons)
         chosen = assign_cohort(scores, {m.account: m.capacity for m in open_mentors})
         proposals = [

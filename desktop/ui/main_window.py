@@ -25,6 +25,7 @@ from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.programme import ProgrammeView
 from desktop.ui.views.projects import ProjectsView
 from desktop.ui.views.settings import SettingsView
+from desktop.ui.views.students import StudentsView
 
 BASE_VIEWS = (
     "home",
@@ -93,6 +94,9 @@ class MainScreen(QWidget):
         self.circles = CirclesView(session)
         self.profile = ProfileView(session)
         self.profile.saved.connect(self.refresh)
+        self.students = StudentsView(session, self.mentors) if session.is_mentor else None
+        if self.students is not None:
+            self.students.for_you.open_requests.connect(lambda: self.navigate("mentorships"))
         self.programme = ProgrammeView(session) if session.admin is not None else None
         self.views = BASE_VIEWS + (("programme",) if self.programme is not None else ())
         titles = (
@@ -110,7 +114,7 @@ class MainScreen(QWidget):
         widgets = (
             self.home,
             self.messages,
-            self.mentors,
+            self.students or self.mentors,
             self.mentorships,
             self.circles,
             self.projects,
@@ -164,6 +168,8 @@ class MainScreen(QWidget):
             card.tz if card and card.tz else local_zone(),
             card.windows if card else (),
             card.background if card else (),
+            card.year if card else 0,
+            card.wants_peer if card else False,
         )
         if card and card.interests and not self.mentors.interests.text():
             self.mentors.interests.setText(", ".join(card.interests))
@@ -172,7 +178,7 @@ class MainScreen(QWidget):
 
     def snapshot(self) -> dict:
         """What a person would lose if this screen were built again: the view, each page's scroll, the open
-        conversation and its unsent text, the mentor search, and unsaved profile fields."""
+        conversation and its unsent text, the mentor search, unsaved profile fields, and an offer being written."""
         self.messages._save_draft()
         profile = self.profile
         return {
@@ -183,6 +189,7 @@ class MainScreen(QWidget):
             "search": self.mentors.search.text(),
             "interests": self.mentors.interests.text(),
             "profile": (profile.name.text(), profile.interests.text(), profile.private.toPlainText()),
+            "offer": self.students.for_you.draft() if self.students is not None else None,
         }
 
     def restore(self, state: dict) -> None:
@@ -196,6 +203,8 @@ class MainScreen(QWidget):
         self.profile.name.setText(name)
         self.profile.interests.setText(interests)
         self.profile.private.setPlainText(private)
+        if self.students is not None and state.get("offer"):
+            self.students.for_you.restore_draft(*state["offer"])
 
         def scroll() -> None:  # once the pages are laid out in the new language
             for index, value in enumerate(state["scroll"][: self.pages.count()]):
@@ -240,6 +249,8 @@ class MainScreen(QWidget):
         if self.session.is_mentor:
             self.mentors.set_cards(self.session.students())
             self.mentors.show_waiting(self.session.attention().pending_requests)
+            if self.students is not None:
+                self.students.refresh()
         else:
             self.mentors.set_cards(self.session.mentors())
         self._update_seeker()
@@ -256,6 +267,8 @@ class MainScreen(QWidget):
     def clear(self) -> None:
         """Drop decrypted data from every model (on lock)."""
         self.mentors.clear()
+        if self.students is not None:
+            self.students.clear()
         self.library.clear()
         self.messages.clear()
         self.mentorships.clear()

@@ -80,9 +80,7 @@ class MentorModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return {
-                "name": _("{name} (peer mentor)").format(name=card.name)
-                if card.role == "student" and card.capacity > 0
-                else card.name,
+                "name": _("{name} (peer mentor)").format(name=card.name) if card.peer else card.name,
                 "specialty": ", ".join(specialty_name(s) for s in card.specialties),
                 "country": country_name(card.country),
                 "tz": zone_name(card.tz) if card.tz else "",

@@ -59,6 +59,7 @@ class MentorsView(QWidget):
         self.seeker_windows: tuple[tuple[int, int], ...] = DEFAULT_WINDOWS
         self.excluded: set[str] = set()  # mentors who declined: left out of the next suggestions
         self.seeker_background: tuple[str, ...] = ()
+        self.seeker_year, self.seeker_wants_peer = 0, False
         self.proxy = MentorFilter()
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
@@ -149,9 +150,12 @@ class MentorsView(QWidget):
         tz: str,
         windows: tuple[tuple[int, int], ...] = (),
         background: tuple[str, ...] = (),
+        year: int = 0,
+        wants_peer: bool = False,
     ) -> None:
         self.seeker_account, self.seeker_languages, self.seeker_tz = account, languages, tz
         self.seeker_windows, self.seeker_background = windows or DEFAULT_WINDOWS, background
+        self.seeker_year, self.seeker_wants_peer = year, wants_peer
 
     def suggest(self) -> None:
         """Rank the directory for this person, offline, and say why for each mentor."""
@@ -165,6 +169,8 @@ class MentorsView(QWidget):
             self.seeker_tz,
             self.seeker_windows,
             self.seeker_background,
+            self.seeker_year,
+            self.seeker_wants_peer,
         )
         weights = self.filters.weight_values()
         candidates = [c for c in self.all_cards if c.account not in self.excluded]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.directory import SPECIALTIES
+from desktop.domain.directory import PEER_FROM_YEAR, SPECIALTIES, YEARS
 from desktop.domain.matching import local_zone
 from desktop.domain.session import Session
 from desktop.formatting import country_name, zone_choices, zone_name
@@ -94,10 +95,32 @@ class ProfileView(QWidget):
         self.capacity = QSpinBox()
         self.capacity.setRange(0, 20)
         self.capacity.setValue(card.capacity if card else 0)
-        if session.program.role == "student":  # a student offering places is a peer mentor
+        self.year, self.peer, self.wants_peer = QSpinBox(), QCheckBox(), QCheckBox()
+        if session.program.role == "student":  # a final-year student offering places is a peer mentor
+            self.year.setRange(0, max(YEARS))
+            self.year.setSpecialValueText(_("Not said"))
+            self.year.setValue(card.year if card else 0)
+            self.year.setAccessibleName(_("Year of study"))
+            form.addRow(_("&Year of study:"), self.year)
+            self.peer.setText(_("Offer to be a &peer mentor"))
+            self.peer.setAccessibleName(_("Offer to be a peer mentor"))
+            self.peer.setToolTip(
+                _("Open to students from year {year}: mentor fellow students in earlier years.").format(
+                    year=PEER_FROM_YEAR
+                )
+            )
+            self.peer.setChecked(bool(card and card.peer))
+            form.addRow("", self.peer)
             self.capacity.setAccessibleName(_("Students I can mentor as a peer mentor"))
             self.capacity.setToolTip(_("Leave at 0 unless you want to mentor fellow students."))
             form.addRow(_("Peer mentoring: students I can &take:"), self.capacity)
+            self.wants_peer.setText(_("I would like a peer mentor &too"))
+            self.wants_peer.setAccessibleName(_("I would like a peer mentor too"))
+            self.wants_peer.setChecked(bool(card and card.wants_peer))
+            form.addRow("", self.wants_peer)
+            self.year.valueChanged.connect(self._peer_allowed)
+            self.peer.toggled.connect(self._peer_allowed)
+            self._peer_allowed()
         else:
             self.capacity.setAccessibleName(_("Mentees I can take"))
             form.addRow(_("Mentees I can &take:"), self.capacity)
@@ -146,6 +169,14 @@ class ProfileView(QWidget):
             if widget.item(r).checkState() == Qt.CheckState.Checked
         ]
 
+    def _peer_allowed(self, *_args: object) -> None:
+        """Only a student in their final years may offer to be a peer mentor; places count only for one who does."""
+        allowed = self.year.value() >= PEER_FROM_YEAR
+        self.peer.setEnabled(allowed)
+        if not allowed:
+            self.peer.setChecked(False)
+        self.capacity.setEnabled(self.peer.isChecked())
+
     def showEvent(self, event: object) -> None:
         self._fill_places()
         super().showEvent(event)  # type: ignore[arg-type]
@@ -172,6 +203,12 @@ class ProfileView(QWidget):
             self.status.setText(_("Enter the name others will see."))
             return
         windows = [[self.online_from.value(), self.online_to.value()]]
+        student: dict[str, object] = {}
+        if self.session.program.role == "student":
+            peer = self.peer.isChecked() and self.year.value() >= PEER_FROM_YEAR
+            student = {"year": self.year.value(), "peer": peer, "wants_peer": self.wants_peer.isChecked()}
+            if not peer:
+                self.capacity.setValue(0)  # places are a peer mentor's
         background = [t.strip() for t in self.background.text().split(",") if t.strip()][:10]
         self.session.publish_profile(
             name,
@@ -184,6 +221,7 @@ class ProfileView(QWidget):
             windows=windows,
             formats=self._checked(self.formats),
             background=background,
+            **student,
         )
         self.session.vault.put_secret(PRIVATE, self.private.toPlainText().encode())
         self.status.setText(_("Saved. Your card goes to the programme with the next sync."))

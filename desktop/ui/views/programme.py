@@ -217,7 +217,10 @@ class ProgrammeView(QWidget):
             check.setCheckState(Qt.CheckState.Checked)
             check.setData(Qt.ItemDataRole.AccessibleTextRole, _("Publish this pair"))
             why = "; ".join(reason_line(r.text, r.values, about_a_pair=True) for r in proposal.reasons)
-            cells = (proposal.student.name, proposal.mentor.name, format_number(proposal.score, 1), why)
+            mentor = proposal.mentor.name
+            if proposal.mentor.peer:
+                mentor = _("{name} (peer mentor)").format(name=mentor)
+            cells = (proposal.student.name, mentor, format_number(proposal.score, 1), why)
             self.pairs.setItem(row, 0, check)
             for column, text in enumerate(cells, start=1):
                 self.pairs.setItem(row, column, _item(text))
