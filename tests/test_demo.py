@@ -126,3 +126,50 @@ def test_the_demo_server_starts_when_its_usual_port_is_taken(tmp_path):
     finally:
         server.stop()
         squatter.close()
+
+
+def test_the_demo_research_circle_folds_to_its_levels_projects_and_discussion():
+    """The demo circle's plan, folded by the same rules every client applies: ~30 people on four levels, a project
+    collecting data and one at submission, and topics in several languages, with nothing a client would refuse."""
+    from types import SimpleNamespace
+
+    from desktop.domain import demo_content, discussion_fold, project_state
+    from desktop.domain.demo_plan import plan
+
+    roles = demo_content.circle_roles()
+    assert 25 <= len(roles) <= 35 and set(roles.values()) == {"lead", "mentor", "peer", "member"}
+    countries = {people()[i].card["country"] for i in roles if i != demo_content.ME}
+    assert len(countries) >= 8
+
+    def account(person: int) -> str:
+        return f"{person + 1000:032x}"
+
+    now = 1_800_000_000_000
+    spaces = {"circle": "c" * 32, "sepsis": "a" * 32, "tasksharing": "b" * 32}
+    events = plan(now, account, spaces, [f"{i:032x}" for i in range(12)])
+    stages = {}
+    for project in demo_content.PROJECTS:
+        leads = [account(i) for i, r in project["members"].items() if r == "lead"]
+        attachment = {"n": "draft.md", "s": 1, "h": "0" * 64, "k": b"k" * 32}
+        changes = [
+            project_state.Change(
+                e.content["e"], e.content["id"], e.content["f"] | ({"a": attachment} if e.file else {}),
+                account(e.author), "device", (e.at << 16) + n, project["members"][e.author],
+            )
+            for n, e in enumerate(events)
+            if e.space == project["key"]
+        ]  # fmt: skip
+        state = project_state.fold(changes, leads)
+        assert state.refused == 0 and state.decisions and state.credits
+        stages[project["key"]] = (state.current_stage(), len(state.tasks), len(state.files), len(state.authors))
+    assert stages == {"sepsis": ("data", 8, 0, 0), "tasksharing": ("submission", 4, 1, 5)}
+    posts = [
+        SimpleNamespace(id=e.id, kind=e.kind, author=account(e.author), hlc=e.at << 16, content=e.content,
+                        role=roles[e.author])
+        for e in events if e.space == "circle"
+    ]  # fmt: skip
+    topics = discussion_fold.topics("c" * 32, posts)
+    assert {t.kind for t in topics} == {"topic", "announcement", "journal"}
+    assert sum(t.replies for t in topics) >= 20 and len(topics) >= 6
+    assert [t.at > now for t in topics if t.kind == "journal"] == [True], "the journal club is still to come"
+    assert len(discussion_fold.pins("c" * 32, posts)) == 1
