@@ -587,3 +587,68 @@ def open_link(key: bytes, slot: str, what: str, sealed: bytes) -> bytes:
         )
     except InvalidTag:
         raise EnvelopeError("the link request does not open with this code") from None
+
+
+# -- circles: one lead key, a member secret each, 48-byte wraps of every epoch key (PROTOCOL.md §11) ------------
+
+CIRCLE_KEY_BYTES = 32
+WRAP_BYTES = EPOCH_KEY_BYTES + 16
+CIRCLE_MEMBER_INFO = b"osler-circle-member-v1\0"
+CIRCLE_WRAP_INFO = b"osler-circle-wrap-v1\0"
+CIRCLE_GRANT_INFO = b"osler-circle-grant-v1\0"
+
+
+def new_circle_key() -> bytes:
+    """A lead key ``L``: held by the circle's leads' devices only."""
+    return os.urandom(CIRCLE_KEY_BYTES)
+
+
+def member_secret(lead_key: bytes, circle: bytes, account: bytes, number: int) -> bytes:
+    """``m_a = HKDF-SHA256(L, circle ‖ account ‖ n_a)``: what member ``a`` holds; one member's secret says nothing
+    about another's, nor about ``L``."""
+    if len(lead_key) != CIRCLE_KEY_BYTES or len(circle) != 16 or len(account) != 16 or not 0 <= number < 2**32:
+        raise EnvelopeError("a member secret needs a 32-byte lead key, 16-byte ids and a number below 2**32")
+    return _derive(lead_key, CIRCLE_MEMBER_INFO + circle + account + struct.pack(">I", number))
+
+
+def _wrap_key(member: bytes, circle: bytes, epoch: int, account: bytes) -> bytes:
+    if len(member) != CIRCLE_KEY_BYTES or len(circle) != 16 or len(account) != 16 or not 0 <= epoch < 2**32:
+        raise EnvelopeError("a wrap needs a 32-byte member secret, 16-byte ids and an epoch below 2**32")
+    return _derive(member, CIRCLE_WRAP_INFO + circle + struct.pack(">I", epoch) + account)
+
+
+def wrap_epoch_key(member: bytes, circle: bytes, epoch: int, account: bytes, key: bytes) -> bytes:
+    """The epoch key for one member: AES-256-GCM under a key derived for this circle, epoch and account (so the
+    nonce can be fixed: each derived key seals one thing), 48 bytes."""
+    if len(key) != EPOCH_KEY_BYTES:
+        raise EnvelopeError("an epoch key is 32 bytes")
+    return AESGCM(_wrap_key(member, circle, epoch, account)).encrypt(b"\0" * 12, key, None)
+
+
+def unwrap_epoch_key(member: bytes, circle: bytes, epoch: int, account: bytes, wrapped: bytes) -> bytes:
+    try:
+        key = AESGCM(_wrap_key(member, circle, epoch, account)).decrypt(b"\0" * 12, bytes(wrapped), None)
+    except (InvalidTag, ValueError, TypeError):
+        raise EnvelopeError("this wrap does not open with this member's secret for this circle and epoch") from None
+    if len(key) != EPOCH_KEY_BYTES:
+        raise EnvelopeError("a wrapped epoch key has the wrong length")
+    return key
+
+
+def _circle_grant_info(circle: bytes, what: bytes, account: bytes, device: bytes) -> bytes:
+    return CIRCLE_GRANT_INFO + what + b"\0" + circle + account + device
+
+
+def grant_circle_secret(
+    secret: bytes, box_public: bytes, circle: bytes, what: bytes, account: bytes, device: bytes
+) -> bytes:
+    """A lead key or a member secret sealed to one device (HPKE ML-KEM-768 + X25519, 1,168 bytes). ``what`` names
+    it (e.g. ``b"lead" + generation`` or ``b"member" + generation + n``), so one grant cannot pass for another."""
+    return _seal_to(box_public, _circle_grant_info(circle, what, account, device), secret)
+
+
+def open_circle_grant(grant: bytes, box: BoxKey, circle: bytes, what: bytes, account: bytes, device: bytes) -> bytes:
+    secret = _open_from(grant, box, _circle_grant_info(circle, what, account, device), "the circle grant")
+    if len(secret) != CIRCLE_KEY_BYTES:
+        raise EnvelopeError("a granted circle secret has the wrong length")
+    return secret

@@ -38,7 +38,10 @@ MAX_BLOB_BYTES = 512 * 1024 * 1024
 GZIP_MIN_BYTES = 512
 MAX_NESTING = 16  # a sync message nests 4 deep (request, push list, record, audience); anything deeper is hostile
 
-SIGNED_KINDS = frozenset({"card", "material", "group-message", "epoch-grant", "introduction", "account-key"})
+CIRCLE_KINDS = frozenset({"circle-key", "circle-post", "circle-announce", "project", "circle-leave", "circle-card"})
+SIGNED_KINDS = (
+    frozenset({"card", "material", "group-message", "epoch-grant", "introduction", "account-key"}) | CIRCLE_KINDS
+)
 STATUS_KIND = "status"  # programme metadata for admins (PROTOCOL.md §3.4)
 DELIVERED_KIND = "delivered"  # delivery marks, made by the server alone (PROTOCOL.md §4.5)
 SERVER_ID = bytes(16)  # the author account and device of what the server itself makes

@@ -187,3 +187,50 @@ def test_a_link_request_opens_only_with_the_code_it_was_made_with():
         envelope.open_link(envelope.link_key(b"7KQ4M2XP9B", "ABC123"), "ABC123", "request", sealed)
     with pytest.raises(envelope.EnvelopeError):
         envelope.open_link(key, "ABC124", "request", sealed)
+
+
+def test_circle_member_secrets_and_wraps_open_only_for_their_circle_epoch_and_account():
+    lead = envelope.new_circle_key()
+    circle, other_circle = os.urandom(16), os.urandom(16)
+    amina, kofi = os.urandom(16), os.urandom(16)
+    m_amina = envelope.member_secret(lead, circle, amina, 0)
+    assert m_amina != envelope.member_secret(lead, circle, kofi, 0), "one member's secret is not another's"
+    assert m_amina != envelope.member_secret(lead, circle, amina, 1), "a new number gives a new secret"
+    assert m_amina != envelope.member_secret(lead, other_circle, amina, 0)
+    assert m_amina != envelope.member_secret(envelope.new_circle_key(), circle, amina, 0), "a new lead key, new m"
+    key = envelope.new_epoch_key()
+    wrapped = envelope.wrap_epoch_key(m_amina, circle, 7, amina, key)
+    assert len(wrapped) == envelope.WRAP_BYTES == 48
+    assert envelope.unwrap_epoch_key(m_amina, circle, 7, amina, wrapped) == key
+    m_kofi = envelope.member_secret(lead, circle, kofi, 0)
+    for secret, c, e, a in (
+        (m_kofi, circle, 7, amina),  # another member's secret
+        (m_kofi, circle, 7, kofi),  # moved to another account
+        (m_amina, other_circle, 7, amina),  # another circle
+        (m_amina, circle, 8, amina),  # another epoch
+    ):
+        with pytest.raises(envelope.EnvelopeError):
+            envelope.unwrap_epoch_key(secret, c, e, a, wrapped)
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.unwrap_epoch_key(m_amina, circle, 7, amina, wrapped[:-1] + bytes([wrapped[-1] ^ 1]))
+
+
+def test_circle_grants_open_only_on_their_device_for_what_they_name():
+    box, other = BoxKey.generate(), BoxKey.generate()
+    circle, account, device = os.urandom(16), os.urandom(16), os.urandom(16)
+    secret = envelope.new_circle_key()
+    grant = envelope.grant_circle_secret(secret, box.public_bytes(), circle, b"lead:1", account, device)
+    assert len(grant) == envelope.GRANT_BYTES
+    assert envelope.open_circle_grant(grant, box, circle, b"lead:1", account, device) == secret
+    for args in (
+        (other, circle, b"lead:1", account, device),
+        (box, os.urandom(16), b"lead:1", account, device),
+        (box, circle, b"member:1:0", account, device),  # a lead key grant never passes for a member's secret
+        (box, circle, b"lead:1", os.urandom(16), device),
+        (box, circle, b"lead:1", account, os.urandom(16)),
+    ):
+        with pytest.raises(envelope.EnvelopeError):
+            envelope.open_circle_grant(grant, *args)
+    # and an epoch grant's info string differs: the same bytes do not open as an epoch grant
+    with pytest.raises(envelope.EnvelopeError):
+        envelope.open_grant(grant, box, circle, 1, account, device)

@@ -127,6 +127,8 @@ class Messaging(Receiving, Trust):
         unread = self.vault.messages.unread_counts()
         out = []
         for thread_id, meta, updated in self.vault.threads.all():
+            if "circle" in meta:  # a circle's state (circles.py): not a conversation
+                continue
             latest = self.vault.messages.newest(1, thread_id)
             out.append(
                 Thread(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain import devices, directory, keyring, recovery
+from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -112,6 +113,7 @@ class Session:
         self.scheduler = SyncScheduler(self.engine, on_status=self._status, clock=clock, live=live)
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
+        self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
@@ -168,6 +170,8 @@ class Session:
                 queued_before = self.vault.records.outbox_totals()[0]
                 if self.messaging.take_in():
                     kinds.add("message")
+                if self.circles is not None and self.circles.take_in():
+                    kinds.add("circle")
                 self.account_upkeep()
                 try:
                     self.auto_download()

@@ -75,12 +75,24 @@ def _v4_keyed_blob_ids(db: Database, local_blob_id: Callable[[str], str]) -> Non
         db.execute("UPDATE blob_chunks SET blob_id = ? WHERE blob_id = ?", [new, old])
 
 
+def _v5_circle_events(db: Database) -> None:
+    """Circles (PROTOCOL.md §11): every verified event of a circle, found by circle, kind and ``ref`` (a topic or
+    a project) in hybrid-time order, so a topic with 1,000 replies opens with one indexed query."""
+    db["circle_events"].create(
+        {"id": str, "circle": str, "kind": str, "ref": str, "author": str, "device": str, "hlc": int, "body": bytes},
+        pk="id",
+        not_null={"circle", "kind", "ref", "author", "device", "hlc", "body"},
+    )
+    db["circle_events"].create_index(["circle", "kind", "ref", "hlc"], index_name="circle_events_by_ref")
+
+
 Migration = Callable[[Database, Callable[[str], str]], None]
 MIGRATIONS: tuple[Migration, ...] = (
     lambda db, _key: _v1_core(db),
     lambda db, _key: _v2_sync(db),
     lambda db, _key: _v3_conversations(db),
     _v4_keyed_blob_ids,
+    lambda db, _key: _v5_circle_events(db),
 )
 LATEST = len(MIGRATIONS)
 KEYED_BLOB_IDS = 4  # from this version on, blob rows are keyed by a keyed hash of the caller's id

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from desktop.vault import kdf, keyfile, recovery, schema
 from desktop.vault.blobs import BlobStore
 from desktop.vault.cipher import BlobIdKey, ChunkCipher, FieldCipher
+from desktop.vault.circle_events import CircleEventStore
 from desktop.vault.errors import (
     VaultCorrupt,
     VaultDamaged,
@@ -76,6 +77,7 @@ class Vault(RecoverySlot):
         self.records = RecordStore(self)
         self.messages = MessageStore(self)
         self.threads = ThreadStore(self)
+        self.circle_events = CircleEventStore(self)
 
     # -- creating and opening ------------------------------------------------------------------------------
 
