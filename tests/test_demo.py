@@ -56,6 +56,66 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         vault.close()
 
 
+def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_the_first_sync(tmp_path):
+    """The demo's research circle reaches a newcomer as a real programme's would: signed, sealed circle records
+    their client checks and opens. After one sync they are a member of a ~30-person circle on four levels from
+    many countries, with two projects at different stages and a discussion in several languages."""
+    from desktop.domain import demo_content
+    from desktop.domain.discussions import Discussions
+    from desktop.domain.project_state import Change, fold
+
+    vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
+    program, server = join_demo(vault, tmp_path, "demo")
+    session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server)
+    try:
+        session.engine.sync_once()
+        me = program.credentials.account.hex()
+        circles = {c.kind: c for c in session.circles.circles()}
+        circle = circles["circle"]
+        assert circle.title == demo_content.CIRCLE_TITLE and circle.my_role == "member"
+        assert 28 <= len(circle.members) <= 32 and me in {m.account for m in circle.members}
+        levels = {}
+        for member in circle.members:
+            levels[member.role] = levels.get(member.role, 0) + 1
+        assert set(levels) == {"lead", "mentor", "peer", "member"} and levels["lead"] >= 2, levels
+        cards = {card.account: card for card in session.cards()}
+        assert len({cards[m.account].country for m in circle.members if m.account in cards}) >= 8
+        assert session.messaging.refused == 0, "every circle record checked out"
+
+        projects = session.circles.circles("project")
+        assert len(projects) == 2 and all(p.parent == circle.id and p.my_role == "member" for p in projects)
+        stages = {}
+        for project in projects:
+            changes = [
+                Change(e.content["e"], e.content["id"], e.content["f"], e.author, e.device, e.hlc, e.role)
+                for e in session.circles.events(project.id, "project", ref=project.id)
+            ]
+            state = fold(changes, [m.account for m in project.members if m.role == "lead"])
+            assert state.refused == 0 and state.tasks and state.decisions and state.credits
+            stages[state.current_stage()] = state
+        assert set(stages) == {"data", "submission"}
+        assert any(t.owner == me for t in stages["data"].tasks), "the newcomer has a task of their own"
+        draft = stages["submission"].files[0]
+        assert len(draft.versions) == 3 and len(stages["submission"].authors) == 5
+
+        discussions = Discussions(session.circles, vault, me, session.now_ms)
+        topics = discussions.topics(circle.id)
+        kinds = {t.kind for t in topics}
+        assert kinds == {"topic", "announcement", "journal"} and len(topics) >= 6
+        assert sum(t.replies for t in topics) >= 20
+        welcome = next(t for t in topics if t.title.startswith("Welcome"))
+        thread = discussions.thread(circle.id, welcome.id)
+        assert max(p.depth for p in thread) >= 2, "replies to replies"
+        assert any("Bonjour" in p.text for p in thread) and any("Hola" in p.text for p in thread)
+        assert [j.at > session.now_ms() for j in discussions.journal_clubs(circle.id)] == [True]
+        pins = discussions.pins(circle.id)
+        assert len(pins) == 1 and pins[0].lib in {m.id for m in session.materials()}
+        assert sum(discussions.unread(circle.id).values()) >= 20
+    finally:
+        session.stop()
+        vault.close()
+
+
 def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
     with start_demo_server(tmp_path / "demo") as server:
         first = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()

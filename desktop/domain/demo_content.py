@@ -16,6 +16,7 @@ CIRCLE_ABOUT = (
     "Fictional demo circle. A virtual research group across twelve countries: lead mentors, mentors (postdocs and "
     "residents), peer mentors and students meet here, run journal clubs and work on research projects together."
 )
+CIRCLE_DAYS = 400  # the circle began this many days before the newcomer joins
 LEADS = (0, 1, 10)
 MENTORS = (2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 15, 20, 21, 22)
 PEERS = (37, 39, 43, 45)
