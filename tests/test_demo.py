@@ -63,6 +63,7 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
     from desktop.domain import demo_content
     from desktop.domain.discussions import Discussions
     from desktop.domain.project_state import Change, fold
+    from sync import envelope
 
     vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
     program, server = join_demo(vault, tmp_path, "demo")
@@ -97,6 +98,12 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
         assert any(t.owner == me for t in stages["data"].tasks), "the newcomer has a task of their own"
         draft = stages["submission"].files[0]
         assert len(draft.versions) == 3 and len(stages["submission"].authors) == 5
+        latest = draft.latest.attachment  # a sealed blob on the server, which opens with the key in the record
+        response = session.engine._authorized(
+            session.transport, lambda t: session.transport.get_blob(latest["h"], 0, t)
+        )
+        text = envelope.open_attachment(latest["k"], response.content).decode()
+        assert text.startswith("# Task sharing in surgery") and "draft 3" in text
 
         discussions = Discussions(session.circles, vault, me, session.now_ms)
         topics = discussions.topics(circle.id)
