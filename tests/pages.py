@@ -152,7 +152,8 @@ class AppPage:
         )
 
     def open_view(self, name: str) -> None:
-        key = Qt.Key(Qt.Key.Key_1.value + self.screen.views.index(name))
+        index = self.screen.views.index(name)
+        key = Qt.Key(Qt.Key.Key_1.value + index) if index < 9 else Qt.Key.Key_0  # the tenth view is Ctrl+0
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
     def switch_language(self, tag: str) -> None:

@@ -1,5 +1,6 @@
-"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Library, Schedule, Settings, My profile
-and, for programme admins, Programme (Ctrl+1…Ctrl+9), each a view that redraws when sync reports new records."""
+"""The main screen: navigation to Home, Messages, Mentors, Mentorships, Circles, Library, Schedule, Settings, My
+profile and, for programme admins, Programme (Ctrl+1…Ctrl+9, then Ctrl+0), each a view that redraws when sync
+reports new records."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from desktop.i18n import C_, _, current_locale
 from desktop.ui.icons import themed
 from desktop.ui.layout import scrolling
 from desktop.ui.theme import Theme
+from desktop.ui.views.circles import CirclesView
 from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
@@ -23,7 +25,7 @@ from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.programme import ProgrammeView
 from desktop.ui.views.settings import SettingsView
 
-BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+BASE_VIEWS = ("home", "messages", "mentors", "mentorships", "circles", "library", "schedule", "settings", "profile")
 
 
 class MainScreen(QWidget):
@@ -74,6 +76,7 @@ class MainScreen(QWidget):
             ),
             [(_("&See mentors' time zones"), _("See mentors' time zones"), lambda: self.navigate("mentors"))],
         )
+        self.circles = CirclesView(session)
         self.profile = ProfileView(session)
         self.profile.saved.connect(self.refresh)
         self.programme = ProgrammeView(session) if session.admin is not None else None
@@ -83,6 +86,7 @@ class MainScreen(QWidget):
             _("Messages"),
             _("Students") if session.is_mentor else _("Mentors"),
             _("Mentorships"),
+            _("Circles"),
             _("Library"),
             C_("the view of meetings (a noun)", "Schedule"),
             _("Settings"),
@@ -93,6 +97,7 @@ class MainScreen(QWidget):
             self.messages,
             self.mentors,
             self.mentorships,
+            self.circles,
             self.library,
             self.schedule,
             self.settings,
@@ -101,10 +106,11 @@ class MainScreen(QWidget):
         for number, (name, title, widget) in enumerate(zip(self.views, titles, widgets, strict=True), start=1):
             item = QListWidgetItem(themed(name), title)
             item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=number))
+            key = number % 10  # the tenth view is Ctrl+0
+            item.setToolTip(_("{view} (Ctrl+{number})").format(view=title, number=key))
             self.nav.addItem(item)
             self.pages.addWidget(scrolling(widget, "page"))  # a view taller than the window scrolls, never grows it
-            QShortcut(QKeySequence(f"Ctrl+{number}"), self, activated=lambda n=name: self.navigate(n))
+            QShortcut(QKeySequence(f"Ctrl+{key}"), self, activated=lambda n=name: self.navigate(n))
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self._fit_nav()
@@ -217,6 +223,7 @@ class MainScreen(QWidget):
         self.library.refresh()
         self.messages.refresh()
         self.mentorships.refresh()
+        self.circles.refresh()
         figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
         self.home.refresh(figures)
         if self.programme is not None:
@@ -228,3 +235,4 @@ class MainScreen(QWidget):
         self.library.clear()
         self.messages.clear()
         self.mentorships.clear()
+        self.circles.clear()
