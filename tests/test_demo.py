@@ -62,12 +62,12 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
     many countries, with two projects at different stages and a discussion in several languages."""
     from desktop.domain import demo_content
     from desktop.domain.discussions import Discussions
-    from desktop.domain.project_state import Change, fold
-    from sync import envelope
+    from desktop.domain.projects import Projects
 
     vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
     program, server = join_demo(vault, tmp_path, "demo")
     session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server)
+    projects = getattr(session, "projects", None) or Projects(session.circles, session.messaging)
     try:
         session.engine.sync_once()
         me = program.credentials.account.hex()
@@ -83,26 +83,24 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
         assert len({cards[m.account].country for m in circle.members if m.account in cards}) >= 8
         assert session.messaging.refused == 0, "every circle record checked out"
 
-        projects = session.circles.circles("project")
-        assert len(projects) == 2 and all(p.parent == circle.id and p.my_role == "member" for p in projects)
-        stages = {}
-        for project in projects:
-            changes = [
-                Change(e.content["e"], e.content["id"], e.content["f"], e.author, e.device, e.hlc, e.role)
-                for e in session.circles.events(project.id, "project", ref=project.id)
-            ]
-            state = fold(changes, [m.account for m in project.members if m.role == "lead"])
+        found = projects.projects()
+        assert len(found) == 2 and all(p.parent == circle.id and p.my_role == "member" for p in found)
+        states = {}
+        for project in found:
+            state = projects.state(project.id)
             assert state.refused == 0 and state.tasks and state.decisions and state.credits
-            stages[state.current_stage()] = state
-        assert set(stages) == {"data", "submission"}
-        assert any(t.owner == me for t in stages["data"].tasks), "the newcomer has a task of their own"
-        draft = stages["submission"].files[0]
-        assert len(draft.versions) == 3 and len(stages["submission"].authors) == 5
-        latest = draft.latest.attachment  # a sealed blob on the server, which opens with the key in the record
-        response = session.engine._authorized(
-            session.transport, lambda t: session.transport.get_blob(latest["h"], 0, t)
-        )
-        text = envelope.open_attachment(latest["k"], response.content).decode()
+            states[state.current_stage()] = state
+        assert set(states) == {"data", "submission"}
+        assert any(t.owner == me for t in states["data"].tasks), "the newcomer has a task of their own"
+        assert states["data"].credits and not all(c.confirmed for c in states["data"].credits.values())
+        assert all(c.confirmed for c in states["submission"].credits.values())
+        draft = states["submission"].files[0]
+        assert len(draft.versions) == 3 and len(states["submission"].authors) == 5
+        latest = draft.latest.id  # a sealed blob on the server, which opens with the key in its record
+        assert projects.file_state(latest) in ("remote", "downloaded")
+        session.download_attachment(latest)
+        assert projects.export_file(latest, tmp_path / "draft.md")
+        text = (tmp_path / "draft.md").read_text()
         assert text.startswith("# Task sharing in surgery") and "draft 3" in text
 
         discussions = Discussions(session.circles, vault, me, session.now_ms)
