@@ -82,6 +82,10 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
         cards = {card.account: card for card in session.cards()}
         assert len({cards[m.account].country for m in circle.members if m.account in cards}) >= 8
         assert session.messaging.refused == 0, "every circle record checked out"
+        listed = {c.title: c for c in session.circles.listed()}
+        assert set(listed) == {demo_content.CIRCLE_TITLE, demo_content.PEER_CIRCLE_TITLE}
+        assert listed[demo_content.CIRCLE_TITLE].count == len(circle.members)
+        assert session.circles.circle(listed[demo_content.PEER_CIRCLE_TITLE].id) is None, "found, not joined"
 
         found = projects.projects()
         assert len(found) == 2 and all(p.parent == circle.id and p.my_role == "member" for p in found)
@@ -119,6 +123,37 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
     finally:
         session.stop()
         vault.close()
+
+
+def test_a_second_newcomer_gets_a_circle_of_their_own_and_finds_the_same_listed_one(tmp_path):
+    """Two people join the same demo server (a mentor after a student): each is in their own copy of the research
+    circle (a mentor as a mentor), neither sees the other's, and the listed peer mentors' circle exists once."""
+    from desktop.domain import demo_content
+
+    sessions, vaults = [], []
+    server = start_demo_server(tmp_path / "demo")
+    try:
+        for n, role in enumerate(("student", "mentor")):
+            vault, _ = Vault.create(tmp_path / f"vault{n}", "violet harbour lantern", params=KdfParams.floor())
+            join_demo(vault, tmp_path, f"demo{n}", role, server=server)
+            vaults.append(vault)
+            sessions.append(Session(vault, tmp_path / f"s{n}", SettingsStore(tmp_path / f"settings{n}.json"),
+                                    demo_server=server))  # fmt: skip
+        for session in sessions:
+            session.engine.sync_once()
+        mine = [session.circles.circles("circle") for session in sessions]
+        assert [len(m) for m in mine] == [1, 1] and mine[0][0].id != mine[1][0].id
+        assert [m[0].my_role for m in mine] == ["member", "mentor"]
+        peer_cards = [c for c in sessions[1].circles.listed() if c.title == demo_content.PEER_CIRCLE_TITLE]
+        assert len(peer_cards) == 1 and peer_cards[0].count == len(demo_content.PEER_CIRCLE)
+        assert all(s.messaging.refused == 0 for s in sessions)
+    finally:
+        for session in sessions:
+            session.demo_server = None  # stopped once, below
+            session.stop()
+        server.stop()
+        for vault in vaults:
+            vault.close()
 
 
 def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):

@@ -39,9 +39,9 @@ class _Space:
     """One circle's keys and rosters as its lead's device holds them."""
 
     def __init__(self, circle: bytes, lead: int, roster: dict[int, str], title: str, about: str, kind: str,
-                 parent: bytes | None) -> None:  # fmt: skip
+                 parent: bytes | None, listed: bool = False) -> None:  # fmt: skip
         self.circle, self.lead, self.roster = circle, lead, roster
-        self.info = {"n": title, "a": about, "k": kind, "p": parent.hex() if parent else None, "li": False}
+        self.info = {"n": title, "a": about, "k": kind, "p": parent.hex() if parent else None, "li": listed}
         self.lead_key = envelope.new_circle_key()
         self.epoch_key = b""
         self.epoch = 0
@@ -100,6 +100,15 @@ class _Seeder:
         record = Record(i=rid, k="circle-key", t=members, h=at_ms << 16, b=msgpack.packb(body))
         return self.storage.push(self.session(space.lead), [self.sign(space.lead, record)]).accepted
 
+    def card(self, space: _Space, at_ms: int) -> int:
+        """The public card of a listed circle, signed by its lead (format of ``Circles._publish_card``)."""
+        leads = sorted(self.account(i) for i, r in space.roster.items() if r == "lead")
+        card = {"c": space.circle, "n": space.info["n"], "a": space.info["a"], "k": space.info["k"], "leads": leads,
+                "count": len(space.roster)}  # fmt: skip
+        rid = bytes.fromhex(record_id(at_ms, space.circle.hex(), "card"))
+        record = Record(i=rid, k="circle-card", t=None, h=at_ms << 16, b=msgpack.packb(card))
+        return self.storage.push(self.session(space.lead), [self.sign(space.lead, record)]).accepted
+
     def _device(self, index: int) -> tuple[bytes, bytes]:
         if index == c.ME:
             return self.my_device, self.my_box
@@ -113,10 +122,17 @@ def _library(storage: Storage) -> list[str]:
 
 
 def seed_circle(
-    storage: Storage, blobs: BlobStore, account: bytes, device: bytes, box_public: bytes, now_ms: int | None = None
+    storage: Storage,
+    blobs: BlobStore,
+    account: bytes,
+    device: bytes,
+    box_public: bytes,
+    now_ms: int | None = None,
+    mentor: bool = False,
 ) -> int:
     """The research circle, its two projects and their history, for the newcomer ``account`` (whose one device
-    is ``device`` with box key ``box_public``). Returns the records stored."""
+    is ``device`` with box key ``box_public``), a member of the circle (a mentor if ``mentor``) and of both
+    projects; and the listed peer mentors' circle if no newcomer brought it yet. Returns the records stored."""
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     seeder = _Seeder(storage, (account, device, box_public))
     salt = account.hex()
@@ -125,8 +141,8 @@ def seed_circle(
         return hashlib.sha256(f"osler demo circle\0{salt}\0{key}".encode()).digest()[:16]
 
     circle = space_id("circle")
-    roles = c.circle_roles()
-    spaces = {"circle": _Space(circle, c.LEADS[0], roles, c.CIRCLE_TITLE, c.CIRCLE_ABOUT, "circle", None)}
+    roles = c.circle_roles() | ({c.ME: "mentor"} if mentor else {})
+    spaces = {"circle": _Space(circle, c.LEADS[0], roles, c.CIRCLE_TITLE, c.CIRCLE_ABOUT, "circle", None, True)}
     starts = {"circle": now - c.CIRCLE_DAYS * DAY_MS}
     for project in c.PROJECTS:
         lead = next(i for i, r in project["members"].items() if r == "lead")
@@ -138,6 +154,8 @@ def seed_circle(
         founders = {i: r for i, r in space.roster.items() if i != c.ME}
         stored += seeder.rotate(space, founders, starts[key] - DAY_MS, sorted(founders), leads=True)
         stored += seeder.rotate(space, space.roster, starts[key] - DAY_MS + 60_000, [c.ME], leads=False)
+    stored += seeder.card(spaces["circle"], starts["circle"])
+    stored += _peer_circle(seeder, now)
     events = plan(now, lambda i: seeder.account(i).hex(), {k: s.circle.hex() for k, s in spaces.items()},
                   _library(storage), salt)  # fmt: skip
     batch: list[Record] = []
@@ -151,6 +169,18 @@ def seed_circle(
     if batch:
         stored += storage.push(seeder.session(author), batch).accepted  # type: ignore[arg-type]
     return stored
+
+
+def _peer_circle(seeder: _Seeder, now: int) -> int:
+    """The listed peer mentors' circle, once per demo server: its first epoch and its card."""
+    circle = hashlib.sha256(b"osler demo circle\0peer mentors").digest()[:16]
+    with seeder.storage.reader.connect() as conn:
+        query = sa.select(records_table.c.body).where(records_table.c.kind == "circle-card")
+        if any(msgpack.unpackb(row.body).get("c") == circle for row in conn.execute(query)):
+            return 0  # a newcomer before this one brought it
+    space = _Space(circle, 1, c.PEER_CIRCLE, c.PEER_CIRCLE_TITLE, c.PEER_CIRCLE_ABOUT, "circle", None, True)
+    start = now - 120 * DAY_MS
+    return seeder.rotate(space, c.PEER_CIRCLE, start, sorted(c.PEER_CIRCLE), leads=True) + seeder.card(space, start)
 
 
 def _sealed(space: _Space, event: Planned, offset: int, blobs: BlobStore) -> Record:

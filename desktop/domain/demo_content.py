@@ -29,6 +29,15 @@ def circle_roles() -> dict[int, str]:
     return roles | {i: "member" for i in STUDENTS}
 
 
+# A second, listed circle the newcomer is not in: found under "Find circles" (one per demo server).
+PEER_CIRCLE_TITLE = "Final-year peer mentors (demo)"
+PEER_CIRCLE_ABOUT = (
+    "Fictional demo circle. Final-year students who offer peer mentoring compare notes here, with two lead "
+    "mentors. Students in their last two years can ask to join."
+)
+PEER_CIRCLE = {1: "lead", 13: "lead", 25: "mentor", 37: "peer", 39: "peer", 43: "peer", 45: "peer", 47: "peer"}
+
+
 ANNOUNCEMENT = (
     1,  # author
     3.0,  # days ago
@@ -122,7 +131,7 @@ JOURNAL = (
     2.0,  # posted days ago
     -9.0,  # meets in nine days
     1,  # library index of the item read
-    "Journal club: triage in low-resource settings",
+    "Triage in low-resource settings",
     "We read this short note and discuss it here. Come with one question and one thing you would change.",
 )
 
