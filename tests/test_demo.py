@@ -247,6 +247,8 @@ def test_the_demo_research_circle_folds_to_its_levels_projects_and_discussion():
     now = 1_800_000_000_000
     spaces = {"circle": "c" * 32, "sepsis": "a" * 32, "tasksharing": "b" * 32}
     events = plan(now, account, spaces, [f"{i:032x}" for i in range(12)])
+    rosters = {"circle": roles} | {p["key"]: p["members"] for p in demo_content.PROJECTS}
+    assert all(e.author in rosters[e.space] for e in events), "every author is a member where they write"
     stages = {}
     for project in demo_content.PROJECTS:
         leads = [account(i) for i, r in project["members"].items() if r == "lead"]

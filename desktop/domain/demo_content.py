@@ -126,13 +126,19 @@ TOPICS = (
 )
 
 PIN = (1, 12.0, 0, "Start here: how we read a paper together")  # author, days ago, library index, title
-JOURNAL = (
+JOURNAL = (  # and its replies, as a topic's
     1,  # author (the journal club's host)
     2.0,  # posted days ago
     -9.0,  # meets in nine days
     1,  # library index of the item read
     "Triage in low-resource settings",
     "We read this short note and discuss it here. Come with one question and one thing you would change.",
+    (
+        ("j1", None, 12, 5, "Would this triage scale work at night with one nurse on the ward?"),
+        ("j2", "j1", 1, 9, "Good question for the session: bring what your hospital does at night."),
+        ("j3", None, 42, 20, "I'll join from Cebu. Is the session recorded for those on slow links?"),
+        ("j4", "j3", 1, 22, "No recording; the notes go in this thread the same day, a few KB."),
+    ),
 )
 
 # Research projects. Stages are the eight of spec §3; a stage is (owner, due in days from now, notes, done).

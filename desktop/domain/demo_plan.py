@@ -58,12 +58,7 @@ def plan(
         start = now - days * DAY_MS
         ref = _hex(salt, "topic", key)
         add("circle", "circle-post", author, start, {"ref": ref, "y": "topic", "n": title, "x": text})
-        posted: dict[str, str] = {}
-        for reply, parent, who, hours, body in replies:
-            content = {"ref": ref, "y": "reply", "x": body}
-            if parent is not None:
-                content["p"] = posted[parent]
-            posted[reply] = add("circle", "circle-post", who, start + hours * HOUR_MS, content)
+        _replies(add, ref, start, replies)
     author, days, title, text = c.ANNOUNCEMENT
     ref = _hex(salt, "announcement")
     add("circle", "circle-announce", author, now - days * DAY_MS, {"ref": ref, "y": "topic", "n": title, "x": text})
@@ -75,12 +70,23 @@ def plan(
         now - days * DAY_MS,
         {"ref": circle, "y": "pin", "lib": library[lib], "n": title},
     )
-    author, days, meets, lib, title, text = c.JOURNAL
-    journal = {"ref": _hex(salt, "journal"), "y": "journal", "n": title, "x": text, "lib": library[lib]}
+    author, days, meets, lib, title, text, replies = c.JOURNAL
+    ref = _hex(salt, "journal")
+    journal = {"ref": ref, "y": "journal", "n": title, "x": text, "lib": library[lib]}
     add("circle", "circle-post", author, now - days * DAY_MS, journal | {"at": int(now - meets * DAY_MS)})
+    _replies(add, ref, now - days * DAY_MS, replies)
     for project in c.PROJECTS:
         out += _project(project, now, account, spaces[project["key"]], salt, len(out))
     return sorted(out, key=lambda p: (p.at, p.id))
+
+
+def _replies(add: Callable[..., str], ref: str, start: float, replies: tuple) -> None:
+    posted: dict[str, str] = {}
+    for reply, parent, who, hours, body in replies:
+        content = {"ref": ref, "y": "reply", "x": body}
+        if parent is not None:
+            content["p"] = posted[parent]
+        posted[reply] = add("circle", "circle-post", who, start + hours * HOUR_MS, content)
 
 
 def _project(p: dict, now: int, account: Callable[[int], str], pid: str, salt: str, base: int) -> list[Planned]:
