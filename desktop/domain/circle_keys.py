@@ -57,7 +57,7 @@ def secret(vault, circle: str, slot: int) -> bytes | None:  # type: ignore[no-un
     return vault.get_secret(f"epoch:{circle}:{slot}")
 
 
-def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = False) -> int:  # type: ignore[no-untyped-def]
+def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = False, tell: bool = True) -> int:  # type: ignore[no-untyped-def]
     """A new epoch for ``roster`` (account hex → role), made on a lead's device: returns the epoch. Queues the
     signed ``circle-key`` record(s) and keeps the keys; the caller holds the vault transaction."""
     vault, messaging = circles.vault, circles.messaging
@@ -122,6 +122,9 @@ def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = Fa
         "li": bool(c.get("listed")),
     }
     members = [bytes.fromhex(a) for a in sorted(roster)]
+    # those leaving the circle with this epoch receive it too (no wrap for them): so they know they are out
+    leaving = set(c.get("roster", {})) if tell else set()
+    audience = [bytes.fromhex(a) for a in sorted(set(roster) | leaving)]
     leads = [bytes.fromhex(a) for a in sorted(a for a, r in roster.items() if r == "lead")]
     chunks = [grants[i : i + GRANTS_PER_RECORD] for i in range(0, len(grants), GRANTS_PER_RECORD)] or [[]]
     for chunk in chunks:
@@ -140,7 +143,7 @@ def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = Fa
             "lg": {d: g for kind, d, g in chunk if kind == "lg"},
             "s": sealed,
         }
-        record = Record(i=record_id, k="circle-key", t=members, h=messaging.clock.now(), b=msgpack.packb(body))
+        record = Record(i=record_id, k="circle-key", t=audience, h=messaging.clock.now(), b=msgpack.packb(body))
         messaging._enqueue(record, signed=True)
     keyring.keep_epoch_key(vault, circle, epoch, epoch_key)
     c.update(

@@ -62,6 +62,7 @@ class CircleReceiving:
                 if outcome == DONE and circle:
                     changed.add(circle)
             self.vault.records.mark_applied(applied)
+            self._recover_refused()
             self._rotate_pending()
             return changed
 
@@ -275,6 +276,28 @@ class CircleReceiving:
         if content.get("ok") is True:
             c.setdefault("joining", {})[author] = invite["role"]
         self.save(circle, meta)
+
+    def _recover_refused(self) -> None:
+        """A roster of this device's that the server refused for good (someone named left the programme, §11.4):
+        a new epoch with the roster before it, so what is posted next reaches every member again."""
+        for stored in self.vault.records.by_state("rejected"):
+            if stored.kind != "circle-key" or stored.author != self.me:
+                continue
+            try:
+                doc = msgpack.unpackb(unpack_record(stored.wire).b, raw=False)
+                circle, epoch = bytes(doc["t"]).hex(), int(doc["e"])
+            except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+                continue
+            c = self._state(circle)
+            if c is None or int(c.get("epoch", 0)) != epoch or epoch in c.get("refused", []):
+                continue
+            before = c.get("rosters", {}).get(str(epoch - 1))
+            meta = self.meta(circle)
+            meta["circle"].setdefault("refused", []).append(epoch)
+            self.save(circle, meta)
+            if before and before.get(self.me) == "lead":
+                log.info("circle %s: roster of epoch %d refused by the server; back to the one before", circle, epoch)
+                rotate(self, circle, dict(before), tell=False)
 
     def _rotate_pending(self) -> None:
         """On a lead's device: join those who accepted this device's invitations, and drop those who left (the

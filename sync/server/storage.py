@@ -30,6 +30,7 @@ from sync.server.accounts import (  # noqa: F401 - re-exported: callers import t
     DeviceSession,
     normalize_invite,
 )
+from sync.server.circles import CirclesMixin
 from sync.server.deliveries import DeliveriesMixin
 from sync.server.linking import LinksMixin
 from sync.server.tables import counter, invites, meta, metadata, record_audience, records, records_kind, status_requests
@@ -99,7 +100,7 @@ def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
 
 
-class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
+class Storage(AccountsMixin, LinksMixin, DeliveriesMixin, CirclesMixin):
     def __init__(self, url: str, clock: Clock = SYSTEM) -> None:
         self.url, self.clock = url, clock
         self.is_sqlite = url.startswith("sqlite")
@@ -184,6 +185,7 @@ class Storage(AccountsMixin, LinksMixin, DeliveriesMixin):
                 if r.i not in stored and r.i not in seen:
                     seen.add(r.i)
                     fresh.append(r)
+            self._check_circles(conn, session.account, fresh)  # raises before anything is written (§11.4)
             if fresh:
                 now = self._now()
                 rows, audience_rows = [], []

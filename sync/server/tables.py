@@ -154,3 +154,14 @@ recovery = sa.Table(
     sa.Column("backup", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
+# Circles (PROTOCOL.md §11): what the server knows of each circle from its newest ``circle-key`` roster, to refuse
+# rosters from non-leads, posts from non-members and announcements from non-leads. Accounts packed 16 bytes each.
+circles = sa.Table(
+    "circles",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("leads", sa.LargeBinary, nullable=False),
+    sa.Column("members", sa.LargeBinary, nullable=False),
+    sa.Column("epoch", sa.BigInteger, nullable=False),
+    sa.Column("hlc", sa.BigInteger, nullable=False),
+)
