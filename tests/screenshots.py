@@ -26,7 +26,18 @@ from desktop.vault import KdfParams
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
 THEMES = ("light", "dark", "contrast")
-FIT_VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+FIT_VIEWS = (
+    "home",
+    "messages",
+    "review-queue",
+    "mentors",
+    "mentorships",
+    "circles",
+    "library",
+    "schedule",
+    "settings",
+    "profile",
+)
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "fa", "ur", "sw", "hi", "bn", "am", "ha")  # the UI languages, by tag
 # A message written in each language (sent, then one in the box), so every script shows in the screenshots.
 SAMPLE_MESSAGES = {
@@ -157,6 +168,31 @@ def plan_a_mentorship(osler: OslerApp) -> None:
     view.list.setCurrentRow(0)
 
 
+def open_a_circle(osler: OslerApp) -> None:
+    """The Circles page at its fullest: a circle this person leads (so the lead's tools show), open, with a
+    journal club, a pin and a topic whose threaded replies are open. Made once per vault (offline: queued)."""
+    session, main = osler.session, osler.main
+    circles = session.circles
+    if not circles.circles():
+        circle = circles.create("Global surgery research group", about="Weekly, across 14 countries")
+        talk = main.circles.discussions
+        topic = talk.start_topic(circle, "Protocol for the appendicitis cohort", "Draft attached in the library.")
+        first = talk.reply(circle, topic, "Who checks the exclusion criteria?")
+        talk.reply(circle, topic, "I can, by Friday.", parent=first)
+        talk.announce(circle, "Ethics approval granted", "We can start collecting data.")
+        talk.journal_club(circle, "The FEAST trial", "material", session.now_ms() + 7 * 86_400_000)
+        main.circles.refresh()
+        session.sync_now()  # sent before the screen is measured: "5 items waiting" would change the status bar
+        bar = osler.window.sync_bar
+        for _ in range(200):
+            pump(QApplication.instance(), 0.05)
+            if bar.status is not None and bar.status.queued == 0 and not bar.status.syncing:
+                break
+    view = main.circles
+    view.open_circle(circles.circles()[0].id)
+    view.topics.topic_list.setCurrentRow(view.topics.topic_list.count() - 1)
+
+
 def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
     """``view`` in the state that used to push the window out: a plan open, a file attached, a row selected."""
     main = osler.main
@@ -173,6 +209,8 @@ def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
         main.mentorships.list.setCurrentRow(0)
     if view == "library":
         main.library.table.selectRow(0)
+    if view == "circles":
+        open_a_circle(osler)
 
 
 def fit_matrix(app: QApplication, scale: int) -> None:

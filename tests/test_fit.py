@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app import apply_locale
-from tests.screenshots import LANGUAGES, first_run, plan_a_mentorship, pump
+from tests.screenshots import LANGUAGES, first_run, open_a_circle, plan_a_mentorship, pump
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -37,7 +37,18 @@ SIZES = [
     (1366, 768, 1.5),
     (1280, 800, 2.0),
 ]
-VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+VIEWS = (
+    "home",
+    "messages",
+    "review-queue",
+    "mentors",
+    "mentorships",
+    "circles",
+    "library",
+    "schedule",
+    "settings",
+    "profile",
+)
 
 
 def visible_text(text: str) -> str:
@@ -124,6 +135,8 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         main.mentorships.list.setCurrentRow(0)
     if view == "library":
         main.library.table.selectRow(0)
+    if view == "circles":
+        open_a_circle(osler)
 
 
 @contextlib.contextmanager

@@ -16,9 +16,20 @@ from PySide6.QtWidgets import QApplication, QProgressBar, QWidget
 
 from desktop.app import apply_locale
 from desktop.ui.direction import text_direction
-from tests.screenshots import SAMPLE_LINK_CODE, add_device_dialog, first_run, plan_a_mentorship, pump
+from tests.screenshots import SAMPLE_LINK_CODE, add_device_dialog, first_run, open_a_circle, plan_a_mentorship, pump
 
-VIEWS = ("home", "messages", "review-queue", "mentors", "mentorships", "library", "schedule", "settings", "profile")
+VIEWS = (
+    "home",
+    "messages",
+    "review-queue",
+    "mentors",
+    "mentorships",
+    "circles",
+    "library",
+    "schedule",
+    "settings",
+    "profile",
+)
 RTL = Qt.LayoutDirection.RightToLeft
 LTR = Qt.LayoutDirection.LeftToRight
 ARABIC_WITH_DRUG = "أعطِ المريض amoxicillin 500 mg"
@@ -53,6 +64,8 @@ def show(osler, view: str) -> QWidget:
         main.messages.queue_toggle.click()
     if view == "mentorships":
         main.mentorships.list.setCurrentRow(0)
+    if view == "circles":
+        open_a_circle(osler)
     pump(QApplication.instance(), 0.05)
     return main.pages.currentWidget()
 

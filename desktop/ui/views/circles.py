@@ -53,9 +53,15 @@ class CreateCircle(QWidget):
         self.about.setAccessibleName(_("What the circle is about"))
         layout.addWidget(labelled(_("A&bout:"), self.about))
         layout.addWidget(self.about)
-        self.listed = QCheckBox(_("&List it in the programme (its name and description become visible to all)"))
+        self.listed = QCheckBox(_("&List it in the programme"))
         self.listed.setAccessibleName(_("List the circle in the programme"))
         layout.addWidget(self.listed)
+        layout.addWidget(
+            paragraph(
+                _("A listed circle's name and description are visible to everyone in the programme, so they can "
+                  "ask to join. Its posts stay end-to-end encrypted.")
+            )
+        )  # fmt: skip
         row = QHBoxLayout()
         row.addWidget(
             button(
