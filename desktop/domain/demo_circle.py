@@ -158,16 +158,13 @@ def seed_circle(
     stored += _peer_circle(seeder, now)
     events = plan(now, lambda i: seeder.account(i).hex(), {k: s.circle.hex() for k, s in spaces.items()},
                   _library(storage), salt)  # fmt: skip
-    batch: list[Record] = []
-    author = None
+    by_author: dict[int, list[Record]] = {}  # one push per author: the order of arrival does not matter (hlc does)
     for offset, event in enumerate(events):
-        if event.author != author and batch:
-            stored += storage.push(seeder.session(author), batch).accepted  # type: ignore[arg-type]
-            batch = []
-        author = event.author
-        batch.append(seeder.sign(author, _sealed(spaces[event.space], event, offset, blobs)))
-    if batch:
-        stored += storage.push(seeder.session(author), batch).accepted  # type: ignore[arg-type]
+        by_author.setdefault(event.author, []).append(
+            seeder.sign(event.author, _sealed(spaces[event.space], event, offset, blobs))
+        )
+    for author, batch in by_author.items():
+        stored += storage.push(seeder.session(author), batch).accepted
     return stored
 
 
