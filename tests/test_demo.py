@@ -120,6 +120,8 @@ def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_t
         pins = discussions.pins(circle.id)
         assert len(pins) == 1 and pins[0].lib in {m.id for m in session.materials()}
         assert sum(discussions.unread(circle.id).values()) >= 20
+        digest = discussions.digest(session.now_ms() - 14 * 86_400_000)  # back after two weeks away
+        assert [d.reason for d in digest[:2]] == ["announcement", "journal"] and len(digest) >= 5
     finally:
         session.stop()
         vault.close()
