@@ -56,6 +56,108 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         vault.close()
 
 
+def test_a_newcomer_sees_the_research_circle_its_projects_and_discussion_after_the_first_sync(tmp_path):
+    """The demo's research circle reaches a newcomer as a real programme's would: signed, sealed circle records
+    their client checks and opens. After one sync they are a member of a ~30-person circle on four levels from
+    many countries, with two projects at different stages and a discussion in several languages."""
+    from desktop.domain import demo_content
+    from desktop.domain.discussions import Discussions
+    from desktop.domain.projects import Projects
+
+    vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
+    program, server = join_demo(vault, tmp_path, "demo")
+    session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server)
+    projects = getattr(session, "projects", None) or Projects(session.circles, session.messaging)
+    try:
+        session.engine.sync_once()
+        me = program.credentials.account.hex()
+        circles = {c.kind: c for c in session.circles.circles()}
+        circle = circles["circle"]
+        assert circle.title == demo_content.CIRCLE_TITLE and circle.my_role == "member"
+        assert 28 <= len(circle.members) <= 32 and me in {m.account for m in circle.members}
+        levels = {}
+        for member in circle.members:
+            levels[member.role] = levels.get(member.role, 0) + 1
+        assert set(levels) == {"lead", "mentor", "peer", "member"} and levels["lead"] >= 2, levels
+        cards = {card.account: card for card in session.cards()}
+        assert len({cards[m.account].country for m in circle.members if m.account in cards}) >= 8
+        assert session.messaging.refused == 0, "every circle record checked out"
+        listed = {c.title: c for c in session.circles.listed()}
+        assert set(listed) == {demo_content.CIRCLE_TITLE, demo_content.PEER_CIRCLE_TITLE}
+        assert listed[demo_content.CIRCLE_TITLE].count == len(circle.members)
+        assert session.circles.circle(listed[demo_content.PEER_CIRCLE_TITLE].id) is None, "found, not joined"
+
+        found = projects.projects()
+        assert len(found) == 2 and all(p.parent == circle.id and p.my_role == "member" for p in found)
+        states = {}
+        for project in found:
+            state = projects.state(project.id)
+            assert state.refused == 0 and state.tasks and state.decisions and state.credits
+            states[state.current_stage()] = state
+        assert set(states) == {"data", "submission"}
+        assert any(t.owner == me for t in states["data"].tasks), "the newcomer has a task of their own"
+        assert states["data"].credits and not all(c.confirmed for c in states["data"].credits.values())
+        assert all(c.confirmed for c in states["submission"].credits.values())
+        draft = states["submission"].files[0]
+        assert len(draft.versions) == 3 and len(states["submission"].authors) == 5
+        latest = draft.latest.id  # a sealed blob on the server, which opens with the key in its record
+        assert projects.file_state(latest) in ("remote", "downloaded")
+        session.download_attachment(latest)
+        assert projects.export_file(latest, tmp_path / "draft.md")
+        text = (tmp_path / "draft.md").read_text()
+        assert text.startswith("# Task sharing in surgery") and "draft 3" in text
+
+        discussions = Discussions(session.circles, vault, me, session.now_ms)
+        topics = discussions.topics(circle.id)
+        kinds = {t.kind for t in topics}
+        assert kinds == {"topic", "announcement", "journal"} and len(topics) >= 6
+        assert sum(t.replies for t in topics) >= 20
+        welcome = next(t for t in topics if t.title.startswith("Welcome"))
+        thread = discussions.thread(circle.id, welcome.id)
+        assert max(p.depth for p in thread) >= 2, "replies to replies"
+        assert any("Bonjour" in p.text for p in thread) and any("Hola" in p.text for p in thread)
+        assert [j.at > session.now_ms() for j in discussions.journal_clubs(circle.id)] == [True]
+        pins = discussions.pins(circle.id)
+        assert len(pins) == 1 and pins[0].lib in {m.id for m in session.materials()}
+        assert sum(discussions.unread(circle.id).values()) >= 20
+        digest = discussions.digest(session.now_ms() - 14 * 86_400_000)  # back after two weeks away
+        assert [d.reason for d in digest[:2]] == ["announcement", "journal"] and len(digest) >= 5
+    finally:
+        session.stop()
+        vault.close()
+
+
+def test_a_second_newcomer_gets_a_circle_of_their_own_and_finds_the_same_listed_one(tmp_path):
+    """Two people join the same demo server (a mentor after a student): each is in their own copy of the research
+    circle (a mentor as a mentor), neither sees the other's, and the listed peer mentors' circle exists once."""
+    from desktop.domain import demo_content
+
+    sessions, vaults = [], []
+    server = start_demo_server(tmp_path / "demo")
+    try:
+        for n, role in enumerate(("student", "mentor")):
+            vault, _ = Vault.create(tmp_path / f"vault{n}", "violet harbour lantern", params=KdfParams.floor())
+            join_demo(vault, tmp_path, f"demo{n}", role, server=server)
+            vaults.append(vault)
+            sessions.append(Session(vault, tmp_path / f"s{n}", SettingsStore(tmp_path / f"settings{n}.json"),
+                                    demo_server=server))  # fmt: skip
+        for session in sessions:
+            session.engine.sync_once()
+        mine = [session.circles.circles("circle") for session in sessions]
+        assert [len(m) for m in mine] == [1, 1] and mine[0][0].id != mine[1][0].id
+        assert [m[0].my_role for m in mine] == ["member", "mentor"]
+        peer_cards = [c for c in sessions[1].circles.listed() if c.title == demo_content.PEER_CIRCLE_TITLE]
+        assert len(peer_cards) == 1 and peer_cards[0].count == len(demo_content.PEER_CIRCLE)
+        assert all(s.messaging.refused == 0 for s in sessions)
+    finally:
+        for session in sessions:
+            session.demo_server = None  # stopped once, below
+            session.stop()
+        server.stop()
+        for vault in vaults:
+            vault.close()
+
+
 def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
     with start_demo_server(tmp_path / "demo") as server:
         first = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
@@ -126,3 +228,52 @@ def test_the_demo_server_starts_when_its_usual_port_is_taken(tmp_path):
     finally:
         server.stop()
         squatter.close()
+
+
+def test_the_demo_research_circle_folds_to_its_levels_projects_and_discussion():
+    """The demo circle's plan, folded by the same rules every client applies: ~30 people on four levels, a project
+    collecting data and one at submission, and topics in several languages, with nothing a client would refuse."""
+    from types import SimpleNamespace
+
+    from desktop.domain import demo_content, discussion_fold, project_state
+    from desktop.domain.demo_plan import plan
+
+    roles = demo_content.circle_roles()
+    assert 25 <= len(roles) <= 35 and set(roles.values()) == {"lead", "mentor", "peer", "member"}
+    countries = {people()[i].card["country"] for i in roles if i != demo_content.ME}
+    assert len(countries) >= 8
+
+    def account(person: int) -> str:
+        return f"{person + 1000:032x}"
+
+    now = 1_800_000_000_000
+    spaces = {"circle": "c" * 32, "sepsis": "a" * 32, "tasksharing": "b" * 32}
+    events = plan(now, account, spaces, [f"{i:032x}" for i in range(12)])
+    rosters = {"circle": roles} | {p["key"]: p["members"] for p in demo_content.PROJECTS}
+    assert all(e.author in rosters[e.space] for e in events), "every author is a member where they write"
+    stages = {}
+    for project in demo_content.PROJECTS:
+        leads = [account(i) for i, r in project["members"].items() if r == "lead"]
+        attachment = {"n": "draft.md", "s": 1, "h": "0" * 64, "k": b"k" * 32}
+        changes = [
+            project_state.Change(
+                e.content["e"], e.content["id"], e.content["f"] | ({"a": attachment} if e.file else {}),
+                account(e.author), "device", (e.at << 16) + n, project["members"][e.author],
+            )
+            for n, e in enumerate(events)
+            if e.space == project["key"]
+        ]  # fmt: skip
+        state = project_state.fold(changes, leads)
+        assert state.refused == 0 and state.decisions and state.credits
+        stages[project["key"]] = (state.current_stage(), len(state.tasks), len(state.files), len(state.authors))
+    assert stages == {"sepsis": ("data", 8, 0, 0), "tasksharing": ("submission", 4, 1, 5)}
+    posts = [
+        SimpleNamespace(id=e.id, kind=e.kind, author=account(e.author), hlc=e.at << 16, content=e.content,
+                        role=roles[e.author])
+        for e in events if e.space == "circle"
+    ]  # fmt: skip
+    topics = discussion_fold.topics("c" * 32, posts)
+    assert {t.kind for t in topics} == {"topic", "announcement", "journal"}
+    assert sum(t.replies for t in topics) >= 20 and len(topics) >= 6
+    assert [t.at > now for t in topics if t.kind == "journal"] == [True], "the journal club is still to come"
+    assert len(discussion_fold.pins("c" * 32, posts)) == 1

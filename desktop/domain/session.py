@@ -72,16 +72,24 @@ def start_demo(data_dir: Path) -> EmbeddedServer:
     return start_demo_server(data_dir / DEMO_FOLDER)
 
 
-def join_demo(vault: Vault, data_dir: Path, name: str, role: str = "student") -> tuple[Program, EmbeddedServer]:
+def join_demo(
+    vault: Vault, data_dir: Path, name: str, role: str = "student", server: EmbeddedServer | None = None
+) -> tuple[Program, EmbeddedServer]:
     """Join the demo programme as a student, a mentor or a programme admin (the embedded server mints the
-    invite). Students and mentors are greeted by two demo mentors; a student also receives an offer."""
+    invite; ``server``: one already running). Students and mentors are greeted by two demo mentors; a student
+    also receives an offer. Both become members of the demo's research circle and its two projects, with their
+    history (``demo_circle``)."""
     from desktop.domain.demo import greet
+    from desktop.domain.demo_circle import seed_circle
+    from sync.server.blobstore import BlobStore
 
-    server = start_demo(data_dir)
+    server = server or start_demo(data_dir)
     program = join_program(vault, Transport(server.url), server.invite(role), default_device_name(), demo=True)
     if program.box is not None and role != "admin":
         creds = program.credentials
         greet(server.storage, creds.account, creds.device, program.box.public_bytes(), offer=role == "student")
+        seed_circle(server.storage, BlobStore(server.data_dir / "blobs"), creds.account, creds.device,
+                    program.box.public_bytes(), mentor=role == "mentor")  # fmt: skip
     return program, server
 
 
