@@ -259,5 +259,107 @@ def test_the_server_checks_rosters_and_kinds_on_sqlite_and_postgresql(any_server
         envelope.seal(os.urandom(32), 1, circle, os.urandom(16), "circle-post", b"\x80"), [a], "circle-post", True
     ).i.hex()
     assert notes(outsider)[intruder].startswith("forbidden")
+    hostile = [
+        lead.send(body, [a], kind=kind, signed=True).i.hex()
+        for kind, body in (
+            ("circle-key", b"\xc1"),
+            ("circle-key", msgpack.packb([1, 2])[:1]),
+            ("circle-key", msgpack.packb({"t": 10**12, "e": 1, "m": [a], "l": [a]})),
+            ("circle-card", msgpack.packb({"c": 10**12})),
+            ("circle-post", b"not sealed"),
+        )
+    ]
+    refused = notes(lead)
+    assert all(refused[i].startswith("invalid") for i in hostile), refused
     for client in (lead, member, outsider):
         client.vault.close()
+
+
+def test_removing_a_lead_renews_the_lead_key_and_every_member_follows(group, monkeypatch):
+    """A rotation's grants travel in several records (40 each; here 1, so two members make two records): the
+    server takes them all, each telling the removed lead."""
+    from desktop.domain import circle_keys
+
+    monkeypatch.setattr(circle_keys, "GRANTS_PER_RECORD", 1)
+    lead, amina, lucas, other = group
+    circle = lead.circles.create("Two leads", members={amina.id: "lead", lucas.id: "member", other.id: "member"})
+    rounds(lead, amina, lucas, other)
+    assert amina.circles.circle(circle).my_role == "lead"
+    old_lv = lead.circles.meta(circle)["circle"]["lv"]
+    lead.circles.remove(circle, amina.id)
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the lead key changed"})
+    rounds(lead, lucas, amina)
+    assert not _rejected(lead)
+    assert lead.circles.meta(circle)["circle"]["lv"] == old_lv + 1
+    assert [e.content["x"] for e in lucas.circles.events(circle, "circle-post")] == ["after the lead key changed"]
+    assert amina.circles.events(circle, "circle-post") == [] and amina.circles.circle(circle).my_role is None
+
+
+def test_a_newly_linked_device_of_a_member_catches_up_from_the_keyring(server, tmp_path):
+    """The member secret and the epoch keys travel in the account's keyring: a phone linked later reads the
+    circle, its history and what comes next, though no grant ever named it."""
+    from tests.devices_helpers import link, person
+
+    def settle(*sessions):
+        for _ in range(2):
+            for s in sessions:
+                s.engine.sync_once()
+                s.messaging.take_in()
+                s.circles.take_in()
+                s.account_upkeep()
+                s.engine.sync_once()
+
+    lead, _ = person(tmp_path / "lead", server, "Dr Kofi Mensah", "mentor")
+    amina, _ = person(tmp_path / "amina", server, "Amina Student")
+    settle(lead, amina)
+    me = amina.program.credentials.account.hex()
+    circle = lead.circles.create("Paediatrics circle", members={me: "member"})
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "before the phone"})
+    settle(lead, amina)
+    assert [e.content["x"] for e in amina.circles.events(circle, "circle-post")] == ["before the phone"]
+    phone = link(amina, tmp_path / "phone")
+    settle(amina, phone, lead)
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the phone"})
+    settle(lead, phone)
+    assert phone.circles.circle(circle).my_role == "member"
+    assert [e.content["x"] for e in phone.circles.events(circle, "circle-post")] == [
+        "before the phone",
+        "after the phone",
+    ]
+    phone.circles.post(circle, "circle-post", {"ref": "t", "x": "from my phone"})
+    settle(phone, lead)
+    assert [e.content["x"] for e in lead.circles.events(circle, "circle-post")][-1] == "from my phone"
+    # the phone is lost and revoked: the lead's device moves Amina's number on (a new m_a the phone never holds)
+    epoch = lead.circles.meta(circle)["circle"]["epoch"]
+    amina.revoke_device(phone.program.credentials.device.hex())
+    settle(amina, lead, amina)
+    state = lead.circles.meta(circle)["circle"]
+    assert state["epoch"] == epoch + 1 and state["n"][me] == 1
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the phone was revoked"})
+    settle(lead, amina)
+    assert amina.circles.events(circle, "circle-post")[-1].content["x"] == "after the phone was revoked"
+    assert phone.vault.get_secret(f"epoch:{circle}:{epoch + 1}") is None
+    for s in (lead, amina, phone):
+        s.vault.close()
+
+
+def test_leaving_setting_roles_and_listed_circles(group):
+    lead, amina, lucas, outsider = group
+    circle = lead.circles.create(
+        "Open neurology circle", about="All welcome", listed=True, members={amina.id: "member", lucas.id: "member"}
+    )
+    rounds(lead, amina, lucas, outsider)
+    [card] = outsider.circles.listed()
+    assert (card.id, card.title, card.count, card.leads) == (circle, "Open neurology circle", 3, (lead.id,))
+    outsider.circles.ask_to_join(circle)
+    rounds(outsider, lead)
+    assert lead.circles.asks(circle) == [outsider.id]
+    lead.circles.set_role(circle, amina.id, "mentor")
+    lucas.circles.leave(circle)
+    rounds(lucas, lead, amina, lucas)
+    assert {m.account: m.role for m in amina.circles.circle(circle).members} == {lead.id: "lead", amina.id: "mentor"}
+    assert lucas.circles.circle(circle).my_role is None
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after Lucas left"})
+    rounds(lead, amina, lucas)
+    assert [e.content["x"] for e in amina.circles.events(circle, "circle-post")] == ["after Lucas left"]
+    assert lucas.circles.events(circle, "circle-post") == []
