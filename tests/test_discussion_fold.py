@@ -73,7 +73,8 @@ def test_unread_counts_others_posts_after_the_read_mark() -> None:
         post("r2", "me", 3, {"ref": T1, "y": "reply", "x": "b"}),
         post("r3", "bob", 4, {"ref": T1, "y": "reply", "x": "c"}),
     ]
-    assert f.unread(events, "me", {}) == {T1: 3}
+    early = post("r0", "bob", 5, {"ref": T2, "y": "reply", "x": "its topic is still on the way"})
+    assert f.unread([*events, early], "me", {}) == {T1: 3}
     assert f.unread(events, "me", {T1: at(3)}) == {T1: 1}
 
 
@@ -86,6 +87,7 @@ def test_digest_puts_announcements_then_replies_to_me_then_journal_clubs_then_bu
         *[post(f"b{i}", "cy", 20 + i / 100, {"ref": T2, "y": "reply", "x": f"busy {i}"}) for i in range(5)],
         post("q", "cy", 21, {"ref": T3, "y": "reply", "x": "quiet"}),
         post("r", "bob", 22, {"ref": T1, "y": "reply", "x": "answer to you"}),
+        post("r2", "cy", 23, {"ref": T1, "y": "reply", "x": "and another"}),
         post("j", "cy", 15, {"ref": JC, "y": "journal", "n": "RCT club", "x": "", "lib": "m1", "at": 30 * DAY}),
         post("ann", "lead", 16, {"ref": ANN, "n": "Exams", "x": "dates"}, kind=f.ANNOUNCE, role="lead"),
     ]
@@ -98,5 +100,6 @@ def test_digest_puts_announcements_then_replies_to_me_then_journal_clubs_then_bu
         ("other", T3),
     ]
     assert items[3].count == 5  # the post from before the person left is not news
+    assert (items[1].count, items[1].author, items[1].snippet) == (2, "cy", "and another"), "one line a topic"
     muted = rank(CIRCLE, "Circle", events, "me", 14 * DAY, 25 * DAY, muted={T2, T3})
     assert [i.reason for i in muted] == ["announcement", "reply", "journal"]

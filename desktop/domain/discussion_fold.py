@@ -222,6 +222,8 @@ def unread(events: Iterable[Event], me: str, read: dict[str, int]) -> dict[str, 
     state = fold("", events)
     counts: dict[str, int] = {}
     for post in (*state.roots.values(), *state.posts.values()):
+        if post.topic not in state.roots:  # a reply whose topic has not arrived yet: counted once it has
+            continue
         if post.author != me and not post.deleted and post.hlc > read.get(post.topic, 0):
             counts[post.topic] = counts.get(post.topic, 0) + 1
     return counts

@@ -86,6 +86,7 @@ def rank(
     mine = {p.id for p in (*state.roots.values(), *state.posts.values()) if p.author == me}
     items: list[DigestItem] = []
     new: dict[str, list[Post]] = {}
+    replies: dict[str, list[Post]] = {}  # replies to me, by topic: one line each, the newest shown
     for post in (*state.roots.values(), *state.posts.values()):
         if post.hlc < since or post.author == me or post.deleted or post.topic not in state.roots:
             continue
@@ -99,15 +100,18 @@ def rank(
             )  # fmt: skip
             continue
         if post.parent is not None and post.parent in mine:
-            items.append(
-                DigestItem(
-                    "reply", circle, circle_title, post.topic, meta["title"], post.author, post.hlc, 1,
-                    _snippet(post.text),
-                )
-            )  # fmt: skip
+            replies.setdefault(post.topic, []).append(post)
             continue
         if post.topic not in muted:
             new.setdefault(post.topic, []).append(post)
+    for ref, posts in replies.items():
+        newest = max(posts, key=lambda p: p.hlc)
+        items.append(
+            DigestItem(
+                "reply", circle, circle_title, ref, state.meta[ref]["title"], newest.author, newest.hlc, len(posts),
+                _snippet(newest.text),
+            )
+        )  # fmt: skip
     for ref, meta in state.meta.items():
         if meta["kind"] == "journal" and meta["at"] is not None and meta["at"] >= now_ms and ref not in muted:
             root = state.roots[ref]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from desktop.domain import devices, directory, keyring, recovery
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
+from desktop.domain.discussions import Discussions
 from desktop.domain.matching import is_mentor
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
@@ -122,6 +123,8 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
+        me = program.credentials.account.hex()
+        self.discussions = Discussions(self.circles, vault, me, self.now_ms) if self.circles is not None else None
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None

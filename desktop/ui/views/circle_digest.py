@@ -38,7 +38,7 @@ class DigestPane(QWidget):
         self.days.setValue(14)
         self.days.setAccessibleName(_("Days to look back"))
         self.days.setSuffix(" " + _("days"))
-        row.addWidget(labelled(_("Since the last:"), self.days))
+        row.addWidget(labelled(_("&Since the last:"), self.days))
         row.addWidget(self.days)
         row.addWidget(button(_("&Update"), _("Update the digest"), lambda: self.days_changed.emit(self.days.value())))
         row.addStretch(1)
@@ -76,6 +76,14 @@ class DigestPane(QWidget):
                     "{title} ({circle}): {count} new posts, the last by {name}",
                     entry.count,
                 ).format(title=entry.title, circle=entry.circle_title, count=entry.count, name=who)
+            elif entry.reason == "reply" and entry.count > 1:
+                text = ngettext(
+                    "{title} ({circle}): {count} reply to you, the last by {name}: {snippet}",
+                    "{title} ({circle}): {count} replies to you, the last by {name}: {snippet}",
+                    entry.count,
+                ).format(
+                    title=entry.title, circle=entry.circle_title, count=entry.count, name=who, snippet=entry.snippet
+                )
             else:
                 text = _("{title} ({circle}), {name}: {snippet}").format(
                     title=entry.title, circle=entry.circle_title, name=who, snippet=entry.snippet

@@ -70,7 +70,7 @@ class LibraryPanel(QWidget):
         club_row = QHBoxLayout()
         club_row.addWidget(labelled(_("&Date:"), self.club_date))
         club_row.addWidget(self.club_date)
-        club_row.addWidget(button(_("Plan &club"), _("Plan a journal club on the chosen item"), self._journal))
+        club_row.addWidget(button(_("Plan clu&b"), _("Plan a journal club on the chosen item"), self._journal))
         club_row.addStretch(1)
         layout.addLayout(club_row)
 

@@ -40,34 +40,37 @@ class MembersPanel(QWidget):
         lead.setContentsMargins(0, 0, 0, 0)
         change = QHBoxLayout()
         self.role = role_box(_("New role for the chosen member"))
-        change.addWidget(labelled(_("Ro&le:"), self.role))
+        change.addWidget(labelled(_("&Role:"), self.role))
         change.addWidget(self.role)
         change.addWidget(button(_("&Set role"), _("Set the chosen member's role"), self._set_role))
         change.addStretch(1)
-        change.addWidget(button(_("&Remove"), _("Remove the chosen member"), self._remove))
+        change.addWidget(button(_("Re&move"), _("Remove the chosen member"), self._remove))
         lead.addLayout(change)
         self.people = QComboBox()
         self.people.setAccessibleName(_("Person to invite"))
         self.people.setMinimumContentsLength(12)
         self.people.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        lead.addWidget(labelled(_("In&vite:"), self.people))
+        lead.addWidget(labelled(_("Invite &person:"), self.people))
         lead.addWidget(self.people)
         invite = QHBoxLayout()
         self.invite_role = role_box(_("Role of the person invited"))
         invite.addWidget(self.invite_role)
-        invite.addWidget(button(_("Send &invitation"), _("Send invitation"), self._invite))
+        invite.addWidget(button(_("Send invi&tation"), _("Send invitation"), self._invite))
         invite.addStretch(1)
         lead.addLayout(invite)
         layout.addWidget(self.lead_tools)
         row = QHBoxLayout()
-        self.leave_button = button(_("Lea&ve circle"), _("Leave this circle"), self.leave_wanted.emit)
+        self.leave_button = button(_("L&eave circle"), _("Leave this circle"), self.leave_wanted.emit)
         row.addWidget(self.leave_button)
         row.addStretch(1)
         self.count = QLabel()
         row.addWidget(self.count)
         layout.addLayout(row)
 
-    def refresh(self, members: list, names: dict[str, str], lead: bool, people: list[tuple[str, str]]) -> None:
+    def refresh(
+        self, members: list, names: dict[str, str], lead: bool, people: list[tuple[str, str]], asks: list[str] = ()
+    ) -> None:
+        """``asks``: accounts that asked to join (a lead's device), offered first in the invitation list."""
         chosen = self.chosen()
         self.members.clear()
         order = {role: n for n, role in enumerate(ROLE_NAMES)}
@@ -82,8 +85,11 @@ class MembersPanel(QWidget):
         self.lead_tools.setVisible(lead)
         inside = {m.account for m in members}
         self.people.clear()
+        asked = [a for a in asks if a not in inside]
+        for account in asked:
+            self.people.addItem(_("{name} (asked to join)").format(name=names.get(account, account[:8])), account)
         for account, name in sorted(people, key=lambda p: p[1].casefold()):
-            if account not in inside:
+            if account not in inside and account not in asked:
                 self.people.addItem(name, account)
 
     def chosen(self) -> str | None:

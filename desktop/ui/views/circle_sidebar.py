@@ -83,6 +83,8 @@ class CircleSidebar(QWidget):
         for circle in circles:
             count = unread.get(circle.id, 0)
             text = circle.title or _("Untitled circle")
+            if circle.kind == "project":  # a research project is a circle too; its board is on Projects
+                text = _("Project: {title}").format(title=text)
             if count:
                 text += " · " + ngettext("{count} unread", "{count} unread", count).format(count=count)
             item = QListWidgetItem(text)

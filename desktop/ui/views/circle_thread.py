@@ -47,7 +47,7 @@ class ThreadPane(QWidget):
         layout.addWidget(labelled(_("&Reply:"), self.box))
         layout.addWidget(self.box)
         row = QHBoxLayout()
-        self.reply_button = button(_("Se&nd reply"), _("Send reply"), self._send)
+        self.reply_button = button(_("Send repl&y"), _("Send reply"), self._send)
         self.reply_button.setToolTip(_("Send reply (Ctrl+Enter)"))
         QShortcut(QKeySequence("Ctrl+Return"), self.box, activated=self._send)
         self.edit_button = button(_("&Edit"), _("Edit your post"), self._start_edit)
@@ -153,5 +153,5 @@ class ThreadPane(QWidget):
     def sent(self) -> None:
         self.editing = None
         self.box.clear()
-        self.reply_button.setText(_("Se&nd reply"))
+        self.reply_button.setText(_("Send repl&y"))
         self.reply_button.setAccessibleName(_("Send reply"))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.discussions import MAX_TITLE, Discussions
+from desktop.domain.discussions import MAX_TITLE
 from desktop.domain.session import Session
 from desktop.domain.vault_access import VaultError
 from desktop.i18n import _
@@ -53,7 +53,7 @@ class CreateCircle(QWidget):
         self.about.setAccessibleName(_("What the circle is about"))
         layout.addWidget(labelled(_("A&bout:"), self.about))
         layout.addWidget(self.about)
-        self.listed = QCheckBox(_("&List it in the programme"))
+        self.listed = QCheckBox(_("Lis&t it in the programme"))
         self.listed.setAccessibleName(_("List the circle in the programme"))
         layout.addWidget(self.listed)
         layout.addWidget(
@@ -65,7 +65,7 @@ class CreateCircle(QWidget):
         row = QHBoxLayout()
         row.addWidget(
             button(
-                _("&Create circle"),
+                _("C&reate circle"),
                 _("Create circle"),
                 lambda: create(self.title.text(), self.about.text(), self.listed.isChecked()),
             )
@@ -85,19 +85,17 @@ class CirclesView(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.circles = getattr(session, "circles", None)
+        self.circles = session.circles
         self.me = session.program.credentials.account.hex()
-        self.discussions = (
-            Discussions(self.circles, session.vault, self.me, session.now_ms) if self.circles is not None else None
-        )
+        self.discussions = session.discussions
         self.current: str | None = None
         self.setAccessibleName(_("Circles"))
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(heading(_("Circles")), 1)
-        self.digest_button = button(_("&Digest"), _("Show the digest"), self.show_digest)
+        self.digest_button = button(_("Di&gest"), _("Show the digest"), self.show_digest)
         self.digest_button.setToolTip(_("What happened in your circles while you were away"))
-        self.new_button = button(_("New c&ircle"), _("New circle"), self._new_circle)
+        self.new_button = button(_("New &circle"), _("New circle"), self._new_circle)
         top.addWidget(self.digest_button)
         top.addWidget(self.new_button)
         layout.addLayout(top)
@@ -123,6 +121,7 @@ class CirclesView(QWidget):
         pane.addWidget(self.circle_title)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(_("Circle sections"))
+        self.tabs.tabBar().setAccessibleName(_("Circle sections (Ctrl+Tab for the next)"))
         self.topics = TopicsPanel(self.me)
         self.topics.topic_chosen.connect(self.open_topic)
         self.topics.mute_wanted.connect(self._mute)
@@ -235,7 +234,7 @@ class CirclesView(QWidget):
         topics = self.discussions.topics(circle.id)
         self.topics.refresh(topics, self.discussions.unread(circle.id), self.discussions.muted(circle.id), lead)
         people = [(c.account, c.name) for c in self.session.cards() if c.account != self.me]
-        self.members.refresh(list(circle.members), names, lead, people)
+        self.members.refresh(list(circle.members), names, lead, people, self.circles.asks(circle.id) if lead else [])
         self.library.refresh(
             self.discussions.pins(circle.id),
             self.discussions.journal_clubs(circle.id),
@@ -243,6 +242,8 @@ class CirclesView(QWidget):
             self.session.now_ms(),
         )
         if self.thread.topic is not None:
+            if self.isVisible():  # replies arriving in the topic on screen are read as they come
+                self.discussions.mark_read(circle.id, self.thread.topic)
             self._show_thread(self.thread.topic, names)
 
     # -- circles --------------------------------------------------------------------------------------------
