@@ -13,6 +13,12 @@ A circle of three real clients on a real server process (a lead mentor, a peer m
    Printed: bytes each way, time to pull, and the bound (setup + 1 RTT + every text as one zlib -9 stream ÷
    rate), then the time to build the digest (median of 5) and its first lines.
 Prints figures; asserts only that the work was done.
+
+Measured (2 shared cores, quiet): opening the topic 10.4 ms median (75.8 ms slowest of 20), in the page 20.7 ms;
+unread counts 9.1 ms. With five test suites running beside it: 86.8 ms median, 113.8 ms in the page. Back after
+two weeks: 177.7 KB down (355 B a post; the texts as one zlib -9 stream are 53.2 KB: each post is sealed, padded
+and signed on its own), 382 B up, 24.8-25.9 s to pull and take in (bound 8.5 s, 2.9-3.1×), the digest built in
+22-33 ms: 2 announcements, 1 line of 19 replies to Amina, 2 journal clubs, 5 busiest topics, 15 others.
 """
 
 from __future__ import annotations
