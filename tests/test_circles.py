@@ -259,19 +259,37 @@ def test_the_server_checks_rosters_and_kinds_on_sqlite_and_postgresql(any_server
         envelope.seal(os.urandom(32), 1, circle, os.urandom(16), "circle-post", b"\x80"), [a], "circle-post", True
     ).i.hex()
     assert notes(outsider)[intruder].startswith("forbidden")
+    hostile = [
+        lead.send(body, [a], kind=kind, signed=True).i.hex()
+        for kind, body in (
+            ("circle-key", b"\xc1"),
+            ("circle-key", msgpack.packb([1, 2])[:1]),
+            ("circle-key", msgpack.packb({"t": 10**12, "e": 1, "m": [a], "l": [a]})),
+            ("circle-card", msgpack.packb({"c": 10**12})),
+            ("circle-post", b"not sealed"),
+        )
+    ]
+    refused = notes(lead)
+    assert all(refused[i].startswith("invalid") for i in hostile), refused
     for client in (lead, member, outsider):
         client.vault.close()
 
 
-def test_removing_a_lead_renews_the_lead_key_and_every_member_follows(group):
-    lead, amina, lucas, _outsider = group
-    circle = lead.circles.create("Two leads", members={amina.id: "lead", lucas.id: "member"})
-    rounds(lead, amina, lucas)
+def test_removing_a_lead_renews_the_lead_key_and_every_member_follows(group, monkeypatch):
+    """A rotation's grants travel in several records (40 each; here 1, so two members make two records): the
+    server takes them all, each telling the removed lead."""
+    from desktop.domain import circle_keys
+
+    monkeypatch.setattr(circle_keys, "GRANTS_PER_RECORD", 1)
+    lead, amina, lucas, other = group
+    circle = lead.circles.create("Two leads", members={amina.id: "lead", lucas.id: "member", other.id: "member"})
+    rounds(lead, amina, lucas, other)
     assert amina.circles.circle(circle).my_role == "lead"
     old_lv = lead.circles.meta(circle)["circle"]["lv"]
     lead.circles.remove(circle, amina.id)
     lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the lead key changed"})
     rounds(lead, lucas, amina)
+    assert not _rejected(lead)
     assert lead.circles.meta(circle)["circle"]["lv"] == old_lv + 1
     assert [e.content["x"] for e in lucas.circles.events(circle, "circle-post")] == ["after the lead key changed"]
     assert amina.circles.events(circle, "circle-post") == [] and amina.circles.circle(circle).my_role is None
@@ -311,6 +329,16 @@ def test_a_newly_linked_device_of_a_member_catches_up_from_the_keyring(server, t
     phone.circles.post(circle, "circle-post", {"ref": "t", "x": "from my phone"})
     settle(phone, lead)
     assert [e.content["x"] for e in lead.circles.events(circle, "circle-post")][-1] == "from my phone"
+    # the phone is lost and revoked: the lead's device moves Amina's number on (a new m_a the phone never holds)
+    epoch = lead.circles.meta(circle)["circle"]["epoch"]
+    amina.revoke_device(phone.program.credentials.device.hex())
+    settle(amina, lead, amina)
+    state = lead.circles.meta(circle)["circle"]
+    assert state["epoch"] == epoch + 1 and state["n"][me] == 1
+    lead.circles.post(circle, "circle-post", {"ref": "t", "x": "after the phone was revoked"})
+    settle(lead, amina)
+    assert amina.circles.events(circle, "circle-post")[-1].content["x"] == "after the phone was revoked"
+    assert phone.vault.get_secret(f"epoch:{circle}:{epoch + 1}") is None
     for s in (lead, amina, phone):
         s.vault.close()
 

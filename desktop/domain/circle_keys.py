@@ -23,7 +23,7 @@ from sync import envelope
 from sync.protocol import Record, new_record_id
 
 SLOT_BASE = 1 << 31
-GRANTS_PER_RECORD = 40  # 40 × 1,168 B stays well under a record's 64 KiB with 100 wraps beside it
+GRANTS_PER_RECORD = 40  # 40 × 1,168 B stays well under a record's 64 KiB with 100 wraps and the roles beside it
 ROLES = ("lead", "mentor", "peer", "member")
 MAX_CIRCLE = 100
 
@@ -72,6 +72,11 @@ def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = Fa
     if missing:
         raise CircleError("no-keys", "some people have not published their keys yet")
     circle_bytes = bytes.fromhex(circle)
+    gone_members, gone_leads = stale_devices(c, peers)
+    c["devices"] = {a: sorted(p.device for p in peers[a]) for a in roster}
+    new_lead_key = new_lead_key or bool(gone_leads)  # a lead's device revoked: L is new, so every m_a
+    for account in gone_members:  # a member's device revoked: their number moves on, so their m_a is new
+        c.setdefault("n", {})[account] = int(c["n"].get(account, 0)) + 1
     lv = int(c.get("lv", 0))
     lead_key = secret(vault, circle, lead_slot(lv)) if lv else None
     if lead_key is None or new_lead_key:
@@ -160,6 +165,15 @@ def rotate(circles, circle: str, roster: dict[str, str], new_lead_key: bool = Fa
     if c.get("listed"):
         circles._publish_card(circle)  # the card's count and leads follow the roster
     return epoch
+
+
+def stale_devices(c: dict, peers: dict) -> tuple[list[str], bool]:
+    """Members one of whose devices at the last rotation is no longer on their card (revoked: it may hold their
+    m_a from a grant or from the keyring), and whether a lead's is (it may hold L)."""
+    listed = {a: {p.device for p in devices} for a, devices in peers.items()}
+    before = c.get("devices", {})
+    members = [a for a in c.get("roster", {}) if set(before.get(a, [])) - listed.get(a, set())]
+    return members, any(a in c.get("leads", []) for a in members)
 
 
 def _trim_rosters(c: dict, keep: int = 50) -> None:

@@ -22,6 +22,7 @@ from desktop.domain.circle_keys import (
     member_what,
     rotate,
     secret,
+    stale_devices,
 )
 from desktop.vault.circle_events import StoredEvent
 from desktop.vault.records import StoredRecord
@@ -31,6 +32,13 @@ from sync.protocol import Record, unpack_record
 log = logging.getLogger(__name__)
 EVENT_KINDS = ("circle-post", "circle-announce", "project", "circle-leave")
 WAIT, DONE, REFUSED = "wait", "done", "refused"
+
+
+def _id(value: object) -> bytes:
+    """A 16-byte id from a body, or TypeError (never ``bytes(n)`` of a number someone chose)."""
+    if not isinstance(value, bytes) or len(value) != 16:
+        raise TypeError("not a 16-byte id")
+    return value
 
 
 class CircleReceiving:
@@ -83,11 +91,11 @@ class CircleReceiving:
     def _take_key(self, stored: StoredRecord, record: Record) -> tuple[str, str | None]:
         try:
             doc = msgpack.unpackb(record.b, raw=False)
-            circle_bytes, epoch, lv = bytes(doc["t"]), int(doc["e"]), int(doc["lv"])
-            members = [bytes(m).hex() for m in doc["m"]]
-            leads = [bytes(m).hex() for m in doc["l"]]
+            circle_bytes, epoch, lv = _id(doc["t"]), int(doc["e"]), int(doc["lv"])
+            members = [_id(m).hex() for m in doc["m"][: MAX_CIRCLE + 1]]
+            leads = [_id(m).hex() for m in doc["l"][: MAX_CIRCLE + 1]]
             wraps, grants, lead_grants = dict(doc["w"]), dict(doc.get("g") or {}), dict(doc.get("lg") or {})
-        except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+        except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
             return self._refuse(stored, "malformed")
         if len(circle_bytes) != 16 or not 0 < epoch < 2**31 or not 0 < lv < 2**19 or len(members) > MAX_CIRCLE:
             return self._refuse(stored, "out of range")
@@ -114,7 +122,9 @@ class CircleReceiving:
             mine = wraps.get(me)
             if self.me not in members or not isinstance(mine, list) or len(mine) != 2:
                 return self._removed(circle, meta, epoch, members, leads), circle
-            number, wrapped = int(mine[0]), bytes(mine[1])
+            number, wrapped = int(mine[0]), mine[1]
+            if not isinstance(wrapped, bytes) or not 0 <= number < 4095:
+                return self._refuse(stored, "a malformed wrap")
             grant = grants.get(creds.device)
             if isinstance(grant, bytes) and secret(self.vault, circle, member_slot(lv, number)) is None:
                 member = envelope.open_circle_grant(grant, box, circle_bytes, member_what(lv, number), me, creds.device)
@@ -128,7 +138,7 @@ class CircleReceiving:
             epoch_key = envelope.unwrap_epoch_key(member, circle_bytes, epoch, me, wrapped)
             info = msgpack.unpackb(envelope.open_sealed(epoch_key, record.i, record.k, doc["s"]), raw=False)
             roles = {str(a): str(r) for a, r in dict(info["r"]).items()}
-        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, msgpack.ExtraData):
+        except (envelope.EnvelopeError, ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
             return self._refuse(stored, "did not open")
         if set(roles) != set(members) or any(r not in ROLES for r in roles.values()):
             return self._refuse(stored, "its sealed roles do not match its members")
@@ -185,7 +195,7 @@ class CircleReceiving:
             return self._refuse(stored, "an announcement from someone who is not a lead")
         try:
             content = msgpack.unpackb(envelope.open_sealed(key, record.i, record.k, record.b), raw=False)
-        except (envelope.EnvelopeError, ValueError, msgpack.ExtraData):
+        except (envelope.EnvelopeError, ValueError, msgpack.UnpackException):
             return self._refuse(stored, "did not open")
         if not isinstance(content, dict):
             return self._refuse(stored, "not a dict")
@@ -219,15 +229,15 @@ class CircleReceiving:
 
         try:
             doc = msgpack.unpackb(record.b, raw=False)
-            circle = bytes(doc["c"]).hex()
+            circle = _id(doc["c"]).hex()
             card = {
                 "title": str(doc["n"])[:120],
                 "about": str(doc.get("a", ""))[:2000],
                 "kind": "project" if doc.get("k") == "project" else "circle",
-                "leads": tuple(bytes(a).hex() for a in doc["leads"]),
+                "leads": tuple(_id(a).hex() for a in doc["leads"][:MAX_CIRCLE]),
                 "count": int(doc.get("count", 0)),
             }
-        except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+        except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
             return self._refuse(stored, "malformed")[0]
         if not self._signed(stored, record) or stored.author not in card["leads"]:
             return self._refuse(stored, "a card not signed by one of the leads it names")[0]
@@ -285,8 +295,8 @@ class CircleReceiving:
                 continue
             try:
                 doc = msgpack.unpackb(unpack_record(stored.wire).b, raw=False)
-                circle, epoch = bytes(doc["t"]).hex(), int(doc["e"])
-            except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+                circle, epoch = _id(doc["t"]).hex(), int(doc["e"])
+            except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
                 continue
             c = self._state(circle)
             if c is None or int(c.get("epoch", 0)) != epoch or epoch in c.get("refused", []):
@@ -307,7 +317,22 @@ class CircleReceiving:
             if c is None or c.get("removed") or c.get("roster", {}).get(self.me) != "lead":
                 continue
             joining, leaving = c.get("joining", {}), c.get("leaving", [])
+            peers = self.messaging.device_peers()
+            mine = sorted(p.device for p in peers.get(self.me, []))
+            device = self.messaging.program.credentials.device.hex()
+            first = c.get("leads", [None])[0] == self.me and mine[:1] == [device]  # one device acts
             if not joining and not leaving:
+                if first and any(stale_devices(c, peers)):
+                    with self.vault.transaction():  # a device revoked: a new epoch it cannot open
+                        rotate(self, circle, dict(c["roster"]))
+                elif first:  # devices linked since the last rotation (they read m_a from the keyring)
+                    seen = c.setdefault("devices", {})
+                    grown = {
+                        a: sorted(set(seen.get(a, [])) | {p.device for p in peers.get(a, [])}) for a in c["roster"]
+                    }
+                    if grown != seen:
+                        c["devices"] = grown
+                        self.save(circle, meta)
                 continue
             roster = dict(c["roster"])
             if leaving and c["leads"][0] == self.me:

@@ -25,7 +25,17 @@ from sync import envelope
 from sync.clock import now_ms as wall_ms
 from sync.protocol import MAX_RECORD_BODY, Record, new_record_id
 
-__all__ = ["MAX_CIRCLE", "ROLES", "Circle", "CircleError", "CircleEvent", "Circles", "Invitation", "Member"]
+__all__ = [
+    "MAX_CIRCLE",
+    "ROLES",
+    "Circle",
+    "CircleError",
+    "CircleEvent",
+    "Circles",
+    "Invitation",
+    "ListedCircle",
+    "Member",
+]
 log = logging.getLogger(__name__)
 KINDS = ("circle-post", "circle-announce", "project", "circle-leave")
 LEAD_KINDS = ("circle-announce",)
@@ -157,6 +167,8 @@ class Circles(CircleReceiving):
         )
 
     def on(self, kind: str, handler: Callable[[CircleEvent], None]) -> None:
+        """Call ``handler`` with every event of ``kind`` stored from now on: one that arrived verified, and one
+        posted here (``post`` stores it at once). A handler that raises loses nothing: the event is stored."""
         self._handlers.setdefault(kind, []).append(handler)
 
     # -- making and changing circles (a lead's device) ---------------------------------------------------------

@@ -34,12 +34,14 @@ class CirclesMixin:
     is_sqlite: bool
 
     def _check_circles(self, conn: Connection, author: bytes, batch: Sequence[Record]) -> None:
-        known: dict[bytes, tuple[list[bytes], list[bytes], int] | None] = {}
+        known: dict[bytes, tuple[list[bytes], list[bytes], int, list[bytes]] | None] = {}
 
-        def circle_of(circle: bytes) -> tuple[list[bytes], list[bytes], int] | None:
+        def circle_of(circle: bytes) -> tuple[list[bytes], list[bytes], int, list[bytes]] | None:
             if circle not in known:
                 row = conn.execute(sa.select(circles).where(circles.c.id == circle)).first()
-                known[circle] = None if row is None else (_split(row.leads), _split(row.members), row.epoch)
+                known[circle] = (
+                    None if row is None else (_split(row.leads), _split(row.members), row.epoch, _split(row.told))
+                )
             return known[circle]
 
         for record in batch:
@@ -48,7 +50,11 @@ class CirclesMixin:
                 circle, epoch, members, leads = self._roster(record)
                 stored = circle_of(circle)
                 told = set(record.t or ()) - set(members)  # those leaving with this epoch are told, no more
-                if told and (stored is None or not told <= set(stored[1])):
+                # a rotation's later records (40 grants each) carry the same epoch: the same people are told
+                may_tell = (
+                    set() if stored is None else set(stored[1]) | (set(stored[3]) if epoch == stored[2] else set())
+                )
+                if told and not told <= may_tell:
                     raise ProtocolError(422, "invalid", "a roster goes to its members and those leaving", ids=rid)
                 if stored is not None and author not in stored[0]:
                     raise ProtocolError(403, "forbidden", "only a lead of the circle changes its roster", ids=rid)
@@ -62,12 +68,20 @@ class CirclesMixin:
                         422, "member-left", f"{len(gone)} account(s) named are not members of the programme", ids=rid
                     )
                 if stored is None or epoch >= stored[2]:
-                    values = {"leads": b"".join(leads), "members": b"".join(members), "epoch": epoch, "hlc": record.h}
+                    if stored is not None and epoch == stored[2]:
+                        told |= set(stored[3])
+                    values = {
+                        "leads": b"".join(leads),
+                        "members": b"".join(members),
+                        "told": b"".join(sorted(told)),
+                        "epoch": epoch,
+                        "hlc": record.h,
+                    }
                     if stored is None:
                         conn.execute(circles.insert().values(id=circle, **values))
                     else:
                         conn.execute(circles.update().where(circles.c.id == circle).values(**values))
-                    known[circle] = (leads, members, epoch)
+                    known[circle] = (leads, members, epoch, sorted(told))
             elif record.k in MEMBER_KINDS or record.k in LEAD_KINDS:
                 try:
                     circle, _epoch = envelope_epoch(record.b)
@@ -84,8 +98,10 @@ class CirclesMixin:
             elif record.k == "circle-card":
                 try:
                     card = msgpack.unpackb(record.b, raw=False)
-                    circle = bytes(card["c"])
-                except (ValueError, KeyError, TypeError, msgpack.ExtraData):
+                    circle = card["c"]
+                    if not isinstance(circle, bytes) or len(circle) != 16:
+                        raise TypeError("not a circle id")
+                except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
                     raise ProtocolError(422, "invalid", "a circle card names its circle", ids=rid) from None
                 stored = circle_of(circle)
                 if stored is not None and author not in stored[0]:
@@ -98,7 +114,7 @@ class CirclesMixin:
             doc = msgpack.unpackb(record.b, raw=False)
             circle, epoch = doc["t"], doc["e"]
             members, leads = _ids(doc["m"]), _ids(doc["l"])
-        except (ValueError, KeyError, TypeError, AttributeError, msgpack.ExtraData):
+        except (ValueError, KeyError, TypeError, AttributeError, msgpack.UnpackException):
             raise ProtocolError(422, "invalid", "a circle-key record carries t, e, m and l", ids=rid) from None
         if not isinstance(circle, bytes) or len(circle) != 16 or not isinstance(epoch, int) or not 0 <= epoch < 2**32:
             raise ProtocolError(422, "invalid", "a circle-key names a 16-byte circle and an epoch", ids=rid)

@@ -162,6 +162,7 @@ circles = sa.Table(
     sa.Column("id", Id, primary_key=True),
     sa.Column("leads", sa.LargeBinary, nullable=False),
     sa.Column("members", sa.LargeBinary, nullable=False),
+    sa.Column("told", sa.LargeBinary, nullable=False),  # those who left with this epoch (its other records too)
     sa.Column("epoch", sa.BigInteger, nullable=False),
     sa.Column("hlc", sa.BigInteger, nullable=False),
 )
