@@ -204,6 +204,7 @@ def open_a_project(osler) -> None:
         projects.set_credit(project, projects.me, {"conceptualization": "lead", "writing-original-draft": "equal"})
         projects.add_decision(project, "We follow the WHO definition of possible serious bacterial infection")
         projects.set_author(project, "Amina Yusuf", 1.0, corresponding=True)
+        osler.session.engine.sync_once()  # sent, as a minute later: the status bar's queue line is another matter
         page.refresh()
     page.list.setCurrentRow(0)
     page.tabs.setCurrentIndex(0)
