@@ -89,8 +89,8 @@ def test_peer_mentors_are_suggested_next_to_senior_ones_with_the_reason_said(cli
 
 @pytest.fixture
 def cohort(client_factory):
-    """One senior mentor with two places, one peer mentor with two, an admin, and four students of year 2: one
-    of whom asked for a peer mentor."""
+    """One senior mentor with three places, one peer mentor with two, an admin, and four students of year 2:
+    one of whom asked for a peer mentor."""
     people = {
         "dr_kofi": client_factory("mentor"),
         "zainab": client_factory(),
@@ -99,7 +99,7 @@ def cohort(client_factory):
     }
     for name, client in people.items():
         if name == "dr_kofi":
-            client.publish_card(name, role="mentor", languages=["en"], capacity=2, interests=["cardiology"])
+            client.publish_card(name, role="mentor", languages=["en"], capacity=3, interests=["cardiology"])
         elif name == "zainab":
             client.publish_card(name, languages=["en"], year=6, peer=True, capacity=2, interests=["cardiology"])
         elif name != "admin":
@@ -114,10 +114,12 @@ def test_cohort_assignment_places_peer_mentors_where_senior_places_run_out(cohor
     accounts = {c.account.hex(): name for name, c in p.items()}
     proposals = _admin_view(p["admin"]).propose()
     pairs = {accounts[x.student.account]: accounts[x.mentor.account] for x in proposals}
-    # every student placed; the two seniors' places go to those who did not ask for a peer
-    assert set(pairs) == {"amina", "bello", "chidi", "dayo", "zainab"} - {"zainab"}
+    # five students (the peer mentor is a student too) and five places: every one placed; the senior's three
+    # places go to those who did not ask for a peer, and the one left over goes to the peer mentor
+    assert set(pairs) == {"amina", "bello", "chidi", "dayo", "zainab"}
     assert pairs["dayo"] == "zainab", "the student who asked for a peer mentor has one"
-    assert sorted(pairs.values()) == ["dr_kofi", "dr_kofi", "zainab", "zainab"]
+    assert pairs["zainab"] == "dr_kofi", "a peer mentor is nobody's mentor of themselves"
+    assert sorted(pairs.values()) == ["dr_kofi", "dr_kofi", "dr_kofi", "zainab", "zainab"]
     to_peer = [x for x in proposals if x.mentor.peer]
     assert len(to_peer) == 2 and all(any(r.part == "peer" for r in x.reasons) for x in to_peer)
     set_locale("en")
@@ -126,13 +128,13 @@ def test_cohort_assignment_places_peer_mentors_where_senior_places_run_out(cohor
 
 
 def test_without_a_peer_mentor_the_cohort_places_whom_seniors_can_take(cohort, client_factory):
-    """The peer mentor closes their places: the assignment places two students with the senior, and none with
-    a student who is not a peer mentor."""
+    """The peer mentor closes their places: the assignment places three students with the senior, and none
+    with a student who is not a peer mentor."""
     p = cohort
     p["zainab"].publish_card("zainab", languages=["en"], year=6, peer=False, capacity=2, interests=["cardiology"])
     _sync(p["zainab"])
     proposals = _admin_view(p["admin"]).propose()
-    assert len(proposals) == 2 and all(x.mentor.role == "mentor" for x in proposals)
+    assert len(proposals) == 3 and all(x.mentor.role == "mentor" for x in proposals)
 
 
 def test_a_student_offers_peer_mentoring_from_the_profile_and_the_admin_sees_it(make_app, server, tmp_path):

@@ -199,6 +199,7 @@ def test_a_mentor_browses_students_and_sees_the_requests_waiting(make_app, serve
     assert "discover" not in screen.home.lines["mentors"].text()
     assert screen.nav.item(screen.views.index("mentors")).text() == "Students"
     page.open_view("mentors")
+    screen.students.tabs.setCurrentWidget(screen.mentors)  # the directory is the Students page's second tab
     students = screen.mentors
     assert page.mentor_names() == ["Student Browse"]
     assert not students.ask_button.isVisible() and not students.suggest_button.isVisible()
