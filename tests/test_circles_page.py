@@ -170,3 +170,32 @@ def test_a_lead_creates_a_circle_invites_from_the_directory_and_every_control_is
         if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisibleTo(view) and not w.accessibleName()
     ]
     assert unnamed == [], unnamed
+
+
+def test_a_project_circle_opens_its_board_on_the_projects_page(qapp, tmp_path):
+    """In the demo, the newcomer's projects are circles too: chosen on the Circles page, one offers its board, and
+    the button opens the Projects page on that project (an ordinary circle offers no such button)."""
+    from tests.screenshots import first_run, pump
+
+    osler = first_run(qapp, tmp_path / "profile", "en", "student", shots=False)
+    try:
+        session, main = osler.session, osler.main
+        for _ in range(400):  # the demo's circle and projects arrive with the first syncs
+            if session.circles.circles(kind="project") and session.circles.circles(kind="circle"):
+                break
+            pump(qapp, 0.05)
+        project = session.circles.circles(kind="project")[0]
+        circle = session.circles.circles(kind="circle")[0]
+        main.navigate("circles")
+        main.circles.refresh()
+        main.circles.open_circle(circle.id)
+        assert not main.circles.project_button.isVisibleTo(main.circles)
+        main.circles.open_circle(project.id)
+        assert main.circles.project_button.isVisibleTo(main.circles)
+        main.circles.project_button.click()
+        assert main.views[main.nav.currentRow()] == "projects"
+        assert main.projects.current == project.id
+        assert project.title in main.projects.title.text()
+    finally:
+        osler.shutdown()
+        osler.window.close()

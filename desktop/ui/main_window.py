@@ -92,6 +92,7 @@ class MainScreen(QWidget):
             [(_("&See mentors' time zones"), _("See mentors' time zones"), lambda: self.navigate("mentors"))],
         )
         self.circles = CirclesView(session)
+        self.circles.project_wanted.connect(self.open_project)
         self.profile = ProfileView(session)
         self.profile.saved.connect(self.refresh)
         self.students = StudentsView(session, self.mentors) if session.is_mentor else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -82,6 +83,8 @@ class CreateCircle(QWidget):
 
 
 class CirclesView(QWidget):
+    project_wanted = Signal(str)  # a research project's circle: its board is on the Projects page
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
@@ -119,6 +122,13 @@ class CirclesView(QWidget):
         self.circle_title.setWordWrap(True)
         self.circle_title.setAccessibleName(_("Circle"))
         pane.addWidget(self.circle_title)
+        self.project_button = button(
+            _("Open the project &board"),
+            _("Open the project board"),
+            lambda: self.current and self.project_wanted.emit(self.current),
+        )
+        self.project_button.hide()
+        pane.addWidget(self.project_button)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName(_("Circle sections"))
         self.tabs.tabBar().setAccessibleName(_("Circle sections (Ctrl+Tab for the next)"))
@@ -231,6 +241,7 @@ class CirclesView(QWidget):
             )
         )
         self.circle_title.setToolTip(circle.about)
+        self.project_button.setVisible(circle.kind == "project")
         topics = self.discussions.topics(circle.id)
         self.topics.refresh(topics, self.discussions.unread(circle.id), self.discussions.muted(circle.id), lead)
         people = [(c.account, c.name) for c in self.session.cards() if c.account != self.me]
