@@ -244,8 +244,11 @@ def describe(entry: dict, names: dict[str, str]) -> str:
             checkins=entry.get("checkins", 0),
             hours=f"{entry.get('hours', 0):g}",
         )
+    kinds = {"circle": _("Circle"), "project": _("Project")}  # the reader's words, not the record's
     text = _("{kind} “{title}”, role {role}").format(
-        kind=entry.get("kind", ""), title=entry.get("title", ""), role=entry.get("role", "")
+        kind=kinds.get(entry.get("kind", ""), entry.get("kind", "")),
+        title=entry.get("title", ""),
+        role=entry.get("role", ""),
     )
     credit = entry.get("credit") or {}
     roles = ", ".join(f"{k} ({v})" for k, v in sorted(credit.items()) if k != "confirmed")
