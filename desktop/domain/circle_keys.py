@@ -26,6 +26,8 @@ SLOT_BASE = 1 << 31
 GRANTS_PER_RECORD = 40  # 40 × 1,168 B stays well under a record's 64 KiB with 100 wraps and the roles beside it
 ROLES = ("lead", "mentor", "peer", "member")
 MAX_CIRCLE = 100
+INVITATIONS = "circle-invitations"  # vault secrets: invitations to this person, listed circles' cards
+CARDS = "circle-cards"
 
 
 class CircleError(ValueError):

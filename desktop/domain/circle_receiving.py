@@ -13,6 +13,8 @@ import msgpack
 
 from desktop.domain import keyring
 from desktop.domain.circle_keys import (
+    CARDS,
+    INVITATIONS,
     MAX_CIRCLE,
     ROLES,
     CircleError,
@@ -225,8 +227,6 @@ class CircleReceiving:
     # -- listed circles --------------------------------------------------------------------------------------------
 
     def _take_card(self, stored: StoredRecord, record: Record) -> str:
-        from desktop.domain.circles import CARDS
-
         try:
             doc = msgpack.unpackb(record.b, raw=False)
             circle = _id(doc["c"]).hex()
@@ -253,8 +253,6 @@ class CircleReceiving:
     # -- invitations and answers (sealed 1:1, via messaging) ---------------------------------------------------
 
     def _take_invite(self, content: dict, author: str) -> None:
-        from desktop.domain.circles import INVITATIONS
-
         try:
             invite_id, circle, role = str(content["i"]), str(content["c"]), str(content["r"])
             title = str(content.get("n", ""))[:120]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import msgpack
 
 from desktop.domain import directory
-from desktop.domain.circle_keys import MAX_CIRCLE, ROLES, CircleError, new_circle_id, rotate
+from desktop.domain.circle_keys import CARDS, INVITATIONS, MAX_CIRCLE, ROLES, CircleError, new_circle_id, rotate
 from desktop.domain.circle_receiving import CircleReceiving
 from desktop.domain.messaging import Messaging
 from desktop.vault import Vault
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 KINDS = ("circle-post", "circle-announce", "project", "circle-leave")
 LEAD_KINDS = ("circle-announce",)
 MAX_POST_BYTES = 48 * 1024  # a sealed post stays one record (64 KiB) with room for header, tag and padding
-INVITATIONS = "circle-invitations"
-CARDS = "circle-cards"
 
 
 @dataclass(frozen=True)
