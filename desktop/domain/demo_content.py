@@ -9,6 +9,8 @@ days before the moment the newcomer joins (negative: in the future), so the demo
 
 from __future__ import annotations
 
+from desktop.domain import project_state
+
 ME = -1  # the newcomer
 
 CIRCLE_TITLE = "Global Child and Surgical Health Research Group (demo)"
@@ -142,23 +144,7 @@ JOURNAL = (  # and its replies, as a topic's
 )
 
 # Research projects. Stages are the eight of spec §3; a stage is (owner, due in days from now, notes, done).
-STAGES = ("question", "protocol", "ethics", "data", "analysis", "draft", "submission", "published")
-CREDIT = (
-    "conceptualization",
-    "data-curation",
-    "formal-analysis",
-    "funding-acquisition",
-    "investigation",
-    "methodology",
-    "project-administration",
-    "resources",
-    "software",
-    "supervision",
-    "validation",
-    "visualization",
-    "writing-original-draft",
-    "writing-review-editing",
-)
+STAGES = project_state.STAGES  # the project fold's own names, one place
 
 PROJECTS = (
     {
