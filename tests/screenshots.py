@@ -21,23 +21,13 @@ from PySide6.QtWidgets import QApplication
 from desktop import i18n
 from desktop.app import OslerApp, apply_locale
 from desktop.domain.onboarding import Step
+from desktop.ui.main_window import BASE_VIEWS
 from desktop.ui.theme import Theme
 from desktop.vault import KdfParams
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
 THEMES = ("light", "dark", "contrast")
-FIT_VIEWS = (
-    "home",
-    "messages",
-    "review-queue",
-    "mentors",
-    "mentorships",
-    "circles",
-    "library",
-    "schedule",
-    "settings",
-    "profile",
-)
+FIT_VIEWS = (*BASE_VIEWS[:2], "review-queue", *BASE_VIEWS[2:])  # the sidebar's views, and a mentor's review queue
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "fa", "ur", "sw", "hi", "bn", "am", "ha")  # the UI languages, by tag
 # A message written in each language (sent, then one in the box), so every script shows in the screenshots.
 SAMPLE_MESSAGES = {
@@ -229,6 +219,8 @@ def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
         main.library.table.selectRow(0)
     if view == "circles":
         open_a_circle(osler)
+    if view == "projects":
+        open_a_project(osler)
 
 
 def fit_matrix(app: QApplication, scale: int) -> None:
@@ -285,9 +277,12 @@ def main() -> None:
         apply_locale(tag)
         with tempfile.TemporaryDirectory() as tmp:
             osler = first_run(app, Path(tmp), tag, "student", shots=True)
-            views = ("home", "messages", "mentors", "mentorships", "library", "schedule", "settings", "profile")
-            for number, view in enumerate(views, start=10):
+            for number, view in enumerate(BASE_VIEWS, start=10):
                 osler.main.navigate(view)
+                if view == "circles":
+                    open_a_circle(osler)
+                if view == "projects":
+                    open_a_project(osler)
                 if view == "mentors":
                     osler.main.mentors.table.selectRow(2)
                 if view == "mentorships":

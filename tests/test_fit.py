@@ -27,8 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app import apply_locale
-from desktop.ui.main_window import BASE_VIEWS
-from tests.screenshots import LANGUAGES, first_run, open_a_circle, open_a_project, plan_a_mentorship, pump
+from tests.screenshots import FIT_VIEWS, LANGUAGES, first_run, open_a_circle, open_a_project, plan_a_mentorship, pump
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -38,7 +37,7 @@ SIZES = [
     (1366, 768, 1.5),
     (1280, 800, 2.0),
 ]
-VIEWS = (*BASE_VIEWS[:2], "review-queue", *BASE_VIEWS[2:])  # the sidebar's views, and a mentor's review queue
+VIEWS = FIT_VIEWS
 
 
 def visible_text(text: str) -> str:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QApplication, QProgressBar, QWidget
 
 from desktop.app import apply_locale
 from desktop.ui.direction import text_direction
-from desktop.ui.main_window import BASE_VIEWS
 from tests.screenshots import (
+    FIT_VIEWS,
     SAMPLE_LINK_CODE,
     add_device_dialog,
     first_run,
@@ -27,7 +27,7 @@ from tests.screenshots import (
     pump,
 )
 
-VIEWS = (*BASE_VIEWS[:2], "review-queue", *BASE_VIEWS[2:])  # the sidebar's views, and a mentor's review queue
+VIEWS = FIT_VIEWS
 RTL = Qt.LayoutDirection.RightToLeft
 LTR = Qt.LayoutDirection.LeftToRight
 ARABIC_WITH_DRUG = "أعطِ المريض amoxicillin 500 mg"
