@@ -234,7 +234,7 @@ def test_project_with_credit_roles_confirmed_by_its_lead(people, qapp, tmp_path:
     assert confirmed[project].entry["credit"]["investigation"] == "lead" and confirmed[project].by == lead.account
     assert "investigation=lead" in csv_path.read_text()
     assert app.main(["verify-portfolio", str(pdf), str(csv_path)]) == 0
-    assert "project “Neonatal sepsis audit”, role member" in capsys.readouterr().out
+    assert "Project “Neonatal sepsis audit”, role member" in capsys.readouterr().out
 
 
 def test_export_from_the_mentorships_page(qapp, tmp_path: Path, capsys):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLayoutItem,
+    QListWidget,
     QScrollArea,
     QSizePolicy,
     QSplitter,
@@ -40,6 +41,16 @@ def scrolling(widget: QWidget, name: str = "") -> QScrollArea:
     area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls inside, never to the frame
     widget.setObjectName(widget.objectName() or "scrolled")
     return area
+
+
+def wrapping_list() -> QListWidget:
+    """A list whose long rows (a circle's or project's title) wrap onto more lines instead of scrolling sideways."""
+    view = QListWidget()
+    view.setWordWrap(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideNone)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setResizeMode(QListWidget.ResizeMode.Adjust)
+    return view
 
 
 class RememberedSplitter(QSplitter):

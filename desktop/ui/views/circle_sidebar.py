@@ -4,10 +4,11 @@ programme's listed circles to ask to join."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button
+from desktop.ui.layout import wrapping_list
 
 ROLE_NAMES = {
     "lead": lambda: _("lead mentor"),
@@ -37,13 +38,13 @@ class CircleSidebar(QWidget):
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.circle_list = QListWidget()
+        self.circle_list = wrapping_list()
         self.circle_list.setAccessibleName(_("My circles"))
         self.circle_list.currentItemChanged.connect(self._chosen)
         layout.addWidget(labelled(_("My c&ircles:"), self.circle_list))
         layout.addWidget(self.circle_list, 2)
 
-        self.invitations = QListWidget()
+        self.invitations = wrapping_list()
         self.invitations.setAccessibleName(_("Invitations"))
         self.invitation_label = labelled(_("In&vitations:"), self.invitations)
         layout.addWidget(self.invitation_label)
@@ -55,7 +56,7 @@ class CircleSidebar(QWidget):
         row.addWidget(self.decline_button)
         layout.addLayout(row)
 
-        self.listed = QListWidget()
+        self.listed = wrapping_list()
         self.listed.setAccessibleName(_("Circles you can ask to join"))
         layout.addWidget(labelled(_("&Find circles:"), self.listed))
         layout.addWidget(self.listed, 1)

@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QSplitter,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.discussions import MAX_TITLE, Topic
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms
+from desktop.ui.layout import wrapping_list
 from desktop.ui.views.circle_sidebar import labelled
 from desktop.ui.views.circle_thread import ThreadPane
 
@@ -106,7 +106,7 @@ class TopicsPanel(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        self.topic_list = QListWidget()
+        self.topic_list = wrapping_list()
         self.topic_list.setAccessibleName(_("Topics"))
         self.topic_list.setWordWrap(True)
         self.topic_list.currentItemChanged.connect(self._chosen)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.domain.portfolio import PortfolioError
 from desktop.domain.portfolio_file import entries, export
@@ -16,7 +16,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui import file_dialogs
 from desktop.ui.common import button, heading
-from desktop.ui.layout import FlowLayout
+from desktop.ui.layout import FlowLayout, wrapping_list
 from desktop.ui.portfolio_pdf import render_pdf
 
 
@@ -31,7 +31,7 @@ class PortfolioPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(heading(_("Portfolio"), 1.1))
-        self.record = QListWidget()
+        self.record = wrapping_list()
         self.record.setAccessibleName(_("Your record and its confirmations"))
         self.record.setWordWrap(True)
         self.record.setMaximumHeight(110)
@@ -44,7 +44,7 @@ class PortfolioPanel(QWidget):
         row.addWidget(self.export_button)
         layout.addWidget(actions)
         self.asked_heading = heading(_("Confirmations asked of you"), 1.0)
-        self.asked = QListWidget()
+        self.asked = wrapping_list()
         self.asked.setAccessibleName(_("Confirmations asked of you"))
         self.asked.setWordWrap(True)
         self.asked.setMaximumHeight(90)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.project_state import TASK_STATES, ProjectState
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms, line_edit
-from desktop.ui.layout import empty_state
+from desktop.ui.layout import empty_state, wrapping_list
 from desktop.ui.views.project_names import COLUMN_NAMES, STAGE_NAMES, button_row, person
 
 
@@ -49,10 +49,9 @@ class BoardPanel(QWidget):
         self.headings: dict[str, QLabel] = {}
         for index, state in enumerate(TASK_STATES):
             heading = QLabel()
-            column = QListWidget()
+            column = wrapping_list()
             column.setAccessibleName(_(COLUMN_NAMES[state]))
             column.setMinimumWidth(80)
-            column.setWordWrap(True)
             column.installEventFilter(self)
             empty_state(column, _("No tasks"))
             heading.setBuddy(column)

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -23,7 +22,7 @@ from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain, heading, line_edit
-from desktop.ui.layout import RememberedSplitter, empty_state
+from desktop.ui.layout import RememberedSplitter, empty_state, wrapping_list
 from desktop.ui.views.project_board import BoardPanel
 from desktop.ui.views.project_credit import AuthorshipPanel, CreditPanel
 from desktop.ui.views.project_files import DecisionsPanel, FilesPanel
@@ -68,7 +67,7 @@ class ProjectsView(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         mine = heading(_("My projects"), 1.1)
-        self.list = QListWidget()
+        self.list = wrapping_list()
         self.list.setAccessibleName(_("My projects"))
         self.list.setWordWrap(True)
         mine.setBuddy(self.list)
