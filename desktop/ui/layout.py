@@ -43,6 +43,14 @@ def scrolling(widget: QWidget, name: str = "") -> QScrollArea:
     return area
 
 
+def row_of(view: QListWidget, value: object) -> int:
+    """The row whose item holds ``value`` as its data (lists keep an id there), or -1."""
+    for row in range(view.count()):
+        if view.item(row).data(Qt.ItemDataRole.UserRole) == value:
+            return row
+    return -1
+
+
 def wrapping_list() -> QListWidget:
     """A list whose long rows (a circle's or project's title) wrap onto more lines instead of scrolling sideways."""
     view = QListWidget()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidgetItem, QVBoxLayout,
 
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button
-from desktop.ui.layout import wrapping_list
+from desktop.ui.layout import row_of, wrapping_list
 
 ROLE_NAMES = {
     "lead": lambda: _("lead mentor"),
@@ -128,8 +128,7 @@ class CircleSidebar(QWidget):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def select(self, circle_id: str) -> bool:
-        for row in range(self.circle_list.count()):
-            if self.circle_list.item(row).data(Qt.ItemDataRole.UserRole) == circle_id:
-                self.circle_list.setCurrentRow(row)
-                return True
-        return False
+        row = row_of(self.circle_list, circle_id)
+        if row >= 0:
+            self.circle_list.setCurrentRow(row)
+        return row >= 0

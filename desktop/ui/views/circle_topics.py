@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.discussions import MAX_TITLE, Topic
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms
-from desktop.ui.layout import wrapping_list
+from desktop.ui.layout import row_of, wrapping_list
 from desktop.ui.views.circle_sidebar import labelled
 from desktop.ui.views.circle_thread import ThreadPane
 
@@ -142,10 +142,9 @@ class TopicsPanel(QWidget):
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)
 
     def select(self, topic: str) -> None:
-        for row in range(self.topic_list.count()):
-            if self.topic_list.item(row).data(Qt.ItemDataRole.UserRole) == topic:
-                self.topic_list.setCurrentRow(row)
-                return
+        row = row_of(self.topic_list, topic)
+        if row >= 0:
+            self.topic_list.setCurrentRow(row)
 
     def _chosen(self, item: QListWidgetItem | None) -> None:
         self._sync_mute()

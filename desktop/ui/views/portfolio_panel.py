@@ -16,7 +16,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui import file_dialogs
 from desktop.ui.common import button, heading
-from desktop.ui.layout import FlowLayout, wrapping_list
+from desktop.ui.layout import FlowLayout, row_of, wrapping_list
 from desktop.ui.portfolio_pdf import render_pdf
 
 
@@ -108,9 +108,9 @@ class PortfolioPanel(QWidget):
             self.asked.setCurrentRow(0)
 
     def select(self, entry_id: str) -> None:
-        for row in range(self.record.count()):
-            if self.record.item(row).data(Qt.ItemDataRole.UserRole) == entry_id:
-                self.record.setCurrentRow(row)
+        row = row_of(self.record, entry_id)
+        if row >= 0:
+            self.record.setCurrentRow(row)
 
     def _say(self, message: str, error: bool = False) -> None:
         if not error:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.project_state import TASK_STATES, ProjectState
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms, line_edit
-from desktop.ui.layout import empty_state, wrapping_list
+from desktop.ui.layout import empty_state, row_of, wrapping_list
 from desktop.ui.views.project_names import COLUMN_NAMES, STAGE_NAMES, button_row, person
 
 
@@ -134,10 +134,10 @@ class BoardPanel(QWidget):
                 return
         self._move(task, target_state, index)
         column = self.columns[target_state]
-        for row in range(column.count()):
-            if column.item(row).data(Qt.ItemDataRole.UserRole) == task:
-                column.setCurrentRow(row)
-                column.setFocus()
+        row = row_of(column, task)
+        if row >= 0:
+            column.setCurrentRow(row)
+            column.setFocus()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress and watched in self.columns.values():

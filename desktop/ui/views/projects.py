@@ -22,7 +22,7 @@ from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain, heading, line_edit
-from desktop.ui.layout import RememberedSplitter, empty_state, wrapping_list
+from desktop.ui.layout import RememberedSplitter, empty_state, row_of, wrapping_list
 from desktop.ui.views.project_board import BoardPanel
 from desktop.ui.views.project_credit import AuthorshipPanel, CreditPanel
 from desktop.ui.views.project_files import DecisionsPanel, FilesPanel
@@ -163,11 +163,11 @@ class ProjectsView(QWidget):
     def open_project(self, project_id: str) -> None:
         """Show ``project_id`` (also how the Circles page opens a project here)."""
         self.current = project_id
-        for row in range(self.list.count()):
-            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == project_id and self.list.currentRow() != row:
-                self.list.blockSignals(True)
-                self.list.setCurrentRow(row)
-                self.list.blockSignals(False)
+        row = row_of(self.list, project_id)
+        if row >= 0 and self.list.currentRow() != row:
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(row)
+            self.list.blockSignals(False)
         self.error.hide()
         self.status.setText("")
         self.show_project(project_id)
