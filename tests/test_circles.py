@@ -6,30 +6,9 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from desktop.domain.circles import MAX_CIRCLE, CircleError, Circles
-from tests.clients import Client
-
-
-class Person:
-    def __init__(self, client: Client, name: str) -> None:
-        self.client, self.name = client, name
-        self.messaging = client.messaging()
-        self.circles = Circles(client.vault, self.messaging)
-
-    @property
-    def id(self) -> str:
-        return self.client.account.hex()
-
-    def sync(self) -> None:
-        self.client.engine().sync_once()
-        self.messaging.take_in()
-        self.circles.take_in()
-
-
-def rounds(*people: Person, times: int = 2) -> None:
-    for _ in range(times):
-        for person in people:
-            person.sync()
+from desktop.domain.circles import MAX_CIRCLE, CircleError
+from tests.circle_people import CirclePerson as Person
+from tests.circle_people import rounds
 
 
 @pytest.fixture

@@ -6,37 +6,21 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.domain.circles import CircleError, Circles
+from desktop.domain.circles import CircleError
 from desktop.domain.discussions import MAX_TEXT, DiscussionError, Discussions
+from tests.circle_people import CirclePerson, rounds
 from tests.clients import Client
 
 DAY_MS = 86_400_000
 
 
-class Person:
+class Person(CirclePerson):
     def __init__(self, client: Client, name: str) -> None:
-        self.client, self.name = client, name
-        self.messaging = client.messaging()
-        self.circles = Circles(client.vault, self.messaging)
+        super().__init__(client, name)
         self.talk = Discussions(self.circles, client.vault, self.id, self.circles.now_ms)
-
-    @property
-    def id(self) -> str:
-        return self.client.account.hex()
-
-    def sync(self) -> None:
-        self.client.engine().sync_once()
-        self.messaging.take_in()
-        self.circles.take_in()
 
     def outbox(self) -> int:
         return len(self.client.vault.records.by_state("outbox"))
-
-
-def rounds(*people: Person, times: int = 2) -> None:
-    for _ in range(times):
-        for person in people:
-            person.sync()
 
 
 @pytest.fixture

@@ -10,43 +10,29 @@ from pathlib import Path
 
 import pytest
 
-from desktop.domain.circles import Circles
 from desktop.domain.projects import ProjectError, Projects
+from tests.circle_people import CirclePerson, rounds
 from tests.clients import Client
 
 
-class Person:
+class Person(CirclePerson):
     """One person on one device, as the app wires them: messaging, circles and projects over one vault."""
 
     def __init__(self, client: Client, name: str) -> None:
-        self.client, self.name = client, name
-        self.messaging = client.messaging()
-        self.circles = Circles(client.vault, self.messaging)
+        super().__init__(client, name)
         self.projects = Projects(self.circles, self.messaging)
-
-    @property
-    def id(self) -> str:
-        return self.client.account.hex()
 
     def sync(self) -> None:
         engine = self.client.engine()
         for version, entry in self.messaging.pending_uploads():  # as Session._upload_attachments does
             engine.upload_blob(self.messaging.sealed_attachment(entry))
             self.messaging.uploaded(version)
-        engine.sync_once()
-        self.messaging.take_in()
-        self.circles.take_in()
+        super().sync()
 
     def download(self, version: str, folder: Path) -> None:
         entry = self.messaging.attachment(version)
         sealed = self.client.engine().download_blob(entry["sha"], folder / entry["sha"])
         self.messaging.store_downloaded(version, sealed.read_bytes())
-
-
-def rounds(*people: Person, times: int = 2) -> None:
-    for _ in range(times):
-        for person in people:
-            person.sync()
 
 
 @pytest.fixture
