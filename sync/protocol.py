@@ -104,7 +104,7 @@ class StatusBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    e: Literal["request", "answer", "activity", "closed"] = Field(description="what happened")
+    e: Literal["request", "answer", "activity", "closed", "meeting-held"] = Field(description="what happened")
     r: Hex32 = Field(description="the request id (also the id of the mentorship it became)")
     at: int = Field(ge=0, lt=2**53, description="when, unix ms")
     s: Hex32 | None = Field(default=None, description="student account (request)")

@@ -11,6 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass, replace
 
+from desktop.domain.availability import Availability
 from desktop.i18n import N_
 from desktop.vault import Vault
 from sync import envelope
@@ -68,6 +69,7 @@ class Card:
     year: int = 0  # of study (1-8), 0 when the card does not say
     peer: bool = False  # a student in their final years who offers to be a peer mentor (checked: ``_peer``)
     wants_peer: bool = False  # a student who would rather have a peer mentor
+    availability: Availability | None = None  # weekly and connectivity windows, when shared with everyone
 
     @property
     def peer_mentor(self) -> bool:
@@ -188,6 +190,17 @@ def _windows(doc: dict) -> tuple[tuple[int, int], ...]:
     )
 
 
+def _availability(doc: dict, account: str, hlc: int) -> Availability | None:
+    """The card's ``avail`` (PROTOCOL.md §9.1 ``meeting``), or None when absent or not valid."""
+    value = doc.get("avail")
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Availability.from_doc({**value, "h": hlc}, account)
+    except ValueError:
+        return None
+
+
 def _year(doc: dict) -> int:
     value = doc.get("year", 0)
     return value if isinstance(value, int) and not isinstance(value, bool) and value in YEARS else 0
@@ -244,6 +257,7 @@ def cards(vault: Vault) -> list[Card]:
             generation=generation,
             chain=chain,
             devices=devices,
+            availability=_availability(doc, stored.author, record.h),
         )
         year = _year(doc)
         if card.role == "student":

@@ -18,6 +18,7 @@ from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
 from desktop.domain.matching import is_mentor
+from desktop.domain.meetings import Meetings
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
@@ -59,6 +60,7 @@ class Attention:
     library: int
     offline_items: int
     students: int = 0  # for a mentor: the programme's students they can browse
+    meetings_held: int = 0  # occurrences with notes, or confirmed and over
 
 
 def default_device_name() -> str:
@@ -125,6 +127,11 @@ class Session:
         self.messaging = Messaging(vault, program, self.clock) if program.box is not None else None
         self.mentorships = Mentorships(vault, self.messaging) if self.messaging is not None else None
         self.circles = Circles(vault, self.messaging) if self.messaging is not None else None
+        self.meetings = (
+            Meetings(vault, self.messaging, self.mentorships, self.now_ms) if self.messaging is not None else None
+        )
+        if self.meetings is not None:
+            self.meetings.cards, self.meetings.card_changed = self.cards, self.republish_card
         me = program.credentials.account.hex()
         self.discussions = Discussions(self.circles, vault, me, self.now_ms) if self.circles is not None else None
         self.projects = Projects(self.circles, self.messaging) if self.circles is not None else None
@@ -272,7 +279,9 @@ class Session:
     def attention(self) -> Attention:
         materials = self.materials()
         now = self.now_ms()
-        pending, goals_due = 0, 0
+        pending, goals_due, upcoming, held = 0, 0, 0, 0
+        if self.meetings is not None:
+            upcoming, held = len(self.meetings.upcoming(now)), self.meetings.held_count(now)
         if self.mentorships is not None:
             me = self.program.credentials.account.hex()
             pending = sum(1 for r in self.mentorships.requests() if r.status(now) == "pending" and r.answerer == me)
@@ -285,7 +294,8 @@ class Session:
         return Attention(
             replies_waiting=len(self.vault.messages.with_state("received")),
             pending_requests=pending,
-            upcoming_meetings=0,
+            upcoming_meetings=upcoming,
+            meetings_held=held,
             goals_due=goals_due,
             mentors=len(self.mentors()),
             students=len(self.students()) if self.is_mentor else 0,
@@ -305,8 +315,15 @@ class Session:
     # -- what views do -------------------------------------------------------------------------------------
 
     def publish_profile(self, name: str, **fields: object) -> None:
-        """Save the profile in the vault and publish this person's signed directory card."""
+        """Save the profile in the vault and publish this person's signed directory card. The card carries my
+        availability (``avail``, and its online hours as ``windows``) only when I share it with everyone."""
         doc = {"name": name.strip(), "role": self.program.role, **fields}
+        if self.meetings is not None:
+            for field, value in self.meetings.card_fields().items():
+                if value is None:
+                    doc.pop(field, None)
+                else:
+                    doc[field] = value
         if self.program.box is not None:
             creds = self.program.credentials
             doc.pop("keys", None)  # the publishing device's keys are its entry in ``devices`` (PROTOCOL.md §10.1.1)
@@ -318,6 +335,13 @@ class Session:
             crash_point("profile:saved")
             queue_record(self.vault, self.program, self.clock, "card", card_body(**doc), None, signed=True)
         self.scheduler.local_change()
+
+    def republish_card(self) -> None:
+        """Publish my card again from the saved profile (my availability changed); nothing before a profile."""
+        saved = self.vault.get_profile(self.program.credentials.account.hex())
+        if saved and saved.get("name"):
+            fields = {k: v for k, v in saved.items() if k not in ("name", "role")}
+            self.publish_profile(saved["name"], **fields)
 
     def download_material(self, material: Material) -> None:
         """Fetch a library file into the vault (encrypted), resuming where a cut download stopped, and
@@ -359,6 +383,8 @@ class Session:
             repack(self.messaging, self.now_ms())
         except Exception as exc:  # an optimisation: never the reason a sync fails
             log.warning("repacking skipped: %s", type(exc).__name__)
+        if self.meetings is not None:
+            self.meetings.share_availability()  # a mentorship that started since gets my availability
         self._upload_attachments()
 
     def _upload_attachments(self) -> None:
