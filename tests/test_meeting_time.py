@@ -100,7 +100,7 @@ def test_a_wall_time_the_clocks_jump_over_is_refused_with_an_explanation(tz, day
     with pytest.raises(LocalTimeError):
         local_to_ms(tz, day, minute, fold=1)  # no fold makes a time that does not exist
     sentence = explain(caught.value, "en")
-    assert "does not exist" in sentence and tz in sentence
+    assert "does not exist" in sentence and tz.split("/")[1].replace("_", " ") in sentence  # "London", "Chatham"
     # the minutes on either side of the gap exist
     assert check_local(tz, day, minute - 60) == "ok" and check_local(tz, day, minute + 60) == "ok"
 
@@ -127,7 +127,7 @@ def test_explanations_are_translated():
         sentence = explain(LocalTimeError("gap", "Europe/London", dt.datetime(2026, 3, 29, 1, 30)), "fr")
     finally:
         i18n.set_locale("en")
-    assert "n’existe pas" in sentence and "Europe/London" in sentence and "29 mars" in sentence
+    assert sentence.startswith("dim. 29 mars, 01:30 n’existe pas") and "Londres" in sentence
 
 
 def test_a_slot_shows_each_persons_local_time_and_the_others_day_when_it_differs():
