@@ -184,3 +184,14 @@ def test_an_endless_series_expands_at_most_500_occurrences_and_count_is_honoured
     assert counted == [first, first + 7 * 86_400_000, first + 14 * 86_400_000]
     until = list(recurrence.expand("FREQ=WEEKLY;UNTIL=20260115", first, "UTC", 0, first + 400 * 86_400_000))
     assert len(until) == 3
+
+
+def test_a_monthly_series_counts_its_chosen_first_occurrence_and_keeps_wall_time():
+    def days(first: int) -> list[str]:
+        found = recurrence.expand("FREQ=MONTHLY;BYDAY=2TU;COUNT=3", first, "Europe/London", 0, first + 400 * 86_400_000)
+        return [to_local(at, "Europe/London").strftime("%Y-%m-%d %H:%M") for at in found]
+
+    # chosen on a second Tuesday: three second Tuesdays, 18:00 London before and after 29 March
+    assert days(utc(2026, 3, 10, 18)) == ["2026-03-10 18:00", "2026-04-14 18:00", "2026-05-12 18:00"]
+    # chosen on another day: that day is the first of the three (RFC 5545: DTSTART counts)
+    assert days(utc(2026, 3, 5, 18)) == ["2026-03-05 18:00", "2026-03-10 18:00", "2026-04-14 18:00"]
