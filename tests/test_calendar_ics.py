@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil import rrule as du_rrule
 from icalendar import Calendar
+from PySide6.QtCore import Qt
 
 from desktop.domain.calendar_ics import MAX_BYTES, IcsError, export_ics, import_busy, import_file
 from desktop.domain.meeting_fold import Meeting, Slot
+from desktop.domain.meeting_time import DAY_MS
 from desktop.domain.meetings import Meetings
 
 DATA = Path(__file__).parent / "data" / "calendars"
@@ -321,3 +323,60 @@ def test_a_bad_file_changes_nothing_stored(client_factory):
             import_file(meetings, "other.ics", make(), *window, tz="Africa/Nairobi")
     assert meetings.busy() == before
     assert meetings.busy_sources() == ["ics:work.ics"]
+
+
+def test_the_calendar_buttons_keep_earlier_busy_times_when_a_file_is_bad(qtbot, client_factory, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    from desktop.ui import file_dialogs
+    from desktop.ui.views.schedule_calendar import ScheduleCalendar
+
+    person = client_factory()
+    meetings = Meetings(person.vault, person.messaging(), None, lambda: at("Africa/Nairobi", "2026-03-09 07:00"))
+    widget = ScheduleCalendar(meetings, meetings.now_ms, names, lambda: "Africa/Nairobi", me="aa" * 8)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert all(b.accessibleName() for b in widget.findChildren(QPushButton))
+    assert not widget.forget_button.isEnabled()
+    chosen = {"open": str(DATA / "google_busy.ics")}
+    file_dialogs.answer = lambda kind, suggested: chosen[kind]
+    try:
+        qtbot.mouseClick(widget.import_button, Qt.MouseButton.LeftButton)
+        now = meetings.now_ms()
+        expected = import_busy(
+            (DATA / "google_busy.ics").read_bytes(), now - DAY_MS, now + 120 * DAY_MS, tz="Africa/Nairobi"
+        )
+        assert len(expected) > 30  # the weekly ward round, four months ahead
+        assert f"Imported {len(expected)} busy times from google_busy.ics" in widget.status.text()
+        before = meetings.busy()
+        assert before == expected and widget.forget_button.isEnabled()
+        assert "google_busy.ics" in widget.sources.text()
+
+        bad = tmp_path / "google_busy.ics"  # the same name: it would replace the earlier import if it were read
+        bad.write_bytes(_event("DTSTART;TZID=Mars/Olympus_Mons:20260310T190000", "DTEND:20260310T200000Z"))
+        chosen["open"] = str(bad)
+        qtbot.mouseClick(widget.import_button, Qt.MouseButton.LeftButton)
+        assert "google_busy.ics was not imported" in widget.status.text()
+        assert "Mars/Olympus_Mons" in widget.status.text()
+        assert "Your busy times are unchanged." in widget.status.text()
+        assert meetings.busy() == before
+
+        huge = tmp_path / "huge.ics"
+        huge.write_bytes(_padded())
+        chosen["open"] = str(huge)
+        qtbot.mouseClick(widget.import_button, Qt.MouseButton.LeftButton)
+        assert "larger than 1 MB" in widget.status.text()
+        assert meetings.busy() == before
+
+        chosen["save"] = str(tmp_path / "mine.ics")
+        widget.export_all()
+        assert "no confirmed meeting" in widget.status.text()
+        widget.export_one(meeting("Pacific/Chatham", at("Pacific/Chatham", "2026-03-11 08:00")))
+        assert "Saved 1 meeting to mine.ics" in widget.status.text()
+        (event,) = Calendar.from_ical((tmp_path / "mine.ics").read_bytes()).walk("VEVENT")
+        assert ms(event["DTSTART"].dt) == at("Pacific/Chatham", "2026-03-11 08:00")
+
+        qtbot.mouseClick(widget.forget_button, Qt.MouseButton.LeftButton)
+        assert meetings.busy() == [] and not widget.forget_button.isEnabled()
+    finally:
+        file_dialogs.answer = None

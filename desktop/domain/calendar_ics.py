@@ -172,9 +172,13 @@ def _rrule_dict(text: str, zone: ZoneInfo) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------- import
 
 
+def too_large() -> IcsError:
+    return IcsError("too-large", _("This calendar file is larger than 1 MB; Osler does not read it."))
+
+
 def _precheck(data: bytes) -> None:
     if len(data) > MAX_BYTES:
-        raise IcsError("too-large", _("This calendar file is larger than 1 MB; Osler does not read it."))
+        raise too_large()
     if b"\x00" in data:
         raise IcsError("not-calendar", _("This file is not a calendar (.ics) file."))
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
