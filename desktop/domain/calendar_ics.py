@@ -27,6 +27,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 from icalendar.error import BrokenCalendarProperty
 
 from desktop.domain.calendar_zones import observances
+from desktop.domain.meeting_fold import KINDS
 from desktop.i18n import _
 
 MAX_BYTES = 1024 * 1024
@@ -34,12 +35,6 @@ MAX_COMPONENTS = 5_000
 MAX_DEPTH = 8
 MAX_EXPANDED = 100_000  # recurrence occurrences generated in all (those before the window count too)
 PRODID = "-//Osler//Meetings//EN"
-KIND_WORDS = {  # the meeting kinds of meetings.KINDS, as a calendar entry's description says them
-    "video": "Video or voice call",
-    "phone": "Phone call",
-    "live-text": "Live text session in Osler",
-    "async": "Asynchronous meeting (voice notes and messages)",
-}
 
 
 class IcsError(ValueError):
@@ -83,7 +78,7 @@ def _vtimezone(tz: str, year: int) -> Timezone:
 
 
 def _description(meeting: Any, names: Sequence[str]) -> str:
-    lines = [_(KIND_WORDS.get(meeting.kind, meeting.kind))]
+    lines = [_(KINDS.get(meeting.kind, meeting.kind))]
     if names:
         lines.append(_("With {names}").format(names=", ".join(names)))
     if meeting.link:
@@ -99,7 +94,7 @@ def _event(meeting: Any, slot: Any, zone: ZoneInfo, stamp: dt.datetime, names: S
     event.add("SEQUENCE", int(getattr(meeting, "round", 0) or 0))
     event.add("DTSTART", _utc(slot.start).astimezone(zone))
     event.add("DTEND", _utc(slot.end).astimezone(zone))
-    title = meeting.title or _(KIND_WORDS.get(meeting.kind, meeting.kind))
+    title = meeting.title or _(KINDS.get(meeting.kind, meeting.kind))
     event.add("SUMMARY", title)
     event.add("DESCRIPTION", _description(meeting, names))
     if meeting.link:
