@@ -143,10 +143,10 @@ def export_ics(meetings: Iterable[Any], me_name_of: Callable[[str], str], now_ms
             override = _event(meeting, moved, zone, stamp, names)
             override.add("RECURRENCE-ID", _utc(start).astimezone(zone))
             events.append(override)
-    for tz in sorted(zones):
-        calendar.add_component(zones[tz])
     for event in events:
         calendar.add_component(event)
+    used = calendar.get_used_tzids()  # UTC is written with Z and needs no VTIMEZONE
+    calendar.subcomponents[:0] = [zones[tz] for tz in sorted(zones) if tz in used]
     return calendar.to_ical()
 
 

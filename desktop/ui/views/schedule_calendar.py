@@ -3,8 +3,8 @@ times from another calendar's .ics (kept out of proposals), forget them again.
 
 Self-contained: the Schedule page places ``ScheduleCalendar.for_session(session)`` and calls ``export_one(meeting)``
 from a meeting's detail, and listens to ``changed`` to redraw its overlap finder after busy times change.
-An import reads the whole file first (desktop/domain/calendar_ics.import_file): a file that cannot be read shows
-why and leaves the busy times already imported as they were.
+An import reads the whole file first, off the GUI thread (calendar_ics.import_busy), and stores its busy times only
+then: a file that cannot be read shows why and leaves the busy times already imported as they were.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.domain.calendar_ics import MAX_BYTES, IcsError, export_ics, import_file, too_large
+from desktop.domain.calendar_ics import MAX_BYTES, IcsError, export_ics, import_busy, too_large
 from desktop.domain.matching import local_zone
 from desktop.domain.meeting_time import DAY_MS
 from desktop.i18n import _, ngettext
@@ -26,6 +26,7 @@ from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button
 from desktop.ui.layout import FlowLayout
+from desktop.ui.worker import Task, run_in_background
 
 SOURCE_PREFIX = "ics:"
 IMPORT_DAYS = 120  # busy times are read this far ahead (import the file again to refresh them)
@@ -45,6 +46,8 @@ class ScheduleCalendar(QWidget):
     ) -> None:
         super().__init__(parent)
         self.meetings, self.now_ms, self.name_of, self.zone, self.me = meetings, now_ms, name_of, zone, me
+        self._task: Task | None = None  # the file being read, off the GUI thread
+        self.importing = False
         self.setAccessibleName(_("Calendar files"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -94,8 +97,8 @@ class ScheduleCalendar(QWidget):
     def refresh(self) -> None:
         names = self.imported()
         enabled = self.meetings is not None
-        for widget in (self.export_all_button, self.import_button):
-            widget.setEnabled(enabled)
+        self.export_all_button.setEnabled(enabled)
+        self.import_button.setEnabled(enabled and not self.importing)
         self.forget_button.setEnabled(bool(names))
         self.sources.setText(_("Busy times imported from: {files}").format(files=", ".join(names)) if names else "")
         self.sources.setVisible(bool(names))
@@ -155,27 +158,44 @@ class ScheduleCalendar(QWidget):
             self._say(_("Could not read {file}: {reason}").format(file=path.name, reason=error.strerror or error), True)
             return
         now = self.now_ms()
-        try:
+        window, zone = (now - DAY_MS, now + IMPORT_DAYS * DAY_MS), self.zone()
+
+        def read() -> list[tuple[int, int]]:  # pure: parsing a 1 MB file takes a couple of seconds, off the GUI
             if too_big:
                 raise too_large()
-            count = import_file(
-                self.meetings, path.name, data, now - DAY_MS, now + IMPORT_DAYS * DAY_MS, tz=self.zone()
-            )
-        except IcsError as error:
+            return import_busy(data, *window, tz=zone)
+
+        self.importing = True
+        self.refresh()
+        self._say(_("Reading {file}…").format(file=path.name))
+        self._task = run_in_background(read, lambda found: self._imported(path.name, found), self._not_imported(path))
+
+    def _not_imported(self, path: Path) -> Callable[[Exception], None]:
+        def failed(error: Exception) -> None:
+            self.importing = False
+            self.refresh()
+            reason = error.message if isinstance(error, IcsError) else _("This file is not a calendar (.ics) file.")
             self._say(
                 _("{file} was not imported. {reason} Your busy times are unchanged.").format(
-                    file=path.name, reason=error.message
+                    file=path.name, reason=reason
                 ),
                 error=True,
             )
-            return
+
+        return failed
+
+    def _imported(self, name: str, intervals: list[tuple[int, int]]) -> None:
+        """The whole file was read: only now are its busy times stored (replacing that file's earlier import)."""
+        self.meetings.set_busy(SOURCE_PREFIX + name, intervals)
+        self.importing = False
         self.refresh()
+        count = len(intervals)
         self._say(
             ngettext(
                 "Imported {count} busy time from {file}: it is kept out of meeting proposals.",
                 "Imported {count} busy times from {file}: they are kept out of meeting proposals.",
                 count,
-            ).format(count=count, file=path.name)
+            ).format(count=count, file=name)
         )
         self.changed.emit()
 
