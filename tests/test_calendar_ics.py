@@ -187,6 +187,17 @@ def test_cancelled_and_moved_occurrences_become_exdate_and_recurrence_id():
     assert import_busy(data, *window) == expected
 
 
+def test_a_single_meeting_moved_is_exported_at_its_new_time():
+    tz = "Asia/Kathmandu"
+    start = at(tz, "2026-03-10 18:00")
+    moved = Slot(at(tz, "2026-03-11 07:15"), at(tz, "2026-03-11 08:15"))
+    single = meeting(tz, start, exceptions={start: moved})
+    assert single.occurrences(start - DAY_MS, start + 3 * DAY_MS) == [moved]
+    (event,) = Calendar.from_ical(export_ics([single], names, NOW)).walk("VEVENT")
+    assert (ms(event["DTSTART"].dt), ms(event["DTEND"].dt)) == (moved.start, moved.end)
+    assert "RRULE" not in event and "RECURRENCE-ID" not in event
+
+
 def test_only_confirmed_meetings_are_exported():
     proposed = meeting("Africa/Nairobi", at("Africa/Nairobi", "2026-03-03 18:00"))
     proposed = Meeting(**{**proposed.__dict__, "state": "proposed", "chosen": None})

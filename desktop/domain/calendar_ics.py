@@ -131,7 +131,12 @@ def export_ics(meetings: Iterable[Any], me_name_of: Callable[[str], str], now_ms
         if meeting.tz not in zones:
             zones[meeting.tz] = _vtimezone(meeting.tz, first_year)
         names = [me_name_of(a) for a in (meeting.organiser, meeting.other) if a and a != me]
-        event = _event(meeting, meeting.chosen, zone, stamp, names)
+        slot = meeting.chosen
+        if not meeting.rrule and slot.start in meeting.exceptions:  # a single meeting moved (or called off)
+            slot = meeting.exceptions[slot.start]
+            if slot is None:
+                continue
+        event = _event(meeting, slot, zone, stamp, names)
         exceptions = dict(meeting.exceptions) if meeting.rrule else {}
         if meeting.rrule:
             event.add("RRULE", _rrule_dict(meeting.rrule, zone))
