@@ -294,3 +294,23 @@ def test_the_meetings_tab_proposes_the_chosen_cells_and_members_answer_and_see_i
     rounds(lead, amina)
     theirs.refresh()
     assert "fixed" in theirs.list.item(0).text() and "Protocol review" in theirs.list.item(0).text()
+
+
+def test_the_grid_mirrors_right_to_left(qtbot):
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.views.circle_meetings import WeekTable
+
+    grid = week_grid(thirty(), monday(), "Asia/Tehran", 30)
+    table = WeekTable()
+    qtbot.addWidget(table)
+    table.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    table.show_grid(grid, ["day"] * 7, ["day"] * 7)
+    table.resize(600, 400)
+    table.show()
+    monday_x = table.visualRect(table.model().index(0, 0)).center().x()
+    sunday_x = table.visualRect(table.model().index(0, 6)).center().x()
+    assert monday_x > sunday_x, "Monday is the rightmost column right to left"
+    table.move_to(0, 0)
+    qtbot.keyClick(table, Qt.Key.Key_Left)  # towards the end of the week, as it reads right to left
+    assert table.currentIndex().column() == 1

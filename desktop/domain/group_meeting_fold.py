@@ -22,13 +22,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from desktop.domain.meeting_fold import KINDS
+
 POST = "circle-post"
 REF = "meetings"  # every group-meeting event's ref: one indexed query per circle
 PROPOSE, ANSWER, FIX, SHARE = "meet", "meet-answer", "meet-fix", "avail"
 TYPES = (PROPOSE, ANSWER, FIX, SHARE)
 PROPOSER_ROLES = ("lead", "mentor")  # who may propose a group meeting to a circle
 ANSWERS = ("yes", "maybe", "no")
-KIND_NAMES = ("video", "phone", "live-text", "async")  # meetings.KINDS' keys (kept here: this module is pure)
+KIND_NAMES = tuple(KINDS)  # a group meeting has the same kinds as a meeting between two people
 MAX_SLOTS = 3
 MAX_TITLE = 200
 MAX_LINK = 500

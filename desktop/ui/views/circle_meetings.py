@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.domain import meeting_time
 from desktop.domain.group_meeting_fold import KIND_NAMES, MAX_SLOTS
 from desktop.domain.group_meetings import ROWS, GridCell, GroupMeeting, GroupMeetings, Option, WeekGrid
+from desktop.domain.meetings import KINDS
 from desktop.i18n import _, current_locale
 from desktop.ui.common import button
 from desktop.ui.layout import scrolling
@@ -38,12 +39,6 @@ ANSWER_NAMES: dict[str, Callable[[], str]] = {
     "yes": lambda: _("Yes"),
     "maybe": lambda: _("Maybe"),
     "no": lambda: _("No"),
-}
-KIND_LABELS: dict[str, Callable[[], str]] = {
-    "video": lambda: _("Video or voice call"),
-    "phone": lambda: _("Phone call"),
-    "live-text": lambda: _("Live text session in Osler"),
-    "async": lambda: _("Asynchronous meeting"),
 }
 
 
@@ -245,16 +240,15 @@ class MeetingsPanel(QWidget):
         self.detail_layout = QGridLayout(self.detail)
         self.detail_layout.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.detail)
-        answer_row = QHBoxLayout()
         self.answer_button = button(_("Send my &answers"), _("Send my answers"), self._answer)
-        self.fix_button = button(_("&Fix the chosen time"), _("Fix the chosen time"), self._fix)
-        answer_row.addWidget(self.answer_button)
-        answer_row.addWidget(self.fix_button)
-        answer_row.addStretch(1)
-        column.addLayout(answer_row)
+        column.addWidget(self.answer_button)
         self.fix_slot = QComboBox()
         self.fix_slot.setAccessibleName(_("Time to fix"))
+        self.fix_slot.setMinimumContentsLength(10)
+        self.fix_slot.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         column.addWidget(self.fix_slot)
+        self.fix_button = button(_("&Fix the chosen time"), _("Fix the chosen time"), self._fix)
+        column.addWidget(self.fix_button)
 
         self.propose_box = QWidget()
         form = QVBoxLayout(self.propose_box)
@@ -266,8 +260,10 @@ class MeetingsPanel(QWidget):
         form.addWidget(self.title)
         self.kind = QComboBox()
         self.kind.setAccessibleName(_("Kind of meeting"))
+        self.kind.setMinimumContentsLength(10)
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         for kind in KIND_NAMES:
-            self.kind.addItem(KIND_LABELS[kind](), kind)
+            self.kind.addItem(_(KINDS[kind]), kind)
         form.addWidget(self.kind)
         self.link = QLineEdit()
         self.link.setAccessibleName(_("Call link"))
@@ -275,9 +271,7 @@ class MeetingsPanel(QWidget):
         form.addWidget(self.link)
         form.addWidget(button(_("Pr&opose the chosen times"), _("Propose the times chosen in the grid"), self._propose))
         column.addWidget(self.propose_box)
-        self.share_button = button(
-            _("&Share my availability with the circle"), _("Share my availability with the circle"), self._share
-        )
+        self.share_button = button(_("&Share my availability"), _("Share my availability with the circle"), self._share)
         column.addWidget(self.share_button)
         column.addStretch(1)
 
@@ -392,6 +386,7 @@ class MeetingsPanel(QWidget):
             label.setWordWrap(True)
             box = QComboBox()
             box.setAccessibleName(_("My answer for: {time}").format(time=text))
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             for answer, name in ANSWER_NAMES.items():
                 box.addItem(name(), answer)
             box.setCurrentIndex(max(0, box.findData(mine or "yes")))
