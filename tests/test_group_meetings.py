@@ -285,6 +285,8 @@ def test_the_meetings_tab_proposes_the_chosen_cells_and_members_answer_and_see_i
     theirs.list.setCurrentRow(0)
     assert theirs.fix_button.isHidden(), "only the proposer fixes"
     theirs.answers[0].setCurrentIndex(theirs.answers[0].findData("maybe"))
+    theirs.refresh()  # something arrived while she was choosing: her choice stays
+    assert theirs.answers[0].currentData() == "maybe"
     theirs._answer()
     rounds(amina, lead)
     ours.refresh()
@@ -294,6 +296,8 @@ def test_the_meetings_tab_proposes_the_chosen_cells_and_members_answer_and_see_i
     rounds(lead, amina)
     theirs.refresh()
     assert "fixed" in theirs.list.item(0).text() and "Protocol review" in theirs.list.item(0).text()
+    theirs.clear()  # locked: nothing of the circle left in the widgets
+    assert theirs.table.model().rowCount() == 0 and theirs.list.count() == 0
 
 
 def test_the_grid_mirrors_right_to_left(qtbot):

@@ -283,12 +283,18 @@ class MeetingsPanel(QWidget):
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
         self.answers: list[QComboBox] = []
+        self.labels: list[QLabel] = []
+        self.detail_key: str | None = None
         self.grid: WeekGrid | None = None
 
     # -- showing --------------------------------------------------------------------------------------------
 
     def clear(self) -> None:
-        self.circle = None
+        """Drop what the circle said from the widgets (on lock)."""
+        self.circle = self.grid = None
+        self.table.week.beginResetModel()
+        self.table.week.grid = None
+        self.table.week.endResetModel()
         self.best.clear()
         self.list.clear()
         self._detail([])
@@ -316,7 +322,7 @@ class MeetingsPanel(QWidget):
         tz = self.my_zone()
         start = meeting_time.week_start(self.now_ms(), tz)
         start = meeting_time.week_start(start + self.week * WEEK_MS + meeting_time.DAY_MS, tz)
-        first_show = self.grid is None
+        first_show = self.table.grid is None
         grid = self.grid = self.group.grid(self.circle, start, tz)
         long_names, short_names = self._day_names(grid)
         self.table.show_grid(grid, long_names, short_names)
@@ -375,7 +381,16 @@ class MeetingsPanel(QWidget):
             return None
         return self.group.meeting(self.circle, self.list.item(row).data(Qt.ItemDataRole.UserRole))
 
-    def _detail(self, rows: list[tuple[str, str | None]]) -> None:
+    def _detail(self, rows: list[tuple[str, str | None]], key: str | None = None) -> None:
+        """One line per slot with my answer beside it. The same meeting shown again (an answer arrived while I
+        was choosing) keeps the choices not yet sent and only updates the counts."""
+        if key is not None and key == self.detail_key and len(rows) == len(self.answers):
+            for (text, _mine), label, box in zip(rows, self.labels, self.answers, strict=True):
+                label.setText(text)
+                box.setAccessibleName(_("My answer for: {time}").format(time=text))
+            return
+        self.detail_key = key
+        self.labels = []
         while self.detail_layout.count():
             widget = self.detail_layout.takeAt(0).widget()
             if widget is not None:
@@ -393,10 +408,12 @@ class MeetingsPanel(QWidget):
             self.detail_layout.addWidget(label, index, 0)
             self.detail_layout.addWidget(box, index, 1)
             self.answers.append(box)
+            self.labels.append(label)
 
     def _show_meeting(self) -> None:
         meeting = self.current()
         rows = []
+        fixing = self.fix_slot.currentIndex()
         self.fix_slot.clear()
         if meeting is not None:
             mine = meeting.answers.get(self.group.me) if self.group else None
@@ -408,7 +425,9 @@ class MeetingsPanel(QWidget):
                 line = _("{time}: {yes} yes, {maybe} maybe, {no} no").format(time=when, **counts)
                 rows.append((line, mine[index] if mine else None))
                 self.fix_slot.addItem(line, index)
-        self._detail(rows)
+        self._detail(rows, meeting.id if meeting is not None else None)
+        if 0 <= fixing < self.fix_slot.count():
+            self.fix_slot.setCurrentIndex(fixing)
         self.answer_button.setEnabled(meeting is not None)
         mine_to_fix = meeting is not None and self.group is not None and meeting.proposer == self.group.me
         self.fix_button.setVisible(mine_to_fix)
