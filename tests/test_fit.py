@@ -197,6 +197,27 @@ def test_every_projects_tab_fits(demo) -> None:
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 
+def test_every_circle_tab_fits(demo) -> None:
+    """Each tab of an open circle (discussion, members, library, meetings with its week grid) at every size."""
+    scale, osler, attachment = demo
+    failures: dict[str, list[str]] = {}
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        put_in_state(osler, "circles", attachment)
+        for tab in range(osler.main.circles.tabs.count()):
+            osler.main.circles.tabs.setCurrentIndex(tab)
+            pump(QApplication.instance(), 0.05)
+            found = problems_of(osler.window, size)
+            if found:
+                failures[f"{width}×{height} text {text_scale:g}× tab {tab}"] = found
+    osler.main.circles.tabs.setCurrentIndex(0)
+    assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
+
+
 def test_unlock_screen_fits(demo) -> None:
     scale, osler, _attachment = demo
     osler.lock()

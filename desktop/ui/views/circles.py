@@ -32,6 +32,7 @@ from desktop.ui.common import ERROR_STYLE, button, explain, heading, paragraph
 from desktop.ui.layout import RememberedSplitter
 from desktop.ui.views.circle_digest import DAY_MS, DigestPane
 from desktop.ui.views.circle_library import LibraryPanel
+from desktop.ui.views.circle_meetings import MeetingsPanel, group_meetings_of
 from desktop.ui.views.circle_members import MembersPanel
 from desktop.ui.views.circle_sidebar import CircleSidebar, labelled, role_name
 from desktop.ui.views.circle_thread import ThreadPane
@@ -153,6 +154,9 @@ class CirclesView(QWidget):
         self.tabs.addTab(self.topics, _("Discussion"))
         self.tabs.addTab(self.members, _("Members"))
         self.tabs.addTab(self.library, _("Library and journal club"))
+        self.meetings = MeetingsPanel(*group_meetings_of(session))
+        self.meetings.said.connect(self.say)
+        self.tabs.addTab(self.meetings, _("Meetings"))
         pane.addWidget(self.tabs, 1)
 
         self.empty = paragraph(
@@ -213,6 +217,7 @@ class CirclesView(QWidget):
         self.topics.refresh([], {}, set(), False)
         self.members.refresh([], {}, False, [])
         self.digest.show_items([], {})
+        self.meetings.clear()
         self.stack.setCurrentWidget(self.empty)
 
     # -- refresh --------------------------------------------------------------------------------------------
@@ -252,6 +257,7 @@ class CirclesView(QWidget):
             self.session.materials(),
             self.session.now_ms(),
         )
+        self.meetings.show_circle(circle.id, circle.my_role, names)
         if self.thread.topic is not None:
             if self.isVisible():  # replies arriving in the topic on screen are read as they come
                 self.discussions.mark_read(circle.id, self.thread.topic)
