@@ -108,7 +108,7 @@ class _Rows(QWidget):
         outer.addLayout(self.column)
         self.empty = QLabel(_("None yet."))
         outer.addWidget(self.empty)
-        self.add_button = button(add_text, add_name, self.add)
+        self.add_button = button(add_text, add_name, lambda: self.add())
         add_row = QHBoxLayout()
         add_row.addWidget(self.add_button)
         add_row.addStretch(1)
@@ -122,6 +122,7 @@ class _Rows(QWidget):
         row.removed.connect(self._remove)
         self.rows.append(row)
         self.column.addWidget(row)
+        row.show()  # now, not at the next layout pass: Tab goes on through its fields at once
         self._renumber()
         if day is None:  # added by the person: they go on from its first field
             row.day.setFocus()
@@ -130,12 +131,17 @@ class _Rows(QWidget):
     def _remove(self, row: _Row) -> None:
         index = self.rows.index(row)
         self.rows.remove(row)
-        row.setParent(None)
-        row.deleteLater()
+        self._drop(row)
         self._renumber()
         # focus stays in the list: the row that took its place, else the one above, else "Add"
         following = self.rows[min(index, len(self.rows) - 1)].day if self.rows else self.add_button
         following.setFocus()
+
+    def _drop(self, row: _Row) -> None:
+        """Out of the list at once, deleted once its own click (which may have called this) has returned."""
+        self.column.removeWidget(row)
+        row.hide()
+        row.deleteLater()
 
     def _renumber(self) -> None:
         for n, row in enumerate(self.rows, start=1):
@@ -146,8 +152,7 @@ class _Rows(QWidget):
 
     def clear(self) -> None:
         for row in self.rows:
-            row.setParent(None)
-            row.deleteLater()
+            self._drop(row)
         self.rows = []
         self._renumber()
 
