@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop.domain import directory
 from desktop.domain.availability import Availability
-from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, people, start_demo_server
+from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, AVAILABILITY_VERSION, people, start_demo_server
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.overlap import intervals
 from desktop.domain.session import Session, join_demo
@@ -231,6 +231,17 @@ def test_a_demo_seeded_before_programme_activity_gains_it_and_keeps_its_accounts
         seen = conn.exec_driver_sql("SELECT count(*) FROM device_seen").scalar()
     assert statuses == sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     assert seen == len(accounts)
+
+
+def test_a_demo_seeded_before_availability_republishes_mentors_cards_with_it(tmp_path):
+    folder = tmp_path / "demo"
+    with start_demo_server(folder) as server, server.storage.reader.connect() as conn:
+        cards = conn.exec_driver_sql("SELECT count(*) FROM records WHERE kind = 'card'").scalar()
+    (folder / AVAILABILITY_VERSION).unlink()  # as a folder from before mentors published their availability
+    with start_demo_server(folder) as server, server.storage.reader.connect() as conn:
+        again = conn.exec_driver_sql("SELECT count(*) FROM records WHERE kind = 'card'").scalar()
+    assert again == cards + sum(1 for p in people() if p.role == "mentor")  # newer cards: the last one wins
+    assert (folder / AVAILABILITY_VERSION).exists()
 
 
 def test_cards_resolve_to_the_newest_per_account_and_tombstones_remove_them(tmp_path):
