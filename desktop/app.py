@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the rest loads after the first screen is up: a cold start s
 
 log = logging.getLogger("osler")
 WARM_UP_DELAY_MS = 250
+REMINDER_CHECK_MS = 30_000  # how often the reminder check wakes (what is due reads the session clock)
 
 
 def default_data_dir() -> Path:
@@ -118,6 +119,10 @@ class OslerApp(QObject):
         self.last_unlock_kdf = 0.0
         self.warm_up_seconds = 0.0
         self.warmed = threading.Event()
+        # meeting reminders: the timer only wakes the check; what is due is decided by the session's clock
+        self.reminder_timer = QTimer(self)
+        self.reminder_timer.setInterval(REMINDER_CHECK_MS)
+        self.reminder_timer.timeout.connect(self.remind)
         if profiles is None:
             self.start()
         else:
@@ -311,6 +316,8 @@ class OslerApp(QObject):
         self.main.auto_lock_changed.connect(lambda minutes: self._arm_auto_lock(minutes * 60_000))
         self.window.show_screen(self.main, with_sync_bar=True)
         self.main.navigate(view)
+        self.reminder_timer.start()
+        QTimer.singleShot(0, self.remind)
 
     def _language_changed(self, tag: str) -> None:
         """Applied at once, without a restart: every string is set when a view is built, so the main screen is
@@ -334,6 +341,7 @@ class OslerApp(QObject):
         if self.session is None:
             return
         self.window.idle.set_interval(0)
+        self.reminder_timer.stop()
         session, self.session = self.session, None
         self.window.sync_bar.queued_now = None
         if self.main is not None:
@@ -369,6 +377,27 @@ class OslerApp(QObject):
                 _("Osler"), ngettext("Something new is waiting for you.", "New messages and requests.", count)
             )
 
+    def remind(self) -> list[str]:
+        """Notify the meeting reminders that became due (a day, an hour before, at the start, and against the
+        other person's connectivity window), each once: from the local calendar, so offline too. Returns the
+        texts notified."""
+        if self.main is None or self.session is None or self.session.vault.is_locked:
+            return []
+        from desktop.domain.reminders import Fired, describe, my_zone, session_reminders
+
+        session = self.session
+        now = session.now_ms()
+        fresh = Fired(session.vault).take(session_reminders(session, now), now)
+        if not fresh:
+            return []
+        self.main.home.refresh_meetings()
+        names = {c.account: c.name for c in session.cards()}
+        zone = my_zone(session)
+        texts = [describe(r, names.get(r.other, _("(no card yet)")), zone, now) for r in fresh]
+        for text in texts:
+            self.window.notify(_("Osler"), text)
+        return texts
+
     def _status_reported(self, status: object) -> None:
         """A finished sync that sent records: what said "queued" (Home's card line, message states) follows,
         once per sync however often that status is published again."""
@@ -380,6 +409,7 @@ class OslerApp(QObject):
             self.main.sent()
 
     def shutdown(self) -> None:
+        self.reminder_timer.stop()
         self.main = None
         if self.session is not None:
             self.session.stop()

@@ -519,6 +519,80 @@ def test_my_profile_publishes_a_card_and_keeps_private_notes_sealed(make_app, se
     assert b"PRIVATE-NOTE-CANARY" not in stored
 
 
+def test_my_profile_keeps_when_i_can_meet_and_when_i_am_online_by_keyboard(make_app, server):
+    from desktop.domain.availability import OnlineWindow, Window
+    from desktop.domain.matching import card_windows
+    from desktop.ui.views.availability_editor import EVERY_DAY
+    from tests.pages import KeyboardPage
+
+    page = make_app()
+    page.set_up_in(server.url, server.invite("mentor"), "Dr Hours", PASSPHRASE)
+    page.open_view("profile")
+    keys = KeyboardPage(page.qtbot, page.app)
+    view = page.screen.profile
+    editor = view.availability
+    # today's single "usually online 18-22" becomes one every-day connectivity window
+    assert [row.value() for row in editor.online.rows] == [(EVERY_DAY, 18 * 60, 22 * 60, "2g")]
+    keys._press(editor.weekly.add_button)  # Tab to "Add a time I can meet", Space: the new row's day has focus
+    row = editor.weekly.rows[0]
+    assert keys.focused() is row.day and row.day.accessibleName() == "Day, meeting time 1"
+    row.set(1, 18 * 60, 19 * 60 + 30)
+    page.qtbot.keyClick(row.day, Qt.Key.Key_Tab)
+    assert keys.focused() is row.start  # the row's fields follow one another on the Tab path
+    keys.tab_to(row.end)
+    keys._press(editor.online.add_button)
+    online = editor.online.rows[1]
+    assert online.link.accessibleName() == "Link, online window 2"
+    online.set(5, 9 * 60, 12 * 60, "cafe")
+    view.tz.setCurrentIndex(view.tz.findData("Asia/Kathmandu"))
+    keys._press(view.save_button)
+    card = page.app.session.my_card()
+    av = card.availability
+    assert av is not None and av.tz == "Asia/Kathmandu" and av.weekly == (Window(1, 1080, 1170),)
+    assert len(av.online) == 8 and OnlineWindow(5, 540, 720, "cafe") in av.online
+    assert card.windows == ((9, 12), (18, 22)) == card_windows(card)  # what "same hours" matching reads
+    row.set(1, 20 * 60, 19 * 60)  # a window that ends before it starts is refused, with the row named
+    keys._press(view.save_button)
+    assert view.status.text() == "Meeting time 1: the end must be after the start."
+    keys._press(row.remove)  # removing a row leaves the focus in the list
+    assert editor.weekly.rows == [] and keys.focused() is editor.weekly.add_button
+    view.availability.share.setCurrentIndex(view.availability.share.findData("mentorships"))
+    keys._press(view.save_button)
+    card = page.app.session.my_card()
+    assert card.availability is None and card.windows == ()  # only my mentorships see it now
+    assert page.app.session.meetings.my_availability().share == "mentorships"
+
+
+def test_home_shows_the_next_meeting_in_both_times_and_reminders_notify_once(make_app):
+    from sync.clock import SYSTEM, ManualClock
+
+    clock = ManualClock(SYSTEM.time())  # the demo server checks signatures' times: start now, then move
+    page = make_app(clock=clock)
+    page.first_run_to_program(PASSPHRASE)
+    page.explore_demo()
+    home, session = page.screen.home, page.app.session
+    page.qtbot.waitUntil(lambda: len(session.meetings.meetings()) == 2, timeout=10_000)  # the first sync's
+    page.screen.refresh()
+    assert "1 upcoming meeting" in home.lines["schedule"].text()
+    assert "1 meeting held" in home.lines["schedule"].text()  # the demo mentor's first call, with notes
+    assert home.next_meeting.text().startswith("Proposed: Next call: your three papers with Dr ")
+    assert "your time" in home.next_meeting.text()
+    [(meeting, _slot)] = session.meetings.upcoming(session.now_ms())
+    session.meetings.accept(meeting.id, 1)  # (the Schedule page's Accept)
+    chosen = session.meetings.meeting(meeting.id).chosen
+    shown: list[tuple[str, str]] = []
+    page.app.window.notify = lambda title, text: shown.append((title, text)) or True
+    clock.set((chosen.start - 30 * 60_000) / 1000)  # half an hour before: the hour's reminder, offline or not
+    texts = page.app.remind()
+    assert any(t.startswith("In 30 min") and "Next call: your three papers" in t for t in texts)
+    assert [text for _title, text in shown] == texts
+    assert page.app.remind() == [] and len(shown) == len(texts)  # each reminder notifies once
+    assert "In 30 min" in home.reminders.text() and home.reminders.isVisible()
+    assert home.next_meeting.text().startswith("Next meeting: Next call: your three papers")
+    clock.set((chosen.start + 60_000) / 1000)
+    assert [t for t in page.app.remind() if t.startswith("Starting now")]
+
+
 def test_the_demo_offers_a_mentorship_to_explore(make_app):
     page = make_app()
     page.enter_demo(PASSPHRASE)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from desktop.domain import directory
-from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, people, start_demo_server
+from desktop.domain.availability import Availability
+from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, AVAILABILITY_VERSION, people, start_demo_server
+from desktop.domain.mentorship import DAY_MS
+from desktop.domain.overlap import intervals
 from desktop.domain.session import Session, join_demo
 from desktop.domain.settings import SettingsStore
 from desktop.vault import KdfParams, Vault
+from sync.clock import SYSTEM, ManualClock, now_ms
 
 
 def test_the_seed_is_deterministic_and_diverse():
@@ -19,6 +23,17 @@ def test_the_seed_is_deterministic_and_diverse():
     assert len({lang for m in mentors for lang in m["languages"]}) >= 6
     assert all(m["demo"] and m["bio"].startswith("Fictional demo profile.") for m in mentors)
     assert len({p.name for p in first}) == len(first)
+
+
+def test_demo_mentors_publish_availability_across_zones_consistent_with_their_hours():
+    mentors = [p.card for p in people() if p.role == "mentor"]
+    found = [Availability.from_doc(m["avail"], m["name"]) for m in mentors]
+    zones = {a.tz for a in found}
+    assert {"Africa/Nairobi", "Asia/Kathmandu", "Europe/London", "America/Recife"} <= zones and len(zones) >= 10
+    assert all(a.weekly and a.online and a.tz == m["tz"] for a, m in zip(found, mentors, strict=True))
+    assert len({w.link for a in found for w in a.online}) >= 5  # generator, cybercafé, 2G, campus, Wi-Fi…
+    # matching's "same hours" reads the card's windows: they are the connectivity windows' hours
+    assert all([tuple(w) for w in m["windows"]] == list(a.online_hours()) for a, m in zip(found, mentors, strict=True))
 
 
 def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
@@ -158,6 +173,40 @@ def test_a_second_newcomer_gets_a_circle_of_their_own_and_finds_the_same_listed_
             vault.close()
 
 
+def test_the_newcomer_finds_a_meeting_proposed_by_their_mentor_and_a_first_call_held_with_notes(tmp_path):
+    clock = ManualClock(SYSTEM.time())  # the server checks signatures' times: start now, then the clock decides
+    joined = now_ms(clock)
+    vault, _ = Vault.create(tmp_path / "vault", "violet harbour lantern", params=KdfParams.floor())
+    _program, server = join_demo(vault, tmp_path, "demo", now_ms=joined)
+    session = Session(vault, tmp_path, SettingsStore(tmp_path / "settings.json"), demo_server=server, clock=clock)
+    try:
+        session.engine.sync_once()
+        session.messaging.take_in()
+        offer = session.mentorships.pending_for_me(joined)[0]
+        mentor = offer.mentor
+        meetings = {m.title: m for m in session.meetings.meetings()}
+        assert len(meetings) == 2 and all(m.organiser == mentor and m.mentorship == offer.id for m in meetings.values())
+        proposed = meetings["Next call: your three papers"]
+        assert proposed.state == "proposed" and len(proposed.slots) == 2
+        assert all(joined + DAY_MS <= s.start < joined + 15 * DAY_MS for s in proposed.slots)
+        theirs = session.meetings.availability(mentor)  # published on their card
+        assert theirs is not None and theirs.online
+        free = intervals(theirs, joined, 16)
+        assert all(any(a <= s.start and s.end <= b for a, b in free) for s in proposed.slots), "inside their week"
+        attention = session.attention()
+        assert attention.upcoming_meetings == 1 and attention.meetings_held == 1
+        held = meetings["First call: getting started"]
+        assert held.held(joined) == 1 and "three key papers" in next(iter(held.notes.values()))["next"]
+        session.mentorships.answer(offer.id, accept=True)  # the first call's notes are the plan's first check-in
+        plan = session.mentorships.mentorship(offer.id)
+        assert [c["by"] for c in plan.checkins] == [mentor] and "three key papers" in plan.checkins[0]["next"]
+        clock.advance(20 * DAY_MS / 1000)  # both slots past: nothing upcoming, still one held
+        assert session.attention().upcoming_meetings == 0 and session.attention().meetings_held == 1
+    finally:
+        session.stop()
+        vault.close()
+
+
 def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
     with start_demo_server(tmp_path / "demo") as server:
         first = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
@@ -182,6 +231,17 @@ def test_a_demo_seeded_before_programme_activity_gains_it_and_keeps_its_accounts
         seen = conn.exec_driver_sql("SELECT count(*) FROM device_seen").scalar()
     assert statuses == sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     assert seen == len(accounts)
+
+
+def test_a_demo_seeded_before_availability_republishes_mentors_cards_with_it(tmp_path):
+    folder = tmp_path / "demo"
+    with start_demo_server(folder) as server, server.storage.reader.connect() as conn:
+        cards = conn.exec_driver_sql("SELECT count(*) FROM records WHERE kind = 'card'").scalar()
+    (folder / AVAILABILITY_VERSION).unlink()  # as a folder from before mentors published their availability
+    with start_demo_server(folder) as server, server.storage.reader.connect() as conn:
+        again = conn.exec_driver_sql("SELECT count(*) FROM records WHERE kind = 'card'").scalar()
+    assert again == cards + sum(1 for p in people() if p.role == "mentor")  # newer cards: the last one wins
+    assert (folder / AVAILABILITY_VERSION).exists()
 
 
 def test_cards_resolve_to_the_newest_per_account_and_tombstones_remove_them(tmp_path):

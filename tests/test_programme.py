@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from desktop.domain.meetings import Meetings
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.programme import ProgrammeAdmin, introductions
 from sync.protocol import MEDIA_MSGPACK, Record, SyncRequest, encode, unpack_record
@@ -337,3 +338,42 @@ def test_malformed_introductions_and_presence_answers_are_ignored_not_fatal(prog
     ]
     assert admin.store_presence(rows) == 1
     assert list(admin.presence()[0]) == ["cd" * 16]
+
+
+def _meetings(client, side: Mentorships, later: list[int]) -> Meetings:
+    return Meetings(client.vault, side.messaging, side, lambda: int(time.time() * 1000) + later[0])
+
+
+def _round(*pairs) -> None:
+    """Sync each client and take in with the objects that handle meeting and mentorship records."""
+    for client, side in pairs:
+        client.engine().sync_once()
+        side.messaging.take_in()
+
+
+def test_meetings_held_count_once_per_meeting_from_metadata_only(programme):
+    p = programme
+    now = int(time.time() * 1000)
+    amina, kofi = _side(p["amina"]), _side(p["dr_kofi"])
+    request = amina.ask(p["dr_kofi"].account.hex(), "Could you mentor me?", [GOAL], now)
+    _round((p["amina"], amina), (p["dr_kofi"], kofi))
+    kofi.answer(request, accept=True)
+    _round((p["dr_kofi"], kofi), (p["amina"], amina))
+    later = [0]  # how far the meetings' clock is ahead of the servers' (notes are written after the meeting)
+    hers, his = _meetings(p["amina"], amina, later), _meetings(p["dr_kofi"], kofi, later)
+    start = now + 3_600_000
+    meeting = hers.propose(p["dr_kofi"].account.hex(), "video", "Journal club", [(start, start + 1_800_000)],
+                           mentorship=request)  # fmt: skip
+    _round((p["amina"], amina), (p["dr_kofi"], kofi))
+    his.accept(meeting, 0)
+    _round((p["dr_kofi"], kofi), (p["amina"], amina))
+    later[0] = 2 * 3_600_000
+    # both write notes on the same meeting: the programme hears "a meeting was held" once, and nothing more
+    hers.record_notes(meeting, start, "SECRET-PROGRESS read two papers", "none", "draft the question")
+    his.record_notes(meeting, start, "Good discussion", "", "")
+    _round((p["amina"], amina), (p["dr_kofi"], kofi))
+    admin = _admin_view(p["admin"])
+    assert admin.figures(now).meetings_held == 1
+    assert len(admin.pairings()[request].held) == 1
+    held = [r for r in p["admin"].vault.records.by_kind("status") if b"meeting-held" in unpack_record(r.wire).b]
+    assert len(held) == 2 and not any(b"SECRET" in r.wire or b"Journal" in r.wire for r in held)

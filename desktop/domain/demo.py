@@ -23,6 +23,7 @@ import msgpack
 import sqlalchemy as sa
 
 from desktop.domain import keyring
+from desktop.domain.demo_meetings import HABITS, LINKS, availability_doc, meeting_contents
 from desktop.domain.directory import MATERIAL_KINDS, SPECIALTIES, DeviceEntry, card_body
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.messaging import card_keys
@@ -43,7 +44,7 @@ DEMO_PORT = 8471
 PLACES = (  # country, city, time zone, languages spoken there
     ("NG", "Enugu", "Africa/Lagos", ("en", "ig")),
     ("KE", "Kisumu", "Africa/Nairobi", ("en", "sw")),
-    ("IN", "Pune", "Asia/Kolkata", ("en", "hi")),
+    ("NP", "Pokhara", "Asia/Kathmandu", ("en", "hi")),
     ("BR", "Recife", "America/Recife", ("pt", "es")),
     ("GB", "Leeds", "Europe/London", ("en",)),
     ("US", "Baltimore", "America/New_York", ("en", "es")),
@@ -129,6 +130,7 @@ INTERESTS = {
     "Neurology": ("epilepsy treatment gap", "stroke care pathways", "neurocysticercosis"),
 }
 WINDOWS = ("early mornings", "lunchtimes", "evenings", "weekends")
+AVAILABILITY_VERSION = "demo-availability-v1"  # mentors' cards republished with their availability
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,10 @@ def people(mentors: int = 36, students: int = 12) -> list[DemoPerson]:
         interests = rng.sample(INTERESTS[specialty], 2)
         title = "Dr " if role == "mentor" else ""
         stage = rng.choice(("consultant", "registrar", "senior lecturer")) if role == "mentor" else "medical student"
+        usually = rng.choice(WINDOWS)
         bio = (
             f"Fictional demo profile. {title}{name} is a {stage} in {specialty.lower()} in {city}, "
-            f"interested in {interests[0]} and {interests[1]}. Usually online {rng.choice(WINDOWS)}."
+            f"interested in {interests[0]} and {interests[1]}. Usually online {usually}."
         )
         card = {
             "name": f"{title}{name}",
@@ -184,6 +187,10 @@ def people(mentors: int = 36, students: int = 12) -> list[DemoPerson]:
             "capacity": rng.randint(1, 4) if role == "mentor" else 0,
             "demo": True,
         }
+        if role == "mentor":  # when they can meet and when they are online, in their zone; "windows" its hours
+            (_days, start, end), _weekly = HABITS[usually]
+            card["avail"] = availability_doc(usually, tz, LINKS[index % len(LINKS)])
+            card["windows"] = [[start // 60, -(-end // 60)]]
         out.append(DemoPerson(card["name"], role, card, _key(name), _box(name)))
     return out
 
@@ -220,6 +227,32 @@ def _identity(person: DemoPerson, account: bytes, device: bytes) -> dict:
     }
 
 
+def _card_record(person: DemoPerson, session: DeviceSession, at: int, rng: random.Random) -> Record:
+    keys = card_keys(session.device, person.key.public_bytes(), person.box.public_bytes())
+    record = Record(
+        i=new_record_id(at, rng.randbytes(10)),
+        k="card",
+        h=at << 16,
+        b=card_body(**person.card, keys=keys, **_identity(person, session.account, session.device)),
+    )
+    return person.key.sign_record(record, session.account, session.device)
+
+
+def seed_availability(storage: Storage) -> int:
+    """For a demo folder seeded before mentors published availability: their cards again, with it (newer clocks:
+    the last card wins)."""
+    rng = random.Random(SEED + 2)  # noqa: S311 - reproducible demo data
+    by_key = {row.sign_key: row for row in _devices(storage)}
+    stored = 0
+    for offset, person in enumerate(people()):
+        row = by_key.get(person.key.public_bytes())
+        if row is None or person.role != "mentor":
+            continue
+        session = DeviceSession(row.account_id, row.id, person.role)
+        stored += storage.push(session, [_card_record(person, session, EPOCH_MS + 5000 + offset, rng)]).accepted
+    return stored
+
+
 def seed(storage: Storage, blobs: BlobStore) -> int:
     """Fill an empty demo server: people with signed cards, and a library with files. Returns records stored."""
     rng = random.Random(SEED + 1)  # noqa: S311 - reproducible demo data
@@ -230,14 +263,7 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
         session = storage.register(invite, "demo device", person.key.public_bytes(), person.box.public_bytes())
         assert session is not None
         authors.append((person, session))
-        keys = card_keys(session.device, person.key.public_bytes(), person.box.public_bytes())
-        record = Record(
-            i=new_record_id(EPOCH_MS + offset, rng.randbytes(10)),
-            k="card",
-            h=(EPOCH_MS + offset) << 16,
-            b=card_body(**person.card, keys=keys, **_identity(person, session.account, session.device)),
-        )
-        stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
+        stored += storage.push(session, [_card_record(person, session, EPOCH_MS + offset, rng)]).accepted
     mentors = [(p, s) for p, s in authors if p.role == "mentor"]
     for offset, (entry, content) in enumerate(library(rng)):
         sha = hashlib.sha256(content).hexdigest()
@@ -268,9 +294,20 @@ GREETINGS = (
 )
 
 
-def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes, offer: bool = True) -> int:
+def greet(
+    storage: Storage,
+    account: bytes,
+    device: bytes,
+    box_public: bytes,
+    offer: bool = True,
+    now_ms: int | None = None,
+    tz: str = "UTC",
+) -> int:
     """Two demo mentors write to a newcomer, so Messages and Home have something real to show: each opens an
-    end-to-end encrypted thread (an epoch granted to both devices) and sends two messages."""
+    end-to-end encrypted thread (an epoch granted to both devices) and sends two messages. The one who offers
+    to mentor a student also sends the meetings of ``demo_meetings`` (a first call held, with notes, and the next
+    one proposed), timed from ``now_ms`` (the newcomer's clock; ``tz`` their zone)."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
     roster = {(row.sign_key): row for row in _devices(storage)}
     mentors = [p for p in people() if p.role == "mentor"][:2]
     sent = 0
@@ -309,11 +346,16 @@ def greet(storage: Storage, account: bytes, device: bytes, box_public: bytes, of
                 "mentor": session.account.hex(),
                 "text": f"I would be glad to mentor you this term on {interest}. (Fictional demo offer.)",
                 "goals": [f"Read three key papers on {interest}", "Draft a one-page research question"],
-                "at": int(time.time() * 1000),
+                "at": now,
             }
-            record_id = new_record_id()
-            body = envelope.seal(key, epoch, thread, record_id, "mentorship", msgpack.packb(offer, use_bin_type=True))
-            records.append(Record(i=record_id, k="mentorship", t=[account, session.account], h=clock.now(), b=body))
+            contents = [("mentorship", offer)] + [
+                ("mentorship" if c["op"] == "checkin" else "meeting", c)
+                for c in meeting_contents(session.account.hex(), person.card, account.hex(), offer["r"], now, tz)
+            ]
+            for kind, content in contents:
+                record_id = new_record_id()
+                body = envelope.seal(key, epoch, thread, record_id, kind, msgpack.packb(content, use_bin_type=True))
+                records.append(Record(i=record_id, k=kind, t=[account, session.account], h=clock.now(), b=body))
         sent += storage.push(session, records).accepted
     return sent
 
@@ -395,6 +437,7 @@ def start_demo_server(folder: Path) -> EmbeddedServer:
             storage.dispose()
         (building / SEED_VERSION).write_text("seeded\n")
         (building / ACTIVITY_VERSION).write_text("seeded\n")
+        (building / AVAILABILITY_VERSION).write_text("seeded\n")
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(building, folder)
     if not (folder / ACTIVITY_VERSION).exists():
@@ -405,4 +448,12 @@ def start_demo_server(folder: Path) -> EmbeddedServer:
         finally:
             storage.dispose()
         (folder / ACTIVITY_VERSION).write_text("seeded\n")
+    if not (folder / AVAILABILITY_VERSION).exists():
+        storage = Storage.for_data_dir(folder)
+        try:
+            storage.create_schema()
+            seed_availability(storage)
+        finally:
+            storage.dispose()
+        (folder / AVAILABILITY_VERSION).write_text("seeded\n")
     return EmbeddedServer(folder, port=DEMO_PORT).start()

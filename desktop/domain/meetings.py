@@ -165,7 +165,8 @@ class Meetings:
                 assert self.mentorships is not None
                 self.mentorships.check_in(plan.id, progress, blockers, next_steps, now)
                 if first:
-                    status = StatusBody(e="meeting-held", r=plan.id, at=now)
+                    # dated by the occurrence: both people's notes on one meeting tell the programme of one meeting
+                    status = StatusBody(e="meeting-held", r=plan.id, at=min(occurrence, now))
                     disclose(self.vault, self.messaging.program, self.messaging.clock, status)
 
     # -- reading ----------------------------------------------------------------------------------------------

@@ -332,6 +332,7 @@ class Mentorships:
                 mentorship.ops = [
                     {"f": "goals", "v": "\n".join(request["goals"]), "h": 0, "a": request["student"]},
                 ]
+                mentorship.checkins = data.get("early", {}).pop(request["id"], [])  # a call held before the answer
                 data["mentorships"].setdefault(request["id"], mentorship.__dict__)
         elif op == "set":
             mentorship = data["mentorships"].get(content.get("m"))
@@ -345,6 +346,16 @@ class Mentorships:
         elif op == "checkin":
             mentorship = data["mentorships"].get(content.get("m"))
             entry = content.get("checkin")
+            request = data["requests"].get(content.get("m"))
+            if mentorship is None and request is not None and request["state"] == "pending":
+                # notes of a meeting held while the request waits (a first call): kept for the plan it may become
+                party = author in (request["student"], request["mentor"])
+                if party and isinstance(entry, dict) and entry.get("by") == author:
+                    early = data.setdefault("early", {}).setdefault(request["id"], [])
+                    if entry not in early and len(early) < 20:
+                        early.append(entry)
+                        self._save(data)
+                return
             if mentorship is None or not isinstance(entry, dict) or entry.get("by") != author:
                 return
             if entry not in mentorship["checkins"]:

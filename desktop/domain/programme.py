@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from desktop.domain import directory
 from desktop.domain.directory import Card
@@ -48,6 +48,7 @@ LAPSED_DAYS = 14  # "has not synced for a while"
 # assignment uses them only where the other kind has no place left, and still places everyone it can.
 SECOND_CHOICE = 100.0
 INTRODUCTION = "introduction"
+MEETING_HELD = "meeting-held"  # a status a member's client discloses when meeting notes are recorded (§3.4)
 _PRESENCE = "admin-presence"
 
 
@@ -75,6 +76,7 @@ class Pairing:
     answered: int = 0
     closed: int = 0
     last_activity: int = 0
+    held: set[int] = field(default_factory=set)  # meetings held: their times as either side reported them
 
     @property
     def waiting_on(self) -> str:
@@ -113,6 +115,7 @@ class CohortFigures:
     presence_at: int | None  # unix s of the presence figures, or None
     introduced: int = 0  # introductions published and not yet followed by a request
     followed: int = 0  # introductions that a request followed
+    meetings_held: int = 0  # meetings held in mentorships (``meeting-held`` statuses: when, never what)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,9 @@ class ProgrammeAdmin:
                 continue
             if status.e == "answer" and author == pairing.waiting_on and not pairing.answer:
                 pairing.answer, pairing.answered = status.st or "", status.at
+            elif status.e == MEETING_HELD and author in (pairing.student, pairing.mentor):
+                pairing.held.add(status.at)  # both sides report the same meeting: counted once
+                pairing.last_activity = max(pairing.last_activity, status.at)
             elif status.e in ("activity", "closed") and author in (pairing.student, pairing.mentor):
                 pairing.last_activity = max(pairing.last_activity, status.at)
                 if status.e == "closed":
@@ -257,6 +263,7 @@ class ProgrammeAdmin:
             expired=sum(1 for p in pairings if p.state(now) == "expired"),
             load=load,
             presence_at=presence_at,
+            meetings_held=sum(len(p.held) for p in pairings),
         )
 
     # -- cohort assignment ---------------------------------------------------------------------------------

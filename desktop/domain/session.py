@@ -18,7 +18,7 @@ from desktop.domain.availability import Availability
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
-from desktop.domain.matching import is_mentor
+from desktop.domain.matching import is_mentor, local_zone
 from desktop.domain.meetings import Meetings
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.messaging import Messaging
@@ -76,12 +76,18 @@ def start_demo(data_dir: Path) -> EmbeddedServer:
 
 
 def join_demo(
-    vault: Vault, data_dir: Path, name: str, role: str = "student", server: EmbeddedServer | None = None
+    vault: Vault,
+    data_dir: Path,
+    name: str,
+    role: str = "student",
+    server: EmbeddedServer | None = None,
+    now_ms: int | None = None,
 ) -> tuple[Program, EmbeddedServer]:
     """Join the demo programme as a student, a mentor or a programme admin (the embedded server mints the
     invite; ``server``: one already running). Students and mentors are greeted by two demo mentors; a student
     also receives an offer. Both become members of the demo's research circle and its two projects, with their
-    history (``demo_circle``)."""
+    history (``demo_circle``). ``now_ms``: the moment of joining (the injected clock's) that the demo's history
+    and meetings are timed from."""
     from desktop.domain.demo import greet
     from desktop.domain.demo_circle import seed_circle
     from sync.server.blobstore import BlobStore
@@ -90,9 +96,10 @@ def join_demo(
     program = join_program(vault, Transport(server.url), server.invite(role), default_device_name(), demo=True)
     if program.box is not None and role != "admin":
         creds = program.credentials
-        greet(server.storage, creds.account, creds.device, program.box.public_bytes(), offer=role == "student")
+        greet(server.storage, creds.account, creds.device, program.box.public_bytes(), offer=role == "student",
+              now_ms=now_ms, tz=local_zone())  # fmt: skip
         seed_circle(server.storage, BlobStore(server.data_dir / "blobs"), creds.account, creds.device,
-                    program.box.public_bytes(), mentor=role == "mentor")  # fmt: skip
+                    program.box.public_bytes(), now_ms, mentor=role == "mentor")  # fmt: skip
     return program, server
 
 

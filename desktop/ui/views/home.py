@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.domain.meeting_time import format_pair
 from desktop.domain.programme import CohortFigures
+from desktop.domain.reminders import describe, my_zone, other_side, session_reminders, their_zone
 from desktop.domain.session import Attention, Session
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, heading, paragraph
@@ -40,6 +42,15 @@ class HomeView(QWidget):
         layout.addWidget(heading(_("What needs your attention"), 1.2))
         self.grid = QGridLayout()
         layout.addLayout(self.grid)
+        # the next meeting in my time and the other person's, and the reminders due (from the local calendar)
+        self.next_meeting = QLabel()
+        self.next_meeting.setWordWrap(True)
+        self.next_meeting.setAccessibleName(_("Next meeting"))
+        layout.addWidget(self.next_meeting)
+        self.reminders = QLabel()
+        self.reminders.setWordWrap(True)
+        self.reminders.setAccessibleName(_("Meeting reminders"))
+        layout.addWidget(self.reminders)
         layout.addStretch(1)
         self.lines: dict[str, QLabel] = {}  # filled by refresh(), which the main screen calls once all views exist
 
@@ -50,6 +61,35 @@ class HomeView(QWidget):
         self.refresh_card_state()
         self.recovery_reminder.refresh()
         self._fill(self.session.attention(), figures)
+        self.refresh_meetings()
+
+    def refresh_meetings(self) -> None:
+        """The next meeting and the reminders due now (the app's reminder timer calls this too)."""
+        meetings = getattr(self.session, "meetings", None)
+        now = self.session.now_ms()
+        upcoming = meetings.upcoming(now) if meetings is not None else []
+        names = {c.account: c.name for c in self.session.cards()}
+        mine = my_zone(self.session)
+        if upcoming:
+            meeting, slot = upcoming[0]
+            other = other_side(self.session, meeting)
+            name = names.get(other, _("(no card yet)"))
+            theirs = their_zone(self.session, other)
+            my_time, their_time = format_pair(slot.start, slot.end, mine, theirs)
+            title = meeting.title or _("Meeting")
+            if meeting.state == "proposed":
+                text = _("Proposed: {title} with {name}, {mine} your time ({theirs} for {name})")
+            else:
+                text = _("Next meeting: {title} with {name}, {mine} your time ({theirs} for {name})")
+            self.next_meeting.setText(text.format(title=title, name=name, mine=my_time, theirs=their_time))
+        self.next_meeting.setVisible(bool(upcoming))
+        due = session_reminders(self.session, now)
+        lines = [describe(r, names.get(r.other, _("(no card yet)")), mine, now) for r in due]
+        self.reminders.setText("\n".join(lines))
+        self.reminders.setAccessibleName(
+            _("Meeting reminders: {text}").format(text="; ".join(lines)) if lines else _("Meeting reminders")
+        )
+        self.reminders.setVisible(bool(lines))
 
     def refresh_card_state(self) -> None:
         """After a sync sent things: the card's line follows what the status bar says."""
@@ -63,6 +103,7 @@ class HomeView(QWidget):
         self.card_state.setVisible(state is not None)
 
     def _fill(self, a: Attention, figures: CohortFigures | None) -> None:
+        held = getattr(a, "meetings_held", 0)
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget() is not None:
@@ -90,11 +131,18 @@ class HomeView(QWidget):
             ),
             (
                 "schedule",
-                ngettext("{count} upcoming meeting", "{count} upcoming meetings", a.upcoming_meetings).format(
-                    count=a.upcoming_meetings
+                (
+                    ngettext("{count} upcoming meeting", "{count} upcoming meetings", a.upcoming_meetings).format(
+                        count=a.upcoming_meetings
+                    )
+                    if a.upcoming_meetings
+                    else _("No meetings planned")
                 )
-                if a.upcoming_meetings
-                else _("No meetings planned"),
+                + (
+                    ngettext("; {count} meeting held", "; {count} meetings held", held).format(count=held)
+                    if held
+                    else ""
+                ),
                 _("Open sc&hedule"),
                 _("Open schedule"),
             ),

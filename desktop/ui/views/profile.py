@@ -25,6 +25,7 @@ from desktop.formatting import country_name, zone_choices, zone_name
 from desktop.i18n import N_, _, current_locale, folded, language_choices, language_name
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit
+from desktop.ui.views.availability_editor import AvailabilityEditor
 
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "sw", "ha", "yo", "ig", "am", "hi", "bn", "ur", "tl", "wo", "zh", "ru")
 FORMATS = {"async": N_("Written messages"), "calls": N_("Calls"), "video": N_("Video calls")}
@@ -82,16 +83,14 @@ class ProfileView(QWidget):
         self.tz.addItem(zone_name(mine), mine)
         form.addRow(_("&Time zone:"), self.tz)
         self._places_filled = False
-        self.online_from, self.online_to = QSpinBox(), QSpinBox()
-        for box, name in ((self.online_from, _("Usually online from (hour)")), (self.online_to, _("until (hour)"))):
-            box.setRange(0, 23)
-            box.setAccessibleName(name)
         windows = session.vault.get_profile(session.program.credentials.account.hex()) or {}
-        start, end = (windows.get("windows") or [[18, 22]])[0]
-        self.online_from.setValue(start)
-        self.online_to.setValue(end)
-        form.addRow(_("Usually &online from:"), self.online_from)
-        form.addRow(_("until:"), self.online_to)
+        # when I can meet and when I am usually online (the card's "windows" are the whole hours of the latter)
+        self.availability = AvailabilityEditor(self.tz)
+        meetings = session.meetings
+        self.availability.load(
+            meetings.my_availability() if meetings is not None else None, windows.get("windows") or ()
+        )
+        form.addRow(self.availability)
         self.capacity = QSpinBox()
         self.capacity.setRange(0, 20)
         self.capacity.setValue(card.capacity if card else 0)
@@ -202,7 +201,13 @@ class ProfileView(QWidget):
         if not name:
             self.status.setText(_("Enter the name others will see."))
             return
-        windows = [[self.online_from.value(), self.online_to.value()]]
+        me = self.session.program.credentials.account.hex()
+        try:
+            availability = self.availability.value(me)
+        except ValueError as problem:
+            self.status.setText(str(problem))
+            return
+        windows = [list(hours) for hours in availability.online_hours()]
         student: dict[str, object] = {}
         if self.session.program.role == "student":
             peer = self.peer.isChecked() and self.year.value() >= PEER_FROM_YEAR
@@ -210,6 +215,13 @@ class ProfileView(QWidget):
             if not peer:
                 self.capacity.setValue(0)  # places are a peer mentor's
         background = [t.strip() for t in self.background.text().split(",") if t.strip()][:10]
+        meetings = self.session.meetings
+        if meetings is not None:  # saved first: the card below carries it (share "card") or leaves it off
+            hook, meetings.card_changed = meetings.card_changed, None  # one card, not two
+            try:
+                meetings.set_availability(availability)
+            finally:
+                meetings.card_changed = hook
         self.session.publish_profile(
             name,
             specialties=self._checked(self.specialties),

@@ -82,6 +82,7 @@ class ProgrammeView(QWidget):
                 ("quiet", _("Mentorships quiet for 30 days")),
                 ("expired", _("Requests expired")),
                 ("introduced", _("Introductions not yet followed up")),
+                ("held", _("Meetings held")),
             )
         ):
             number = QLabel("–")
@@ -152,6 +153,7 @@ class ProgrammeView(QWidget):
         self.figures["quiet"].setText(format_number(len(figures.quiet)))
         self.figures["expired"].setText(format_number(figures.expired))
         self.figures["introduced"].setText(format_number(figures.introduced))
+        self.figures["held"].setText(format_number(figures.meetings_held))
         self.figures["introduced"].setToolTip(
             ngettext(
                 "{count} introduction was followed by a request.",
