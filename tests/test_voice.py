@@ -206,3 +206,44 @@ def test_the_seek_bar_moves_playback_to_that_position(qtbot, eight_seconds):
     assert player.status.text().startswith("No speaker")
     player.load(b"garbage")
     assert player.status.text().startswith("This is not a voice note") and not player.play_button.isEnabled()
+
+
+def test_in_messages_a_voice_note_plays_and_the_recorder_says_there_is_no_microphone(
+    make_app, server, tmp_path, eight_seconds
+):
+    from tests.clients import card_holder
+
+    _pcm, note = eight_seconds
+    page = make_app()
+    me = page.set_up_in(server.url, server.invite("mentor"), "Dr Voice", "violet harbour lantern")
+    student = card_holder(tmp_path / "student", server, "Student Voice")
+    chat = student.messaging()
+    chat.send(chat.start_direct(me), "listen", voice.attachment(note))
+    engine = student.engine()
+    for message_id, entry in chat.pending_uploads():
+        engine.upload_blob(chat.sealed_attachment(entry))
+        chat.uploaded(message_id)
+    engine.sync_once()
+    page.sync_now()
+    page.qtbot.waitUntil(lambda: bool(page.app.session.messaging.threads()), timeout=20_000)
+    page.open_view("messages")
+    view = page.screen.messages
+    page.screen.refresh()
+    view.thread_list.setCurrentIndex(view.thread_model.index(0))
+    row = next(r for r, m in enumerate(view.conversation_model.messages) if m.body == "listen")
+    view.conversation.setCurrentIndex(view.conversation_model.index(row))
+    if view.pane.player.isHidden():  # not fetched by itself yet: the person asks for it
+        page._press(view.download_button)
+        page.qtbot.waitUntil(lambda: not view.pane.player.isHidden(), timeout=20_000)
+    assert view.pane.player.time.text() == "0:00 / 0:08" and view.pane.player.play_button.isEnabled()
+    view.conversation.setCurrentIndex(view.conversation_model.index(row))
+    assert not view.pane.player.isHidden()
+
+    recorder = view.box.recorder
+    assert recorder.isHidden()
+    page._press(view.box.voice_button)
+    assert not recorder.isHidden()
+    recorder.recorder.devices = _no_inputs()
+    page._press(recorder.record_button)
+    assert recorder.status.text().startswith("No microphone found")
+    student.vault.close()
