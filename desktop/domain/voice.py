@@ -1,8 +1,8 @@
 """Voice notes: the codec and the checks, with no device and no Qt.
 
-A note is Opus in an Ogg container (RFC 7845), mono, at a speech bitrate of 8.5 kbit/s, so a minute weighs
-about 60 KB with the container (the limit is 100 KB a minute). The encoder and decoder are libsndfile's, through
-`soundfile` (its wheels bundle libsndfile 1.2, which writes and reads Ogg Opus); the checks before a note is
+A note is Opus in an Ogg container (RFC 7845), mono, at a speech bitrate of 8.5 kbit/s, so a minute weighs about
+60 KB with the container (the limit is 100 KB a minute). The encoder and decoder are libsndfile's (`sndfile.py`:
+the libsndfile 1.2 that `soundfile`'s wheels bundle, which writes and reads Ogg Opus). The checks before a note is
 sealed, or before a received one reaches libsndfile, are a small pure-Python walk over the Ogg pages: anything
 that is not a complete Ogg Opus stream (garbage, a truncated file, a page claiming more bytes than there are, an
 Opus header with a wrong size) is "not-voice", and nothing is decoded.
@@ -12,7 +12,6 @@ PCM in and out is signed 16-bit little-endian mono bytes, so nothing here needs 
 
 from __future__ import annotations
 
-import io
 import struct
 from dataclasses import dataclass
 
@@ -56,17 +55,19 @@ class NoteAttachment:
     mime: str = MIME
 
 
-def _soundfile():  # type: ignore[no-untyped-def]
+def _codec():  # type: ignore[no-untyped-def]
+    from desktop.domain import sndfile
+
     try:
-        import soundfile
+        sndfile.version()
     except (ImportError, OSError) as exc:  # not installed, or libsndfile missing
         raise VoiceError("no-codec") from exc
-    return soundfile
+    return sndfile
 
 
 def available() -> bool:
     try:
-        _soundfile()
+        _codec()
     except VoiceError:
         return False
     return True
@@ -80,14 +81,8 @@ def encode(pcm: bytes, rate: int = RATE) -> bytes:
         raise ValueError("16-bit PCM has an even number of bytes")
     if len(pcm) / 2 / rate > MAX_SECONDS:
         raise VoiceError("too-long")
-    soundfile = _soundfile()
-    out = io.BytesIO()
-    with soundfile.SoundFile(
-        out, "w", samplerate=rate, channels=1, format="OGG", subtype="OPUS", compression_level=_COMPRESSION
-    ) as handle:
-        if pcm:
-            handle.buffer_write(pcm, dtype="int16")
-    data = out.getvalue()
+    sndfile = _codec()
+    data = sndfile.write(pcm, rate, sndfile.OPUS, _COMPRESSION)
     check(data)
     return data
 
@@ -95,14 +90,14 @@ def encode(pcm: bytes, rate: int = RATE) -> bytes:
 def decode(data: bytes) -> tuple[bytes, int]:
     """(s16le mono PCM, rate) of a checked note; raises VoiceError("not-voice") for anything else."""
     check(data)
-    soundfile = _soundfile()
+    sndfile = _codec()
     try:
-        with soundfile.SoundFile(io.BytesIO(data)) as handle:
-            if handle.channels != 1:
-                raise VoiceError("not-voice")
-            return bytes(handle.buffer_read(dtype="int16")), handle.samplerate
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        pcm, rate, channels, kind = sndfile.read(data)
+    except sndfile.SndfileError as exc:
         raise VoiceError("not-voice") from exc
+    if channels != 1 or kind & 0xFFFF != sndfile.OPUS:
+        raise VoiceError("not-voice")
+    return pcm, rate
 
 
 def duration(data: bytes) -> float:
