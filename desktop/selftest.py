@@ -82,6 +82,7 @@ def _steps(folder: Path, out: Callable[[str], None], screenshot: Path | None) ->
         (_("sync once"), lambda: _sync(folder, state)),
         (_("draw the main window"), lambda: _render(state)),
         (_("match interests across languages"), _topics),
+        (_("encode and decode a voice note"), _voice),
     ]
     try:
         for label, step in steps:
@@ -178,6 +179,21 @@ def _topics() -> str:
     if not topics.topics_of("paludisme") & topics.topics_of("الملاريا"):
         raise RuntimeError(f"the topic vocabulary under {topics.TOPICS_DIR} does not match across languages")
     return f"({len(topics.vocabulary().names)} topics)"
+
+
+def _voice() -> str:
+    """The bundled libsndfile writes and reads Ogg Opus (the microphone is not needed: none may be plugged in)."""
+    import math
+    import struct
+
+    from desktop.domain import sndfile, voice
+
+    tone = [int(8000 * math.sin(2 * math.pi * 220 * i / voice.RATE)) for i in range(voice.RATE)]
+    note = voice.encode(struct.pack(f"<{len(tone)}h", *tone), voice.RATE)
+    pcm, rate = voice.decode(note)
+    if abs(len(pcm) / 2 / rate - 1) > 0.02:
+        raise RuntimeError("a one-second voice note did not decode to one second")
+    return f"({sndfile.version()}, {len(note)} bytes a second)"
 
 
 def _close(state: dict[str, Any]) -> None:

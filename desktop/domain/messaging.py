@@ -23,7 +23,7 @@ from pathlib import Path
 
 import msgpack
 
-from desktop.domain import directory, keyring
+from desktop.domain import directory, keyring, voice
 from desktop.domain.message_format import (  # noqa: F401 - re-exported: callers import them from here
     BUNDLE_BYTES,
     BUNDLE_ITEMS,
@@ -43,6 +43,7 @@ from desktop.domain.receiving import Receiving
 from desktop.domain.search import WordIndex
 from desktop.domain.sync_adapter import Program
 from desktop.domain.trust import Trust
+from desktop.domain.voice import NoteAttachment
 from desktop.vault import StoredMessage, Vault
 from desktop.vault.faults import crash_point
 from desktop.vault.records import StoredRecord
@@ -204,23 +205,24 @@ class Messaging(Receiving, Trust):
                 self.vault.delete_secret(f"epoch:{thread}:{old}")
                 del meta["epochs"][old]
 
-    def send(self, thread: str, text: str, attachment: Path | None = None) -> str:
-        """Seal ``text`` (and an attached file) for the thread's members and queue it; works offline. The
-        file is kept in the vault and uploaded, sealed under its own key, at the next sync. Returns the id.
+    def send(self, thread: str, text: str, attachment: Path | NoteAttachment | None = None) -> str:
+        """Seal ``text`` (and an attached file, or a voice note held in memory) for the thread's members and queue
+        it; works offline. The file is kept in the vault and uploaded, sealed under its own key, at the next sync.
+        A voice note (audio/ogg) is checked first (voice.check: VoiceError, nothing sealed). Returns the id.
 
         One local transaction: the message, the bundle record that replaces the previous one in the outbox, the
         bundle list, the attachment and the thread all land together, or (exception, crash) none of them."""
         with self.vault.transaction():
             return self._write(thread, text, attachment)
 
-    def _write(self, thread: str, text: str, attachment: Path | None) -> str:
+    def _write(self, thread: str, text: str, attachment: Path | NoteAttachment | None) -> str:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
         item: dict = {"x": text}
         entry = None
         if attachment is not None:
-            entry, item["a"] = self._attach(Path(attachment))
+            entry, item["a"] = self._attach(attachment if isinstance(attachment, NoteAttachment) else Path(attachment))
             crash_point("send:attachment-stored")
         message_id = self._bundle(thread, item)
         if entry is not None:
@@ -282,17 +284,23 @@ class Messaging(Receiving, Trust):
 
     # -- attachments ------------------------------------------------------------------------------------------
 
-    def _attach(self, path: Path) -> tuple[dict, dict]:
-        size = path.stat().st_size
+    def _attach(self, source: Path | NoteAttachment) -> tuple[dict, dict]:
+        if isinstance(source, NoteAttachment):
+            voice.check(source.data)  # before anything is sealed: a note over the limits raises VoiceError
+            name, data, mime = source.name, source.data, source.mime
+        else:
+            if source.stat().st_size > envelope.MAX_ATTACHMENT:
+                raise ValueError("attachments are limited to 25 MB")
+            name, data = source.name, source.read_bytes()
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        size = len(data)
         if size > envelope.MAX_ATTACHMENT:
             raise ValueError("attachments are limited to 25 MB")
-        data = path.read_bytes()
         key = envelope.new_attachment_key()
         sealed_sha = hashlib.sha256(envelope.seal_attachment(key, data)).hexdigest()
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        plain_sha = self.vault.blobs.put_bytes(data, path.name, mime).id
+        plain_sha = self.vault.blobs.put_bytes(data, name, mime).id
         entry = {
-            "name": path.name[:200],
+            "name": name[:200],
             "size": size,
             "sha": sealed_sha,
             "key": key.hex(),
@@ -328,6 +336,14 @@ class Messaging(Receiving, Trust):
             return False
         self.vault.blobs.export(entry["plain"], destination)
         return True
+
+    def attachment_bytes(self, message_id: str) -> bytes | None:
+        """The attachment's plaintext, read from the vault into memory (a voice note to play); None when it is
+        not on this computer. Nothing is written outside the vault."""
+        entry = self.attachment(message_id)
+        if entry is None or entry["state"] not in ("downloaded", "pending-upload", "uploaded"):
+            return None
+        return self.vault.blobs.read_all(entry["plain"])
 
     def attachments(self) -> dict[str, dict]:
         """message id → {name, size, sha (of the sealed file, its name on the server), key, mime, state, plain}."""

@@ -1,4 +1,5 @@
-"""Downloading an attachment and saving it elsewhere, for the message selected in the open conversation."""
+"""Downloading an attachment and saving it elsewhere, for the message selected in the open conversation; a voice
+note (audio/ogg) on this computer is loaded into the conversation's player, from the vault, in memory."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
+from desktop.domain import voice
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui import file_dialogs
@@ -26,6 +28,22 @@ class AttachmentActions(QObject):
         self._tasks: set[Task] = set()
         box.download_wanted.connect(self.download)
         box.save_wanted.connect(self.save)
+        pane.view.selectionModel().currentChanged.connect(lambda *_args: self.show_player())
+        pane.model.modelReset.connect(self.show_player)
+        self._playing: str | None = None
+
+    def show_player(self) -> None:
+        """The player follows the selected message: a voice note that is here is loaded (once), else it hides."""
+        message = self.pane.selected()
+        entry = self.messaging.attachment(message.id) if message and self.messaging else None
+        data = None
+        if message is not None and entry is not None and entry["mime"] == voice.MIME and self.messaging is not None:
+            if message.id == self._playing:
+                return
+            data = self.messaging.attachment_bytes(message.id)
+        self._playing = message.id if data is not None and message is not None else None
+        self.pane.player.load(data)
+        self.pane.player.setVisible(data is not None)
 
     def download(self) -> None:
         message = self.pane.selected()
@@ -40,6 +58,7 @@ class AttachmentActions(QObject):
             if messaging.is_open:
                 self.box.say(_("The attachment is on this computer."))
                 self.refresh()
+                self.show_player()
 
         def failed(exc: Exception) -> None:
             self._tasks.discard(task)

@@ -19,6 +19,7 @@ from desktop.ui.common import ERROR_STYLE, button
 from desktop.ui.direction import follow_text_direction
 from desktop.ui.layout import ElidedLabel, FlowLayout
 from desktop.ui.theme import primary
+from desktop.ui.views.voice_note import VoiceRecorder
 
 
 class ComposeBox(QWidget):
@@ -52,6 +53,9 @@ class ComposeBox(QWidget):
         self.attach_button = button(_("&Attach a file…"), _("Attach a file"), self._choose_attachment)
         self.attached = ElidedLabel()  # a long file name is elided, whole in the tooltip; on its own line
         self.attached.setAccessibleName(_("Attached file"))
+        self.voice_button = button(_("Voice &note…"), _("Show the voice note recorder"), self._toggle_recorder)
+        self.recorder = VoiceRecorder()  # hidden until asked for: the Messages view sends what it records
+        self.recorder.hide()
         self.download_button = button(_("Do&wnload attachment"), _("Download attachment"), self.download_wanted.emit)
         self.save_button = button(_("Save attachment &as…"), _("Save attachment as"), self.save_wanted.emit)
         self.edit_button = button(_("&Edit"), _("Edit message"), self.edit_wanted.emit)
@@ -59,6 +63,7 @@ class ComposeBox(QWidget):
         layout.addWidget(self.attached)
         for widget in (
             self.attach_button,
+            self.voice_button,
             self.download_button,
             self.save_button,
             self.edit_button,
@@ -66,6 +71,7 @@ class ComposeBox(QWidget):
         ):
             files.addWidget(widget)
         layout.addLayout(files)
+        layout.addWidget(self.recorder)
         row = QHBoxLayout()
         self.templates = QComboBox()
         self.templates.setAccessibleName(_("Reply templates"))
@@ -132,6 +138,11 @@ class ComposeBox(QWidget):
             if path
             else ""
         )
+
+    def _toggle_recorder(self) -> None:
+        self.recorder.setVisible(not self.recorder.isVisible())
+        if self.recorder.isVisible():
+            self.recorder.record_button.setFocus()
 
     def _choose_attachment(self) -> None:
         name = file_dialogs.open_file(self, _("Attach a file"))

@@ -10,6 +10,7 @@ from desktop.i18n import _
 from desktop.ui.common import heading
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.message_models import ConversationModel
+from desktop.ui.views.voice_note import VoicePlayer
 
 
 class ConversationPane(QWidget):
@@ -36,6 +37,9 @@ class ConversationPane(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.fingerprints)
         layout.addWidget(self.view, 1)
+        self.player = VoicePlayer()  # shown while the selected message carries a voice note (AttachmentActions)
+        self.player.hide()
+        layout.addWidget(self.player)
 
     def set_title(self, title: str) -> None:
         self.title.setText(title)

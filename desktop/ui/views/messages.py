@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from desktop.domain import voice
 from desktop.domain.message_format import MAX_ATTACHMENT
 from desktop.domain.messaging import MissingKeys, StoredMessage
 from desktop.domain.session import Session
@@ -73,6 +74,7 @@ class MessagesView(QWidget):
         self.searching = False
         self.box = ComposeBox(session)
         self.box.send_wanted.connect(self._send)
+        self.box.recorder.send_wanted.connect(self._send_voice)
         self.box.draft_due.connect(self._save_draft)
         self.box.edit_wanted.connect(self._start_edit)
         self.box.delete_wanted.connect(self._delete)
@@ -272,6 +274,29 @@ class MessagesView(QWidget):
         self.box.draft_timer.stop()
         self.compose.clear()
         self.box.set_attachment(None)
+        self.session.scheduler.local_change()
+        self.refresh()
+        self.queued_note = sent
+        self.box.say(_("Queued: it goes out with the next sync."))
+
+    def _send_voice(self, note: bytes) -> None:
+        """The recorder's Send: the note goes sealed as an audio/ogg attachment, with any text typed beside it."""
+        recorder = self.box.recorder
+        if self.current is None or self.messaging is None:
+            recorder.say(_("Open a conversation first."), error=True)
+            return
+        try:
+            sent = self.messaging.send(self.current, self.box.text(), voice.attachment(note))
+        except voice.VoiceError as exc:
+            recorder.say(str(exc), error=True)
+            return
+        except MissingKeys:
+            text = _("This person has not published security keys yet. Try again after the next sync.")
+            recorder.say(text, error=True)
+            return
+        self.box.draft_timer.stop()
+        self.compose.clear()
+        recorder.sent()
         self.session.scheduler.local_change()
         self.refresh()
         self.queued_note = sent
