@@ -222,7 +222,8 @@ def test_a_member_cannot_forge_a_status_about_anothers_request(server):
     answer = {"e": "answer", "r": real["r"], "at": at + 1, "st": "accepted"}
     assert _push(server, mallory, _status(answer)).status_code == 403, "mallory was not asked"
     assert _push(server, student, _status(answer)).status_code == 403, "the asker does not answer"
-    for event in ("activity", "closed"):
+    for event in ("activity", "closed", "meeting-held"):
         assert _push(server, mallory, _status({"e": event, "r": real["r"], "at": at + 2})).status_code == 403
     assert _push(server, mentor, _status(answer)).status_code == 200
     assert _push(server, student, _status({"e": "activity", "r": real["r"], "at": at + 3})).status_code == 200
+    assert _push(server, mentor, _status({"e": "meeting-held", "r": real["r"], "at": at + 4})).status_code == 200
