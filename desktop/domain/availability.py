@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from desktop.domain.meeting_time import DAY_MS, MINUTE_MS, to_local, valid_zone, wall_to_ms
+from desktop.domain.meeting_time import DAY_MS, to_local, valid_zone, wall_to_ms
 from desktop.i18n import N_
 
 LINKS: dict[str, str] = {
@@ -159,7 +159,3 @@ class Availability:
         local = to_local(now_ms, self.tz)
         minute = local.hour * 60 + local.minute
         return next((w for w in self.online if w.day == local.weekday() and w.start <= minute < w.end), None)
-
-
-def minutes(ms: int) -> int:
-    return ms // MINUTE_MS

@@ -15,6 +15,7 @@ from desktop.i18n import N_, _
 __all__ = ["MAX_REASON", "MeetingError"]
 OPS = frozenset({"propose", "accept", "decline", "reschedule", "cancel", "edit", "occurrence", "notes", "avail"})
 MAX_ROUND = 10_000
+MAX_REGISTERS = 2_000  # fields of one meeting: its moved or cancelled occurrences and notes included
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 MESSAGES = {
     "no-slots": N_("Choose at least one time for the meeting."),

@@ -237,7 +237,10 @@ class Meetings:
             return {}
         if mine.share != "card":
             return {"avail": None, "windows": None}
-        return {"avail": {k: v for k, v in mine.to_doc().items() if k != "h"}, "windows": mine.online_hours()}
+        fields: dict = {"avail": {k: v for k, v in mine.to_doc().items() if k != "h"}}
+        if mine.online:  # else the card keeps the windows the profile gave
+            fields["windows"] = mine.online_hours()
+        return fields
 
     def share_availability(self) -> int:
         """Send my availability to every mentorship partner who has not got this version (share "mentorships");
@@ -283,6 +286,10 @@ class Meetings:
             self.refused += 1
 
     def _take(self, content: dict, author: str) -> None:
+        with self.vault.transaction():  # the sync's taking in and a person's change: one read-modify-write at once
+            self._fold_in(content, author)
+
+    def _fold_in(self, content: dict, author: str) -> None:
         op, stamp = checks.header(content, author)
         data = self._load()
         if op == "avail":
@@ -307,7 +314,10 @@ class Meetings:
         if entry is None or author not in (entry["org"], entry["oth"]):
             self.ignored += 1
             return
-        for name, value in checks.changes(op, content, author):
+        changes = list(checks.changes(op, content, author))
+        if len(entry["reg"]) + len(changes) > checks.MAX_REGISTERS:
+            raise MeetingError("too-many-changes")  # a flood of occurrence changes: the meeting stays as it was
+        for name, value in changes:
             write(entry["reg"], name, value, stamp)
         self._save(data)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain import devices, directory, keyring, recovery
+from desktop.domain.availability import Availability
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
@@ -302,6 +303,10 @@ class Session:
             library=len(materials),
             offline_items=sum(1 for m in materials if self.is_offline(m)),
         )
+
+    def availability(self, account: str) -> Availability | None:
+        """Someone's availability (mine included): from their card, or what they shared with me."""
+        return self.meetings.availability(account) if self.meetings is not None else None
 
     def my_card_state(self) -> str | None:
         """Where this person's newest card is: ``outbox`` (queued), ``sent`` (the server has it), or None."""
