@@ -25,27 +25,10 @@ from desktop.ui.theme import primary
 from desktop.ui.views.meeting_finder import MeetingFinder
 from desktop.ui.views.schedule_text import DURATIONS, RECURRENCES, People, kind_label
 
-ERRORS = {
-    "no-slots": lambda: _("Tick at least one time."),
-    "too-many-slots": lambda: _("Tick at most three times: the other person picks one."),
-    "past": lambda: _("A time you ticked has already passed."),
-    "gap": lambda: _("A time you ticked does not exist in a time zone (the clocks skip it)."),
-    "fold": lambda: _("A time you ticked happens twice in a time zone: add it again and choose which."),
-    "state": lambda: _("This meeting has changed since you opened it; close this and look again."),
-    "not-yours": lambda: _("Only the two people of a meeting can change it."),
-    "no-occurrence": lambda: _("That occurrence is not part of this meeting any more."),
-    "title": lambda: _("Give the meeting a short title (at most 200 characters)."),
-    "link": lambda: _("The link is too long (at most 500 characters)."),
-    "rrule": lambda: _("Osler cannot repeat a meeting that way."),
-    "zone": lambda: _("Your time zone is not one Osler knows: set it in My profile."),
-    "person": lambda: _("Choose someone else: a meeting is between two people."),
-    "bad-slot": lambda: _("A time you ticked is not a valid time."),
-}
-
 
 def meeting_error(err: MeetingError) -> str:
-    said = ERRORS.get(getattr(err, "code", ""))
-    return said() if said is not None else _("This could not be done ({reason}).").format(reason=str(err))
+    """The domain's own sentence for a refused change (meeting_checks.MESSAGES), translated."""
+    return err.message()
 
 
 def partners(session, me: str) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
