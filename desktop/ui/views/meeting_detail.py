@@ -6,7 +6,7 @@ that become a check-in in the mentorship plan."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.domain import meeting_time
 from desktop.domain.meetings import Meeting, MeetingError
@@ -30,6 +30,15 @@ from desktop.ui.views.schedule_text import (
 ROLE = Qt.ItemDataRole.UserRole
 SHOWN_OCCURRENCES = 8  # of a repeating meeting, from now on
 NOTES_BACK_MS = 60 * meeting_time.DAY_MS  # past occurrences offered for notes
+
+
+def fit_rows(view: QListWidget, most_lines: int, least_lines: int = 2) -> None:
+    """A short list as tall as its rows (between ``least_lines`` and ``most_lines`` lines of text): one proposal
+    does not leave a tall empty box, many scroll."""
+    line = view.fontMetrics().height()
+    rows = sum(max(view.sizeHintForRow(r), line) for r in range(view.count()))
+    frame = 2 * view.frameWidth() + 4
+    view.setFixedHeight(max(least_lines * line, min(rows, most_lines * line)) + frame)
 
 
 class MeetingDetail(QWidget):
@@ -57,7 +66,6 @@ class MeetingDetail(QWidget):
         layout.addWidget(self.times_label)
         self.times = wrapping_list()
         self.times.setAccessibleName(_("Times"))
-        self.times.setMinimumHeight(self.fontMetrics().height() * 4)
         self.times_label.setBuddy(self.times)
         layout.addWidget(self.times)
 
@@ -183,6 +191,7 @@ class MeetingDetail(QWidget):
                 self._time_row(pair_line(people, other, slot.start, slot.end), slot.start)
         if self.times.count():
             self.times.setCurrentRow(0)
+        fit_rows(self.times, 10)
         waiting = waiting_for_me(meeting, people.me)
         confirmed = meeting.state == "confirmed"
         self.accept_button.setVisible(waiting)

@@ -202,7 +202,7 @@ class ProposeDialog(QDialog):
             return
         try:
             if self.mode == "propose":
-                self.meetings.propose(
+                self.meeting_id = self.meetings.propose(
                     other,
                     self.kind.currentData(),
                     self.title.text().strip(),

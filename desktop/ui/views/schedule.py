@@ -16,7 +16,7 @@ from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, heading, paragraph
 from desktop.ui.layout import FlowLayout, RememberedSplitter, empty_state, row_of, scrolling, wrapping_list
 from desktop.ui.theme import primary
-from desktop.ui.views.meeting_detail import MeetingDetail
+from desktop.ui.views.meeting_detail import MeetingDetail, fit_rows
 from desktop.ui.views.meeting_propose import ProposeDialog
 from desktop.ui.views.schedule_text import (
     People,
@@ -31,6 +31,7 @@ from desktop.ui.views.schedule_text import (
 
 ROLE = Qt.ItemDataRole.UserRole
 AHEAD_DAYS = 90  # upcoming: the next 14 days and later, up to three months
+SOON_DAYS = 14  # every occurrence of a series within these days; after, only its next one
 PAST_DAYS = 30  # meetings of the last month stay listed (their notes are written after)
 
 
@@ -69,12 +70,13 @@ class ScheduleView(QWidget):
         self.waiting_heading = heading(_("Waiting for your answer"), 1.1)
         self.waiting = wrapping_list()
         self.waiting.setAccessibleName(_("Proposals waiting for your answer"))
-        self.waiting.setMaximumHeight(self.fontMetrics().height() * 8)
         left_layout.addWidget(self.waiting_heading)
         left_layout.addWidget(self.waiting)
         left_layout.addWidget(heading(_("Upcoming meetings"), 1.1))
         self.upcoming = wrapping_list()
         self.upcoming.setAccessibleName(_("Upcoming meetings, by day"))
+        # the scroll bar always there: rows wrapped for a width without it would be cut when it appears
+        self.upcoming.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         empty_state(
             self.upcoming,
             _("No meetings planned. Propose one: Osler finds times that suit you both, in both your time zones."),
@@ -83,7 +85,6 @@ class ScheduleView(QWidget):
         self.others_heading = heading(_("Recent, declined and cancelled"), 1.1)
         self.others = wrapping_list()
         self.others.setAccessibleName(_("Recent, declined and cancelled meetings"))
-        self.others.setMaximumHeight(self.fontMetrics().height() * 8)
         left_layout.addWidget(self.others_heading)
         left_layout.addWidget(self.others)
         splitter.addWidget(scrolling(left))
@@ -128,8 +129,17 @@ class ScheduleView(QWidget):
         self._fill(self.waiting, [(self._waiting_text(m, people), m.id, True) for m in waiting])
         self.waiting_heading.setVisible(bool(waiting))
         self.waiting.setVisible(bool(waiting))
+        fit_rows(self.waiting, 8)
 
-        ahead = [(m, s) for m, s in self.meetings.upcoming(now, AHEAD_DAYS) if not waiting_for_me(m, people.me)]
+        ahead, later = [], set()
+        for meeting, slot in self.meetings.upcoming(now, AHEAD_DAYS):
+            if waiting_for_me(meeting, people.me):
+                continue
+            if slot.start >= now + SOON_DAYS * meeting_time.DAY_MS:  # after two weeks, a series' next one only
+                if meeting.id in later:
+                    continue
+                later.add(meeting.id)
+            ahead.append((meeting, slot))
         today = meeting_time.to_local(now, people.my_zone).date()
         rows: list[tuple[str, str | None, bool]] = []
         for day, items in by_day(ahead, people.my_zone):
@@ -146,6 +156,7 @@ class ScheduleView(QWidget):
         self._fill(self.others, [(self._other_text(m, people, now), m.id, True) for m in recent])
         self.others_heading.setVisible(bool(recent))
         self.others.setVisible(bool(recent))
+        fit_rows(self.others, 8)
         self.detail.show_meeting(self.meetings.meeting(self.current) if self.current else None, people)
 
     @staticmethod
@@ -174,7 +185,7 @@ class ScheduleView(QWidget):
         other = people.other(meeting)
         lines = [
             _("{title} · {kind}").format(title=meeting_title(meeting, people), kind=kind_label(meeting.kind)),
-            *(pair_line(people, other, s.start, s.end) for s in meeting.slots),
+            *(pair_line(people, other, s.start, s.end, two_lines=True) for s in meeting.slots),
         ]
         return "\n".join(lines)
 
@@ -183,7 +194,7 @@ class ScheduleView(QWidget):
         head = _("{title} · {kind}").format(title=meeting_title(meeting, people), kind=kind_label(meeting.kind))
         if meeting.state == "proposed":
             head += " · " + _("waiting for {name} to pick a time").format(name=people.name(other))
-        return head + "\n" + pair_line(people, other, slot.start, slot.end)
+        return head + "\n" + pair_line(people, other, slot.start, slot.end, two_lines=True)
 
     def _other_text(self, meeting: Meeting, people: People, now: int) -> str:
         other = people.other(meeting)
@@ -191,7 +202,7 @@ class ScheduleView(QWidget):
         head = _("{title} · {state}").format(title=meeting_title(meeting, people), state=state_label(meeting.state))
         if meeting.reason:
             head += " — " + meeting.reason
-        return head if slot is None else head + "\n" + pair_line(people, other, slot.start, slot.end)
+        return head if slot is None else head + "\n" + pair_line(people, other, slot.start, slot.end, two_lines=True)
 
     def clear(self) -> None:
         for view in (self.waiting, self.upcoming, self.others):
@@ -229,9 +240,13 @@ class ScheduleView(QWidget):
 
     def _open(self, dialog: ProposeDialog) -> None:
         self.dialog = dialog
-        dialog.done.connect(lambda text: self._changed(text, False))
+        dialog.done.connect(lambda text: self._sent(dialog.meeting_id, text))
         dialog.open()
         dialog.person.setFocus() if dialog.person.isEnabled() else dialog.finder.slots.setFocus()
+
+    def _sent(self, meeting_id: str, text: str) -> None:
+        self.current = meeting_id  # the meeting just proposed (or changed) is the one shown
+        self._changed(text, False)
 
     def _changed(self, text: str, error: bool) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")

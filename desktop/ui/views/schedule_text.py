@@ -12,6 +12,7 @@ from desktop.domain.matching import local_zone
 from desktop.domain.meetings import KINDS, STATES, Meeting, Slot
 from desktop.formatting import format_date
 from desktop.i18n import N_, _, current_locale
+from desktop.ui.direction import first_strong_isolated
 
 # (RRULE value, label): what "Repeats" offers; the RRULE goes on the meeting as it is
 RECURRENCES: tuple[tuple[str, str], ...] = (
@@ -85,19 +86,29 @@ class People:
         return meeting.partner(self.me)
 
 
-def pair_line(people: People, other: str, start: int, end: int) -> str:
-    """ "Tue 3 Mar, 18:00–19:00 · Dr Ama: Tue 3 Mar, 16:00–17:00": my time first, theirs beside it."""
-    theirs_zone = people.zone(other)
+def pair_line(people: People, other: str, start: int, end: int, *, two_lines: bool = False) -> str:
+    """ "Tue 3 Mar, 18:00–19:00 · Dr Ama: Tue 3 Mar, 16:00–17:00": my time first, theirs beside it (below it with
+    ``two_lines``, for the narrow lists)."""
+    theirs_zone, name = people.zone(other), iso(people.name(other))
     if theirs_zone is None:
         mine = meeting_time.format_slot(start, end, people.my_zone, locale_tag())
-        return _("{mine} · {name}'s time zone is not known").format(mine=mine, name=people.name(other))
+        if two_lines:
+            return iso(mine) + "\n" + _("{name}'s time zone is not known").format(name=name)
+        return _("{mine} · {name}'s time zone is not known").format(mine=iso(mine), name=name)
     mine, theirs = meeting_time.format_pair(start, end, people.my_zone, theirs_zone, locale_tag())
-    return _("{mine} · {name}: {theirs}").format(mine=mine, name=people.name(other), theirs=theirs)
+    if two_lines:
+        return iso(mine) + "\n" + _("{name}: {theirs}").format(name=name, theirs=iso(theirs))
+    return _("{mine} · {name}: {theirs}").format(mine=iso(mine), name=name, theirs=iso(theirs))
+
+
+def iso(text: str) -> str:
+    """``text`` isolated in its own direction: a Latin name or a time inside an Arabic line keeps its order."""
+    return first_strong_isolated(text)
 
 
 def meeting_title(meeting: Meeting, people: People) -> str:
     title = meeting.title or kind_label(meeting.kind)
-    return _("{title} with {name}").format(title=title, name=people.name(people.other(meeting)))
+    return _("{title} with {name}").format(title=iso(title), name=iso(people.name(people.other(meeting))))
 
 
 def waiting_for_me(meeting: Meeting, me: str) -> bool:
