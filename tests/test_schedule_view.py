@@ -15,6 +15,7 @@ from PySide6.QtCore import QDate, Qt, QTime
 from desktop.domain import meeting_time
 from desktop.domain.availability import Availability, Window
 from sync.clock import ManualClock
+from tests.test_accessibility import unnamed
 
 PASSPHRASE = "violet harbour lantern"
 WAIT = 20_000
@@ -117,6 +118,7 @@ def test_propose_accept_and_both_see_it_in_their_own_zone_then_notes_become_a_ch
     press(qtbot, view.propose_button)
     dialog = view.dialog
     assert dialog is not None and dialog.isVisible()
+    assert unnamed(dialog) == [], "every control of the dialog is named"
     assert dialog.person.currentData() == kofi_id, "a mentorship partner comes first"
     assert "(your mentorship)" in dialog.person.currentText()
     dialog.kind.setCurrentIndex(dialog.kind.findData("video"))
@@ -149,6 +151,7 @@ def test_propose_accept_and_both_see_it_in_their_own_zone_then_notes_become_a_ch
     theirs_view.waiting.setCurrentRow(0)
     detail = theirs_view.detail
     assert detail.accept_button.isVisible() and detail.decline_button.isVisible()
+    assert unnamed(kofi.app.window) == [], "every control of the page is named"
     detail.times.setCurrentRow(0)
     press(qtbot, detail.accept_button)
     assert "Accepted" in theirs_view.status.text()
@@ -194,6 +197,15 @@ def test_a_typed_time_the_clocks_skip_is_explained_and_nothing_is_sent(pair, qtb
     press(qtbot, view.propose_button)
     dialog = view.dialog
     finder = dialog.finder
+    reached, widget = set(), dialog.person
+    widget.setFocus()
+    for _ in range(40):  # Tab from the first field reaches every control, in the dialog's own order
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(dialog.focusWidget())
+    for control in (dialog.title, dialog.duration, dialog.repeat, finder.slots, finder.day, finder.time):
+        assert control in reached, control.accessibleName()
+    for control in (finder.next_button, finder.add_button, dialog.send_button):
+        assert control in reached, control.accessibleName()
     qtbot.keyClicks(dialog.title, "Exam plan")
     finder.day.setDate(QDate(2031, 3, 30))  # London's clocks jump from 01:00 to 02:00
     finder.time.setTime(QTime(1, 30))
@@ -214,3 +226,87 @@ def test_a_typed_time_the_clocks_skip_is_explained_and_nothing_is_sent(pair, qtb
     press(qtbot, finder.fold_button)
     second = meeting_time.local_to_ms(LONDON, date(2031, 10, 26), 90, fold=1)
     assert finder.chosen() == [(second, second + 3_600_000)], "the later 01:30, ticked"
+
+
+def test_decline_other_times_live_session_one_occurrence_and_cancel(pair, qtbot, clock):
+    """Kofi proposes a weekly live text session; Amina's decline asks for a reason, she offers other times
+    instead; he accepts one; she opens the live session (the conversation with him), cancels one occurrence and
+    moves another; he cancels the series with a reason, which she reads."""
+    amina, kofi, _amina_id, kofi_id = pair
+    his = open_schedule(kofi)
+    press(qtbot, his.propose_button)
+    dialog = his.dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData("live-text"))
+    assert not dialog.link.isVisible(), "no link for a session inside Osler"
+    dialog.repeat.setCurrentIndex(dialog.repeat.findData("FREQ=WEEKLY"))
+    qtbot.keyClicks(dialog.title, "Weekly check-in")
+    dialog.finder.slots.item(0).setCheckState(Qt.CheckState.Checked)
+    press(qtbot, dialog.send_button)
+    rounds(kofi, amina)
+
+    view = open_schedule(amina)
+    view.waiting.setCurrentRow(0)
+    detail = view.detail
+    press(qtbot, detail.decline_button)
+    assert "why you decline" in view.status.text(), "a decline says why"
+    assert amina.app.session.meetings.meetings()[0].state == "proposed"
+    press(qtbot, detail.other_button)
+    other = view.dialog
+    assert other.mode == "reschedule" and not other.person.isEnabled() and not other.kind.isEnabled()
+    other.finder.move_week(1)
+    assert "Week of" in other.finder.week_label.text()
+    other.finder.slots.item(0).setCheckState(Qt.CheckState.Checked)
+    new_start, _new_end = other.finder.chosen()[0]
+    press(qtbot, other.send_button)
+    assert "New times queued" in view.status.text()
+    assert not view.waiting.isVisible(), "now Kofi answers"
+    rounds(amina, kofi)
+
+    his.refresh()
+    his.waiting.setCurrentRow(0)
+    assert his.detail.times.count() == 1
+    his.detail.times.setCurrentRow(0)
+    press(qtbot, his.detail.accept_button)
+    rounds(kofi, amina)
+
+    view.refresh()
+    meeting = amina.app.session.meetings.meetings()[0]
+    assert meeting.state == "confirmed" and meeting.chosen.start == new_start and meeting.rrule == "FREQ=WEEKLY"
+    view.select(meeting.id)
+    assert detail.live_button.isVisible()
+    press(qtbot, detail.live_button)
+    assert amina.screen.current_view == "messages"
+    assert amina.screen.messages.current == amina.app.session.messaging.start_direct(kofi_id)
+    amina.screen.navigate("schedule")
+
+    week = 7 * meeting_time.DAY_MS
+    detail.times.setCurrentRow(1)  # the second week's
+    press(qtbot, detail.skip_button)
+    assert "cancelled" in view.status.text()
+    starts = [
+        s.start for s in amina.app.session.meetings.meeting(meeting.id).occurrences(new_start, new_start + 4 * week)
+    ]
+    assert new_start + week not in starts and new_start + 2 * week in starts
+    detail.times.setCurrentRow(1)  # now the third week's
+    press(qtbot, detail.move_button)
+    move = view.dialog
+    assert move.mode == "move" and move.occurrence == new_start + 2 * week
+    move.finder.move_week(2)
+    move.finder.slots.item(0).setCheckState(Qt.CheckState.Checked)
+    moved_to = move.finder.chosen()[0]
+    press(qtbot, move.send_button)
+    assert "moved" in view.status.text()
+    kept = amina.app.session.meetings.meeting(meeting.id)
+    assert kept.exceptions[new_start + 2 * week].start == moved_to[0]
+    rounds(amina, kofi)
+
+    his.refresh()
+    his.select(meeting.id)
+    qtbot.keyClicks(his.detail.reason, "Rotation abroad until June")
+    press(qtbot, his.detail.cancel_button)
+    assert "cancelled" in his.status.text()
+    rounds(kofi, amina)
+    view.refresh()
+    assert not any("Weekly check-in" in row for row in rows(view.upcoming))
+    [gone] = rows(view.others)
+    assert "Weekly check-in" in gone and "Cancelled" in gone and "Rotation abroad until June" in gone

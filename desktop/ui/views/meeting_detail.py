@@ -44,7 +44,8 @@ def fit_rows(view: QListWidget, most_lines: int, least_lines: int = 2) -> None:
 class MeetingDetail(QWidget):
     changed = Signal(str, bool)  # what happened in words, and whether it is an error
     write_to = Signal(str)  # open the conversation with this account (the live text session)
-    other_times = Signal(str, str, int)  # mode ("reschedule" | "move"), meeting id, occurrence start
+    # mode ("reschedule" | "move"), meeting id, occurrence start (ms: an object, as it is beyond a C int)
+    other_times = Signal(str, str, object)
 
     def __init__(self, session, parent: QWidget | None = None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
