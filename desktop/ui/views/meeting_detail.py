@@ -136,11 +136,32 @@ class MeetingDetail(QWidget):
             from desktop.ui.views.voice_note import VoiceRecorder  # the voice engineer's widget
         except ImportError:
             return
-        try:
-            self.voice = VoiceRecorder(self.session, self)
-        except TypeError:  # an older signature: the recorder alone
-            self.voice = VoiceRecorder()
+        self.voice = VoiceRecorder(parent=self)
+        self.voice.send_wanted.connect(self._send_voice)
         self.voice_place.addWidget(self.voice)
+
+    def _send_voice(self, note: bytes) -> None:
+        """The recorder's Send: the note goes sealed as an audio/ogg attachment to the other person's
+        conversation, titled with the meeting it belongs to."""
+        from desktop.domain import voice  # present whenever the recorder is
+        from desktop.domain.messaging import MissingKeys
+
+        messaging = self.session.messaging
+        if self.meeting is None or self.people is None or messaging is None or self.voice is None:
+            return
+        other = self.people.other(self.meeting)
+        text = _("Voice note for the meeting “{title}”").format(title=self.meeting.title)
+        try:
+            messaging.send(messaging.start_direct(other), text, voice.attachment(note))
+        except voice.VoiceError as exc:
+            self.voice.say(str(exc), error=True)
+            return
+        except MissingKeys:
+            self.voice.say(_("This person has not published security keys yet. Try again after the next sync."), True)
+            return
+        self.voice.sent()
+        said = _("Voice note queued for {name}: it goes out with the next sync.").format(name=self._name())
+        self.changed.emit(said, False)
 
     # -- showing --------------------------------------------------------------------------------------------
 

@@ -152,10 +152,10 @@ class ProposeDialog(QDialog):
         buttons.addWidget(self.send_button)
         outer.addLayout(buttons)
         self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.person.currentIndexChanged.connect(self._refill)
-        self.duration.currentIndexChanged.connect(self._refill)
+        self.person.currentIndexChanged.connect(self.refill)
+        self.duration.currentIndexChanged.connect(self.refill)
         self._kind_changed()
-        self._refill()
+        self.refill()
         if parent is not None and parent.window() is not None:
             room = parent.window().size()
             self.resize(min(room.width(), 760), min(room.height(), 720))
@@ -175,7 +175,7 @@ class ProposeDialog(QDialog):
     def other(self) -> str:
         return self.person.currentData() or ""
 
-    def _refill(self) -> None:
+    def refill(self) -> None:
         other = self.other()
         if not other:
             return

@@ -54,10 +54,10 @@ class ScheduleView(QWidget):
         top = FlowLayout()
         self.propose_button = primary(button(_("&Propose a meeting…"), _("Propose a meeting"), self.propose))
         top.addWidget(self.propose_button)
-        self.calendar = self._calendar()
-        if self.calendar is not None:
-            top.addWidget(self.calendar)
         layout.addLayout(top)
+        self.calendar = self._calendar()  # its own row: its buttons wrap by themselves
+        if self.calendar is not None:
+            layout.addWidget(self.calendar)
         self.status = LiveLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Schedule status"))
@@ -106,7 +106,17 @@ class ScheduleView(QWidget):
             from desktop.ui.views.schedule_calendar import ScheduleCalendar
         except ImportError:
             return None
-        return ScheduleCalendar(self.session, self)
+        if hasattr(ScheduleCalendar, "for_session"):
+            calendar = ScheduleCalendar.for_session(self.session, self)
+        else:
+            calendar = ScheduleCalendar(self.session, self)
+        if hasattr(calendar, "changed"):  # busy times imported or forgotten: the finder's week changes
+            calendar.changed.connect(self._busy_changed)
+        return calendar
+
+    def _busy_changed(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.refill()
 
     # -- data -----------------------------------------------------------------------------------------------
 
