@@ -82,7 +82,7 @@ class Meeting:
                 found.pop(at, None)
                 if moved is not None:
                     found[at] = moved
-            elif moved is not None and self._is_occurrence(at):
+            elif moved is not None and moved.end > start_ms and moved.start < end_ms and self._is_occurrence(at):
                 found[at] = moved
         return sorted(s for s in found.values() if s.end > start_ms and s.start < end_ms)
 

@@ -164,6 +164,14 @@ def format_pair(start_ms: int, end_ms: int, mine: str, theirs: str, locale: str 
     return own, format_slot(start_ms, end_ms, theirs, loc)
 
 
+def _place(tz: str, loc: Locale) -> str:
+    """A zone as its place in the language ("London", "Los Angeles", "Chatham Islands")."""
+    try:
+        return babel_dates.get_timezone_location(tz, locale=loc, return_city=True)
+    except (LookupError, ValueError, UnknownLocaleError):
+        return tz
+
+
 def explain(err: LocalTimeError, locale: str | None = None) -> str:
     """A sentence for a person about why that local time cannot be used as it is."""
     loc = _locale(locale)
@@ -172,12 +180,13 @@ def explain(err: LocalTimeError, locale: str | None = None) -> str:
         if err.wall is not None
         else ""
     )
+    place = _place(err.tz, loc)
     if err.code == "gap":
         return _("{when} does not exist in {zone}: the clocks jump forward over it. Choose another time.").format(
-            when=when, zone=err.tz
+            when=when, zone=place
         )
     if err.code == "fold":
         return _("{when} happens twice in {zone}: the clocks go back over it. Choose which one you mean.").format(
-            when=when, zone=err.tz
+            when=when, zone=place
         )
     return _("{zone} is not a time zone Osler knows.").format(zone=err.tz)

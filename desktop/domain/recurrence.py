@@ -105,12 +105,17 @@ def expand(rule: str, first_start: int, tz: str, start_ms: int, end_ms: int) -> 
         if start_ms <= first_start < end_ms:
             yield first_start
         return
-    produced = 0
+    produced, count = 0, parse(rule).get("count")
+    if start_ms <= first_start < end_ms:  # the first occurrence is the chosen slot, whatever BYDAY says (RFC 5545)
+        produced += 1
+        yield first_start
+    series = 1  # occurrences of the series so far, the first included (COUNT counts it)
     for steps, wall in enumerate(_rule(rule, first_start, tz)):
-        if steps >= _STEPS or produced >= MAX_OCCURRENCES:
-            return
         at = wall_to_ms(tz, wall, strict=False)
-        if at >= end_ms:
+        if at == first_start:
+            continue
+        series += 1
+        if steps >= _STEPS or produced >= MAX_OCCURRENCES or at >= end_ms or (count and series > count):
             return
         if at >= start_ms:
             produced += 1
