@@ -211,7 +211,7 @@ def test_a_typed_time_the_clocks_skip_is_explained_and_nothing_is_sent(pair, qtb
     finder.time.setTime(QTime(1, 30))
     press(qtbot, finder.add_button)
     assert finder.error.isVisible()
-    assert "does not exist in Europe/London" in finder.error.text()
+    assert "does not exist in London: the clocks jump forward" in finder.error.text()
     assert not finder.chosen(), "the time is not offered"
     press(qtbot, dialog.send_button)
     assert dialog.isVisible() and "Tick one" in dialog.status.text()
