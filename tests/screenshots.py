@@ -183,6 +183,59 @@ def open_a_circle(osler: OslerApp) -> None:
     view.topics.topic_list.setCurrentRow(view.topics.topic_list.count() - 1)
 
 
+def open_a_meeting(osler: OslerApp) -> None:
+    """The Schedule page with meetings in every place (made once per vault, then sent): a weekly video call with
+    the demo mentor, confirmed; a live text session of mine waiting for their answer; a phone call they proposed,
+    waiting for mine; the confirmed one open."""
+    session, meetings = osler.session, osler.session.meetings
+    me = session.program.credentials.account.hex()
+    plan = session.mentorships.mentorships()[0]
+    mentor = plan.mentor if plan.student == me else plan.student
+    if not meetings.meetings():
+        hour, day = 3_600_000, 86_400_000
+        base = session.now_ms() // hour * hour + day  # tomorrow, on the hour
+        weekly = meetings.propose(
+            mentor,
+            "video",
+            "Research question: neonatal sepsis in district hospitals",
+            [(base, base + hour)],
+            link="https://meet.example.org/amina-research",
+            mentorship=plan.id,
+            rrule="FREQ=WEEKLY",
+        )
+        stamp = session.messaging.clock.now
+        meetings._receive({"op": "accept", "i": weekly, "r": 1, "c": 0, "h": stamp(), "a": mentor}, mentor)
+        meetings.propose(
+            mentor,
+            "live-text",
+            "Exam plan",
+            [(base + 2 * day, base + 2 * day + hour), (base + 3 * day, base + 3 * day + hour)],
+            mentorship=plan.id,
+        )
+        theirs = {
+            "op": "propose",
+            "i": "ab" * 16,
+            "o": me,
+            "k": "phone",
+            "t": "Ethics form",
+            "l": "",
+            "z": "Europe/London",
+        }
+        theirs.update(
+            {"s": [[base + 4 * day, base + 4 * day + hour]], "rr": "", "m": plan.id, "h": stamp(), "a": mentor}
+        )
+        meetings._receive(theirs, mentor)
+        session.sync_now()  # sent before the screen is measured: "3 items waiting" would change the status bar
+        bar = osler.window.sync_bar
+        for _ in range(200):
+            pump(QApplication.instance(), 0.05)
+            if bar.status is not None and bar.status.queued == 0 and not bar.status.syncing:
+                break
+    view = osler.main.schedule
+    view.refresh()
+    view.upcoming.setCurrentRow(1)
+
+
 def open_a_project(osler) -> None:
     """A project (one with a long title, tasks in every column, CRediT rows, a decision and an author is started
     when the person has none), opened on its stage path."""
@@ -221,6 +274,8 @@ def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
         open_a_circle(osler)
     if view == "projects":
         open_a_project(osler)
+    if view == "schedule":
+        open_a_meeting(osler)
 
 
 def fit_matrix(app: QApplication, scale: int) -> None:
@@ -289,6 +344,8 @@ def main() -> None:
                     plan_a_mentorship(osler)
                 if view == "library":
                     osler.main.library.table.selectRow(0)
+                if view == "schedule":
+                    open_a_meeting(osler)
                 if view == "messages":
                     messages = osler.main.messages
                     messages.thread_list.setCurrentIndex(messages.thread_model.index(0))
@@ -301,6 +358,11 @@ def main() -> None:
                     messages.queue_toggle.click()
                     shoot(app, osler, f"{tag}/{number}b-review-queue")
                     messages.queue_toggle.click()
+                if view == "schedule":
+                    osler.main.schedule.propose()
+                    pump(app, 0.2)
+                    shoot_widget(app, osler.main.schedule.dialog, f"{tag}/{number}b-propose-meeting")
+                    osler.main.schedule.dialog.close()
             dialog = add_device_dialog(osler)
             shoot_widget(app, dialog, f"{tag}/19-add-device")
             dialog.close()

@@ -27,7 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.app import apply_locale
-from tests.screenshots import FIT_VIEWS, LANGUAGES, first_run, open_a_circle, open_a_project, plan_a_mentorship, pump
+from tests.screenshots import (
+    FIT_VIEWS,
+    LANGUAGES,
+    first_run,
+    open_a_circle,
+    open_a_meeting,
+    open_a_project,
+    plan_a_mentorship,
+    pump,
+)
 
 # (width, height, text scale): logical pixels, as Qt lays out; 200 % on 2560×1600 is 1280×800 logical.
 SIZES = [
@@ -128,6 +137,8 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         open_a_circle(osler)
     if view == "projects":
         open_a_project(osler)
+    if view == "schedule":
+        open_a_meeting(osler)
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from tests.screenshots import (
     add_device_dialog,
     first_run,
     open_a_circle,
+    open_a_meeting,
     open_a_project,
     plan_a_mentorship,
     pump,
@@ -66,6 +67,8 @@ def show(osler, view: str) -> QWidget:
         open_a_circle(osler)
     if view == "projects":
         open_a_project(osler)
+    if view == "schedule":
+        open_a_meeting(osler)
         main.projects.tabs.setCurrentWidget(main.projects.board)
     pump(QApplication.instance(), 0.05)
     return main.pages.currentWidget()

@@ -15,7 +15,6 @@ from desktop.ui.icons import themed
 from desktop.ui.layout import scrolling
 from desktop.ui.theme import Theme
 from desktop.ui.views.circles import CirclesView
-from desktop.ui.views.coming import ComingView
 from desktop.ui.views.home import HomeView
 from desktop.ui.views.library import LibraryView
 from desktop.ui.views.mentors import MentorsView
@@ -24,6 +23,7 @@ from desktop.ui.views.messages import MessagesView
 from desktop.ui.views.profile import ProfileView
 from desktop.ui.views.programme import ProgrammeView
 from desktop.ui.views.projects import ProjectsView
+from desktop.ui.views.schedule import ScheduleView
 from desktop.ui.views.settings import SettingsView
 from desktop.ui.views.students import StudentsView
 
@@ -83,14 +83,8 @@ class MainScreen(QWidget):
         self.mentors.ask.connect(self.ask)
         self.projects = ProjectsView(session)
         self.projects.navigate.connect(self.navigate)
-        self.schedule = ComingView(
-            C_("the view of meetings (a noun)", "Schedule"),
-            _(
-                "Meetings with your mentors, shown in your time zone and theirs, will live here. Each mentor's "
-                "time zone is already on their card."
-            ),
-            [(_("&See mentors' time zones"), _("See mentors' time zones"), lambda: self.navigate("mentors"))],
-        )
+        self.schedule = ScheduleView(session)
+        self.schedule.write_to.connect(self.write_to)  # "Start the live text session": the conversation
         self.circles = CirclesView(session)
         self.circles.project_wanted.connect(self.open_project)
         self.profile = ProfileView(session)
@@ -260,6 +254,7 @@ class MainScreen(QWidget):
         self.mentorships.refresh()
         self.circles.refresh()
         self.projects.refresh()
+        self.schedule.refresh()
         figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
         self.home.refresh(figures)
         if self.programme is not None:
@@ -275,3 +270,4 @@ class MainScreen(QWidget):
         self.mentorships.clear()
         self.circles.clear()
         self.projects.clear()
+        self.schedule.clear()
