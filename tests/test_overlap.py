@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from desktop.domain import directory
 from desktop.domain.availability import Availability, OnlineWindow, Window
 from desktop.domain.meeting_time import DAY_MS, HOUR_MS, MINUTE_MS, week_start
 from desktop.domain.overlap import coverage, intervals, overlap, subtract, suggest
@@ -141,6 +142,8 @@ def test_availability_documents_round_trip_and_hostile_ones_are_refused():
         {"tz": "UTC", "w": [[0, 0, 60]] * 29},
         {"tz": "UTC", "o": [[0, 0, 60, "satellite"]]},
         {"tz": "UTC", "o": [[0, 0, 60]]},
+        {"tz": "UTC", "o": [[0, 0, 60, ["wifi"]]]},
+        {"tz": ["UTC"]},
         {"tz": "UTC", "w": "all week"},
         {"tz": "UTC", "w": [[True, 0, 60]]},
         {"tz": "UTC", "h": -1},
@@ -149,3 +152,8 @@ def test_availability_documents_round_trip_and_hostile_ones_are_refused():
     for doc in hostile:
         with pytest.raises(ValueError):
             Availability.from_doc(doc, "them")  # type: ignore[arg-type]
+        # on a card (whose record's clock is the availability's): the card is still read, without availability
+        if not (isinstance(doc, dict) and "h" in doc):
+            assert directory._availability({"avail": doc}, "them", 5) is None
+    on_card = directory._availability({"avail": av.to_doc()}, "them", 5)
+    assert on_card is not None and on_card.hlc == 5 and on_card.weekly == av.weekly

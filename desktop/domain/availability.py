@@ -45,7 +45,7 @@ class OnlineWindow(Window):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.link not in LINKS:
+        if not isinstance(self.link, str) or self.link not in LINKS:
             raise ValueError("unknown kind of link")
 
 

@@ -197,7 +197,7 @@ def _availability(doc: dict, account: str, hlc: int) -> Availability | None:
         return None
     try:
         return Availability.from_doc({**value, "h": hlc}, account)
-    except ValueError:
+    except (ValueError, TypeError):
         return None
 
 

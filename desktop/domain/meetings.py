@@ -22,6 +22,7 @@ from desktop.domain.availability import Availability
 from desktop.domain.meeting_fold import KINDS, MAX_SLOTS, STATES, Meeting, Slot, fold, write
 from desktop.domain.meeting_time import DAY_MS
 from desktop.domain.mentorship import Mentorships, disclose
+from desktop.domain.message_format import MissingKeys
 from desktop.domain.messaging import Messaging
 from desktop.vault import Vault
 from sync.protocol import StatusBody
@@ -252,12 +253,19 @@ class Meetings:
         sent = self._load()["sent"]
         partners = {p.mentor if p.student == self.me else p.student for p in self.mentorships.mentorships()}
         due = sorted(p for p in partners if sent.get(p) != mine.hlc)
+        sent_now = 0
         for partner in due:
-            self._send(partner, {"op": "avail", "i": "", "av": mine.to_doc()})
-            data = self._load()
-            data["sent"][partner] = mine.hlc
-            self._save(data)
-        return len(due)
+            try:
+                with self.vault.transaction():
+                    self._send(partner, {"op": "avail", "i": "", "av": mine.to_doc()})
+                    data = self._load()
+                    data["sent"][partner] = mine.hlc
+                    self._save(data)
+            except MissingKeys:  # their keys have not arrived yet: the next sync tries again
+                log.info("availability for %s waits for their keys", partner[:8])
+                continue
+            sent_now += 1
+        return sent_now
 
     def availability(self, account: str) -> Availability | None:
         """Someone's availability: mine, or the newer of what their card publishes and what they sent me."""

@@ -396,7 +396,10 @@ class Session:
         except Exception as exc:  # an optimisation: never the reason a sync fails
             log.warning("repacking skipped: %s", type(exc).__name__)
         if self.meetings is not None:
-            self.meetings.share_availability()  # a mentorship that started since gets my availability
+            try:
+                self.meetings.share_availability()  # a mentorship that started since gets my availability
+            except Exception as exc:  # sent again before the next sync: never the reason this one fails
+                log.warning("sharing availability skipped: %s", type(exc).__name__)
         self._upload_attachments()
 
     def _upload_attachments(self) -> None:
