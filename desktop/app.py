@@ -219,6 +219,7 @@ class OslerApp(QObject):
 
         screen = OnboardingScreen(self.data_dir, self.kdf_params, flow)
         screen.vault = self.vault
+        screen.clock = self.clock
         screen.language_chosen.connect(self._onboarding_language)
         screen.finished.connect(self._onboarding_finished)
         self.onboarding = screen

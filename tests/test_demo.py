@@ -197,6 +197,7 @@ def test_the_newcomer_finds_a_meeting_proposed_by_their_mentor_and_a_first_call_
         assert attention.upcoming_meetings == 1 and attention.meetings_held == 1
         held = meetings["First call: getting started"]
         assert held.held(joined) == 1 and "three key papers" in next(iter(held.notes.values()))["next"]
+        assert [m.id for m in session.meetings.waiting_for_me()] == [proposed.id]  # not the call already held
         session.mentorships.answer(offer.id, accept=True)  # the first call's notes are the plan's first check-in
         plan = session.mentorships.mentorship(offer.id)
         assert [c["by"] for c in plan.checkins] == [mentor] and "three key papers" in plan.checkins[0]["next"]

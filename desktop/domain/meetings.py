@@ -185,7 +185,10 @@ class Meetings:
         return sorted(out, key=lambda pair: (pair[1].start, pair[0].id))
 
     def waiting_for_me(self) -> list[Meeting]:
-        return [m for m in self.meetings() if m.waiting_on() == self.me]
+        """Proposals I must answer; one whose every slot is over can no longer be answered (the demo's first
+        call, held on the proposed time, with notes, is one)."""
+        now = self.now_ms()
+        return [m for m in self.meetings() if m.waiting_on() == self.me and any(s.end > now for s in m.slots)]
 
     def held_count(self, now_ms: int) -> int:
         return sum(m.held(now_ms) for m in self.meetings())

@@ -36,6 +36,7 @@ from desktop.ui.layout import scrolling
 from desktop.ui.onboarding_link import LinkPages
 from sync.client.errors import Offline, WrongServer
 from sync.client.transport import Transport
+from sync.clock import SYSTEM, Clock, now_ms
 
 
 def join_failure(exc: Exception, url: str) -> str:
@@ -78,6 +79,7 @@ class OnboardingScreen(LinkPages, QStackedWidget):
         self.flow = flow or Onboarding(list(i18n.UI_LANGUAGES))
         self.kdf_params = kdf_params
         self.vault: Vault | None = None
+        self.clock: Clock = SYSTEM  # the app's: the demo's history and meetings are timed from it
         self.demo_server = None
         self.setAccessibleName(_("Set up Osler"))
         self.waiting.connect(self._waiting)
@@ -356,7 +358,11 @@ class OnboardingScreen(LinkPages, QStackedWidget):
             self.finished.emit(self.vault, self.demo_server, "")
 
         role = getattr(self, "demo_role_chosen", "student")
-        self._run(_("Starting the demo programme…"), lambda: join_demo(vault, data_dir, "demo", role), joined)
+        self._run(
+            _("Starting the demo programme…"),
+            lambda: join_demo(vault, data_dir, "demo", role, now_ms=now_ms(self.clock)),
+            joined,
+        )
 
     def _join_page(self) -> Page:
         page = Page(
