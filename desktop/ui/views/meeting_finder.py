@@ -90,8 +90,8 @@ class MeetingFinder(QWidget):
         layout.addLayout(nav)
         self.slots = wrapping_list()
         self.slots.setAccessibleName(_("Times to offer (tick one to three)"))
-        self.slots.setMinimumHeight(self.fontMetrics().height() * 6)
-        self.slots.setMaximumHeight(self.fontMetrics().height() * 14)  # the time typed by hand stays in sight
+        self.slots.setMinimumHeight(self.fontMetrics().height() * 4)
+        self.slots.setMaximumHeight(self.fontMetrics().height() * 7)  # the time typed by hand stays in sight
         empty_state(self.slots, _("No time suits you both this week: try the next week, or type a time below."))
         self.slots.itemChanged.connect(lambda _item: self._count())
         layout.addWidget(self.slots, 1)
