@@ -29,6 +29,8 @@ def test_an_admin_sees_cohort_figures_and_publishes_introductions(make_app):
     assert view.figures["matched"].text() == f"{matched} of {students}"
     assert view.figures["unmatched"].text() == str(students - matched)
     assert view.figures["quiet"].text() == "2"
+    held = sum(len(days) for days in demo.MEETINGS_HELD.values())  # from meeting-held statuses: when, never what
+    assert view.figures["held"].text() == str(held) and view.figures["held"].accessibleName() == "Meetings held"
     assert "fetched" in view.presence_line.text()
     home = main.home.lines["programme"].text()
     assert "4 requests or mentorships need a look" in home and f"{students - matched} students" in home

@@ -34,6 +34,7 @@ from sync.server.blobstore import BlobStore
 from sync.server.embedded import EmbeddedServer
 from sync.server.storage import DeviceSession, Storage
 from sync.server.tables import device_seen, devices
+from sync.server.tables import records as records_table
 
 SEED = 20261122
 SEED_VERSION = "demo-seed-v2"
@@ -377,6 +378,35 @@ ACTIVITY = (
     (9, 29, "student", 2, "", 0, None),
 )
 LAPSED = {14: 21, 26: 16}  # mentor index → days since their last sync; everyone else synced within three days
+MEETINGS_HELD = {0: (55, 41, 27, 13), 1: (45, 31, 17), 2: (35, 21, 7), 3: (30,), 4: (26, 12)}  # ACTIVITY row → days ago
+
+
+def seed_meetings_held(storage: Storage, now_ms: int | None = None) -> int:
+    """The ``meeting-held`` statuses of the demo's active mentorships (PROTOCOL.md §3.4: when, never what), so the
+    admin's Programme figures count meetings held."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    by_key = {row.sign_key: row for row in _devices(storage)}
+    everyone = people()
+    students = [p for p in everyone if p.role == "student"]
+    mentors = [p for p in everyone if p.role == "mentor"]
+    with storage.reader.connect() as conn:  # the requests seed_activity stored (whenever it ran): pair → id
+        bodies = conn.execute(sa.select(records_table.c.body).where(records_table.c.kind == STATUS_KIND)).scalars()
+        asked = {(d["s"], d["m"]): d["r"] for d in map(json.loads, bodies) if d.get("e") == "request"}
+    stored = 0
+    for row, days in MEETINGS_HELD.items():
+        student_index, mentor_index = ACTIVITY[row][:2]
+        student = by_key[students[student_index].key.public_bytes()]
+        mentor = by_key[mentors[mentor_index].key.public_bytes()]
+        request = asked.get((student.account_id.hex(), mentor.account_id.hex()))
+        if request is None:
+            continue
+        author = DeviceSession(student.account_id, student.id, "student")
+        for ago in days:
+            at = (now - ago * DAY_MS) // 1_800_000 * 1_800_000  # on the half hour, like a meeting's start
+            body = json.dumps({"e": "meeting-held", "r": request, "at": at}).encode()
+            record = Record(i=new_record_id(at), k=STATUS_KIND, t=[], h=at << 16, b=body)
+            stored += storage.push(author, [record]).accepted
+    return stored
 
 
 def seed_activity(storage: Storage, now_ms: int | None = None) -> int:
@@ -433,6 +463,7 @@ def start_demo_server(folder: Path) -> EmbeddedServer:
             storage.create_schema()
             seed(storage, BlobStore(building / "blobs"))
             seed_activity(storage)
+            seed_meetings_held(storage)
         finally:
             storage.dispose()
         (building / SEED_VERSION).write_text("seeded\n")
@@ -453,6 +484,7 @@ def start_demo_server(folder: Path) -> EmbeddedServer:
         try:
             storage.create_schema()
             seed_availability(storage)
+            seed_meetings_held(storage)
         finally:
             storage.dispose()
         (folder / AVAILABILITY_VERSION).write_text("seeded\n")
