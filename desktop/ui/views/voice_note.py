@@ -15,6 +15,7 @@ from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.layout import FlowLayout
 
 TICK_MS = 250
 
@@ -38,7 +39,7 @@ class VoiceRecorder(QWidget):
         self.note: bytes | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at 200 % instead of widening the window
         self.record_button = button(_("&Record"), _("Record a voice note"), self.record)
         self.stop_button = button(_("Sto&p"), _("Stop recording"), self.stop)
         self.send_button = button(_("Send &voice note"), _("Send voice note"), self.send)
@@ -47,7 +48,7 @@ class VoiceRecorder(QWidget):
         self.elapsed.setAccessibleName(_("Voice note length and size"))
         for widget in (self.record_button, self.stop_button, self.send_button, self.discard_button):
             row.addWidget(widget)
-        row.addWidget(self.elapsed, 1)
+        row.addWidget(self.elapsed)
         layout.addLayout(row)
         self.status = LiveLabel()
         self.status.setWordWrap(True)
