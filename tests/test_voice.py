@@ -273,3 +273,20 @@ def test_messages_fit_with_the_recorder_and_the_player_shown(qapp, eight_seconds
         pump(QApplication.instance(), 0.1)
         assert not messages.box.recorder.isHidden()
         assert problems_of(osler.window, size) == []
+
+
+def test_stop_encodes_what_was_captured_and_send_hands_over_the_note(qtbot):
+    from desktop.ui.views.voice_note import VoiceRecorder
+
+    recorder = VoiceRecorder(devices=lambda: [])
+    qtbot.addWidget(recorder)
+    recorder.recorder._chunks.extend(voice_like(3))  # what three seconds at the microphone leave in the buffer
+    recorder.stop()
+    qtbot.waitUntil(lambda: recorder.send_button.isEnabled(), timeout=20_000)
+    assert recorder.elapsed.text().startswith("0:03 · ")
+    assert recorder.status.text() == "Recorded. Send it, or discard it."
+    with qtbot.waitSignal(recorder.send_wanted) as sent:
+        recorder.send_button.click()
+    assert abs(voice.duration(sent.args[0]) - 3) <= 3 * 0.02
+    recorder.sent()
+    assert not recorder.send_button.isEnabled() and recorder.record_button.isEnabled()
