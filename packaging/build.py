@@ -36,7 +36,8 @@ VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["versi
 # OpenGL/EGL drivers that match the graphics card, X11, fonts, GLib and D-Bus, which every Linux desktop has.
 DEB_DEPENDS = (
     "libc6 (>= 2.34), libgl1, libegl1, libx11-6, libx11-xcb1, libfontconfig1, libfreetype6, "
-    "libglib2.0-0 | libglib2.0-0t64, libdbus-1-3, fonts-dejavu-core | fonts-liberation2"
+    "libglib2.0-0 | libglib2.0-0t64, libdbus-1-3, fonts-dejavu-core | fonts-liberation2, "
+    "libasound2 | libasound2t64, libjack-jackd2-0 | libjack0"  # PortAudio's links, for voice notes
 )
 # Found on the desktops that use them: Wayland's client libraries are there whenever a Wayland session is.
 SYSTEM_ONLY = ("libwayland-",)

@@ -250,3 +250,43 @@ def test_in_messages_a_voice_note_plays_and_the_recorder_says_there_is_no_microp
     page._press(recorder.record_button)
     assert recorder.status.text().startswith("No microphone found")
     student.vault.close()
+
+
+@pytest.mark.parametrize("width,height,scale", [(1024, 600, 1.0), (1280, 800, 2.0)])
+def test_messages_fit_with_the_recorder_and_the_player_shown(qapp, eight_seconds, width, height, scale):
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QApplication
+
+    from tests.screenshots import pump
+    from tests.test_fit import _student_with_a_plan, problems_of, put_in_state
+
+    _pcm, note = eight_seconds
+    with _student_with_a_plan(qapp, QApplication.font().pointSizeF() * scale) as (osler, attachment):
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        put_in_state(osler, "messages", attachment)
+        messages = osler.main.messages
+        messages.box.voice_button.click()
+        messages.pane.player.load(note)
+        messages.pane.player.show()
+        pump(QApplication.instance(), 0.1)
+        assert not messages.box.recorder.isHidden()
+        assert problems_of(osler.window, size) == []
+
+
+def test_stop_encodes_what_was_captured_and_send_hands_over_the_note(qtbot):
+    from desktop.ui.views.voice_note import VoiceRecorder
+
+    recorder = VoiceRecorder(devices=lambda: [])
+    qtbot.addWidget(recorder)
+    recorder.recorder._chunks.extend(voice_like(3))  # what three seconds at the microphone leave in the buffer
+    recorder.stop()
+    qtbot.waitUntil(lambda: recorder.send_button.isEnabled(), timeout=20_000)
+    assert recorder.elapsed.text().startswith("0:03 · ")
+    assert recorder.status.text() == "Recorded. Send it, or discard it."
+    with qtbot.waitSignal(recorder.send_wanted) as sent:
+        recorder.send_button.click()
+    assert abs(voice.duration(sent.args[0]) - 3) <= 3 * 0.02
+    recorder.sent()
+    assert not recorder.send_button.isEnabled() and recorder.record_button.isEnabled()

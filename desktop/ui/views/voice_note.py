@@ -15,6 +15,8 @@ from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.layout import FlowLayout
+from desktop.ui.worker import Task, run_in_background
 
 TICK_MS = 250
 
@@ -36,9 +38,10 @@ class VoiceRecorder(QWidget):
         self.setAccessibleName(_("Voice note recorder"))
         self.recorder = Recorder(devices=devices)
         self.note: bytes | None = None
+        self._tasks: set[Task] = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
+        row = FlowLayout()  # wraps at 200 % instead of widening the window
         self.record_button = button(_("&Record"), _("Record a voice note"), self.record)
         self.stop_button = button(_("Sto&p"), _("Stop recording"), self.stop)
         self.send_button = button(_("Send &voice note"), _("Send voice note"), self.send)
@@ -47,7 +50,7 @@ class VoiceRecorder(QWidget):
         self.elapsed.setAccessibleName(_("Voice note length and size"))
         for widget in (self.record_button, self.stop_button, self.send_button, self.discard_button):
             row.addWidget(widget)
-        row.addWidget(self.elapsed, 1)
+        row.addWidget(self.elapsed)
         layout.addLayout(row)
         self.status = LiveLabel()
         self.status.setWordWrap(True)
@@ -96,17 +99,27 @@ class VoiceRecorder(QWidget):
             self.stop()
 
     def stop(self) -> None:
+        """Stops capture and encodes in the background (ten minutes take seconds); Send waits for it."""
         self.timer.stop()
-        pcm = self.recorder.stop()
-        try:
-            self.note = voice.encode(pcm, self.recorder.rate)
-        except voice.VoiceError as exc:
+        pcm, rate = self.recorder.stop(), self.recorder.rate
+        self.stop_button.setEnabled(False)
+        self.record_button.setEnabled(False)
+        self.say(_("Preparing the voice note…"))
+
+        def done(note: bytes) -> None:
+            self._tasks.discard(task)
+            self.note = note
+            self._show(voice.duration(note), len(note))
+            self.say(_("Recorded. Send it, or discard it."))
+
+        def failed(exc: Exception) -> None:
+            self._tasks.discard(task)
             self.note = None
-            self.say(str(exc), error=True)
             self._show(0.0, 0)
-            return
-        self._show(voice.duration(self.note), len(self.note))
-        self.say(_("Recorded. Send it, or discard it."))
+            self.say(str(exc) if isinstance(exc, voice.VoiceError) else _("The recording could not be encoded."), True)
+
+        task = run_in_background(lambda: voice.encode(pcm, rate), done, failed)
+        self._tasks.add(task)
 
     def send(self) -> None:
         if self.note is not None:
