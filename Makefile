@@ -8,10 +8,11 @@ STAMP := $(VENV)/.osler-installed
 PO := $(wildcard locales/*/LC_MESSAGES/osler.po)
 MO := $(PO:.po=.mo)
 PYTEST_ARGS ?=
-# The suite runs in parallel, one worker per core, each test file on one worker (its module fixtures built once);
-# `make test WORKERS=0` runs it in one process.
+# The suite runs in parallel, one worker per core, each test file on one worker (its module fixtures built once),
+# the longest files first (tests/conftest.py orders them by what each took last time, kept in pytest's cache), so
+# no long file starts while the other worker runs out of work; `make test WORKERS=0` runs it in one process.
 WORKERS ?= auto
-XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscope-reorder)
 
 PACKAGE_STAMP := $(VENV)/.osler-package-installed
 APP ?=

@@ -112,6 +112,8 @@ _fixtures_that_read: set = set()  # FixtureDefs whose setup read the wall clock:
 _clock_free: set[str] = set()  # on the controller: the tests the first run saw read nothing
 _datetime_watched: set[str] = set()
 _ran = pytest.StashKey[bool]()
+_file_seconds: dict[str, float] = {}  # on the controller: what each test file took, setup and teardown included
+FILE_SECONDS_KEY = "osler/file-seconds"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -170,6 +172,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
     if report.when == "teardown":
         reads = dict(report.user_properties).get("wall_clock")
         if reads == "":
@@ -183,9 +187,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         and getattr(session.config, "cache", None) is not None
     ):
         session.config.cache.set(shifted.CACHE_KEY, sorted(_clock_free))
+        seconds = session.config.cache.get(FILE_SECONDS_KEY, {})
+        seconds.update({path: round(spent, 1) for path, spent in _file_seconds.items()})
+        session.config.cache.set(FILE_SECONDS_KEY, seconds)
+
+
+def _longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Parallel runs hand out whole files (--dist loadfile) in collection order, and the file handed out last sets
+    when the run ends: the files go longest first, by what the last first run of each took (pytest's cache), or by
+    how many tests they hold when there is no record yet. Tests keep their order within a file."""
+    cache = getattr(config, "cache", None)
+    seconds = cache.get(FILE_SECONDS_KEY, {}) if cache is not None else {}
+    counts: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        counts[path] = counts.get(path, 0) + 1
+    items.sort(key=lambda item: (-seconds.get(p := item.nodeid.split("::", 1)[0], 0.0), -counts[p], p))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _longest_files_first(config, items)
     if not shifted.shifted_run() or os.environ.get(shifted.SHIFTED_ALL_ENV) or getattr(config, "cache", None) is None:
         return
     free = set(config.cache.get(shifted.CACHE_KEY, []))
