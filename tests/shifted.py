@@ -96,11 +96,11 @@ class WallClockWatch:
                 return real()
 
             setattr(time, name, watched)
-        for name in ("localtime", "gmtime", "ctime"):
+        for name, when in (("localtime", 0), ("gmtime", 0), ("ctime", 0), ("asctime", 0), ("strftime", 1)):
             real = getattr(time, name)
 
-            def watched_now(*args, real=real, name=name):  # type: ignore[no-untyped-def]
-                if not args or args[0] is None:
+            def watched_now(*args, real=real, name=name, when=when):  # type: ignore[no-untyped-def]
+                if len(args) <= when or args[when] is None:  # no time given: it reads the clock
                     watch.note(f"time.{name}()")
                 return real(*args)
 
