@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,19 @@ def make_app(qtbot, tmp_path: Path):
     yield make
     for app in made:
         app.shutdown()
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """pytest-qt closes a test's windows and asks Qt to delete them later, but "later" is the next event loop, in
+    the next test: the next app's theme (QApplication.setStyleSheet) then re-styles every widget of the windows
+    before it too. Deleting them now keeps each test's cost its own."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        if QCoreApplication.instance() is not None:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 # -- the shifted run covers the tests that read the wall clock (tests/shifted.py) ---------------------------------
