@@ -8,10 +8,11 @@ STAMP := $(VENV)/.osler-installed
 PO := $(wildcard locales/*/LC_MESSAGES/osler.po)
 MO := $(PO:.po=.mo)
 PYTEST_ARGS ?=
-# The suite runs in parallel, one worker per core, each test file on one worker (its module fixtures built once);
-# `make test WORKERS=0` runs it in one process.
+# The suite runs in parallel, one worker per core, each test file on one worker (its module fixtures built once),
+# the longest files first (tests/conftest.py orders them by what each took last time, kept in pytest's cache), so
+# no long file starts while the other worker runs out of work; `make test WORKERS=0` runs it in one process.
 WORKERS ?= auto
-XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile)
+XDIST := $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadfile --no-loadscope-reorder)
 
 PACKAGE_STAMP := $(VENV)/.osler-package-installed
 APP ?=
@@ -44,7 +45,11 @@ run: $(STAMP) catalogs
 	$(BIN)/osler
 
 # The suite runs twice: as usual, then with every wall clock a year ahead (tests/shifted.py), so no test can
-# depend on the day it runs. The long cut-and-kill loops (marked slow) run once.
+# depend on the day it runs. The first run watches each test for a read of the wall clock by our code (time.time(),
+# the SYSTEM clock, datetime.now()) or a child process started, and notes in pytest's cache the tests that read
+# none: the clock cannot change what they do, so the shifted run leaves them out. It runs every other test,
+# including any the first run has no record of; OSLER_SHIFTED_ALL=1 makes it run them all. The long cut-and-kill
+# loops (marked slow) run once.
 test: $(STAMP) catalogs check-qt
 	$(BIN)/ruff check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)

@@ -4,12 +4,15 @@ calibration that would raise it is skipped only to keep the suite fast)."""
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from desktop import i18n
 from desktop.vault import KdfParams, Vault
+from tests import shifted
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -101,3 +104,127 @@ def make_app(qtbot, tmp_path: Path):
     yield make
     for app in made:
         app.shutdown()
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """pytest-qt closes a test's windows and asks Qt to delete them later, but "later" is the next event loop, in
+    the next test: the next app's theme (QApplication.setStyleSheet) then re-styles every widget of the windows
+    before it too. Deleting them now keeps each test's cost its own."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        if QCoreApplication.instance() is not None:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+# -- the shifted run covers the tests that read the wall clock (tests/shifted.py) ---------------------------------
+
+_watch = None if shifted.shifted_run() else shifted.WallClockWatch()
+_fixtures_that_read: set = set()  # FixtureDefs whose setup read the wall clock: every test using one reads it too
+_clock_free: set[str] = set()  # on the controller: the tests the first run saw read nothing
+_datetime_watched: set[str] = set()
+_ran = pytest.StashKey[bool]()
+_file_seconds: dict[str, float] = {}  # on the controller: what each test file took, setup and teardown included
+FILE_SECONDS_KEY = "osler/file-seconds"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _watch is not None:
+        _watch.install()
+
+
+def _watch_new_modules() -> None:
+    """Desktop modules that call ``datetime.now()`` themselves (loaded by now) get the watching stand-in."""
+    import sys
+
+    for name in [n for n in sys.modules if n.startswith("desktop.") and n not in _datetime_watched]:
+        _datetime_watched.add(name)
+        source = getattr(sys.modules[name], "__file__", None)
+        if source and source.endswith(".py"):
+            text = Path(source).read_text(encoding="utf-8")
+            if "datetime.now(" in text or "datetime.utcnow(" in text or "datetime.today(" in text:
+                _watch.watch_datetime(sys.modules[name])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    if _watch is None:
+        yield
+        return
+    before = _watch.take()
+    yield
+    if _watch.reason is not None:
+        _fixtures_that_read.add(fixturedef)
+    if before is not None:
+        _watch.reason = before
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _watch is not None:
+        _watch_new_modules()
+        _watch.take()  # whatever ran between tests (a module fixture's teardown) is not this test's
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if _watch is None:
+        return
+    if call.when == "call" and outcome.get_result().passed:
+        item.stash[_ran] = True
+    if call.when != "teardown" or not item.stash.get(_ran, False):
+        return  # a test that did not run (skipped, failed) has no record: the shifted run includes it
+    reason = _watch.take()
+    if reason is None:
+        defs = [d for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
+        reason = next((f"its fixture {d.argname}" for d in defs if d in _fixtures_that_read), None)
+    outcome.get_result().user_properties.append(("wall_clock", reason or ""))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
+    if report.when == "teardown":
+        reads = dict(report.user_properties).get("wall_clock")
+        if reads == "":
+            _clock_free.add(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if (
+        _watch is not None
+        and not hasattr(session.config, "workerinput")
+        and getattr(session.config, "cache", None) is not None
+    ):
+        session.config.cache.set(shifted.CACHE_KEY, sorted(_clock_free))
+        seconds = session.config.cache.get(FILE_SECONDS_KEY, {})
+        seconds.update({path: round(spent, 1) for path, spent in _file_seconds.items()})
+        session.config.cache.set(FILE_SECONDS_KEY, seconds)
+
+
+def _longest_files_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Parallel runs hand out whole files (--dist loadfile) in collection order, and the file handed out last sets
+    when the run ends: the files go longest first, by what the last first run of each took (pytest's cache), or by
+    how many tests they hold when there is no record yet. Tests keep their order within a file."""
+    cache = getattr(config, "cache", None)
+    seconds = cache.get(FILE_SECONDS_KEY, {}) if cache is not None else {}
+    counts: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        counts[path] = counts.get(path, 0) + 1
+    items.sort(key=lambda item: (-seconds.get(p := item.nodeid.split("::", 1)[0], 0.0), -counts[p], p))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _longest_files_first(config, items)
+    if not shifted.shifted_run() or os.environ.get(shifted.SHIFTED_ALL_ENV) or getattr(config, "cache", None) is None:
+        return
+    free = set(config.cache.get(shifted.CACHE_KEY, []))
+    left_out = [item for item in items if item.nodeid in free]
+    if left_out:
+        items[:] = [item for item in items if item.nodeid not in free]
+        config.hook.pytest_deselected(items=left_out)

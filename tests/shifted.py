@@ -44,3 +44,111 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# -- which tests the shifted run needs ---------------------------------------------------------------------------
+#
+# Moving the clock can only change a test that reads it. The first run of `make test` therefore watches every
+# test (its fixtures included) for a read of the wall clock by our code (desktop/, sync/, tests/): time.time()
+# and its kin, the SYSTEM clock, datetime.now()/date.today() in the desktop modules that call them, and any
+# child process started (a server or CLI in its own process reads a clock the watch cannot see). It writes the
+# tests that read nothing to pytest's cache; the shifted run leaves those out and runs everything else, including
+# every test it has no record of (new, renamed, or not run first). Reads by libraries (uvicorn's Date header,
+# logging's timestamps) decide nothing of ours and are not counted.
+
+CACHE_KEY = "osler/clock-free"
+SHIFTED_ALL_ENV = "OSLER_SHIFTED_ALL"  # set to 1 to run every test shifted, whatever the first run saw
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_OURS = tuple(os.path.join(_ROOT, part) + os.sep for part in ("desktop", "sync", "tests"))
+
+
+def shifted_run() -> bool:
+    return "OSLER_CLOCK_SHIFT_DAYS" in os.environ
+
+
+class WallClockWatch:
+    """Notices whether our code read the wall clock (or started a process) since the last ``take()``."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def note(self, what: str) -> None:
+        if self.reason is not None:
+            return
+        frame = sys._getframe(2)  # whoever called time.time() (not this watch, not a library)
+        if frame.f_code.co_filename.startswith(_OURS):
+            self.reason = f"{what} at {os.path.relpath(frame.f_code.co_filename, _ROOT)}:{frame.f_lineno}"
+
+    def take(self) -> str | None:
+        reason, self.reason = self.reason, None
+        return reason
+
+    def install(self) -> None:
+        import subprocess
+        import time
+
+        watch = self
+        for name in ("time", "time_ns"):
+            real = getattr(time, name)
+
+            def watched(real=real, name=name):  # type: ignore[no-untyped-def]
+                watch.note(f"time.{name}()")
+                return real()
+
+            setattr(time, name, watched)
+        for name, when in (("localtime", 0), ("gmtime", 0), ("ctime", 0), ("asctime", 0), ("strftime", 1)):
+            real = getattr(time, name)
+
+            def watched_now(*args, real=real, name=name, when=when):  # type: ignore[no-untyped-def]
+                if len(args) <= when or args[when] is None:  # no time given: it reads the clock
+                    watch.note(f"time.{name}()")
+                return real(*args)
+
+            setattr(time, name, watched_now)
+        real_popen_init = subprocess.Popen.__init__
+
+        def popen_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if watch.reason is None:  # a server or CLI in its own process: a clock the watch cannot see
+                watch.reason = f"a child process ({args[0] if args else kwargs.get('args')!r:.80})"
+            real_popen_init(self, *args, **kwargs)
+
+        subprocess.Popen.__init__ = popen_init  # type: ignore[method-assign]
+
+    def watch_datetime(self, module: object) -> None:
+        """``datetime.now()`` is C code that no patch of the ``time`` module sees: a module of ours that calls it
+        gets, under its own name ``datetime``, a stand-in that notes the call and otherwise is the class."""
+        import datetime as dt
+
+        watch = self
+
+        class _Meta(type):
+            def __instancecheck__(cls, obj: object) -> bool:
+                return isinstance(obj, dt.datetime)
+
+            def __subclasscheck__(cls, sub: type) -> bool:
+                return issubclass(sub, dt.datetime)
+
+            def __call__(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+                return dt.datetime(*args, **kwargs)
+
+            def __getattr__(cls, name: str):  # type: ignore[no-untyped-def]
+                return getattr(dt.datetime, name)
+
+        class WatchedDatetime(metaclass=_Meta):
+            @staticmethod
+            def now(tz=None):  # type: ignore[no-untyped-def]
+                watch.note("datetime.now()")
+                return dt.datetime.now(tz)
+
+            @staticmethod
+            def utcnow():  # type: ignore[no-untyped-def]
+                watch.note("datetime.utcnow()")
+                return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+            @staticmethod
+            def today():  # type: ignore[no-untyped-def]
+                watch.note("datetime.today()")
+                return dt.datetime.today()
+
+        if getattr(module, "datetime", None) is dt.datetime:
+            module.datetime = WatchedDatetime  # type: ignore[attr-defined]
