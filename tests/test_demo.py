@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from desktop.domain import directory
 from desktop.domain.availability import Availability
-from desktop.domain.demo import ACTIVITY, ACTIVITY_VERSION, AVAILABILITY_VERSION, people, start_demo_server
+from desktop.domain.demo import (
+    ACTIVITY,
+    ACTIVITY_VERSION,
+    AVAILABILITY_VERSION,
+    MEETINGS_HELD,
+    people,
+    start_demo_server,
+)
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.overlap import intervals
 from desktop.domain.session import Session, join_demo
@@ -214,7 +221,8 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
     with start_demo_server(tmp_path / "demo") as server:
         again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
     statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
-    assert first == again == 48 + 12 + statuses
+    held = sum(len(days) for days in MEETINGS_HELD.values())  # the meetings held, as "meeting-held" statuses
+    assert first == again == 48 + 12 + statuses + held
     assert not (tmp_path / "demo.new").exists()
 
 

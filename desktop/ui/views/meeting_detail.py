@@ -192,7 +192,7 @@ class MeetingDetail(QWidget):
         if meeting.state == "proposed":
             facts.append(
                 _("{name} proposed these times: pick one.").format(name=people.name(other))
-                if waiting_for_me(meeting, people.me)
+                if waiting_for_me(meeting, people.me, now)
                 else _("Waiting for {name} to pick a time.").format(name=people.name(other))
             )
         self.facts.setText("\n".join(facts))
@@ -214,7 +214,7 @@ class MeetingDetail(QWidget):
         if self.times.count():
             self.times.setCurrentRow(0)
         fit_rows(self.times, 10)
-        waiting = waiting_for_me(meeting, people.me)
+        waiting = waiting_for_me(meeting, people.me, now)
         confirmed = meeting.state == "confirmed"
         self.accept_button.setVisible(waiting)
         self.decline_button.setVisible(waiting)

@@ -134,7 +134,7 @@ class ScheduleView(QWidget):
         )
         everything = self.meetings.meetings()
         waiting = sorted(
-            (m for m in everything if waiting_for_me(m, people.me)), key=lambda m: min(m.slots, default=None) or 0
+            (m for m in everything if waiting_for_me(m, people.me, now)), key=lambda m: min(m.slots, default=None) or 0
         )
         self._fill(self.waiting, [(self._waiting_text(m, people), m.id, True) for m in waiting])
         self.waiting_heading.setVisible(bool(waiting))
@@ -143,7 +143,7 @@ class ScheduleView(QWidget):
 
         ahead, later = [], set()
         for meeting, slot in self.meetings.upcoming(now, AHEAD_DAYS):
-            if waiting_for_me(meeting, people.me):
+            if waiting_for_me(meeting, people.me, now):
                 continue
             if slot.start >= now + SOON_DAYS * meeting_time.DAY_MS:  # after two weeks, a series' next one only
                 if meeting.id in later:

@@ -111,9 +111,10 @@ def meeting_title(meeting: Meeting, people: People) -> str:
     return _("{title} with {name}").format(title=iso(title), name=iso(people.name(people.other(meeting))))
 
 
-def waiting_for_me(meeting: Meeting, me: str) -> bool:
-    """A proposal (or a new round of times) the other person made, which I answer."""
-    return meeting.waiting_on() == me
+def waiting_for_me(meeting: Meeting, me: str, now: int) -> bool:
+    """A proposal (or a new round of times) the other person made, which I answer while one of its times is still
+    ahead (one whose every time is over, like the demo's first call held with notes, asks nothing more)."""
+    return meeting.waiting_on() == me and any(slot.end > now for slot in meeting.slots)
 
 
 def day_heading(day: date, today: date) -> str:
