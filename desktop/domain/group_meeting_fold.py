@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
+from desktop.domain.discussion_fold import Event
 from desktop.domain.meeting_fold import KINDS
 
 POST = "circle-post"
@@ -36,17 +36,6 @@ MAX_TITLE = 200
 MAX_LINK = 500
 MAX_SLOT_MS = 24 * 3_600_000  # one slot lasts at most a day
 MIN_MS, MAX_MS = 0, 2**53  # instants a slot may name
-
-
-class Event(Protocol):
-    """The fields of ``desktop.domain.circles.CircleEvent`` this module reads."""
-
-    id: str
-    kind: str
-    author: str
-    hlc: int
-    content: dict
-    role: str | None
 
 
 @dataclass(frozen=True)
