@@ -63,8 +63,10 @@ def render_without_system_fonts(tmp_path: Path, mode: str) -> dict[str, list[tup
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
     )
+    if mode == "system" and done.returncode < 0:  # Qt before 6.12 dies laying out text on a machine with no font
+        return {tag: [] for tag in samples}  # at all (a signal, not an answer): nothing could be drawn either
+    assert done.returncode == 0, done.stderr[-400:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
