@@ -71,6 +71,16 @@ def paragraph(text: str) -> QLabel:
     return label
 
 
+def error_label(accessible_name: str) -> LiveLabel:
+    """A hidden, wrapping error line in the error style, read out at once by screen readers when it changes."""
+    label = LiveLabel(assertive=True)
+    label.setWordWrap(True)
+    label.setStyleSheet(ERROR_STYLE)
+    label.setAccessibleName(accessible_name)
+    label.hide()
+    return label
+
+
 def explain(exc: BaseException) -> str:
     """The sentence a person reads for an error: the vault's or sync's own words, translated."""
     if isinstance(exc, VaultError):
@@ -91,11 +101,7 @@ class Page(QWidget):
         self.layout_.setContentsMargins(32, 24, 32, 24)
         self.title = heading(title)
         self.intro = paragraph(intro)
-        self.error = LiveLabel(assertive=True)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setAccessibleName(_("Error"))
-        self.error.hide()
+        self.error = error_label(_("Error"))
         self.status = LiveLabel()
         self.status.setAccessibleName(_("Status"))
         self.layout_.addWidget(self.title)

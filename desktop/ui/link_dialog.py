@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QV
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, explain, heading, mono_font, paragraph
+from desktop.ui.common import button, error_label, explain, heading, mono_font, paragraph
 from desktop.ui.direction import ltr
 from desktop.ui.worker import Task, run_in_background
 
@@ -88,11 +88,7 @@ class AddDeviceDialog(QDialog):
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Status"))
         layout.addWidget(self.status)
-        self.error = LiveLabel(assertive=True)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setAccessibleName(_("Error"))
-        self.error.hide()
+        self.error = error_label(_("Error"))
         layout.addWidget(self.error)
         buttons = QDialogButtonBox()
         self.new_code = button(_("&New code"), _("New code"), self.start)

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from desktop.formatting import format_bytes, format_number, format_percent, format_relative
 from desktop.i18n import _, ngettext
-from desktop.ui.announce import LiveLabel, announce
-from desktop.ui.common import ERROR_STYLE, button
+from desktop.ui.announce import announce
+from desktop.ui.common import button, error_label
 from sync.client.errors import (
     AuthFailed,
     DeviceRevoked,
@@ -98,11 +98,7 @@ class SyncStatusBar(QWidget):
         self.progress.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         self.progress.setMaximumWidth(self.fontMetrics().averageCharWidth() * 48)
         self.progress.hide()
-        self.error = LiveLabel(assertive=True)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setAccessibleName(_("Sync problem"))
-        self.error.hide()
+        self.error = error_label(_("Sync problem"))
         self.sync_button = button(_("&Sync now"), _("Sync now"), self.sync_now.emit)
         self.sync_button.setToolTip(_("Sync now (F5)"))
         for widget in (self.state, self.last_sync, self.queued, self.progress):

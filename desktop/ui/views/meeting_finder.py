@@ -26,7 +26,7 @@ from desktop.domain.meetings import MAX_SLOTS
 from desktop.formatting import format_date
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, paragraph
+from desktop.ui.common import button, error_label, paragraph
 from desktop.ui.layout import FlowLayout, empty_state, wrapping_list
 from desktop.ui.views.schedule_text import People, locale_tag, pair_line
 
@@ -129,11 +129,7 @@ class MeetingFinder(QWidget):
             fold_layout.addWidget(widget)
         self.fold_box.hide()
         layout.addWidget(self.fold_box)
-        self.error = LiveLabel(assertive=True)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setAccessibleName(_("Error"))
-        self.error.hide()
+        self.error = error_label(_("Error"))
         layout.addWidget(self.error)
 
     # -- what the finder works over --------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, explain, heading, line_edit
+from desktop.ui.common import button, error_label, explain, heading, line_edit
 from desktop.ui.layout import RememberedSplitter, empty_state, row_of, wrapping_list
 from desktop.ui.views.project_board import BoardPanel
 from desktop.ui.views.project_credit import AuthorshipPanel, CreditPanel
@@ -91,11 +91,7 @@ class ProjectsView(QWidget):
         self.members_line = QLabel()
         self.members_line.setWordWrap(True)
         self.members_line.setAccessibleName(_("Project members"))
-        self.error = LiveLabel(assertive=True)
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setAccessibleName(_("Project error"))
-        self.error.hide()
+        self.error = error_label(_("Project error"))
         self.status = LiveLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName(_("Project status"))
