@@ -4,6 +4,7 @@ classes know which widget does it. Everything is driven with keys and clicks on 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.app import OslerApp
 from desktop.domain.onboarding import Step
@@ -173,7 +174,16 @@ class AppPage:
         self.qtbot.keyClick(self.app.window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
 
     def sync_now(self) -> None:
-        self.qtbot.keyClick(self.app.window, Qt.Key.Key_F5)
+        """F5, as a person presses it: in the window they are looking at. F5 is a window shortcut, so with another
+        person's window (or another computer's) in front it would do nothing: bring this one to the front first."""
+        window = self.app.window
+        blocking, owner = QApplication.activeModalWidget(), QApplication.activeModalWidget()
+        while owner is not None and owner is not window:
+            owner = owner.parentWidget()
+        assert owner is None, f"F5 cannot reach the window behind {type(blocking).__name__}: close it first"
+        window.activateWindow()
+        self.qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
+        self.qtbot.keyClick(window, Qt.Key.Key_F5)
 
     def unlock(self, passphrase: str) -> None:
         screen = self.screen

@@ -159,6 +159,8 @@ def _link_second_computer(make_app, server, tmp_path):  # type: ignore[no-untype
     two.link_to_account(server.url, code)
     assert two.on_main(), two.error()
     one.qtbot.waitUntil(lambda: "Linked" in dialog.status.text(), timeout=WAIT)
+    one.qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # read, and closed: it is window-modal, so F5 waits behind it
+    assert not dialog.isVisible()
     return mentor, one, two, dialog, code, shown_while_waiting, key
 
 
