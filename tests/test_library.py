@@ -225,3 +225,33 @@ def test_entries_from_others_are_checked_and_v1_is_still_read():
     assert parse_entry({**big, "parts": "c" * 64, "mime": "application/x-msdownload"}, "r") is None
     assert parse_entry({**big, "parts": "c" * 64, "version": True}, "r") is None
     assert parse_entry({**big, "parts": "c" * 64, "size": -1}, "r") is None
+
+
+def test_the_publish_dialog_refuses_a_file_that_is_not_what_it_says_then_publishes_a_real_one(world, qtbot):
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+    from desktop.ui.views.library_publish import PUBLISH, PublishButtons, PublishDialog
+
+    _server, _people, s, root = world
+    mentor = s["mentor"]
+    assert not PublishButtons(s["mentor"], lambda: None, lambda: None).isHidden()
+    assert PublishButtons(s["amina"], lambda: None, lambda: None).isHidden()  # students do not publish
+    fake = root / "fake.pdf"
+    fake.write_bytes(heart_diagram(8, 8))
+    dialog = PublishDialog(mentor, PUBLISH)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(fake))
+    dialog.title.setText("Fake paper")
+    before = len(mentor.vault.records.by_kind("material"))
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    assert not dialog.error.isHidden() and dialog.error.text() == "This file is not a PDF."
+    assert len(mentor.vault.records.by_kind("material")) == before and dialog.result() != QDialog.DialogCode.Accepted
+    good = root / "ward-round.md"
+    good.write_text("# Ward round checklist\n\n- Vitals\n- Drug chart\n", encoding="utf-8")
+    dialog.path.setText(str(good))
+    dialog.title.setText("Ward round checklist")
+    ok.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    published = mentor.library.item(dialog.result_item.item)
+    assert published is not None and published.mime == "text/markdown" and published.title == "Ward round checklist"
