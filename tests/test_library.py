@@ -228,14 +228,18 @@ def test_entries_from_others_are_checked_and_v1_is_still_read():
 
 
 def test_the_publish_dialog_refuses_a_file_that_is_not_what_it_says_then_publishes_a_real_one(world, qtbot):
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QWidget
 
     from desktop.ui.views.library_publish import PUBLISH, PublishButtons, PublishDialog
 
     _server, _people, s, root = world
     mentor = s["mentor"]
-    assert not PublishButtons(s["mentor"], lambda: None, lambda: None).isHidden()
-    assert PublishButtons(s["amina"], lambda: None, lambda: None).isHidden()  # students do not publish
+    page = QWidget()
+    qtbot.addWidget(page)
+    shown = {n: PublishButtons(s[n], lambda: None, lambda: None) for n in ("mentor", "amina")}
+    for buttons in shown.values():
+        buttons.setParent(page)
+    assert not shown["mentor"].isHidden() and shown["amina"].isHidden()  # students do not publish
     fake = root / "fake.pdf"
     fake.write_bytes(heart_diagram(8, 8))
     dialog = PublishDialog(mentor, PUBLISH)
