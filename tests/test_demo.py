@@ -12,6 +12,7 @@ from desktop.domain.demo import (
     people,
     start_demo_server,
 )
+from desktop.domain.demo_library import media_items
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.overlap import intervals
 from desktop.domain.session import Session, join_demo
@@ -62,13 +63,19 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         assert plan is not None and "Read three key papers" in plan.value("goals")
         assert all(session.messaging.peer(m.account) is not None for m in session.mentors()), "mentors have keys"
         assert all(m.safety_number and len(m.devices) == 1 for m in session.mentors()), "and a certified device"
-        materials = session.materials()
-        assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)
-        session.download_material(materials[0])
-        assert session.is_offline(materials[0])
-        text = vault.blobs.read_all(materials[0].sha256).decode()
+        items, materials = session.library.items(), session.materials()
+        mimes = {i.mime for i in items}
+        assert len(items) == len(materials) >= 15 and not any(session.library.is_offline(i) for i in items)
+        assert {"text/markdown", "application/pdf", "image/png", "audio/ogg"} <= mimes
+        note = next(m for m in materials if m.id == next(i for i in items if i.mime == "text/markdown").id)
+        session.download_material(note)
+        assert session.is_offline(note)
+        text = vault.blobs.read_all(note.sha256).decode()
         assert text.startswith("# ") and "Demo material" in text
         assert session.attention().offline_items == 1
+        handbook = next(i for i in items if i.parts)  # the 150-page PDF: two chunks, a part list on the server
+        session.download_material(next(m for m in materials if m.id == handbook.id))
+        assert session.library.open_bytes(handbook).startswith(b"%PDF-") and handbook.level == "clinical"
         session.publish_profile("Amina Student", languages=["fr"])
         session.engine.sync_once()
         mine = session.my_card()
@@ -222,7 +229,8 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
         again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
     statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     held = sum(len(days) for days in MEETINGS_HELD.values())  # the meetings held, as "meeting-held" statuses
-    assert first == again == 48 + 12 + statuses + held
+    library = 12 + len(media_items())  # the Markdown notes, the two PDFs, the image and the audio clip
+    assert first == again == 48 + library + statuses + held
     assert not (tmp_path / "demo.new").exists()
 
 
