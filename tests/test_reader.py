@@ -166,3 +166,30 @@ def test_another_kind_goes_to_the_media_hook_or_says_what_is_missing(qtbot, read
     reader.show_item(_item("clip", "video/webm"), b"\x1aE\xdf\xa3")
     assert reader.stack.currentWidget() is reader.media
     assert reader.media.findChild(QLabel).text() == "playing clip (4 bytes)"
+
+
+def test_the_library_page_reads_the_demo_pdf_and_reopens_it_where_the_person_left_it(make_app):
+    page = make_app()
+    page.enter_demo(PASSPHRASE)
+    page.open_view("library")
+    library = page.screen.library
+    rows = {library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole).mime: r for r in range(library.proxy.rowCount())}
+    library.table.selectRow(rows["application/pdf"])
+    pdf = library.selected()
+    if not page.app.session.library.is_offline(pdf):
+        page._press(library.download_button)
+    page.qtbot.waitUntil(lambda: library.reader.pdf.document is not None, timeout=15_000)
+    pane = library.reader.pdf
+    assert pane.page == 0 and pane.document.page_count > 5
+    pane.view.setFocus()
+    for _turn in range(4):
+        page.qtbot.keyClick(
+            pane.view, Qt.Key.Key_PageDown if pane.view.verticalScrollBar().maximum() == 0 else Qt.Key.Key_Right
+        )
+    assert pane.page == 4
+    library.table.selectRow(rows["text/markdown"])
+    page.qtbot.waitUntil(lambda: library.reader.pdf.document is None, timeout=5_000)
+    library.table.selectRow(rows["application/pdf"])
+    page.qtbot.waitUntil(lambda: library.reader.pdf.document is not None, timeout=15_000)
+    assert library.reader.pdf.page == 4 and library.reader.pdf.spin.value() == 5
+    assert page.app.session.reading.progress(pdf) == pytest.approx(5 / pane.document.page_count)

@@ -101,10 +101,16 @@ class LibraryView(QWidget):
         self.anyway_button.hide()
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
-        self.toolbar = QHBoxLayout()  # hooks: Publish…, Recommend…, Export pack…, Import pack… (one button each)
-        self.toolbar.setContentsMargins(0, 0, 0, 0)
-        top.addLayout(self.toolbar)
         layout.addLayout(top)
+        # The hook row: Publish…, Recommend…, Export pack…, Import pack…, each module adds its widget here.
+        self.toolbar = QHBoxLayout()
+        self.toolbar.setContentsMargins(0, 0, 0, 0)
+        from desktop.ui.views.library_publish import PublishButtons  # mentors and admins: Publish…, Share privately…
+
+        self.publishing = PublishButtons(session, self.selected, self.refresh)
+        self.toolbar.addWidget(self.publishing)
+        self.toolbar.addStretch(1)
+        layout.addLayout(self.toolbar)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
