@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.domain import sndfile, voice
+from tests.conftest import PASSPHRASE
 from tests.test_voice import voice_like
 
 CANARY = b"CANARY-media-7f3a9c"
@@ -311,3 +312,32 @@ def test_every_media_pane_fits_1024_by_600(qtbot):
         qtbot.addWidget(pane)
         hint = pane.minimumSizeHint()
         assert hint.width() <= 1024 // 2 and hint.height() <= 600 // 2, type(pane).__name__  # half the library page
+
+
+def test_the_library_page_shows_the_demo_image_and_audio_in_media_panes_and_lets_them_go(make_app):
+    from desktop.ui.views.media_panes import AudioPane, ImagePane
+
+    page = make_app()
+    page.enter_demo(PASSPHRASE)
+    page.open_view("library")
+    library = page.screen.library
+    rows = {library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole).mime: r for r in range(library.proxy.rowCount())}
+
+    def open_row(mime: str):  # type: ignore[no-untyped-def]
+        library.table.selectRow(rows[mime])
+        if not page.app.session.library.is_offline(library.selected()):
+            page._press(library.download_button)
+        page.qtbot.waitUntil(lambda: library.reader.media.layout().count() == 1, timeout=15_000)
+        return library.reader.media.layout().itemAt(0).widget()
+
+    image = open_row("image/png")
+    assert isinstance(image, ImagePane) and not image.image.isNull() and image.status.text() == ""
+    assert image.zoom_label.text().startswith("Fit (")
+    image.in_button.click()
+    assert not image.zoom_label.text().startswith("Fit")
+    audio = open_row("audio/ogg")
+    assert isinstance(audio, AudioPane) and audio.cursor is not None and audio.status.text() == ""
+    assert audio.time.text() == "0:00 / 0:06"
+    library.table.selectRow(rows["application/pdf"])
+    page.qtbot.waitUntil(lambda: library.reader.media.layout().count() == 0, timeout=15_000)
+    assert audio.cursor is None  # the audio pane let its decoder go with its item

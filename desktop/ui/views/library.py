@@ -31,6 +31,7 @@ from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.direction import BidiDelegate
+from desktop.ui.views.media_panes import open_media
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.views.reader import ReaderView
 from desktop.ui.worker import Task, run_in_background
@@ -133,7 +134,7 @@ class LibraryView(QWidget):
         self.side = QVBoxLayout(left)  # the list, then hooks: the Downloads panel, the Packs list
         self.side.setContentsMargins(0, 0, 0, 0)
         self.side.addWidget(self.table, 1)
-        self.reader = ReaderView(session.reading)
+        self.reader = ReaderView(session.reading, media_hook=open_media)  # images, audio, video: media_panes.py
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.reader)
         self.splitter.setChildrenCollapsible(False)

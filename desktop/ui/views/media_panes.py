@@ -108,6 +108,10 @@ class ImagePane(QWidget):
         self._render()
         return not self.image.isNull()
 
+    def unload(self) -> None:
+        """Forgets the picture (another item opened, or the vault locked)."""
+        self.load(None)
+
     # -- zoom -------------------------------------------------------------------------------------------------
 
     def _fit_scale(self) -> float:
@@ -204,6 +208,10 @@ class AudioPane(VoicePlayer):
         if isinstance(old, AudioCursor):
             old.close()
 
+    def unload(self) -> None:
+        """Stops playing and forgets the audio (another item opened, or the vault locked)."""
+        self.load(None)
+
 
 def media_pane(mime: str) -> type[QWidget] | None:
     """The pane that shows ``mime`` (each has ``load(bytes)``), or None for what the reader shows."""
@@ -218,4 +226,15 @@ def media_pane(mime: str) -> type[QWidget] | None:
     return None
 
 
-__all__ = ["MAX_PIXELS", "AudioPane", "ImagePane", "decode_image", "media_pane"]
+def open_media(item: object, data: bytes) -> QWidget | None:
+    """The reader's ``media_hook``: a pane showing ``item`` (a LibraryItem) from ``data``, or None when it is
+    not media. A pane that cannot show the bytes still comes back, saying why in its status line."""
+    pane_type = media_pane(getattr(item, "mime", ""))
+    if pane_type is None:
+        return None
+    pane = pane_type()
+    pane.load(data)  # type: ignore[attr-defined]
+    return pane
+
+
+__all__ = ["MAX_PIXELS", "AudioPane", "ImagePane", "decode_image", "media_pane", "open_media"]

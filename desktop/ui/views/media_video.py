@@ -120,6 +120,10 @@ class VideoPane(QWidget):
         self.play_button.setEnabled(usable)
         self.seek_bar.setEnabled(usable)
 
+    def unload(self) -> None:
+        """Stops playing and forgets the video (another item opened, or the vault locked)."""
+        self.load(None)
+
     def _say(self, text: str) -> None:
         self.status.setStyleSheet(ERROR_STYLE)
         self.status.setText(text)

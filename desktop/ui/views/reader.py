@@ -183,6 +183,7 @@ class ReaderView(QWidget):
 
     def _close(self) -> None:
         self._save_scroll()
+        self._drop_media()
         self.pdf.close_document()
         self.markdown.clear()
         self.item, self.key, self.hits, self._hit = None, "", [], -1
@@ -217,16 +218,22 @@ class ReaderView(QWidget):
             if pane is None:
                 self.show_message(_("Osler cannot show this kind of file ({kind}) yet.").format(kind=mime or "?"))
                 return
-            holder = self.media.layout()
-            while holder.count():
-                old = holder.takeAt(0).widget()
-                if old is not None:
-                    old.deleteLater()
-            holder.addWidget(pane)
+            self.media.layout().addWidget(pane)
             self.stack.setCurrentWidget(self.media)
             self.reading.scrolled(self.key, 0.0, 1.0)  # opened: a picture or a clip counts as seen
             self._set_tools(False)
         self.refresh_notes()
+
+    def _drop_media(self) -> None:
+        """The media pane goes with its item: playback stops and the decoded bytes are let go (media_panes)."""
+        holder = self.media.layout()
+        while holder.count():
+            old = holder.takeAt(0).widget()
+            if old is not None:
+                unload = getattr(old, "unload", None)
+                if unload is not None:
+                    unload()
+                old.deleteLater()
 
     def _current_scroll(self) -> tuple[float, float]:
         bar = self.markdown.browser.verticalScrollBar()
