@@ -85,7 +85,7 @@ def _wheel(widget, up: bool) -> None:
     QApplication.sendEvent(widget, event)
 
 
-def test_an_image_opens_fitted_and_zooms_by_buttons_keys_and_ctrl_wheel(qtbot):
+def test_an_image_opens_fitted_and_zooms_by_buttons_keys_and_ctrl_wheel(qtbot, private_tmp):
     from desktop.ui.views.media_panes import ImagePane, media_pane
 
     assert media_pane("image/png") is ImagePane
@@ -102,22 +102,22 @@ def test_an_image_opens_fitted_and_zooms_by_buttons_keys_and_ctrl_wheel(qtbot):
     assert pane.scroll.horizontalScrollBar().maximum() == 0  # fitted: nothing to scroll
 
     pane.actual_button.click()
-    assert pane.zoom_label.text() == "100 %" and pane.picture.width() == 1600
+    assert pane.zoom_label.text() == "100%" and pane.picture.width() == 1600
     assert pane.scroll.horizontalScrollBar().maximum() > 0  # larger than the pane: it scrolls
     pane.scroll.setFocus()
     qtbot.keyClick(pane.scroll, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
-    assert pane.zoom_label.text() == "125 %"
+    assert pane.zoom_label.text() == "125%"
     _wheel(viewport, up=True)
-    assert pane.zoom_label.text() == "150 %" and pane.picture.width() == 2400
+    assert pane.zoom_label.text() == "150%" and pane.picture.width() == 2400
     _wheel(viewport, up=False)
     pane.out_button.click()
-    assert pane.zoom_label.text() == "100 %"
+    assert pane.zoom_label.text() == "100%"
     qtbot.keyClick(pane.scroll, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
-    assert pane.zoom_label.text() == "75 %"
+    assert pane.zoom_label.text() == "75%"
     qtbot.keyClick(pane.scroll, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
     assert pane.zoom_label.text().startswith("Fit (")
     qtbot.keyClick(pane.scroll, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    assert pane.zoom_label.text() == "100 %"
+    assert pane.zoom_label.text() == "100%"
     for _step in range(20):
         pane.in_button.click() if pane.in_button.isEnabled() else None
     assert pane.picture.width() * pane.picture.height() <= 64_000_000  # zoom stops before a huge pixmap
@@ -125,7 +125,7 @@ def test_an_image_opens_fitted_and_zooms_by_buttons_keys_and_ctrl_wheel(qtbot):
         assert control.accessibleName()
 
 
-def test_a_decompression_bomb_png_and_damaged_images_are_refused_clearly(qtbot):
+def test_a_decompression_bomb_png_and_damaged_images_are_refused_clearly(qtbot, private_tmp):
     from desktop.ui.views.media_panes import ImagePane
 
     pane = ImagePane()
@@ -341,3 +341,31 @@ def test_the_library_page_shows_the_demo_image_and_audio_in_media_panes_and_lets
     library.table.selectRow(rows["application/pdf"])
     page.qtbot.waitUntil(lambda: library.reader.media.layout().count() == 0, timeout=15_000)
     assert audio.cursor is None  # the audio pane let its decoder go with its item
+
+
+def test_media_refusals_are_translated_and_the_panes_work_right_to_left(qtbot):
+    from desktop.app import apply_locale
+    from desktop.ui.views.media_panes import AudioPane, ImagePane
+
+    apply_locale("fr")
+    try:
+        image, audio = ImagePane(), AudioPane(devices=lambda: [])
+        qtbot.addWidget(image)
+        qtbot.addWidget(audio)
+        image.load(_bomb(21_000))
+        text = image.status.text()
+        assert text.startswith("Cette image est trop grande pour être affichée sans risque (21")
+        assert "000 × 21" in text and "21,000" not in text  # numbers written the French way
+        audio.load(b"not audio at all")
+        assert audio.status.text().startswith("Cet audio ne peut pas être lu")
+        assert image.fit_button.text() == "&Ajuster à la fenêtre"
+    finally:
+        apply_locale("en")
+    apply_locale("ar")
+    try:
+        pane = ImagePane()
+        qtbot.addWidget(pane)
+        pane.resize(500, 400)
+        assert pane.isRightToLeft() and pane.load(_png(300, 200))
+    finally:
+        apply_locale("en")

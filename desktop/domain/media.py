@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+from desktop.formatting import format_number
 from desktop.i18n import N_, _
 
 # An image is refused before decoding when its header declares more than this: 40 megapixels is a 7,300 × 5,500
@@ -48,7 +49,7 @@ def check_image_size(width: int, height: int, length: int) -> None:
     if width <= 0 or height <= 0:
         raise MediaError("not-image")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise MediaError("image-too-large", width=f"{width:,}", height=f"{height:,}")
+        raise MediaError("image-too-large", width=format_number(width), height=format_number(height))
 
 
 class AudioCursor:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QImage, QImageReader, QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.domain.media import MAX_PIXELS, AudioCursor, MediaError, check_image_size
+from desktop.formatting import format_number, format_percent
 from desktop.i18n import N_, _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
@@ -100,7 +101,9 @@ class ImagePane(QWidget):
             except MediaError as exc:
                 self.status.setText(str(exc))
         self.scroll.setAccessibleDescription(
-            _("{width} × {height} pixels").format(width=self.image.width(), height=self.image.height())
+            _("{width} × {height} pixels").format(
+                width=format_number(self.image.width()), height=format_number(self.image.height())
+            )
             if not self.image.isNull()
             else ""
         )
@@ -157,10 +160,8 @@ class ImagePane(QWidget):
         mode = Qt.TransformationMode.SmoothTransformation if smooth else Qt.TransformationMode.FastTransformation
         self.picture.setPixmap(QPixmap.fromImage(self.image.scaled(width, height, mode=mode)))
         self.picture.resize(width, height)
-        percent = round(self.scale * 100)
-        self.zoom_label.setText(
-            _("Fit ({percent} %)").format(percent=percent) if self.fitting else _("{percent} %").format(percent=percent)
-        )
+        percent = format_percent(round(self.scale, 2))
+        self.zoom_label.setText(_("Fit ({percent})").format(percent=percent) if self.fitting else percent)
         self.in_button.setEnabled(self.scale < self._largest() - 1e-6)
         self.out_button.setEnabled(self.scale > ZOOM_STEPS[0] + 1e-6)
 
