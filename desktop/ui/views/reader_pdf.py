@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QPixmap, QShortcut, QWheelEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSpinBox, QStyle, QVBoxLayout, QWidget
 
 from desktop.domain.documents import DocumentError, PageImage, PdfDocument
 from desktop.i18n import _
@@ -59,18 +59,21 @@ class PdfPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        self.previous_button = button(_("◀"), _("Previous page"), self.previous_page)
-        self.next_button = button(_("▶"), _("Next page"), self.next_page)
+        style = self.style()
+        self.previous_button = button("", _("Previous page"), self.previous_page)
+        self.previous_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack))  # mirrored right to left
+        self.next_button = button("", _("Next page"), self.next_page)
+        self.next_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
         self.spin = QSpinBox()
         self.spin.setAccessibleName(_("Page number"))
         self.spin.setMinimum(1)
         self.spin.setKeyboardTracking(False)
         self.spin.valueChanged.connect(lambda value: self.go_to(value - 1))
         self.of_label = QLabel()
-        self.zoom_out_button = button(_("−"), _("Zoom out"), lambda: self.zoom_by(-1))
+        self.zoom_out_button = button("−", _("Zoom out"), lambda: self.zoom_by(-1))
         self.zoom_label = QLabel("100 %")
         self.zoom_label.setAccessibleName(_("Zoom"))
-        self.zoom_in_button = button(_("+"), _("Zoom in"), lambda: self.zoom_by(1))
+        self.zoom_in_button = button("+", _("Zoom in"), lambda: self.zoom_by(1))
         self.fit_button = button(_("&Fit width"), _("Fit the page to the width"), self.fit_width)
         for widget in (self.previous_button, self.next_button, self.zoom_out_button, self.zoom_in_button):
             widget.setMaximumWidth(40)
