@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -37,6 +37,13 @@ MARKDOWN = ("text/markdown", "text/plain")
 MediaHook = Callable[[Any, bytes], QWidget | None]  # (item, bytes) → a pane that shows it, or None
 
 
+class _ShortList(QListWidget):
+    """A list that asks for little height: the notes panel must fit beside a page on a 600-pixel screen."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 90)
+
+
 class NotesPanel(QWidget):
     """Bookmarks and private notes of the open item (sealed in the vault)."""
 
@@ -47,13 +54,13 @@ class NotesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         heading = QLabel(_("&Bookmarks"))
-        self.bookmarks = QListWidget()
+        self.bookmarks = _ShortList()
         self.bookmarks.setAccessibleName(_("Bookmarks"))
         heading.setBuddy(self.bookmarks)
         self.bookmarks.itemActivated.connect(lambda row: view.go_to_page(row.data(Qt.ItemDataRole.UserRole)))
         self.bookmarks.itemClicked.connect(lambda row: view.go_to_page(row.data(Qt.ItemDataRole.UserRole)))
         notes_heading = QLabel(_("Private &notes"))
-        self.notes = QListWidget()
+        self.notes = _ShortList()
         self.notes.setAccessibleName(_("Private notes"))
         self.notes.setWordWrap(True)
         notes_heading.setBuddy(self.notes)
@@ -62,6 +69,7 @@ class NotesPanel(QWidget):
         self.box.setAccessibleName(_("New private note"))
         self.box.setPlaceholderText(_("A note only you can read…"))
         self.box.setMaximumHeight(80)
+        self.box.setMinimumHeight(40)
         self.add_button = button(_("Add &note"), _("Add private note"), self._add)
         self.remove_button = button(_("Remove"), _("Remove the selected note"), self._remove)
         buttons = QHBoxLayout()
