@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from desktop.formatting import format_number
 from desktop.i18n import _
 
 MAX_PAGES = 5_000  # a 5,000-page guide is already a library; a larger count is a broken or hostile file
@@ -29,9 +30,9 @@ _PDFIUM = threading.RLock()
 class DocumentError(Exception):
     """A document Osler will not open or a page it could not draw; ``user_message()`` is translated."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", count: int = 0) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+        self.reason, self.count = reason, count
 
     def user_message(self) -> str:
         messages = {
@@ -48,7 +49,7 @@ class DocumentError(Exception):
         }
         text = messages.get(self.reason, _("Osler could not read this document."))
         if self.reason == "too-many-pages":
-            return text.format(count=self.args[0].split(": ", 1)[-1], limit=f"{MAX_PAGES:,}")
+            return text.format(count=format_number(self.count), limit=format_number(MAX_PAGES))
         return text
 
 
@@ -89,7 +90,7 @@ class PdfDocument:
             count = len(self._pdf)
             if count > MAX_PAGES:
                 self._pdf.close()
-                raise DocumentError("too-many-pages", str(count))
+                raise DocumentError("too-many-pages", str(count), count)
             if count <= 0:
                 self._pdf.close()
                 raise DocumentError("no-pages")
@@ -101,6 +102,7 @@ class PdfDocument:
             if not self._closed:
                 self._closed = True
                 self._pdf.close()
+                self._data = b""  # the plaintext goes with the document
 
     def __enter__(self) -> PdfDocument:
         return self

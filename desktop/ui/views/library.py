@@ -228,7 +228,12 @@ class LibraryView(QWidget):
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(explain(exc))
 
-        task = run_in_background(lambda: self.session.download_material(material), done, failed)
+        fetch = (  # a private item is the sealed attachment of the message that shared it
+            (lambda: self.session.download_attachment(material.id))
+            if material.private
+            else (lambda: self.session.download_material(material))
+        )
+        task = run_in_background(fetch, done, failed)
         self._tasks.add(task)
 
     def _select(self, material: LibraryItem) -> None:
