@@ -304,12 +304,14 @@ def test_a_short_video_plays_from_memory_and_garbage_is_refused(qtbot, private_t
     assert pane.status.text().startswith(("This video cannot be played", "This video's format cannot be played"))
 
 
-def test_every_media_pane_fits_1024_by_600(qtbot):
+def test_every_media_pane_fits_1024_by_600_and_names_every_control(qtbot):
     from desktop.ui.views.media_panes import AudioPane, ImagePane
     from desktop.ui.views.media_video import VideoPane
+    from tests.test_accessibility import unnamed
 
     for pane in (ImagePane(), AudioPane(devices=lambda: []), VideoPane()):
         qtbot.addWidget(pane)
+        assert unnamed(pane) == [], type(pane).__name__
         hint = pane.minimumSizeHint()
         assert hint.width() <= 1024 // 2 and hint.height() <= 600 // 2, type(pane).__name__  # half the library page
 
