@@ -261,10 +261,11 @@ def test_without_qt_multimedia_the_video_pane_says_what_is_missing_and_how_to_ge
     from desktop.ui.views import media_video
 
     real_import = builtins.__import__
+    reason = {"text": "No module named 'PySide6.QtMultimedia'"}
 
     def no_multimedia(name, globals=None, locals=None, fromlist=(), level=0):  # type: ignore[no-untyped-def]
         if name.startswith("PySide6") and any("Multimedia" in item for item in fromlist or ()):
-            raise ImportError("No module named 'PySide6.QtMultimedia'")
+            raise ImportError(reason["text"])
         return real_import(name, globals, locals, fromlist, level)
 
     media_video.missing.cache_clear()
@@ -276,6 +277,11 @@ def test_without_qt_multimedia_the_video_pane_says_what_is_missing_and_how_to_ge
         assert 'pip install "osler[video]"' in pane.status.text()
         assert pane.status.text().startswith("Videos cannot play in this installation of Osler")
         assert pane.player is None
+        media_video.missing.cache_clear()
+        reason["text"] = "libpulse.so.0: cannot open shared object file: No such file or directory"
+        pane = media_video.VideoPane()  # Linux without the PulseAudio client library: the package is named
+        qtbot.addWidget(pane)
+        assert pane.status.text().endswith("sudo apt install libpulse0") and pane.player is None
     finally:
         media_video.missing.cache_clear()
 
