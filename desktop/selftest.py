@@ -87,6 +87,7 @@ def _steps(folder: Path, out: Callable[[str], None], screenshot: Path | None) ->
         (_("check the Qt binding keeps its references"), _binding),
         (_("match interests across languages"), _topics),
         (_("encode and decode a voice note"), _voice),
+        (_("show Library images"), _images),
     ]
     try:
         for label, step in steps:
@@ -215,6 +216,26 @@ def _voice() -> str:
     if abs(len(pcm) / 2 / rate - 1) > 0.02:
         raise RuntimeError("a one-second voice note did not decode to one second")
     return f"({sndfile.version()}, {len(note)} bytes a second)"
+
+
+def _images() -> str:
+    """Qt's PNG, JPEG and WebP codecs are in the package: each writes a picture that the Library's image pane reads
+    back from memory."""
+    from PySide6.QtCore import QBuffer, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    from desktop.ui.views.media_panes import decode_image
+
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(QColor("teal"))
+    for kind in ("PNG", "JPEG", "WEBP"):
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not image.save(buffer, kind):
+            raise RuntimeError(f"Qt cannot write {kind}: its image plugin is missing")
+        if decode_image(bytes(buffer.data().data())).size() != image.size():
+            raise RuntimeError(f"a {kind} image did not read back")
+    return "(PNG, JPEG, WebP)"
 
 
 def _close(state: dict[str, Any]) -> None:

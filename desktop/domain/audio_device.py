@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from desktop.domain.voice import RATE
 from desktop.i18n import N_, _
+
+if TYPE_CHECKING:
+    from desktop.domain.media import AudioCursor
 
 DeviceList = Callable[[], Sequence[dict]]
 
@@ -112,6 +116,8 @@ class Cursor:
     """Where playback stands in a PCM buffer: seek by seconds or by a fraction, read the next frames. Pure, so the
     seek bar's arithmetic is the same with or without a sound card."""
 
+    channels = 1
+
     def __init__(self, pcm: bytes, rate: int) -> None:
         self.pcm, self.rate = pcm, rate
         self.frames = len(pcm) // 2
@@ -142,7 +148,9 @@ class Cursor:
 class Player:
     """Plays a Cursor on the default output from where it stands; pausing keeps the position."""
 
-    def __init__(self, cursor: Cursor, devices: DeviceList | None = None, on_end: Callable[[], None] | None = None):
+    def __init__(
+        self, cursor: Cursor | AudioCursor, devices: DeviceList | None = None, on_end: Callable[[], None] | None = None
+    ):
         self.cursor, self.devices, self.on_end = cursor, devices, on_end
         self._stream = None
         self._lock = threading.Lock()
@@ -156,7 +164,7 @@ class Player:
         try:
             stream = library.RawOutputStream(
                 samplerate=self.cursor.rate,
-                channels=1,
+                channels=self.cursor.channels,
                 dtype="int16",
                 callback=self._fill,
                 finished_callback=self._ended,

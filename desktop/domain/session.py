@@ -26,6 +26,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
+from desktop.domain.reading import Reading
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -151,6 +152,7 @@ class Session:
         )
         self.library = Library(vault, program, self.clock, self.messaging, self.circles)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
+        self.reading = Reading(vault, self.now_ms)  # last page, progress, bookmarks, notes (desktop/domain/reading.py)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._before_push

@@ -138,3 +138,37 @@ def read(data: bytes) -> tuple[bytes, int, int, int]:
         return b"".join(chunks), info.samplerate, channels, info.format
     finally:
         lib.sf_close(sf)
+
+
+class Stream:
+    """An audio file held in memory, open for reading a few frames at a time (playback decodes as it goes, so a
+    long lecture never sits in memory as PCM). SndfileError if libsndfile cannot read it."""
+
+    def __init__(self, data: bytes) -> None:
+        ffi, lib = _library()
+        self._ffi, self._lib = ffi, lib
+        info = ffi.new("SF_INFO*")
+        self._sf, self._virtual = _open(ffi, lib, io.BytesIO(data), lib.SFM_READ, info)
+        self.rate, self.channels, self.frames, self.format = info.samplerate, info.channels, info.frames, info.format
+        self._buffer = ffi.NULL
+        self._block = 0
+
+    def seek(self, frame: int) -> int:
+        got = self._lib.sf_seek(self._sf, frame, 0)
+        if got < 0:
+            raise SndfileError("seek failed")
+        return int(got)
+
+    def read(self, frames: int) -> bytes:
+        """Up to ``frames`` frames of s16le interleaved PCM; b"" at the end."""
+        if frames <= 0 or self._sf is None:
+            return b""
+        if frames > self._block:
+            self._buffer, self._block = self._ffi.new("short[]", frames * self.channels), frames
+        got = self._lib.sf_readf_short(self._sf, self._buffer, frames)
+        return self._ffi.buffer(self._buffer, max(0, got) * self.channels * 2)[:]
+
+    def close(self) -> None:
+        sf, self._sf = self._sf, None
+        if sf is not None:
+            self._lib.sf_close(sf)

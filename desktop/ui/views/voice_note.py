@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from desktop.domain import voice
 from desktop.domain.audio_device import AudioUnavailable, Cursor, DeviceList, Player, Recorder
+from desktop.domain.media import AudioCursor
 from desktop.formatting import format_bytes
-from desktop.i18n import _
+from desktop.i18n import N_, _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button
 from desktop.ui.layout import FlowLayout
@@ -143,16 +144,19 @@ class VoiceRecorder(QWidget):
 class VoicePlayer(QWidget):
     """Plays one voice note: Play/Pause, a seek bar in milliseconds, and "0:12 / 1:05"."""
 
+    PLAY_NAME = N_("Play voice note")
+    PAUSE_NAME = N_("Pause voice note")
+
     def __init__(self, devices: DeviceList | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName(_("Voice note player"))
         self.devices = devices
-        self.cursor: Cursor | None = None
+        self.cursor: Cursor | AudioCursor | None = None
         self.player: Player | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        self.play_button = button(_("Pla&y"), _("Play voice note"), self.toggle)
+        self.play_button = button(_("Pla&y"), _(self.PLAY_NAME), self.toggle)
         self.seek_bar = QSlider(Qt.Orientation.Horizontal)
         self.seek_bar.setAccessibleName(_("Position in the voice note"))
         self.seek_bar.setSingleStep(1000)  # arrow keys: a second
@@ -181,17 +185,22 @@ class VoicePlayer(QWidget):
         self.cursor = None
         if data is not None:
             try:
-                pcm, rate = voice.decode(data)
-            except voice.VoiceError as exc:
+                self.cursor = self._open(data)
+            except ValueError as exc:  # VoiceError, MediaError: a translated sentence
                 self.status.setStyleSheet(ERROR_STYLE)
                 self.status.setText(str(exc))
-            else:
-                self.cursor = Cursor(pcm, rate)
         self.player = Player(self.cursor, self.devices, on_end=None) if self.cursor else None
+        self._moving = True  # a shorter item clamps the old position: that must not seek the new one to its end
         self.seek_bar.setRange(0, int(self.cursor.total * 1000) if self.cursor else 0)
+        self._moving = False
         self.play_button.setEnabled(self.cursor is not None)
         self.seek_bar.setEnabled(self.cursor is not None)
         self._show()
+
+    def _open(self, data: bytes) -> Cursor:
+        """The decoded note; a subclass plays other audio (``media_panes.AudioPane``)."""
+        pcm, rate = voice.decode(data)
+        return Cursor(pcm, rate)
 
     def _show(self) -> None:
         if self.cursor is None:
@@ -225,7 +234,7 @@ class VoicePlayer(QWidget):
             self.status.setText(str(exc))
             return
         self.play_button.setText(_("Pa&use"))
-        self.play_button.setAccessibleName(_("Pause voice note"))
+        self.play_button.setAccessibleName(_(self.PAUSE_NAME))
         self.timer.start()
 
     def pause(self) -> None:
@@ -233,7 +242,7 @@ class VoicePlayer(QWidget):
         if self.player is not None:
             self.player.pause()
         self.play_button.setText(_("Pla&y"))
-        self.play_button.setAccessibleName(_("Play voice note"))
+        self.play_button.setAccessibleName(_(self.PLAY_NAME))
 
     def _tick(self) -> None:
         self._show()
