@@ -90,6 +90,7 @@ class Downloads:
         self._offline = False
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._generation = 0  # bumped by every change to the queue
         self._fetch_lock = threading.Lock()  # one fetch at a time, the thread's or fetch_now's
 
     # -- the queue -------------------------------------------------------------------------------------------
@@ -111,6 +112,7 @@ class Downloads:
         self.vault.put_secret(QUEUE_SECRET, json.dumps(docs).encode())
 
     def _changed(self, save: bool = True) -> None:
+        self._generation += 1  # the thread looks at the queue again at the next chunk's end
         if save:
             self._save()
         self._cond.notify_all()
@@ -169,10 +171,10 @@ class Downloads:
             entries = self._load()
             existing = next((e for e in entries if e.sha256 == entry.sha256), None)
             if existing is not None:
-                if existing.state in (FAILED, PAUSED):
+                if existing.state in (FAILED, PAUSED) or (anyway and existing.state == OVER_BUDGET):
                     entry = self._replace(existing.sha256, state=QUEUED, error="", anyway=existing.anyway or anyway)
                 else:
-                    entry = existing
+                    entry = self._replace(existing.sha256, anyway=existing.anyway or anyway)
             elif first:
                 entries.insert(0, entry)
             else:
@@ -341,12 +343,15 @@ class Downloads:
                     self._cond.wait(self.retry_s)
 
     def _fetch(self, entry: Entry) -> None:
+        seen = [self._generation]
+
         def stop(at_chunk_end: bool) -> bool:
             with self._cond:
                 if self._stop_current or self._stopping:
                     return True
-                if not at_chunk_end:
+                if not at_chunk_end or seen[0] == self._generation:
                     return False
+                seen[0] = self._generation
                 picked = self._pick(count=False)  # moved down, another moved up, or no longer allowed now
                 return picked is None or picked.sha256 != entry.sha256
 

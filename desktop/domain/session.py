@@ -374,7 +374,7 @@ class Session:
     def download_material(self, material: Material) -> None:
         """Fetch a library file into the vault now, on the calling (worker) thread, whatever the queue's gates:
         the download manager's fetch (downloads.py), every chunk checked, resumable."""
-        self.downloads.fetch_now(material)
+        self.downloads.fetch_now(self.library.by_id(material.id) or material)  # v2: with its part list
 
     # -- attachments ----------------------------------------------------------------------------------------
 

@@ -22,11 +22,12 @@ from desktop.domain.session import Session
 from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.common import button
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.markdown import MarkdownReader
+from desktop.ui.views.downloads import DownloadsPanel
 from desktop.ui.views.mentor_models import specialty_name
-from desktop.ui.worker import Task, run_in_background
+from desktop.ui.worker import Task
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -117,6 +118,10 @@ class LibraryView(QWidget):
         splitter.addWidget(self.reader)
         splitter.setSizes([560, 440])
         layout.addWidget(splitter, 1)
+        self.downloads_panel = DownloadsPanel(session)  # the queue: desktop/ui/views/downloads.py
+        self.downloads_panel.setMaximumHeight(170)
+        self.downloads_panel.finished.connect(self._downloaded)
+        layout.addWidget(self.downloads_panel)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
         self._tasks: set[Task] = set()
         self.refresh()
@@ -151,7 +156,11 @@ class LibraryView(QWidget):
         if self.session.is_offline(material):
             self._show_selected()
             return
-        if not force and not self.session.settings.may_download(material.size):
+        downloads = self.session.downloads
+        entry = downloads.enqueue(self.session.library.by_id(material.id) or material, anyway=force)
+        self.downloads_panel.refresh()
+        self.downloads_panel.select(entry.sha256)
+        if not force and downloads.would_pass_budget(entry):
             self.message.setText(
                 _("Data saver: this download ({size}) would go past your monthly data budget.").format(
                     size=format_bytes(material.size)
@@ -160,25 +169,15 @@ class LibraryView(QWidget):
             self.anyway_button.show()
             return
         self.anyway_button.hide()
-        self.download_button.setEnabled(False)
-        self.message.setText(_("Downloading {title}…").format(title=material.title))
+        self.message.setText(_("{title} is in Downloads: it goes on while you do other things.").format(
+            title=material.title))  # fmt: skip
 
-        def done(_result: object) -> None:
-            self._tasks.discard(task)
-            self.download_button.setEnabled(True)
-            if self.session.vault.is_locked:
-                return  # finished as the person locked: the list is redrawn after unlocking
-            self.refresh()
+    def _downloaded(self) -> None:
+        """A download finished: "On this computer", and the reading pane if it is the one chosen."""
+        material = self.selected()
+        self.refresh()
+        if material is not None:
             self._select(material)
-
-        def failed(exc: Exception) -> None:
-            self._tasks.discard(task)
-            self.download_button.setEnabled(True)
-            self.message.setStyleSheet(ERROR_STYLE)
-            self.message.setText(explain(exc))
-
-        task = run_in_background(lambda: self.session.download_material(material), done, failed)
-        self._tasks.add(task)
 
     def _select(self, material: Material) -> None:
         for row in range(self.proxy.rowCount()):
