@@ -27,6 +27,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
+from desktop.domain.reading import Reading
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -151,6 +152,7 @@ class Session:
         )
         self.library = Library(vault, program, self.clock, self.messaging, self.circles)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
+        self.reading = Reading(vault, self.now_ms)  # last page, progress, bookmarks, notes (desktop/domain/reading.py)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._before_push
@@ -374,7 +376,11 @@ class Session:
     def download_material(self, material: Material) -> None:
         """Fetch a library file into the vault now, on the calling (worker) thread, whatever the queue's gates:
         the download manager's fetch (downloads.py), every chunk checked, resumable."""
-        self.downloads.fetch_now(self.library.by_id(material.id) or material)  # v2: with its part list
+        item = self.library.by_id(material.id) or material  # v2: with its part list
+        if getattr(item, "private", False):  # shared privately: a sealed attachment, on its own resumable path
+            self.download_attachment(item.id)
+            return
+        self.downloads.fetch_now(item)
 
     # -- attachments ----------------------------------------------------------------------------------------
 
