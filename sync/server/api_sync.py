@@ -18,6 +18,7 @@ from sync.protocol import (
     MEDIA_JSON,
     MEDIA_MSGPACK,
     PUBLISHER_KINDS,
+    PUBLISHER_ROLES,
     SIGNED_KINDS,
     STATUS_KIND,
     ProtocolError,
@@ -108,7 +109,7 @@ def _check_kind(record: Record, session: DeviceSession, clock: Clock) -> StatusB
         raise ProtocolError(403, "forbidden", "delivery marks are made by the server alone", ids=[record.i.hex()])
     if record.k in ADMIN_KINDS and session.role != "admin":
         raise ProtocolError(403, "forbidden", f"only programme admins publish {record.k} records", ids=[record.i.hex()])
-    if record.k in PUBLISHER_KINDS and session.role not in ("mentor", "admin"):
+    if record.k in PUBLISHER_KINDS and session.role not in PUBLISHER_ROLES:
         raise ProtocolError(
             403, "forbidden", f"only mentors and admins publish {record.k} records", ids=[record.i.hex()]
         )
