@@ -6,6 +6,7 @@ only (403 for a student) and a pack update queues only the changed items."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop.domain.circles import Circles
 from desktop.domain.learning_packs import PackError, Packs, pack_body
@@ -169,3 +170,80 @@ def test_packs_only_from_mentors_and_an_update_queues_only_the_changed_items(pai
     _rounds(mentor, student)
     assert theirs.refresh() == [(items[2][0], 2)] and queued == [(items[2][0], 2)]
     assert theirs.pack(first.pack).version == 2 and theirs.refresh() == []
+
+
+def test_recommend_dialog_plan_bar_and_packs_on_the_library_page(pair, qapp, tmp_path):
+    """The apps of both people (sessions and the real widgets, offscreen): the mentor publishes a Markdown item and
+    recommends it from the Recommend… dialog; the mentee's Library lists it and the plan shows a reading bar; the
+    mentee reads half of it, the mentor's plan bar shows 50 %; a pack subscribed from the Library page."""
+    from desktop.domain.library_format import PublishMeta
+    from desktop.domain.session import Session
+    from desktop.domain.settings import SettingsStore
+    from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
+    from desktop.ui.views.plan_panel import PlanPanel
+
+    student, mentor = pair
+    plan = _plan(student, mentor)
+    sessions = [Session(s.client.vault, tmp_path / n, SettingsStore(tmp_path / f"{n}.json"))
+                for s, n in ((student, "amina"), (mentor, "kofi"))]  # fmt: skip
+    amina, kofi = sessions
+
+    class Reading:  # the reader's reading.progress(item), until dev-reader's lands in this branch
+        def __init__(self) -> None:
+            self.done: dict[str, float] = {}
+
+        def progress(self, item) -> float:
+            return self.done.get(item.item, 0.0)
+
+    amina.reading = Reading()
+
+    def sync(*which: Session) -> None:
+        for session in which:
+            session.engine.sync_once()
+            session.messaging.take_in()
+            session.circles.take_in()
+            session.library_upkeep()
+
+    guide = tmp_path / "guide.md"
+    guide.write_text("# Fluids in sepsis\n\n30 ml/kg within three hours.\n")
+    item = kofi.library.publish(guide, PublishMeta("Fluids in sepsis", "A one-page guide.", "emergency-medicine"))
+    kofi.packs.publish("Sepsis starter pack", "Emergency medicine", "What to read first.", [item])
+    sync(kofi, amina)
+
+    dialog = RecommendDialog(kofi, item)
+    assert dialog.to_mentee.isChecked() and dialog.mentee.currentData() == student.id
+    assert dialog.by.date() == dialog.today.addDays(7)
+    dialog.note.setPlainText("Before Friday's call.")
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.made and dialog.result() == QDialog.DialogCode.Accepted
+    sync(kofi, amina, kofi)
+
+    panel = RecommendPanel(amina)
+    panel.refresh()
+    line = panel.recommended.item(0).text()
+    assert line.startswith("Fluids in sepsis: from Dr Kofi Mensah, read by ") and "0 % read" in line
+    assert "Before Friday's call." in line
+    mine = PlanPanel(amina)
+    mine.show_plan(plan, {})
+    goal = [
+        mine.goal_list.item(r).text()
+        for r in range(mine.goal_list.count())
+        if "Fluids" in mine.goal_list.item(r).text()
+    ]
+    assert goal and goal[0].startswith("Read Fluids in sepsis by ")
+    assert [b.value() for b in mine.reading.bars.values()] == [0] and mine.reading.isVisibleTo(mine)
+
+    amina.reading.done[item.item] = 0.5
+    sync(amina, amina, kofi)  # the report is queued after a sync (the app syncs again at once: local_change)
+    theirs = PlanPanel(kofi)
+    theirs.show_plan(plan, {})
+    assert [b.value() for b in theirs.reading.bars.values()] == [50]
+    assert "Reading Fluids in sepsis: 50 %" in next(iter(theirs.reading.bars.values())).accessibleDescription()
+
+    panel.packs.setCurrentRow(0)
+    assert "Sepsis starter pack" in panel.packs.item(0).text() and "not subscribed" in panel.packs.item(0).text()
+    said: list[str] = []
+    panel.changed.connect(said.append)
+    panel.subscribe_button.click()
+    assert "subscribed" in panel.packs.item(0).text() and "not subscribed" not in panel.packs.item(0).text()
+    assert said[-1].startswith("Subscribed:")

@@ -97,10 +97,16 @@ class Packs:
     """The programme's learning packs and this person's subscriptions (``session.packs``)."""
 
     def __init__(
-        self, vault: Vault, program: Program, clock: HybridClock, queue: Callable[[str, int], None] | None = None
+        self,
+        vault: Vault,
+        program: Program,
+        clock: HybridClock,
+        queue: Callable[[str, int], bool | None] | None = None,
     ) -> None:
         self.vault, self.program, self.clock = vault, program, clock
-        self.queue = queue  # the download manager's: fetch library item (item, version)
+        # the download manager's: fetch library item (item, version); False when it cannot yet (the item's record
+        # has not arrived), and the item is tried again after the next sync
+        self.queue = queue
         self.me = program.credentials.account.hex()
 
     # -- the list -----------------------------------------------------------------------------------------
@@ -174,20 +180,26 @@ class Packs:
         self._save(subs)
 
     def refresh(self) -> list[tuple[str, int]]:
-        """After a sync: each subscribed pack with a newer version queues only the items new or changed in it."""
+        """After a sync: each subscribed pack queues only the items new or changed since it was last brought
+        (a new version changing one item of five queues that one), and any item the download manager could not
+        take yet."""
         subs, queued = self._subs(), []
         for pack in list(subs):
             found = self.pack(pack)
-            if found is not None and found.version > subs[pack]["version"]:
+            if found is not None:
                 queued += self._bring(subs, found)
         return queued
 
     def _bring(self, subs: dict, pack: Pack) -> list[tuple[str, int]]:
         held = subs[pack.pack]["items"]
-        changed = [(item, version) for item, version in pack.items if held.get(item) != version]
-        for item, version in changed:
-            if self.queue is not None:
-                self.queue(item, version)
-        subs[pack.pack] = {"version": pack.version, "items": {i: v for i, v in pack.items}}
+        queued = []
+        for item, version in pack.items:
+            if held.get(item) == version:
+                continue
+            if self.queue is None or self.queue(item, version) is not False:
+                held[item] = version
+                queued.append((item, version))
+        listed = {i for i, _v in pack.items}
+        subs[pack.pack] = {"version": pack.version, "items": {i: v for i, v in held.items() if i in listed}}
         self._save(subs)
-        return changed
+        return queued

@@ -14,6 +14,7 @@ member's Library.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 import msgpack
 
 from desktop.domain.mentorship import Mentorships
+from desktop.formatting import format_date
 from desktop.i18n import _
 from desktop.vault import Vault
 
@@ -88,9 +90,8 @@ def goal_title(title: str, by_ms: int, date_of: Callable[[int], str]) -> str:
 
 
 def _default_date(ms: int) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date().isoformat()
+    """A date in the person's locale (what the goal's title says)."""
+    return format_date(dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date())
 
 
 def _clean(text: object, limit: int) -> str | None:

@@ -18,6 +18,7 @@ from desktop.domain.availability import Availability
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
+from desktop.domain.learning_packs import Packs
 from desktop.domain.library import Library
 from desktop.domain.matching import is_mentor, local_zone
 from desktop.domain.meetings import Meetings
@@ -26,6 +27,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
+from desktop.domain.recommendations import Recommendations
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -150,6 +152,12 @@ class Session:
             else None
         )
         self.library = Library(vault, program, self.clock, self.messaging, self.circles, self._admin_accounts)
+        self.recommendations = (
+            Recommendations(vault, self.mentorships, self.circles, self._reading_progress)
+            if self.mentorships is not None
+            else None
+        )
+        self.packs = Packs(vault, program, self.clock, self._queue_download)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
@@ -208,6 +216,7 @@ class Session:
                     kinds.add("message")
                 if self.circles is not None and self.circles.take_in():
                     kinds.add("circle")
+                self.library_upkeep()
                 self.account_upkeep()
                 try:
                     self.auto_download()
@@ -221,6 +230,35 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def library_upkeep(self) -> None:
+        """After a sync: recommendations whose plan now exists become goals, reading progress goes back to the
+        recommending mentors (in 10 % steps), and subscribed packs queue what an update changed."""
+        try:
+            if self.recommendations is not None:
+                self.recommendations.settle()
+                self.recommendations.report()
+            self.packs.refresh()
+        except Exception as exc:  # never the reason a sync fails: tried again after the next one
+            log.info("library upkeep postponed: %s", type(exc).__name__)
+
+    def _reading_progress(self, item: str) -> float:
+        """The reader's progress (0-1) through library item ``item``, 0 when it is not on this device."""
+        reading = getattr(self, "reading", None)
+        found = self.library.item(item)
+        if reading is None or found is None:
+            return 0.0
+        return float(reading.progress(found))
+
+    def _queue_download(self, item: str, version: int) -> bool:
+        """A pack's item into the download manager (the newest version this device knows of, at least
+        ``version``; one not yet in the catalogue is queued when its record arrives)."""
+        downloads = getattr(self, "downloads", None)
+        found = self.library.item(item)
+        if downloads is None or found is None or found.version < version:
+            return False
+        downloads.queue(found)
+        return True
 
     def account_upkeep(self) -> None:
         """After a sync: a new recovery key whose steps a crash interrupted is finished (recovery.resume), then

@@ -25,6 +25,7 @@ from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.markdown import MarkdownReader
+from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.worker import Task, run_in_background
 
@@ -94,6 +95,9 @@ class LibraryView(QWidget):
         self.anyway_button.hide()
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
+        self.recommend_button = button(_("&Recommend…"), _("Recommend the chosen item"), self._recommend)
+        self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
+        top.addWidget(self.recommend_button)
         layout.addLayout(top)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
@@ -117,6 +121,9 @@ class LibraryView(QWidget):
         splitter.addWidget(self.reader)
         splitter.setSizes([560, 440])
         layout.addWidget(splitter, 1)
+        self.recommend_panel = RecommendPanel(session)  # recommended to me, and learning packs
+        self.recommend_panel.changed.connect(self.message.setText)
+        layout.addWidget(self.recommend_panel)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
         self._tasks: set[Task] = set()
         self.refresh()
@@ -124,6 +131,7 @@ class LibraryView(QWidget):
     def refresh(self) -> None:
         self.model.set_items([(m, self.session.is_offline(m)) for m in self.session.materials()])
         self.table.resizeColumnsToContents()
+        self.recommend_panel.refresh()
 
     def clear(self) -> None:
         self.model.set_items([])
@@ -179,6 +187,14 @@ class LibraryView(QWidget):
 
         task = run_in_background(lambda: self.session.download_material(material), done, failed)
         self._tasks.add(task)
+
+    def _recommend(self) -> None:
+        material = self.selected()
+        if material is None:
+            self.message.setText(_("Select an item in the list first."))
+            return
+        if RecommendDialog(self.session, material, self).exec():
+            self.message.setText(_("Recommended; it goes out with the next sync."))
 
     def _select(self, material: Material) -> None:
         for row in range(self.proxy.rowCount()):
