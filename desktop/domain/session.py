@@ -314,7 +314,9 @@ class Session:
         return [c for c in self.cards() if c.role == "student" and c.account != me]
 
     def materials(self) -> list[Material]:
-        return directory.materials(self.vault)
+        """The programme's catalogue, the newest version of each item (``library.items()`` has private ones too)."""
+        newest = {i.id for i in self.library.items() if not i.private}
+        return [m for m in directory.materials(self.vault) if m.id in newest]
 
     def read_material(self, material: Material) -> str:
         """A downloaded library item's text (Markdown), from the vault."""
