@@ -162,7 +162,7 @@ class RecommendPanel(QWidget):
         right.addWidget(self.packs)
         row = QHBoxLayout()
         self.subscribe_button = button(_("Su&bscribe"), _("Subscribe to the chosen pack"), self._subscribe)
-        self.unsubscribe_button = button(_("Unsubscri&be"), _("Unsubscribe from the chosen pack"), self._unsubscribe)
+        self.unsubscribe_button = button(_("U&nsubscribe"), _("Unsubscribe from the chosen pack"), self._unsubscribe)
         row.addWidget(self.subscribe_button)
         row.addWidget(self.unsubscribe_button)
         row.addStretch(1)
