@@ -99,6 +99,10 @@ class LibraryView(QWidget):
         self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
         top.addWidget(self.recommend_button)
         layout.addLayout(top)
+        from desktop.ui.views.library_publish import PublishButtons  # mentors and admins: Publish…, Share privately…
+
+        self.publishing = PublishButtons(session, self._selected_item, self.refresh)
+        layout.addWidget(self.publishing)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
@@ -140,6 +144,10 @@ class LibraryView(QWidget):
     def selected(self) -> Material | None:
         index = self.table.currentIndex()
         return self.proxy.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _selected_item(self):  # type: ignore[no-untyped-def] - the LibraryItem of the selected row, for publishing
+        material = self.selected()
+        return self.session.library.by_id(material.id) if material is not None else None
 
     def _show_selected(self) -> None:
         material = self.selected()
