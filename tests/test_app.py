@@ -50,9 +50,9 @@ def test_first_run_into_the_demo_and_studying_offline(make_app):
     library.table.selectRow(0)
     title = library.selected().title
     page.qtbot.mouseClick(library.download_button, Qt.MouseButton.LeftButton)
-    page.qtbot.waitUntil(lambda: "Demo material" in library.reader.toPlainText(), timeout=10_000)
+    page.qtbot.waitUntil(lambda: "Demo material" in library.reader.markdown.browser.toPlainText(), timeout=10_000)
     assert library.selected().title == title
-    assert "On this computer" in [library.proxy.index(r, 4).data() for r in range(library.proxy.rowCount())]
+    assert "On this computer" in [library.proxy.index(r, 2).data() for r in range(library.proxy.rowCount())]
 
 
 def test_join_a_real_programme_and_publish_a_card(make_app, server):
@@ -266,7 +266,7 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
     assert not page.app.session.is_offline(library.selected())
     page._press(library.anyway_button)
     page.qtbot.waitUntil(
-        lambda: library.download_button.isEnabled() and "Demo material" in library.reader.toPlainText(), timeout=10_000
+        lambda: library.download_button.isEnabled() and "Demo material" in library.reader.markdown.browser.toPlainText(), timeout=10_000
     )
     assert page.app.session.is_offline(library.selected())
 

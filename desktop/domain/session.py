@@ -27,6 +27,7 @@ from desktop.domain.messaging import Messaging
 from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
+from desktop.domain.reading import Reading
 from desktop.domain.recommendations import Recommendations
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
@@ -159,6 +160,8 @@ class Session:
         )
         self.packs = Packs(vault, program, self.clock, self._queue_download)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
+        self.reading = Reading(vault, self.now_ms)  # last page, progress, bookmarks, notes (desktop/domain/reading.py)
+        self.reading.listeners.append(self._reading_moved)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._before_push
@@ -243,12 +246,18 @@ class Session:
             log.info("library upkeep postponed: %s", type(exc).__name__)
 
     def _reading_progress(self, item: str) -> float:
-        """The reader's progress (0-1) through library item ``item``, 0 when it is not on this device."""
-        reading = getattr(self, "reading", None)
-        found = self.library.item(item)
-        if reading is None or found is None:
-            return 0.0
-        return float(reading.progress(found))
+        """The reader's progress (0-1) through library item ``item`` (reading.py), 0 when never opened."""
+        return float(self.reading.progress(item))
+
+    def _reading_moved(self, _item: str, _progress: float) -> None:
+        """The person read further: a recommending mentor hears of it (in 10 % steps) with the next sync."""
+        if self.recommendations is None:
+            return
+        try:
+            if self.recommendations.report():
+                self.scheduler.local_change()
+        except Exception as exc:  # never the reason reading fails: reported again after the next sync
+            log.info("reading report postponed: %s", type(exc).__name__)
 
     def _queue_download(self, item: str, version: int) -> bool:
         """A pack's item into the download manager (the newest version this device knows of, at least

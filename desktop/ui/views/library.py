@@ -1,5 +1,10 @@
-"""Library: the programme's learning material. Download an item once, study it offline from the vault; under
-data saver a download that would pass the monthly budget waits for an explicit "download anyway"."""
+"""Library: the programme's learning material and what was shared privately. Download an item once, read it
+offline from the vault in the reader beside the list (desktop/ui/views/reader.py); under data saver a download
+that would pass the monthly budget waits for an explicit "download anyway".
+
+Layout (1024×600 at 100 % and 200 %): a toolbar row (search, download, then ``self.toolbar``: where Publish…,
+Recommend…, Export/Import pack… add their buttons), a status line, then a splitter: the list with ``self.side``
+under it (where the Downloads and Packs panels go), and the reader."""
 
 from __future__ import annotations
 
@@ -17,16 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.domain.directory import MATERIAL_KINDS, Material
+from desktop.domain.directory import MATERIAL_KINDS
+from desktop.domain.library import LibraryError, LibraryItem
+from desktop.domain.library_format import LEVEL_NAMES
 from desktop.domain.session import Session
 from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.direction import BidiDelegate
-from desktop.ui.markdown import MarkdownReader
 from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
 from desktop.ui.views.mentor_models import specialty_name
+from desktop.ui.views.reader import ReaderView
 from desktop.ui.worker import Task, run_in_background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -35,9 +42,9 @@ Index = QModelIndex | QPersistentModelIndex
 class LibraryModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
-        self.items: list[tuple[Material, bool]] = []
+        self.items: list[tuple[LibraryItem, bool]] = []
 
-    def set_items(self, items: list[tuple[Material, bool]]) -> None:
+    def set_items(self, items: list[tuple[LibraryItem, bool]]) -> None:
         self.beginResetModel()
         self.items = items
         self.endResetModel()
@@ -46,12 +53,12 @@ class LibraryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.items)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 5
+        return 0 if parent.isValid() else 3
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
-        return (_("Title"), _("Specialty"), _("Kind"), _("Size"), _("Availability"))[section]
+        return (_("Title"), _("Kind"), _("Availability"))[section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -59,14 +66,14 @@ class LibraryModel(QAbstractTableModel):
         material, offline = self.items[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return material
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return material.summary[:300]
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         return (
             material.title,
-            specialty_name(material.specialty),
             _(material.kind) if material.kind in MATERIAL_KINDS else material.kind,
-            format_bytes(material.size),
-            _("On this computer") if offline else _("Download to study offline"),
+            _("On this computer") if offline else _("Not downloaded ({size})").format(size=format_bytes(material.size)),
         )[index.column()]
 
 
@@ -90,24 +97,30 @@ class LibraryView(QWidget):
         label.setBuddy(self.search)
         top.addWidget(label)
         top.addWidget(self.search, 1)
-        self.download_button = button(_("&Download for offline study"), _("Download for offline study"), self._download)
+        self.download_button = button(_("&Download"), _("Download for offline study"), self._download)
         self.anyway_button = button(_("Download &anyway"), _("Download anyway"), lambda: self._download(force=True))
         self.anyway_button.hide()
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
-        self.recommend_button = button(_("&Recommend…"), _("Recommend the chosen item"), self._recommend)
-        self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
-        top.addWidget(self.recommend_button)
         layout.addLayout(top)
+        # The hook row: Publish…, Recommend…, Export pack…, Import pack…, each module adds its widget here.
+        self.toolbar = QHBoxLayout()
+        self.toolbar.setContentsMargins(0, 0, 0, 0)
         from desktop.ui.views.library_publish import PublishButtons  # mentors and admins: Publish…, Share privately…
 
-        self.publishing = PublishButtons(session, self._selected_item, self.refresh)
-        layout.addWidget(self.publishing)
+        self.publishing = PublishButtons(session, self.selected, self.refresh)
+        self.toolbar.addWidget(self.publishing)
+        self.recommend_button = button(_("&Recommend…"), _("Recommend the chosen item"), self._recommend)
+        self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
+        self.toolbar.addWidget(self.recommend_button)
+        self.toolbar.addStretch(1)
+        layout.addLayout(self.toolbar)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
+        self.message.setMaximumHeight(self.fontMetrics().lineSpacing() * 3 + 4)
         layout.addWidget(self.message)
-        splitter = QSplitter()
+        self.splitter = QSplitter()
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setItemDelegate(BidiDelegate(self.table, align_with_ui=True))  # an Arabic title reads as Arabic
@@ -117,54 +130,91 @@ class LibraryView(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.reader = MarkdownReader()
-        self.reader.setAccessibleName(_("Reading pane"))
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.reader)
-        splitter.setSizes([560, 440])
-        layout.addWidget(splitter, 1)
+        left = QWidget()
+        self.side = QVBoxLayout(left)  # the list, then hooks: the Downloads panel, the Packs list
+        self.side.setContentsMargins(0, 0, 0, 0)
+        self.side.addWidget(self.table, 1)
         self.recommend_panel = RecommendPanel(session)  # recommended to me, and learning packs
+        self.side.addWidget(self.recommend_panel)
+        self.reader = ReaderView(session.reading)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.reader)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([380, 620])
+        layout.addWidget(self.splitter, 1)
         self.recommend_panel.changed.connect(self.message.setText)
-        layout.addWidget(self.recommend_panel)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
         self._tasks: set[Task] = set()
         self.refresh()
 
     def refresh(self) -> None:
-        self.model.set_items([(m, self.session.is_offline(m)) for m in self.session.materials()])
+        library = self.session.library
+        self.model.set_items([(item, library.is_offline(item)) for item in library.items()])
         self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 260))
         self.recommend_panel.refresh()
 
-    def clear(self) -> None:
+    def clear(self) -> None:  # locking: nothing of the vault stays on screen
         self.model.set_items([])
         self.reader.clear()
 
-    def selected(self) -> Material | None:
+    def selected(self) -> LibraryItem | None:
         index = self.table.currentIndex()
         return self.proxy.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
 
-    def _selected_item(self):  # type: ignore[no-untyped-def] - the LibraryItem of the selected row, for publishing
-        material = self.selected()
-        return self.session.library.by_id(material.id) if material is not None else None
+    def _recommend(self) -> None:
+        item = self.selected()
+        if item is None:
+            self.message.setText(_("Select an item in the list first."))
+            return
+        if RecommendDialog(self.session, item, self).exec():
+            self.message.setText(_("Recommended; it goes out with the next sync."))
+
+    def describe(self, item: LibraryItem) -> str:
+        """The line above the reader: who shared it, specialty, level, licence, size, summary."""
+        parts = [self.session.library.label(item)] if item.private else []
+        parts += [specialty_name(item.specialty) if item.specialty else ""]
+        parts += [_(LEVEL_NAMES[item.level]) if item.level in LEVEL_NAMES else ""]
+        parts += [_("Licence: {licence}").format(licence=item.licence) if item.licence else ""]
+        parts += [format_bytes(item.size)]
+        head = " · ".join(p for p in parts if p)
+        return f"{head}\n{item.summary}" if item.summary else head
 
     def _show_selected(self) -> None:
-        material = self.selected()
+        item = self.selected()
         self.anyway_button.hide()
         self.message.setStyleSheet("")
-        self.message.setText(material.summary if material else "")
-        if material is not None and self.session.is_offline(material):
-            self.reader.show_markdown(self.session.read_material(material))
-        else:
-            self.reader.setPlainText("")
+        if item is None:
+            self.message.setText("")
+            self.reader.clear()
+            return
+        self.message.setText(self.describe(item))
+        readable = self.session.library.readable(item)
+        if readable is None:
+            self.reader.show_message(_("Download this item to read it offline."))
+            return
+        if self.reader.item is not None and self.reader.item.id == readable.id:
+            return  # already open (the list was redrawn): keep the page and the zoom
+        try:
+            data = self.session.library.open_bytes(readable)
+        except LibraryError as exc:
+            self.reader.show_message(str(exc.args[-1]) if exc.args else _("Osler could not read this item."))
+            return
+        self.reader.show_item(readable, data)
+        if readable.id != item.id:
+            self.message.setText(_("A newer version is available: download it. Showing the version on this computer."))
 
     def _download(self, force: bool = False) -> None:
         material = self.selected()
         if material is None:
             self.message.setText(_("Select an item in the list first."))
             return
-        if self.session.is_offline(material):
+        if self.session.library.is_offline(material):
             self._show_selected()
             return
         if not force and not self.session.settings.may_download(material.size):
@@ -196,18 +246,10 @@ class LibraryView(QWidget):
         task = run_in_background(lambda: self.session.download_material(material), done, failed)
         self._tasks.add(task)
 
-    def _recommend(self) -> None:
-        material = self.selected()
-        if material is None:
-            self.message.setText(_("Select an item in the list first."))
-            return
-        if RecommendDialog(self.session, material, self).exec():
-            self.message.setText(_("Recommended; it goes out with the next sync."))
-
-    def _select(self, material: Material) -> None:
+    def _select(self, material: LibraryItem) -> None:
         for row in range(self.proxy.rowCount()):
             index = self.proxy.index(row, 0)
-            if self.proxy.data(index, Qt.ItemDataRole.UserRole) == material:
+            if self.proxy.data(index, Qt.ItemDataRole.UserRole).id == material.id:
                 self.table.setCurrentIndex(index)
                 break
         self._show_selected()

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -34,6 +33,7 @@ from desktop.domain.recommendations import ItemRef, Recommendation, RecommendErr
 from desktop.domain.session import Session
 from desktop.i18n import _
 from desktop.ui.common import button, date_of_ms
+from desktop.ui.layout import FlowLayout
 
 
 def item_ref(entry: object) -> ItemRef:
@@ -143,32 +143,29 @@ class RecommendPanel(QWidget):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)  # under the list, in its column: narrow, so one thing under another
         layout.setContentsMargins(0, 0, 0, 0)
-        left = QVBoxLayout()
         self.recommended = QListWidget()
         self.recommended.setAccessibleName(_("Recommended to you"))
         title = QLabel(_("Recommended to &you:"))
         title.setBuddy(self.recommended)
-        left.addWidget(title)
-        left.addWidget(self.recommended)
-        layout.addLayout(left, 1)
-        right = QVBoxLayout()
+        layout.addWidget(title)
+        layout.addWidget(self.recommended)
         self.packs = QListWidget()
         self.packs.setAccessibleName(_("Learning packs"))
         title = QLabel(_("Learning &packs:"))
         title.setBuddy(self.packs)
-        right.addWidget(title)
-        right.addWidget(self.packs)
-        row = QHBoxLayout()
+        layout.addWidget(title)
+        layout.addWidget(self.packs)
+        row = FlowLayout()  # wraps at 200 % or in a wordy language
         self.subscribe_button = button(_("Su&bscribe"), _("Subscribe to the chosen pack"), self._subscribe)
         self.unsubscribe_button = button(_("U&nsubscribe"), _("Unsubscribe from the chosen pack"), self._unsubscribe)
         row.addWidget(self.subscribe_button)
         row.addWidget(self.unsubscribe_button)
-        row.addStretch(1)
-        right.addLayout(row)
-        layout.addLayout(right, 1)
-        self.setMaximumHeight(170)
+        layout.addLayout(row)
+        for listing in (self.recommended, self.packs):
+            listing.setMinimumWidth(0)
+            listing.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 8)
 
     def refresh(self) -> None:
         names = {c.account: c.name for c in self.session.cards()}
