@@ -175,7 +175,8 @@ def test_packs_only_from_mentors_and_an_update_queues_only_the_changed_items(pai
 def test_recommend_dialog_plan_bar_and_packs_on_the_library_page(pair, qapp, tmp_path):
     """The apps of both people (sessions and the real widgets, offscreen): the mentor publishes a Markdown item and
     recommends it from the Recommend… dialog; the mentee's Library lists it and the plan shows a reading bar; the
-    mentee reads half of it, the mentor's plan bar shows 50 %; a pack subscribed from the Library page."""
+    mentee reads half of it (desktop.domain.reading), the mentor's plan bar shows 50 %; a pack subscribed from the
+    Library page."""
     from desktop.domain.library_format import PublishMeta
     from desktop.domain.session import Session
     from desktop.domain.settings import SettingsStore
@@ -187,15 +188,6 @@ def test_recommend_dialog_plan_bar_and_packs_on_the_library_page(pair, qapp, tmp
     sessions = [Session(s.client.vault, tmp_path / n, SettingsStore(tmp_path / f"{n}.json"))
                 for s, n in ((student, "amina"), (mentor, "kofi"))]  # fmt: skip
     amina, kofi = sessions
-
-    class Reading:  # the reader's reading.progress(item), until dev-reader's lands in this branch
-        def __init__(self) -> None:
-            self.done: dict[str, float] = {}
-
-        def progress(self, item) -> float:
-            return self.done.get(item.item, 0.0)
-
-    amina.reading = Reading()
 
     def sync(*which: Session) -> None:
         for session in which:
@@ -233,8 +225,8 @@ def test_recommend_dialog_plan_bar_and_packs_on_the_library_page(pair, qapp, tmp
     assert goal and goal[0].startswith("Read Fluids in sepsis by ")
     assert [b.value() for b in mine.reading.bars.values()] == [0] and mine.reading.isVisibleTo(mine)
 
-    amina.reading.done[item.item] = 0.5
-    sync(amina, amina, kofi)  # the report is queued after a sync (the app syncs again at once: local_change)
+    amina.reading.scrolled(item, 0.5)  # the reader's Markdown pane: half way; the report is queued at once
+    sync(amina, kofi)
     theirs = PlanPanel(kofi)
     theirs.show_plan(plan, {})
     assert [b.value() for b in theirs.reading.bars.values()] == [50]
