@@ -238,4 +238,5 @@ def test_recommend_dialog_plan_bar_and_packs_on_the_library_page(pair, qapp, tmp
     panel.changed.connect(said.append)
     panel.subscribe_button.click()
     assert "subscribed" in panel.packs.item(0).text() and "not subscribed" not in panel.packs.item(0).text()
-    assert said[-1].startswith("Subscribed:")
+    assert said[-1] == "Subscribed: 1 item queued for download."
+    assert [e.sha256 for e in amina.downloads.entries()] == [item.sha256]  # in the download manager's queue

@@ -18,6 +18,7 @@ from desktop.domain.availability import Availability
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
+from desktop.domain.downloads import Downloads
 from desktop.domain.learning_packs import Packs
 from desktop.domain.library import Library
 from desktop.domain.matching import is_mentor, local_zone
@@ -32,8 +33,7 @@ from desktop.domain.recommendations import Recommendations
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
-from desktop.vault import Vault, VaultIntegrityError
-from desktop.vault.blobs import CHUNK_SIZE
+from desktop.vault import Vault
 from desktop.vault.faults import crash_point
 from sync import envelope
 from sync.client.engine import SyncEngine
@@ -171,11 +171,20 @@ class Session:
         self._download_lock = threading.RLock()  # the sync's auto-download and a person's click: one at a time
         self._usage_lock = threading.Lock()
         self._wire_counted = self.transport.wire_bytes()
+        self.downloads = Downloads(  # library files, one at a time on a thread of their own (downloads.py)
+            vault,
+            self.transport,
+            lambda call: self.engine._authorized(self.transport, call),
+            settings,
+            clock=clock,
+            count_usage=self.count_usage,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.scheduler.start()
+        self.downloads.start()  # the queue a restart left: picked up where it stopped
 
     def set_live(self, on: bool) -> None:
         """Live delivery on or off (a setting of its own): messages in seconds, or at the next sync."""
@@ -195,6 +204,7 @@ class Session:
     def stop(self) -> None:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
         self.scheduler.stop(timeout=1.0)
+        self.downloads.stop(timeout=1.0)
         self.count_usage()
         self.transport.close()
         self._cards = None
@@ -209,6 +219,8 @@ class Session:
     def _status(self, status: SyncStatus) -> None:
         if not status.syncing:
             self.count_usage()  # what the attempt (success or not) and any probe before it cost
+            if status.last_success and status.last_error is None:
+                self.downloads.wake()  # the server is in reach: a download waiting after a cut goes on
         progress = status.progress
         if progress is not None and progress.phase == "done" and progress.sync != self._counted:
             self._counted = progress.sync  # each finished sync is handled once, however often it is published
@@ -262,11 +274,11 @@ class Session:
     def _queue_download(self, item: str, version: int) -> bool:
         """A pack's item into the download manager (the newest version this device knows of, at least
         ``version``; one not yet in the catalogue is queued when its record arrives)."""
-        downloads = getattr(self, "downloads", None)
         found = self.library.item(item)
-        if downloads is None or found is None or found.version < version:
+        if found is None or found.version < version:
             return False
-        downloads.queue(found)
+        if not self.library.is_offline(found):
+            self.downloads.enqueue(found)
         return True
 
     def account_upkeep(self) -> None:
@@ -407,33 +419,13 @@ class Session:
             self.publish_profile(saved["name"], **fields)
 
     def download_material(self, material: Material) -> None:
-        """Fetch a library file into the vault (encrypted), resuming where a cut download stopped, and
-        verify its SHA-256 before it counts as available offline. Runs on a worker thread."""
-        blobs = self.vault.blobs
-        info = blobs.begin(material.sha256, material.size, material.sha256, material.title, "text/markdown")
-        missing = blobs.missing_chunks(material.sha256)
-        if not missing:
+        """Fetch a library file into the vault now, on the calling (worker) thread, whatever the queue's gates:
+        the download manager's fetch (downloads.py), every chunk checked, resumable."""
+        item = self.library.by_id(material.id) or material  # v2: with its part list
+        if getattr(item, "private", False):  # shared privately: a sealed attachment, on its own resumable path
+            self.download_attachment(item.id)
             return
-        offset = missing[0] * CHUNK_SIZE
-        response = self.engine._authorized(
-            self.transport, lambda t: self.transport.get_blob(material.sha256, offset, t)
-        )
-        if response.status_code != 206:  # 200: the server sends the whole file again
-            offset = 0
-        buffer, index = b"", offset // CHUNK_SIZE
-        for piece in self.transport.blob_pieces(response, CHUNK_SIZE):  # a cut: Offline, the chunks kept
-            buffer += piece
-            while len(buffer) >= CHUNK_SIZE and index < info.chunk_count - 1:
-                blobs.put_chunk(material.sha256, index, buffer[:CHUNK_SIZE])
-                buffer, index = buffer[CHUNK_SIZE:], index + 1
-        blobs.put_chunk(material.sha256, index, buffer)
-        try:
-            for _chunk in blobs.read(material.sha256):  # verifies every chunk and the SHA-256 of the whole
-                pass
-        except VaultIntegrityError:
-            blobs.delete(material.sha256)  # fetched again from the start next time
-            raise
-        self.count_usage()
+        self.downloads.fetch_now(item)
 
     # -- attachments ----------------------------------------------------------------------------------------
 

@@ -486,13 +486,13 @@ class Transport(AccountsCalls):
         auth = self._auth(token, **{"Osler-Blob-Size": str(size)})
         return self._missing(self._request("PUT", f"/v1/blobs/{sha}/chunks/{index}", data=data, **auth))
 
-    def get_blob(self, sha: str, offset: int, token: Credential) -> requests.Response:
-        """The blob from ``offset`` on, streamed: read it with ``blob_pieces``, which turns a cut into
-        ``Offline``. The status is 206 when the server honoured the range, 200 when it sends the whole blob;
-        ``RangeNotSatisfiable`` when it has nothing from ``offset`` on."""
+    def get_blob(self, sha: str, offset: int, token: Credential, end: int | None = None) -> requests.Response:
+        """The blob from ``offset`` on (to byte ``end`` included, when given), streamed: read it with
+        ``blob_pieces``, which turns a cut into ``Offline``. The status is 206 when the server honoured the range,
+        200 when it sends the whole blob; ``RangeNotSatisfiable`` when it has nothing from ``offset`` on."""
         headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
+        if offset or end is not None:
+            headers["Range"] = f"bytes={offset}-{'' if end is None else end}"
         response = self._send("GET", f"/v1/blobs/{sha}", True, **self._auth(token, **headers))
         if response.status_code >= 400:
             try:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,8 +30,9 @@ from desktop.domain.session import Session
 from desktop.formatting import format_bytes
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import ERROR_STYLE, button, explain
+from desktop.ui.common import button, explain
 from desktop.ui.direction import BidiDelegate
+from desktop.ui.views.downloads import DownloadsPanel
 from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.views.reader import ReaderView
@@ -110,7 +112,7 @@ class LibraryView(QWidget):
 
         self.publishing = PublishButtons(session, self.selected, self.refresh)
         self.toolbar.addWidget(self.publishing)
-        self.recommend_button = button(_("&Recommend…"), _("Recommend the chosen item"), self._recommend)
+        self.recommend_button = button(_("Recomm&end…"), _("Recommend the chosen item"), self._recommend)
         self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
         self.toolbar.addWidget(self.recommend_button)
         self.toolbar.addStretch(1)
@@ -137,8 +139,15 @@ class LibraryView(QWidget):
         self.side = QVBoxLayout(left)  # the list, then hooks: the Downloads panel, the Packs list
         self.side.setContentsMargins(0, 0, 0, 0)
         self.side.addWidget(self.table, 1)
+        self.downloads_panel = DownloadsPanel(session)  # the queue: desktop/ui/views/downloads.py
+        self.downloads_panel.finished.connect(self._downloaded)
         self.recommend_panel = RecommendPanel(session)  # recommended to me, and learning packs
-        self.side.addWidget(self.recommend_panel)
+        self.side_tabs = QTabWidget()  # under the list, one at a time: 600 px hold the list and one panel
+        self.side_tabs.setAccessibleName(_("Downloads, recommendations and packs"))
+        self.side_tabs.addTab(self.downloads_panel, _("D&ownloads"))
+        self.side_tabs.addTab(self.recommend_panel, _("Recommended and pac&ks"))
+        self.side_tabs.setMaximumHeight(240)
+        self.side.addWidget(self.side_tabs)
         self.reader = ReaderView(session.reading)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.reader)
@@ -217,7 +226,19 @@ class LibraryView(QWidget):
         if self.session.library.is_offline(material):
             self._show_selected()
             return
-        if not force and not self.session.settings.may_download(material.size):
+        if material.private:  # a sealed attachment: fetched now, on the attachments' resumable path
+            task = run_in_background(
+                lambda: self.session.download_material(material),
+                lambda _r: (self._tasks.discard(task), self._downloaded()),
+                lambda exc: (self._tasks.discard(task), self.message.setText(explain(exc))),
+            )
+            self._tasks.add(task)
+            return
+        downloads = self.session.downloads
+        entry = downloads.enqueue(self.session.library.by_id(material.id) or material, anyway=force)
+        self.downloads_panel.refresh()
+        self.downloads_panel.select(entry.sha256)
+        if not force and downloads.would_pass_budget(entry):
             self.message.setText(
                 _("Data saver: this download ({size}) would go past your monthly data budget.").format(
                     size=format_bytes(material.size)
@@ -226,25 +247,15 @@ class LibraryView(QWidget):
             self.anyway_button.show()
             return
         self.anyway_button.hide()
-        self.download_button.setEnabled(False)
-        self.message.setText(_("Downloading {title}…").format(title=material.title))
+        self.message.setText(_("{title} is in Downloads: it goes on while you do other things.").format(
+            title=material.title))  # fmt: skip
 
-        def done(_result: object) -> None:
-            self._tasks.discard(task)
-            self.download_button.setEnabled(True)
-            if self.session.vault.is_locked:
-                return  # finished as the person locked: the list is redrawn after unlocking
-            self.refresh()
+    def _downloaded(self) -> None:
+        """A download finished: "On this computer", and the reading pane if it is the one chosen."""
+        material = self.selected()
+        self.refresh()
+        if material is not None:
             self._select(material)
-
-        def failed(exc: Exception) -> None:
-            self._tasks.discard(task)
-            self.download_button.setEnabled(True)
-            self.message.setStyleSheet(ERROR_STYLE)
-            self.message.setText(explain(exc))
-
-        task = run_in_background(lambda: self.session.download_material(material), done, failed)
-        self._tasks.add(task)
 
     def _select(self, material: LibraryItem) -> None:
         for row in range(self.proxy.rowCount()):

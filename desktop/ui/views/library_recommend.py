@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.learning_packs import PackError
 from desktop.domain.recommendations import ItemRef, Recommendation, RecommendError
 from desktop.domain.session import Session
-from desktop.i18n import _
+from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms
 from desktop.ui.layout import FlowLayout
 
@@ -153,13 +153,13 @@ class RecommendPanel(QWidget):
         layout.addWidget(self.recommended)
         self.packs = QListWidget()
         self.packs.setAccessibleName(_("Learning packs"))
-        title = QLabel(_("Learning &packs:"))
+        title = QLabel(_("Learnin&g packs:"))
         title.setBuddy(self.packs)
         layout.addWidget(title)
         layout.addWidget(self.packs)
         row = FlowLayout()  # wraps at 200 % or in a wordy language
-        self.subscribe_button = button(_("Su&bscribe"), _("Subscribe to the chosen pack"), self._subscribe)
-        self.unsubscribe_button = button(_("U&nsubscribe"), _("Unsubscribe from the chosen pack"), self._unsubscribe)
+        self.subscribe_button = button(_("Subscr&ibe"), _("Subscribe to the chosen pack"), self._subscribe)
+        self.unsubscribe_button = button(_("Unsubscribe"), _("Unsubscribe from the chosen pack"), self._unsubscribe)
         row.addWidget(self.subscribe_button)
         row.addWidget(self.unsubscribe_button)
         layout.addLayout(row)
@@ -217,7 +217,12 @@ class RecommendPanel(QWidget):
             self.changed.emit(str(exc))
             return
         self.refresh()
-        self.changed.emit(_("Subscribed: {count} items queued for download.").format(count=len(queued)))
+        line = ngettext(
+            "Subscribed: {count} item queued for download.",
+            "Subscribed: {count} items queued for download.",
+            len(queued),
+        )
+        self.changed.emit(line.format(count=len(queued)))
 
     def _unsubscribe(self) -> None:
         pack = self._chosen()
