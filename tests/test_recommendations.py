@@ -118,7 +118,7 @@ def test_a_recommendation_before_the_plan_becomes_a_goal_once_the_offer_is_accep
     assert _goal(mentor, offer, rid) is not None  # the mentee's device wrote it; the mentor's plan has it too
 
 
-def test_a_circle_recommendation_shows_in_the_members_library_and_only_mentors_make_one(client_factory):
+def test_a_circle_recommendation_shows_in_the_members_library_and_only_mentors_make_one(client_factory, qapp):
     people = []
     for name, role in (("Dr Kofi Mensah", "mentor"), ("Amina Student", "student")):
         client = client_factory(role)
@@ -137,6 +137,12 @@ def test_a_circle_recommendation_shows_in_the_members_library_and_only_mentors_m
         (circle, ITEM.title, "Everyone: read this before the journal club.", lead.id)
     ]
     assert [r.title for r in amina.recs.in_circle(circle)] == [ITEM.title]
+    from desktop.ui.views.circle_library import LibraryPanel  # the circle's Library and journal club tab
+
+    tab = LibraryPanel()
+    tab.refresh([], [], [], amina.plans.now_ms(), amina.recs.in_circle(circle))
+    shown = tab.pins.item(0).text()
+    assert shown == f"Recommended: {ITEM.title}\nEveryone: read this before the journal club."
 
 
 def test_packs_only_from_mentors_and_an_update_queues_only_the_changed_items(pair):
