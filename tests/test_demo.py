@@ -238,8 +238,8 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
         again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
     statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     held = sum(len(days) for days in MEETINGS_HELD.values())  # the meetings held, as "meeting-held" statuses
-    items = 12 + len(media_items())  # the Markdown notes and the PDF, image and audio items
-    assert first == again == 48 + items + 1 + statuses + held  # cards, library, one learning pack, statuses
+    library = 12 + len(media_items())  # the Markdown notes, the two PDFs, the image and (with libsndfile) the audio
+    assert first == again == 48 + library + 1 + statuses + held  # and one learning pack
     assert not (tmp_path / "demo.new").exists()
 
 
