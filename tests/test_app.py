@@ -265,8 +265,9 @@ def test_data_saver_asks_before_a_download_over_the_budget(make_app):
     assert "data budget" in library.message.text() and not library.anyway_button.isHidden()
     assert not page.app.session.is_offline(library.selected())
     page._press(library.anyway_button)
+    shown = library.reader.markdown.browser
     page.qtbot.waitUntil(
-        lambda: library.download_button.isEnabled() and "Demo material" in library.reader.markdown.browser.toPlainText(), timeout=10_000
+        lambda: library.download_button.isEnabled() and "Demo material" in shown.toPlainText(), timeout=10_000
     )
     assert page.app.session.is_offline(library.selected())
 

@@ -193,3 +193,24 @@ def test_the_library_page_reads_the_demo_pdf_and_reopens_it_where_the_person_lef
     page.qtbot.waitUntil(lambda: library.reader.pdf.document is not None, timeout=15_000)
     assert library.reader.pdf.page == 4 and library.reader.pdf.spin.value() == 5
     assert page.app.session.reading.progress(pdf) == pytest.approx(5 / pane.document.page_count)
+
+
+def test_a_private_pdf_read_and_searched_in_the_reader_leaves_no_canary_in_the_temp_folder(qtbot, reader, tmp_path):
+    import tempfile
+    import time
+
+    from tests.test_documents import _files_containing
+
+    canary = "CANARY-reader-5c1e-private"
+    started = time.time() - 2  # a file-age filter for the scan, not a decision of the code under test
+    vault = reader.reading.vault
+    blob = vault.blobs.put_bytes(make_pdf(["cover", f"Patient Z {canary}", "end"]), name="private.pdf").id
+    reader.show_item(_item("private", "application/pdf"), vault.blobs.read_all(blob))
+    qtbot.keyClicks(reader.find_box, canary)
+    qtbot.keyClick(reader.find_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: reader.pdf.page == 1)
+    reader.pdf.zoom_by(2)
+    reader.toggle_bookmark()
+    reader.clear()
+    for folder in {Path(tempfile.gettempdir()), tmp_path}:
+        assert _files_containing(folder, canary.encode(), started) == []

@@ -102,6 +102,7 @@ class PdfDocument:
             if not self._closed:
                 self._closed = True
                 self._pdf.close()
+                self._data = b""  # the plaintext goes with the document
 
     def __enter__(self) -> PdfDocument:
         return self

@@ -5,10 +5,11 @@ where the person left it (desktop/domain/reading.py)."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -37,31 +38,39 @@ MARKDOWN = ("text/markdown", "text/plain")
 MediaHook = Callable[[Any, bytes], QWidget | None]  # (item, bytes) → a pane that shows it, or None
 
 
+class _ShortList(QListWidget):
+    """A list that asks for little height: the notes panel must fit beside a page on a 600-pixel screen."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 90)
+
+
 class NotesPanel(QWidget):
     """Bookmarks and private notes of the open item (sealed in the vault)."""
 
     def __init__(self, view: ReaderView) -> None:
         super().__init__()
-        self.view = view
+        self._view = weakref.ref(view)  # no reference cycle between Qt wrappers for the collector to break
         self.setAccessibleName(_("Bookmarks and notes"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         heading = QLabel(_("&Bookmarks"))
-        self.bookmarks = QListWidget()
+        self.bookmarks = _ShortList()
         self.bookmarks.setAccessibleName(_("Bookmarks"))
         heading.setBuddy(self.bookmarks)
-        self.bookmarks.itemActivated.connect(lambda row: view.go_to_page(row.data(Qt.ItemDataRole.UserRole)))
-        self.bookmarks.itemClicked.connect(lambda row: view.go_to_page(row.data(Qt.ItemDataRole.UserRole)))
+        self.bookmarks.itemActivated.connect(lambda row: self._go(row.data(Qt.ItemDataRole.UserRole)))
+        self.bookmarks.itemClicked.connect(lambda row: self._go(row.data(Qt.ItemDataRole.UserRole)))
         notes_heading = QLabel(_("Private &notes"))
-        self.notes = QListWidget()
+        self.notes = _ShortList()
         self.notes.setAccessibleName(_("Private notes"))
         self.notes.setWordWrap(True)
         notes_heading.setBuddy(self.notes)
-        self.notes.itemActivated.connect(lambda row: view.go_to_page(row.data(Qt.ItemDataRole.UserRole)[1]))
+        self.notes.itemActivated.connect(lambda row: self._go(row.data(Qt.ItemDataRole.UserRole)[1]))
         self.box = QPlainTextEdit()
         self.box.setAccessibleName(_("New private note"))
         self.box.setPlaceholderText(_("A note only you can read…"))
         self.box.setMaximumHeight(80)
+        self.box.setMinimumHeight(40)
         self.add_button = button(_("Add &note"), _("Add private note"), self._add)
         self.remove_button = button(_("Remove"), _("Remove the selected note"), self._remove)
         buttons = QHBoxLayout()
@@ -70,6 +79,15 @@ class NotesPanel(QWidget):
         for widget in (heading, self.bookmarks, notes_heading, self.notes, self.box):
             layout.addWidget(widget)
         layout.addLayout(buttons)
+
+    @property
+    def view(self) -> ReaderView:
+        view = self._view()
+        assert view is not None  # the panel is the reader's child: it goes with it
+        return view
+
+    def _go(self, page: int) -> None:
+        self.view.go_to_page(page)
 
     def show_state(self, state: ReadingState | None) -> None:
         self.bookmarks.clear()
@@ -182,6 +200,7 @@ class ReaderView(QWidget):
         self.show_message("")
 
     def _close(self) -> None:
+        self._scroll_timer.stop()
         self._save_scroll()
         self.pdf.close_document()
         self.markdown.clear()

@@ -41,14 +41,14 @@ def fetch_image(url: str) -> bytes:
 class _Browser(MarkdownReader):
     """Serves the images the person chose to load; nothing else."""
 
-    def __init__(self, pane: MarkdownPane) -> None:
+    def __init__(self, images: dict[int, QImage]) -> None:
         super().__init__()
-        self.pane = pane
+        self.images = images  # the pane's dict of loaded images (no reference back to the pane)
 
     def loadResource(self, kind: int, name: QUrl) -> Any:
         if kind == QTextDocument.ResourceType.ImageResource.value and name.scheme() == IMAGE_SCHEME:
             try:
-                return self.pane.images.get(int(name.path()))
+                return self.images.get(int(name.path()))
             except ValueError:
                 return None
         return None
@@ -67,7 +67,7 @@ class MarkdownPane(QWidget):
         self._tasks: set[Task] = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.browser = _Browser(self)
+        self.browser = _Browser(self.images)
         self.browser.setAccessibleName(_("Reading pane"))
         self.browser.anchorClicked.connect(self._clicked)
         self.browser.verticalScrollBar().valueChanged.connect(lambda _v: self._scrolled())
@@ -91,7 +91,8 @@ class MarkdownPane(QWidget):
         layout.addWidget(self.browser, 1)
 
     def show_markdown(self, text: str, position: float = 0.0) -> None:
-        self.text, self.images = text, {}
+        self.text = text
+        self.images.clear()
         self.link_bar.hide()
         self.status.hide()
         self._render()
@@ -99,7 +100,8 @@ class MarkdownPane(QWidget):
         bar.setValue(round(position * bar.maximum()))
 
     def clear(self) -> None:
-        self.text, self.urls, self.images = "", [], {}
+        self.text, self.urls = "", []
+        self.images.clear()
         self.browser.clear()
 
     def _render(self) -> None:

@@ -4,6 +4,8 @@ Ctrl+-, Ctrl+0 fits the width)."""
 
 from __future__ import annotations
 
+import functools
+import weakref
 from collections import OrderedDict
 
 from PySide6.QtCore import Qt, Signal
@@ -24,20 +26,28 @@ def to_qimage(image: PageImage) -> QImage:
     return QImage(image.data, image.width, image.height, image.stride, QImage.Format.Format_RGBA8888).copy()
 
 
+def _close_all(documents: list[PdfDocument], *_args: object) -> None:
+    """Close PDFium's documents here, under its lock, rather than whenever the collector finalizes them."""
+    while documents:
+        documents.pop().close()
+
+
 class _PageView(QScrollArea):
     """The scrolling page; paging keys go to the pane rather than scrolling past the page's end."""
 
     def __init__(self, pane: PdfPane) -> None:
         super().__init__()
-        self.pane = pane
+        self._pane = weakref.ref(pane)  # no reference cycle between Qt wrappers for the collector to break
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if not self.pane.page_key(event):
+        pane = self._pane()
+        if pane is None or not pane.page_key(event):
             super().keyPressEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.pane.zoom_by(1 if event.angleDelta().y() > 0 else -1)
+        pane = self._pane()
+        if pane is not None and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            pane.zoom_by(1 if event.angleDelta().y() > 0 else -1)
             return
         super().wheelEvent(event)
 
@@ -56,6 +66,8 @@ class PdfPane(QWidget):
         self._cache: OrderedDict[tuple[int, float], QImage] = OrderedDict()
         self._rendering: set[tuple[int, float]] = set()
         self._tasks: set[Task] = set()
+        self._open: list[PdfDocument] = []  # closed when the widget goes, without a reference to it
+        self.destroyed.connect(functools.partial(_close_all, self._open))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
@@ -106,6 +118,7 @@ class PdfPane(QWidget):
     def open(self, document: PdfDocument, page: int = 0) -> None:
         self.close_document()
         self.document = document
+        self._open.append(document)
         self.spin.blockSignals(True)
         self.spin.setMaximum(document.page_count)
         self.spin.blockSignals(False)
@@ -117,8 +130,7 @@ class PdfPane(QWidget):
     def close_document(self) -> None:
         self._cache.clear()
         self._rendering.clear()
-        if self.document is not None:
-            self.document.close()
+        _close_all(self._open)
         self.document = None
         self.image.clear()
 
