@@ -121,6 +121,14 @@ def main() -> None:
                     )
                 )
                 proxy.call("reset")
+                gets: list[float] = []  # when each blob request left (the part list, the file, the resumed file)
+                fetcher_get = session.downloads.fetcher._get
+
+                def timed_get(sha: str, offset: int, end: int | None) -> Any:
+                    gets.append(time.monotonic())
+                    return fetcher_get(sha, offset, end)
+
+                session.downloads.fetcher._get = timed_get  # type: ignore[method-assign]
                 started = time.monotonic()
                 session.downloads.enqueue(item)
                 session.downloads.start()
@@ -130,6 +138,7 @@ def main() -> None:
                     step=0.5,  # a guard, not a measure: seldom, so it takes little of the CPU
                 )
                 elapsed = time.monotonic() - started
+                held_at_cut = int(CUT_AT * SIZE) // CHUNK_SIZE * CHUNK_SIZE  # whole chunks kept before the cut
                 session.stop()
                 assert session.vault.blobs.read_all(item.sha256) == data
                 stats = session.downloads.stats
@@ -154,6 +163,11 @@ def main() -> None:
     row("time at 2G (measured ÷ scale, × scale)", at_2g, "s", fmt=".1f")
     row("bound (2 setups + 3 RTT + bytes ÷ rate)", bound, "s", fmt=".1f")
     row("time ÷ bound", at_2g / bound, "", fmt=".3f")
+    if len(gets) == 3:
+        before = (gets[2] - started) * SCALE  # until the resumed request left: the cut, and its noticing
+        row("  until the cut's resumed request left (at 2G)", before, "s", fmt=".1f")
+        row("  link use until then", (parts_len + held_at_cut) / (RATE / 8 * before), "", fmt=".3f")
+        row("  after it, to the end (at 2G)", at_2g - before, "s", fmt=".1f")
     use = down / capacity
     print(f"  link use while downloading (wire bytes down ÷ capacity): {use:.1%}  target ≥ 95 %  "
           f"{'ok' if use >= 0.95 else 'MISSED'}")  # fmt: skip
