@@ -40,7 +40,8 @@ MAX_NESTING = 16  # a sync message nests 4 deep (request, push list, record, aud
 
 CIRCLE_KINDS = frozenset({"circle-key", "circle-post", "circle-announce", "project", "circle-leave", "circle-card"})
 SIGNED_KINDS = (
-    frozenset({"card", "material", "group-message", "epoch-grant", "introduction", "account-key"}) | CIRCLE_KINDS
+    frozenset({"card", "material", "pack", "group-message", "epoch-grant", "introduction", "account-key"})
+    | CIRCLE_KINDS
 )
 STATUS_KIND = "status"  # programme metadata for admins (PROTOCOL.md §3.4)
 DELIVERED_KIND = "delivered"  # delivery marks, made by the server alone (PROTOCOL.md §4.5)

@@ -215,6 +215,14 @@ def test_the_newcomer_finds_a_meeting_proposed_by_their_mentor_and_a_first_call_
         session.mentorships.answer(offer.id, accept=True)  # the first call's notes are the plan's first check-in
         plan = session.mentorships.mentorship(offer.id)
         assert [c["by"] for c in plan.checkins] == [mentor] and "three key papers" in plan.checkins[0]["next"]
+        session.library_upkeep()  # the mentor's recommendation, waiting for the plan, becomes its reading goal
+        rec = session.recommendations.received()[0]
+        assert (rec.title, rec.mentor, rec.mentorship) == ("Heart failure: lecture notes", mentor, offer.id)
+        assert session.library.item(rec.item) is not None and rec.by == joined + 10 * DAY_MS
+        goals = session.mentorships.mentorship(offer.id).goals()
+        assert any(g["title"].startswith("Read Heart failure: lecture notes by ") for g in goals)
+        assert [(p.title, len(p.items)) for p in session.packs.packs()] == [("Cardiology starter", 5)]
+        assert all(session.library.item(i) is not None for i, _v in session.packs.packs()[0].items)
         clock.advance(20 * DAY_MS / 1000)  # both slots past: nothing upcoming, still one held
         assert session.attention().upcoming_meetings == 0 and session.attention().meetings_held == 1
     finally:
@@ -230,7 +238,7 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
     statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     held = sum(len(days) for days in MEETINGS_HELD.values())  # the meetings held, as "meeting-held" statuses
     library = 12 + len(media_items())  # the Markdown notes, the two PDFs, the image and the audio clip
-    assert first == again == 48 + library + statuses + held
+    assert first == again == 48 + library + 1 + statuses + held  # and one learning pack
     assert not (tmp_path / "demo.new").exists()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import msgpack
 import sqlalchemy as sa
 
-from desktop.domain import keyring
+from desktop.domain import demo_recommend, keyring
 from desktop.domain.demo_library import entry as library_entry
 from desktop.domain.demo_library import media_items
 from desktop.domain.demo_meetings import HABITS, LINKS, availability_doc, meeting_contents
@@ -268,6 +268,7 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
         authors.append((person, session))
         stored += storage.push(session, [_card_record(person, session, EPOCH_MS + offset, rng)]).accepted
     mentors = [(p, s) for p, s in authors if p.role == "mentor"]
+    titles: list[str] = []
     for offset, (fields, content) in enumerate(library(rng) + media_items()):
         item = base64.urlsafe_b64encode(hashlib.sha256(f"demo item {fields['title']}".encode()).digest()).decode()
         doc, parts = library_entry(fields, content, item[:22])
@@ -284,6 +285,11 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
             b=body,
         )
         stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
+        titles.append(fields["title"])
+    person, session = mentors[0]  # and one learning pack (demo_recommend)
+    record = Record(i=new_record_id(EPOCH_MS + 2000, rng.randbytes(10)), k="pack", h=(EPOCH_MS + 2000) << 16,
+                    b=demo_recommend.pack(titles))  # fmt: skip
+    stored += storage.push(session, [person.key.sign_record(record, session.account, session.device)]).accepted
     return stored
 
 
@@ -354,7 +360,7 @@ def greet(
                 "goals": [f"Read three key papers on {interest}", "Draft a one-page research question"],
                 "at": now,
             }
-            contents = [("mentorship", offer)] + [
+            contents = [("mentorship", offer), ("recommend", demo_recommend.recommendation(account.hex(), now))] + [
                 ("mentorship" if c["op"] == "checkin" else "meeting", c)
                 for c in meeting_contents(session.account.hex(), person.card, account.hex(), offer["r"], now, tz)
             ]

@@ -19,6 +19,7 @@ from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
 from desktop.domain.downloads import Downloads
+from desktop.domain.learning_packs import Packs
 from desktop.domain.library import Library
 from desktop.domain.matching import is_mentor, local_zone
 from desktop.domain.meetings import Meetings
@@ -28,6 +29,7 @@ from desktop.domain.portfolio import Portfolio
 from desktop.domain.programme import ProgrammeAdmin
 from desktop.domain.projects import Projects
 from desktop.domain.reading import Reading
+from desktop.domain.recommendations import Recommendations
 from desktop.domain.repack import repack
 from desktop.domain.settings import Settings, SettingsStore
 from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
@@ -151,8 +153,15 @@ class Session:
             else None
         )
         self.library = Library(vault, program, self.clock, self.messaging, self.circles)
+        self.recommendations = (
+            Recommendations(vault, self.mentorships, self.circles, self._reading_progress)
+            if self.mentorships is not None
+            else None
+        )
+        self.packs = Packs(vault, program, self.clock, self._queue_download)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self.reading = Reading(vault, self.now_ms)  # last page, progress, bookmarks, notes (desktop/domain/reading.py)
+        self.reading.listeners.append(self._reading_moved)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self.engine.before_push = self._before_push
@@ -222,6 +231,7 @@ class Session:
                     kinds.add("message")
                 if self.circles is not None and self.circles.take_in():
                     kinds.add("circle")
+                self.library_upkeep()
                 self.account_upkeep()
                 try:
                     self.auto_download()
@@ -235,6 +245,41 @@ class Session:
                 self.on_change(kinds)
         if self.on_status is not None:
             self.on_status(status)
+
+    def library_upkeep(self) -> None:
+        """After a sync: recommendations whose plan now exists become goals, reading progress goes back to the
+        recommending mentors (in 10 % steps), and subscribed packs queue what an update changed."""
+        try:
+            if self.recommendations is not None:
+                self.recommendations.settle()
+                self.recommendations.report()
+            self.packs.refresh()
+        except Exception as exc:  # never the reason a sync fails: tried again after the next one
+            log.info("library upkeep postponed: %s", type(exc).__name__)
+
+    def _reading_progress(self, item: str) -> float:
+        """The reader's progress (0-1) through library item ``item`` (reading.py), 0 when never opened."""
+        return float(self.reading.progress(item))
+
+    def _reading_moved(self, _item: str, _progress: float) -> None:
+        """The person read further: a recommending mentor hears of it (in 10 % steps) with the next sync."""
+        if self.recommendations is None:
+            return
+        try:
+            if self.recommendations.report():
+                self.scheduler.local_change()
+        except Exception as exc:  # never the reason reading fails: reported again after the next sync
+            log.info("reading report postponed: %s", type(exc).__name__)
+
+    def _queue_download(self, item: str, version: int) -> bool:
+        """A pack's item into the download manager (the newest version this device knows of, at least
+        ``version``; one not yet in the catalogue is queued when its record arrives)."""
+        found = self.library.item(item)
+        if found is None or found.version < version:
+            return False
+        if not self.library.is_offline(found):
+            self.downloads.enqueue(found)
+        return True
 
     def account_upkeep(self) -> None:
         """After a sync: a new recovery key whose steps a crash interrupted is finished (recovery.resume), then

@@ -74,7 +74,9 @@ class LibraryPanel(QWidget):
         club_row.addStretch(1)
         layout.addLayout(club_row)
 
-    def refresh(self, pins: list[Pin], clubs: list[Topic], materials: list, today_ms: int) -> None:
+    def refresh(
+        self, pins: list[Pin], clubs: list[Topic], materials: list, today_ms: int, recommended: list | None = None
+    ) -> None:
         chosen = self.material.currentData()
         self.material.clear()
         for material in materials:
@@ -85,6 +87,11 @@ class LibraryPanel(QWidget):
         for pin in pins:
             item = QListWidgetItem(pin.title)
             item.setData(Qt.ItemDataRole.UserRole, pin.id)
+            self.pins.addItem(item)
+        for rec in recommended or []:  # a lead's or mentor's recommendation (recommendations.in_circle)
+            text = _("Recommended: {title}").format(title=rec.title)
+            item = QListWidgetItem(f"{text}\n{rec.note}" if rec.note else text)
+            item.setData(Qt.ItemDataRole.UserRole, "")  # not a pin: Unpin leaves it
             self.pins.addItem(item)
         self.clubs.clear()
         for club in clubs:
@@ -102,7 +109,7 @@ class LibraryPanel(QWidget):
 
     def _unpin(self) -> None:
         item = self.pins.currentItem()
-        if item is not None:
+        if item is not None and item.data(Qt.ItemDataRole.UserRole):
             self.unpin_wanted.emit(item.data(Qt.ItemDataRole.UserRole))
 
     def _journal(self) -> None:

@@ -256,6 +256,7 @@ class CirclesView(QWidget):
             self.discussions.journal_clubs(circle.id),
             self.session.materials(),
             self.session.now_ms(),
+            self.session.recommendations.in_circle(circle.id) if self.session.recommendations is not None else [],
         )
         self.meetings.show_circle(circle.id, circle.my_role, names)
         if self.thread.topic is not None:

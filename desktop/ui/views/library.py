@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,7 @@ from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, explain
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.downloads import DownloadsPanel
+from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
 from desktop.ui.views.media_panes import open_media
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.views.reader import ReaderView
@@ -111,6 +113,9 @@ class LibraryView(QWidget):
 
         self.publishing = PublishButtons(session, self.selected, self.refresh)
         self.toolbar.addWidget(self.publishing)
+        self.recommend_button = button(_("Recomm&end…"), _("Recommend the chosen item"), self._recommend)
+        self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
+        self.toolbar.addWidget(self.recommend_button)
         self.toolbar.addStretch(1)
         layout.addLayout(self.toolbar)
         self.message = LiveLabel()
@@ -136,9 +141,14 @@ class LibraryView(QWidget):
         self.side.setContentsMargins(0, 0, 0, 0)
         self.side.addWidget(self.table, 1)
         self.downloads_panel = DownloadsPanel(session)  # the queue: desktop/ui/views/downloads.py
-        self.downloads_panel.setMaximumHeight(220)
         self.downloads_panel.finished.connect(self._downloaded)
-        self.side.addWidget(self.downloads_panel)
+        self.recommend_panel = RecommendPanel(session)  # recommended to me, and learning packs
+        self.side_tabs = QTabWidget()  # under the list, one at a time: 600 px hold the list and one panel
+        self.side_tabs.setAccessibleName(_("Downloads, recommendations and packs"))
+        self.side_tabs.addTab(self.downloads_panel, _("D&ownloads"))
+        self.side_tabs.addTab(self.recommend_panel, _("Recommended and pac&ks"))
+        self.side_tabs.setMaximumHeight(240)
+        self.side.addWidget(self.side_tabs)
         self.reader = ReaderView(session.reading, media_hook=open_media)  # images, audio, video: media_panes.py
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.reader)
@@ -147,6 +157,7 @@ class LibraryView(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([380, 620])
         layout.addWidget(self.splitter, 1)
+        self.recommend_panel.changed.connect(self.message.setText)
         self.table.selectionModel().currentRowChanged.connect(lambda *_a: self._show_selected())
         self._tasks: set[Task] = set()
         self.refresh()
@@ -156,6 +167,7 @@ class LibraryView(QWidget):
         self.model.set_items([(item, library.is_offline(item)) for item in library.items()])
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, min(self.table.columnWidth(0), 260))
+        self.recommend_panel.refresh()
 
     def clear(self) -> None:  # locking: nothing of the vault stays on screen
         self.model.set_items([])
@@ -164,6 +176,14 @@ class LibraryView(QWidget):
     def selected(self) -> LibraryItem | None:
         index = self.table.currentIndex()
         return self.proxy.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _recommend(self) -> None:
+        item = self.selected()
+        if item is None:
+            self.message.setText(_("Select an item in the list first."))
+            return
+        if RecommendDialog(self.session, item, self).exec():
+            self.message.setText(_("Recommended; it goes out with the next sync."))
 
     def describe(self, item: LibraryItem) -> str:
         """The line above the reader: who shared it, specialty, level, licence, size, summary."""

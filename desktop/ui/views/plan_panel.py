@@ -23,6 +23,7 @@ from desktop.domain.session import Session
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms, heading, line_edit
 from desktop.ui.layout import FlowLayout
+from desktop.ui.views.library_recommend import ReadingGoals
 from desktop.ui.views.progress_chart import ProgressChart
 
 
@@ -80,6 +81,8 @@ class PlanPanel(QWidget):
         self.goal_list.setAccessibleName(_("Goals and milestones"))
         self.goal_list.itemChanged.connect(self._goal_ticked)
         form_layout.addWidget(self.goal_list)
+        self.reading = ReadingGoals(session)  # recommended reading: the mentee's progress as a bar per goal
+        form_layout.addWidget(self.reading)
         goal_row = QHBoxLayout()
         self.goal_title = line_edit(_("New goal"), _("New goal or milestone"))
         self.goal_days = QSpinBox()
@@ -167,6 +170,7 @@ class PlanPanel(QWidget):
             item.setCheckState(Qt.CheckState.Checked if goal["done"] else Qt.CheckState.Unchecked)
             self.goal_list.addItem(item)
         self.goal_list.blockSignals(False)
+        self.reading.show_plan(plan_id)
         for widget, name in (
             (self.feedback_mid, f"feedback:mid:{self.me}"),
             (self.feedback_end, f"feedback:end:{self.me}"),
