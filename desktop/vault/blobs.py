@@ -16,7 +16,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,19 +84,24 @@ class BlobStore:
 
     def put_chunk(self, blob_id: str, index: int, data: bytes) -> None:
         """Store chunk ``index`` (idempotent: the same chunk again replaces it)."""
+        self.put_chunks(blob_id, [(index, data)])
+
+    def put_chunks(self, blob_id: str, chunks: Sequence[tuple[int, bytes]]) -> None:
+        """Store several chunks in one transaction: every one checked and sealed like ``put_chunk``, one commit
+        (an import from a content pack commits every few MiB instead of every 64 KiB)."""
         with self._vault._lock:
             db, keys = self._vault._session()
             info = self._require(blob_id)
-            last = index == info.chunk_count - 1
-            expected = info.size - index * CHUNK_SIZE if last else CHUNK_SIZE
-            if not 0 <= index < info.chunk_count or len(data) != expected:
-                raise ValueError(f"chunk {index} of blob {blob_id} must be {expected} bytes")
-            sealed = keys.chunks.seal(blob_id, index, last, data)
+            row_key = keys.blob_row(blob_id)
+            rows = []
+            for index, data in chunks:
+                last = index == info.chunk_count - 1
+                expected = info.size - index * CHUNK_SIZE if last else CHUNK_SIZE
+                if not 0 <= index < info.chunk_count or len(data) != expected:
+                    raise ValueError(f"chunk {index} of blob {blob_id} must be {expected} bytes")
+                rows.append((row_key, index, keys.chunks.seal(blob_id, index, last, data)))
             with db.atomic():
-                db.execute(
-                    "INSERT OR REPLACE INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)",
-                    [keys.blob_row(blob_id), index, sealed],
-                )
+                db.conn.executemany("INSERT OR REPLACE INTO blob_chunks (blob_id, idx, data) VALUES (?, ?, ?)", rows)
 
     def missing_chunks(self, blob_id: str) -> list[int]:
         with self._vault._lock:
