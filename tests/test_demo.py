@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.domain import directory
+from desktop.domain import directory, voice
 from desktop.domain.availability import Availability
 from desktop.domain.demo import (
     ACTIVITY,
@@ -62,13 +62,20 @@ def test_a_newcomer_joins_the_demo_and_studies_offline(tmp_path):
         assert plan is not None and "Read three key papers" in plan.value("goals")
         assert all(session.messaging.peer(m.account) is not None for m in session.mentors()), "mentors have keys"
         assert all(m.safety_number and len(m.devices) == 1 for m in session.mentors()), "and a certified device"
-        materials = session.materials()
-        assert len(materials) == 12 and not any(session.is_offline(m) for m in materials)
-        session.download_material(materials[0])
-        assert session.is_offline(materials[0])
-        text = vault.blobs.read_all(materials[0].sha256).decode()
+        items, materials = session.library.items(), session.materials()
+        mimes = {i.mime for i in items}
+        assert len(items) == len(materials) >= 15 and not any(session.library.is_offline(i) for i in items)
+        assert {"text/markdown", "application/pdf", "image/png"} <= mimes
+        assert ("audio/ogg" in mimes) == voice.available()
+        note = next(m for m in materials if m.id == next(i for i in items if i.mime == "text/markdown").id)
+        session.download_material(note)
+        assert session.is_offline(note)
+        text = vault.blobs.read_all(note.sha256).decode()
         assert text.startswith("# ") and "Demo material" in text
         assert session.attention().offline_items == 1
+        handbook = next(i for i in items if i.parts)  # the 150-page PDF: two chunks, a part list on the server
+        session.download_material(next(m for m in materials if m.id == handbook.id))
+        assert session.library.open_bytes(handbook).startswith(b"%PDF-") and handbook.level == "clinical"
         session.publish_profile("Amina Student", languages=["fr"])
         session.engine.sync_once()
         mine = session.my_card()

@@ -23,6 +23,8 @@ import msgpack
 import sqlalchemy as sa
 
 from desktop.domain import keyring
+from desktop.domain.demo_library import entry as library_entry
+from desktop.domain.demo_library import media_items
 from desktop.domain.demo_meetings import HABITS, LINKS, availability_doc, meeting_contents
 from desktop.domain.directory import MATERIAL_KINDS, SPECIALTIES, DeviceEntry, card_body
 from desktop.domain.mentorship import DAY_MS
@@ -266,12 +268,15 @@ def seed(storage: Storage, blobs: BlobStore) -> int:
         authors.append((person, session))
         stored += storage.push(session, [_card_record(person, session, EPOCH_MS + offset, rng)]).accepted
     mentors = [(p, s) for p, s in authors if p.role == "mentor"]
-    for offset, (entry, content) in enumerate(library(rng)):
-        sha = hashlib.sha256(content).hexdigest()
-        for index in range(max(1, -(-len(content) // BLOB_CHUNK))):
-            blobs.put_chunk(sha, len(content), index, content[index * BLOB_CHUNK : (index + 1) * BLOB_CHUNK])
+    for offset, (fields, content) in enumerate(library(rng) + media_items()):
+        item = base64.urlsafe_b64encode(hashlib.sha256(f"demo item {fields['title']}".encode()).digest()).decode()
+        doc, parts = library_entry(fields, content, item[:22])
+        for data in (content, parts) if doc["parts"] else (content,):
+            sha = hashlib.sha256(data).hexdigest()
+            for index in range(max(1, -(-len(data) // BLOB_CHUNK))):
+                blobs.put_chunk(sha, len(data), index, data[index * BLOB_CHUNK : (index + 1) * BLOB_CHUNK])
         person, session = mentors[offset % len(mentors)]
-        body = json.dumps({"v": 1, **entry, "size": len(content), "sha256": sha}).encode()
+        body = json.dumps(doc).encode()
         record = Record(
             i=new_record_id(EPOCH_MS + 1000 + offset, rng.randbytes(10)),
             k="material",

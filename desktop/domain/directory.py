@@ -267,25 +267,29 @@ def cards(vault: Vault) -> list[Card]:
 
 
 def materials(vault: Vault) -> list[Material]:
+    """Every catalogue entry (JSON v1 and v2, every version: ``Library`` keeps the newest of each item)."""
+    from desktop.domain.library_format import parse_entry
+
     out = []
     for stored in vault.records.by_kind("material"):
-        record = unpack_record(stored.wire)
-        doc = _json(record.b)
-        size = doc.get("size") if doc else None
-        sha = _text(doc, "sha256", 64) if doc else ""
-        if doc is None or not _text(doc, "title") or not isinstance(size, int) or len(sha) != 64:
+        try:
+            doc = json.loads(unpack_record(stored.wire).b)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        fields = parse_entry(doc, stored.id)
+        if fields is None:
             continue
         out.append(
             Material(
                 id=stored.id,
                 author=stored.author,
-                title=_text(doc, "title"),
-                specialty=_text(doc, "specialty"),
-                kind=_text(doc, "kind", 20),
-                language=_text(doc, "language", 8),
-                summary=_text(doc, "summary", MAX_TEXT),
-                size=size,
-                sha256=sha,
+                title=fields["title"],
+                specialty=fields["specialty"],
+                kind=fields["kind"],
+                language=fields["language"],
+                summary=fields["summary"],
+                size=fields["size"],
+                sha256=fields["sha256"],
             )
         )
     return sorted(out, key=lambda m: m.title.casefold())

@@ -19,6 +19,7 @@ import logging
 import mimetypes
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgpack
@@ -56,8 +57,17 @@ from sync.protocol import (
     pack_record,
 )
 
-__all__ = ["Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # StoredMessage: for the UI
+__all__ = ["FileAttachment", "Messaging", "MissingKeys", "Peer", "StoredMessage", "Thread"]  # StoredMessage: UI
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileAttachment:
+    """A file to attach that is already in memory (a library item read from the vault): never written out."""
+
+    name: str
+    data: bytes
+    mime: str
 
 
 class Messaging(Receiving, Trust):
@@ -69,6 +79,9 @@ class Messaging(Receiving, Trust):
         self._search: WordIndex | None = None
         self.refused = 0  # records addressed here that did not open (damaged or forged): counted, never shown
         self.handlers: dict[str, Callable[[dict, str], None]] = {}  # other sealed kinds, e.g. "mentorship"
+        # fields a message may carry besides its text (e.g. "l": a library entry shared privately): key → hook
+        # called with (message id, author, value) when such a message is stored, sent here or arrived
+        self.item_hooks: dict[str, Callable[[str, str, object], None]] = {}
         self._devices: tuple[tuple[int, int], dict[str, list[Peer]]] | None = None
         keyring.ensure(vault)  # a device from before accounts had a secret makes one now
 
@@ -205,7 +218,13 @@ class Messaging(Receiving, Trust):
                 self.vault.delete_secret(f"epoch:{thread}:{old}")
                 del meta["epochs"][old]
 
-    def send(self, thread: str, text: str, attachment: Path | NoteAttachment | None = None) -> str:
+    def send(
+        self,
+        thread: str,
+        text: str,
+        attachment: Path | NoteAttachment | FileAttachment | None = None,
+        extra: dict | None = None,
+    ) -> str:
         """Seal ``text`` (and an attached file, or a voice note held in memory) for the thread's members and queue
         it; works offline. The file is kept in the vault and uploaded, sealed under its own key, at the next sync.
         A voice note (audio/ogg) is checked first (voice.check: VoiceError, nothing sealed). Returns the id.
@@ -213,20 +232,26 @@ class Messaging(Receiving, Trust):
         One local transaction: the message, the bundle record that replaces the previous one in the outbox, the
         bundle list, the attachment and the thread all land together, or (exception, crash) none of them."""
         with self.vault.transaction():
-            return self._write(thread, text, attachment)
+            return self._write(thread, text, attachment, extra or {})
 
-    def _write(self, thread: str, text: str, attachment: Path | NoteAttachment | None) -> str:
+    def _write(
+        self, thread: str, text: str, attachment: Path | NoteAttachment | FileAttachment | None, extra: dict
+    ) -> str:
         text = text.strip()
         if (not text and attachment is None) or len(text) > MAX_TEXT:
             raise ValueError(f"a message is 1 to {MAX_TEXT} characters")
-        item: dict = {"x": text}
+        item: dict = {**{k: v for k, v in extra.items() if k in self.item_hooks}, "x": text}
         entry = None
         if attachment is not None:
-            entry, item["a"] = self._attach(attachment if isinstance(attachment, NoteAttachment) else Path(attachment))
+            source = attachment if isinstance(attachment, (NoteAttachment, FileAttachment)) else Path(attachment)
+            entry, item["a"] = self._attach(source)
             crash_point("send:attachment-stored")
         message_id = self._bundle(thread, item)
         if entry is not None:
             self._set_attachment(message_id, {**entry, "state": "pending-upload"})
+        for key, value in extra.items():
+            if key in self.item_hooks:
+                self.item_hooks[key](message_id, self.me, value)
         now = wall_ms(self.clock.wall)
         self.vault.messages.put(StoredMessage(message_id, thread, self.me, now, "queued", text))
         crash_point("send:message-stored")
@@ -284,9 +309,11 @@ class Messaging(Receiving, Trust):
 
     # -- attachments ------------------------------------------------------------------------------------------
 
-    def _attach(self, source: Path | NoteAttachment) -> tuple[dict, dict]:
+    def _attach(self, source: Path | NoteAttachment | FileAttachment) -> tuple[dict, dict]:
         if isinstance(source, NoteAttachment):
             voice.check(source.data)  # before anything is sealed: a note over the limits raises VoiceError
+            name, data, mime = source.name, source.data, source.mime
+        elif isinstance(source, FileAttachment):  # already in memory (read from the vault): no copy on disk
             name, data, mime = source.name, source.data, source.mime
         else:
             if source.stat().st_size > envelope.MAX_ATTACHMENT:

@@ -206,6 +206,9 @@ class Receiving:
         if not isinstance(text, str) or self.vault.messages.get(message_id) is not None:
             return None
         self._take_attachment(message_id, item.get("a"))
+        for key, hook in self.item_hooks.items():  # type: ignore[attr-defined] - Messaging's
+            if key in item:
+                hook(message_id, author, item[key])
         mine = author == self.me  # written on another of this person's devices
         message = StoredMessage(message_id, thread, author, hlc >> 16, "sent" if mine else "received", text[:MAX_TEXT])
         self.vault.messages.put(message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import platform
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from desktop.domain.availability import Availability
 from desktop.domain.circles import Circles
 from desktop.domain.directory import Card, Material, card_body
 from desktop.domain.discussions import Discussions
+from desktop.domain.library import Library
 from desktop.domain.matching import is_mentor, local_zone
 from desktop.domain.meetings import Meetings
 from desktop.domain.mentorship import DAY_MS, Mentorships
@@ -148,6 +149,7 @@ class Session:
             if self.messaging is not None and self.mentorships is not None
             else None
         )
+        self.library = Library(vault, program, self.clock, self.messaging, self.circles, self._admin_accounts)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
@@ -274,7 +276,9 @@ class Session:
         return [c for c in self.cards() if c.role == "student" and c.account != me]
 
     def materials(self) -> list[Material]:
-        return directory.materials(self.vault)
+        """The programme's catalogue, the newest version of each item (``library.items()`` has private ones too)."""
+        newest = {i.id for i in self.library.items() if not i.private}
+        return [m for m in directory.materials(self.vault) if m.id in newest]
 
     def read_material(self, material: Material) -> str:
         """A downloaded library item's text (Markdown), from the vault."""
@@ -401,6 +405,20 @@ class Session:
             except Exception as exc:  # sent again before the next sync: never the reason this one fails
                 log.warning("sharing availability skipped: %s", type(exc).__name__)
         self._upload_attachments()
+        self.library.upload_pending(self._upload_from_vault)
+
+    def _admin_accounts(self) -> set[str]:
+        return {c.account for c in self.cards() if c.role == "admin"}
+
+    def _upload_from_vault(self, sha: str, size: int, chunks: Callable[[], Iterable[bytes]]) -> None:
+        """A published file (or part list) up to the server, chunk by chunk from the vault, only the chunks it
+        does not hold yet (a cut upload resumes): never the whole file in memory."""
+        missing = set(self.engine._authorized(self.transport, lambda t: self.transport.blob_missing(sha, size, t)))
+        for index, chunk in enumerate(chunks()):
+            if index in missing:
+                self.engine._authorized(
+                    self.transport, lambda t, i=index, c=chunk: self.transport.put_blob_chunk(sha, size, i, c, t)
+                )
 
     def _upload_attachments(self) -> None:
         """Before messages go out, their attachments: sealed, chunked, resumable (runs in the sync)."""

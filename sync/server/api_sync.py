@@ -17,6 +17,8 @@ from sync.protocol import (
     DELIVERED_KIND,
     MEDIA_JSON,
     MEDIA_MSGPACK,
+    PUBLISHER_KINDS,
+    PUBLISHER_ROLES,
     SIGNED_KINDS,
     STATUS_KIND,
     ProtocolError,
@@ -107,6 +109,10 @@ def _check_kind(record: Record, session: DeviceSession, clock: Clock) -> StatusB
         raise ProtocolError(403, "forbidden", "delivery marks are made by the server alone", ids=[record.i.hex()])
     if record.k in ADMIN_KINDS and session.role != "admin":
         raise ProtocolError(403, "forbidden", f"only programme admins publish {record.k} records", ids=[record.i.hex()])
+    if record.k in PUBLISHER_KINDS and session.role not in PUBLISHER_ROLES:
+        raise ProtocolError(
+            403, "forbidden", f"only mentors and admins publish {record.k} records", ids=[record.i.hex()]
+        )
     if record.k != STATUS_KIND:
         return None
     if record.t is None:

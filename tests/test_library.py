@@ -1,0 +1,227 @@
+"""The library's formats and publishing (issue 18, core): material v2 with part lists, who may publish (over a
+real server), new versions, private sharing to a mentee and a circle, and the checks on files to publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from desktop.domain.demo_library import heart_diagram, lecture_pages, pdf
+from desktop.domain.directory import Material
+from desktop.domain.library_format import (
+    PART_SIZE,
+    LibraryError,
+    PublishMeta,
+    check_chunk,
+    check_file,
+    check_part_list,
+    parse_entry,
+)
+from desktop.domain.session import Session
+from desktop.domain.settings import SettingsStore
+from sync.protocol import unpack_record
+from tests.clients import make_client
+
+CANARY = "OSLER-CANARY-7d41c2"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One real server for the module: a mentor, a student (mentee) and a second student, each with a card."""
+    from tests.servers import ThreadServer
+
+    root = tmp_path_factory.mktemp("library")
+    with ThreadServer(root / "server") as server:
+        people = {}
+        for name, role in (("mentor", "mentor"), ("amina", "student"), ("lucas", "student")):
+            client = make_client(root / name, server.url, server.invite(role))
+            client.publish_card(name.capitalize(), role=role)
+            people[name] = client
+        sessions = {
+            n: Session(c.vault, root / f"{n}-data", SettingsStore(root / f"{n}.json")) for n, c in people.items()
+        }
+        rounds(*sessions.values())
+        yield server, people, sessions, root
+        for session in sessions.values():
+            session.stop()
+        for client in people.values():
+            client.vault.close()
+
+
+def rounds(*sessions: Session, times: int = 2) -> None:
+    for _ in range(times):
+        for s in sessions:
+            s.engine.sync_once()
+            s.messaging.take_in()
+            s.circles.take_in()
+
+
+def fetch(session: Session, material_id: str) -> None:
+    item = session.library.by_id(material_id)
+    assert item is not None
+    session.download_material(Material(item.id, item.author, item.title, "", "", "", "", item.size, item.sha256))
+
+
+def server_bytes(server) -> bytes:
+    return b"".join(p.read_bytes() for p in Path(server.data_dir).rglob("*") if p.is_file())
+
+
+def test_a_published_pdf_reaches_the_mentee_with_its_part_list_and_a_new_version_replaces_it(world):
+    server, _people, s, root = world
+    mentor, amina = s["mentor"], s["amina"]
+    handbook = pdf(lecture_pages("Renal physiology", 150), "Renal physiology")
+    assert len(handbook) > PART_SIZE  # two chunks at least: addressed by a part list
+    path = root / "renal.pdf"
+    path.write_bytes(handbook)
+    meta = PublishMeta("Renal physiology", "Lecture notes", "Nephrology", "en", "clinical", "CC-BY-4.0")
+    first = mentor.library.publish(path, meta)
+    assert mentor.library.is_offline(first) and mentor.library.open_bytes(first) == handbook  # at once, offline
+    assert mentor.library.pending_uploads() == [first.sha256, first.parts]
+    rounds(mentor, amina)
+    assert mentor.library.pending_uploads() == []
+    theirs = amina.library.item(first.item)
+    assert theirs is not None and (theirs.version, theirs.mime, theirs.level) == (1, "application/pdf", "clinical")
+    assert not amina.library.is_offline(theirs) and amina.library.readable(theirs) is None
+    parts = requests.get(f"{server.url}/v1/blobs/{theirs.parts}", headers=_auth(amina), timeout=10).content
+    check_part_list(parts, theirs.size, theirs.parts)  # the part list names every chunk
+    assert all(check_chunk(i, handbook[i * PART_SIZE : (i + 1) * PART_SIZE], parts) for i in range(len(parts) // 32))
+    assert not check_chunk(0, b"x" + handbook[1:PART_SIZE], parts)  # a bad chunk is noticed alone
+    fetch(amina, theirs.id)
+    assert amina.library.open_bytes(theirs) == handbook
+    record = next(r for r in amina.vault.records.by_kind("material") if r.id == theirs.id)
+    assert json.loads(unpack_record(record.wire).b)["v"] == 2
+
+    revised = pdf(lecture_pages("Renal physiology (revised)", 3), "Renal physiology")
+    path.write_bytes(revised)
+    second = mentor.library.new_version(first, path, meta)
+    assert (second.version, second.replaces, second.parts) == (2, first.id, "")  # one chunk: no part list
+    rounds(mentor, amina)
+    newest = amina.library.item(first.item)
+    assert (
+        newest is not None
+        and newest.id == second.id
+        and [v.version for v in amina.library.versions(first.item)] == [2, 1]
+    )
+    assert [i.item for i in amina.library.items()].count(first.item) == 1  # the list shows one entry
+    assert amina.library.readable(newest) == theirs  # the old one stays readable until the new one is fetched
+    fetch(amina, second.id)
+    assert amina.library.readable(newest) == newest and amina.library.open_bytes(newest) == revised
+    with pytest.raises(LibraryError) as refused:
+        s["lucas"].library.publish(path, meta)
+    assert refused.value.code == "forbidden"
+
+
+def _auth(session: Session) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session.engine._token_value(session.transport)}"}
+
+
+def test_only_mentors_and_admins_may_push_material_the_server_answers_403(world):
+    server, people, s, _root = world
+    body = json.dumps({"v": 2, "item": "x" * 22, "title": "Not mine to publish", "size": 1, "sha256": "0" * 64})
+    record = people["lucas"].send(body.encode(), None, kind="material", signed=True)
+    s["lucas"].engine.sync_once()
+    rejected = {r.id: r.note for r in people["lucas"].vault.records.by_state("rejected")}
+    assert rejected[record.i.hex()].startswith("forbidden")
+    s["amina"].engine.sync_once()
+    assert "Not mine to publish" not in {i.title for i in s["amina"].library.items()}
+    # the raw answer: 403 in the one JSON error shape, never a 500
+    from sync import PROTOCOL_VERSION
+    from sync.protocol import MEDIA_MSGPACK, SyncRequest, encode
+
+    again = people["lucas"].send(body.encode(), None, kind="material", signed=True)
+    answer = requests.post(
+        f"{server.url}/v1/sync",
+        data=encode(SyncRequest(v=PROTOCOL_VERSION, p=[again]), MEDIA_MSGPACK),
+        headers={**_auth(s["lucas"]), "Content-Type": MEDIA_MSGPACK},
+        timeout=10,
+    )
+    assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
+
+
+def test_a_document_shared_privately_reaches_the_mentee_only_and_its_canary_never_reaches_the_server(world):
+    server, people, s, root = world
+    mentor, amina, lucas = s["mentor"], s["amina"], s["lucas"]
+    secret = f"# Case notes\n\nPrivate to Amina. {CANARY}\n".encode() * 40
+    path = root / "case.md"
+    path.write_bytes(secret)
+    meta = PublishMeta(
+        "Case notes for Amina", "Our patient from Tuesday", "Cardiology", "en", "clinical", "all-rights-reserved"
+    )
+    shared = mentor.library.share_privately(path, meta, people["amina"].account.hex())
+    rounds(mentor, amina, lucas)
+    mine = next(i for i in amina.library.items() if i.private)
+    assert (mine.id, mine.title, mine.shared_by) == (shared, "Case notes for Amina", people["mentor"].account.hex())
+    assert amina.library.label(mine, lambda a: "Dr Mentor") == "Shared with you by Dr Mentor"
+    if not amina.library.is_offline(mine):
+        amina.download_attachment(shared)
+    assert amina.library.open_bytes(mine) == secret
+    assert not any(i.private for i in lucas.library.items())
+    held = server_bytes(server)
+    assert CANARY.encode() not in held and b"Case notes for Amina" not in held
+    assert hashlib.sha256(secret).hexdigest().encode() not in held
+
+
+def test_an_item_shared_with_a_circle_shows_for_its_members(world):
+    server, people, s, root = world
+    mentor, amina, lucas = s["mentor"], s["amina"], s["lucas"]
+    circle = mentor.circles.create("Cardiology circle", members={people["amina"].account.hex(): "member"})
+    rounds(mentor, amina, lucas)
+    image = heart_diagram(64, 48)
+    path = root / "heart.png"
+    path.write_bytes(image)
+    post = mentor.library.share_privately(path, PublishMeta("Heart diagram", level="preclinical"), circle)
+    rounds(mentor, amina, lucas)
+    theirs = next(i for i in amina.library.items() if i.id == post)
+    assert theirs.private and theirs.via == circle and theirs.mime == "image/png"
+    if not amina.library.is_offline(theirs):
+        amina.download_attachment(post)
+    assert amina.library.open_bytes(theirs) == image
+    assert post not in {i.id for i in lucas.library.items()}
+    assert b"Heart diagram" not in server_bytes(server)
+
+
+def test_files_are_checked_by_their_content_not_their_name(tmp_path):
+    png = heart_diagram(8, 8)
+    assert check_file("diagram.png", len(png), png[:512]) == "image/png"
+    with pytest.raises(LibraryError) as renamed:
+        check_file("paper.pdf", len(png), png[:512])  # a PNG named .pdf
+    assert renamed.value.code == "not-what-it-says" and "PDF" in str(renamed.value)
+    with pytest.raises(LibraryError) as binary:
+        check_file("tool.exe", 100, b"MZ\x90\x00\x03\x00\x00\x00")
+    assert binary.value.code == "type"
+    with pytest.raises(LibraryError):
+        check_file("big.pdf", 513 * 1024 * 1024, b"%PDF-1.4")
+    assert check_file("notes.md", 20, "# Notes — été\n".encode()) == "text/markdown"
+    for bad in (
+        PublishMeta(""),
+        PublishMeta("x" * 201),
+        PublishMeta("ok", level="expert"),
+        PublishMeta("ok", "s" * 2001),
+    ):
+        with pytest.raises(LibraryError):
+            bad.validate()
+    assert PublishMeta("  A   title ").validate().title == "A title"
+
+
+def test_entries_from_others_are_checked_and_v1_is_still_read():
+    v1 = {"v": 1, "title": "Old notes", "kind": "notes", "size": 10, "sha256": "a" * 64}
+    fields = parse_entry(v1, "r" * 32)
+    assert fields is not None and (fields["item"], fields["version"], fields["mime"]) == ("r" * 32, 1, "text/markdown")
+    big = {
+        "v": 2,
+        "item": "i" * 22,
+        "version": 1,
+        "title": "Big",
+        "mime": "video/mp4",
+        "size": PART_SIZE + 1,
+        "sha256": "b" * 64,
+    }
+    assert parse_entry(big, "r") is None  # several chunks and no part list
+    assert parse_entry({**big, "parts": "c" * 64}, "r") is not None
+    assert parse_entry({**big, "parts": "c" * 64, "mime": "application/x-msdownload"}, "r") is None
+    assert parse_entry({**big, "parts": "c" * 64, "version": True}, "r") is None
+    assert parse_entry({**big, "parts": "c" * 64, "size": -1}, "r") is None
