@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from desktop.vault.store import Vault
 
 CHUNK_SIZE = 64 * 1024
+_INFO_COUNTED = (
+    "SELECT size, chunk_count, meta, (SELECT count(*) FROM blob_chunks WHERE blob_id = blobs.id)"
+    " FROM blobs WHERE id = ?"
+)
+_INFO_DECLARED = "SELECT size, chunk_count, meta, -1 FROM blobs WHERE id = ?"
 MAX_BLOB_BYTES = 4 * 1024**3
 
 
@@ -91,7 +96,7 @@ class BlobStore:
         (an import from a content pack commits every few MiB instead of every 64 KiB)."""
         with self._vault._lock:
             db, keys = self._vault._session()
-            info = self._require(blob_id)
+            info = self._declared(blob_id)
             row_key = keys.blob_row(blob_id)
             rows = []
             for index, data in chunks:
@@ -112,13 +117,20 @@ class BlobStore:
             return [i for i in range(info.chunk_count) if i not in have]
 
     def info(self, blob_id: str) -> BlobInfo | None:
+        return self._info(blob_id, count=True)
+
+    def _declared(self, blob_id: str) -> BlobInfo:
+        """What ``begin`` declared, checked like ``info``, without counting the chunks stored (a scan of the
+        blob's rows: the cost that dominated writing a large blob a batch at a time)."""
+        info = self._info(blob_id, count=False)
+        if info is None:
+            raise KeyError(f"no blob {blob_id}")
+        return info
+
+    def _info(self, blob_id: str, *, count: bool) -> BlobInfo | None:
         with self._vault._lock:
             db, keys = self._vault._session()
-            row = db.execute(
-                "SELECT size, chunk_count, meta, (SELECT count(*) FROM blob_chunks WHERE blob_id = blobs.id)"
-                " FROM blobs WHERE id = ?",
-                [keys.blob_row(blob_id)],
-            ).fetchone()
+            row = db.execute(_INFO_COUNTED if count else _INFO_DECLARED, [keys.blob_row(blob_id)]).fetchone()
             if row is None:
                 return None
             size, chunk_count, sealed, stored = row
