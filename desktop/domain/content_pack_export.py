@@ -95,6 +95,10 @@ def export_pack(
         blobs[doc["sha256"]] = doc["size"]  # type: ignore[index]
     total = sum(blobs.values())
     stem = f"osler-pack-{pack_name(name)}"
+    try:
+        Path(destination).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _unwritable(error) from None
     final = Path(destination) / (stem + (".zip" if as_zip else ""))
     if final.exists():
         raise PackRefused(_("There is already a pack with this name there: choose another name or place."))
@@ -109,13 +113,23 @@ def export_pack(
         else:
             _write_folder(vault, program, partial, here, blobs, name, now_ms, total, progress)
         os.replace(partial, final)
-    except BaseException:
+    except BaseException as error:
         if partial.is_dir():
             shutil.rmtree(partial, ignore_errors=True)
         elif partial.exists():
             partial.unlink()
+        if isinstance(error, OSError):
+            raise _unwritable(error) from None
         raise
     return ExportResult(final, len(here), total, skipped)
+
+
+def _unwritable(error: OSError) -> PackRefused:
+    return PackRefused(
+        _("Osler could not write the pack there ({reason}). Nothing was left behind: choose another place.").format(
+            reason=error.strerror or type(error).__name__
+        )
+    )
 
 
 def _stream(vault: Vault, sha: str, write: Callable[[bytes], object], parts: list[bytes]) -> int:

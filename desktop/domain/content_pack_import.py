@@ -35,6 +35,7 @@ from desktop.domain.content_packs import (
     tampered,
 )
 from desktop.domain.sync_adapter import Program
+from desktop.i18n import _
 from desktop.vault import Vault
 from desktop.vault.blobs import CHUNK_SIZE
 from desktop.vault.faults import crash_point
@@ -64,11 +65,19 @@ def _here(vault: Vault, blob: PackBlob) -> bool:
 def import_pack(vault: Vault, program: Program, path: Path, progress: Progress | None = None) -> ImportResult:
     """Check and add the pack at ``path`` (a folder or a zip). Raises ``PackRefused`` with a translated message,
     leaving nothing half-imported behind."""
-    source = open_source(path)
     try:
-        return _import(vault, program, source, progress)
-    finally:
-        source.close()
+        source = open_source(path)
+        try:
+            return _import(vault, program, source, progress)
+        finally:
+            source.close()
+    except OSError as error:  # the stick pulled out, a file unreadable: what is stored stays for next time
+        raise PackRefused(
+            _(
+                "Osler could not read the pack ({reason}). Is the USB stick still plugged in? Import it again: "
+                "it continues where it stopped."
+            ).format(reason=error.strerror or type(error).__name__)
+        ) from None
 
 
 def _import(vault: Vault, program: Program, source: PackSource, progress: Progress | None) -> ImportResult:

@@ -25,6 +25,7 @@ from desktop.ui.announce import LiveLabel
 from desktop.ui.common import ERROR_STYLE, button, explain
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.markdown import MarkdownReader
+from desktop.ui.views.library_packs import LibraryPacks
 from desktop.ui.views.mentor_models import specialty_name
 from desktop.ui.worker import Task, run_in_background
 
@@ -95,6 +96,8 @@ class LibraryView(QWidget):
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
         layout.addLayout(top)
+        self.packs = LibraryPacks(session, self.selected, self.refresh)  # Export pack… / Import pack… (USB)
+        layout.addWidget(self.packs)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
