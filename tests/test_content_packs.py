@@ -272,3 +272,15 @@ def test_an_import_killed_half_way_shows_nothing_and_the_next_one_continues(worl
         assert hashlib.sha256(vault.blobs.read_all(big)).hexdigest() == big
     finally:
         vault.close()
+
+
+def test_only_an_admin_account_can_say_it_is_one(world):
+    """The server refuses a programme-admin record from anyone else (403), so a device never learns a false one."""
+    student = world.client()
+    student.send(json.dumps({"v": 1}).encode(), None, kind="programme-admin", signed=True)
+    student.engine().sync_once()
+    assert [r.kind for r in student.vault.records.by_state("rejected")] == ["programme-admin"]
+    member = world.member()
+    from desktop.domain.content_packs import admin_accounts
+
+    assert admin_accounts(member.vault, member.program) == {world.admin.account.hex()}
