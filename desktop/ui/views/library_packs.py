@@ -74,8 +74,8 @@ class ExportDialog(QDialog):
             _("Only the selected item: {title}").format(title=selected_title) if selected_title else ""
         )
         self.only_selected.setAccessibleName(_("Only the selected item"))
-        self.only_selected.setVisible(selected_title is not None)
         form.addRow(self.only_selected)
+        self.only_selected.setVisible(selected_title is not None)
         self.as_zip = QCheckBox(_("As one &zip file (easier to copy; the files are not compressed)"))
         self.as_zip.setAccessibleName(_("As one zip file"))
         form.addRow(self.as_zip)
@@ -105,10 +105,10 @@ class LibraryPacks(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.export_button = button(_("&Export pack…"), _("Export a content pack"), self.export)
-        self.export_button.setVisible(self.is_admin)
         self.import_button = button(_("&Import pack…"), _("Import a content pack"), self.choose_import)
         row.addWidget(self.export_button)
         row.addWidget(self.import_button)
+        self.export_button.setVisible(self.is_admin)  # once in the layout: a parentless widget shown is a window
         self.progress = QProgressBar()
         self.progress.setAccessibleName(_("Content pack progress"))
         self.progress.setRange(0, 1000)
