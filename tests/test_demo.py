@@ -12,6 +12,7 @@ from desktop.domain.demo import (
     people,
     start_demo_server,
 )
+from desktop.domain.demo_library import media_items
 from desktop.domain.mentorship import DAY_MS
 from desktop.domain.overlap import intervals
 from desktop.domain.session import Session, join_demo
@@ -229,7 +230,8 @@ def test_the_demo_server_keeps_its_programme_between_starts(tmp_path):
         again = server.storage.reader.connect().exec_driver_sql("SELECT count(*) FROM records").scalar()
     statuses = sum(1 + bool(row[4]) + (row[6] is not None) for row in ACTIVITY)
     held = sum(len(days) for days in MEETINGS_HELD.values())  # the meetings held, as "meeting-held" statuses
-    assert first == again == 48 + 12 + statuses + held
+    library = 12 + len(media_items())  # the Markdown notes, the two PDFs, the image and (with libsndfile) the audio
+    assert first == again == 48 + library + statuses + held
     assert not (tmp_path / "demo.new").exists()
 
 

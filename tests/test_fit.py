@@ -398,3 +398,31 @@ def test_the_mentors_students_view_fits(demo_mentor) -> None:
             if found:
                 failures[f"{width}×{height} text {text_scale:g}× group {group}"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
+
+
+def test_the_mentors_library_and_its_publish_dialog_fit(demo_mentor) -> None:
+    """A mentor's Library (with Publish…, New version…, Share privately…) and the "Share privately" dialog."""
+    from desktop.ui.views.library_publish import SHARE, PublishDialog
+
+    scale, osler = demo_mentor
+    failures: list[str] = []
+    for width, height, text_scale in SIZES:
+        if text_scale != scale:
+            continue
+        size = QSize(width, height)
+        osler.window.resize(size)
+        osler.window.show()
+        osler.main.navigate("library")
+        pump(QApplication.instance(), 0.1)
+        assert osler.main.library.publishing.isVisible()
+        failures += [f"{width}×{height} library: {p}" for p in problems_of(osler.window, size)]
+        dialog = PublishDialog(osler.session, SHARE, None, osler.window)
+        try:
+            dialog.show()
+            bounded = dialog.sizeHint().boundedTo(size)
+            dialog.resize(bounded)
+            pump(QApplication.instance(), 0.05)
+            failures += [f"{width}×{height} dialog: {p}" for p in problems_of(dialog, bounded)]
+        finally:
+            dialog.close()
+    assert not failures, "\n".join(failures[:40])

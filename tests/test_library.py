@@ -3,6 +3,7 @@ real server), new versions, private sharing to a mentee and a circle, and the ch
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -37,7 +38,7 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("library")
     with ThreadServer(root / "server") as server:
         people = {}
-        for name, role in (("mentor", "mentor"), ("amina", "student"), ("lucas", "student")):
+        for name, role in (("mentor", "mentor"), ("amina", "student"), ("lucas", "student"), ("kofi", "mentor")):
             client = make_client(root / name, server.url, server.invite(role))
             client.publish_card(name.capitalize(), role=role)
             people[name] = client
@@ -225,3 +226,104 @@ def test_entries_from_others_are_checked_and_v1_is_still_read():
     assert parse_entry({**big, "parts": "c" * 64, "mime": "application/x-msdownload"}, "r") is None
     assert parse_entry({**big, "parts": "c" * 64, "version": True}, "r") is None
     assert parse_entry({**big, "parts": "c" * 64, "size": -1}, "r") is None
+
+
+def test_the_publish_dialog_refuses_a_file_that_is_not_what_it_says_then_publishes_a_real_one(world, qtbot):
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QWidget
+
+    from desktop.ui.views.library_publish import PUBLISH, PublishButtons, PublishDialog
+
+    _server, _people, s, root = world
+    mentor = s["mentor"]
+    page = QWidget()
+    qtbot.addWidget(page)
+    shown = {n: PublishButtons(s[n], lambda: None, lambda: None) for n in ("mentor", "amina")}
+    for buttons in shown.values():
+        buttons.setParent(page)
+    assert not shown["mentor"].isHidden() and shown["amina"].isHidden()  # students do not publish
+    fake = root / "fake.pdf"
+    fake.write_bytes(heart_diagram(8, 8))
+    dialog = PublishDialog(mentor, PUBLISH)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(fake))
+    dialog.title.setText("Fake paper")
+    before = len(mentor.vault.records.by_kind("material"))
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    assert not dialog.error.isHidden() and dialog.error.text() == "This file is not a PDF."
+    assert len(mentor.vault.records.by_kind("material")) == before and dialog.result() != QDialog.DialogCode.Accepted
+    good = root / "ward-round.md"
+    good.write_text("# Ward round checklist\n\n- Vitals\n- Drug chart\n", encoding="utf-8")
+    dialog.path.setText(str(good))
+    dialog.title.setText("Ward round checklist")
+    ok.click()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    published = mentor.library.item(dialog.result_item.item)
+    assert published is not None and published.mime == "text/markdown" and published.title == "Ward round checklist"
+
+
+def test_published_offline_the_file_goes_with_the_next_sync_and_a_cut_upload_resumes(world):
+    """A mentor behind a link that is down publishes a 4-chunk file: it is readable here at once and waits; a
+    sync cut half way through the upload sends, next time, only what the server lacks."""
+    from sync.client.errors import SyncError
+    from tests.faultproxy import FaultProxy
+
+    server, _people, s, root = world
+    port = int(server.url.rsplit(":", 1)[1])
+    with FaultProxy("127.0.0.1", port) as proxy:
+        proxy_url = f"http://127.0.0.1:{proxy.port}"
+        client = make_client(root / "ward-mentor", proxy_url, server.invite("mentor"))
+        client.publish_card("Ward Mentor", role="mentor")
+        proxy.configure(cut_after_bytes=0)  # the link is down (for every connection from now on)
+        mentor = Session(client.vault, root / "ward-mentor-data", SettingsStore(root / "ward-mentor.json"))
+        try:
+            lines = [f"{n}. Check the drug chart of bed {n % 40} before the round.\n" for n in range(4000)]
+            data = ("# Ward guide\n" + "".join(lines)).encode()
+            assert 3 * PART_SIZE < len(data) <= 4 * PART_SIZE  # four chunks
+            path = root / "ward-guide.md"
+            path.write_bytes(data)
+            item = mentor.library.publish(path, PublishMeta("Ward guide", level="clinical"))
+            assert mentor.library.open_bytes(item) == data
+            with pytest.raises(SyncError):
+                mentor.engine.sync_once()
+            assert mentor.library.pending_uploads() == [item.sha256, item.parts]
+            assert any(r.id == item.id for r in client.vault.records.by_state("outbox"))
+            proxy.configure(cut_after_bytes=None)  # up again, and the first connection cut in the upload
+            proxy.configure(cut_after_bytes=2 * PART_SIZE, cut_once=True)
+            before = proxy.bytes_up
+            with contextlib.suppress(SyncError):
+                mentor.engine.sync_once()
+            rounds(mentor)
+            assert mentor.library.pending_uploads() == []
+            # the chunks cut went again, not the whole file: at most one chunk more than the file, with the headers
+            assert proxy.bytes_up - before < len(data) + PART_SIZE + 20_000
+        finally:
+            mentor.stop()
+            client.vault.close()
+    amina = s["amina"]
+    rounds(amina)
+    fetch(amina, item.id)
+    assert amina.library.open_bytes(amina.library.item(item.item)) == data
+
+
+def test_a_version_by_another_mentor_does_not_replace_the_publishers_item(world):
+    _server, _people, s, root = world
+    mentor, kofi, amina = s["mentor"], s["kofi"], s["amina"]
+    path = root / "asthma.md"
+    path.write_text("# Asthma\n\nStep up, step down.\n", encoding="utf-8")
+    original = mentor.library.publish(path, PublishMeta("Asthma steps"))
+    path.write_text("# Asthma\n\nSomething else entirely.\n", encoding="utf-8")
+    forged = kofi.library.publish(path, PublishMeta("Asthma steps (hijacked)"))
+    kofi.vault.records.withdraw(forged.id)  # made into a "version 9" of the other mentor's item, signed by kofi
+    from desktop.domain.library_format import encode_entry, entry_body
+    from desktop.domain.sync_adapter import queue_record
+
+    doc = entry_body(PublishMeta("Asthma steps (hijacked)"), original.item, 9, original.id, forged.mime,
+                     forged.size, forged.sha256, "")  # fmt: skip
+    queue_record(kofi.vault, kofi.program, kofi.clock, "material", encode_entry(doc), None, signed=True)
+    rounds(mentor, kofi, amina)
+    with pytest.raises(LibraryError) as refused:
+        kofi.library.new_version(original, path, PublishMeta("Asthma steps"))
+    assert refused.value.code == "not-yours"
+    shown = amina.library.item(original.item)
+    assert shown is not None and shown.id == original.id and shown.title == "Asthma steps"

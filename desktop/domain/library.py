@@ -4,7 +4,7 @@ messages and circle posts), each with its versions, and what is held in the vaul
 
 Programme-wide items are public inside the programme: the file and its part list are plain blobs on the
 programme's server, the catalogue entry signed by its publisher. A newer version (same ``item``, higher
-``version``, by the item's first publisher or an admin) replaces the older one in the list; the older stays
+``version``, by the item's first publisher) replaces the older one in the list; the older stays
 readable (``readable``) until the new file is fully in the vault. Publishing keeps the file in the vault at once
 and queues the entry; the file and its part list go up before the next push (``upload_pending``, in the sync),
 so publishing works offline. Private sharing lives in ``library_share.py``.
@@ -86,10 +86,9 @@ class Library:
         clock: HybridClock,
         messaging: Messaging | None = None,
         circles: Circles | None = None,
-        admins: Callable[[], set[str]] = set,
     ) -> None:
         self.vault, self.program, self.clock = vault, program, clock
-        self.messaging, self.circles, self.admins = messaging, circles, admins
+        self.messaging, self.circles = messaging, circles
         self.me = program.credentials.account.hex()
         self._public: tuple[tuple[int, int], list[LibraryItem]] | None = None
         if messaging is not None:
@@ -116,11 +115,13 @@ class Library:
 
         return shared_items(self)
 
-    def _lawful(self, versions: list[LibraryItem]) -> list[LibraryItem]:
-        """The versions of one programme item that count: by its first publisher, or by an admin."""
+    @staticmethod
+    def _lawful(versions: list[LibraryItem]) -> list[LibraryItem]:
+        """The versions of one programme item that count: by its first publisher (the author of its lowest
+        version). Nothing this device holds proves another account is an admin (a card's role is self-stated),
+        so an admin's version of someone else's item would let anyone claiming "admin" replace it: not counted."""
         first = min(versions, key=lambda v: (v.version, v.hlc))
-        admins = self.admins() if any(v.author != first.author for v in versions) else set()
-        return [v for v in versions if v.author == first.author or v.author in admins]
+        return [v for v in versions if v.author == first.author]
 
     def _grouped(self) -> dict[tuple[bool, str], list[LibraryItem]]:
         groups: dict[tuple[bool, str], list[LibraryItem]] = {}
@@ -203,8 +204,8 @@ class Library:
             raise LibraryError("private", _("A privately shared item is shared again, not versioned."))
         versions = self.versions(previous.item) or [previous]
         first = min(versions, key=lambda v: (v.version, v.hlc))
-        if first.author != self.me and self.program.role != "admin":
-            raise LibraryError("not-yours", _("Only the item's publisher or an admin can publish a new version."))
+        if first.author != self.me:
+            raise LibraryError("not-yours", _("Only the item's publisher can publish a new version of it."))
         newest = versions[0]
         return self._publish(Path(path), meta, previous.item, newest.version + 1, newest.id)
 

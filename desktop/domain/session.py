@@ -149,7 +149,7 @@ class Session:
             if self.messaging is not None and self.mentorships is not None
             else None
         )
-        self.library = Library(vault, program, self.clock, self.messaging, self.circles, self._admin_accounts)
+        self.library = Library(vault, program, self.clock, self.messaging, self.circles)
         self.admin = ProgrammeAdmin(vault, program, self.clock, self.cards) if program.role == "admin" else None
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
@@ -393,6 +393,7 @@ class Session:
     def _before_push(self) -> None:
         """In the sync, before the outbox goes: what this person sent one by one and nobody has received for a
         while, repacked into one bundle (desktop/domain/repack.py); then attachments, before their messages."""
+        self.library.upload_pending(self._upload_from_vault)  # published files before their entries
         if self.messaging is None:
             return
         try:
@@ -405,10 +406,6 @@ class Session:
             except Exception as exc:  # sent again before the next sync: never the reason this one fails
                 log.warning("sharing availability skipped: %s", type(exc).__name__)
         self._upload_attachments()
-        self.library.upload_pending(self._upload_from_vault)
-
-    def _admin_accounts(self) -> set[str]:
-        return {c.account for c in self.cards() if c.role == "admin"}
 
     def _upload_from_vault(self, sha: str, size: int, chunks: Callable[[], Iterable[bytes]]) -> None:
         """A published file (or part list) up to the server, chunk by chunk from the vault, only the chunks it

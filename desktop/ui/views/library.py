@@ -96,6 +96,10 @@ class LibraryView(QWidget):
         top.addWidget(self.download_button)
         top.addWidget(self.anyway_button)
         layout.addLayout(top)
+        from desktop.ui.views.library_publish import PublishButtons  # mentors and admins: Publish…, Share privately…
+
+        self.publishing = PublishButtons(session, self._selected_item, self.refresh)
+        layout.addWidget(self.publishing)
         self.packs = LibraryPacks(session, self.selected, self.refresh)  # Export pack… / Import pack… (USB)
         layout.addWidget(self.packs)
         self.message = LiveLabel()
@@ -135,6 +139,10 @@ class LibraryView(QWidget):
     def selected(self) -> Material | None:
         index = self.table.currentIndex()
         return self.proxy.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+
+    def _selected_item(self):  # type: ignore[no-untyped-def] - the LibraryItem of the selected row, for publishing
+        material = self.selected()
+        return self.session.library.by_id(material.id) if material is not None else None
 
     def _show_selected(self) -> None:
         material = self.selected()
