@@ -75,7 +75,8 @@ class ExportDialog(QDialog):
         )
         self.only_selected.setAccessibleName(_("Only the selected item"))
         form.addRow(self.only_selected)
-        self.only_selected.setVisible(selected_title is not None)
+        if selected_title is None:
+            self.only_selected.hide()
         self.as_zip = QCheckBox(_("As one &zip file (easier to copy; the files are not compressed)"))
         self.as_zip.setAccessibleName(_("As one zip file"))
         form.addRow(self.as_zip)
@@ -108,7 +109,8 @@ class LibraryPacks(QWidget):
         self.import_button = button(_("&Import pack…"), _("Import a content pack"), self.choose_import)
         row.addWidget(self.export_button)
         row.addWidget(self.import_button)
-        self.export_button.setVisible(self.is_admin)  # once in the layout: a parentless widget shown is a window
+        if not self.is_admin:  # hide only: a parentless widget shown becomes a window and takes the focus
+            self.export_button.hide()
         self.progress = QProgressBar()
         self.progress.setAccessibleName(_("Content pack progress"))
         self.progress.setRange(0, 1000)
