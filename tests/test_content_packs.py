@@ -284,3 +284,18 @@ def test_only_an_admin_account_can_say_it_is_one(world):
     from desktop.domain.content_packs import admin_accounts
 
     assert admin_accounts(member.vault, member.program) == {world.admin.account.hex()}
+
+
+def test_a_pack_zipped_again_by_another_tool_with_folder_entries_and_deflate_imports(world, tmp_path):
+    rezipped = tmp_path / "rezipped.zip"
+    with zipfile.ZipFile(rezipped, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        root = world.folder.name
+        archive.writestr(f"{root}/", b"")
+        archive.writestr(f"{root}/blobs/", b"")
+        for path in sorted(world.folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{root}/{path.relative_to(world.folder).as_posix()}")
+    member = world.member()
+    result = import_pack(member.vault, member.program, rezipped)
+    assert (result.added, result.already) == (len(SIZES), 0)
+    assert offline(member) == len(SIZES)

@@ -23,6 +23,7 @@ from desktop.i18n import _
 MAX_RATIO = 100
 READ_BLOCK = 1024 * 1024
 _NAME = re.compile(r"^(?:osler-pack-[^/\\]{1,80}/)?(?:manifest\.osler|blobs/[0-9a-f]{64})$")
+_FOLDER = re.compile(r"^(?:osler-pack-[^/\\]{1,80}/)?(?:blobs/)?$")  # folder entries a zip tool may add
 
 
 def unsafe_names() -> PackRefused:
@@ -110,7 +111,7 @@ class ZipSource(PackSource):
         total = 0
         for info in infos:
             name = info.filename
-            if info.is_dir() and _NAME.match(name + "manifest.osler"):
+            if info.is_dir() and name and _FOLDER.match(name) and ".." not in name:
                 continue
             if not _NAME.match(name) or ".." in name or name.startswith("/"):
                 raise unsafe_names()

@@ -254,6 +254,7 @@ def read_manifest(vault: Vault, program: Program, data: bytes) -> Manifest:
         hashlib.sha256(data).hexdigest(),
     )
     by_sha = {b.sha256: b for b in parsed_blobs}
+    known: dict[tuple[str, str], bytes | None] = {}  # the cards are read once, not once per record
     for entry in entries(manifest):
         blob = by_sha.get(entry.sha256)
         if blob is None or blob.size != entry.size:
@@ -261,7 +262,10 @@ def read_manifest(vault: Vault, program: Program, data: bytes) -> Manifest:
         if entry.parts and hashlib.sha256(blob.parts).hexdigest() != entry.parts:
             raise tampered()
         record = entry.record
-        author_key = device_key(vault, program, record.a.hex(), record.d.hex())  # type: ignore[union-attr]
+        origin = (record.a.hex(), record.d.hex())  # type: ignore[union-attr]
+        if origin not in known:
+            known[origin] = device_key(vault, program, *origin)
+        author_key = known[origin]
         if author_key is not None and not envelope.verify_record(author_key, record, record.a, record.d):  # type: ignore[arg-type]
             raise tampered()
     return manifest
