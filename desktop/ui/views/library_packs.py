@@ -123,7 +123,7 @@ class LibraryPacks(QWidget):
         self.message.setAccessibleName(_("Content pack status"))
         layout.addWidget(self.message)
         self._tasks: set[Task] = set()
-        self._signal = _Progress()
+        self._signal = _Progress(self)  # Qt owns it: never deleted by Python's GC on a worker thread
         self._signal.changed.connect(self._show_progress)
 
     # -- import --------------------------------------------------------------------------------------------
