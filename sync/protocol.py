@@ -40,14 +40,16 @@ MAX_NESTING = 16  # a sync message nests 4 deep (request, push list, record, aud
 
 CIRCLE_KINDS = frozenset({"circle-key", "circle-post", "circle-announce", "project", "circle-leave", "circle-card"})
 SIGNED_KINDS = (
-    frozenset({"card", "material", "pack", "group-message", "epoch-grant", "introduction", "account-key"})
+    frozenset(
+        {"card", "material", "pack", "group-message", "epoch-grant", "introduction", "account-key", "programme-admin"}
+    )
     | CIRCLE_KINDS
 )
 STATUS_KIND = "status"  # programme metadata for admins (PROTOCOL.md §3.4)
 DELIVERED_KIND = "delivered"  # delivery marks, made by the server alone (PROTOCOL.md §4.5)
 SERVER_ID = bytes(16)  # the author account and device of what the server itself makes
 MARKED_KINDS = ("message", "group-message")  # the kinds whose delivery the server marks
-ADMIN_KINDS = frozenset({"introduction"})  # only admin accounts may push these
+ADMIN_KINDS = frozenset({"introduction", "programme-admin"})  # only admin accounts may push these (§3.4)
 PUBLISHER_KINDS = frozenset({"material", "pack"})  # only mentor and admin accounts may push these (§7.1)
 PUBLISHER_ROLES = frozenset({"mentor", "admin"})
 MAX_STATUS_BODY = 512

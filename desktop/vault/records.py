@@ -98,6 +98,11 @@ class RecordStore:
         never moves backwards."""
         return self._insert(list(records), "inbound", ignore_existing=True, server=server, cursor=cursor)
 
+    def take_in(self, records: Iterable[StoredRecord]) -> int:
+        """Store records that came another way than a sync (a content pack on a USB stick) as if pulled, in one
+        transaction, no cursor moved; returns how many were new (a record already here is ignored by id)."""
+        return self._insert(list(records), "inbound", ignore_existing=True)
+
     def get(self, record_id: str) -> StoredRecord | None:
         rows = self._select("WHERE id = ?", [record_id])
         return rows[0] if rows else None

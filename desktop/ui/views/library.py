@@ -33,6 +33,7 @@ from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, explain
 from desktop.ui.direction import BidiDelegate
 from desktop.ui.views.downloads import DownloadsPanel
+from desktop.ui.views.library_packs import LibraryPacks
 from desktop.ui.views.library_recommend import RecommendDialog, RecommendPanel
 from desktop.ui.views.media_panes import open_media
 from desktop.ui.views.mentor_models import specialty_name
@@ -118,6 +119,8 @@ class LibraryView(QWidget):
         self.toolbar.addWidget(self.recommend_button)
         self.toolbar.addStretch(1)
         layout.addLayout(self.toolbar)
+        self.packs = LibraryPacks(session, self.selected, self.refresh)  # Export pack… / Import pack… (USB)
+        layout.addWidget(self.packs)
         self.message = LiveLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName(_("Library status"))
