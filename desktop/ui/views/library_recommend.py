@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.domain.learning_packs import PackError
 from desktop.domain.recommendations import ItemRef, Recommendation, RecommendError
 from desktop.domain.session import Session
+from desktop.formatting import format_percent
 from desktop.i18n import _, ngettext
 from desktop.ui.common import button, date_of_ms
 from desktop.ui.layout import FlowLayout
@@ -193,12 +194,12 @@ class RecommendPanel(QWidget):
     def _line(rec: Recommendation, names: dict[str, str]) -> str:
         who = names.get(rec.mentor, _("Someone"))
         if rec.by:
-            text = _("{title}: from {name}, read by {date} ({percent} % read)").format(
-                title=rec.title, name=who, date=date_of_ms(rec.by), percent=percent(rec.progress)
+            text = _("{title}: from {name}, read by {date} ({percent} read)").format(
+                title=rec.title, name=who, date=date_of_ms(rec.by), percent=format_percent(percent(rec.progress) / 100)
             )
         else:
-            text = _("{title}: from {name} ({percent} % read)").format(
-                title=rec.title, name=who, percent=percent(rec.progress)
+            text = _("{title}: from {name} ({percent} read)").format(
+                title=rec.title, name=who, percent=format_percent(percent(rec.progress) / 100)
             )
         return f"{text}\n{rec.note}" if rec.note else text
 
@@ -255,7 +256,7 @@ class ReadingGoals(QWidget):
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setValue(percent(rec.progress))
-            line = _("Reading {title}: {percent} %").format(title=rec.title, percent=percent(rec.progress))
+            line = _("Reading {title}: {percent}").format(title=rec.title, percent=format_percent(percent(rec.progress) / 100))
             bar.setFormat(line.replace("%", "%%"))
             bar.setAccessibleName(_("Reading progress"))
             bar.setAccessibleDescription(line)
