@@ -327,3 +327,23 @@ def test_a_version_by_another_mentor_does_not_replace_the_publishers_item(world)
     assert refused.value.code == "not-yours"
     shown = amina.library.item(original.item)
     assert shown is not None and shown.id == original.id and shown.title == "Asthma steps"
+
+
+def test_the_demo_library_files_are_real_documents_an_image_and_audio(qapp):
+    from PySide6.QtGui import QImage
+
+    from desktop.domain import voice
+    from desktop.domain.demo_library import media_items
+
+    files = {fields["title"]: data for fields, data in media_items()}
+    handbook = files["Clinical examination: a handbook"]
+    assert len(handbook) > PART_SIZE and handbook.startswith(b"%PDF-1.4") and handbook.rstrip().endswith(b"%%EOF")
+    xref = int(handbook.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    offsets = [int(line[:10]) for line in handbook[xref:].split(b"\n")[3:] if line.endswith(b" n ")]
+    assert all(handbook[o:].split(b" ", 1)[0] == str(n).encode() for n, o in enumerate(offsets, 1))  # exact xref
+    pdfium = pytest.importorskip("pypdfium2")
+    document = pdfium.PdfDocument(handbook)
+    assert len(document) == 150 and "Clinical examination: part 7" in document[6].get_textpage().get_text_range()
+    image = QImage.fromData(files["The heart: a diagram"])
+    assert not image.isNull() and (image.width(), image.height()) == (320, 240)
+    assert voice.check(files["Heart sounds: a normal rhythm"]) == pytest.approx(6.0, abs=0.1)

@@ -5,6 +5,8 @@ says, a title too long…) shows in the dialog in the person's language and noth
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +31,13 @@ from desktop.ui.common import button, error_label, explain, line_edit
 from desktop.ui.file_dialogs import open_file
 
 PUBLISH, NEW_VERSION, SHARE = "publish", "new-version", "share"
+
+
+def _weak(function: Callable) -> Callable[[], Callable | None]:
+    """A weak reference to a bound method (a plain function is held as it is)."""
+    if inspect.ismethod(function):
+        return weakref.WeakMethod(function)
+    return lambda: function
 
 
 def share_targets(session: Session) -> list[tuple[str, str]]:
@@ -181,7 +190,10 @@ class PublishButtons(QWidget):
         self, session: Session, selected: Callable[[], LibraryItem | None], changed: Callable[[], None]
     ) -> None:
         super().__init__()
-        self.session, self.selected, self.changed = session, selected, changed
+        self.session = session
+        # the page's methods, held weakly: a strong hold would tie the page and this row in a cycle of Python
+        # wrappers that outlives the widgets, and whichever thread's garbage collection met it would delete them
+        self._selected, self._changed = _weak(selected), _weak(changed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         self.publish = button(_("&Publish…"), _("Publish to the library"), lambda: self.open(PUBLISH))
@@ -193,6 +205,15 @@ class PublishButtons(QWidget):
             row.addWidget(widget)
         if not session.library.may_publish:
             self.hide()
+
+    def selected(self) -> LibraryItem | None:
+        get = self._selected()
+        return get() if get is not None else None
+
+    def changed(self) -> None:
+        refresh = self._changed()
+        if refresh is not None:
+            refresh()
 
     def open(self, mode: str) -> PublishDialog | None:
         previous = self.selected()
