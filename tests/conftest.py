@@ -124,6 +124,8 @@ def pytest_runtest_teardown(item, nextitem):
 _watch = None if shifted.shifted_run() else shifted.WallClockWatch()
 _fixtures_that_read: set = set()  # FixtureDefs whose setup read the wall clock: every test using one reads it too
 _clock_free: set[str] = set()  # on the controller: the tests the first run saw read nothing
+_clock_reads: dict[str, str] = {}  # on the controller: the others, with the first read seen (why each is shifted)
+READS_KEY = "osler/clock-reads"
 _datetime_watched: set[str] = set()
 _ran = pytest.StashKey[bool]()
 _file_seconds: dict[str, float] = {}  # on the controller: what each test file took, setup and teardown included
@@ -192,6 +194,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         reads = dict(report.user_properties).get("wall_clock")
         if reads == "":
             _clock_free.add(report.nodeid)
+        elif reads:
+            _clock_reads[report.nodeid] = reads
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -201,6 +205,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         and getattr(session.config, "cache", None) is not None
     ):
         session.config.cache.set(shifted.CACHE_KEY, sorted(_clock_free))
+        session.config.cache.set(READS_KEY, dict(sorted(_clock_reads.items())))
         seconds = session.config.cache.get(FILE_SECONDS_KEY, {})
         seconds.update({path: round(spent, 1) for path, spent in _file_seconds.items()})
         session.config.cache.set(FILE_SECONDS_KEY, seconds)

@@ -8,12 +8,16 @@ to a real server rather than SQLite because the server's SQL (locking, constrain
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+from pathlib import Path
 
 import sqlalchemy as sa
 
 ENV = "OSLER_TEST_DATABASE_URL"
 DEFAULT_URL = "postgresql+psycopg://osler:osler@127.0.0.1:5432/osler_test"
+# this checkout's mark in its databases' names: the repository's folder, hashed (a name stays under 63 bytes)
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
 
 
 @functools.cache
@@ -45,14 +49,16 @@ def postgres_url() -> tuple[str | None, str]:
 
 
 def _own_database(url: str) -> str:
-    """In a parallel run (pytest-xdist), each worker gets its own database next to the configured one
-    (``osler_test_gw0``, ``osler_test_gw1``...), made on first use: tests reset the whole schema, so two workers
-    must never share one. A run without workers uses the configured database itself."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker:
-        return url
+    """The database this checkout's tests (and this pytest-xdist worker's) use, next to the configured one and
+    made on first use: ``osler_test_<checkout>`` in a run without workers, ``osler_test_<checkout>_gw0``,
+    ``..._gw1``... in a parallel run, where ``<checkout>`` is a short hash of this repository's folder. Tests
+    reset the whole schema, so two workers must never share one, and neither may two checkouts on one machine
+    (two engineers' worktrees, or CI next to a developer) that run their suites against the same server."""
     base = sa.make_url(url)
-    name = f"{base.database}_{worker}"
+    name = f"{base.database}_{CHECKOUT}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker:
+        name = f"{name}_{worker}"
     engine = sa.create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
     try:
         with engine.connect() as conn:

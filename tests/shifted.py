@@ -59,11 +59,17 @@ if __name__ == "__main__":
 CACHE_KEY = "osler/clock-free"
 SHIFTED_ALL_ENV = "OSLER_SHIFTED_ALL"  # set to 1 to run every test shifted, whatever the first run saw
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CLOCK = os.path.join(_ROOT, "sync", "clock.py")
 _OURS = tuple(os.path.join(_ROOT, part) + os.sep for part in ("desktop", "sync", "tests"))
 
 
 def shifted_run() -> bool:
     return "OSLER_CLOCK_SHIFT_DAYS" in os.environ
+
+
+def _place(frame) -> str:  # type: ignore[no-untyped-def]
+    name = frame.f_code.co_filename
+    return f"{os.path.relpath(name, _ROOT) if name.startswith(_ROOT) else name}:{frame.f_lineno}"
 
 
 class WallClockWatch:
@@ -77,7 +83,12 @@ class WallClockWatch:
             return
         frame = sys._getframe(2)  # whoever called time.time() (not this watch, not a library)
         if frame.f_code.co_filename.startswith(_OURS):
-            self.reason = f"{what} at {os.path.relpath(frame.f_code.co_filename, _ROOT)}:{frame.f_lineno}"
+            self.reason = f"{what} at {_place(frame)}"
+            asker = frame
+            while asker.f_back is not None and asker.f_code.co_filename == _CLOCK:
+                asker = asker.f_back
+            if asker is not frame:  # the SYSTEM clock read it: whoever asked that clock is what to look at
+                self.reason += f" for {_place(asker)}"
 
     def take(self) -> str | None:
         reason, self.reason = self.reason, None

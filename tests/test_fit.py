@@ -141,24 +141,45 @@ def put_in_state(osler, view: str, attachment: Path) -> None:
         open_a_meeting(osler)
 
 
+_open_demos: list = []  # the demo apps this module's fixtures hold open
+
+
+def _close(osler) -> None:  # type: ignore[no-untyped-def]
+    if osler in _open_demos:
+        _open_demos.remove(osler)
+        osler.shutdown()
+        osler.window.close()
+        osler.window.deleteLater()
+
+
+def _close_the_others() -> None:
+    """A module fixture's app lives until the module ends, so the last scaled demo and the polyglot lived on behind
+    the fixtures built after them, and every font and language change those made re-laid out their windows too.
+    pytest runs a module fixture's tests together (a parametrized one's param by param), so when the next fixture
+    is built, the apps before it are done: they are closed then, and their own teardown finds them closed."""
+    for osler in list(_open_demos):
+        _close(osler)
+
+
 @contextlib.contextmanager
 def _student_with_a_plan(qapp, point_size: float):
     """A student in the demo programme with a mentorship plan and a long-named attachment to send, built with the
     OS's text at ``point_size``; the app font is put back afterwards."""
+    _close_the_others()
     before = QApplication.font()
     font = QApplication.font()
     font.setPointSizeF(point_size)
     QApplication.setFont(font)
     with tempfile.TemporaryDirectory() as tmp:
         osler = first_run(qapp, Path(tmp), "en", "student", shots=False)
+        _open_demos.append(osler)
         plan_a_mentorship(osler)
         attachment = Path(tmp) / ("Literature review of neonatal sepsis management in district hospitals " * 2)[:200]
         attachment.write_bytes(b"x" * 2048)
         try:
             yield osler, attachment
         finally:
-            osler.shutdown()
-            osler.window.close()
+            _close(osler)
             QApplication.setFont(before)
 
 
@@ -252,7 +273,7 @@ def test_unlock_screen_fits(demo) -> None:
 @pytest.fixture(scope="module")
 def polyglot(qapp):
     """One demo student whose language is switched from Settings, as a person would, through all 12, with the
-    OS's text at 100 % (the scaled ``demo`` fixture may still be alive: pytest ends it with the module)."""
+    OS's text at 100 % (building it closes the last scaled ``demo``, see ``_close_the_others``)."""
     apply_locale("en")
     size = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF()
     try:
@@ -346,17 +367,18 @@ def test_first_run_choice_link_and_restore_steps_fit(make_app, scale) -> None:
 def demo_mentor(request, qapp):
     """A mentor in the demo programme, built with the OS's text at ``scale``, on the Students view's "For you"
     tab with a student chosen (the reasons and the offer shown)."""
+    _close_the_others()
     before = QApplication.font()
     font = QApplication.font()  # the system's size times the scale (another module fixture may have set its own)
     font.setPointSizeF(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont).pointSizeF() * request.param)
     QApplication.setFont(font)
     with tempfile.TemporaryDirectory() as tmp:
         osler = first_run(qapp, Path(tmp), "en", "mentor", shots=False)
+        _open_demos.append(osler)
         try:
             yield request.param, osler
         finally:
-            osler.shutdown()
-            osler.window.close()
+            _close(osler)
             QApplication.setFont(before)
 
 

@@ -310,10 +310,11 @@ def test_library_items_are_rendered_not_raw_markdown(make_app):
     library = page.screen.library
     library.table.selectRow(0)
     page._press(library.download_button)
-    page.qtbot.waitUntil(lambda: "Demo material" in library.reader.toPlainText(), timeout=WAIT)
-    text = library.reader.toPlainText()
+    page.qtbot.waitUntil(lambda: "Demo material" in library.reader.markdown.browser.toPlainText(), timeout=WAIT)
+    text = library.reader.markdown.browser.toPlainText()
     assert not text.startswith("#") and "**" not in text
-    assert "<h1" in library.reader.toHtml() or "font-size:xx-large" in library.reader.toHtml()
+    html = library.reader.markdown.browser.toHtml()
+    assert "<h1" in html or "font-size:xx-large" in html
 
 
 def test_library_markdown_keeps_html_as_text_and_fetches_nothing(qtbot):

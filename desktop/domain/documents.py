@@ -14,9 +14,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
-
 from desktop.formatting import format_number
 from desktop.i18n import _
 
@@ -25,6 +22,13 @@ MAX_BYTES = 512 * 1024 * 1024  # the largest item a programme may publish
 MAX_PIXELS = 25_000_000  # one rendered page (5,000 × 5,000, 100 MB): a giant page at a high zoom is drawn smaller
 MAX_HITS = 1_000  # search stops counting here; the person refines the words
 _PDFIUM = threading.RLock()
+
+
+def _pdfium():  # type: ignore[no-untyped-def]
+    """PDFium, loaded the first time a PDF is opened (not at start: most sessions open none)."""
+    import pypdfium2
+
+    return pypdfium2
 
 
 class DocumentError(Exception):
@@ -82,6 +86,7 @@ class PdfDocument:
         if b"%PDF" not in data[:1024]:
             raise DocumentError("not-pdf", "no PDF header")
         self._data = data  # PDFium reads this buffer for as long as the document is open
+        pdfium = _pdfium()
         with _PDFIUM:
             try:
                 self._pdf = pdfium.PdfDocument(data)
@@ -122,7 +127,7 @@ class PdfDocument:
             self._check(index)
             try:
                 width, height = self._pdf.get_page_size(index)
-            except (pdfium.PdfiumError, ValueError, OSError) as exc:
+            except (_pdfium().PdfiumError, ValueError, OSError) as exc:
                 raise DocumentError("page", str(exc)) from None
         return max(1.0, float(width)), max(1.0, float(height))
 
@@ -140,14 +145,14 @@ class PdfDocument:
                     bitmap = page.render(
                         scale=scale,
                         fill_color=(255, 255, 255, 255),
-                        force_bitmap_format=pdfium_c.FPDFBitmap_BGRA,
+                        force_bitmap_format=_pdfium().raw.FPDFBitmap_BGRA,
                         rev_byteorder=True,
                     )
                     image = PageImage(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
                     bitmap.close()
                 finally:
                     page.close()
-            except (pdfium.PdfiumError, ValueError, OSError, MemoryError) as exc:
+            except (_pdfium().PdfiumError, ValueError, OSError, MemoryError) as exc:
                 raise DocumentError("page", str(exc)) from None
         return image
 
@@ -165,7 +170,7 @@ class PdfDocument:
                         textpage.close()
                 finally:
                     page.close()
-            except (pdfium.PdfiumError, ValueError, OSError) as exc:
+            except (_pdfium().PdfiumError, ValueError, OSError) as exc:
                 raise DocumentError("page", str(exc)) from None
 
     def search(self, words: str, limit: int = MAX_HITS) -> list[Hit]:

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -38,11 +39,12 @@ MARKDOWN = ("text/markdown", "text/plain")
 MediaHook = Callable[[Any, bytes], QWidget | None]  # (item, bytes) → a pane that shows it, or None
 
 
-class _ShortList(QListWidget):
+def _short_list() -> QListWidget:
     """A list that asks for little height: the notes panel must fit beside a page on a 600-pixel screen."""
-
-    def sizeHint(self) -> QSize:
-        return QSize(200, 90)
+    widget = QListWidget()
+    widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+    widget.setMinimumHeight(60)
+    return widget
 
 
 class NotesPanel(QWidget):
@@ -55,13 +57,13 @@ class NotesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         heading = QLabel(_("&Bookmarks"))
-        self.bookmarks = _ShortList()
+        self.bookmarks = _short_list()
         self.bookmarks.setAccessibleName(_("Bookmarks"))
         heading.setBuddy(self.bookmarks)
         self.bookmarks.itemActivated.connect(lambda row: self._go(row.data(Qt.ItemDataRole.UserRole)))
         self.bookmarks.itemClicked.connect(lambda row: self._go(row.data(Qt.ItemDataRole.UserRole)))
         notes_heading = QLabel(_("Private &notes"))
-        self.notes = _ShortList()
+        self.notes = _short_list()
         self.notes.setAccessibleName(_("Private notes"))
         self.notes.setWordWrap(True)
         notes_heading.setBuddy(self.notes)
@@ -77,7 +79,7 @@ class NotesPanel(QWidget):
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         for widget in (heading, self.bookmarks, notes_heading, self.notes, self.box):
-            layout.addWidget(widget)
+            layout.addWidget(widget, 1 if isinstance(widget, QListWidget) else 0)
         layout.addLayout(buttons)
 
     @property
