@@ -256,7 +256,9 @@ class ReadingGoals(QWidget):
             bar = QProgressBar()
             bar.setRange(0, 100)
             bar.setValue(percent(rec.progress))
-            line = _("Reading {title}: {percent}").format(title=rec.title, percent=format_percent(percent(rec.progress) / 100))
+            line = _("Reading {title}: {percent}").format(
+                title=rec.title, percent=format_percent(percent(rec.progress) / 100)
+            )
             bar.setFormat(line.replace("%", "%%"))
             bar.setAccessibleName(_("Reading progress"))
             bar.setAccessibleDescription(line)
