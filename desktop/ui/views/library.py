@@ -115,7 +115,8 @@ class LibraryView(QWidget):
         self.publishing = PublishButtons(session, self.selected, self.refresh)
         self.toolbar.addWidget(self.publishing)
         self.recommend_button = button(_("Recomm&end…"), _("Recommend the chosen item"), self._recommend)
-        self.recommend_button.setVisible(session.program.role in ("mentor", "admin"))
+        if session.program.role not in ("mentor", "admin"):  # never setVisible(True) here: still without a parent,
+            self.recommend_button.hide()  # it would open as a window of its own and take the keyboard focus
         self.toolbar.addWidget(self.recommend_button)
         self.toolbar.addStretch(1)
         layout.addLayout(self.toolbar)
