@@ -21,6 +21,7 @@ from desktop import i18n
 from desktop.domain.profiles import PrivateTemp, Profile, ProfileNameError, Profiles
 from desktop.domain.settings import SettingsStore
 from desktop.i18n import _, ngettext
+from desktop.ui.collector import GuiThreadCollector
 from desktop.ui.direction import apply_direction
 from desktop.ui.fonts import apply_fonts
 from desktop.ui.link_watch import LinkWatch
@@ -90,6 +91,7 @@ class OslerApp(QObject):
         """``data_dir`` is one person's folder; with ``profiles``, it is the data root and the person picks
         their profile first (``data_dir`` then becomes that profile's folder)."""
         super().__init__()
+        GuiThreadCollector.install()  # reference cycles freed on this GUI thread only, never on a sync thread
         self.data_dir = data_dir
         self.profiles, self.profile = profiles, None
         self.requested_locale = requested_locale  # `--locale` wins over the profile's saved language

@@ -3,6 +3,7 @@ calibration that would raise it is skipped only to keep the suite fast)."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import sys
@@ -104,6 +105,21 @@ def make_app(qtbot, tmp_path: Path):
     yield make
     for app in made:
         app.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _gui_thread_collector(request):
+    """As in the app (desktop/ui/collector.py): once Qt is in the process, cycles are collected on the GUI thread
+    only, by the app's own collector, and whatever a test left is collected when it ends, on this thread."""
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            from desktop.ui.collector import GuiThreadCollector
+
+            GuiThreadCollector.install()
+            gc.collect()
 
 
 @pytest.hookimpl(hookwrapper=True, trylast=True)

@@ -30,17 +30,7 @@ def make_pdf(pages: list[str], *, width: int = 595, height: int = 842) -> bytes:
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return _build(objects, header=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 
 
 def broken_xref(pages: list[str]) -> bytes:
@@ -55,8 +45,9 @@ def broken_xref(pages: list[str]) -> bytes:
     return bytes(data[: tail + 10]) + b"99999999\n%%EOF\n"
 
 
-def _build(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
+def _build(objects: list[bytes], header: bytes = b"%PDF-1.4\n") -> bytes:
+    """Objects numbered from 1 in order, then a correct xref table and trailer (object 1 is the catalogue)."""
+    out = bytearray(header)
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+from desktop.domain.media import AudioCursor, Position
 from desktop.domain.voice import RATE
 from desktop.i18n import N_, _
-
-if TYPE_CHECKING:
-    from desktop.domain.media import AudioCursor
 
 DeviceList = Callable[[], Sequence[dict]]
 
@@ -112,7 +109,7 @@ class Recorder:
             return len(self._chunks) / 2 / self.rate
 
 
-class Cursor:
+class Cursor(Position):
     """Where playback stands in a PCM buffer: seek by seconds or by a fraction, read the next frames. Pure, so the
     seek bar's arithmetic is the same with or without a sound card."""
 
@@ -123,20 +120,8 @@ class Cursor:
         self.frames = len(pcm) // 2
         self.frame = 0
 
-    @property
-    def seconds(self) -> float:
-        return self.frame / self.rate
-
-    @property
-    def total(self) -> float:
-        return self.frames / self.rate
-
-    @property
-    def finished(self) -> bool:
-        return self.frame >= self.frames
-
     def seek(self, seconds: float) -> None:
-        self.frame = max(0, min(self.frames, round(seconds * self.rate)))
+        self.frame = self.frame_at(seconds)
 
     def read(self, frames: int) -> bytes:
         """The next ``frames`` frames (fewer at the end), and the position moves past them."""

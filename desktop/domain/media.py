@@ -52,7 +52,30 @@ def check_image_size(width: int, height: int, length: int) -> None:
         raise MediaError("image-too-large", width=format_number(width), height=format_number(height))
 
 
-class AudioCursor:
+class Position:
+    """Where playback stands, in frames of ``rate`` a second out of ``frames``: what a seek bar shows and moves."""
+
+    rate: int
+    frames: int
+    frame: int
+
+    @property
+    def seconds(self) -> float:
+        return self.frame / self.rate
+
+    @property
+    def total(self) -> float:
+        return self.frames / self.rate
+
+    @property
+    def finished(self) -> bool:
+        return self.frame >= self.frames
+
+    def frame_at(self, seconds: float) -> int:
+        return max(0, min(self.frames, round(seconds * self.rate)))
+
+
+class AudioCursor(Position):
     """Where playback stands in an audio file held in memory; decodes only what is read. Thread-safe: the sound
     card's callback reads while the seek bar seeks."""
 
@@ -75,21 +98,9 @@ class AudioCursor:
         self.frame = 0
         self._lock = threading.Lock()
 
-    @property
-    def seconds(self) -> float:
-        return self.frame / self.rate
-
-    @property
-    def total(self) -> float:
-        return self.frames / self.rate
-
-    @property
-    def finished(self) -> bool:
-        return self.frame >= self.frames
-
     def seek(self, seconds: float) -> None:
         with self._lock:
-            self.frame = max(0, min(self.frames, round(seconds * self.rate)))
+            self.frame = self.frame_at(seconds)
             self._stream.seek(self.frame)
 
     def read(self, frames: int) -> bytes:
