@@ -57,12 +57,12 @@ class LibraryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.items)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else 3
+        return 0 if parent.isValid() else 4  # the specialty is not shown (it is in the line above), but searched
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
-        return (_("Title"), _("Kind"), _("Availability"))[section]
+        return (_("Title"), _("Kind"), _("Availability"), _("Specialty"))[section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -78,6 +78,7 @@ class LibraryModel(QAbstractTableModel):
             material.title,
             _(material.kind) if material.kind in MATERIAL_KINDS else material.kind,
             _("On this computer") if offline else _("Not downloaded ({size})").format(size=format_bytes(material.size)),
+            specialty_name(material.specialty) if material.specialty else "",
         )[index.column()]
 
 
@@ -130,6 +131,7 @@ class LibraryView(QWidget):
         self.splitter = QSplitter()
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setColumnHidden(3, True)  # the specialty: searched ("Search titles and specialties…"), not shown
         self.table.setItemDelegate(BidiDelegate(self.table, align_with_ui=True))  # an Arabic title reads as Arabic
         self.table.setAccessibleName(_("Library items"))
         self.table.setSortingEnabled(True)
