@@ -8,44 +8,30 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-from desktop.domain.circles import Circles
 from desktop.domain.learning_packs import PackError, Packs, pack_body
 from desktop.domain.mentorship import DAY_MS, Mentorships
 from desktop.domain.recommendations import ItemRef, Recommendations, RecommendError, goal_id, goal_title
 from desktop.domain.sync_adapter import queue_record
+from tests.circle_people import CirclePerson, rounds
 from tests.clients import Client, synced
 
 ITEM = ItemRef("k3Vq9sLmT0aBcDeFgHiJkL", 2, "Sepsis bundles: a field guide")
 
 
-class Side:
-    """One person's device as the session wires it: messaging, plans, circles and recommendations; reading
-    progress by item (what the reader's ``reading.progress`` gives the session)."""
+class Side(CirclePerson):
+    """One person's device as the session wires it: messaging and circles (CirclePerson), plans and
+    recommendations; reading progress by item (what the reader's ``reading.progress`` gives the session)."""
 
     def __init__(self, client: Client) -> None:
-        self.client = client
-        self.messaging = client.messaging()
+        super().__init__(client, "")
         self.plans = Mentorships(client.vault, self.messaging)
-        self.circles = Circles(client.vault, self.messaging)
         self.read: dict[str, float] = {}
         self.recs = Recommendations(client.vault, self.plans, self.circles, lambda item: self.read.get(item, 0.0))
 
-    @property
-    def id(self) -> str:
-        return self.client.account.hex()
-
     def sync(self) -> None:
-        self.client.engine().sync_once()
-        self.messaging.take_in()
-        self.circles.take_in()
+        super().sync()
         self.recs.settle()
         self.recs.report()
-
-
-def _rounds(*sides: Side, times: int = 2) -> None:
-    for _ in range(times):
-        for side in sides:
-            side.sync()
 
 
 @pytest.fixture
@@ -60,9 +46,9 @@ def pair(client_factory):
 def _plan(student: Side, mentor: Side) -> str:
     now = student.plans.now_ms()
     request = student.plans.ask(mentor.id, "Could you mentor me on sepsis?", ["Read the basics"], now)
-    _rounds(student, mentor)
+    rounds(student, mentor)
     mentor.plans.answer(request, accept=True)
-    _rounds(mentor, student)
+    rounds(mentor, student)
     return request
 
 
@@ -78,7 +64,7 @@ def test_a_recommendation_becomes_a_goal_whose_reading_progress_reaches_the_ment
     with pytest.raises(RecommendError):
         mentor.recs.recommend(student.id, ITEM, "x" * 2_001, by)
     rid = mentor.recs.recommend(student.id, ITEM, "Chapters 1-3 before our call.", by)
-    _rounds(mentor, student)
+    rounds(mentor, student)
 
     goal = _goal(student, plan, rid)
     assert goal is not None and goal["title"] == goal_title(ITEM.title, by, student.recs.date_of)
@@ -94,13 +80,13 @@ def test_a_recommendation_becomes_a_goal_whose_reading_progress_reaches_the_ment
     assert student.recs.report() == 1
     student.read[ITEM.item] = 0.47  # 5 % more: not yet
     assert student.recs.report() == 0
-    _rounds(student, mentor)
+    rounds(student, mentor)
     assert [r.progress for r in mentor.recs.made()] == [pytest.approx(0.42)]
     assert mentor.recs.reading_goals(plan)[goal_id(rid)].progress == pytest.approx(0.42)
 
     student.read[ITEM.item] = 1.0  # finished: reported, and the goal ticked done on both sides
     assert student.recs.report() == 1
-    _rounds(student, mentor)
+    rounds(student, mentor)
     assert mentor.recs.made()[0].progress == 1.0
     assert _goal(mentor, plan, rid)["done"] and _goal(student, plan, rid)["done"]
     assert student.recs.report() == 0  # told once
@@ -110,10 +96,10 @@ def test_a_recommendation_before_the_plan_becomes_a_goal_once_the_offer_is_accep
     student, mentor = pair
     offer = mentor.plans.offer(student.id, "I can mentor you this term.", ["Sepsis"], mentor.plans.now_ms())
     rid = mentor.recs.recommend(student.id, ITEM, "Start here.")
-    _rounds(mentor, student)
+    rounds(mentor, student)
     assert student.recs.received()[0].mentorship == ""  # no plan yet: it waits
     student.plans.answer(offer, accept=True)
-    _rounds(student, mentor)
+    rounds(student, mentor)
     assert _goal(student, offer, rid)["title"] == goal_title(ITEM.title, 0, student.recs.date_of)
     assert _goal(mentor, offer, rid) is not None  # the mentee's device wrote it; the mentor's plan has it too
 
@@ -124,14 +110,14 @@ def test_a_circle_recommendation_shows_in_the_members_library_and_only_mentors_m
         client = client_factory(role)
         client.publish_card(name, role=role)
         people.append(Side(client))
-    _rounds(*people)
+    rounds(*people)
     lead, amina = people
     circle = lead.circles.create("Sepsis research group", members={amina.id: "member"})
-    _rounds(*people)
+    rounds(*people)
     lead.recs.recommend_to_circle(circle, ITEM, "Everyone: read this before the journal club.")
     with pytest.raises(RecommendError):
         amina.recs.recommend_to_circle(circle, ITEM, "me too")
-    _rounds(lead, amina)
+    rounds(lead, amina)
     shown = amina.recs.for_library()
     assert [(r.circle, r.title, r.note, r.mentor) for r in shown] == [
         (circle, ITEM.title, "Everyone: read this before the journal club.", lead.id)
@@ -162,7 +148,7 @@ def test_packs_only_from_mentors_and_an_update_queues_only_the_changed_items(pai
         student.client.vault, student.client.program, student.client.clock, "pack",
         pack_body("forgedpack", 1, "Forged", "", "", items), None, signed=True,
     )  # fmt: skip
-    _rounds(mentor, student)
+    rounds(mentor, student)
     rejected = student.client.vault.records.by_state("rejected")
     assert [r.id for r in rejected] == [forged.i.hex()] and "forbidden" in rejected[0].note
     assert [p.title for p in theirs.packs()] == ["Sepsis starter pack"]
@@ -173,7 +159,7 @@ def test_packs_only_from_mentors_and_an_update_queues_only_the_changed_items(pai
     second = mine.publish("Sepsis starter pack", "Emergency medicine", "Five short reads, one updated.", changed,
                           pack=first.pack)  # fmt: skip
     assert second.version == 2
-    _rounds(mentor, student)
+    rounds(mentor, student)
     assert theirs.refresh() == [(items[2][0], 2)] and queued == [(items[2][0], 2)]
     assert theirs.pack(first.pack).version == 2 and theirs.refresh() == []
 
