@@ -163,6 +163,21 @@ class AppPage:
         key = Qt.Key(Qt.Key.Key_0.value + (index + 1) % 10)  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth
         self.qtbot.keyClick(self.screen, key, Qt.KeyboardModifier.ControlModifier)
 
+    def select_library_item(self, mime: str):  # type: ignore[no-untyped-def]
+        """Library: choose the first item of this type in the list; its LibraryItem."""
+        library = self.screen.library
+        rows = [library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(library.proxy.rowCount())]
+        library.table.selectRow(next(r for r, item in enumerate(rows) if item.mime == mime))
+        return library.selected()
+
+    def open_library_item(self, mime: str):  # type: ignore[no-untyped-def]
+        """Library: choose the first item of this type, and download it when it is not on this computer yet (the
+        reader then shows it); its LibraryItem."""
+        item = self.select_library_item(mime)
+        if not self.app.session.library.is_offline(item):
+            self._press(self.screen.library.download_button)
+        return item
+
     def switch_language(self, tag: str) -> None:
         """Pick ``tag`` in Settings' language list, as a person would (the window switches at once)."""
         self.open_view("settings")

@@ -329,12 +329,9 @@ def test_the_library_page_shows_the_demo_image_and_audio_in_media_panes_and_lets
     page.enter_demo(PASSPHRASE)
     page.open_view("library")
     library = page.screen.library
-    rows = {library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole).mime: r for r in range(library.proxy.rowCount())}
 
     def open_row(mime: str):  # type: ignore[no-untyped-def]
-        library.table.selectRow(rows[mime])
-        if not page.app.session.library.is_offline(library.selected()):
-            page._press(library.download_button)
+        page.open_library_item(mime)
         page.qtbot.waitUntil(lambda: library.reader.media.layout().count() == 1, timeout=15_000)
         return library.reader.media.layout().itemAt(0).widget()
 
@@ -346,7 +343,7 @@ def test_the_library_page_shows_the_demo_image_and_audio_in_media_panes_and_lets
     audio = open_row("audio/ogg")
     assert isinstance(audio, AudioPane) and audio.cursor is not None and audio.status.text() == ""
     assert audio.time.text() == "0:00 / 0:06"
-    library.table.selectRow(rows["application/pdf"])
+    page.select_library_item("application/pdf")
     page.qtbot.waitUntil(lambda: library.reader.media.layout().count() == 0, timeout=15_000)
     assert audio.cursor is None  # the audio pane let its decoder go with its item
 

@@ -173,11 +173,7 @@ def test_the_library_page_reads_the_demo_pdf_and_reopens_it_where_the_person_lef
     page.enter_demo(PASSPHRASE)
     page.open_view("library")
     library = page.screen.library
-    rows = {library.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole).mime: r for r in range(library.proxy.rowCount())}
-    library.table.selectRow(rows["application/pdf"])
-    pdf = library.selected()
-    if not page.app.session.library.is_offline(pdf):
-        page._press(library.download_button)
+    pdf = page.open_library_item("application/pdf")
     page.qtbot.waitUntil(lambda: library.reader.pdf.document is not None, timeout=15_000)
     pane = library.reader.pdf
     assert pane.page == 0 and pane.document.page_count > 5
@@ -187,9 +183,9 @@ def test_the_library_page_reads_the_demo_pdf_and_reopens_it_where_the_person_lef
             pane.view, Qt.Key.Key_PageDown if pane.view.verticalScrollBar().maximum() == 0 else Qt.Key.Key_Right
         )
     assert pane.page == 4
-    library.table.selectRow(rows["text/markdown"])
+    page.select_library_item("text/markdown")
     page.qtbot.waitUntil(lambda: library.reader.pdf.document is None, timeout=5_000)
-    library.table.selectRow(rows["application/pdf"])
+    page.select_library_item("application/pdf")
     page.qtbot.waitUntil(lambda: library.reader.pdf.document is not None, timeout=15_000)
     assert library.reader.pdf.page == 4 and library.reader.pdf.spin.value() == 5
     assert page.app.session.reading.progress(pdf) == pytest.approx(5 / pane.document.page_count)
