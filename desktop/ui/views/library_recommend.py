@@ -33,7 +33,7 @@ from desktop.domain.recommendations import ItemRef, Recommendation, RecommendErr
 from desktop.domain.session import Session
 from desktop.formatting import format_percent
 from desktop.i18n import _, ngettext
-from desktop.ui.common import button, date_of_ms
+from desktop.ui.common import button, date_of_ms, error_label
 from desktop.ui.layout import FlowLayout
 
 
@@ -92,9 +92,7 @@ class RecommendDialog(QDialog):
         form.addRow(self.to_circle, self.circle)
         form.addRow(_("&Note:"), self.note)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setAccessibleName(_("Problem"))
+        self.error = error_label(_("Problem"))
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("&Recommend"))
@@ -106,6 +104,7 @@ class RecommendDialog(QDialog):
         (self.to_mentee if self.mentees else self.to_circle).setChecked(True)
         if not self.mentees and not self.circles:
             self.error.setText(_("You have no mentees and lead no circle yet: there is nobody to recommend to."))
+            self.error.show()
             buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
         self.to_mentee.toggled.connect(self._mode)
         self._mode()
@@ -131,6 +130,7 @@ class RecommendDialog(QDialog):
                 self.made = recs.recommend_to_circle(self.circle.currentData(), self.ref, note)
         except RecommendError as exc:
             self.error.setText(str(exc))
+            self.error.show()
             return
         self.session.scheduler.local_change()
         self.accept()
