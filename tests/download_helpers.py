@@ -3,10 +3,10 @@ list (the SHA-256 of each 64 KiB chunk, concatenated) uploaded as blobs, and the
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 
+from desktop.domain.library_format import parts_of
 from desktop.vault.blobs import CHUNK_SIZE
 from sync.client.engine import SyncEngine
 
@@ -23,10 +23,6 @@ class Item:
     mime: str = "application/pdf"
 
 
-def part_list(data: bytes) -> bytes:
-    return b"".join(hashlib.sha256(data[i : i + CHUNK_SIZE]).digest() for i in range(0, len(data), CHUNK_SIZE))
-
-
 def file_bytes(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
@@ -34,5 +30,5 @@ def file_bytes(size: int, seed: int) -> bytes:
 def publish(engine: SyncEngine, data: bytes, title: str) -> Item:
     """Upload ``data`` and its part list; the entry's fields (``parts`` empty for a one-chunk file)."""
     sha = engine.upload_blob(data)
-    parts = engine.upload_blob(part_list(data)) if len(data) > CHUNK_SIZE else ""
+    parts = engine.upload_blob(parts_of(data)) if len(data) > CHUNK_SIZE else ""
     return Item(id=f"item-{sha[:8]}", title=title, size=len(data), sha256=sha, parts=parts)

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from desktop.domain import downloads as dl
+from desktop.domain.library_format import parts_of
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from desktop.vault import Vault
 from desktop.vault.blobs import CHUNK_SIZE
 from sync.clock import ManualClock, utcnow
 from tests.clients import make_client
-from tests.download_helpers import file_bytes, part_list, publish
+from tests.download_helpers import file_bytes, publish
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 from tests.waiting import eventually
@@ -64,7 +65,7 @@ def test_a_cut_mid_chunk_fetches_again_only_the_chunk_in_progress(tmp_path: Path
     data = file_bytes(24 * CHUNK_SIZE + 1234, seed=1)
     item = publish(publisher(tmp_path, server), data, "Cardiology notes")
     session = session_for(tmp_path, server, proxy, data_saver=False)
-    session.vault.blobs.put_bytes(part_list(data))  # the part list held: the cut falls in the file's one GET
+    session.vault.blobs.put_bytes(parts_of(data))  # the part list held: the cut falls in the file's one GET
     proxy.configure(cut_after_bytes=int(0.6 * len(data)) + CHUNK_SIZE // 2, cut_once=True)
     proxy.reset_counters()
     session.downloads.enqueue(item)

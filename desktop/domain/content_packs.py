@@ -83,10 +83,6 @@ def programme_id(program: Program) -> str:
     return hashlib.sha256(b"osler-programme\0" + key.encode()).hexdigest()[:32]
 
 
-def part_list(data_chunks: list[bytes]) -> bytes:
-    return b"".join(hashlib.sha256(c).digest() for c in data_chunks)
-
-
 # -- who may sign ---------------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktop.domain.library_format import parts_match
 from desktop.vault.blobs import CHUNK_SIZE, chunk_count_for
 from desktop.vault.errors import VaultIntegrityError
 
@@ -102,7 +103,7 @@ class Fetcher:
             for piece in self.transport.blob_pieces(response, PIECE):
                 self.stats.body_bytes += len(piece)
                 data += piece
-            if hashlib.sha256(data).hexdigest() != target.parts or len(data) != 32 * count:
+            if not parts_match(bytes(data), target.size, target.parts):
                 self.stats.dropped_bytes += len(data)
                 raise DamagedCopy(target.sha256, "the part list does not match the signed entry")
             blobs.put_bytes(bytes(data), mime="application/x-osler-parts")

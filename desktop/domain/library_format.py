@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from desktop.i18n import N_, _
+from sync.protocol import BLOB_CHUNK, MAX_BLOB_BYTES
 
-PART_SIZE = 65_536  # = sync.protocol.BLOB_CHUNK = desktop.vault.blobs.CHUNK_SIZE
-MAX_FILE_BYTES = 512 * 1024 * 1024
+PART_SIZE = BLOB_CHUNK  # a part is one chunk of the blob protocol (and of the vault's blob store)
+MAX_FILE_BYTES = MAX_BLOB_BYTES
 MAX_TITLE, MAX_SUMMARY, MAX_LICENCE = 200, 2000, 60
 LEVELS = ("preclinical", "clinical", "postgraduate", "all")
 LEVEL_NAMES = {
@@ -143,9 +144,13 @@ def part_hash(index: int, parts: bytes) -> bytes:
     return parts[index * 32 : (index + 1) * 32]
 
 
+def parts_match(parts: bytes, size: int, parts_sha: str) -> bool:
+    """A fetched part list is the one the entry names, with one entry per chunk of a file of ``size`` bytes."""
+    return hashlib.sha256(parts).hexdigest() == parts_sha and len(parts) == 32 * max(1, -(-size // PART_SIZE))
+
+
 def check_part_list(parts: bytes, size: int, parts_sha: str) -> None:
-    """A fetched part list must be the one the entry names and have one entry per chunk."""
-    if hashlib.sha256(parts).hexdigest() != parts_sha or len(parts) != 32 * max(1, -(-size // PART_SIZE)):
+    if not parts_match(parts, size, parts_sha):
         raise LibraryError("bad-parts", _("The file's part list does not match its catalogue entry."))
 
 
