@@ -49,6 +49,11 @@ SIZES = [
 VIEWS = FIT_VIEWS
 
 
+def sizes_at(scale: float) -> list[tuple[int, int]]:
+    """The screen sizes checked at this text scale."""
+    return [(width, height) for width, height, text_scale in SIZES if text_scale == scale]
+
+
 def visible_text(text: str) -> str:
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
 
@@ -194,9 +199,7 @@ def demo(request, qapp):
 def test_every_view_fits(demo, view) -> None:
     scale, osler, attachment = demo
     failures: dict[str, list[str]] = {}
-    for width, height, text_scale in SIZES:
-        if text_scale != scale:
-            continue
+    for width, height in sizes_at(scale):
         size = QSize(width, height)
         osler.window.resize(size)
         osler.window.show()
@@ -205,7 +208,7 @@ def test_every_view_fits(demo, view) -> None:
         pump(QApplication.instance(), 0.1)
         found = problems_of(osler.window, size)
         if found:
-            failures[f"{width}×{height} text {text_scale:g}×"] = found
+            failures[f"{width}×{height} text {scale:g}×"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 
@@ -213,9 +216,7 @@ def test_every_projects_tab_fits(demo) -> None:
     """Each tab of an open project (path, board, files, decisions, authorship, CRediT) at every size."""
     scale, osler, attachment = demo
     failures: dict[str, list[str]] = {}
-    for width, height, text_scale in SIZES:
-        if text_scale != scale:
-            continue
+    for width, height in sizes_at(scale):
         size = QSize(width, height)
         osler.window.resize(size)
         osler.window.show()
@@ -225,7 +226,7 @@ def test_every_projects_tab_fits(demo) -> None:
             pump(QApplication.instance(), 0.05)
             found = problems_of(osler.window, size)
             if found:
-                failures[f"{width}×{height} text {text_scale:g}× tab {tab}"] = found
+                failures[f"{width}×{height} text {scale:g}× tab {tab}"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 
@@ -233,9 +234,7 @@ def test_every_circle_tab_fits(demo) -> None:
     """Each tab of an open circle (discussion, members, library, meetings with its week grid) at every size."""
     scale, osler, attachment = demo
     failures: dict[str, list[str]] = {}
-    for width, height, text_scale in SIZES:
-        if text_scale != scale:
-            continue
+    for width, height in sizes_at(scale):
         size = QSize(width, height)
         osler.window.resize(size)
         osler.window.show()
@@ -245,7 +244,7 @@ def test_every_circle_tab_fits(demo) -> None:
             pump(QApplication.instance(), 0.05)
             found = problems_of(osler.window, size)
             if found:
-                failures[f"{width}×{height} text {text_scale:g}× tab {tab}"] = found
+                failures[f"{width}×{height} text {scale:g}× tab {tab}"] = found
     osler.main.circles.tabs.setCurrentIndex(0)
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
@@ -254,9 +253,7 @@ def test_unlock_screen_fits(demo) -> None:
     scale, osler, _attachment = demo
     osler.lock()
     try:
-        for width, height, text_scale in SIZES:
-            if text_scale != scale:
-                continue
+        for width, height in sizes_at(scale):
             size = QSize(width, height)
             osler.window.resize(size)
             pump(QApplication.instance(), 0.05)
@@ -321,9 +318,7 @@ def test_add_device_dialog_fits(demo) -> None:
     failures: list[str] = []
     try:
         dialog.show()
-        for width, height, text_scale in SIZES:
-            if text_scale != scale:
-                continue
+        for width, height in sizes_at(scale):
             size = dialog.sizeHint().boundedTo(QSize(width, height))
             dialog.resize(size)
             pump(QApplication.instance(), 0.05)
@@ -351,9 +346,7 @@ def test_first_run_choice_link_and_restore_steps_fit(make_app, scale) -> None:
             if step == "restore":
                 screen._back()
                 screen._choose_restore()
-            for width, height, text_scale in SIZES:
-                if text_scale != scale:
-                    continue
+            for width, height in sizes_at(scale):
                 size = QSize(width, height)
                 page.app.window.resize(size)
                 pump(QApplication.instance(), 0.05)
@@ -402,9 +395,7 @@ def test_the_mentors_students_view_fits(demo_mentor) -> None:
     scale, osler = demo_mentor
     main = osler.main
     failures: dict[str, list[str]] = {}
-    for width, height, text_scale in SIZES:
-        if text_scale != scale:
-            continue
+    for width, height in sizes_at(scale):
         size = QSize(width, height)
         osler.window.resize(size)
         osler.window.show()
@@ -418,7 +409,7 @@ def test_the_mentors_students_view_fits(demo_mentor) -> None:
             pump(QApplication.instance(), 0.1)
             found = problems_of(osler.window, size)
             if found:
-                failures[f"{width}×{height} text {text_scale:g}× group {group}"] = found
+                failures[f"{width}×{height} text {scale:g}× group {group}"] = found
     assert not failures, "\n".join(f"{where}: {p}" for where, ps in failures.items() for p in ps[:40])
 
 
@@ -428,9 +419,7 @@ def test_the_mentors_library_and_its_publish_dialog_fit(demo_mentor) -> None:
 
     scale, osler = demo_mentor
     failures: list[str] = []
-    for width, height, text_scale in SIZES:
-        if text_scale != scale:
-            continue
+    for width, height in sizes_at(scale):
         size = QSize(width, height)
         osler.window.resize(size)
         osler.window.show()
