@@ -109,3 +109,31 @@ def test_bundles_of_another_programme_or_device_are_refused_with_a_sentence(worl
     with pytest.raises(BundleRefused) as refused:
         student.bundles.import_file(cut)
     assert "damaged" in refused.value.message and student.store.cursor() == cursor
+
+
+def test_attachments_travel_by_stick_both_ways(world: World, tmp_path: Path):
+    student, mentor = world.student, world.mentor
+    cv = tmp_path / "cv.txt"
+    cv.write_bytes(b"CANARY-CV my curriculum vitae\n" * 3000)  # 90 KB: two chunks sealed
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(b"CANARY-SCAN the chest film, annotated\n" * 1000)
+    mine = student.messaging.send(world.thread(), "My CV", attachment=cv)
+    theirs = mentor.messaging.send(mentor.messaging.start_direct(world.student_c.account.hex()), "", attachment=scan)
+    mentor.engine.sync_once()  # online: the scan is uploaded before its message
+    assert mentor.messaging.attachment(theirs)["state"] == "uploaded"
+
+    first = student.bundles.export_request(world.stick)
+    assert first.blob_bytes > len(cv.read_bytes())  # the sealed CV rides with its message
+    student.bundles.import_file(world.carry_round(first.path))
+    assert student.messaging.attachment(mine)["state"] == "uploaded"
+    assert student.messaging.attachment(theirs)["state"] == "remote"  # known now: wanted by the next request
+    student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick).path))
+    entry = student.messaging.attachment(theirs)
+    assert entry["state"] == "downloaded" and student.vault.blobs.read_all(entry["plain"]) == scan.read_bytes()
+
+    mentor.engine.sync_once()
+    mentor.after_sync(1, online=True)  # the CV comes by itself (small), from the server the stick reached
+    got = mentor.messaging.attachment(mine)
+    assert got["state"] == "downloaded" and mentor.vault.blobs.read_all(got["plain"]) == cv.read_bytes()
+    carried = b"".join(p.read_bytes() for p in (world.carrier.data_dir / "carry").iterdir())
+    assert b"CANARY-CV" not in carried and b"CANARY-SCAN" not in carried

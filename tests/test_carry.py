@@ -4,6 +4,7 @@ figures only), refusing, data saver, handing answers back, and an edge relay whe
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,3 +102,15 @@ def test_with_the_server_out_of_reach_it_goes_to_the_edge_relay(world: World, se
         pytest.skip("the relay_address setting comes with the LAN relay (dev-lan)")
     carrier.settings_store.update(lambda s: replace(s, relay_address=server.url))
     assert carrier.carry.relay() == 1
+
+
+def test_the_carriers_own_sync_relays_what_they_carry(world: World):
+    carrier = world.carrier
+    carrier.settings_store.update(lambda s: replace(s, live_delivery=False))
+    carrier.carry.take(world.student.bundles.make_request())
+    carrier.start()
+    carrier.sync_now()
+    deadline = time.monotonic() + 30
+    while carrier.carry.items()[0].state == "waiting" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert carrier.carry.items()[0].state == "answered"
