@@ -137,3 +137,20 @@ def test_attachments_travel_by_stick_both_ways(world: World, tmp_path: Path):
     assert got["state"] == "downloaded" and mentor.vault.blobs.read_all(got["plain"]) == cv.read_bytes()
     carried = b"".join(p.read_bytes() for p in (world.carrier.data_dir / "carry").iterdir())
     assert b"CANARY-CV" not in carried and b"CANARY-SCAN" not in carried
+
+
+def test_a_queued_library_file_comes_by_stick_from_its_first_missing_chunk(world: World):
+    from desktop.domain.downloads import DONE
+    from tests.download_helpers import file_bytes, publish
+
+    data = file_bytes(5 * 65_536 + 1_000, seed=19)
+    item = publish(world.mentor.engine, data, "Renal physiology")
+    student = world.student
+    student.downloads.enqueue(item)
+    small = student.bundles.export_request(world.stick, budget=3 * 65_536)
+    student.bundles.import_file(world.carry_round(small.path))
+    missing = student.vault.blobs.missing_chunks(item.sha256)
+    assert 0 < len(missing) < 6 and missing[0] > 0  # part of it: whole chunks, checked against the part list
+    student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick).path))
+    assert student.vault.blobs.read_all(item.sha256) == data
+    assert [e.state for e in student.downloads.entries()] == [DONE]

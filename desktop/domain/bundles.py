@@ -382,6 +382,7 @@ class Bundles:
                         stored += 1
                 elif owner[0] == "library":
                     stored += self._store_library_piece(piece, owner)
+                    self.session.downloads.arrived(piece.sha)
             except Exception as exc:  # a piece that does not match is dropped: the next sync fetches it
                 log.info("a carried blob piece was dropped: %s", type(exc).__name__)
         return stored
