@@ -154,3 +154,27 @@ def test_a_queued_library_file_comes_by_stick_from_its_first_missing_chunk(world
     student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick).path))
     assert student.vault.blobs.read_all(item.sha256) == data
     assert [e.state for e in student.downloads.entries()] == [DONE]
+
+
+def test_an_answer_not_signed_by_the_programmes_server_or_from_a_newer_osler_changes_nothing(world: World):
+    from desktop.domain.bundles import KEY_SECRET
+    from sync.envelope import ServerKeys
+
+    student = world.student
+    world.mentor_says("A note that must wait for a genuine answer.")
+    student.messaging.send(world.thread(), "Still queued.")
+    answer = world.carry_round(student.bundles.export_request(world.stick).path).read_bytes()
+    held = student.vault.get_secret(KEY_SECRET)
+    box, _sign = student.bundles.server_keys()
+    student.bundles.keep_server_keys(box, ServerKeys.generate().sign_public)  # as if another server had signed
+    cursor, queued = student.store.cursor(), student.store.outbox_totals()
+    with pytest.raises(BundleRefused) as refused:
+        student.bundles.import_answer(answer)
+    assert refused.value.message == "This bundle is not signed by your programme's server."
+    student.vault.put_secret(KEY_SECRET, held)
+    newer = answer[:10] + bytes([2]) + answer[11:]
+    with pytest.raises(BundleRefused) as refused:
+        student.bundles.import_answer(newer)
+    assert refused.value.message == "This bundle was made by a newer Osler. Update Osler to use it."
+    assert (student.store.cursor(), student.store.outbox_totals()) == (cursor, queued)
+    assert not student.bundles.import_answer(answer).nothing_new  # the genuine one still applies
