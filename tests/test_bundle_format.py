@@ -210,6 +210,9 @@ def test_trailing_bytes_and_truncation_are_damage(keys):
                 len(data) // 2, len(data) - 1):  # fmt: skip
         refused("damaged", bundle.read_header, data[:cut])
     refused("not-a-bundle", bundle.read_header, b"")
+    small = make_request(keys, request_content(push=[], uploads=[], wants=[]))
+    for cut in range(1, len(small)):  # cut at every byte: always "damaged", before any key is used
+        refused("damaged", bundle.read_header, small[:cut])
 
 
 def test_not_a_bundle_newer_version_and_oversize(keys, monkeypatch):
