@@ -59,16 +59,18 @@ def test_the_carrier_sees_who_and_how_much_but_no_word_of_it(world: World):
     assert student.bundles.import_file(path).accepted >= 1
 
 
-def test_a_refused_bundle_is_dropped_and_not_taken_again(world: World):
+def test_a_refused_device_is_dropped_and_not_carried_again(world: World):
     data = world.student.bundles.make_request()
     carried = world.carrier.carry.take(data)
     world.carrier.carry.refuse(carried.request)
     assert [c.state for c in world.carrier.carry.items()] == ["refused"]
     assert not (world.carrier.data_dir / "carry" / f"{carried.request}.request").exists()
-    with pytest.raises(BundleRefused) as refused:
-        world.carrier.carry.take(data)
-    assert refused.value.message == "You refused to carry this bundle."
+    for again in (data, world.student.bundles.make_request()):  # that request, or a new one of that device
+        with pytest.raises(BundleRefused) as refused:
+            world.carrier.carry.take(again)
+        assert refused.value.message == "You chose not to carry bundles for this device."
     assert world.carrier.carry.relay() == 0
+    assert world.carrier.carry.answer_for(world.student.program.credentials.device) is None
 
 
 def test_own_requests_and_answers_are_not_carried(world: World):
