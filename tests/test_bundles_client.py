@@ -178,3 +178,14 @@ def test_an_answer_not_signed_by_the_programmes_server_or_from_a_newer_osler_cha
     assert refused.value.message == "This bundle was made by a newer Osler. Update Osler to use it."
     assert (student.store.cursor(), student.store.outbox_totals()) == (cursor, queued)
     assert not student.bundles.import_answer(answer).nothing_new  # the genuine one still applies
+
+
+def test_a_request_carries_the_whole_outbox_not_one_sync_batch(world: World):
+    for n in range(600):  # more than one push of an online sync (500)
+        world.student_c.send(f"note {n}".encode(), None)
+    queued = {r.id for r in world.student.vault.records.by_state("outbox")}
+    exported = world.student.bundles.export_request(world.stick)
+    assert exported.records == len(queued) > 600
+    applied = world.student.bundles.import_file(world.carry_round(exported.path))
+    assert applied.accepted == len(queued)
+    assert not queued & {r.id for r in world.student.vault.records.by_state("outbox")}  # all of them marked sent
