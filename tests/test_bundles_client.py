@@ -189,3 +189,27 @@ def test_a_request_carries_the_whole_outbox_not_one_sync_batch(world: World):
     applied = world.student.bundles.import_file(world.carry_round(exported.path))
     assert applied.accepted == len(queued)
     assert not queued & {r.id for r in world.student.vault.records.by_state("outbox")}  # all of them marked sent
+
+
+def test_a_cut_off_mentor_publishes_by_stick(world: World, tmp_path: Path):
+    from desktop.domain.demo_library import lecture_pages, pdf
+    from desktop.domain.library_format import PublishMeta
+
+    mentor, reader = world.mentor, world.carrier
+    mentor._after_online_sync()  # the mentor too holds the server's key, then loses the link
+    mentor.transport.base_url = world.student.transport.base_url
+    handbook = pdf(lecture_pages("Renal physiology", 150), "Renal physiology")
+    path = tmp_path / "renal.pdf"
+    path.write_bytes(handbook)
+    item = mentor.library.publish(path, PublishMeta("Renal physiology", level="clinical"))
+    assert mentor.library.pending_uploads() == [item.sha256, item.parts]
+    exported = mentor.bundles.export_request(world.stick)
+    assert exported.blob_bytes >= len(handbook)  # the file and its part list, with the entry
+    mentor.bundles.import_file(world.carry_round(exported.path))
+    assert mentor.library.pending_uploads() == []
+    reader.engine.sync_once()
+    reader.after_sync(1)
+    theirs = reader.library.item(item.item)
+    assert theirs is not None
+    reader.download_material(theirs)
+    assert reader.library.open_bytes(theirs) == handbook
