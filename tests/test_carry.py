@@ -48,9 +48,12 @@ def test_the_carrier_sees_who_and_how_much_but_no_word_of_it(world: World):
     assert len(world.carrier.carry.items()) == 1
     index = json.loads((world.carrier.data_dir / "carry" / "index.json").read_text())
     assert set(index) == {carried.request}
+    used = world.carrier.settings.bytes_this_month(utcnow(world.carrier.wall))
     assert world.carrier.carry.relay() == 1
     [item] = world.carrier.carry.items()
     assert item.state == "answered" and item.answer_size
+    # what crossed the carrier's link counts against their month, as every call does
+    assert world.carrier.settings.bytes_this_month(utcnow(world.carrier.wall)) >= used + item.size + item.answer_size
     assert world.carrier.carry.answer_for(student.program.credentials.device) is not None
     assert b"CANARY-CARRY" not in _carried_bytes(world)
     [path] = world.carrier.carry.export_answers(world.stick)
