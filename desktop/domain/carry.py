@@ -22,6 +22,7 @@ from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
 from sync.client.errors import Offline, ServerBusy, SyncError
+from sync.client.transport import Transport
 from sync.clock import utcnow
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Carry:
         self.session = session
         self.folder = Path(session.data_dir) / FOLDER
         self._lock = threading.RLock()  # the GUI (take, refuse, export) and the sync thread (relay)
+        self._relaying = threading.Lock()
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -150,7 +152,17 @@ class Carry:
     def relay(self) -> int:
         """Post each waiting request to the programme's server (or, when it is out of reach, to the edge relay
         in the settings) and keep the answers; returns how many were answered. Under data saver, a request whose
-        bytes (and an answer as large) would pass this month's budget waits as "over-budget". Sync thread."""
+        bytes (and an answer as large) would pass this month's budget waits as "over-budget". The sync thread calls
+        it after each good sync, the LAN relay when a request comes in: one relay at a time, on a connection of
+        its own."""
+        with self._relaying:
+            transport = self.session.transport.fork()
+            try:
+                return self._relay_all(transport)
+            finally:
+                transport.close()
+
+    def _relay_all(self, transport: Transport) -> int:
         session = self.session
         answered = 0
         with self._lock:
@@ -168,7 +180,7 @@ class Carry:
             except OSError:
                 continue
             try:
-                answer = self._post(data)
+                answer = self._post(transport, data)
             except (Offline, ServerBusy):
                 break  # out of reach: everything waits for the next sync
             except SyncError as exc:  # the server refused it for good (revoked device, damaged): not sent again
@@ -188,8 +200,7 @@ class Carry:
             answered += 1
         return answered
 
-    def _post(self, data: bytes) -> bytes:
-        transport = self.session.transport
+    def _post(self, transport: Transport, data: bytes) -> bytes:
         try:
             return transport.post_bundle(data)
         except Offline:
