@@ -178,9 +178,10 @@ class Bundles:
             budget -= len(sealed)
         return pieces, owners
 
-    def _wants(self) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
-        """What an online sync would fetch: attachments auto-download would fetch, then the library download
-        queue (a file's part list when not held, then the file from its first missing chunk)."""
+    def _wants(self, budget: int = bundle.MAX_BUNDLE_BYTES) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
+        """What an online sync would fetch: attachments auto-download would fetch (those that fit the answer's
+        budget: an attachment is kept only whole), then the library download queue (a file's part list when not
+        held, then the file from its first missing chunk: pieces of it are kept)."""
         from desktop.domain.downloads import DONE, FAILED
         from desktop.domain.session import AUTO_DOWNLOAD_BYTES
         from sync.clock import utcnow
@@ -194,6 +195,7 @@ class Bundles:
                     entry["state"] == "remote"
                     and (small or not settings.data_saver)
                     and settings.may_download(entry["size"], utcnow(session.wall))
+                    and sealed_size(entry["size"]) <= budget
                 ):
                     wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), 0))
                     owners[entry["sha"]] = ["attachment", message_id]
@@ -225,7 +227,7 @@ class Bundles:
         push = [unpack_record(r.wire) for r in queued]
         used = sum(len(pack_record(r)) for r in push)
         uploads, up_owners = self._uploads(budget - used)
-        wants, want_owners = self._wants()
+        wants, want_owners = self._wants(budget)
         request_id = secrets.token_bytes(16)
         created = self.session.now_ms()
         creds = self.program.credentials
