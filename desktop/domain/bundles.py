@@ -355,7 +355,7 @@ class Bundles:
                 if ids:
                     self.vault.records.mark(ids, "rejected", f"{r.code}: {r.detail}")
                     refused += len(ids)
-            new = [r for r in answer.records if self.vault.records.get(r.i.hex()) is None]
+            held = self.vault.records.count()
             moves = (
                 answer.cursor is not None
                 and answer.from_cursor is not None
@@ -364,14 +364,15 @@ class Bundles:
             cursor = answer.cursor if moves and answer.cursor is not None else current
             if answer.records or cursor != current:
                 store.apply(answer.records, cursor)
+            new = self.vault.records.count() - held  # records held already are ignored by id
             if moves and not answer.more and kept.get("g"):
                 getattr(store, "caught_up", lambda: None)()
             left = self._requests()
             left.pop(answer.request.hex(), None)
             self._keep_requests(left)
         nothing = not (new or sent_now or refused or blobs or cursor != current)
-        session.after_sync(len(new))
-        return Applied(len(new), len(sent_now), refused, blobs, nothing)
+        session.after_sync(new)
+        return Applied(new, len(sent_now), refused, blobs, nothing)
 
     def _settle_uploads(self, answer: bundle.AnswerContent, kept: dict) -> None:
         """Uploads the server holds whole: no longer pending (an attachment ``uploaded``, a library blob off the
