@@ -38,6 +38,7 @@ from sync.protocol import (
     DELIVERED_KIND,
     MEDIA_MSGPACK,
     HybridClock,
+    ProtocolError,
     Record,
     SyncRequest,
     SyncResponse,
@@ -45,6 +46,8 @@ from sync.protocol import (
     encode,
     new_record_id,
 )
+from sync.server.blobstore import BlobStore
+from sync.server.bundles import answer_request
 from sync.server.storage import Storage
 from tests.servers import ThreadServer
 
@@ -440,11 +443,25 @@ def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub):
     assert len(marks) == 1 and msgpack.unpackb(marks[0].b)["i"] == note.i
 
 
-def test_a_device_without_a_box_key_gets_a_clear_422(hub):
-    key = DeviceKey.generate()
-    registration = Transport(hub.url).register(hub.invite(), "old laptop", key)
+@pytest.mark.parametrize("box_key", [None, b"not a key"])
+def test_a_device_without_a_usable_box_key_gets_a_clear_422_and_nothing_lands(hub, box_key):
+    key, mentor = DeviceKey.generate(), _register(hub, "mentor")
+    registration = Transport(hub.url).register(hub.invite(), "old laptop", key, box_key)
     boxless = Device(key, BoxKey.generate(), registration.account, registration.device, "")
-    _refused(_post(hub, _request(hub, boxless)), 422, "invalid")
+    message = _message(mentor.account)
+    response = _post(hub, _request(hub, boxless, [message]))
+    _refused(response, 422, "invalid")
+    assert "box key" in response.json()["detail"]
+    assert message.i not in {r.i for r in _pull_online(hub, mentor).r}
+
+
+def test_a_bundle_cut_at_every_byte_is_refused_as_damaged(hub):
+    student = _register(hub)
+    bundle, blobs = _request(hub, student, [_message(student.account)]), BlobStore(hub.data_dir / "blobs")
+    for offset in range(len(bundle)):
+        with pytest.raises(ProtocolError) as refused:
+            answer_request(hub.storage, blobs, hub.storage.clock, None, bundle[:offset])
+        assert (refused.value.status, refused.value.code) == (400, "bad-encoding"), offset
 
 
 def test_a_long_push_goes_in_batches_and_a_refusal_in_one_spares_the_others(hub):
