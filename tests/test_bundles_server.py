@@ -47,6 +47,7 @@ from sync.protocol import (
     new_record_id,
 )
 from sync.server.blobstore import BlobStore
+from sync.server.bundle_cli import import_bundle
 from sync.server.bundles import answer_request
 from sync.server.storage import Storage
 from tests.servers import ThreadServer
@@ -383,7 +384,7 @@ def test_bundles_are_limited_per_address(tmp_path):
 # -- the operator's command line -------------------------------------------------------------------------------------
 
 
-def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path):
+def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path, capsys):
     data_dir = tmp_path / "server"
     storage = Storage.for_data_dir(data_dir)
     storage.create_schema()
@@ -419,11 +420,17 @@ def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path)
     assert f"answer: {written}" in run.stdout and written.suffix == ".oslersync"
     header, answer = open_answer(written.read_bytes(), box, keys.sign_public, student.device, programme_id(url))
     assert header.kind == "answer" and answer.accepted == 1 and answer.request == content.request
-    again = subprocess.run(
-        [sys.executable, "-m", "sync.server.cli", "--data-dir", str(data_dir), "import-bundle", str(stick / "nothing")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert again.returncode == 1 and "cannot read" in again.stderr
+    storage = Storage.for_data_dir(data_dir)
+    try:
+        damaged = stick / "damaged.oslersync"
+        damaged.write_bytes(request_file.read_bytes()[:-10])
+        assert import_bundle(storage, data_dir, damaged, out) == 1
+        assert import_bundle(storage, data_dir, stick / "nothing.oslersync", out) == 1
+    finally:
+        storage.dispose()
+    errors = capsys.readouterr().err
+    assert "refused (bad-encoding): the bundle is cut short" in errors and "cannot read" in errors
+    assert len(list(out.iterdir())) == 1, "a refused bundle writes no answer"
 
 
 def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub):
