@@ -4,6 +4,8 @@ sync (PROTOCOL.md §13.3). Real uvicorn server, real vaults, real files on a "st
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,17 @@ def test_a_file_larger_than_the_budget_goes_up_over_several_bundles(world: World
     reader.after_sync(1)
     reader.download_material(reader.library.item(item.item))
     assert reader.library.open_bytes(reader.library.item(item.item)) == data
+
+
+def test_an_answer_cut_to_its_budget_says_more_waits_and_the_next_brings_it(world: World):
+    from sync.bundle import MIN_BUDGET
+
+    words = random.Random(19)
+    chapters = ["".join(words.choice(string.ascii_letters + " ") for _ in range(15_000)) for _ in range(6)]
+    sent = [world.mentor_says(text) for text in chapters]  # 90 KB that does not compress, past 64 KiB
+    student = world.student
+    first = student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick, MIN_BUDGET).path))
+    held = {m.id for m in student.vault.messages.in_thread(world.thread())}
+    assert first.more and not set(sent) <= held
+    rest = student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick, 8 << 20).path))
+    assert not rest.more and set(sent) <= {m.id for m in student.vault.messages.in_thread(world.thread())}

@@ -65,6 +65,7 @@ class Applied:
     refused: int  # of this device's records, refused for good (marked rejected)
     blobs: int  # blob pieces stored
     nothing_new: bool  # an answer already imported (or older than what this device has): nothing changed
+    more: bool = False  # the server holds more than the answer's budget carried: another round trip brings it
 
 
 def refusal(error: Exception) -> BundleRefused:
@@ -274,4 +275,4 @@ class Bundles:
             self._keep_requests(left)
         nothing = not (new or sent_now or refused or blobs or cursor != current)
         session.after_sync(new)
-        return Applied(new, len(sent_now), refused, blobs, nothing)
+        return Applied(new, len(sent_now), refused, blobs, nothing, bool(answer.more) and moves)
