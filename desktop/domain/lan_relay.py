@@ -45,6 +45,13 @@ RELAY_WAIT_S = 20.0  # how long a carrier holds a POST while it relays the reque
 HAND_TIMEOUT_S = 60.0  # the device side: a LAN carrier answers within RELAY_WAIT_S plus the transfer
 
 
+def device_fingerprint(device: bytes) -> str:
+    """A device id as carriers show it (``sync.bundle.Header.fingerprint``: a carried request's header and the
+    TXT ``f`` of an advertisement read the same): its first 8 bytes as 4 groups of 4 upper-case hex digits."""
+    digits = device[:8].hex().upper()
+    return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
 def peer_at(address: str) -> Peer | None:
     """The ``relay_address`` setting ("http://clinic-pc:8080") as a peer, or None when it is not an address."""
     parts = urlsplit(address.strip())
@@ -307,7 +314,7 @@ class LanRelay:
             try:
                 self.discovery = Discovery(
                     self.programme(),
-                    session.this_device_fingerprint(),
+                    device_fingerprint(session.program.credentials.device),
                     _device_name(session),
                     interfaces=self.interfaces,
                     on_change=self.on_change,
