@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from datetime import UTC, datetime
 from pathlib import Path
 
 import msgpack
@@ -17,52 +16,16 @@ import pytest
 import requests
 
 from desktop.domain.lan_discovery import SERVICE_TYPE, Discovery, Peer
-from desktop.domain.lan_relay import LanRelayError, device_fingerprint
+from desktop.domain.lan_relay import LanRelayError
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from sync.clock import ManualClock
-from sync.server.embedded import free_port
-from tests.clients import Client, card_holder, make_client, synced
+from tests.clients import make_client
+from tests.lan_people import CLOCK, LOOPBACK, World, fingerprint_of, peer_of
 from tests.servers import ThreadServer
 from tests.waiting import eventually
 
-CLOCK = datetime(2026, 11, 16, 8, tzinfo=UTC)
-LOOPBACK = {"host": "127.0.0.1", "interfaces": ["127.0.0.1"]}
 MEDIA = "application/vnd.osler.bundle"
-
-
-class World:
-    """A student, their mentor and a classmate on one real server, as sessions; the student's link to the server
-    is cut once it holds the server's bundle key."""
-
-    def __init__(self, server: ThreadServer, folder: Path) -> None:
-        self.folder = folder
-        self.student_c = card_holder(folder / "student", server, "Amina Student")
-        self.mentor_c = card_holder(folder / "mentor", server, "Dr Kofi Mensah", role="mentor")
-        self.carrier_c = card_holder(folder / "carrier", server, "Chidi Carrier")
-        synced(self.student_c, self.mentor_c, self.carrier_c)
-        self.sessions: list[Session] = []
-        self.student = self.session(self.student_c, "s")
-        self.mentor = self.session(self.mentor_c, "m")
-        self.carrier = self.session(self.carrier_c, "c")
-        for session in (self.student, self.carrier):
-            session.engine.sync_once()
-            session._after_online_sync()  # as after any good sync: the server's bundle key is fetched
-        self.student.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the student's link is cut
-
-    def session(self, client: Client, name: str) -> Session:
-        session = Session(
-            client.vault, self.folder / f"{name}-data", SettingsStore(self.folder / f"{name}.json"),
-            clock=ManualClock(CLOCK),
-        )  # fmt: skip
-        self.sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        for session in self.sessions:
-            session.stop()
-        for client in (self.student_c, self.mentor_c, self.carrier_c):
-            client.vault.close()
 
 
 @pytest.fixture(scope="module")
@@ -70,26 +33,16 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("lan")
     with ThreadServer(folder / "server") as server:
         w = World(server, folder)
-        w.server = server
         try:
             yield w
         finally:
             w.close()
 
 
-def fingerprint_of(session: Session) -> str:
-    return device_fingerprint(session.program.credentials.device)
-
-
 def carrier_peer(world: World) -> Peer:
-    """The classmate's relay on, and the student's (to browse): the classmate as the student finds it."""
+    """The classmate's relay on, and the classmate as the student finds it."""
     world.carrier.set_lan_relay(True, **LOOPBACK)
-    world.student.set_lan_relay(True, **LOOPBACK)
-    relay = world.student.lan_relay
-    assert relay is not None
-    fingerprint = fingerprint_of(world.carrier)
-    assert eventually(lambda: any(p.fingerprint == fingerprint for p in relay.peers()), timeout=20)
-    return next(p for p in relay.peers() if p.fingerprint == fingerprint)
+    return peer_of(world, world.carrier)
 
 
 # -- off by default --------------------------------------------------------------------------------------------
