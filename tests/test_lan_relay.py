@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import msgpack
@@ -184,6 +185,26 @@ def test_a_refused_device_gets_403_and_nothing_is_carried(world: World):
     mine = student.program.credentials.device.hex()
     assert all(i.state == "refused" for i in carrier.carry.items() if i.device == mine)
     assert student.queued_now() > 0  # still waiting for another way
+
+
+def test_over_its_data_budget_a_carrier_keeps_the_request_and_answers_202(world: World):
+    student, mentor = world.student, world.mentor  # the mentor carries this time: they hold no answer yet
+    mentor.settings_store.update(lambda s: replace(s, data_saver=True, monthly_budget_mb=0))
+    wire = mentor.transport.wire_bytes()
+    try:
+        mentor.set_lan_relay(True, **LOOPBACK)
+        peer = peer_of(world, mentor)
+        assert student.messaging is not None
+        student.messaging.send(student.messaging.start_direct(world.mentor_c.account.hex()), "Over budget?")
+
+        assert student.lan_relay.hand_to(peer) is None  # type: ignore[union-attr]  # 202: carrying
+
+        [item] = mentor.carry.items()
+        assert item.state == "over-budget" and item.fingerprint == fingerprint_of(student)
+        assert mentor.transport.wire_bytes() == wire  # nothing went to the server
+    finally:
+        mentor.set_lan_relay(False)
+        mentor.settings_store.update(lambda s: replace(s, monthly_budget_mb=100))
 
 
 # -- bad input -------------------------------------------------------------------------------------------------
