@@ -15,6 +15,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+import msgpack
 import pytest
 import requests
 
@@ -34,6 +35,7 @@ from sync.client.transport import Transport
 from sync.envelope import BoxKey, DeviceKey, ServerKeys
 from sync.protocol import (
     BLOB_CHUNK,
+    DELIVERED_KIND,
     MEDIA_MSGPACK,
     HybridClock,
     Record,
@@ -419,3 +421,59 @@ def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path)
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert again.returncode == 1 and "cannot read" in again.stderr
+
+
+def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub):
+    mentor, student = _register(hub, "mentor"), _register(hub)
+    note = _message(student.account, b"from the mentor")
+    pushed = requests.post(
+        f"{hub.url}/v1/sync",
+        data=encode(SyncRequest(v=1, p=[note], c=0), MEDIA_MSGPACK),
+        headers={"Content-Type": MEDIA_MSGPACK, "Authorization": f"Bearer {mentor.token}"},
+        timeout=30,
+    )
+    mentor_cursor = decode(SyncResponse, pushed.content, MEDIA_MSGPACK).c
+    first = _answer(hub, student, _post(hub, _request(hub, student)))
+    assert note.i in {r.i for r in first.records}
+    _answer(hub, student, _post(hub, _request(hub, student, cursor=first.cursor)))  # "I hold all that"
+    marks = [r for r in _pull_online(hub, mentor, mentor_cursor).r if r.k == DELIVERED_KIND]
+    assert len(marks) == 1 and msgpack.unpackb(marks[0].b)["i"] == note.i
+
+
+def test_a_device_without_a_box_key_gets_a_clear_422(hub):
+    key = DeviceKey.generate()
+    registration = Transport(hub.url).register(hub.invite(), "old laptop", key)
+    boxless = Device(key, BoxKey.generate(), registration.account, registration.device, "")
+    _refused(_post(hub, _request(hub, boxless)), 422, "invalid")
+
+
+def test_a_long_push_goes_in_batches_and_a_refusal_in_one_spares_the_others(hub):
+    student, mentor = _register(hub), _register(hub, "mentor")
+    push = [_message(mentor.account, b"%d" % n) for n in range(650)]
+    push[560] = Record(i=new_record_id(), k="material", t=None, h=HybridClock().now(), b=b"not a student's")
+    answer = _answer(hub, student, _post(hub, _request(hub, student, push, cursor=None)))
+    assert answer.accepted == 649
+    assert [(r.code, r.ids) for r in answer.refused] == [("forbidden", [push[560].i])]
+    landed, cursor = set(), 0
+    while True:
+        pulled = _pull_online(hub, mentor, cursor)
+        landed |= {r.i for r in pulled.r}
+        cursor = pulled.c
+        if not pulled.m:
+            break
+    assert {r.i for r in push} - landed == {push[560].i}
+
+
+def test_a_bundle_is_answered_on_postgresql_too(tmp_path):
+    from tests.pg import require_postgres, reset_database
+
+    url = require_postgres()
+    reset_database(url)
+    with ThreadServer(tmp_path / "server", url) as server:
+        student, mentor = _register(server), _register(server, "mentor")
+        message = _message(mentor.account)
+        bundle = _request(server, student, [message])
+        for _ in range(2):
+            answer = _answer(server, student, _post(server, bundle))
+            assert answer.accepted == 1 and not answer.refused
+        assert [r.i for r in _pull_online(server, mentor).r if r.i == message.i] == [message.i]
