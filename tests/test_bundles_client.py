@@ -213,3 +213,27 @@ def test_a_cut_off_mentor_publishes_by_stick(world: World, tmp_path: Path):
     assert theirs is not None
     reader.download_material(theirs)
     assert reader.library.open_bytes(theirs) == handbook
+
+
+def test_a_file_larger_than_the_budget_goes_up_over_several_bundles(world: World, tmp_path: Path):
+    from desktop.domain.library_format import PublishMeta
+    from tests.download_helpers import file_bytes
+
+    mentor, reader = world.mentor, world.carrier
+    mentor._after_online_sync()
+    mentor.transport.base_url = world.student.transport.base_url  # cut off
+    path = tmp_path / "scan.png"
+    data = b"\x89PNG\r\n\x1a\n" + file_bytes(6 * 65_536, seed=7)
+    path.write_bytes(data)
+    item = mentor.library.publish(path, PublishMeta("Chest film", level="clinical"))
+    trips = 0
+    while mentor.library.pending_uploads() and trips < 8:
+        exported = mentor.bundles.export_request(world.stick, budget=3 * 65_536)
+        assert exported.size < 4 * 65_536  # within the budget, whatever the file's size
+        mentor.bundles.import_file(world.carry_round(exported.path))
+        trips += 1
+    assert mentor.library.pending_uploads() == [] and trips >= 3
+    reader.engine.sync_once()
+    reader.after_sync(1)
+    reader.download_material(reader.library.item(item.item))
+    assert reader.library.open_bytes(reader.library.item(item.item)) == data
