@@ -365,8 +365,10 @@ class LanRelay:
     def peers(self) -> list[Peer]:
         """Carriers of this programme found on the LAN, and the ``relay_address`` setting's edge relay."""
         found = self.discovery.peers() if self.discovery is not None else []
-        setting = peer_at(getattr(self.session.settings, "relay_address", "") or "")
-        return ([setting] if setting is not None else []) + found
+        setting = peer_at(self.session.settings.relay_address)
+        if setting is None:
+            return found
+        return [setting] + [p for p in found if (p.address, p.port) != (setting.address, setting.port)]
 
     def hand_to(self, peer: Peer, budget: int | None = None) -> Applied | None:
         """Hand this device's request bundle to ``peer``: the answer it gave back, applied (as a sync), or None
