@@ -64,7 +64,7 @@ def peer_at(address: str) -> Peer | None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    return Peer(name=parts.hostname, fingerprint="", address=parts.hostname, port=port, edge=True)
+    return Peer(parts.hostname, "", parts.hostname, port, edge=True, scheme=parts.scheme)
 
 
 class LanRelayError(Exception):
