@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -213,7 +214,6 @@ def test_the_same_request_twice_is_kept_once_and_pushed_once(origin, relay, peop
 def test_bad_bundles_are_refused_clearly(origin, relay, people):
     server, _link = origin
     student, _mentor = people
-    student.send(b"for another programme", None)
     creds = student.program.credentials
     content = RequestContent(
         account=student.account,
@@ -233,8 +233,16 @@ def test_bad_bundles_are_refused_clearly(origin, relay, people):
     refused = relay.post(other)
     assert refused.status_code == 422 and refused.json()["code"] == "bundle-programme"
     assert relay.post(b"not a bundle at all").json()["code"] == "bad-encoding"
-    oversize = relay.post(b"\0" * (MAX_BUNDLE_BYTES + 1))
-    assert oversize.status_code == 413 and oversize.json()["code"] == "too-large"
+    port = int(relay.url.rsplit(":", 1)[1])
+    head = f"POST /v1/bundles HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BUNDLE_BYTES + 1}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:  # declared too large: refused unread
+        sock.sendall(head.encode() + b"OSLERSYNC\n")
+        received = b""
+        while piece := sock.recv(65536):
+            received += piece
+    assert received.startswith(b"HTTP/1.1 413") and b"too-large" in received
+    streamed = relay.post(iter([b"\0" * (1 << 20)] * 65))  # no declared length: counted as it comes
+    assert streamed.status_code == 413 and streamed.json()["code"] == "too-large"
     assert requests.get(f"{relay.url}/v1/nothing", timeout=10).json()["code"] == "not-found"
     assert relay.health()["queued"] == 0
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -146,6 +147,8 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
     except ValueError as exc:
         print(f"osler-server serve: {exc}", file=sys.stderr)
         return 2
+    # What the forwarder does, on stderr beside uvicorn's own lines: counts, sizes and id prefixes, never content.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     forwarder.start()
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
     try:
