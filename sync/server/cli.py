@@ -1,4 +1,5 @@
-"""``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore).
+"""``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore,
+import-bundle).
 
 ``serve --relay-for URL`` runs an edge relay for the programme server at URL instead (sync/server/relay.py).
 
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
     )
     serve.add_argument(
+        "--bundles-per-minute", type=int, default=120, help="sync bundles (POST /v1/bundles) per client per minute"
+    )
+    serve.add_argument(
         "--relay-for",
         metavar="URL",
         help="run an edge relay for the programme server at URL instead: store and forward sealed sync bundles "
@@ -78,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     restore = verb("restore", "put a backup folder into --data-dir (stop the server first)")
     restore.add_argument("source", type=Path, help="a folder written by `osler-server backup`")
     restore.add_argument("--force", action="store_true", help="replace the database already in --data-dir")
+    bundle = verb("import-bundle", "answer a request bundle (.oslersync) carried from an offline device")
+    bundle.add_argument("file", type=Path, help="the request bundle")
+    bundle.add_argument("--out", type=Path, default=None, help="folder for the answer (default: beside the file)")
     args = parser.parse_args(argv)
 
     data_dir = _data_dir(args.data_dir)
@@ -102,13 +109,21 @@ def main(argv: list[str] | None = None) -> int:
             print("no such active device", file=sys.stderr)
             return 1
         print("revoked")
+    elif args.command == "import-bundle":
+        from sync.server.bundle_cli import import_bundle
+
+        return import_bundle(storage, data_dir, args.file, args.out)
     elif args.command == "serve":
         import uvicorn
 
         from sync.server.app import SERVE_OPTIONS, create_app
 
         app = create_app(
-            storage, data_dir, auth_per_minute=args.auth_per_minute, device_auth_per_minute=args.device_auth_per_minute
+            storage,
+            data_dir,
+            auth_per_minute=args.auth_per_minute,
+            device_auth_per_minute=args.device_auth_per_minute,
+            bundles_per_minute=args.bundles_per_minute,
         )
         server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
         exit_handler = server.handle_exit
@@ -126,7 +141,7 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
     import uvicorn
 
     from sync.server.app import SERVE_OPTIONS
-    from sync.server.relay import BUNDLES_PER_MINUTE, build
+    from sync.server.relay import build
 
     if args.database:
         print(
@@ -142,7 +157,7 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
             args.relay_for,
             interval=args.relay_interval,
             refresh=args.relay_refresh,
-            bundles_per_minute=getattr(args, "bundles_per_minute", None) or BUNDLES_PER_MINUTE,
+            bundles_per_minute=args.bundles_per_minute,
         )
     except ValueError as exc:
         print(f"osler-server serve: {exc}", file=sys.stderr)
