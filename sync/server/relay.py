@@ -322,6 +322,8 @@ def create_relay_app(
     async def post_bundle(request: Request) -> Response:
         """A request bundle for the programme server: forwarded now, or kept and forwarded when the link is up."""
         limiter.check(request.client.host if request.client else "unknown")
+        if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
+            return _error(415, "bad-encoding", "send a bundle as it is: it is compressed inside")
         data = await _read_body(request)
         if data is None:
             return _error(413, "too-large", f"a bundle is at most {MAX_BUNDLE_BYTES} bytes")
