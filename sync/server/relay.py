@@ -325,8 +325,10 @@ def create_relay_app(
         if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
             return _error(415, "bad-encoding", "send a bundle as it is: it is compressed inside")
         data = await _read_body(request)
-        if data is None:
-            return _error(413, "too-large", f"a bundle is at most {MAX_BUNDLE_BYTES} bytes")
+        if data is None:  # the rest of the body is never read: close the connection after the answer
+            response = _error(413, "too-large", f"a bundle is at most {MAX_BUNDLE_BYTES} bytes")
+            response.headers["Connection"] = "close"
+            return response
         try:
             header = read_header(data)
         except BundleError as exc:
