@@ -192,6 +192,9 @@ def test_with_the_link_down_the_relay_carries_then_delivers_and_the_answer_waits
     _up(link)
     assert relay.forwarder.run_once() == 1  # and the new request goes up once the link is back
     assert _received(mentor, CANARY) == 1
+    relay.clock.advance(31 * 86_400)  # the student never comes back: after 30 days the relay forgets the device
+    relay.forwarder.run_once()
+    assert (relay.health()["devices"], relay.health()["answers"]) == (0, 0)
 
 
 def test_the_same_request_twice_is_kept_once_and_pushed_once(origin, relay, people):

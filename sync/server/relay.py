@@ -214,6 +214,7 @@ class Forwarder:
                     return brought
                 brought += outcome.answer is not None
             now = now_ms(self.clock)
+            self.store.forget_before(now - int(self.keep_device * 1000))
             due = self.store.to_refresh(now - int(self.refresh * 1000), now - int(self.keep_device * 1000))
             if not due and self.up is not True:
                 self.up = self.upstream.reachable()

@@ -211,6 +211,28 @@ class RelayStore:
             ).fetchall()
         return [Queued(*row) for row in rows]
 
+    def forget_before(self, seen_ms: int) -> int:
+        """Drop the held answers and refresh requests of devices not seen since ``seen_ms`` (queued requests stay
+        until the origin answers them); how many devices were forgotten."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._tx(
+                    "DELETE FROM requests WHERE state = 'sent' AND device IN "
+                    "(SELECT device FROM devices WHERE seen_ms < ?)",
+                    (seen_ms,),
+                )
+                gone = self._tx(
+                    "DELETE FROM devices WHERE seen_ms < ? AND device NOT IN "
+                    "(SELECT device FROM requests WHERE state = 'queued')",
+                    (seen_ms,),
+                ).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return gone
+
     def counts(self) -> Counts:
         with self._lock:
             queued, queued_bytes = self._tx(
