@@ -50,6 +50,9 @@ AUTO_DOWNLOAD_BYTES = 256 * 1024
 PRESENCE_EVERY_S = 300
 
 if TYPE_CHECKING:
+    from desktop.domain.bundles import Bundles
+    from desktop.domain.carry import Carry
+    from desktop.domain.lan_relay import LanRelay
     from sync.server.embedded import EmbeddedServer
 
 
@@ -164,6 +167,9 @@ class Session:
         self.reading.listeners.append(self._reading_moved)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
+        self._bundles: Bundles | None = None  # made when first used (sync/bundle.py is imported then)
+        self._carry: Carry | None = None
+        self.lan_relay: LanRelay | None = None  # serving and advertising only while Settings.lan_relay is on
         self.engine.before_push = self._before_push
         # The sync whose end was handled: an attachment's progress after it (a download, maybe by that very
         # handling) republishes its "done" figures, and must not start the handling again.
@@ -185,6 +191,26 @@ class Session:
     def start(self) -> None:
         self.scheduler.start()
         self.downloads.start()  # the queue a restart left: picked up where it stopped
+        if self.settings.lan_relay:
+            self.set_lan_relay(True)
+
+    def set_lan_relay(self, on: bool, **where: object) -> None:
+        """The LAN relay on (serve and advertise, desktop/domain/lan_relay.py) or off (neither). The Settings
+        screen saves ``lan_relay`` and calls this; ``where``: LanRelay's host/interfaces (tests: loopback)."""
+        if not on:
+            if self.lan_relay is not None:
+                self.lan_relay.stop()
+            return
+        from desktop.domain.lan_relay import LanRelay
+
+        if self.lan_relay is None or where:
+            if self.lan_relay is not None:
+                self.lan_relay.stop()
+            self.lan_relay = LanRelay(self, **where)  # type: ignore[arg-type]
+        try:
+            self.lan_relay.start()
+        except OSError as exc:  # no network, the port taken: the app goes on without it
+            log.warning("LAN relay not started: %s", type(exc).__name__)
 
     def set_live(self, on: bool) -> None:
         """Live delivery on or off (a setting of its own): messages in seconds, or at the next sync."""
@@ -205,6 +231,7 @@ class Session:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
         self.scheduler.stop(timeout=1.0)
         self.downloads.stop(timeout=1.0)
+        self.set_lan_relay(False)
         self.count_usage()
         self.transport.close()
         self._cards = None
@@ -224,27 +251,67 @@ class Session:
         progress = status.progress
         if progress is not None and progress.phase == "done" and progress.sync != self._counted:
             self._counted = progress.sync  # each finished sync is handled once, however often it is published
-            kinds = self.kinds_received_recently(progress.records_down) if progress.records_down else set()
-            if self.messaging is not None and not self.vault.is_locked:
-                queued_before = self.vault.records.outbox_totals()[0]
-                if self.messaging.take_in():
-                    kinds.add("message")
-                if self.circles is not None and self.circles.take_in():
-                    kinds.add("circle")
-                self.library_upkeep()
-                self.account_upkeep()
+            self.after_sync(progress.records_down, online=True)
+            if status.last_error is None and not self.vault.is_locked:
+                self._after_online_sync()
+        if self.on_status is not None:
+            self.on_status(status)
+
+    def after_sync(self, records_down: int, *, online: bool = False) -> None:
+        """What follows a sync, online or from an imported answer bundle (bundles.py): what arrived taken in
+        (messages, circles), library and account upkeep, attachments auto-downloaded (online only: an answer
+        brings its own), the presence figures; views told what changed."""
+        kinds = self.kinds_received_recently(records_down) if records_down else set()
+        if self.messaging is not None and not self.vault.is_locked:
+            queued_before = self.vault.records.outbox_totals()[0]
+            if self.messaging.take_in():
+                kinds.add("message")
+            if self.circles is not None and self.circles.take_in():
+                kinds.add("circle")
+            self.library_upkeep()
+            self.account_upkeep()
+            if online:
                 try:
                     self.auto_download()
                 except Exception as exc:  # a failed download is retried after the next sync
                     log.info("attachment download postponed: %s", type(exc).__name__)
-                if self.vault.records.outbox_totals()[0] > queued_before:
-                    self.scheduler.local_change()  # taking in queued something (a grant, a plan's reply)
-            if self.admin is not None and not self.vault.is_locked and self.refresh_presence():
-                kinds.add("presence")
-            if kinds and self.on_change is not None:
-                self.on_change(kinds)
-        if self.on_status is not None:
-            self.on_status(status)
+            if self.vault.records.outbox_totals()[0] > queued_before:
+                self.scheduler.local_change()  # taking in queued something (a grant, a plan's reply)
+        if online and self.admin is not None and not self.vault.is_locked and self.refresh_presence():
+            kinds.add("presence")
+        if kinds and self.on_change is not None:
+            self.on_change(kinds)
+
+    def _after_online_sync(self) -> None:
+        """On the sync thread, after a sync that reached the server: the server's bundle key fetched once
+        (PROTOCOL.md §13.3), then the bundles this person carries for others relayed (§13.4)."""
+        try:
+            self.bundles.fetch_server_keys()
+        except Exception as exc:  # an older server without bundles, a cut: asked again after the next sync
+            log.info("bundle key not fetched: %s", type(exc).__name__)
+        try:
+            if self.carry.relay():
+                self.count_usage()
+        except Exception as exc:  # carried requests wait for the next sync
+            log.info("carried bundles not relayed: %s", type(exc).__name__)
+
+    @property
+    def bundles(self) -> Bundles:
+        """This device's own sync bundles (desktop/domain/bundles.py)."""
+        if self._bundles is None:
+            from desktop.domain.bundles import Bundles
+
+            self._bundles = Bundles(self)
+        return self._bundles
+
+    @property
+    def carry(self) -> Carry:
+        """Bundles carried for others (desktop/domain/carry.py)."""
+        if self._carry is None:
+            from desktop.domain.carry import Carry
+
+            self._carry = Carry(self)
+        return self._carry
 
     def library_upkeep(self) -> None:
         """After a sync: recommendations whose plan now exists become goals, reading progress goes back to the

@@ -53,6 +53,7 @@ from sync.protocol import (
 Credential = str | RequestSigner  # a bearer token, or a signer when there is no token yet (PROTOCOL.md §6.2)
 DEFAULT_TIMEOUT = (15.0, 120.0)  # connect, read: generous, a 2G link is slow, not dead
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as sent and decompressed; a sync answer is about 1 MiB of records
+BUNDLE_MEDIA = "application/vnd.osler.bundle"  # sync.bundle.BUNDLE_MEDIA (PROTOCOL.md §13.1)
 
 
 class RangeNotSatisfiable(SyncError):
@@ -469,6 +470,46 @@ class Transport(AccountsCalls):
 
     def revoke_device(self, device: bytes, token: Credential) -> None:
         self._request("POST", f"/v1/devices/{device.hex()}/revoke", resend=False, **self._auth(token))
+
+    # -- bundles (PROTOCOL.md §13) -------------------------------------------------------------------------------
+
+    def bundle_key(self) -> tuple[bytes, bytes]:
+        """The server's public bundle keys (box, sign), ``GET /v1/bundle-key`` (no sign-in)."""
+        answer = self._json(self._request("GET", "/v1/bundle-key"), "the bundle key request")
+        try:
+            box = base64.b64decode(answer["box"], validate=True)
+            sign = base64.b64decode(answer["sign"], validate=True)
+        except (KeyError, TypeError, ValueError):
+            raise WrongServer(f"{self.base_url} answered the bundle key request with something unexpected") from None
+        if not 0 < len(box) <= 4096 or len(sign) != 32:  # an HPKE public key (hybrid: ~1.2 KB), an Ed25519 one
+            raise WrongServer(f"{self.base_url} answered the bundle key request with something unexpected")
+        return box, sign
+
+    def post_bundle(self, data: bytes, base_url: str | None = None) -> bytes:
+        """``POST /v1/bundles`` with a request bundle (to ``base_url``: a relay, when given): the answer bundle,
+        or b"" when a relay took it and holds no answer yet (202). The bundle authenticates itself; safe to resend
+        (a request bundle is idempotent, PROTOCOL.md §13). Refusals raise as any call's (``ProtocolViolation``
+        with the code, ``DeviceRevoked``...)."""
+        target = self if base_url is None else self._relay(base_url)
+        try:
+            response = target._request("POST", "/v1/bundles", data=data, headers={"Content-Type": BUNDLE_MEDIA})
+            if response.status_code == 202:
+                return b""
+            if response.status_code != 200 or response.headers.get("content-type", "").split(";")[0] != BUNDLE_MEDIA:
+                raise target._not_ours(response, f"{target.base_url} did not answer the bundle with a bundle")
+            return response.content
+        finally:
+            if target is not self:
+                target.close()
+
+    def _relay(self, base_url: str) -> Transport:
+        """A transport to a relay (a LAN address: plain http allowed), counting on this one's wire counter."""
+        relay = Transport(
+            base_url, allow_insecure_http=True, timeout=self.timeout, max_answer_bytes=self.max_answer_bytes,
+            counter=self.counter,
+        )  # fmt: skip
+        relay.on_answer = None
+        return relay
 
     # -- blobs -------------------------------------------------------------------------------------------------
 
