@@ -255,6 +255,30 @@ def test_a_streamed_body_past_the_limit_is_413(relay):
     assert relay.health()["queued"] == 0
 
 
+def test_an_advertised_relay_is_found_on_the_lan_and_answers_the_desktops_hand_over(origin, relay, people):
+    from desktop.domain.lan_discovery import Discovery
+    from desktop.domain.lan_relay import post_bundle
+    from sync.server.relay_advertise import Advertisement
+
+    server, link = origin
+    student, mentor = people
+    programme = programme_id(link.url)
+    port = int(relay.url.rsplit(":", 1)[1])
+    announced = Advertisement(programme, "127.0.0.1", port, "Clinic relay", interfaces=["127.0.0.1"])
+    browser = Discovery(programme, "WATC H000 0000 0000", "watcher", interfaces=["127.0.0.1"])
+    try:
+        assert eventually(lambda: any(p.edge for p in browser.peers()), timeout=20)
+        [peer] = browser.peers()
+        assert (peer.edge, peer.port, peer.fingerprint, peer.name) == (True, port, "", "Clinic relay")
+        student.send(CANARY, [mentor.account])
+        answer = post_bundle(peer.url, _request(server, student, 1_000))
+        assert answer is not None and _opened(server, student, answer).accepted == 1
+    finally:
+        browser.close()
+        announced.close()
+    assert _received(mentor, CANARY) == 1
+
+
 def _relay_process(data_dir: Path, port: int, relay_for: str, log: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "sync.server.cli", "--data-dir", str(data_dir), "serve", "--port", str(port)]
     command += ["--relay-for", relay_for, "--relay-interval", "0.2"]

@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         default=300.0,
         help="edge relay: seconds between asking the server again for each device's fresh answer",
     )
+    serve.add_argument(
+        "--advertise",
+        action="store_true",
+        help="edge relay: announce it on the LAN with zeroconf, so Osler finds it (needs python-zeroconf)",
+    )
     revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
     backup = verb("backup", "copy the database and blobs into a new folder, safely while serving (SQLite)")
@@ -164,6 +169,17 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
         return 2
     # What the forwarder does, on stderr beside uvicorn's own lines: counts, sizes and id prefixes, never content.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    advertisement = None
+    if args.advertise:
+        from sync.bundle import programme_id
+        from sync.server.relay_advertise import AdvertiseError, Advertisement
+
+        try:
+            advertisement = Advertisement(programme_id(args.relay_for), args.host, args.port)
+        except (AdvertiseError, OSError) as exc:
+            print(f"osler-server serve: {exc}", file=sys.stderr)
+            app.state.store.close()
+            return 2
     forwarder.start()
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
     try:
@@ -171,6 +187,8 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
     finally:
         forwarder.stop()
         app.state.store.close()
+        if advertisement is not None:
+            advertisement.close()
     return 0
 
 
