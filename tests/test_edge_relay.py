@@ -62,9 +62,11 @@ def _up(link: FaultProxy) -> None:
 class Relay:
     """The relay's app on uvicorn in a thread; its forwarder is run by hand (``run_once``) unless started."""
 
-    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock) -> None:
+    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock, forward_wait: float = 10) -> None:
         self.data_dir, self.clock = data_dir, clock
-        self.app, self.forwarder = build(data_dir, relay_for, clock, interval=3600, refresh=300, forward_timeout=10)
+        self.app, self.forwarder = build(
+            data_dir, relay_for, clock, interval=3600, refresh=300, forward_wait=forward_wait
+        )
         sock = _listen()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
@@ -83,6 +85,7 @@ class Relay:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+        self.forwarder.stop()
         self.app.state.store.close()
 
 
@@ -246,6 +249,27 @@ def test_bad_bundles_are_refused_clearly(origin, relay, people):
     assert received.startswith(b"HTTP/1.1 413") and b"too-large" in received
     assert requests.get(f"{relay.url}/v1/nothing", timeout=10).json()["code"] == "not-found"
     assert relay.health()["queued"] == 0
+
+
+def test_a_slow_origin_does_not_hold_the_device_and_its_answer_waits_at_the_relay(origin, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    relay = Relay(tmp_path / "relay", link.url, ManualClock(START), forward_wait=0.5)
+    try:
+        student.send(CANARY, [mentor.account])
+        bundle = _request(server, student, 1_000)
+        link.configure(latency_s=1.0)  # a round trip to the origin takes 2 s or more: 4 times the device's wait
+        assert relay.post(bundle).status_code == 202
+        assert eventually(lambda: relay.health()["answers"] == 1)  # the forward went on without the device
+        link.configure(latency_s=0.0)
+        again = relay.post(bundle)
+        assert again.status_code == 200 and _opened(server, student, again.content).accepted == 1
+        assert relay.health()["forwarded"] == 1
+    finally:
+        link.configure(latency_s=0.0)
+        relay.close()
+    assert _received(mentor, CANARY) == 1
+    _assert_no_content(relay.data_dir, "")
 
 
 @pytest.mark.slow

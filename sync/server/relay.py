@@ -6,8 +6,9 @@ reads only the clear header (kind, programme, device, request id, sizes); it can
 makes a record or a cursor: every answer it hands out is one the origin made and sealed to the device.
 
 - ``POST /v1/bundles``: a request bundle of this programme. When the origin is reachable the relay forwards it at
-  once (bounded by ``forward_timeout``) and answers with the origin's answer (or passes on the origin's refusal);
-  otherwise it keeps it and answers 200 with the newest answer it holds for that device, or 202 ``carrying``.
+  once and, if the origin answers within ``forward_wait`` seconds, returns its answer (or passes on its refusal);
+  otherwise it keeps it (a slow forward goes on) and answers 200 with the newest answer it holds for that device,
+  or 202 ``carrying``.
 - ``GET /v1/health``: ``{"status": "ok", "relay_for": URL, "protocol": ..., ...}`` with the queue's counts.
 - A forwarder thread wakes every ``interval`` seconds; while the origin answers it sends the queued requests in
   arrival order, then sends each device's newest answered request again (at most every ``refresh`` seconds) so a
@@ -16,6 +17,7 @@ makes a record or a cursor: every answer it hands out is one the origin made and
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import threading
 from dataclasses import dataclass
@@ -37,8 +39,10 @@ from sync.server.security import RateLimiter
 
 log = logging.getLogger("osler.relay")
 
-FORWARD_TIMEOUT_S = 20.0  # how long a device's POST waits for the origin before the relay keeps the request
+FORWARD_WAIT_S = 20.0  # how long a device's POST waits for the origin; then the forward goes on without it
 CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 120.0  # the origin answering a large bundle (up to 64 MiB of pushes and blob pieces)
+LIVE_FORWARDS = 4  # forwards for waiting devices at once
 INTERVAL_S = 30.0  # the forwarder's wake-up period
 REFRESH_S = 300.0  # each device's answer is asked for again at most this often
 KEEP_DEVICE_S = 30 * 86_400  # a device not seen for this long is no longer refreshed
@@ -79,9 +83,8 @@ UNREACHABLE = Outcome()
 class Upstream:
     """POSTs request bundles to the origin. One ``requests`` session per thread."""
 
-    def __init__(self, url: str, forward_timeout: float = FORWARD_TIMEOUT_S) -> None:
+    def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.forward_timeout = forward_timeout
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -97,7 +100,7 @@ class Upstream:
                 f"{self.url}/v1/bundles",
                 data=data,
                 headers={"Content-Type": BUNDLE_MEDIA},
-                timeout=(CONNECT_TIMEOUT_S, self.forward_timeout),
+                timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
             )
         except requests.RequestException as exc:
             log.info("origin unreachable: %s", type(exc).__name__)
@@ -163,6 +166,7 @@ class Forwarder:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._live = concurrent.futures.ThreadPoolExecutor(LIVE_FORWARDS, thread_name_prefix="osler-relay-live")
 
     # one request
 
@@ -198,6 +202,15 @@ class Forwarder:
         finally:
             with self._inflight_lock:
                 self._inflight.discard(item.digest)
+
+    def forward_live(self, item: Queued, wait: float) -> Outcome | None:
+        """``forward`` for a device waiting on the line: its outcome within ``wait`` seconds, else None while the
+        forward goes on (its answer is then held for the device's next visit)."""
+        try:
+            return self._live.submit(self.forward, item).result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            log.info("the origin is slow: request %s… goes on without its device", item.request[:8])
+            return None
 
     # passes
 
@@ -248,10 +261,11 @@ class Forwarder:
         return self
 
     def stop(self) -> None:
+        self._live.shutdown(wait=False, cancel_futures=True)
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=CONNECT_TIMEOUT_S + FORWARD_TIMEOUT_S + 5)
+            self._thread.join(timeout=CONNECT_TIMEOUT_S + READ_TIMEOUT_S + 5)
             self._thread = None
 
 
@@ -275,6 +289,7 @@ def create_relay_app(
     *,
     clock: Clock = SYSTEM,
     bundles_per_minute: int = BUNDLES_PER_MINUTE,
+    forward_wait: float = FORWARD_WAIT_S,
 ) -> FastAPI:
     relay_for = forwarder.upstream.url
     programme = programme_id(relay_for)
@@ -352,7 +367,8 @@ def create_relay_app(
             now_ms=now_ms(clock),
         )
         if forwarder.up is not False:
-            outcome = forwarder.forward(Queued(digest, header.request.hex(), header.device.hex(), data))
+            item = Queued(digest, header.request.hex(), header.device.hex(), data)
+            outcome = forwarder.forward_live(item, forward_wait)
             if outcome is not None and outcome.answer is not None:
                 forwarder.wake()  # the link is up: send what waits behind it too
                 return Response(outcome.answer, media_type=BUNDLE_MEDIA)
@@ -369,8 +385,9 @@ def create_relay_app(
 
 def build(data_dir: Path, relay_for: str, clock: Clock = SYSTEM, **options: float) -> tuple[FastAPI, Forwarder]:
     """The relay's app and its (not yet started) forwarder over ``data_dir``."""
-    forward_timeout = options.pop("forward_timeout", FORWARD_TIMEOUT_S)
+    forward_wait = options.pop("forward_wait", FORWARD_WAIT_S)
     per_minute = int(options.pop("bundles_per_minute", BUNDLES_PER_MINUTE))
     store = RelayStore.for_data_dir(data_dir)
-    forwarder = Forwarder(store, Upstream(relay_for, forward_timeout), clock, **options)
-    return create_relay_app(store, forwarder, clock=clock, bundles_per_minute=per_minute), forwarder
+    forwarder = Forwarder(store, Upstream(relay_for), clock, **options)
+    app = create_relay_app(store, forwarder, clock=clock, bundles_per_minute=per_minute, forward_wait=forward_wait)
+    return app, forwarder
