@@ -52,7 +52,10 @@ def origin(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _down(link: FaultProxy) -> None:
-    link.configure(cut_after_bytes=0)  # every connection closed as soon as it opens: the clinic's link is down
+    """The clinic's link goes down: every new connection is closed as soon as it opens, the open ones are cut."""
+    link.configure(cut_after_bytes=0)
+    for connection in list(link._conns):  # as tests/test_app.py does: kept-alive connections die with the link
+        connection.abort(reset=True)
 
 
 def _up(link: FaultProxy) -> None:
@@ -247,7 +250,8 @@ def test_bad_bundles_are_refused_clearly(origin, relay, people):
         while piece := sock.recv(65536):
             received += piece
     assert received.startswith(b"HTTP/1.1 413") and b"too-large" in received
-    assert requests.get(f"{relay.url}/v1/nothing", timeout=10).json()["code"] == "not-found"
+    # a device takes the programme's bundle key from the programme server only: a relay could put its own in place
+    assert requests.get(f"{relay.url}/v1/bundle-key", timeout=10).json()["code"] == "not-found"
     assert relay.health()["queued"] == 0
 
 
@@ -277,6 +281,23 @@ def test_a_streamed_body_past_the_limit_is_413(relay):
     streamed = relay.post(iter([b"\0" * (1 << 20)] * 65))  # no declared length: counted as it comes, never held whole
     assert streamed.status_code == 413 and streamed.json()["code"] == "too-large"
     assert relay.health()["queued"] == 0
+
+
+def test_the_origins_refusal_reaches_the_device_and_a_refused_request_is_dropped(origin, relay, people):
+    server, link = origin
+    student, mentor = people
+    student.send(CANARY, [mentor.account])
+    live, queued = _request(server, student, 1_000), _request(server, student, 2_000)
+    assert server.storage.revoke_device(student.program.credentials.device)
+    refused = relay.post(live)  # link up: the origin's verdict, passed on as it said it
+    assert refused.status_code == 401 and refused.json()["code"] == "device-revoked"
+    _down(link)
+    assert relay.post(queued).status_code == 202
+    _up(link)
+    relay.forwarder.run_once()  # the origin refuses it for good: nothing stays queued, nothing is retried
+    health = relay.health()
+    assert (health["queued"], health["answers"], health["forwarded"]) == (0, 0, 0)
+    assert _received(mentor, CANARY) == 0
 
 
 def test_an_advertised_relay_is_found_on_the_lan_and_answers_the_desktops_hand_over(origin, relay, people):
