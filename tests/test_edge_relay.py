@@ -33,6 +33,7 @@ from sync.bundle import (
 )
 from sync.clock import ManualClock
 from sync.protocol import unpack_record
+from sync.server.app import SERVE_OPTIONS
 from sync.server.embedded import _listen, free_port
 from sync.server.relay import build
 from tests.clients import Client, make_client
@@ -72,7 +73,7 @@ class Relay:
         )
         sock = _listen()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", **SERVE_OPTIONS))  # as serve
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         self._sock = sock
