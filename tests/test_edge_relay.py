@@ -204,6 +204,25 @@ def test_with_the_link_down_the_relay_carries_then_delivers_and_the_answer_waits
     assert (relay.health()["devices"], relay.health()["answers"]) == (0, 0)
 
 
+def test_queued_requests_go_up_in_arrival_order(origin, relay, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    coordinator = make_client(tmp_path / "coordinator", link.url, server.invite("mentor"))
+    try:
+        mentor.send(b"first, from the mentor", [coordinator.account])
+        student.send(b"second, from the student", [coordinator.account])
+        _down(link)
+        assert relay.post(_request(server, mentor, 5_000)).status_code == 202
+        assert relay.post(_request(server, student, 1_000)).status_code == 202  # made earlier, brought later
+        _up(link)
+        assert relay.forwarder.run_once() == 2
+        coordinator.engine().sync_once()
+        bodies = [r.b for r in coordinator.inbound() if r.b.startswith((b"first", b"second"))]
+        assert bodies == [b"first, from the mentor", b"second, from the student"]  # the origin's seq order
+    finally:
+        coordinator.vault.close()
+
+
 def test_the_same_request_twice_is_kept_once_and_pushed_once(origin, relay, people):
     server, link = origin
     student, mentor = people
