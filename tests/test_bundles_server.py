@@ -38,6 +38,7 @@ from sync.protocol import (
     DELIVERED_KIND,
     MEDIA_MSGPACK,
     HybridClock,
+    ProtocolError,
     Record,
     SyncRequest,
     SyncResponse,
@@ -45,6 +46,9 @@ from sync.protocol import (
     encode,
     new_record_id,
 )
+from sync.server.blobstore import BlobStore
+from sync.server.bundle_cli import import_bundle
+from sync.server.bundles import answer_request
 from sync.server.storage import Storage
 from tests.servers import ThreadServer
 
@@ -57,7 +61,15 @@ class Device:
     box: BoxKey
     account: bytes
     device: bytes
-    token: str
+    url: str = ""
+    _token: str = ""
+
+    @property
+    def token(self) -> str:
+        """Signed in on first use only: a bundle needs no sign-in, and most devices here never go online."""
+        if not self._token:
+            self._token = Transport(self.url).sign_in(self.device, self.key)[0]
+        return self._token
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +78,17 @@ def hub(tmp_path_factory):
         yield running
 
 
+@pytest.fixture(scope="module")
+def mentor(hub):
+    """One mentor for the module, whom students write to (signed in once: the online side of these tests)."""
+    return _register(hub, "mentor")
+
+
 def _register(server, role: str = "student") -> Device:
     key, box = DeviceKey.generate(), BoxKey.generate()
     transport = Transport(server.url)
     registration = transport.register(server.invite(role), "laptop", key, box.public_bytes())
-    token, _ = transport.sign_in(registration.device, key)
-    return Device(key, box, registration.account, registration.device, token)
+    return Device(key, box, registration.account, registration.device, server.url)
 
 
 def _server_box(server) -> bytes:
@@ -125,14 +142,21 @@ def _answer(server, dev: Device, response: requests.Response):
 
 
 def _pull_online(server, dev: Device, cursor: int = 0) -> SyncResponse:
-    response = requests.post(
-        f"{server.url}/v1/sync",
-        data=encode(SyncRequest(v=1, c=cursor), MEDIA_MSGPACK),
-        headers={"Content-Type": MEDIA_MSGPACK, "Authorization": f"Bearer {dev.token}"},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return decode(SyncResponse, response.content, MEDIA_MSGPACK)
+    """Everything after ``cursor`` that waits for ``dev``, pulled online page by page, as one answer."""
+    records = []
+    while True:
+        response = requests.post(
+            f"{server.url}/v1/sync",
+            data=encode(SyncRequest(v=1, c=cursor, l=1 << 20), MEDIA_MSGPACK),
+            headers={"Content-Type": MEDIA_MSGPACK, "Authorization": f"Bearer {dev.token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        page = decode(SyncResponse, response.content, MEDIA_MSGPACK)
+        records += page.r or []
+        cursor = page.c
+        if not page.m:
+            return SyncResponse(v=1, n=0, r=records, c=cursor)
 
 
 def _refused(response: requests.Response, status: int, code: str) -> None:
@@ -172,8 +196,8 @@ def test_racing_processes_make_one_bundle_key(tmp_path):
 # -- a bundle is a sync ----------------------------------------------------------------------------------------------
 
 
-def test_a_bundle_pushes_a_message_the_mentor_then_pulls_online_exactly_once(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_bundle_pushes_a_message_the_mentor_then_pulls_online_exactly_once(hub, mentor):
+    student = _register(hub)
     message = _message(mentor.account)
     answer = _answer(hub, student, _post(hub, _request(hub, student, [message])))
     assert answer.accepted == 1 and not answer.refused
@@ -185,8 +209,8 @@ def test_a_bundle_pushes_a_message_the_mentor_then_pulls_online_exactly_once(hub
     assert message.i not in {r.i for r in again.r}
 
 
-def test_importing_the_same_bundle_twice_stores_nothing_twice_and_answers_the_same_records(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_importing_the_same_bundle_twice_stores_nothing_twice_and_answers_the_same_records(hub, mentor):
+    student = _register(hub)
     for_student = _message(student.account, b"from the mentor")
     online = requests.post(
         f"{hub.url}/v1/sync",
@@ -207,8 +231,8 @@ def test_importing_the_same_bundle_twice_stores_nothing_twice_and_answers_the_sa
     assert len(copies) == 1
 
 
-def test_uploads_land_before_the_message_that_references_them(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_uploads_land_before_the_message_that_references_them(hub, mentor):
+    student = _register(hub)
     blob = os.urandom(2 * BLOB_CHUNK + 1000)  # three chunks, the last one short
     sha = hashlib.sha256(blob).hexdigest()
     message = _message(mentor.account, b"attachment " + sha.encode())
@@ -220,8 +244,8 @@ def test_uploads_land_before_the_message_that_references_them(hub):
     assert fetched.status_code == 200 and fetched.content == blob
 
 
-def test_a_bad_upload_is_reported_incomplete_and_the_push_still_lands(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_bad_upload_is_reported_incomplete_and_the_push_still_lands(hub, mentor):
+    student = _register(hub)
     blob = os.urandom(1000)
     wrong = hashlib.sha256(b"something else").hexdigest()
     message = _message(mentor.account)
@@ -231,8 +255,8 @@ def test_a_bad_upload_is_reported_incomplete_and_the_push_still_lands(hub):
     assert answer.uploaded == [(wrong, False)] and answer.accepted == 1
 
 
-def test_a_wanted_blob_comes_back_in_the_answer_and_an_unknown_one_is_named(hub):
-    mentor, student = _register(hub, "mentor"), _register(hub)
+def test_a_wanted_blob_comes_back_in_the_answer_and_an_unknown_one_is_named(hub, mentor):
+    student = _register(hub)
     blob = os.urandom(BLOB_CHUNK + 10)
     sha = hashlib.sha256(blob).hexdigest()
     auth = {"Authorization": f"Bearer {mentor.token}", "Osler-Blob-Size": str(len(blob))}
@@ -249,8 +273,8 @@ def test_a_wanted_blob_comes_back_in_the_answer_and_an_unknown_one_is_named(hub)
     assert [(p.first, p.data) for p in resumed.blobs] == [(1, blob[BLOB_CHUNK:])]
 
 
-def test_a_refused_record_is_named_in_the_answer_and_the_rest_of_the_push_lands(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_refused_record_is_named_in_the_answer_and_the_rest_of_the_push_lands(hub, mentor):
+    student = _register(hub)
     material = Record(i=new_record_id(), k="material", t=None, h=HybridClock().now(), b=b"a lecture")
     message = _message(mentor.account)
     answer = _answer(hub, student, _post(hub, _request(hub, student, [material, message])))
@@ -261,14 +285,14 @@ def test_a_refused_record_is_named_in_the_answer_and_the_rest_of_the_push_lands(
     assert message.i in landed and material.i not in landed
 
 
-def test_a_push_only_bundle_has_no_cursor_in_its_answer(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_push_only_bundle_has_no_cursor_in_its_answer(hub, mentor):
+    student = _register(hub)
     answer = _answer(hub, student, _post(hub, _request(hub, student, [_message(mentor.account)], cursor=None)))
     assert answer.accepted == 1 and answer.cursor is None and answer.records == []
 
 
-def test_the_answer_keeps_to_the_budget_and_says_more(hub):
-    mentor, student = _register(hub, "mentor"), _register(hub)
+def test_the_answer_keeps_to_the_budget_and_says_more(hub, mentor):
+    student = _register(hub)
     batch = [_message(student.account, os.urandom(30_000)) for _ in range(5)]
     online = requests.post(
         f"{hub.url}/v1/sync",
@@ -292,8 +316,8 @@ def test_the_answer_keeps_to_the_budget_and_says_more(hub):
 # -- refusals --------------------------------------------------------------------------------------------------------
 
 
-def test_a_revoked_device_s_bundle_is_401_device_revoked(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_revoked_device_s_bundle_is_401_device_revoked(hub, mentor):
+    student = _register(hub)
     message = _message(mentor.account)
     bundle = _request(hub, student, [message])
     assert hub.storage.revoke_device(student.device)
@@ -302,7 +326,7 @@ def test_a_revoked_device_s_bundle_is_401_device_revoked(hub):
 
 
 def test_an_unknown_device_is_404(hub):
-    stranger = Device(DeviceKey.generate(), BoxKey.generate(), secrets.token_bytes(16), secrets.token_bytes(16), "")
+    stranger = Device(DeviceKey.generate(), BoxKey.generate(), secrets.token_bytes(16), secrets.token_bytes(16))
     _refused(_post(hub, _request(hub, stranger)), 404, "not-found")
 
 
@@ -311,8 +335,8 @@ def test_a_bundle_for_another_server_s_keys_is_422_bundle_programme(hub):
     _refused(_post(hub, _request(hub, student, box=ServerKeys.generate().box_public)), 422, "bundle-programme")
 
 
-def test_a_bad_signature_is_422(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_bad_signature_is_422(hub, mentor):
+    student = _register(hub)
     message = _message(mentor.account)
     _refused(_post(hub, _request(hub, student, [message], key=DeviceKey.generate())), 422, "bad-signature")
     assert message.i not in {r.i for r in _pull_online(hub, mentor).r}
@@ -320,12 +344,12 @@ def test_a_bad_signature_is_422(hub):
 
 def test_another_account_named_in_the_content_is_422(hub):
     student, other = _register(hub), _register(hub)
-    forged = Device(student.key, student.box, other.account, student.device, "")
+    forged = Device(student.key, student.box, other.account, student.device)
     _refused(_post(hub, _request(hub, forged)), 422, "invalid")
 
 
-def test_truncated_damaged_and_random_bundles_are_400_and_nothing_lands(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_truncated_damaged_and_random_bundles_are_400_and_nothing_lands(hub, mentor):
+    student = _register(hub)
     message = _message(mentor.account)
     bundle = _request(hub, student, [message])
     header = read_header(bundle)
@@ -380,7 +404,7 @@ def test_bundles_are_limited_per_address(tmp_path):
 # -- the operator's command line -------------------------------------------------------------------------------------
 
 
-def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path):
+def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path, capsys):
     data_dir = tmp_path / "server"
     storage = Storage.for_data_dir(data_dir)
     storage.create_schema()
@@ -416,15 +440,21 @@ def test_import_bundle_on_a_data_dir_writes_an_answer_the_device_opens(tmp_path)
     assert f"answer: {written}" in run.stdout and written.suffix == ".oslersync"
     header, answer = open_answer(written.read_bytes(), box, keys.sign_public, student.device, programme_id(url))
     assert header.kind == "answer" and answer.accepted == 1 and answer.request == content.request
-    again = subprocess.run(
-        [sys.executable, "-m", "sync.server.cli", "--data-dir", str(data_dir), "import-bundle", str(stick / "nothing")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert again.returncode == 1 and "cannot read" in again.stderr
+    storage = Storage.for_data_dir(data_dir)
+    try:
+        damaged = stick / "damaged.oslersync"
+        damaged.write_bytes(request_file.read_bytes()[:-10])
+        assert import_bundle(storage, data_dir, damaged, out) == 1
+        assert import_bundle(storage, data_dir, stick / "nothing.oslersync", out) == 1
+    finally:
+        storage.dispose()
+    errors = capsys.readouterr().err
+    assert "refused (bad-encoding): the bundle is cut short" in errors and "cannot read" in errors
+    assert len(list(out.iterdir())) == 1, "a refused bundle writes no answer"
 
 
-def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub):
-    mentor, student = _register(hub, "mentor"), _register(hub)
+def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub, mentor):
+    student = _register(hub)
     note = _message(student.account, b"from the mentor")
     pushed = requests.post(
         f"{hub.url}/v1/sync",
@@ -436,31 +466,43 @@ def test_the_bundle_s_cursor_proves_delivery_to_the_author(hub):
     first = _answer(hub, student, _post(hub, _request(hub, student)))
     assert note.i in {r.i for r in first.records}
     _answer(hub, student, _post(hub, _request(hub, student, cursor=first.cursor)))  # "I hold all that"
-    marks = [r for r in _pull_online(hub, mentor, mentor_cursor).r if r.k == DELIVERED_KIND]
-    assert len(marks) == 1 and msgpack.unpackb(marks[0].b)["i"] == note.i
+    marks = [
+        msgpack.unpackb(r.b)
+        for r in _pull_online(hub, mentor, mentor_cursor).r
+        if r.k == DELIVERED_KIND and msgpack.unpackb(r.b)["r"] == student.account
+    ]
+    assert [mark["i"] for mark in marks] == [note.i]
 
 
-def test_a_device_without_a_box_key_gets_a_clear_422(hub):
+@pytest.mark.parametrize("box_key", [None, b"not a key"])
+def test_a_device_without_a_usable_box_key_gets_a_clear_422_and_nothing_lands(hub, mentor, box_key):
     key = DeviceKey.generate()
-    registration = Transport(hub.url).register(hub.invite(), "old laptop", key)
-    boxless = Device(key, BoxKey.generate(), registration.account, registration.device, "")
-    _refused(_post(hub, _request(hub, boxless)), 422, "invalid")
+    registration = Transport(hub.url).register(hub.invite(), "old laptop", key, box_key)
+    boxless = Device(key, BoxKey.generate(), registration.account, registration.device)
+    message = _message(mentor.account)
+    response = _post(hub, _request(hub, boxless, [message]))
+    _refused(response, 422, "invalid")
+    assert "box key" in response.json()["detail"]
+    assert message.i not in {r.i for r in _pull_online(hub, mentor).r}
 
 
-def test_a_long_push_goes_in_batches_and_a_refusal_in_one_spares_the_others(hub):
-    student, mentor = _register(hub), _register(hub, "mentor")
+def test_a_bundle_cut_at_every_byte_is_refused_as_damaged(hub):
+    student = _register(hub)
+    bundle, blobs = _request(hub, student, [_message(student.account)]), BlobStore(hub.data_dir / "blobs")
+    for offset in range(len(bundle)):
+        with pytest.raises(ProtocolError) as refused:
+            answer_request(hub.storage, blobs, hub.storage.clock, None, bundle[:offset])
+        assert (refused.value.status, refused.value.code) == (400, "bad-encoding"), offset
+
+
+def test_a_long_push_goes_in_batches_and_a_refusal_in_one_spares_the_others(hub, mentor):
+    student = _register(hub)
     push = [_message(mentor.account, b"%d" % n) for n in range(650)]
     push[560] = Record(i=new_record_id(), k="material", t=None, h=HybridClock().now(), b=b"not a student's")
     answer = _answer(hub, student, _post(hub, _request(hub, student, push, cursor=None)))
     assert answer.accepted == 649
     assert [(r.code, r.ids) for r in answer.refused] == [("forbidden", [push[560].i])]
-    landed, cursor = set(), 0
-    while True:
-        pulled = _pull_online(hub, mentor, cursor)
-        landed |= {r.i for r in pulled.r}
-        cursor = pulled.c
-        if not pulled.m:
-            break
+    landed = {r.i for r in _pull_online(hub, mentor).r}
     assert {r.i for r in push} - landed == {push[560].i}
 
 
