@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
 
 import msgpack
@@ -17,52 +17,16 @@ import pytest
 import requests
 
 from desktop.domain.lan_discovery import SERVICE_TYPE, Discovery, Peer
-from desktop.domain.lan_relay import LanRelayError, device_fingerprint
+from desktop.domain.lan_relay import LanRelayError
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from sync.clock import ManualClock
-from sync.server.embedded import free_port
-from tests.clients import Client, card_holder, make_client, synced
+from tests.clients import make_client
+from tests.lan_people import CLOCK, LOOPBACK, World, fingerprint_of, peer_of
 from tests.servers import ThreadServer
 from tests.waiting import eventually
 
-CLOCK = datetime(2026, 11, 16, 8, tzinfo=UTC)
-LOOPBACK = {"host": "127.0.0.1", "interfaces": ["127.0.0.1"]}
 MEDIA = "application/vnd.osler.bundle"
-
-
-class World:
-    """A student, their mentor and a classmate on one real server, as sessions; the student's link to the server
-    is cut once it holds the server's bundle key."""
-
-    def __init__(self, server: ThreadServer, folder: Path) -> None:
-        self.folder = folder
-        self.student_c = card_holder(folder / "student", server, "Amina Student")
-        self.mentor_c = card_holder(folder / "mentor", server, "Dr Kofi Mensah", role="mentor")
-        self.carrier_c = card_holder(folder / "carrier", server, "Chidi Carrier")
-        synced(self.student_c, self.mentor_c, self.carrier_c)
-        self.sessions: list[Session] = []
-        self.student = self.session(self.student_c, "s")
-        self.mentor = self.session(self.mentor_c, "m")
-        self.carrier = self.session(self.carrier_c, "c")
-        for session in (self.student, self.carrier):
-            session.engine.sync_once()
-            session._after_online_sync()  # as after any good sync: the server's bundle key is fetched
-        self.student.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the student's link is cut
-
-    def session(self, client: Client, name: str) -> Session:
-        session = Session(
-            client.vault, self.folder / f"{name}-data", SettingsStore(self.folder / f"{name}.json"),
-            clock=ManualClock(CLOCK),
-        )  # fmt: skip
-        self.sessions.append(session)
-        return session
-
-    def close(self) -> None:
-        for session in self.sessions:
-            session.stop()
-        for client in (self.student_c, self.mentor_c, self.carrier_c):
-            client.vault.close()
 
 
 @pytest.fixture(scope="module")
@@ -70,26 +34,16 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("lan")
     with ThreadServer(folder / "server") as server:
         w = World(server, folder)
-        w.server = server
         try:
             yield w
         finally:
             w.close()
 
 
-def fingerprint_of(session: Session) -> str:
-    return device_fingerprint(session.program.credentials.device)
-
-
 def carrier_peer(world: World) -> Peer:
-    """The classmate's relay on, and the student's (to browse): the classmate as the student finds it."""
+    """The classmate's relay on, and the classmate as the student finds it."""
     world.carrier.set_lan_relay(True, **LOOPBACK)
-    world.student.set_lan_relay(True, **LOOPBACK)
-    relay = world.student.lan_relay
-    assert relay is not None
-    fingerprint = fingerprint_of(world.carrier)
-    assert eventually(lambda: any(p.fingerprint == fingerprint for p in relay.peers()), timeout=20)
-    return next(p for p in relay.peers() if p.fingerprint == fingerprint)
+    return peer_of(world, world.carrier)
 
 
 # -- off by default --------------------------------------------------------------------------------------------
@@ -231,6 +185,26 @@ def test_a_refused_device_gets_403_and_nothing_is_carried(world: World):
     mine = student.program.credentials.device.hex()
     assert all(i.state == "refused" for i in carrier.carry.items() if i.device == mine)
     assert student.queued_now() > 0  # still waiting for another way
+
+
+def test_over_its_data_budget_a_carrier_keeps_the_request_and_answers_202(world: World):
+    student, mentor = world.student, world.mentor  # the mentor carries this time: they hold no answer yet
+    mentor.settings_store.update(lambda s: replace(s, data_saver=True, monthly_budget_mb=0))
+    wire = mentor.transport.wire_bytes()
+    try:
+        mentor.set_lan_relay(True, **LOOPBACK)
+        peer = peer_of(world, mentor)
+        assert student.messaging is not None
+        student.messaging.send(student.messaging.start_direct(world.mentor_c.account.hex()), "Over budget?")
+
+        assert student.lan_relay.hand_to(peer) is None  # type: ignore[union-attr]  # 202: carrying
+
+        [item] = mentor.carry.items()
+        assert item.state == "over-budget" and item.fingerprint == fingerprint_of(student)
+        assert mentor.transport.wire_bytes() == wire  # nothing went to the server
+    finally:
+        mentor.set_lan_relay(False)
+        mentor.settings_store.update(lambda s: replace(s, monthly_budget_mb=100))
 
 
 # -- bad input -------------------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class Discovery:
         self._peers: dict[str, Peer] = {}
         self._lock = threading.Lock()
         self._info = None
+        self._registering: threading.Thread | None = None
         self._zc = Zeroconf(
             interfaces=interfaces if interfaces is not None else InterfaceChoice.All, ip_version=IPVersion.V4Only
         )
@@ -83,8 +84,10 @@ class Discovery:
             properties=properties,
             server=f"osler-{host}.local.",
         )
-        info = self._info
-        threading.Thread(target=self._register, args=(info,), name="osler-lan-advertise", daemon=True).start()
+        self._registering = threading.Thread(
+            target=self._register, args=(self._info,), name="osler-lan-advertise", daemon=True
+        )
+        self._registering.start()
 
     def _register(self, info: Any) -> None:
         try:
@@ -139,6 +142,8 @@ class Discovery:
             return sorted(self._peers.values(), key=lambda p: (not p.edge, p.name.lower(), p.fingerprint))
 
     def close(self) -> None:
+        if self._registering is not None:  # probing takes ~1.5 s: ended before the goodbye, never cut mid-way
+            self._registering.join(timeout=5)
         try:
             self._browser.cancel()
             if self._info is not None:

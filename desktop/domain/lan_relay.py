@@ -43,6 +43,9 @@ BUNDLE_MEDIA = "application/vnd.osler.bundle"  # sync.bundle.BUNDLE_MEDIA (impor
 MAX_BUNDLE_BYTES = 64 << 20  # sync.bundle.MAX_BUNDLE_BYTES
 RELAY_WAIT_S = 20.0  # how long a carrier holds a POST while it relays the request at once
 HAND_TIMEOUT_S = 60.0  # the device side: a LAN carrier answers within RELAY_WAIT_S plus the transfer
+READ_TIMEOUT_S = 30.0  # the carrier's socket timeout while a request arrives
+MAX_RECEIVING = 4  # bodies received at once (each up to 64 MiB in memory); more: 503 busy
+MAX_CARRIED_BYTES = 1 << 30  # requests kept waiting, in all; more: 507 (anyone on the LAN may post)
 
 
 def device_fingerprint(device: bytes) -> str:
@@ -144,8 +147,12 @@ class Carrier:
         if header.programme != self.programme:
             return _error(422, "bundle-programme", "this carrier relays for another programme")
         device = header.device.hex()
-        if any(item.device == device and item.state == "refused" for item in self.carry.items()):
+        items = self.carry.items()
+        if any(item.device == device and item.state == "refused" for item in items):
             return _error(403, "refused", "the person carrying refused this device")
+        waiting = sum(item.size for item in items if item.state in ("waiting", "over-budget"))
+        if waiting + len(data) > MAX_CARRIED_BYTES:
+            return _error(507, "carrier-full", "this carrier holds as much as it will carry; try another")
         try:
             self.carry.take(data)
         except BundleRefused as exc:
@@ -193,6 +200,7 @@ def _error(status: int, code: str, detail: str) -> tuple[int, str, bytes]:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "osler-lan-relay"
+    timeout = READ_TIMEOUT_S  # a sender quiet this long is dropped: it holds no thread for ever
     sys_version = ""
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -233,14 +241,23 @@ class _Handler(BaseHTTPRequestHandler):
         media = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media != BUNDLE_MEDIA:
             return self._refuse(415, "bad-encoding", f"send a bundle as {BUNDLE_MEDIA}")
-        data = self.rfile.read(length)
-        if len(data) != length:
-            return self._refuse(400, "bad-encoding", "the body ended before its Content-Length")
+        if not self.server.slots.acquire(blocking=False):  # each body is held whole: a few at a time
+            return self._refuse(503, "busy", "this carrier is receiving other bundles; try again in a moment")
         try:
-            self._send(*self.server.carrier.handle(data))
-        except Exception as exc:  # never a 500 with a trace: the person's log says what, not the content
-            log.warning("LAN relay could not handle a bundle: %s", type(exc).__name__)
-            self._send(*_error(503, "unavailable", "this carrier could not keep the bundle; try again"))
+            try:
+                data = self.rfile.read(length)
+            except OSError:  # the sender went quiet for READ_TIMEOUT_S, or left
+                return self._refuse(400, "bad-encoding", "the body did not arrive")
+            if len(data) != length:
+                return self._refuse(400, "bad-encoding", "the body ended before its Content-Length")
+            try:
+                answer = self.server.carrier.handle(data)
+            except Exception as exc:  # never a 500 with a trace: the person's log says what, not the content
+                log.warning("LAN relay could not handle a bundle: %s", type(exc).__name__)
+                answer = _error(503, "unavailable", "this carrier could not keep the bundle; try again")
+            self._send(*answer)
+        finally:
+            self.server.slots.release()
 
 
 class _Server(ThreadingHTTPServer):
@@ -249,6 +266,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], carrier: Carrier) -> None:
         self.carrier = carrier
+        self.slots = threading.BoundedSemaphore(MAX_RECEIVING)
         super().__init__(address, _Handler)
 
 
@@ -317,13 +335,18 @@ class LanRelay:
                     device_fingerprint(session.program.credentials.device),
                     _device_name(session),
                     interfaces=self.interfaces,
-                    on_change=self.on_change,
+                    on_change=self._peers_changed,
                 )
                 self.discovery.advertise(self.host, self.server.port)
             except Exception:
                 self.server.stop()
                 self.server = None
                 raise
+
+    def _peers_changed(self) -> None:
+        listener = self.on_change  # set by the UI at any time; called on zeroconf's thread
+        if listener is not None:
+            listener()
 
     def stop(self) -> None:
         """Stop advertising and serving (what was taken stays carried)."""
