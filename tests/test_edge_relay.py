@@ -66,11 +66,10 @@ def _up(link: FaultProxy) -> None:
 class Relay:
     """The relay's app on uvicorn in a thread; its forwarder is run by hand (``run_once``) unless started."""
 
-    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock, forward_wait: float = 10) -> None:
+    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock, **options: float) -> None:
         self.data_dir, self.clock = data_dir, clock
-        self.app, self.forwarder = build(
-            data_dir, relay_for, clock, interval=3600, refresh=300, forward_wait=forward_wait
-        )
+        options = {"interval": 3600, "refresh": 300, "forward_wait": 10, **options}
+        self.app, self.forwarder = build(data_dir, relay_for, clock, **options)
         sock = _listen()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", **SERVE_OPTIONS))  # as serve
@@ -294,6 +293,26 @@ def test_a_slow_origin_does_not_hold_the_device_and_its_answer_waits_at_the_rela
         relay.close()
     assert _received(mentor, CANARY) == 1
     _assert_no_content(relay.data_dir, "")
+
+
+def test_a_full_relay_refuses_more_with_507_and_takes_again_once_it_delivered(origin, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    student.send(CANARY, [mentor.account])
+    first, second = _request(server, student, 1_000), _request(server, student, 2_000)
+    relay = Relay(tmp_path / "relay", link.url, ManualClock(START), max_queued_bytes=len(first) + len(second) - 1)
+    try:
+        _down(link)
+        assert relay.post(first).status_code == 202
+        full = relay.post(second)
+        assert full.status_code == 507 and full.json()["code"] == "relay-full"
+        assert relay.post(first).status_code == 202  # one already held takes no room
+        _up(link)
+        assert relay.forwarder.run_once() == 1
+        assert relay.post(second).status_code == 200
+    finally:
+        relay.close()
+    assert _received(mentor, CANARY) == 1
 
 
 @pytest.mark.slow

@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         help="edge relay: seconds between asking the server again for each device's fresh answer",
     )
     serve.add_argument(
+        "--relay-max-mib",
+        type=int,
+        default=4096,
+        help="edge relay: MiB of bundles it keeps waiting for the link, at most (then 507)",
+    )
+    serve.add_argument(
         "--advertise",
         action="store_true",
         help="edge relay: announce it on the LAN with zeroconf, so Osler finds it (needs python-zeroconf)",
@@ -153,8 +159,10 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
             "osler-server serve --relay-for: the relay keeps its queue in --data-dir, not --database", file=sys.stderr
         )
         return 2
-    if args.relay_interval <= 0 or args.relay_refresh <= 0:
-        print("osler-server serve: --relay-interval and --relay-refresh must be above 0", file=sys.stderr)
+    if args.relay_interval <= 0 or args.relay_refresh <= 0 or args.relay_max_mib <= 0:
+        print(
+            "osler-server serve: --relay-interval, --relay-refresh and --relay-max-mib must be above 0", file=sys.stderr
+        )
         return 2
     try:
         app, forwarder = build(
@@ -163,6 +171,7 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
             interval=args.relay_interval,
             refresh=args.relay_refresh,
             bundles_per_minute=args.bundles_per_minute,
+            max_queued_bytes=args.relay_max_mib << 20,
         )
     except ValueError as exc:
         print(f"osler-server serve: {exc}", file=sys.stderr)

@@ -34,7 +34,7 @@ from sync import PROTOCOL_VERSION, __version__
 from sync.bundle import BUNDLE_MEDIA, MAX_BUNDLE_BYTES, BundleError, Header, programme_id, read_header
 from sync.clock import SYSTEM, Clock, now_ms
 from sync.protocol import ProtocolError
-from sync.server.relay_store import Queued, RelayStore
+from sync.server.relay_store import Queued, RelayStore, StoreFull
 from sync.server.security import RateLimiter
 
 log = logging.getLogger("osler.relay")
@@ -47,6 +47,8 @@ INTERVAL_S = 30.0  # the forwarder's wake-up period
 REFRESH_S = 300.0  # each device's answer is asked for again at most this often
 KEEP_DEVICE_S = 30 * 86_400  # a device not seen for this long is no longer refreshed
 BUNDLES_PER_MINUTE = 120
+RECEIVING_AT_ONCE = 8  # bodies being received at once (each is held whole, up to 64 MiB)
+MAX_QUEUED_BYTES = 4 << 30  # requests waiting for the link, together: anyone on the LAN may post
 _TRANSIENT = {408, 425, 429}  # and every 5xx: the origin (or the way to it) is busy or down, try again later
 
 
@@ -290,10 +292,12 @@ def create_relay_app(
     clock: Clock = SYSTEM,
     bundles_per_minute: int = BUNDLES_PER_MINUTE,
     forward_wait: float = FORWARD_WAIT_S,
+    max_queued_bytes: int = MAX_QUEUED_BYTES,
 ) -> FastAPI:
     relay_for = forwarder.upstream.url
     programme = programme_id(relay_for)
     limiter = RateLimiter(bundles_per_minute, clock)
+    receiving = [0]  # bodies being received now (on the event loop: no lock needed)
     app = FastAPI(title="Osler edge relay", version=__version__, summary=f"Store and forward for {relay_for}")
     app.state.store, app.state.forwarder = store, forwarder
 
@@ -340,7 +344,15 @@ def create_relay_app(
         limiter.check(request.client.host if request.client else "unknown")
         if request.headers.get("content-encoding", "identity").strip().lower() != "identity":
             return _error(415, "bad-encoding", "send a bundle as it is: it is compressed inside")
-        data = await _read_body(request)
+        if receiving[0] >= RECEIVING_AT_ONCE:
+            response = _error(503, "busy", "the relay is receiving other bundles; try again", retry_after=5)
+            response.headers["Connection"] = "close"
+            return response
+        receiving[0] += 1
+        try:
+            data = await _read_body(request)
+        finally:
+            receiving[0] -= 1
         if data is None:  # the rest of the body is never read: close the connection after the answer
             response = _error(413, "too-large", f"a bundle is at most {MAX_BUNDLE_BYTES} bytes")
             response.headers["Connection"] = "close"
@@ -357,15 +369,20 @@ def create_relay_app(
         return await run_in_threadpool(_take, data, header)
 
     def _take(data: bytes, header: Header) -> Response:
-        digest, _new = store.add(
-            data,
-            request=header.request,
-            device=header.device,
-            created_ms=header.created_ms,
-            records=header.records,
-            blob_bytes=header.blob_bytes,
-            now_ms=now_ms(clock),
-        )
+        try:
+            digest, _new = store.add(
+                data,
+                request=header.request,
+                device=header.device,
+                created_ms=header.created_ms,
+                records=header.records,
+                blob_bytes=header.blob_bytes,
+                now_ms=now_ms(clock),
+                max_queued_bytes=max_queued_bytes,
+            )
+        except StoreFull:
+            forwarder.wake()
+            return _error(507, "relay-full", "the relay keeps all it can until its link is back; try again later")
         if forwarder.up is not False:
             item = Queued(digest, header.request.hex(), header.device.hex(), data)
             outcome = forwarder.forward_live(item, forward_wait)
@@ -387,7 +404,16 @@ def build(data_dir: Path, relay_for: str, clock: Clock = SYSTEM, **options: floa
     """The relay's app and its (not yet started) forwarder over ``data_dir``."""
     forward_wait = options.pop("forward_wait", FORWARD_WAIT_S)
     per_minute = int(options.pop("bundles_per_minute", BUNDLES_PER_MINUTE))
+    max_queued = int(options.pop("max_queued_bytes", MAX_QUEUED_BYTES))
+    upstream = Upstream(relay_for)  # a bad URL is refused before the data folder is touched
     store = RelayStore.for_data_dir(data_dir)
-    forwarder = Forwarder(store, Upstream(relay_for), clock, **options)
-    app = create_relay_app(store, forwarder, clock=clock, bundles_per_minute=per_minute, forward_wait=forward_wait)
+    forwarder = Forwarder(store, upstream, clock, **options)
+    app = create_relay_app(
+        store,
+        forwarder,
+        clock=clock,
+        bundles_per_minute=per_minute,
+        forward_wait=forward_wait,
+        max_queued_bytes=max_queued,
+    )
     return app, forwarder

@@ -57,6 +57,10 @@ class Counts:
     answers: int
 
 
+class StoreFull(Exception):
+    """Keeping one more request would pass the relay's limit on queued bytes."""
+
+
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -94,13 +98,19 @@ class RelayStore:
         records: int,
         blob_bytes: int,
         now_ms: int,
+        max_queued_bytes: int | None = None,
     ) -> tuple[str, bool]:
-        """Keep a request file; ``(digest, new)``: ``new`` is False when these very bytes were already held."""
+        """Keep a request file; ``(digest, new)``: ``new`` is False when these very bytes were already held.
+        ``StoreFull`` (nothing kept) when the queued requests and this one would pass ``max_queued_bytes``."""
         digest = digest_of(data)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 held = self._tx("SELECT 1 FROM requests WHERE digest = ?", (digest,)).fetchone()
+                if held is None and max_queued_bytes is not None:
+                    queued = self._tx("SELECT COALESCE(SUM(size), 0) FROM requests WHERE state = 'queued'")
+                    if queued.fetchone()[0] + len(data) > max_queued_bytes:
+                        raise StoreFull
                 if held is None:
                     arrival = self._tx("SELECT COALESCE(MAX(arrival), 0) + 1 FROM requests").fetchone()[0]
                     self._tx(
