@@ -396,3 +396,40 @@ def test_a_killed_relay_keeps_its_queue_and_delivers_after_restart(origin, peopl
         process.wait(timeout=20)
         _up(link)
     _assert_no_content(data_dir, log.read_text(errors="replace"))
+
+
+def test_refreshes_spare_the_clinics_link(tmp_path: Path):
+    """Which held answers the forwarder asks for again (its store, on plain data): a device seen today every
+    refresh period, one away for more than a day hourly, never a request too big to re-send for its pull."""
+    from sync.server.relay_forward import ACTIVE_S, IDLE_REFRESH_S, REFRESH_MAX_BYTES
+    from sync.server.relay_store import RelayStore
+
+    store = RelayStore.for_data_dir(tmp_path)
+    try:
+        day_ms, now = ACTIVE_S * 1000, 40 * ACTIVE_S * 1000
+        devices = {"today": (b"\1" * 16, now - 1000, 100), "away": (b"\2" * 16, now - 2 * day_ms, 100)}
+        devices["big"] = (b"\3" * 16, now - 1000, REFRESH_MAX_BYTES + 1)
+        digests = {}
+        for name, (device, seen, size) in devices.items():
+            digests[name], _ = store.add(
+                bytes([device[0]]) * size, request=device, device=device, created_ms=1, records=1, blob_bytes=0,
+                now_ms=seen,
+            )  # fmt: skip
+            store.answered(digests[name], b"answer", 1, now - 600_000)  # asked for 10 minutes ago
+
+        def due(refresh_s: float) -> set[bytes]:
+            return {
+                bytes.fromhex(item.device)
+                for item in store.to_refresh(
+                    now - int(refresh_s * 1000), now - IDLE_REFRESH_S * 1000, now - day_ms, REFRESH_MAX_BYTES
+                )
+            }
+
+        assert due(300) == {devices["today"][0]}  # the one away waits for its hour, the big one is never re-sent
+        store.answered(digests["today"], b"fresher answer", 2, now)
+        assert due(300) == set()  # just refreshed
+        assert store.answer_for(devices["today"][0]) == b"fresher answer"
+        now += IDLE_REFRESH_S * 1000
+        assert due(300) == {devices["today"][0], devices["away"][0]}
+    finally:
+        store.close()

@@ -28,6 +28,11 @@ READ_TIMEOUT_S = 120.0  # the origin answering a large bundle (up to 64 MiB of p
 LIVE_FORWARDS = 4  # forwards for waiting devices at once
 INTERVAL_S = 30.0  # the forwarder's wake-up period
 REFRESH_S = 300.0  # each device's answer is asked for again at most this often
+# A refresh re-sends a whole request (its pushes and uploads again, all idempotent at the origin) for the sake of its
+# pull: only requests up to REFRESH_MAX_BYTES, and hourly for a device not seen for a day.
+REFRESH_MAX_BYTES = 256 << 10
+ACTIVE_S = 86_400
+IDLE_REFRESH_S = 3_600
 KEEP_DEVICE_S = 30 * 86_400  # a device not seen for this long is forgotten (held answer, refresh request)
 _TRANSIENT = {408, 425, 429}  # and every 5xx: the origin (or the way to it) is busy or down, try again later
 
@@ -199,7 +204,12 @@ class Forwarder:
                 brought += outcome.answer is not None
             now = now_ms(self.clock)
             self.store.forget_before(now - int(self.keep_device * 1000))
-            due = self.store.to_refresh(now - int(self.refresh * 1000), now - int(self.keep_device * 1000))
+            due = self.store.to_refresh(
+                before_ms=now - int(self.refresh * 1000),
+                idle_before_ms=now - int(max(self.refresh, IDLE_REFRESH_S) * 1000),
+                active_since_ms=now - int(ACTIVE_S * 1000),
+                max_size=REFRESH_MAX_BYTES,
+            )
             if not due and self.up is not True:
                 self.up = self.upstream.reachable()
                 if self.up:

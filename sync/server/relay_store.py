@@ -209,15 +209,16 @@ class RelayStore:
     def answered_digest(self, digest: str) -> bool:
         return self.state(digest) == "sent"
 
-    def to_refresh(self, before_ms: int, seen_after_ms: int) -> list[Queued]:
-        """Each device's newest answered request whose answer was last asked for before ``before_ms``, for devices
-        seen since ``seen_after_ms``, the longest-waiting first."""
+    def to_refresh(self, before_ms: int, idle_before_ms: int, active_since_ms: int, max_size: int) -> list[Queued]:
+        """Each device's newest answered request of at most ``max_size`` bytes whose answer was last asked for
+        before ``before_ms`` (a device seen since ``active_since_ms``) or ``idle_before_ms`` (one away longer), the
+        longest-waiting first."""
         with self._lock:
             rows = self._tx(
                 "SELECT r.digest, r.request, r.device, r.data FROM devices d JOIN requests r ON r.digest = d.latest "
-                "WHERE (d.refreshed_ms IS NULL OR d.refreshed_ms <= ?) AND d.seen_ms >= ? "
-                "ORDER BY d.refreshed_ms",
-                (before_ms, seen_after_ms),
+                "WHERE r.size <= ? AND (d.refreshed_ms IS NULL OR d.refreshed_ms <= "
+                "CASE WHEN d.seen_ms >= ? THEN ? ELSE ? END) ORDER BY d.refreshed_ms",
+                (max_size, active_since_ms, before_ms, idle_before_ms),
             ).fetchall()
         return [Queued(*row) for row in rows]
 
