@@ -45,6 +45,7 @@ class World:
             client.vault, self.folder / f"{name}-data", SettingsStore(self.folder / f"{name}.json"),
             clock=ManualClock(CLOCK),
         )  # fmt: skip
+        session.lan_where = LOOPBACK  # when turned on: HTTP on 127.0.0.1, mDNS on the loopback interface
         self.sessions.append(session)
         return session
 
@@ -61,7 +62,7 @@ def fingerprint_of(session: Session) -> str:
 
 def peer_of(world: World, carrier: Session, timeout: float = 20) -> Peer:
     """``carrier`` as the student finds it on the LAN (the student's relay turned on to browse)."""
-    world.student.set_lan_relay(True, **LOOPBACK)
+    world.student.set_lan_relay(True)
     relay = world.student.lan_relay
     assert relay is not None
     fingerprint = fingerprint_of(carrier)

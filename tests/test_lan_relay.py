@@ -42,15 +42,15 @@ def world(tmp_path_factory: pytest.TempPathFactory):
 
 def carrier_peer(world: World) -> Peer:
     """The classmate's relay on, and the classmate as the student finds it."""
-    world.carrier.set_lan_relay(True, **LOOPBACK)
+    world.carrier.set_lan_relay(True)
     return peer_of(world, world.carrier)
 
 
 # -- off by default --------------------------------------------------------------------------------------------
 
 
-def _listening_here() -> set[tuple[str, int]]:
-    """The TCP ports this process listens on and the UDP ports it holds (by the sockets' inodes in /proc)."""
+def _listening_here() -> set[tuple[str, int, str]]:
+    """The TCP sockets this process listens on and the UDP sockets it holds: (protocol, port, inode), from /proc."""
     inodes = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -66,32 +66,51 @@ def _listening_here() -> set[tuple[str, int]]:
                 cols = line.split()
                 port, state, inode = int(cols[1].rsplit(":", 1)[1], 16), cols[3], cols[9]
                 if inode in inodes and (proto.startswith("udp") or state == "0A"):
-                    found.add((proto, port))
+                    found.add((proto, port, inode))
     return found
 
 
-def test_off_by_default_nothing_is_advertised_or_listening(world: World, tmp_path: Path):
+def test_off_by_default_nothing_is_advertised_or_listening_and_the_setting_turns_it_on_and_off(
+    world: World, tmp_path: Path
+):
     client = make_client(tmp_path / "new", world.server.url, world.server.invite())
     store = SettingsStore(tmp_path / "settings.json")
     assert store.load().lan_relay is False and store.load().relay_address == ""
     before = _listening_here()
     session = Session(client.vault, tmp_path / "data", store, clock=ManualClock(CLOCK))
+    session.lan_where = LOOPBACK
     session.start()
+    assert session.lan_relay is None
+    opened = _listening_here() - before
+    assert not any(port == 5353 for _, port, _ in opened), "mDNS must stay closed while the relay is off"
+    assert not any(proto.startswith("tcp") for proto, _, _ in opened), f"listening while off: {opened}"
+    watcher = Discovery("0" * 32, "WATCH", "watcher", interfaces=["127.0.0.1"])
     try:
-        assert session.lan_relay is None
-        opened = _listening_here() - before
-        assert not any(port == 5353 for _, port in opened), "mDNS must stay closed while the relay is off"
-        assert not any(proto.startswith("tcp") for proto, _ in opened), f"listening while off: {opened}"
-        # a browser that sees a carrier which is on never sees this one
-        fingerprint = fingerprint_of(session)
-        watcher = Discovery("0" * 32, "WATCH", "watcher", interfaces=["127.0.0.1"])
-        try:
-            world.carrier.set_lan_relay(True, **LOOPBACK)
-            assert eventually(lambda: any("Chidi" in n for n in _names_in_cache(watcher)), timeout=20)
-            assert not any(fingerprint.replace(" ", "").lower()[:8] in n for n in _names_in_cache(watcher))
-        finally:
-            watcher.close()
+        # a browser that hears a carrier which is on never hears this one
+        label = fingerprint_of(session).replace(" ", "").lower()[:8]
+        world.carrier.set_lan_relay(True)
+        assert eventually(lambda: any("Chidi" in n for n in _names_in_cache(watcher)), timeout=20)
+        assert not any(label in n for n in _names_in_cache(watcher))
+        session.stop()
+        before = _listening_here()
+
+        # the person turns it on: the next start serves and announces; off again: neither
+        store.update(lambda s: replace(s, lan_relay=True))
+        session = Session(client.vault, tmp_path / "data", store, clock=ManualClock(CLOCK))
+        session.lan_where = LOOPBACK
+        session.start()
+        relay = session.lan_relay
+        assert relay is not None and relay.server is not None
+        port = relay.server.port
+        assert requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=10).json()["relay"] == "lan"
+        assert eventually(lambda: any(label in n for n in _names_in_cache(watcher)), timeout=20)
+        session.set_lan_relay(False)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=10)
+        assert eventually(lambda: not any(label in n for n in _names_in_cache(watcher)), timeout=20)
+        assert not any(port == 5353 for _, port, _ in _listening_here() - before)
     finally:
+        watcher.close()
         session.stop()
         client.vault.close()
 
@@ -192,7 +211,7 @@ def test_over_its_data_budget_a_carrier_keeps_the_request_and_answers_202(world:
     mentor.settings_store.update(lambda s: replace(s, data_saver=True, monthly_budget_mb=0))
     wire = mentor.transport.wire_bytes()
     try:
-        mentor.set_lan_relay(True, **LOOPBACK)
+        mentor.set_lan_relay(True)
         peer = peer_of(world, mentor)
         assert student.messaging is not None
         student.messaging.send(student.messaging.start_direct(world.mentor_c.account.hex()), "Over budget?")
@@ -220,7 +239,7 @@ def _header_bundle(programme: str, kind: str = "request", cut: int = 0) -> bytes
 
 
 def test_bad_bodies_get_the_right_status_and_nothing_is_kept(world: World):
-    world.carrier.set_lan_relay(True, **LOOPBACK)
+    world.carrier.set_lan_relay(True)
     relay = world.carrier.lan_relay
     assert relay is not None and relay.server is not None
     url = f"http://127.0.0.1:{relay.server.port}/v1/bundles"

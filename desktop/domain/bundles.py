@@ -32,7 +32,7 @@ from desktop.domain.library_format import parts_match
 from desktop.i18n import _
 from desktop.vault.blobs import chunk_count_for
 from sync import bundle, envelope
-from sync.protocol import pack_record
+from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
     from desktop.domain.carry import Carried
@@ -221,7 +221,8 @@ class Bundles:
             raise BundleRefused(_("Sync online once first: this device does not yet hold your programme's key."))
         budget = max(bundle.MIN_BUDGET, min(budget, bundle.MAX_BUNDLE_BYTES - 64 * 1024))
         store = self.session.store
-        push = store.outbox(budget)[: bundle.MAX_BUNDLE_RECORDS] if store.outbox_totals()[0] else []
+        queued = self.vault.records.outbox(budget, limit=bundle.MAX_BUNDLE_RECORDS)  # not one sync batch: all
+        push = [unpack_record(r.wire) for r in queued]
         used = sum(len(pack_record(r)) for r in push)
         uploads, up_owners = self._uploads(budget - used)
         wants, want_owners = self._wants()
@@ -382,6 +383,7 @@ class Bundles:
                         stored += 1
                 elif owner[0] == "library":
                     stored += self._store_library_piece(piece, owner)
+                    self.session.downloads.arrived(piece.sha)
             except Exception as exc:  # a piece that does not match is dropped: the next sync fetches it
                 log.info("a carried blob piece was dropped: %s", type(exc).__name__)
         return stored
