@@ -1,5 +1,7 @@
 """``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore).
 
+``serve --relay-for URL`` runs an edge relay for the programme server at URL instead (sync/server/relay.py).
+
 ``--data-dir`` and ``--database`` may come before or after the verb: ``osler-server init --data-dir X``.
 """
 
@@ -53,6 +55,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
     )
+    serve.add_argument(
+        "--relay-for",
+        metavar="URL",
+        help="run an edge relay for the programme server at URL instead: store and forward sealed sync bundles "
+        "(README, Edge relay)",
+    )
+    serve.add_argument(
+        "--relay-interval", type=float, default=30.0, help="edge relay: seconds between tries to reach the server"
+    )
+    serve.add_argument(
+        "--relay-refresh",
+        type=float,
+        default=300.0,
+        help="edge relay: seconds between asking the server again for each device's fresh answer",
+    )
     revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
     backup = verb("backup", "copy the database and blobs into a new folder, safely while serving (SQLite)")
@@ -63,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     data_dir = _data_dir(args.data_dir)
+    if args.command == "serve" and args.relay_for:
+        return _serve_relay(args, data_dir)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args, data_dir)
     storage = open_storage(data_dir, args.database)
@@ -99,6 +118,41 @@ def main(argv: list[str] | None = None) -> int:
 
         server.handle_exit = handle_exit  # type: ignore[method-assign]
         server.run()
+    return 0
+
+
+def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
+    import uvicorn
+
+    from sync.server.app import SERVE_OPTIONS
+    from sync.server.relay import BUNDLES_PER_MINUTE, build
+
+    if args.database:
+        print(
+            "osler-server serve --relay-for: the relay keeps its queue in --data-dir, not --database", file=sys.stderr
+        )
+        return 2
+    if args.relay_interval <= 0 or args.relay_refresh <= 0:
+        print("osler-server serve: --relay-interval and --relay-refresh must be above 0", file=sys.stderr)
+        return 2
+    try:
+        app, forwarder = build(
+            data_dir,
+            args.relay_for,
+            interval=args.relay_interval,
+            refresh=args.relay_refresh,
+            bundles_per_minute=getattr(args, "bundles_per_minute", None) or BUNDLES_PER_MINUTE,
+        )
+    except ValueError as exc:
+        print(f"osler-server serve: {exc}", file=sys.stderr)
+        return 2
+    forwarder.start()
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
+    try:
+        server.run()
+    finally:
+        forwarder.stop()
+        app.state.store.close()
     return 0
 
 
