@@ -666,3 +666,94 @@ def open_circle_grant(grant: bytes, box: BoxKey, circle: bytes, what: bytes, acc
     if len(secret) != CIRCLE_KEY_BYTES:
         raise EnvelopeError("a granted circle secret has the wrong length")
     return secret
+
+
+# -- sync bundles (PROTOCOL.md §13.1) --------------------------------------------------------------------------
+# A request bundle is signed by the device and sealed to the server's bundle box key; an answer is signed by the
+# server's bundle sign key and sealed to the device's registered box key. Both bind the clear header: the seal
+# through its HPKE info, the signature through the header's SHA-256. Each direction has its own context, so no
+# answer can pass for a request, nor a bundle signature for any other signature of the project.
+
+BUNDLE_CONTEXTS = {"request": b"osler-bundle-request-v1\0", "answer": b"osler-bundle-answer-v1\0"}
+BUNDLE_SIGNATURE_BYTES = 64
+BUNDLE_SEAL_OVERHEAD = 1088 + 32 + 16  # HPKE's encapsulated key (ML-KEM-768 + X25519) and the AES-GCM tag
+_BUNDLE_SIGNED_BYTES = {kind: len(context) + 64 for kind, context in BUNDLE_CONTEXTS.items()}
+
+
+class ServerKeys:
+    """A programme server's bundle keys: a box key (requests are sealed to it) and an Ed25519 key (it signs the
+    answers). ``private_bytes()`` is for the server's database only, never a log or the wire."""
+
+    def __init__(self, box: BoxKey, sign: Ed25519PrivateKey) -> None:
+        self._box, self._sign = box, sign
+
+    @classmethod
+    def generate(cls) -> ServerKeys:
+        return cls(BoxKey.generate(), Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_private_bytes(cls, raw: bytes) -> ServerKeys:
+        if len(raw) != 128:
+            raise EnvelopeError("server bundle keys are 128 bytes")
+        return cls(BoxKey.from_private_bytes(raw[:96]), Ed25519PrivateKey.from_private_bytes(raw[96:]))
+
+    def private_bytes(self) -> bytes:
+        return self._box.private_bytes() + self._sign.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+
+    @property
+    def box(self) -> BoxKey:
+        return self._box
+
+    @property
+    def box_public(self) -> bytes:
+        return self._box.public_bytes()
+
+    @property
+    def sign_public(self) -> bytes:
+        return self._sign.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    def __repr__(self) -> str:
+        return "ServerKeys(<secret>)"
+
+
+def _bundle_context(kind: str) -> bytes:
+    try:
+        return BUNDLE_CONTEXTS[kind]
+    except KeyError:
+        raise ValueError(f"no bundle kind {kind!r}") from None
+
+
+def bundle_signed_input(kind: str, header: bytes, body: bytes) -> bytes:
+    """What a bundle's signature covers: its context, the SHA-256 of the clear header and of the gzip part."""
+    return _bundle_context(kind) + hashlib.sha256(header).digest() + hashlib.sha256(body).digest()
+
+
+def sign_bundle(key: DeviceKey | ServerKeys, kind: str, header: bytes, body: bytes) -> bytes:
+    """A device signs requests, a server's bundle key signs answers; never the other way round."""
+    if isinstance(key, DeviceKey) and kind == "request":
+        return key._private.sign(bundle_signed_input(kind, header, body))
+    if isinstance(key, ServerKeys) and kind == "answer":
+        return key._sign.sign(bundle_signed_input(kind, header, body))
+    raise ValueError(f"a {type(key).__name__} does not sign {kind} bundles")
+
+
+def verify_bundle(public_key: bytes, signed: bytes, signature: bytes) -> bool:
+    """``signed`` as ``bundle_signed_input`` made it (one of the two bundle contexts, then two digests)."""
+    if not any(signed.startswith(c) and len(signed) == _BUNDLE_SIGNED_BYTES[k] for k, c in BUNDLE_CONTEXTS.items()):
+        return False
+    return len(signature) == BUNDLE_SIGNATURE_BYTES and _verify(public_key, signature, signed)
+
+
+def _bundle_info(kind: str, header: bytes) -> bytes:
+    return _bundle_context(kind) + hashlib.sha256(header).digest()
+
+
+def seal_bundle(box_public: bytes, kind: str, header: bytes, plaintext: bytes) -> bytes:
+    return _seal_to(box_public, _bundle_info(kind, header), plaintext)
+
+
+def open_bundle(sealed: bytes, box: BoxKey, kind: str, header: bytes) -> bytes:
+    """The plaintext, or EnvelopeError: sealed to another key, or its header or payload changed."""
+    return _open_from(sealed, box, _bundle_info(kind, header), f"the {kind} bundle")

@@ -200,7 +200,7 @@ def parse_raw(data: bytes, media: str) -> Any:
             raise ProtocolError(400, "bad-encoding", "body is not JSON") from None
         except RecursionError:  # the parser recurses per level: a deep body must not reach the 500 handler
             raise _too_deep() from None
-    if _depth_over(obj, MAX_NESTING):
+    if depth_over(obj, MAX_NESTING):
         raise _too_deep()
     return obj
 
@@ -209,7 +209,7 @@ def _too_deep() -> ProtocolError:
     return ProtocolError(422, "invalid", f"body is nested deeper than {MAX_NESTING} levels")
 
 
-def _depth_over(obj: Any, limit: int) -> bool:
+def depth_over(obj: Any, limit: int) -> bool:
     """Whether ``obj`` nests lists or maps more than ``limit`` deep (iteratively: no recursion to exhaust)."""
     stack = [(obj, 1)]
     while stack:
@@ -248,8 +248,9 @@ def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def gunzip_limited(data: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
-    """Inflate at most ``limit`` bytes: a small compressed body cannot expand into a memory bomb."""
+def gunzip_limited(data: bytes, limit: int = MAX_INFLATED_BYTES, whole: bool = False) -> bytes:
+    """Inflate at most ``limit`` bytes: a small compressed body cannot expand into a memory bomb. ``whole``:
+    also refuse bytes after the gzip stream (a sync bundle's gzip part is exactly one stream)."""
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         out = inflater.decompress(data, limit + 1)
@@ -259,6 +260,8 @@ def gunzip_limited(data: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
         raise ProtocolError(413, "too-large", f"body inflates beyond {limit} bytes")
     if not inflater.eof:
         raise ProtocolError(400, "bad-encoding", "gzip body is truncated")
+    if whole and inflater.unused_data:
+        raise ProtocolError(400, "bad-encoding", "gzip body has bytes after its end")
     return out
 
 

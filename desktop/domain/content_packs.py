@@ -24,7 +24,7 @@ from desktop.domain.sync_adapter import Program, queue_record
 from desktop.i18n import _
 from desktop.vault import Vault
 from desktop.vault.blobs import CHUNK_SIZE, chunk_count_for
-from sync import envelope
+from sync import bundle, envelope
 from sync.protocol import ADMIN_KINDS, MAX_BLOB_BYTES, HybridClock, Record, pack_record, unpack_record
 
 FORMAT = "osler-pack"
@@ -77,10 +77,8 @@ class Entry:
 
 
 def programme_id(program: Program) -> str:
-    """The programme a device belongs to, as packs name it: derived from its server's address (a programme is
-    its server), 32 hex digits."""
-    key = program.server_key.strip().rstrip("/").lower()
-    return hashlib.sha256(b"osler-programme\0" + key.encode()).hexdigest()[:32]
+    """The programme a device belongs to, as packs and sync bundles name it (``sync.bundle.programme_id``)."""
+    return bundle.programme_id(program.server_key)
 
 
 # -- who may sign ---------------------------------------------------------------------------------------------
