@@ -31,7 +31,7 @@ from desktop.domain.library import UPLOADS
 from desktop.domain.library_format import parts_match
 from desktop.i18n import _
 from desktop.vault.blobs import chunk_count_for
-from sync import bundle
+from sync import bundle, envelope
 from sync.protocol import pack_record
 
 if TYPE_CHECKING:
@@ -87,6 +87,11 @@ def refusal(error: Exception) -> BundleRefused:
     return BundleRefused(
         sentences.get(code, _("This bundle is damaged or was cut short. Ask for it to be copied again.")), code
     )
+
+
+def sealed_size(plain: int) -> int:
+    """The size of an attachment sealed by ``envelope.seal_attachment``: a 16-byte tag per chunk."""
+    return plain + 16 * max(1, -(-plain // envelope.ATTACHMENT_CHUNK))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -190,7 +195,7 @@ class Bundles:
                     and (small or not settings.data_saver)
                     and settings.may_download(entry["size"], utcnow(session.wall))
                 ):
-                    wants.append(bundle.WantedBlob(entry["sha"], 0, 0))
+                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), 0))
                     owners[entry["sha"]] = ["attachment", message_id]
         blobs = self.vault.blobs
         for entry in session.downloads.entries():
