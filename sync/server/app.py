@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import PROTOCOL_VERSION, __version__
 from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_admin, api_auth, api_blobs, api_links, api_live, api_recovery, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_bundles, api_links, api_live, api_recovery, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
@@ -146,6 +146,7 @@ def create_app(
     app.include_router(api_live.router)
     app.include_router(api_blobs.router)
     app.include_router(api_admin.router)
+    app.include_router(api_bundles.router)
 
     openapi = app.openapi
 

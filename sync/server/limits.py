@@ -15,9 +15,10 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.bundle import MAX_BUNDLE_BYTES
 from sync.protocol import BLOB_CHUNK, MAX_WIRE_BYTES
 
-BUNDLE_BODY = 64 << 20  # a request bundle is at most sync.bundle.MAX_BUNDLE_BYTES (PROTOCOL.md §13.1)
+BUNDLE_BODY = MAX_BUNDLE_BYTES  # a whole request bundle (PROTOCOL.md §13.1)
 SMALL_BODY = 16 * 1024  # the JSON endpoints: the largest legitimate body (a registration) is under 6 KiB
 _CHUNK_PATH = re.compile(r"^/v1/blobs/[^/]+/chunks/[^/]+$")
 
