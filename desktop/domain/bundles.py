@@ -416,5 +416,3 @@ class Bundles:
                 put += 1
             offset, index = offset + n, index + 1
         return 1 if put else 0
-
-

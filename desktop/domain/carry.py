@@ -181,7 +181,8 @@ class Carry:
                 if self._index().get(request, {}).get("state") == REFUSED:
                     continue  # refused while it was on its way
                 write_atomically(self.folder / f"{request}.answer", answer)
-                self._update(request, state=ANSWERED, answer_size=len(answer))
+                order = 1 + max((d.get("answered", 0) for d in self._index().values()), default=0)
+                self._update(request, state=ANSWERED, answer_size=len(answer), answered=order)
             answered += 1
         return answered
 
@@ -204,31 +205,35 @@ class Carry:
 
     # -- handing back --------------------------------------------------------------------------------------
 
+    def _newest_answers(self) -> dict[str, dict]:
+        """Device → the entry of the newest answer held for it: a newer answer covers what an older one does
+        (records are applied by id, the cursor never moves back), so only it is handed back."""
+        newest: dict[str, dict] = {}
+        with self._lock:
+            docs = [d for d in self._index().values() if d["state"] in (ANSWERED, HANDED_BACK)]
+        for doc in sorted(docs, key=lambda d: d.get("answered", 0)):
+            if (self.folder / f"{doc['request']}.answer").exists():
+                newest[doc["device"]] = doc
+        return newest
+
     def answer_for(self, device: bytes) -> bytes | None:
         """The newest answer held for ``device`` (LAN relay: given back when that device hands over a request)."""
-        with self._lock:
-            docs = [
-                d
-                for d in self._index().values()
-                if d["device"] == device.hex() and d["state"] in (ANSWERED, HANDED_BACK)
-            ]
-            for doc in sorted(docs, key=lambda d: (d.get("created_ms", 0), d["received_ms"]), reverse=True):
-                try:
-                    return (self.folder / f"{doc['request']}.answer").read_bytes()
-                except OSError:
-                    continue
-        return None
+        doc = self._newest_answers().get(device.hex())
+        if doc is None:
+            return None
+        try:
+            return (self.folder / f"{doc['request']}.answer").read_bytes()
+        except OSError:
+            return None
 
     def mark_handed_back(self, request: str) -> None:
         self._update(request, state=HANDED_BACK)
 
     def export_answers(self, folder: Path) -> list[Path]:
-        """Every answer held, written to ``folder`` (a stick) atomically under its bundle file name; each is
-        marked handed back (and kept, to hand back again, until a newer one replaces it)."""
+        """The newest answer held for each device, written to ``folder`` (a stick) atomically under its bundle
+        file name; each is marked handed back (and kept, to hand back again, until a newer one replaces it)."""
         written = []
-        with self._lock:
-            docs = [d for d in self._index().values() if d["state"] in (ANSWERED, HANDED_BACK)]
-        for doc in docs:
+        for doc in self._newest_answers().values():
             try:
                 data = (self.folder / f"{doc['request']}.answer").read_bytes()
                 path = Path(folder) / bundle.file_name(bundle.read_header(data))
