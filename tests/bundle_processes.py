@@ -116,6 +116,7 @@ try:
             session.settings_store.update(lambda s: replace(s, relay_address=args[0]))
         print(json.dumps({"answered": session.carry.relay()}), flush=True)
     elif verb == "carry-export":
+        Path(args[0]).mkdir(parents=True, exist_ok=True)
         print(json.dumps({"paths": [str(p) for p in session.carry.export_answers(Path(args[0]))]}), flush=True)
     elif verb == "carry-items":
         print(json.dumps({"items": [[c.request, c.state, c.records] for c in session.carry.items()]}), flush=True)
@@ -125,6 +126,7 @@ try:
         attachments = {k: v.get("state") for k, v in session.messaging.attachments().items()}
         print(json.dumps({"cursor": vault.records.cursor(session.program.server_key), "me": me,
                           "outbox": [r.id for r in vault.records.by_state("outbox")],
+                          "outbox_kinds": [r.kind for r in vault.records.by_state("outbox")],
                           "records": vault.records.count(), "messages": messages,
                           "attachments": attachments}), flush=True)
     else:
