@@ -259,6 +259,21 @@ class EdgeRelay:
         self.stop()
 
 
+class BundleServer(ProcessServer):
+    """``osler-server serve`` as a child process, with room for the many bundles a damage test posts (the
+    per-address limit, --bundles-per-minute, is the server tests' business)."""
+
+    def start(self) -> BundleServer:
+        self.process = subprocess.Popen(
+            self._cli("serve", "--port", str(self.port), "--auth-per-minute", "10000", "--bundles-per-minute", "99999"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.env} if self.env else None,
+        )
+        wait_healthy(self.url, process=self.process)
+        return self
+
+
 def server_db(server: ProcessServer) -> Path:
     return Path(server.data_dir) / "server.db"
 
