@@ -137,3 +137,103 @@ def test_attachments_travel_by_stick_both_ways(world: World, tmp_path: Path):
     assert got["state"] == "downloaded" and mentor.vault.blobs.read_all(got["plain"]) == cv.read_bytes()
     carried = b"".join(p.read_bytes() for p in (world.carrier.data_dir / "carry").iterdir())
     assert b"CANARY-CV" not in carried and b"CANARY-SCAN" not in carried
+
+
+def test_a_queued_library_file_comes_by_stick_from_its_first_missing_chunk(world: World):
+    from desktop.domain.downloads import DONE
+    from tests.download_helpers import file_bytes, publish
+
+    data = file_bytes(5 * 65_536 + 1_000, seed=19)
+    item = publish(world.mentor.engine, data, "Renal physiology")
+    student = world.student
+    student.downloads.enqueue(item)
+    small = student.bundles.export_request(world.stick, budget=3 * 65_536)
+    student.bundles.import_file(world.carry_round(small.path))
+    missing = student.vault.blobs.missing_chunks(item.sha256)
+    assert 0 < len(missing) < 6 and missing[0] > 0  # part of it: whole chunks, checked against the part list
+    student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick).path))
+    assert student.vault.blobs.read_all(item.sha256) == data
+    assert [e.state for e in student.downloads.entries()] == [DONE]
+
+
+def test_an_answer_not_signed_by_the_programmes_server_or_from_a_newer_osler_changes_nothing(world: World):
+    from desktop.domain.bundles import KEY_SECRET
+    from sync.envelope import ServerKeys
+
+    student = world.student
+    world.mentor_says("A note that must wait for a genuine answer.")
+    student.messaging.send(world.thread(), "Still queued.")
+    answer = world.carry_round(student.bundles.export_request(world.stick).path).read_bytes()
+    held = student.vault.get_secret(KEY_SECRET)
+    box, _sign = student.bundles.server_keys()
+    student.bundles.keep_server_keys(box, ServerKeys.generate().sign_public)  # as if another server had signed
+    cursor, queued = student.store.cursor(), student.store.outbox_totals()
+    with pytest.raises(BundleRefused) as refused:
+        student.bundles.import_answer(answer)
+    assert refused.value.message == "This bundle is not signed by your programme's server."
+    student.vault.put_secret(KEY_SECRET, held)
+    newer = answer[:10] + bytes([2]) + answer[11:]
+    with pytest.raises(BundleRefused) as refused:
+        student.bundles.import_answer(newer)
+    assert refused.value.message == "This bundle was made by a newer Osler. Update Osler to use it."
+    assert (student.store.cursor(), student.store.outbox_totals()) == (cursor, queued)
+    assert not student.bundles.import_answer(answer).nothing_new  # the genuine one still applies
+
+
+def test_a_request_carries_the_whole_outbox_not_one_sync_batch(world: World):
+    for n in range(600):  # more than one push of an online sync (500)
+        world.student_c.send(f"note {n}".encode(), None)
+    queued = {r.id for r in world.student.vault.records.by_state("outbox")}
+    exported = world.student.bundles.export_request(world.stick)
+    assert exported.records == len(queued) > 600
+    applied = world.student.bundles.import_file(world.carry_round(exported.path))
+    assert applied.accepted == len(queued)
+    assert not queued & {r.id for r in world.student.vault.records.by_state("outbox")}  # all of them marked sent
+
+
+def test_a_cut_off_mentor_publishes_by_stick(world: World, tmp_path: Path):
+    from desktop.domain.demo_library import lecture_pages, pdf
+    from desktop.domain.library_format import PublishMeta
+
+    mentor, reader = world.mentor, world.carrier
+    mentor._after_online_sync()  # the mentor too holds the server's key, then loses the link
+    mentor.transport.base_url = world.student.transport.base_url
+    handbook = pdf(lecture_pages("Renal physiology", 150), "Renal physiology")
+    path = tmp_path / "renal.pdf"
+    path.write_bytes(handbook)
+    item = mentor.library.publish(path, PublishMeta("Renal physiology", level="clinical"))
+    assert mentor.library.pending_uploads() == [item.sha256, item.parts]
+    exported = mentor.bundles.export_request(world.stick)
+    assert exported.blob_bytes >= len(handbook)  # the file and its part list, with the entry
+    mentor.bundles.import_file(world.carry_round(exported.path))
+    assert mentor.library.pending_uploads() == []
+    reader.engine.sync_once()
+    reader.after_sync(1)
+    theirs = reader.library.item(item.item)
+    assert theirs is not None
+    reader.download_material(theirs)
+    assert reader.library.open_bytes(theirs) == handbook
+
+
+def test_a_file_larger_than_the_budget_goes_up_over_several_bundles(world: World, tmp_path: Path):
+    from desktop.domain.library_format import PublishMeta
+    from tests.download_helpers import file_bytes
+
+    mentor, reader = world.mentor, world.carrier
+    mentor._after_online_sync()
+    mentor.transport.base_url = world.student.transport.base_url  # cut off
+    path = tmp_path / "scan.png"
+    data = b"\x89PNG\r\n\x1a\n" + file_bytes(6 * 65_536, seed=7)
+    path.write_bytes(data)
+    item = mentor.library.publish(path, PublishMeta("Chest film", level="clinical"))
+    trips = 0
+    while mentor.library.pending_uploads() and trips < 8:
+        exported = mentor.bundles.export_request(world.stick, budget=3 * 65_536)
+        assert exported.size < 4 * 65_536  # within the budget, whatever the file's size
+        mentor.bundles.import_file(world.carry_round(exported.path))
+        trips += 1
+    assert mentor.library.pending_uploads() == [] and trips >= 3
+    reader.engine.sync_once()
+    reader.after_sync(1)
+    reader.download_material(reader.library.item(item.item))
+    assert reader.library.open_bytes(reader.library.item(item.item)) == data

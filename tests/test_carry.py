@@ -48,9 +48,12 @@ def test_the_carrier_sees_who_and_how_much_but_no_word_of_it(world: World):
     assert len(world.carrier.carry.items()) == 1
     index = json.loads((world.carrier.data_dir / "carry" / "index.json").read_text())
     assert set(index) == {carried.request}
+    used = world.carrier.settings.bytes_this_month(utcnow(world.carrier.wall))
     assert world.carrier.carry.relay() == 1
     [item] = world.carrier.carry.items()
     assert item.state == "answered" and item.answer_size
+    # what crossed the carrier's link counts against their month, as every call does
+    assert world.carrier.settings.bytes_this_month(utcnow(world.carrier.wall)) >= used + item.size + item.answer_size
     assert world.carrier.carry.answer_for(student.program.credentials.device) is not None
     assert b"CANARY-CARRY" not in _carried_bytes(world)
     [path] = world.carrier.carry.export_answers(world.stick)
@@ -59,16 +62,18 @@ def test_the_carrier_sees_who_and_how_much_but_no_word_of_it(world: World):
     assert student.bundles.import_file(path).accepted >= 1
 
 
-def test_a_refused_bundle_is_dropped_and_not_taken_again(world: World):
+def test_a_refused_device_is_dropped_and_not_carried_again(world: World):
     data = world.student.bundles.make_request()
     carried = world.carrier.carry.take(data)
     world.carrier.carry.refuse(carried.request)
     assert [c.state for c in world.carrier.carry.items()] == ["refused"]
     assert not (world.carrier.data_dir / "carry" / f"{carried.request}.request").exists()
-    with pytest.raises(BundleRefused) as refused:
-        world.carrier.carry.take(data)
-    assert refused.value.message == "You refused to carry this bundle."
+    for again in (data, world.student.bundles.make_request()):  # that request, or a new one of that device
+        with pytest.raises(BundleRefused) as refused:
+            world.carrier.carry.take(again)
+        assert refused.value.message == "You chose not to carry bundles for this device."
     assert world.carrier.carry.relay() == 0
+    assert world.carrier.carry.answer_for(world.student.program.credentials.device) is None
 
 
 def test_own_requests_and_answers_are_not_carried(world: World):

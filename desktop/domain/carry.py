@@ -22,6 +22,7 @@ from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
 from sync.client.errors import Offline, ServerBusy, SyncError
+from sync.client.transport import Transport
 from sync.clock import utcnow
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class Carried:
     size: int
     blob_bytes: int
     received_ms: int
-    state: str  # "waiting" | "over-budget" | "answered" | "handed-back" | "refused"
+    state: str  # "waiting" | "over-budget" | "answered" | "handed-back" | "refused" (the person refused the device)
     answer_size: int | None = None
     created_ms: int = 0  # when the request was made (its header)
 
@@ -53,6 +54,7 @@ class Carry:
         self.session = session
         self.folder = Path(session.data_dir) / FOLDER
         self._lock = threading.RLock()  # the GUI (take, refuse, export) and the sync thread (relay)
+        self._relaying = threading.Lock()
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -102,8 +104,8 @@ class Carry:
         with self._lock:
             index = self._index()
             known = index.get(request)
-            if known is not None and known["state"] == REFUSED:
-                raise BundleRefused(_("You refused to carry this bundle."), "refused")
+            if any(d["device"] == header.device.hex() and d["state"] == REFUSED for d in index.values()):
+                raise BundleRefused(_("You chose not to carry bundles for this device."), "refused")
             if known is not None:
                 return self._item(known)
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -131,23 +133,36 @@ class Carry:
         return sorted((self._item(d) for d in docs), key=lambda c: c.received_ms, reverse=True)
 
     def refuse(self, request: str) -> None:
-        """Drop a carried request and its answer; a later take of the same request is refused."""
+        """Refuse the device of a carried request: its bundles held here are dropped (request and answer bytes),
+        and none of its requests is taken again (the LAN relay answers it 403)."""
         with self._lock:
             index = self._index()
             doc = index.get(request)
             if doc is None:
                 return
-            index[request] = {**doc, "state": REFUSED, "answer_size": None}
+            for key, other in list(index.items()):
+                if other["device"] == doc["device"]:
+                    index[key] = {**other, "state": REFUSED, "answer_size": None}
+                    for suffix in ("request", "answer"):
+                        (self.folder / f"{key}.{suffix}").unlink(missing_ok=True)
             self._save(index)
-            for suffix in ("request", "answer"):
-                (self.folder / f"{request}.{suffix}").unlink(missing_ok=True)
 
     # -- relaying ------------------------------------------------------------------------------------------
 
     def relay(self) -> int:
         """Post each waiting request to the programme's server (or, when it is out of reach, to the edge relay
         in the settings) and keep the answers; returns how many were answered. Under data saver, a request whose
-        bytes (and an answer as large) would pass this month's budget waits as "over-budget". Sync thread."""
+        bytes (and an answer as large) would pass this month's budget waits as "over-budget". The sync thread calls
+        it after each good sync, the LAN relay when a request comes in: one relay at a time, on a connection of
+        its own."""
+        with self._relaying:
+            transport = self.session.transport.fork()
+            try:
+                return self._relay_all(transport)
+            finally:
+                transport.close()
+
+    def _relay_all(self, transport: Transport) -> int:
         session = self.session
         answered = 0
         with self._lock:
@@ -165,13 +180,12 @@ class Carry:
             except OSError:
                 continue
             try:
-                answer = self._post(data)
+                answer = self._post(transport, data)
             except (Offline, ServerBusy):
                 break  # out of reach: everything waits for the next sync
             except SyncError as exc:  # the server refused it for good (revoked device, damaged): not sent again
                 log.info("a carried request was refused by the server: %s", type(exc).__name__)
-                self._update(request, state=REFUSED)
-                (self.folder / f"{request}.request").unlink(missing_ok=True)
+                self._forget(request)
                 continue
             finally:
                 session.count_usage()
@@ -186,8 +200,7 @@ class Carry:
             answered += 1
         return answered
 
-    def _post(self, data: bytes) -> bytes:
-        transport = self.session.transport
+    def _post(self, transport: Transport, data: bytes) -> bytes:
         try:
             return transport.post_bundle(data)
         except Offline:
@@ -195,6 +208,14 @@ class Carry:
             if not relay:
                 raise
             return transport.post_bundle(data, base_url=relay)
+
+    def _forget(self, request: str) -> None:
+        """A request the server will never answer: dropped, bytes and entry."""
+        with self._lock:
+            index = self._index()
+            index.pop(request, None)
+            self._save(index)
+            (self.folder / f"{request}.request").unlink(missing_ok=True)
 
     def _update(self, request: str, **fields: object) -> None:
         with self._lock:
