@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 import uvicorn
+
 from sync.bundle import (
     BUNDLE_MEDIA,
     DEFAULT_BUDGET,
@@ -29,9 +31,9 @@ from sync.bundle import (
     programme_id,
     write_request,
 )
-
 from sync.clock import ManualClock
 from sync.protocol import unpack_record
+from sync.server.app import SERVE_OPTIONS
 from sync.server.embedded import _listen, free_port
 from sync.server.relay import build
 from tests.clients import Client, make_client
@@ -51,7 +53,10 @@ def origin(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _down(link: FaultProxy) -> None:
-    link.configure(cut_after_bytes=0)  # every connection closed as soon as it opens: the clinic's link is down
+    """The clinic's link goes down: every new connection is closed as soon as it opens, the open ones are cut."""
+    link.configure(cut_after_bytes=0)
+    for connection in list(link._conns):  # as tests/test_app.py does: kept-alive connections die with the link
+        connection.abort(reset=True)
 
 
 def _up(link: FaultProxy) -> None:
@@ -61,12 +66,13 @@ def _up(link: FaultProxy) -> None:
 class Relay:
     """The relay's app on uvicorn in a thread; its forwarder is run by hand (``run_once``) unless started."""
 
-    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock) -> None:
+    def __init__(self, data_dir: Path, relay_for: str, clock: ManualClock, **options: float) -> None:
         self.data_dir, self.clock = data_dir, clock
-        self.app, self.forwarder = build(data_dir, relay_for, clock, interval=3600, refresh=300, forward_timeout=10)
+        options = {"interval": 3600, "refresh": 300, "forward_wait": 10, **options}
+        self.app, self.forwarder = build(data_dir, relay_for, clock, **options)
         sock = _listen()
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
+        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", **SERVE_OPTIONS))  # as serve
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         self._sock = sock
@@ -82,6 +88,7 @@ class Relay:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+        self.forwarder.stop()
         self.app.state.store.close()
 
 
@@ -191,6 +198,28 @@ def test_with_the_link_down_the_relay_carries_then_delivers_and_the_answer_waits
     _up(link)
     assert relay.forwarder.run_once() == 1  # and the new request goes up once the link is back
     assert _received(mentor, CANARY) == 1
+    relay.clock.advance(31 * 86_400)  # the student never comes back: after 30 days the relay forgets the device
+    relay.forwarder.run_once()
+    assert (relay.health()["devices"], relay.health()["answers"]) == (0, 0)
+
+
+def test_queued_requests_go_up_in_arrival_order(origin, relay, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    coordinator = make_client(tmp_path / "coordinator", link.url, server.invite("mentor"))
+    try:
+        mentor.send(b"first, from the mentor", [coordinator.account])
+        student.send(b"second, from the student", [coordinator.account])
+        _down(link)
+        assert relay.post(_request(server, mentor, 5_000)).status_code == 202
+        assert relay.post(_request(server, student, 1_000)).status_code == 202  # made earlier, brought later
+        _up(link)
+        assert relay.forwarder.run_once() == 2
+        coordinator.engine().sync_once()
+        bodies = [r.b for r in coordinator.inbound() if r.b.startswith((b"first", b"second"))]
+        assert bodies == [b"first, from the mentor", b"second, from the student"]  # the origin's seq order
+    finally:
+        coordinator.vault.close()
 
 
 def test_the_same_request_twice_is_kept_once_and_pushed_once(origin, relay, people):
@@ -213,7 +242,6 @@ def test_the_same_request_twice_is_kept_once_and_pushed_once(origin, relay, peop
 def test_bad_bundles_are_refused_clearly(origin, relay, people):
     server, _link = origin
     student, _mentor = people
-    student.send(b"for another programme", None)
     creds = student.program.credentials
     content = RequestContent(
         account=student.account,
@@ -233,10 +261,106 @@ def test_bad_bundles_are_refused_clearly(origin, relay, people):
     refused = relay.post(other)
     assert refused.status_code == 422 and refused.json()["code"] == "bundle-programme"
     assert relay.post(b"not a bundle at all").json()["code"] == "bad-encoding"
-    oversize = relay.post(b"\0" * (MAX_BUNDLE_BYTES + 1))
-    assert oversize.status_code == 413 and oversize.json()["code"] == "too-large"
-    assert requests.get(f"{relay.url}/v1/nothing", timeout=10).json()["code"] == "not-found"
+    port = int(relay.url.rsplit(":", 1)[1])
+    head = f"POST /v1/bundles HTTP/1.1\r\nHost: x\r\nContent-Length: {MAX_BUNDLE_BYTES + 1}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:  # declared too large: refused unread
+        sock.sendall(head.encode() + b"OSLERSYNC\n")
+        received = b""
+        while piece := sock.recv(65536):
+            received += piece
+    assert received.startswith(b"HTTP/1.1 413") and b"too-large" in received
+    # a device takes the programme's bundle key from the programme server only: a relay could put its own in place
+    assert requests.get(f"{relay.url}/v1/bundle-key", timeout=10).json()["code"] == "not-found"
     assert relay.health()["queued"] == 0
+
+
+def test_a_slow_origin_does_not_hold_the_device_and_its_answer_waits_at_the_relay(origin, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    relay = Relay(tmp_path / "relay", link.url, ManualClock(START), forward_wait=0.5)
+    try:
+        student.send(CANARY, [mentor.account])
+        bundle = _request(server, student, 1_000)
+        link.configure(latency_s=1.0)  # a round trip to the origin takes 2 s or more: 4 times the device's wait
+        assert relay.post(bundle).status_code == 202
+        assert eventually(lambda: relay.health()["answers"] == 1)  # the forward went on without the device
+        link.configure(latency_s=0.0)
+        again = relay.post(bundle)
+        assert again.status_code == 200 and _opened(server, student, again.content).accepted == 1
+        assert relay.health()["forwarded"] == 1
+    finally:
+        link.configure(latency_s=0.0)
+        relay.close()
+    assert _received(mentor, CANARY) == 1
+    _assert_no_content(relay.data_dir, "")
+
+
+def test_a_full_relay_refuses_more_with_507_and_takes_again_once_it_delivered(origin, people, tmp_path: Path):
+    server, link = origin
+    student, mentor = people
+    student.send(CANARY, [mentor.account])
+    first, second = _request(server, student, 1_000), _request(server, student, 2_000)
+    relay = Relay(tmp_path / "relay", link.url, ManualClock(START), max_queued_bytes=len(first) + len(second) - 1)
+    try:
+        _down(link)
+        assert relay.post(first).status_code == 202
+        full = relay.post(second)
+        assert full.status_code == 507 and full.json()["code"] == "relay-full"
+        assert relay.post(first).status_code == 202  # one already held takes no room
+        _up(link)
+        assert relay.forwarder.run_once() == 1
+        assert relay.post(second).status_code == 200
+    finally:
+        relay.close()
+    assert _received(mentor, CANARY) == 1
+
+
+@pytest.mark.slow
+def test_a_streamed_body_past_the_limit_is_413(relay):
+    streamed = relay.post(iter([b"\0" * (1 << 20)] * 65))  # no declared length: counted as it comes, never held whole
+    assert streamed.status_code == 413 and streamed.json()["code"] == "too-large"
+    assert relay.health()["queued"] == 0
+
+
+def test_the_origins_refusal_reaches_the_device_and_a_refused_request_is_dropped(origin, relay, people):
+    server, link = origin
+    student, mentor = people
+    student.send(CANARY, [mentor.account])
+    live, queued = _request(server, student, 1_000), _request(server, student, 2_000)
+    assert server.storage.revoke_device(student.program.credentials.device)
+    refused = relay.post(live)  # link up: the origin's verdict, passed on as it said it
+    assert refused.status_code == 401 and refused.json()["code"] == "device-revoked"
+    _down(link)
+    assert relay.post(queued).status_code == 202
+    _up(link)
+    relay.forwarder.run_once()  # the origin refuses it for good: nothing stays queued, nothing is retried
+    health = relay.health()
+    assert (health["queued"], health["answers"], health["forwarded"]) == (0, 0, 0)
+    assert _received(mentor, CANARY) == 0
+
+
+def test_an_advertised_relay_is_found_on_the_lan_and_answers_the_desktops_hand_over(origin, relay, people):
+    from desktop.domain.lan_discovery import Discovery
+    from desktop.domain.lan_relay import post_bundle
+    from sync.server.relay_advertise import Advertisement
+
+    server, link = origin
+    student, mentor = people
+    programme = programme_id(link.url)
+    port = int(relay.url.rsplit(":", 1)[1])
+    announced = Advertisement(programme, "127.0.0.1", port, "Clinic relay", interfaces=["127.0.0.1"])
+    browser = Discovery(programme, "WATC H000 0000 0000", "watcher", interfaces=["127.0.0.1"])
+    try:
+        assert eventually(lambda: any(p.edge for p in browser.peers()), timeout=20)
+        [peer] = browser.peers()
+        assert (peer.edge, peer.port, peer.fingerprint, peer.name) == (True, port, "", "Clinic relay")
+        student.send(CANARY, [mentor.account])
+        answer = post_bundle(peer.url, _request(server, student, 1_000))
+        assert answer is not None and _opened(server, student, answer).accepted == 1
+    finally:
+        browser.close()
+        announced.close()
+    assert _received(mentor, CANARY) == 1
 
 
 def _relay_process(data_dir: Path, port: int, relay_for: str, log: Path) -> subprocess.Popen:
@@ -248,6 +372,7 @@ def _relay_process(data_dir: Path, port: int, relay_for: str, log: Path) -> subp
     return process
 
 
+@pytest.mark.slow
 def test_a_killed_relay_keeps_its_queue_and_delivers_after_restart(origin, people, tmp_path: Path):
     server, link = origin
     student, mentor = people
@@ -271,3 +396,40 @@ def test_a_killed_relay_keeps_its_queue_and_delivers_after_restart(origin, peopl
         process.wait(timeout=20)
         _up(link)
     _assert_no_content(data_dir, log.read_text(errors="replace"))
+
+
+def test_refreshes_spare_the_clinics_link(tmp_path: Path):
+    """Which held answers the forwarder asks for again (its store, on plain data): a device seen today every
+    refresh period, one away for more than a day hourly, never a request too big to re-send for its pull."""
+    from sync.server.relay_forward import ACTIVE_S, IDLE_REFRESH_S, REFRESH_MAX_BYTES
+    from sync.server.relay_store import RelayStore
+
+    store = RelayStore.for_data_dir(tmp_path)
+    try:
+        day_ms, now = ACTIVE_S * 1000, 40 * ACTIVE_S * 1000
+        devices = {"today": (b"\1" * 16, now - 1000, 100), "away": (b"\2" * 16, now - 2 * day_ms, 100)}
+        devices["big"] = (b"\3" * 16, now - 1000, REFRESH_MAX_BYTES + 1)
+        digests = {}
+        for name, (device, seen, size) in devices.items():
+            digests[name], _ = store.add(
+                bytes([device[0]]) * size, request=device, device=device, created_ms=1, records=1, blob_bytes=0,
+                now_ms=seen,
+            )  # fmt: skip
+            store.answered(digests[name], b"answer", 1, now - 600_000)  # asked for 10 minutes ago
+
+        def due(refresh_s: float) -> set[bytes]:
+            return {
+                bytes.fromhex(item.device)
+                for item in store.to_refresh(
+                    now - int(refresh_s * 1000), now - IDLE_REFRESH_S * 1000, now - day_ms, REFRESH_MAX_BYTES
+                )
+            }
+
+        assert due(300) == {devices["today"][0]}  # the one away waits for its hour, the big one is never re-sent
+        store.answered(digests["today"], b"fresher answer", 2, now)
+        assert due(300) == set()  # just refreshed
+        assert store.answer_for(devices["today"][0]) == b"fresher answer"
+        now += IDLE_REFRESH_S * 1000
+        assert due(300) == {devices["today"][0], devices["away"][0]}
+    finally:
+        store.close()

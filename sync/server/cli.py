@@ -9,6 +9,7 @@ import-bundle).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
     )
     serve.add_argument(
+        "--bundles-per-minute", type=int, default=120, help="sync bundles (POST /v1/bundles) per client per minute"
+    )
+    serve.add_argument(
         "--relay-for",
         metavar="URL",
         help="run an edge relay for the programme server at URL instead: store and forward sealed sync bundles "
@@ -72,7 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         help="edge relay: seconds between asking the server again for each device's fresh answer",
     )
     serve.add_argument(
-        "--bundles-per-minute", type=int, default=120, help="sync bundles (POST /v1/bundles) per client per minute"
+        "--relay-max-mib",
+        type=int,
+        default=4096,
+        help="edge relay: MiB of bundles it keeps waiting for the link, at most (then 507)",
+    )
+    serve.add_argument(
+        "--advertise",
+        action="store_true",
+        help="edge relay: announce it on the LAN with zeroconf, so Osler finds it (needs python-zeroconf)",
     )
     revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
@@ -140,15 +152,17 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
     import uvicorn
 
     from sync.server.app import SERVE_OPTIONS
-    from sync.server.relay import BUNDLES_PER_MINUTE, build
+    from sync.server.relay import build
 
     if args.database:
         print(
             "osler-server serve --relay-for: the relay keeps its queue in --data-dir, not --database", file=sys.stderr
         )
         return 2
-    if args.relay_interval <= 0 or args.relay_refresh <= 0:
-        print("osler-server serve: --relay-interval and --relay-refresh must be above 0", file=sys.stderr)
+    if args.relay_interval <= 0 or args.relay_refresh <= 0 or args.relay_max_mib <= 0:
+        print(
+            "osler-server serve: --relay-interval, --relay-refresh and --relay-max-mib must be above 0", file=sys.stderr
+        )
         return 2
     try:
         app, forwarder = build(
@@ -156,11 +170,25 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
             args.relay_for,
             interval=args.relay_interval,
             refresh=args.relay_refresh,
-            bundles_per_minute=getattr(args, "bundles_per_minute", None) or BUNDLES_PER_MINUTE,
+            bundles_per_minute=args.bundles_per_minute,
+            max_queued_bytes=args.relay_max_mib << 20,
         )
     except ValueError as exc:
         print(f"osler-server serve: {exc}", file=sys.stderr)
         return 2
+    # What the forwarder does, on stderr beside uvicorn's own lines: counts, sizes and id prefixes, never content.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    advertisement = None
+    if args.advertise:
+        from sync.bundle import programme_id
+        from sync.server.relay_advertise import AdvertiseError, Advertisement
+
+        try:
+            advertisement = Advertisement(programme_id(args.relay_for), args.host, args.port)
+        except (AdvertiseError, OSError) as exc:
+            print(f"osler-server serve: {exc}", file=sys.stderr)
+            app.state.store.close()
+            return 2
     forwarder.start()
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
     try:
@@ -168,6 +196,8 @@ def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
     finally:
         forwarder.stop()
         app.state.store.close()
+        if advertisement is not None:
+            advertisement.close()
     return 0
 
 

@@ -57,6 +57,10 @@ class Counts:
     answers: int
 
 
+class StoreFull(Exception):
+    """Keeping one more request would pass the relay's limit on queued bytes."""
+
+
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -94,13 +98,19 @@ class RelayStore:
         records: int,
         blob_bytes: int,
         now_ms: int,
+        max_queued_bytes: int | None = None,
     ) -> tuple[str, bool]:
-        """Keep a request file; ``(digest, new)``: ``new`` is False when these very bytes were already held."""
+        """Keep a request file; ``(digest, new)``: ``new`` is False when these very bytes were already held.
+        ``StoreFull`` (nothing kept) when the queued requests and this one would pass ``max_queued_bytes``."""
         digest = digest_of(data)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 held = self._tx("SELECT 1 FROM requests WHERE digest = ?", (digest,)).fetchone()
+                if held is None and max_queued_bytes is not None:
+                    queued = self._tx("SELECT COALESCE(SUM(size), 0) FROM requests WHERE state = 'queued'")
+                    if queued.fetchone()[0] + len(data) > max_queued_bytes:
+                        raise StoreFull
                 if held is None:
                     arrival = self._tx("SELECT COALESCE(MAX(arrival), 0) + 1 FROM requests").fetchone()[0]
                     self._tx(
@@ -199,17 +209,40 @@ class RelayStore:
     def answered_digest(self, digest: str) -> bool:
         return self.state(digest) == "sent"
 
-    def to_refresh(self, before_ms: int, seen_after_ms: int) -> list[Queued]:
-        """Each device's newest answered request whose answer was last asked for before ``before_ms``, for devices
-        seen since ``seen_after_ms``, the longest-waiting first."""
+    def to_refresh(self, before_ms: int, idle_before_ms: int, active_since_ms: int, max_size: int) -> list[Queued]:
+        """Each device's newest answered request of at most ``max_size`` bytes whose answer was last asked for
+        before ``before_ms`` (a device seen since ``active_since_ms``) or ``idle_before_ms`` (one away longer), the
+        longest-waiting first."""
         with self._lock:
             rows = self._tx(
                 "SELECT r.digest, r.request, r.device, r.data FROM devices d JOIN requests r ON r.digest = d.latest "
-                "WHERE (d.refreshed_ms IS NULL OR d.refreshed_ms <= ?) AND d.seen_ms >= ? "
-                "ORDER BY d.refreshed_ms",
-                (before_ms, seen_after_ms),
+                "WHERE r.size <= ? AND (d.refreshed_ms IS NULL OR d.refreshed_ms <= "
+                "CASE WHEN d.seen_ms >= ? THEN ? ELSE ? END) ORDER BY d.refreshed_ms",
+                (max_size, active_since_ms, before_ms, idle_before_ms),
             ).fetchall()
         return [Queued(*row) for row in rows]
+
+    def forget_before(self, seen_ms: int) -> int:
+        """Drop the held answers and refresh requests of devices not seen since ``seen_ms`` (queued requests stay
+        until the origin answers them); how many devices were forgotten."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._tx(
+                    "DELETE FROM requests WHERE state = 'sent' AND device IN "
+                    "(SELECT device FROM devices WHERE seen_ms < ?)",
+                    (seen_ms,),
+                )
+                gone = self._tx(
+                    "DELETE FROM devices WHERE seen_ms < ? AND device NOT IN "
+                    "(SELECT device FROM requests WHERE state = 'queued')",
+                    (seen_ms,),
+                ).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return gone
 
     def counts(self) -> Counts:
         with self._lock:
