@@ -156,9 +156,13 @@ class Carrier:
         try:
             self.carry.take(data)
         except BundleRefused as exc:
-            if exc.code == "refused":
-                return _error(403, "refused", "the person carrying refused this device")
-            return _error(422, exc.code or "invalid", "this carrier does not take that bundle")
+            status, code = {
+                "refused": (403, "refused"),
+                "too-large": (413, "too-large"),
+                "damaged": (400, "bad-encoding"),
+                "other-programme": (422, "bundle-programme"),
+            }.get(exc.code, (422, "invalid"))
+            return _error(status, code, "this carrier does not take that bundle")
         if self.relay_now is not None:
             self._relay_bounded()
         answer = self.carry.answer_for(header.device)
