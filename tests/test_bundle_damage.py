@@ -32,7 +32,7 @@ import requests
 from desktop.domain.bundles import BundleRefused
 from desktop.domain.sync_adapter import load_program, queue_record
 from desktop.vault import Vault
-from sync import bundle
+from sync import bundle, bundle_frame
 from sync.envelope import ServerKeys
 from tests.bundle_processes import (
     PASSPHRASE,
@@ -342,7 +342,7 @@ def server_public(url: str) -> tuple[bytes, bytes]:
 def forged_request(program, programme: str, box_public: bytes, gzipped: bytes) -> bytes:
     """A request signed by the device's own key around any gzip part (a bomb): what a hostile device could make."""
     creds = program.credentials
-    return bundle._frame("request", programme, creds.device, secrets.token_bytes(16), 1_700_000_000_000, 0, 0,
+    return bundle_frame.frame("request", programme, creds.device, secrets.token_bytes(16), 1_700_000_000_000, 0, 0,
                          gzipped, creds.key, box_public)  # fmt: skip
 
 
