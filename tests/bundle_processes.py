@@ -98,6 +98,10 @@ try:
         chat = session.messaging
         thread = chat.start_direct(peer)
         print(json.dumps({"thread": thread, "id": chat.send(thread, text, attachment)}), flush=True)
+    elif verb == "send-all":
+        chat = session.messaging
+        thread = chat.start_direct(args[0])
+        print(json.dumps({"thread": thread, "ids": [chat.send(thread, text) for text in args[1:]]}), flush=True)
     elif verb == "export":
         made = session.bundles.export_request(Path(args[0]))
         print(json.dumps({"path": str(made.path), "records": made.records, "size": made.size}), flush=True)
@@ -181,6 +185,9 @@ class Offline:
     def send(self, peer: str, text: str, attachment: Path | None = None) -> dict:
         extra = [str(attachment)] if attachment else []
         return self.run("send", peer, text, *extra)
+
+    def send_all(self, peer: str, texts: list[str]) -> list[str]:
+        return self.run("send-all", peer, *texts)["ids"]
 
     def export(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

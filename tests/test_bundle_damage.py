@@ -76,8 +76,7 @@ class World:
         for text in MENTOR_TEXTS:
             chat.send(thread, text)
         self.mentor.engine().sync_once()
-        for text in STUDENT_TEXTS:
-            self.student.send(self.mentor_account, text)
+        self.student.send_all(self.mentor_account, STUDENT_TEXTS)
         self.request = self.student.export(root / "usb")
         self.before = self.student.state()
         # pristine copies: the server before it saw the request, the student before the answer
