@@ -200,6 +200,36 @@ def test_killing_the_device_import_at_random_points_loses_and_doubles_nothing(wo
     assert outcomes["killed"] >= kills // 3, outcomes
 
 
+def test_the_device_import_killed_at_each_vault_commit_in_turn_loses_and_doubles_nothing(world, tmp_path: Path):
+    """The named crash point before every vault commit (``OSLER_FAULT=vault:commit@n``, desktop/vault/faults.py):
+    the import dies just before its 1st, 2nd, ... transaction commits, until one run gets through."""
+    uncut = world.fresh_student(tmp_path / "uncut")
+    before = vault_view(uncut.vault_dir)
+    finish_import(uncut, world.answer)
+    done = vault_view(uncut.vault_dir)
+    pulled = done["inbound"] - before["inbound"]
+    n = 0
+    while True:
+        n += 1
+        assert n < 60, "the import never got through"
+        device = world.fresh_student(tmp_path / "work")
+        child = subprocess.run(
+            device_command(device.vault_dir, device.data_dir, "import", world.answer), capture_output=True,
+            cwd=ROOT, env=child_env(OSLER_FAULT=f"vault:commit@{n}", OSLER_TEST_NO_NET="all"), timeout=120,
+        )  # fmt: skip
+        cut = vault_view(device.vault_dir)
+        held = pulled & cut["inbound"]
+        assert (cut["cursor"], held) in ((before["cursor"], set()), (done["cursor"], pulled)), n
+        final = finish_import(device, world.answer)
+        assert final["messages"] == expected_after(world) and settled(final, world), n
+        assert final["cursor"] == done["cursor"], n
+        if child.returncode == 0:
+            break
+        assert child.returncode == -signal.SIGKILL, child.stderr.decode()[-2000:]
+    print(f"the import got through at commit {n}: killed before each of the {n - 1} before it")
+    assert n > 1
+
+
 def _answer_files(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name.endswith(bundle.SUFFIX)] if folder.exists() else []
 
@@ -464,7 +494,7 @@ def test_a_gzip_bomb_signed_by_a_real_device_is_refused_while_inflating(world, t
     assert requests.get(f"{world.server.url}/v1/health", timeout=10).status_code == 200, "the server lives on"
 
 
-def test_a_request_cut_at_any_byte_is_refused_and_stores_nothing(world):
+def test_a_request_cut_at_any_byte_is_refused_and_stores_nothing(world, tmp_path: Path):
     """Every cut point of the clear part (magic, version, header length, header) and 40 random ones after it."""
     seed = random.randrange(1 << 30)
     print(f"seed {seed}")
@@ -478,4 +508,14 @@ def test_a_request_cut_at_any_byte_is_refused_and_stores_nothing(world):
         body = refused(post(world.server.url, data[:cut]), {400})
         assert body["code"] == "bad-encoding", (cut, body)
     assert server_counts(Path(world.server.data_dir)) == before
+    # a classmate asked to carry a cut request says so, and keeps nothing
+    session = session_of(world.mentor, tmp_path / "carrier")
+    try:
+        for cut in [*cuts[::8], len(data) - 1]:
+            with pytest.raises(BundleRefused) as caught:
+                session.carry.take(data[:cut])
+            assert caught.value.message
+        assert session.carry.items() == []
+    finally:
+        session.stop()
     print(f"{len(cuts)} cut points refused, {prefix} bytes of clear prefix")
