@@ -272,6 +272,9 @@ def test_bad_bundles_are_refused_clearly(origin, relay, people):
     # a device takes the programme's bundle key from the programme server only: a relay could put its own in place
     assert requests.get(f"{relay.url}/v1/bundle-key", timeout=10).json()["code"] == "not-found"
     assert relay.health()["queued"] == 0
+    relay.app.state.store.close()  # the relay's own store fails (a full disk, say): a clear 503, never a 500
+    broken = relay.post(_request(server, student, 1_000))
+    assert broken.status_code == 503 and broken.json()["code"] == "relay-unavailable"
 
 
 def test_a_slow_origin_does_not_hold_the_device_and_its_answer_waits_at_the_relay(origin, people, tmp_path: Path):
