@@ -17,10 +17,11 @@ import pytest
 import requests
 
 from desktop.domain.lan_discovery import SERVICE_TYPE, Discovery, Peer
-from desktop.domain.lan_relay import LanRelayError
+from desktop.domain.lan_relay import LanRelayError, peer_at
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from sync.clock import ManualClock
+from sync.server.embedded import free_port
 from tests.clients import make_client
 from tests.lan_people import CLOCK, LOOPBACK, World, fingerprint_of, peer_of
 from tests.servers import ThreadServer
@@ -226,6 +227,35 @@ def test_over_its_data_budget_a_carrier_keeps_the_request_and_answers_202(world:
         mentor.settings_store.update(lambda s: replace(s, monthly_budget_mb=100))
 
 
+def test_an_offline_carrier_answers_202_then_gives_the_answer_it_fetched_later(world: World):
+    student, mentor = world.student, world.mentor  # the mentor carries: no answer held for the student yet
+    assert student.messaging is not None and mentor.messaging is not None
+    online = mentor.transport.base_url
+    mentor.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the carrier's own link is down
+    try:
+        mentor.set_lan_relay(True)
+        peer = peer_of(world, mentor)
+        student.messaging.send(student.messaging.start_direct(world.mentor_c.account.hex()), "Carried later?")
+        assert student.lan_relay.hand_to(peer) is None  # type: ignore[union-attr]  # 202: carrying
+        assert any(i.state == "waiting" for i in mentor.carry.items())
+
+        mentor.transport.base_url = online  # back online: its own sync, then what it carries
+        reply = mentor.messaging.send(mentor.messaging.start_direct(world.student_c.account.hex()), "Yes, later.")
+        mentor.engine.sync_once()
+        mentor._after_online_sync()
+        assert any(i.state == "answered" for i in mentor.carry.items())
+        mentor.transport.base_url = f"http://127.0.0.1:{free_port()}"  # down again: the answer comes from its disk
+
+        applied = student.lan_relay.hand_to(peer)  # type: ignore[union-attr]
+
+        assert applied is not None
+        message = student.messaging.message(reply)
+        assert message is not None and message.body == "Yes, later."
+    finally:
+        mentor.transport.base_url = online
+        mentor.set_lan_relay(False)
+
+
 # -- bad input -------------------------------------------------------------------------------------------------
 
 
@@ -246,7 +276,7 @@ def test_bad_bodies_get_the_right_status_and_nothing_is_kept(world: World):
     programme = relay.programme()
     before = {i.request for i in world.carrier.carry.items()}
 
-    def post(body: bytes, media: str = MEDIA) -> requests.Response:
+    def post(body: object, media: str = MEDIA) -> requests.Response:
         return requests.post(url, data=body, headers={"Content-Type": media}, timeout=30)
 
     cases = {
@@ -256,6 +286,8 @@ def test_bad_bodies_get_the_right_status_and_nothing_is_kept(world: World):
         "wrong media": (post(_header_bundle(programme), "application/json"), 415, "bad-encoding"),
         "other programme": (post(_header_bundle("f" * 32)), 422, "bundle-programme"),
         "an answer": (post(_header_bundle(programme, kind="answer")), 422, "invalid"),
+        "the carrier's own request": (post(world.carrier.bundles.make_request()), 422, "invalid"),
+        "chunked, no length": (post(iter([_header_bundle(programme)])), 411, "length-required"),
     }
     for what, (response, status, code) in cases.items():
         assert response.status_code == status, what
@@ -272,3 +304,9 @@ def _oversized(port: int) -> bytes:
             + b"\r\nContent-Length: " + str((64 << 20) + 1).encode() + b"\r\n\r\n"
         )  # fmt: skip
         return sock.recv(4096)
+
+
+def test_a_relay_address_is_a_peer_as_an_edge_relay():
+    assert peer_at("http://clinic-pc:8080") == Peer("clinic-pc", "", "clinic-pc", 8080, edge=True)
+    assert peer_at("https://relay.clinic.example/").url == "https://relay.clinic.example:443"  # type: ignore[union-attr]
+    assert peer_at("") is None and peer_at("clinic-pc:8080") is None and peer_at("http://x:99999") is None
