@@ -16,6 +16,11 @@ server (a real ``osler-server serve`` process) with one ``POST /v1/bundles``; th
    time ÷ the bundles' own bytes on the link (how much the link adds beyond their size).
 
 Prints figures and ratios; asserts only that the work was done (every message held once on each side).
+
+Measured (2 shared cores): request 137.6 KB, 1.14× the gzip -9 of its texts (0.38× raw); answer 135.7 KB, 1.13×
+(the 1,000 messages ride in 4-5 records: messaging bundles them as online sync does); export 5 ms; import-bundle
+1.1 s as a cold process; device import 72 ms; relay on the 2G model 37.1 s in 1 request on 1 connection, 1.16×
+the bound of 31.9 s (1.03× the bundles' own bytes on the link: the link adds almost nothing but their size).
 """
 
 from __future__ import annotations
