@@ -115,7 +115,6 @@ def test_an_offline_student_reaches_the_mentor_by_usb_and_the_reply_comes_back(s
         carrier.stop()
 
 
-@pytest.mark.slow  # ~25 child processes and an edge relay: about a minute; run once, not again a year ahead
 def test_a_relay_chain_device_classmate_clinic_server_delivers_everything_exactly_once(server, tmp_path: Path):
     student = joined(tmp_path / "student", server, "Chidi Student")
     mentor = joined(tmp_path / "mentor", server, "Dr Ama Owusu", role="mentor")
