@@ -29,7 +29,8 @@ KINDS = ("request", "answer")
 SIGNATURE_BYTES = envelope.BUNDLE_SIGNATURE_BYTES
 PREFIX = len(MAGIC) + 3  # magic, format version (u8), header length (u16 BE)
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
-_HEADER_KEYS = frozenset({"v", "k", "p", "d", "q", "at", "n", "b", "z"})
+_HEADER_KEYS = frozenset({"v", "k", "p", "d", "q", "at", "n", "b", "z", "s"})
+KEY_ID_BYTES = 8
 MAX_MS = 2**53
 
 
@@ -56,6 +57,7 @@ class Header:
     blob_bytes: int
     payload_size: int
     raw: bytes
+    sealed_to: bytes = b""  # the key id of the box key the payload is sealed to (``key_id``)
 
     def fingerprint(self) -> str:
         """The device id as a person compares it: its first 8 bytes as 4 groups of 4 upper-case hex digits."""
@@ -72,6 +74,13 @@ def programme_id(server_url: str) -> str:
     programme is its server; the demo's is ``demo``), 32 hex digits."""
     key = server_url.strip().rstrip("/").lower()
     return hashlib.sha256(b"osler-programme\0" + key.encode()).hexdigest()[:32]
+
+
+def key_id(box_public: bytes) -> bytes:
+    """Which box key a bundle is sealed to: the first 8 bytes of the SHA-256 of its public half. It tells a
+    bundle sealed to another key (another programme's server, another device) from one damaged on the way,
+    which HPKE alone cannot (both fail to open)."""
+    return hashlib.sha256(box_public).digest()[:KEY_ID_BYTES]
 
 
 def file_name(header: Header) -> str:
@@ -132,12 +141,14 @@ def _parse_header(raw: bytes) -> Header:
         and is_uint(obj["b"], MAX_BUNDLE_BYTES + 1)
         and is_uint(obj["z"], MAX_BUNDLE_BYTES + 1)
         and obj["z"] > SIGNATURE_BYTES
+        and isinstance(obj["s"], bytes)
+        and len(obj["s"]) == KEY_ID_BYTES
     )
     if not ok:
         if is_uint(obj["n"]) and obj["n"] > MAX_BUNDLE_RECORDS:
             raise BundleError("too-large", f"a sync bundle carries at most {MAX_BUNDLE_RECORDS} records")
         raise BundleError("damaged", "the bundle's header is damaged")
-    return Header(obj["k"], obj["p"], obj["d"], obj["q"], obj["at"], obj["n"], obj["b"], obj["z"], raw)
+    return Header(obj["k"], obj["p"], obj["d"], obj["q"], obj["at"], obj["n"], obj["b"], obj["z"], raw, obj["s"])
 
 
 def is_uint(value: Any, below: int = 2**64) -> bool:
@@ -154,7 +165,7 @@ def frame(kind: str, programme: str, device: bytes, request: bytes, created_ms: 
     sealing (HPKE adds a fixed overhead), so the header can name it and be bound into the seal."""
     size = envelope.BUNDLE_SEAL_OVERHEAD + SIGNATURE_BYTES + len(gzipped)
     fields = {"v": FORMAT, "k": kind, "p": programme, "d": device, "q": request, "at": created_ms}
-    fields |= {"n": records, "b": blob_bytes, "z": size}
+    fields |= {"n": records, "b": blob_bytes, "z": size, "s": key_id(box_public)}
     raw = msgpack.packb(fields, use_bin_type=True)
     if len(raw) > MAX_HEADER:
         raise BundleError("invalid", "the bundle's header is too long")
@@ -168,11 +179,14 @@ def frame(kind: str, programme: str, device: bytes, request: bytes, created_ms: 
 
 
 def unseal(data: bytes, header: Header, box: BoxKey, code: str, what: str) -> tuple[bytes, bytes]:
-    """The signature and the gzip part of a bundle's sealed payload."""
+    """The signature and the gzip part of a bundle's sealed payload. Sealed to another key than ``box``: ``code``
+    (``what``); sealed to this key and still not opening: damaged on the way."""
+    if header.sealed_to != key_id(box.public_bytes()):
+        raise BundleError(code, what)
     try:
         plain = envelope.open_bundle(data[header.size - header.payload_size :], box, header.kind, header.raw)
     except EnvelopeError:
-        raise BundleError(code, what) from None
+        raise BundleError("damaged", "the bundle was changed or damaged on the way") from None
     if len(plain) <= SIGNATURE_BYTES:
         raise BundleError("invalid", "the bundle's payload is empty")
     return plain[:SIGNATURE_BYTES], plain[SIGNATURE_BYTES:]

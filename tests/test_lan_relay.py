@@ -262,7 +262,7 @@ def test_an_offline_carrier_answers_202_then_gives_the_answer_it_fetched_later(w
 def _header_bundle(programme: str, kind: str = "request", cut: int = 0) -> bytes:
     """A bundle as a carrier sees it: a clear header of ``programme`` and sealed bytes it cannot open."""
     payload = os.urandom(256)
-    fields = {"v": 1, "k": kind, "p": programme, "d": os.urandom(16), "q": os.urandom(16)}
+    fields = {"v": 1, "k": kind, "p": programme, "d": os.urandom(16), "q": os.urandom(16), "s": os.urandom(8)}
     header = msgpack.packb({**fields, "at": 1_700_000_000_000, "n": 1, "b": 0, "z": len(payload)})
     data = b"OSLERSYNC\n" + bytes([1]) + struct.pack(">H", len(header)) + header + payload
     return data[: len(data) - cut] if cut else data

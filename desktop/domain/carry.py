@@ -257,10 +257,14 @@ class Carry:
         for doc in self._newest_answers().values():
             try:
                 data = (self.folder / f"{doc['request']}.answer").read_bytes()
-                path = Path(folder) / bundle.file_name(bundle.read_header(data))
-                write_atomically(path, data)
+                header = bundle.read_header(data)
             except (OSError, bundle.BundleError):
-                continue
+                continue  # this answer's file is gone or damaged here: the others still go
+            path = Path(folder) / bundle.file_name(header)
+            try:
+                write_atomically(path, data)
+            except OSError:  # the stick was pulled out, is full or read-only: nothing is marked handed back
+                raise BundleRefused(_("The answers could not be written to that folder.")) from None
             self.mark_handed_back(doc["request"])
             written.append(path)
         return written
