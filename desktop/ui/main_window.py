@@ -69,6 +69,7 @@ class MainScreen(QWidget):
         self.settings = SettingsView(session)
         self.settings.language_changed.connect(self.language_changed)
         self.settings.auto_lock_changed.connect(self.auto_lock_changed)
+        self.settings.records_changed.connect(self.refresh)
         self.messages = MessagesView(session)
         self.messages.navigate.connect(self.navigate)
         self.mentors.write_to.connect(self.write_to)
@@ -209,6 +210,16 @@ class MainScreen(QWidget):
 
     def navigate(self, name: str) -> None:
         self.nav.setCurrentRow(self.views.index(name))
+
+    def open_carry(self) -> None:
+        """Settings, scrolled to "Sync without the internet", its first button in focus (the sync bar's
+        "Without internet…" comes here)."""
+        self.navigate("settings")
+        page = self.pages.currentWidget()
+        carry = self.settings.carry
+        page.ensureWidgetVisible(carry.title, 0, 0)
+        QTimer.singleShot(0, lambda: page.ensureWidgetVisible(carry.title, 0, 0))  # once laid out
+        carry.export_button.setFocus()
 
     @property
     def current_view(self) -> str:
