@@ -52,6 +52,7 @@ PRESENCE_EVERY_S = 300
 if TYPE_CHECKING:
     from desktop.domain.bundles import Bundles
     from desktop.domain.carry import Carry
+    from desktop.domain.lan_relay import LanRelay
     from sync.server.embedded import EmbeddedServer
 
 
@@ -168,6 +169,7 @@ class Session:
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
         self._bundles: Bundles | None = None  # made when first used (sync/bundle.py is imported then)
         self._carry: Carry | None = None
+        self.lan_relay: LanRelay | None = None  # serving and advertising only while Settings.lan_relay is on
         self.engine.before_push = self._before_push
         # The sync whose end was handled: an attachment's progress after it (a download, maybe by that very
         # handling) republishes its "done" figures, and must not start the handling again.
@@ -189,6 +191,26 @@ class Session:
     def start(self) -> None:
         self.scheduler.start()
         self.downloads.start()  # the queue a restart left: picked up where it stopped
+        if self.settings.lan_relay:
+            self.set_lan_relay(True)
+
+    def set_lan_relay(self, on: bool, **where: object) -> None:
+        """The LAN relay on (serve and advertise, desktop/domain/lan_relay.py) or off (neither). The Settings
+        screen saves ``lan_relay`` and calls this; ``where``: LanRelay's host/interfaces (tests: loopback)."""
+        if not on:
+            if self.lan_relay is not None:
+                self.lan_relay.stop()
+            return
+        from desktop.domain.lan_relay import LanRelay
+
+        if self.lan_relay is None or where:
+            if self.lan_relay is not None:
+                self.lan_relay.stop()
+            self.lan_relay = LanRelay(self, **where)  # type: ignore[arg-type]
+        try:
+            self.lan_relay.start()
+        except OSError as exc:  # no network, the port taken: the app goes on without it
+            log.warning("LAN relay not started: %s", type(exc).__name__)
 
     def set_live(self, on: bool) -> None:
         """Live delivery on or off (a setting of its own): messages in seconds, or at the next sync."""
@@ -209,6 +231,7 @@ class Session:
         """Stop syncing without waiting for a slow link: a sync in flight ends at its next vault access."""
         self.scheduler.stop(timeout=1.0)
         self.downloads.stop(timeout=1.0)
+        self.set_lan_relay(False)
         self.count_usage()
         self.transport.close()
         self._cards = None

@@ -35,6 +35,8 @@ class Settings:
     dismissed: tuple[str, ...] = field(default_factory=tuple)
     theme: str = "system"  # one of THEME_CHOICES
     splitters: dict[str, list[int]] = field(default_factory=dict)  # a side panel's sizes, by name
+    lan_relay: bool = False  # carry classmates' bundles on the LAN and find carriers (desktop/domain/lan_relay.py)
+    relay_address: str = ""  # an edge relay ("http://clinic-pc:8080"): carried bundles go there when offline
 
     def with_usage(self, added: int, now: datetime | None = None) -> Settings:
         """Count ``added`` bytes against this month, starting a new count when the month changed."""
