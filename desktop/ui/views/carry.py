@@ -124,6 +124,8 @@ class CarryPanel(QWidget):
         self.table.setMinimumHeight(90)
         self.table.setMaximumHeight(180)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
+        # Tab into the list makes its first row current without selecting it: the current row is the chosen one
+        self.table.selectionModel().currentChanged.connect(lambda current, _old: self._follow_current(current))
         layout.addWidget(self.table)
         empty_state(self.table, _("You carry nothing for anyone. Import a classmate's file to carry it."))
         carry_row = FlowLayout()
@@ -302,6 +304,10 @@ class CarryPanel(QWidget):
             self.model.index(row, 0),
             QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
         )
+
+    def _follow_current(self, current: Any) -> None:
+        if current.isValid() and not self.table.selectionModel().isRowSelected(current.row()):
+            self.select(current.row())
 
     def selected(self) -> Any:
         rows = self.table.selectionModel().selectedRows()

@@ -1,17 +1,19 @@
 """Settings → Sync without the internet → Classmates on this network: the relay switch (off unless the person
-turns it on), the classmates' Oslers found on this network with their device fingerprints, "Hand my outbox to…",
-and the address of a clinic's relay. The domain is desktop/domain/lan_relay.py, reached as ``session.lan_relay``
-through the small interface below; handing over runs on a worker thread."""
+turns it on, explained in one sentence), the classmates' Oslers found on this network with their device
+fingerprints, "Hand my outbox to…", and the address of a clinic's relay. The domain is desktop/domain/lan_relay.py
+(``session.lan_relay`` while the switch is on, ``session.set_lan_relay``, ``lan_relay.hand_to``); turning it on
+and handing over run on a worker thread."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from desktop.domain import lan_relay
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
 from desktop.ui.common import button, heading, line_edit, paragraph
@@ -23,30 +25,12 @@ from desktop.ui.worker import Task, run_in_background
 PEER_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class Peer(Protocol):
-    fingerprint: str  # "3F2A 9C1B 77D0 12AE"
-    name: str | None  # the person, when their card is known here
-    edge: bool  # a clinic's relay (TXT r=edge) rather than a classmate
-
-
-class LanRelayApi(Protocol):
-    """What this panel needs of desktop/domain/lan_relay.py."""
-
-    def enabled(self) -> bool: ...
-    def set_enabled(self, on: bool) -> None: ...
-    def peers(self) -> Sequence[Peer]: ...
-    def hand_to(self, peer: Any) -> Any: ...  # Applied | None (None: the classmate carries it, no answer yet)
-    def relay_address(self) -> str: ...
-    def set_relay_address(self, address: str) -> None: ...
-
-
-def lan_api(session: Any) -> LanRelayApi | None:
-    return getattr(session, "lan_relay", None)
-
-
 def peer_text(peer: Any) -> str:
+    """A carrier in the list: "Baraka Otieno (device 3F2A 9C1B 77D0 12AE)", "A clinic's relay at clinic-pc"."""
     fingerprint = ltr(peer.fingerprint)
-    if getattr(peer, "edge", False):
+    if peer.edge and not peer.fingerprint:
+        return _("A clinic's relay at {address}").format(address=ltr(peer.url))
+    if peer.edge:
         return _("A clinic's relay (device {fingerprint})").format(fingerprint=fingerprint)
     if peer.name:
         return _("{person} (device {fingerprint})").format(person=peer.name, fingerprint=fingerprint)
@@ -61,7 +45,6 @@ class LanRelayPanel(QWidget):
     def __init__(self, session: Any) -> None:
         super().__init__()
         self.session = session
-        self.api = lan_api(session)
         self.peers: list = []
         self._tasks: set[Task] = set()
         self.setAccessibleName(_("Classmates on this network"))
@@ -106,47 +89,78 @@ class LanRelayPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(3000)
         self.timer.timeout.connect(self.refresh)
-        if self.api is not None:
-            self.switch.setChecked(self.api.enabled())
-            self.address.setText(self.api.relay_address())
+        settings = session.settings
+        self.switch.setChecked(settings.lan_relay)
+        self.address.setText(settings.relay_address)
         self.switch.toggled.connect(self._switch)
-        self._switch_shown()
+        if settings.lan_relay:
+            self.timer.start()
+        self.refresh()
 
     def _empty_text(self) -> str:
-        if self.api is None:
-            return _("This Osler cannot look for classmates on the network.")
         if not self.switch.isChecked():
             return _("Turn the switch on to look for classmates on this network.")
         return _("No classmate's Osler found on this network yet.")
 
     def _switch(self, on: bool) -> None:
-        if self.api is not None:
-            self.api.set_enabled(on)
-        self._switch_shown()
+        """Saved, then the relay started or stopped off the GUI thread (it opens a port and announces itself)."""
+        self.session.settings_store.update(lambda s: replace(s, lan_relay=on))
+        self.switch.setEnabled(False)
+        self.status.setText(_("Looking for classmates on this network…") if on else "")
 
-    def _switch_shown(self) -> None:
-        on = self.switch.isChecked() and self.api is not None
-        self.switch.setEnabled(self.api is not None)
-        self.address.setEnabled(self.api is not None)
-        if on:
-            self.timer.start()
-        else:
+        def done(_value: object) -> None:
+            self._tasks.discard(task)
+            if not shiboken6.isValid(self):
+                return
+            self.switch.setEnabled(True)
+            if on:
+                self.status.setText(_("On: classmates of your programme on this network can find this computer."))
+                self.timer.start()
+            else:
+                self.status.setText(_("Off: this computer is not shown on the network and carries nothing."))
+                self.timer.stop()
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self._tasks.discard(task)
+            if not shiboken6.isValid(self):
+                return
+            self.session.settings_store.update(lambda s: replace(s, lan_relay=False))
+            self.switch.blockSignals(True)
+            self.switch.setChecked(False)
+            self.switch.blockSignals(False)
+            self.switch.setEnabled(True)
             self.timer.stop()
-        self.refresh()
+            self.status.setText(
+                _("The relay on this network could not start ({reason}). Check that Wi-Fi is on.").format(
+                    reason=type(exc).__name__
+                )
+            )
+            self.refresh()
+
+        task = run_in_background(lambda: self.session.set_lan_relay(on), done, failed)
+        self._tasks.add(task)
+
+    def _found(self) -> list:
+        """Carriers found on this network while the switch is on, and the clinic relay's address if set."""
+        relay = getattr(self.session, "lan_relay", None)
+        if relay is not None and relay.running:
+            return list(relay.peers())
+        setting = lan_relay.peer_at(self.session.settings.relay_address or "")
+        return [setting] if setting is not None else []
 
     def refresh(self) -> None:
-        on = self.api is not None and self.switch.isChecked()
-        peers = list(self.api.peers()) if on and self.api is not None else []
+        peers = self._found()
         chosen = self.selected()
-        if [p.fingerprint for p in peers] != [p.fingerprint for p in self.peers] or not peers:
+        if [p.url for p in peers] != [p.url for p in self.peers] or not peers:
             self.peers = peers
             self.list.clear()
             for peer in peers:
                 item = QListWidgetItem(peer_text(peer))
-                item.setData(PEER_ROLE, peer.fingerprint)
+                item.setData(PEER_ROLE, peer.url)
                 self.list.addItem(item)
             for row, peer in enumerate(peers):
-                if chosen is not None and peer.fingerprint == chosen.fingerprint:
+                if chosen is not None and peer.url == chosen.url:
                     self.list.setCurrentRow(row)
         self.list.viewport().update()
         self._enable()
@@ -159,12 +173,23 @@ class LanRelayPanel(QWidget):
         self.hand_button.setEnabled(self.selected() is not None and not self._tasks)
 
     def _save_address(self) -> None:
-        if self.api is not None:
-            self.api.set_relay_address(self.address.text().strip())
+        address = self.address.text().strip()
+        if address == self.session.settings.relay_address:
+            return
+        if address and lan_relay.peer_at(address) is None:
+            self.status.setText(_("That is not a relay address: write it as http://clinic-pc:8080."))
+            return
+        self.session.settings_store.update(lambda s: replace(s, relay_address=address))
+        self.status.setText(
+            _("Saved: files you carry go to the clinic's relay when the internet is out of reach.")
+            if address
+            else _("No clinic relay.")
+        )
+        self.refresh()
 
     def hand(self) -> None:
-        peer, api = self.selected(), self.api
-        if peer is None or api is None:
+        peer, session = self.selected(), self.session
+        if peer is None:
             self.status.setText(_("Select a classmate in the list first."))
             return
         name = peer_text(peer)
@@ -190,6 +215,6 @@ class LanRelayPanel(QWidget):
                 self._enable()
                 self.status.setText(refusal_sentence(exc))
 
-        task = run_in_background(lambda: api.hand_to(peer), done, failed)
+        task = run_in_background(lambda: lan_relay.hand_to(session, peer), done, failed)
         self._tasks.add(task)
         self._enable()
