@@ -109,7 +109,7 @@ def test_importing_a_classmates_request_shows_whose_and_refusing_it_shows_refuse
 ):
     page = make_app()
     page.set_up_in(server.url, server.invite(), "Chidi Carrier", PASSPHRASE)
-    path, other = _classmates_request(server, tmp_path, page)
+    path, _other = _classmates_request(server, tmp_path, page)
     header = bundle.read_header(path.read_bytes())
     answer_dialogs(monkeypatch, open=str(path))
     panel = carry_panel(page)
