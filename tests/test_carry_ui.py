@@ -93,7 +93,8 @@ def test_export_before_any_online_sync_says_to_sync_once_first(make_app, server,
 
 
 def _classmates_request(server, tmp_path: Path, carrier_page) -> tuple[Path, object]:  # type: ignore[no-untyped-def]
-    """Baraka, a classmate on his own computer, exports a request; the carrier's Osler holds his card."""
+    """Baraka, a classmate on his own computer, exports a request; the carrier's Osler holds his card, and then
+    the internet is gone (online, the carrier's Osler would relay what it takes at once)."""
     other, _key = person(tmp_path / "baraka", server, "Baraka Otieno")
     settle(other)
     carrier = carrier_page.app.session
@@ -101,6 +102,7 @@ def _classmates_request(server, tmp_path: Path, carrier_page) -> tuple[Path, obj
     exported = other.bundles.export_request(tmp_path / "baraka")
     carrier_page.sync_now()
     carrier_page.wait_synced()
+    server.stop()
     return exported.path, other
 
 

@@ -103,7 +103,7 @@ class CarryPanel(QWidget):
         offer_layout.addWidget(self.offer_text)
         offer_row = FlowLayout()
         self.carry_button = button(_("&Carry it"), _("Carry it"), self.keep_offer)
-        self.refuse_offer_button = button(_("&Refuse"), _("Refuse to carry it"), self.refuse_offer)
+        self.refuse_offer_button = button(_("Refuse i&t"), _("Refuse to carry it"), self.refuse_offer)
         offer_row.addWidget(self.carry_button)
         offer_row.addWidget(self.refuse_offer_button)
         offer_layout.addLayout(offer_row)
@@ -131,7 +131,7 @@ class CarryPanel(QWidget):
         carry_row = FlowLayout()
         self.refuse_button = button(_("Re&fuse"), _("Refuse the selected file"), self.refuse_selected)
         self.refuse_button.setAccessibleDescription(_("Its file is deleted from this computer; nothing is sent"))
-        self.save_answers_button = button(_("Save &answers to…"), _("Save answers to a folder"), self.save_answers)
+        self.save_answers_button = button(_("Sa&ve answers to…"), _("Save answers to a folder"), self.save_answers)
         self.save_answers_button.setAccessibleDescription(
             _("Writes the answers you brought back into a folder, to hand to the people they are for")
         )

@@ -75,7 +75,7 @@ class LanRelayPanel(QWidget):
         row.addWidget(self.hand_button)
         layout.addLayout(row)
         address_row = QHBoxLayout()
-        address_label = QLabel(_("Clinic &relay address:"))
+        address_label = QLabel(_("Clinic rela&y address:"))
         self.address = line_edit(_("Clinic relay address"), "http://clinic-pc:8080")
         address_label.setBuddy(self.address)
         self.address.editingFinished.connect(self._save_address)
