@@ -4,7 +4,8 @@ each a view that redraws when sync reports new records."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
@@ -217,8 +218,13 @@ class MainScreen(QWidget):
         self.navigate("settings")
         page = self.pages.currentWidget()
         carry = self.settings.carry
-        page.ensureWidgetVisible(carry.title, 0, 0)
-        QTimer.singleShot(0, lambda: page.ensureWidgetVisible(carry.title, 0, 0))  # once laid out
+
+        def scroll() -> None:  # the section's title at the top of the page
+            if shiboken6.isValid(carry):
+                page.verticalScrollBar().setValue(carry.title.mapTo(page.widget(), QPoint(0, 0)).y() - 8)
+
+        scroll()
+        QTimer.singleShot(0, scroll)  # again once laid out
         carry.export_button.setFocus()
 
     @property
