@@ -3,23 +3,42 @@
 A request bundle is an offline ``POST /v1/sync``: the device's outbox, the blob pieces it uploads, the blobs it
 wants and its cursor, signed by the device and sealed to the programme server's bundle key. The answer bundle is
 what the server made of it, signed by the server's bundle key and sealed to the device's registered box key. A
-carrier reads only the small clear header. Pure: bytes in, bytes out; every primitive is in ``sync/envelope.py``.
+carrier reads only the small clear header (``sync/bundle_frame.py``, re-exported here). Pure: bytes in, bytes
+out; every primitive is in ``sync/envelope.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import struct
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import msgpack
 from pydantic import ValidationError
 
 from sync import envelope
-from sync.envelope import BoxKey, DeviceKey, EnvelopeError, ServerKeys
+from sync.bundle_frame import (
+    BUNDLE_MEDIA,
+    FORMAT,
+    KINDS,
+    MAGIC,
+    MAX_BUNDLE_BYTES,
+    MAX_BUNDLE_RECORDS,
+    MAX_HEADER,
+    MAX_MS,
+    SIGNATURE_BYTES,
+    SUFFIX,
+    BundleError,
+    Header,
+    file_name,
+    frame,
+    is_id16,
+    is_uint,
+    programme_id,
+    read_header,
+    unseal,
+)
+from sync.envelope import BoxKey, DeviceKey, ServerKeys
 from sync.protocol import (
     BLOB_CHUNK,
     MAX_BLOB_BYTES,
@@ -31,58 +50,18 @@ from sync.protocol import (
     gzip_bytes,
 )
 
-MAGIC = b"OSLERSYNC\n"
-FORMAT = 1
-MAX_BUNDLE_BYTES = 64 << 20
-MAX_HEADER = 4096
+__all__ = [
+    "BUNDLE_MEDIA", "DEFAULT_BUDGET", "FORMAT", "KINDS", "MAGIC", "MAX_BUNDLE_BYTES", "MAX_BUNDLE_RECORDS",
+    "MAX_CONTENT", "MAX_HEADER", "MIN_BUDGET", "SIGNATURE_BYTES", "SUFFIX", "AnswerContent", "BlobPiece",
+    "BundleError", "Header", "OpenedRequest", "Refusal", "RequestContent", "WantedBlob", "file_name",
+    "open_answer", "open_request", "programme_id", "read_header", "write_answer", "write_request",
+]  # fmt: skip
+
 MAX_CONTENT = 128 << 20
-MAX_BUNDLE_RECORDS = 10_000
 DEFAULT_BUDGET = 8 << 20
 MIN_BUDGET = 64 << 10
-BUNDLE_MEDIA = "application/vnd.osler.bundle"
-SUFFIX = ".oslersync"
-KINDS = ("request", "answer")
-SIGNATURE_BYTES = envelope.BUNDLE_SIGNATURE_BYTES
-_PREFIX = len(MAGIC) + 3  # magic, format version (u8), header length (u16 BE)
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-_HEADER_KEYS = frozenset({"v", "k", "p", "d", "q", "at", "n", "b", "z"})
-_MAX_MS = 2**53
 _MAX_CURSOR = 2**63
-
-
-class BundleError(Exception):
-    """A bundle that cannot be read, opened or believed. ``code`` is for machines (PROTOCOL.md §13.1):
-    not-a-bundle, damaged, too-large, newer-version, other-programme, wrong-device, bad-signature, not-for-me,
-    invalid; ``detail`` an English sentence that never quotes content."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code, self.detail = code, detail
-
-
-@dataclass(frozen=True)
-class Header:
-    """The clear header: all a carrier or relay ever reads of a bundle."""
-
-    kind: str
-    programme: str
-    device: bytes
-    request: bytes
-    created_ms: int
-    records: int
-    blob_bytes: int
-    payload_size: int
-    raw: bytes
-
-    def fingerprint(self) -> str:
-        """The device id as a person compares it: its first 8 bytes as 4 groups of 4 upper-case hex digits."""
-        digits = self.device[:8].hex().upper()
-        return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
-
-    @property
-    def size(self) -> int:
-        return _PREFIX + len(self.raw) + self.payload_size
 
 
 @dataclass(frozen=True)
@@ -150,115 +129,6 @@ class OpenedRequest:
         return envelope.verify_bundle(device_sign_public, self.signed, self.signature)
 
 
-def programme_id(server_url: str) -> str:
-    """A programme's id, as bundles and content packs (§7.2) name it: derived from its server's address (a
-    programme is its server; the demo's is ``demo``), 32 hex digits."""
-    key = server_url.strip().rstrip("/").lower()
-    return hashlib.sha256(b"osler-programme\0" + key.encode()).hexdigest()[:32]
-
-
-def file_name(header: Header) -> str:
-    """``osler-request-3F2A9C1B-20261201T031500Z.oslersync``: kind, device, and the UTC time it was made."""
-    when = datetime.fromtimestamp(header.created_ms / 1000, UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"osler-{header.kind}-{header.device[:4].hex().upper()}-{when}{SUFFIX}"
-
-
-# -- the frame ---------------------------------------------------------------------------------------------------
-
-
-def read_header(data: bytes) -> Header:
-    """The clear header, after checking the frame: magic, format version, lengths, the header's shape, and that
-    exactly the sealed payload follows. Not the seal: a carrier calls this too."""
-    if not data or not data[: len(MAGIC)] == MAGIC[: min(len(data), len(MAGIC))]:
-        raise BundleError("not-a-bundle", "this file is not an Osler sync bundle")
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError("too-large", f"a sync bundle is at most {MAX_BUNDLE_BYTES} bytes")
-    if len(data) < _PREFIX:
-        raise BundleError("damaged", "the bundle is cut short")
-    version = data[len(MAGIC)]
-    if version > FORMAT:
-        raise BundleError("newer-version", "the bundle was made by a newer version of Osler")
-    (length,) = struct.unpack(">H", data[len(MAGIC) + 1 : _PREFIX])
-    if version < 1 or not 1 <= length <= MAX_HEADER:
-        raise BundleError("damaged", "the bundle's header is damaged")
-    if len(data) < _PREFIX + length:
-        raise BundleError("damaged", "the bundle is cut short")
-    raw = data[_PREFIX : _PREFIX + length]
-    header = _parse_header(raw)
-    rest = len(data) - _PREFIX - length
-    if rest < header.payload_size:
-        raise BundleError("damaged", "the bundle is cut short")
-    if rest > header.payload_size:
-        raise BundleError("damaged", "the bundle has bytes after its end")
-    return header
-
-
-def _parse_header(raw: bytes) -> Header:
-    try:
-        obj = msgpack.unpackb(raw, raw=False, strict_map_key=True)
-    except Exception:  # msgpack raises several types for malformed input; all mean the same here
-        raise BundleError("damaged", "the bundle's header is damaged") from None
-    if not isinstance(obj, dict) or set(obj) != _HEADER_KEYS:
-        raise BundleError("damaged", "the bundle's header is damaged")
-    if obj["v"] != FORMAT:
-        raise BundleError("newer-version" if _int(obj["v"]) and obj["v"] > FORMAT else "damaged", "bad header version")
-    ok = (
-        obj["k"] in KINDS
-        and isinstance(obj["p"], str)
-        and _HEX32.match(obj["p"])
-        and _id16(obj["d"])
-        and _id16(obj["q"])
-        and _int(obj["at"], _MAX_MS)
-        and _int(obj["n"], MAX_BUNDLE_RECORDS + 1)
-        and _int(obj["b"], MAX_BUNDLE_BYTES + 1)
-        and _int(obj["z"], MAX_BUNDLE_BYTES + 1)
-        and obj["z"] > SIGNATURE_BYTES
-    )
-    if not ok:
-        if _int(obj["n"]) and obj["n"] > MAX_BUNDLE_RECORDS:
-            raise BundleError("too-large", f"a sync bundle carries at most {MAX_BUNDLE_RECORDS} records")
-        raise BundleError("damaged", "the bundle's header is damaged")
-    return Header(obj["k"], obj["p"], obj["d"], obj["q"], obj["at"], obj["n"], obj["b"], obj["z"], raw)
-
-
-def _int(value: Any, below: int = 2**64) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < below
-
-
-def _id16(value: Any) -> bool:
-    return isinstance(value, bytes) and len(value) == 16
-
-
-def _frame(kind: str, programme: str, device: bytes, request: bytes, created_ms: int, records: int,
-           blob_bytes: int, gzipped: bytes, signer: DeviceKey | ServerKeys, box_public: bytes) -> bytes:  # fmt: skip
-    """Sign and seal ``gzipped`` under a header made of the other arguments; the payload's size is known before
-    sealing (HPKE adds a fixed overhead), so the header can name it and be bound into the seal."""
-    size = envelope.BUNDLE_SEAL_OVERHEAD + SIGNATURE_BYTES + len(gzipped)
-    fields = {"v": FORMAT, "k": kind, "p": programme, "d": device, "q": request, "at": created_ms}
-    fields |= {"n": records, "b": blob_bytes, "z": size}
-    raw = msgpack.packb(fields, use_bin_type=True)
-    if len(raw) > MAX_HEADER:
-        raise BundleError("invalid", "the bundle's header is too long")
-    signature = envelope.sign_bundle(signer, kind, raw, gzipped)
-    sealed = envelope.seal_bundle(box_public, kind, raw, signature + gzipped)
-    assert len(sealed) == size
-    data = MAGIC + bytes([FORMAT]) + struct.pack(">H", len(raw)) + raw + sealed
-    if len(data) > MAX_BUNDLE_BYTES:
-        raise BundleError("too-large", f"a sync bundle is at most {MAX_BUNDLE_BYTES} bytes")
-    return data
-
-
-def _unseal(data: bytes, header: Header, box: BoxKey, code: str, what: str) -> tuple[bytes, bytes]:
-    """The signature and the gzip part of a bundle's sealed payload."""
-    try:
-        plain = envelope.open_bundle(data[header.size - header.payload_size :], box, header.kind, header.raw)
-    except EnvelopeError:
-        raise BundleError(code, what) from None
-    if len(plain) <= SIGNATURE_BYTES:
-        raise BundleError("invalid", "the bundle's payload is empty")
-    return plain[:SIGNATURE_BYTES], plain[SIGNATURE_BYTES:]
-
-
 def _content(gzipped: bytes) -> dict[str, Any]:
     """The content map: inflated with a limit (a zip bomb is refused while inflating), MessagePack, shallow."""
     try:
@@ -297,7 +167,7 @@ def write_request(content: RequestContent, programme: str, server_box_public: by
         obj["w"] = [[w.sha, w.size, w.first] for w in content.wants]
     gzipped = gzip_bytes(msgpack.packb(obj, use_bin_type=True))
     blob_bytes = sum(len(p.data) for p in content.uploads)
-    return _frame("request", programme, content.device, content.request, content.created_ms, len(content.push),
+    return frame("request", programme, content.device, content.request, content.created_ms, len(content.push),
                   blob_bytes, gzipped, key, server_box_public)  # fmt: skip
 
 
@@ -307,7 +177,7 @@ def open_request(data: bytes, server: ServerKeys) -> OpenedRequest:
     header = read_header(data)
     if header.kind != "request":
         raise BundleError("not-for-me", "this is an answer bundle, for a device: a server opens only requests")
-    signature, gzipped = _unseal(
+    signature, gzipped = unseal(
         data, header, server.box, "other-programme", "the bundle does not open with this server's key"
     )
     obj = _content(gzipped)
@@ -327,7 +197,7 @@ def _request_content(obj: dict[str, Any]) -> RequestContent:
     push = [Record.model_validate(r) for r in _list(obj["p"])]
     if any(r.a is not None or r.d is not None for r in push):
         raise ValueError("pushed records carry no author")
-    if obj.get("g", 1) != 1 or (obj.get("c") is not None and not _int(obj["c"], _MAX_CURSOR)):
+    if obj.get("g", 1) != 1 or (obj.get("c") is not None and not is_uint(obj["c"], _MAX_CURSOR)):
         raise ValueError("bad cursor or grants flag")
     wants = [WantedBlob(*_fields(w, (str, int, int))) for w in _list(obj.get("w", []))]
     return RequestContent(
@@ -345,8 +215,8 @@ def _request_content(obj: dict[str, Any]) -> RequestContent:
 
 
 def _check_request(c: RequestContent) -> None:
-    ok = _id16(c.account) and _id16(c.device) and _id16(c.request) and _int(c.created_ms, _MAX_MS)
-    if not ok or (c.cursor is not None and not _int(c.cursor, _MAX_CURSOR)):
+    ok = is_id16(c.account) and is_id16(c.device) and is_id16(c.request) and is_uint(c.created_ms, MAX_MS)
+    if not ok or (c.cursor is not None and not is_uint(c.cursor, _MAX_CURSOR)):
         raise BundleError("invalid", "a request names its account, device, request id, time and cursor")
     if not (isinstance(c.budget, int) and MIN_BUDGET <= c.budget <= MAX_BUNDLE_BYTES):
         raise BundleError("invalid", f"a request's answer budget is {MIN_BUDGET} to {MAX_BUNDLE_BYTES} bytes")
@@ -355,7 +225,7 @@ def _check_request(c: RequestContent) -> None:
     for piece in c.uploads:
         _check_piece(piece)
     for w in c.wants:
-        if not (_SHA.match(w.sha) and _int(w.size, MAX_BLOB_BYTES + 1) and _int(w.first)):
+        if not (_SHA.match(w.sha) and is_uint(w.size, MAX_BLOB_BYTES + 1) and is_uint(w.first)):
             raise BundleError("invalid", "a wanted blob is named by its SHA-256, size and first chunk")
         if w.first * BLOB_CHUNK > w.size:
             raise BundleError("invalid", "a wanted blob's first chunk is beyond its end")
@@ -384,7 +254,7 @@ def write_answer(content: AnswerContent, request: Header, server: ServerKeys, de
         obj["e"] = list(content.unavailable)
     gzipped = gzip_bytes(msgpack.packb(obj, use_bin_type=True))
     blob_bytes = sum(len(p.data) for p in content.blobs)
-    return _frame("answer", request.programme, request.device, request.request, content.created_ms,
+    return frame("answer", request.programme, request.device, request.request, content.created_ms,
                   len(content.records), blob_bytes, gzipped, server, device_box_public)  # fmt: skip
 
 
@@ -400,7 +270,7 @@ def open_answer(
         raise BundleError("other-programme", "the answer belongs to another programme")
     if header.device != device:
         raise BundleError("wrong-device", "the answer is for another device")
-    signature, gzipped = _unseal(data, header, box, "not-for-me", "the answer does not open with this device's key")
+    signature, gzipped = unseal(data, header, box, "not-for-me", "the answer does not open with this device's key")
     if not envelope.verify_bundle(
         server_sign_public, envelope.bundle_signed_input("answer", header.raw, gzipped), signature
     ):
@@ -446,12 +316,12 @@ def _answer_content(obj: dict[str, Any]) -> AnswerContent:
 
 def _check_answer(c: AnswerContent) -> None:
     cursors = (c.from_cursor, c.cursor, c.waiting)
-    ok = _id16(c.request) and _int(c.created_ms, _MAX_MS) and _int(c.accepted, MAX_BUNDLE_RECORDS + 1)
-    if not ok or not all(v is None or _int(v, _MAX_CURSOR) for v in cursors):
+    ok = is_id16(c.request) and is_uint(c.created_ms, MAX_MS) and is_uint(c.accepted, MAX_BUNDLE_RECORDS + 1)
+    if not ok or not all(v is None or is_uint(v, _MAX_CURSOR) for v in cursors):
         raise BundleError("invalid", "an answer names its request, time, counts and cursors")
     if len(c.records) > MAX_BUNDLE_RECORDS:
         raise BundleError("too-large", f"a sync bundle carries at most {MAX_BUNDLE_RECORDS} records")
-    if not all(_id16(i) for x in c.refused for i in x.ids) or not all(_SHA.match(s) for s in c.unavailable):
+    if not all(is_id16(i) for x in c.refused for i in x.ids) or not all(_SHA.match(s) for s in c.unavailable):
         raise BundleError("invalid", "an answer's refusals name record ids and its missing blobs SHA-256s")
     if not all(_SHA.match(sha) and isinstance(done, bool) for sha, done in c.uploaded):
         raise BundleError("invalid", "an answer says of each upload its SHA-256 and whether it is complete")
@@ -464,7 +334,9 @@ def _check_answer(c: AnswerContent) -> None:
 
 def _check_piece(p: BlobPiece) -> None:
     """A piece starts at a chunk boundary and holds whole chunks; only the blob's last chunk may be short."""
-    if not (_SHA.match(p.sha) and _int(p.size, MAX_BLOB_BYTES + 1) and _int(p.first) and isinstance(p.data, bytes)):
+    if not (
+        _SHA.match(p.sha) and is_uint(p.size, MAX_BLOB_BYTES + 1) and is_uint(p.first) and isinstance(p.data, bytes)
+    ):
         raise BundleError("invalid", "a blob piece names its SHA-256, size and first chunk")
     start, end = p.first * BLOB_CHUNK, p.first * BLOB_CHUNK + len(p.data)
     whole = len(p.data) % BLOB_CHUNK == 0 or end == p.size

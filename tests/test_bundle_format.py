@@ -17,7 +17,7 @@ import pytest
 
 from desktop.domain import content_packs
 from desktop.domain.sync_adapter import Program
-from sync import bundle, envelope
+from sync import bundle, bundle_frame, envelope
 from sync.bundle import (
     AnswerContent,
     BlobPiece,
@@ -206,10 +206,13 @@ def test_trailing_bytes_and_truncation_are_damage(keys):
     data = make_request(keys)
     refused("damaged", bundle.read_header, data + b"\0")
     header = bundle.read_header(data)
-    for cut in (3, 10, 12, 20, bundle._PREFIX + len(header.raw) - 1, bundle._PREFIX + len(header.raw) + 7,
+    for cut in (3, 10, 12, 20, bundle_frame.PREFIX + len(header.raw) - 1, bundle_frame.PREFIX + len(header.raw) + 7,
                 len(data) // 2, len(data) - 1):  # fmt: skip
         refused("damaged", bundle.read_header, data[:cut])
     refused("not-a-bundle", bundle.read_header, b"")
+    small = make_request(keys, request_content(push=[], uploads=[], wants=[]))
+    for cut in range(1, len(small)):  # cut at every byte: always "damaged", before any key is used
+        refused("damaged", bundle.read_header, small[:cut])
 
 
 def test_not_a_bundle_newer_version_and_oversize(keys, monkeypatch):
@@ -219,7 +222,7 @@ def test_not_a_bundle_newer_version_and_oversize(keys, monkeypatch):
     newer = data[: len(bundle.MAGIC)] + bytes([2]) + data[len(bundle.MAGIC) + 1 :]
     refused("newer-version", bundle.read_header, newer)
     refused("too-large", bundle.read_header, bundle.MAGIC + b"\1" + bytes(bundle.MAX_BUNDLE_BYTES))
-    monkeypatch.setattr(bundle, "MAX_BUNDLE_BYTES", 1 << 20)  # a smaller limit: the same code, less memory
+    monkeypatch.setattr(bundle_frame, "MAX_BUNDLE_BYTES", 1 << 20)  # a smaller limit: the same code, less memory
     sha, data = blob(2 << 20)  # random: it does not compress below the limit
     big = BlobPiece(sha, len(data), 0, data)
     refused("too-large", make_request, keys, request_content(uploads=[big], budget=bundle.MIN_BUDGET))  # not written
@@ -259,7 +262,7 @@ def test_an_answer_for_another_device_or_programme_or_forged_is_refused(keys):
 def sealed_request(keys, gzipped: bytes, records: int = 0, blob_bytes: int = 0, request: bytes = b"q" * 16) -> bytes:
     """A request bundle around any gzip part, validly framed, signed and sealed (what a hostile device could
     make with the server's public key)."""
-    return bundle._frame("request", PROGRAMME, DEVICE, request, AT, records, blob_bytes, gzipped, keys["device"],
+    return bundle_frame.frame("request", PROGRAMME, DEVICE, request, AT, records, blob_bytes, gzipped, keys["device"],
                          keys["server"].box_public)  # fmt: skip
 
 
