@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ from desktop.domain.library_format import parts_match
 from desktop.i18n import _
 from desktop.vault.blobs import chunk_count_for
 from sync import bundle, envelope
-from sync.protocol import pack_record
+from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
     from desktop.domain.carry import Carried
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 KEY_SECRET = "bundle-server-key"  # noqa: S105 - the vault entry's name: the server's PUBLIC bundle keys
 REQUESTS_SECRET = "bundle-requests"  # noqa: S105 - the vault entry's name: what each request carried
+UPLOAD_FROM = "bundle-upload-from"  # vault entry: blob → the chunk its next piece starts at
+CHUNK = 65_536  # blob pieces hold whole chunks (PROTOCOL.md §13.1)
 DEFAULT_BUDGET = bundle.DEFAULT_BUDGET
 KEEP_REQUESTS = 50  # requests whose answers may still come back (the oldest forgotten beyond)
 
@@ -152,35 +155,60 @@ class Bundles:
             kept = dict(sorted(kept.items(), key=lambda kv: kv[1].get("at", 0))[-KEEP_REQUESTS:])
         self.vault.put_secret(REQUESTS_SECRET, json.dumps(kept).encode())
 
+    def _upload_from(self) -> dict[str, int]:
+        raw = self.vault.get_secret(UPLOAD_FROM)
+        return json.loads(raw) if raw else {}
+
     def _uploads(self, budget: int) -> tuple[list[bundle.BlobPiece], dict[str, list]]:
-        """Library files (and part lists) published here, then sealed attachments, whole, while they fit."""
+        """Library files (and part lists) published here, then sealed attachments, while the budget lasts: each
+        from the chunk an earlier answer said the server still lacks, in whole chunks (a blob larger than one
+        bundle goes over several)."""
         pieces: list[bundle.BlobPiece] = []
         owners: dict[str, list] = {}
+        progress = self._upload_from()
+
+        def add(sha: str, size: int, chunks: Callable[[int, int], bytes], owner: list) -> None:
+            nonlocal budget
+            first = progress.get(sha, 0)
+            if first * CHUNK >= size:
+                first = 0
+            left = size - first * CHUNK
+            length = left if left <= budget else (budget // CHUNK) * CHUNK
+            if size == 0 or length <= 0:
+                return
+            count = -(-length // CHUNK)
+            pieces.append(bundle.BlobPiece(sha, size, first, chunks(first, count)))
+            owners[sha] = owner
+            budget -= length
+
         raw = self.vault.get_secret(UPLOADS)
         for sha in json.loads(raw) if raw else []:
             info = self.vault.blobs.info(sha)
-            if info is None or not info.complete or info.size > budget:
-                continue
-            data = self.vault.blobs.read_all(sha)
-            pieces.append(bundle.BlobPiece(sha, len(data), 0, data))
-            owners[sha] = ["library"]
-            budget -= len(data)
+            if info is not None and info.complete:
+                add(sha, info.size, lambda first, count, s=sha: self._vault_chunks(s, first, count), ["library"])
         messaging = self.session.messaging
         for message_id, entry in messaging.pending_uploads() if messaging is not None else []:
-            if entry["size"] > budget + 64 * 1024:  # sealed: a little larger than the plain file
-                continue
+            if budget < min(CHUNK, sealed_size(entry["size"])):
+                break
             sealed = messaging.sealed_attachment(entry)
-            if len(sealed) > budget:
-                continue
             sha = hashlib.sha256(sealed).hexdigest()
-            pieces.append(bundle.BlobPiece(sha, len(sealed), 0, sealed))
-            owners[sha] = ["attachment", message_id]
-            budget -= len(sealed)
+            add(sha, len(sealed), lambda f, n, b=sealed: b[f * CHUNK : (f + n) * CHUNK], ["attachment", message_id])
         return pieces, owners
 
-    def _wants(self) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
-        """What an online sync would fetch: attachments auto-download would fetch, then the library download
-        queue (a file's part list when not held, then the file from its first missing chunk)."""
+    def _vault_chunks(self, sha: str, first: int, count: int) -> bytes:
+        """Chunks ``first`` .. ``first + count - 1`` of a blob held in the vault, read one at a time."""
+        out = bytearray()
+        for index, chunk in enumerate(self.vault.blobs.read(sha)):
+            if index >= first + count:
+                break
+            if index >= first:
+                out += chunk
+        return bytes(out)
+
+    def _wants(self, budget: int = bundle.MAX_BUNDLE_BYTES) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
+        """What an online sync would fetch: attachments auto-download would fetch (those that fit the answer's
+        budget: an attachment is kept only whole), then the library download queue (a file's part list when not
+        held, then the file from its first missing chunk: pieces of it are kept)."""
         from desktop.domain.downloads import DONE, FAILED
         from desktop.domain.session import AUTO_DOWNLOAD_BYTES
         from sync.clock import utcnow
@@ -194,6 +222,7 @@ class Bundles:
                     entry["state"] == "remote"
                     and (small or not settings.data_saver)
                     and settings.may_download(entry["size"], utcnow(session.wall))
+                    and sealed_size(entry["size"]) <= budget
                 ):
                     wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), 0))
                     owners[entry["sha"]] = ["attachment", message_id]
@@ -221,10 +250,11 @@ class Bundles:
             raise BundleRefused(_("Sync online once first: this device does not yet hold your programme's key."))
         budget = max(bundle.MIN_BUDGET, min(budget, bundle.MAX_BUNDLE_BYTES - 64 * 1024))
         store = self.session.store
-        push = store.outbox(budget)[: bundle.MAX_BUNDLE_RECORDS] if store.outbox_totals()[0] else []
+        queued = self.vault.records.outbox(budget, limit=bundle.MAX_BUNDLE_RECORDS)  # not one sync batch: all
+        push = [unpack_record(r.wire) for r in queued]
         used = sum(len(pack_record(r)) for r in push)
         uploads, up_owners = self._uploads(budget - used)
-        wants, want_owners = self._wants()
+        wants, want_owners = self._wants(budget)
         request_id = secrets.token_bytes(16)
         created = self.session.now_ms()
         creds = self.program.credentials
@@ -249,6 +279,7 @@ class Bundles:
                 "g": bool(catching_up),
                 "ids": [r.i.hex() for r in push],
                 "up": {p.sha: up_owners[p.sha] for p in uploads},
+                "pieces": {p.sha: [p.first, p.first + -(-len(p.data) // CHUNK), p.size] for p in uploads},
                 "want": {w.sha: want_owners[w.sha] for w in wants},
             }
             self._keep_requests(kept)
@@ -309,7 +340,7 @@ class Bundles:
         session, store = self.session, self.session.store
         kept = self._requests().get(answer.request.hex(), {})
         blobs = self._store_blobs(answer, kept.get("want", {}))
-        self._settle_uploads(answer, kept.get("up", {}))
+        self._settle_uploads(answer, kept)
         with self.vault.transaction():
             current = store.cursor()
             refused_ids = {i.hex() for r in answer.refused for i in r.ids}
@@ -342,14 +373,21 @@ class Bundles:
         session.after_sync(len(new))
         return Applied(len(new), len(sent_now), refused, blobs, nothing)
 
-    def _settle_uploads(self, answer: bundle.AnswerContent, owners: dict[str, list]) -> None:
+    def _settle_uploads(self, answer: bundle.AnswerContent, kept: dict) -> None:
         """Uploads the server holds whole: no longer pending (an attachment ``uploaded``, a library blob off the
-        list), as after an online upload."""
-        messaging = self.session.messaging
+        list), as after an online upload. One not whole yet goes on from the chunk after the piece carried (or
+        from the start, when the piece reached the blob's end and the server still lacks some of it)."""
+        messaging, owners, carried = self.session.messaging, kept.get("up", {}), kept.get("pieces", {})
+        progress = self._upload_from()
         for sha, complete in answer.uploaded:
             owner = owners.get(sha)
-            if not complete or owner is None:
+            if owner is None:
                 continue
+            if not complete:
+                _first, end, size = carried.get(sha, [0, 0, 0])
+                progress[sha] = end if end * CHUNK < size else 0
+                continue
+            progress.pop(sha, None)
             if owner[0] == "attachment" and messaging is not None:
                 entry = messaging.attachment(owner[1])
                 if entry is not None and entry["state"] == "pending-upload":
@@ -359,6 +397,7 @@ class Bundles:
                     raw = self.vault.get_secret(UPLOADS)
                     left = [s for s in (json.loads(raw) if raw else []) if s != sha]
                     self.vault.put_secret(UPLOADS, json.dumps(left).encode())
+        self.vault.put_secret(UPLOAD_FROM, json.dumps(progress).encode())
 
     def _store_blobs(self, answer: bundle.AnswerContent, owners: dict[str, list]) -> int:
         """Wanted blob pieces into the vault: an attachment whole (checked against its message), a part list
@@ -382,6 +421,7 @@ class Bundles:
                         stored += 1
                 elif owner[0] == "library":
                     stored += self._store_library_piece(piece, owner)
+                    self.session.downloads.arrived(piece.sha)
             except Exception as exc:  # a piece that does not match is dropped: the next sync fetches it
                 log.info("a carried blob piece was dropped: %s", type(exc).__name__)
         return stored
@@ -416,5 +456,3 @@ class Bundles:
                 put += 1
             offset, index = offset + n, index + 1
         return 1 if put else 0
-
-

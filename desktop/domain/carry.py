@@ -22,6 +22,7 @@ from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
 from sync.client.errors import Offline, ServerBusy, SyncError
+from sync.client.transport import Transport
 from sync.clock import utcnow
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class Carried:
     size: int
     blob_bytes: int
     received_ms: int
-    state: str  # "waiting" | "over-budget" | "answered" | "handed-back" | "refused"
+    state: str  # "waiting" | "over-budget" | "answered" | "handed-back" | "refused" (the person refused the device)
     answer_size: int | None = None
     created_ms: int = 0  # when the request was made (its header)
 
@@ -53,6 +54,7 @@ class Carry:
         self.session = session
         self.folder = Path(session.data_dir) / FOLDER
         self._lock = threading.RLock()  # the GUI (take, refuse, export) and the sync thread (relay)
+        self._relaying = threading.Lock()
 
     # -- the index -----------------------------------------------------------------------------------------
 
@@ -102,8 +104,8 @@ class Carry:
         with self._lock:
             index = self._index()
             known = index.get(request)
-            if known is not None and known["state"] == REFUSED:
-                raise BundleRefused(_("You refused to carry this bundle."), "refused")
+            if any(d["device"] == header.device.hex() and d["state"] == REFUSED for d in index.values()):
+                raise BundleRefused(_("You chose not to carry bundles for this device."), "refused")
             if known is not None:
                 return self._item(known)
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -131,23 +133,36 @@ class Carry:
         return sorted((self._item(d) for d in docs), key=lambda c: c.received_ms, reverse=True)
 
     def refuse(self, request: str) -> None:
-        """Drop a carried request and its answer; a later take of the same request is refused."""
+        """Refuse the device of a carried request: its bundles held here are dropped (request and answer bytes),
+        and none of its requests is taken again (the LAN relay answers it 403)."""
         with self._lock:
             index = self._index()
             doc = index.get(request)
             if doc is None:
                 return
-            index[request] = {**doc, "state": REFUSED, "answer_size": None}
+            for key, other in list(index.items()):
+                if other["device"] == doc["device"]:
+                    index[key] = {**other, "state": REFUSED, "answer_size": None}
+                    for suffix in ("request", "answer"):
+                        (self.folder / f"{key}.{suffix}").unlink(missing_ok=True)
             self._save(index)
-            for suffix in ("request", "answer"):
-                (self.folder / f"{request}.{suffix}").unlink(missing_ok=True)
 
     # -- relaying ------------------------------------------------------------------------------------------
 
     def relay(self) -> int:
         """Post each waiting request to the programme's server (or, when it is out of reach, to the edge relay
         in the settings) and keep the answers; returns how many were answered. Under data saver, a request whose
-        bytes (and an answer as large) would pass this month's budget waits as "over-budget". Sync thread."""
+        bytes (and an answer as large) would pass this month's budget waits as "over-budget". The sync thread calls
+        it after each good sync, the LAN relay when a request comes in: one relay at a time, on a connection of
+        its own."""
+        with self._relaying:
+            transport = self.session.transport.fork()
+            try:
+                return self._relay_all(transport)
+            finally:
+                transport.close()
+
+    def _relay_all(self, transport: Transport) -> int:
         session = self.session
         answered = 0
         with self._lock:
@@ -165,13 +180,12 @@ class Carry:
             except OSError:
                 continue
             try:
-                answer = self._post(data)
+                answer = self._post(transport, data)
             except (Offline, ServerBusy):
                 break  # out of reach: everything waits for the next sync
             except SyncError as exc:  # the server refused it for good (revoked device, damaged): not sent again
                 log.info("a carried request was refused by the server: %s", type(exc).__name__)
-                self._update(request, state=REFUSED)
-                (self.folder / f"{request}.request").unlink(missing_ok=True)
+                self._forget(request)
                 continue
             finally:
                 session.count_usage()
@@ -181,12 +195,12 @@ class Carry:
                 if self._index().get(request, {}).get("state") == REFUSED:
                     continue  # refused while it was on its way
                 write_atomically(self.folder / f"{request}.answer", answer)
-                self._update(request, state=ANSWERED, answer_size=len(answer))
+                order = 1 + max((d.get("answered", 0) for d in self._index().values()), default=0)
+                self._update(request, state=ANSWERED, answer_size=len(answer), answered=order)
             answered += 1
         return answered
 
-    def _post(self, data: bytes) -> bytes:
-        transport = self.session.transport
+    def _post(self, transport: Transport, data: bytes) -> bytes:
         try:
             return transport.post_bundle(data)
         except Offline:
@@ -194,6 +208,14 @@ class Carry:
             if not relay:
                 raise
             return transport.post_bundle(data, base_url=relay)
+
+    def _forget(self, request: str) -> None:
+        """A request the server will never answer: dropped, bytes and entry."""
+        with self._lock:
+            index = self._index()
+            index.pop(request, None)
+            self._save(index)
+            (self.folder / f"{request}.request").unlink(missing_ok=True)
 
     def _update(self, request: str, **fields: object) -> None:
         with self._lock:
@@ -204,31 +226,35 @@ class Carry:
 
     # -- handing back --------------------------------------------------------------------------------------
 
+    def _newest_answers(self) -> dict[str, dict]:
+        """Device → the entry of the newest answer held for it: a newer answer covers what an older one does
+        (records are applied by id, the cursor never moves back), so only it is handed back."""
+        newest: dict[str, dict] = {}
+        with self._lock:
+            docs = [d for d in self._index().values() if d["state"] in (ANSWERED, HANDED_BACK)]
+        for doc in sorted(docs, key=lambda d: d.get("answered", 0)):
+            if (self.folder / f"{doc['request']}.answer").exists():
+                newest[doc["device"]] = doc
+        return newest
+
     def answer_for(self, device: bytes) -> bytes | None:
         """The newest answer held for ``device`` (LAN relay: given back when that device hands over a request)."""
-        with self._lock:
-            docs = [
-                d
-                for d in self._index().values()
-                if d["device"] == device.hex() and d["state"] in (ANSWERED, HANDED_BACK)
-            ]
-            for doc in sorted(docs, key=lambda d: (d.get("created_ms", 0), d["received_ms"]), reverse=True):
-                try:
-                    return (self.folder / f"{doc['request']}.answer").read_bytes()
-                except OSError:
-                    continue
-        return None
+        doc = self._newest_answers().get(device.hex())
+        if doc is None:
+            return None
+        try:
+            return (self.folder / f"{doc['request']}.answer").read_bytes()
+        except OSError:
+            return None
 
     def mark_handed_back(self, request: str) -> None:
         self._update(request, state=HANDED_BACK)
 
     def export_answers(self, folder: Path) -> list[Path]:
-        """Every answer held, written to ``folder`` (a stick) atomically under its bundle file name; each is
-        marked handed back (and kept, to hand back again, until a newer one replaces it)."""
+        """The newest answer held for each device, written to ``folder`` (a stick) atomically under its bundle
+        file name; each is marked handed back (and kept, to hand back again, until a newer one replaces it)."""
         written = []
-        with self._lock:
-            docs = [d for d in self._index().values() if d["state"] in (ANSWERED, HANDED_BACK)]
-        for doc in docs:
+        for doc in self._newest_answers().values():
             try:
                 data = (self.folder / f"{doc['request']}.answer").read_bytes()
                 path = Path(folder) / bundle.file_name(bundle.read_header(data))

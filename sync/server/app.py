@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import PROTOCOL_VERSION, __version__
 from sync.clock import Clock
 from sync.protocol import GZIP_MIN_BYTES, ProtocolError, SyncRequest, SyncResponse
-from sync.server import api_admin, api_auth, api_blobs, api_links, api_live, api_recovery, api_sync
+from sync.server import api_admin, api_auth, api_blobs, api_bundles, api_links, api_live, api_recovery, api_sync
 from sync.server.blobstore import BlobStore
 from sync.server.limits import BodyLimit
 from sync.server.security import RateLimiter
@@ -24,6 +24,7 @@ from sync.server.storage import Storage
 
 log = logging.getLogger("osler.server")
 AUTH_PER_MINUTE = 10
+BUNDLES_PER_MINUTE = 120  # request bundles per client address (a relay forwards many: PROTOCOL.md §13.2)
 # How long an idle keep-alive connection stays open (uvicorn's default is 5 s). A client on a long, thin link pays
 # 2 round trips to open one, and its follow-up sync (receipts, a reply) comes seconds later: 75 s, as nginx does.
 KEEP_ALIVE_S = 75
@@ -97,10 +98,12 @@ def create_app(
     auth_per_minute: int = AUTH_PER_MINUTE,
     device_auth_per_minute: int | None = None,
     clock: Clock | None = None,
+    bundles_per_minute: int = BUNDLES_PER_MINUTE,
 ) -> FastAPI:
     """The app over ``storage`` and the blobs in ``data_dir``. Registration and sign-in are limited to
     ``auth_per_minute`` calls per client address, and sign-in to ``device_auth_per_minute`` (by default the same
-    number) per device. ``clock`` (by default the storage's) decides every expiry and window."""
+    number) per device; request bundles to ``bundles_per_minute`` per client address. ``clock`` (by default the
+    storage's) decides every expiry and window."""
     clock = clock or storage.clock
     app = FastAPI(title="Osler server", version=__version__, summary="Relay, directory and blob store for Osler")
     app.state.storage, app.state.clock = storage, clock
@@ -108,6 +111,7 @@ def create_app(
     app.state.blobs = BlobStore(data_dir / "blobs", clock)
     app.state.auth_limiter = RateLimiter(auth_per_minute, clock)
     app.state.device_limiter = RateLimiter(device_auth_per_minute or auth_per_minute, clock)
+    app.state.bundle_limiter = RateLimiter(bundles_per_minute, clock)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(IssuedToken)  # the token a signed request earned, on its answer (PROTOCOL.md §6.2)
     app.add_middleware(BodyLimit)  # added last, so it runs first: no route reads a byte past its limit
@@ -142,6 +146,7 @@ def create_app(
     app.include_router(api_live.router)
     app.include_router(api_blobs.router)
     app.include_router(api_admin.router)
+    app.include_router(api_bundles.router)
 
     openapi = app.openapi
 

@@ -1,4 +1,5 @@
-"""``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore).
+"""``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore,
+import-bundle).
 
 ``--data-dir`` and ``--database`` may come before or after the verb: ``osler-server init --data-dir X``.
 """
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--device-auth-per-minute", type=int, default=None, help="sign-in attempts per device per minute"
     )
+    serve.add_argument(
+        "--bundles-per-minute", type=int, default=120, help="sync bundles (POST /v1/bundles) per client per minute"
+    )
     revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
     backup = verb("backup", "copy the database and blobs into a new folder, safely while serving (SQLite)")
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     restore = verb("restore", "put a backup folder into --data-dir (stop the server first)")
     restore.add_argument("source", type=Path, help="a folder written by `osler-server backup`")
     restore.add_argument("--force", action="store_true", help="replace the database already in --data-dir")
+    bundle = verb("import-bundle", "answer a request bundle (.oslersync) carried from an offline device")
+    bundle.add_argument("file", type=Path, help="the request bundle")
+    bundle.add_argument("--out", type=Path, default=None, help="folder for the answer (default: beside the file)")
     args = parser.parse_args(argv)
 
     data_dir = _data_dir(args.data_dir)
@@ -82,13 +89,21 @@ def main(argv: list[str] | None = None) -> int:
             print("no such active device", file=sys.stderr)
             return 1
         print("revoked")
+    elif args.command == "import-bundle":
+        from sync.server.bundle_cli import import_bundle
+
+        return import_bundle(storage, data_dir, args.file, args.out)
     elif args.command == "serve":
         import uvicorn
 
         from sync.server.app import SERVE_OPTIONS, create_app
 
         app = create_app(
-            storage, data_dir, auth_per_minute=args.auth_per_minute, device_auth_per_minute=args.device_auth_per_minute
+            storage,
+            data_dir,
+            auth_per_minute=args.auth_per_minute,
+            device_auth_per_minute=args.device_auth_per_minute,
+            bundles_per_minute=args.bundles_per_minute,
         )
         server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
         exit_handler = server.handle_exit

@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from sync.clock import SYSTEM, Clock
-from sync.server.app import SERVE_OPTIONS, create_app
+from sync.server.app import BUNDLES_PER_MINUTE, SERVE_OPTIONS, create_app
 from sync.server.storage import Storage
 
 
@@ -54,6 +54,7 @@ class EmbeddedServer:
         auth_per_minute: int = 10_000,
         device_auth_per_minute: int | None = None,
         clock: Clock = SYSTEM,
+        bundles_per_minute: int = BUNDLES_PER_MINUTE,
     ) -> None:
         self.data_dir = data_dir
         self.storage = Storage(database, clock) if database else Storage.for_data_dir(data_dir, clock)
@@ -62,7 +63,11 @@ class EmbeddedServer:
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         app = self._app = create_app(
-            self.storage, data_dir, auth_per_minute=auth_per_minute, device_auth_per_minute=device_auth_per_minute
+            self.storage,
+            data_dir,
+            auth_per_minute=auth_per_minute,
+            device_auth_per_minute=device_auth_per_minute,
+            bundles_per_minute=bundles_per_minute,
         )
         config = uvicorn.Config(
             app,

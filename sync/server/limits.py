@@ -4,7 +4,8 @@ An ASGI middleware: a declared ``Content-Length`` over the path's limit is refus
 never read, so a client that declares 100 MB and sends nothing gets its answer at once); a body streamed without
 a length (chunked) is counted as it arrives and refused with 413 as soon as it passes the limit, so no more than
 the limit is ever held in memory. The limits are per path: small for the JSON endpoints (registration, sign-in,
-admin), the wire limit for ``/v1/sync``, one chunk for blob chunk uploads.
+admin), the wire limit for ``/v1/sync``, one chunk for blob chunk uploads, a whole bundle file for ``/v1/bundles``
+(§13.2).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sync.bundle import MAX_BUNDLE_BYTES
 from sync.protocol import BLOB_CHUNK, MAX_WIRE_BYTES
 
+BUNDLE_BODY = MAX_BUNDLE_BYTES  # a whole request bundle (PROTOCOL.md §13.1)
 SMALL_BODY = 16 * 1024  # the JSON endpoints: the largest legitimate body (a registration) is under 6 KiB
 _CHUNK_PATH = re.compile(r"^/v1/blobs/[^/]+/chunks/[^/]+$")
 
@@ -23,6 +26,8 @@ _CHUNK_PATH = re.compile(r"^/v1/blobs/[^/]+/chunks/[^/]+$")
 def body_limit(path: str) -> int:
     if path == "/v1/sync":
         return MAX_WIRE_BYTES
+    if path == "/v1/bundles":
+        return BUNDLE_BODY
     if _CHUNK_PATH.match(path):
         return BLOB_CHUNK
     return SMALL_BODY

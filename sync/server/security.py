@@ -69,6 +69,12 @@ def auth_rate_limit(request: Request) -> None:
     request.app.state.auth_limiter.check(host)
 
 
+def bundle_rate_limit(request: Request) -> None:
+    """Request bundles per client address (PROTOCOL.md §13.2)."""
+    host = request.client.host if request.client else "unknown"
+    request.app.state.bundle_limiter.check(host)
+
+
 def device_rate_limit(request: Request, device: bytes) -> None:
     """Sign-in calls (challenge and token together) per device, wherever they come from."""
     request.app.state.device_limiter.check(device.hex())

@@ -33,6 +33,7 @@ from sync.server.accounts import (  # noqa: F401 - re-exported: callers import t
 from sync.server.circles import CirclesMixin
 from sync.server.deliveries import DeliveriesMixin
 from sync.server.linking import LinksMixin
+from sync.server.serverkeys import ServerKeysMixin
 from sync.server.tables import counter, invites, meta, metadata, record_audience, records, records_kind, status_requests
 
 SCHEMA_VERSION = 1
@@ -100,7 +101,7 @@ def _unpack_audience(packed: bytes | None) -> list[bytes] | None:
     return [packed[i : i + 16] for i in range(0, len(packed), 16)]
 
 
-class Storage(AccountsMixin, LinksMixin, DeliveriesMixin, CirclesMixin):
+class Storage(AccountsMixin, LinksMixin, DeliveriesMixin, CirclesMixin, ServerKeysMixin):
     def __init__(self, url: str, clock: Clock = SYSTEM) -> None:
         self.url, self.clock = url, clock
         self.is_sqlite = url.startswith("sqlite")

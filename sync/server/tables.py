@@ -166,3 +166,12 @@ circles = sa.Table(
     sa.Column("epoch", sa.BigInteger, nullable=False),
     sa.Column("hlc", sa.BigInteger, nullable=False),
 )
+# The server's own keys (PROTOCOL.md §13.2), by name: ``bundle`` is the pair request bundles are sealed to and
+# answer bundles are signed with. Made once, by whichever process asks first (insert-if-absent), never replaced.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("private", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.BigInteger, nullable=False),
+)
