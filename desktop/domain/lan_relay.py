@@ -24,15 +24,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from desktop.domain.lan_discovery import ALL_INTERFACES, Discovery, Peer
 from desktop.i18n import _
 
 if TYPE_CHECKING:
@@ -40,29 +39,20 @@ if TYPE_CHECKING:
     from desktop.domain.session import Session
 
 log = logging.getLogger(__name__)
-SERVICE_TYPE = "_osler-relay._tcp.local."
-TXT_VERSION = "1"
 BUNDLE_MEDIA = "application/vnd.osler.bundle"  # sync.bundle.BUNDLE_MEDIA (imported lazily there)
 MAX_BUNDLE_BYTES = 64 << 20  # sync.bundle.MAX_BUNDLE_BYTES
 RELAY_WAIT_S = 20.0  # how long a carrier holds a POST while it relays the request at once
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - a LAN relay serves the LAN, and only once the person turned it on
 HAND_TIMEOUT_S = 60.0  # the device side: a LAN carrier answers within RELAY_WAIT_S plus the transfer
+READ_TIMEOUT_S = 30.0  # the carrier's socket timeout while a request arrives
+MAX_RECEIVING = 4  # bodies received at once (each up to 64 MiB in memory); more: 503 busy
+MAX_CARRIED_BYTES = 1 << 30  # requests kept waiting, in all; more: 507 (anyone on the LAN may post)
 
 
-@dataclass(frozen=True)
-class Peer:
-    """An Osler that carries bundles: a classmate found on the LAN, or an edge relay (``edge``)."""
-
-    name: str
-    fingerprint: str  # the carrier's device fingerprint ("3F2A 9C1B 77D0 12AE"); "" for a relay address
-    address: str  # an IP address or host name
-    port: int
-    edge: bool = False
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
+def device_fingerprint(device: bytes) -> str:
+    """A device id as carriers show it (``sync.bundle.Header.fingerprint``: a carried request's header and the
+    TXT ``f`` of an advertisement read the same): its first 8 bytes as 4 groups of 4 upper-case hex digits."""
+    digits = device[:8].hex().upper()
+    return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
 
 
 def peer_at(address: str) -> Peer | None:
@@ -157,14 +147,22 @@ class Carrier:
         if header.programme != self.programme:
             return _error(422, "bundle-programme", "this carrier relays for another programme")
         device = header.device.hex()
-        if any(item.device == device and item.state == "refused" for item in self.carry.items()):
+        items = self.carry.items()
+        if any(item.device == device and item.state == "refused" for item in items):
             return _error(403, "refused", "the person carrying refused this device")
+        waiting = sum(item.size for item in items if item.state in ("waiting", "over-budget"))
+        if waiting + len(data) > MAX_CARRIED_BYTES:
+            return _error(507, "carrier-full", "this carrier holds as much as it will carry; try another")
         try:
             self.carry.take(data)
         except BundleRefused as exc:
-            if exc.code == "refused":
-                return _error(403, "refused", "the person carrying refused this device")
-            return _error(422, exc.code or "invalid", "this carrier does not take that bundle")
+            status, code = {
+                "refused": (403, "refused"),
+                "too-large": (413, "too-large"),
+                "damaged": (400, "bad-encoding"),
+                "other-programme": (422, "bundle-programme"),
+            }.get(exc.code, (422, "invalid"))
+            return _error(status, code, "this carrier does not take that bundle")
         if self.relay_now is not None:
             self._relay_bounded()
         answer = self.carry.answer_for(header.device)
@@ -206,6 +204,7 @@ def _error(status: int, code: str, detail: str) -> tuple[int, str, bytes]:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "osler-lan-relay"
+    timeout = READ_TIMEOUT_S  # a sender quiet this long is dropped: it holds no thread for ever
     sys_version = ""
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -246,14 +245,23 @@ class _Handler(BaseHTTPRequestHandler):
         media = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media != BUNDLE_MEDIA:
             return self._refuse(415, "bad-encoding", f"send a bundle as {BUNDLE_MEDIA}")
-        data = self.rfile.read(length)
-        if len(data) != length:
-            return self._refuse(400, "bad-encoding", "the body ended before its Content-Length")
+        if not self.server.slots.acquire(blocking=False):  # each body is held whole: a few at a time
+            return self._refuse(503, "busy", "this carrier is receiving other bundles; try again in a moment")
         try:
-            self._send(*self.server.carrier.handle(data))
-        except Exception as exc:  # never a 500 with a trace: the person's log says what, not the content
-            log.warning("LAN relay could not handle a bundle: %s", type(exc).__name__)
-            self._send(*_error(503, "unavailable", "this carrier could not keep the bundle; try again"))
+            try:
+                data = self.rfile.read(length)
+            except OSError:  # the sender went quiet for READ_TIMEOUT_S, or left
+                return self._refuse(400, "bad-encoding", "the body did not arrive")
+            if len(data) != length:
+                return self._refuse(400, "bad-encoding", "the body ended before its Content-Length")
+            try:
+                answer = self.server.carrier.handle(data)
+            except Exception as exc:  # never a 500 with a trace: the person's log says what, not the content
+                log.warning("LAN relay could not handle a bundle: %s", type(exc).__name__)
+                answer = _error(503, "unavailable", "this carrier could not keep the bundle; try again")
+            self._send(*answer)
+        finally:
+            self.server.slots.release()
 
 
 class _Server(ThreadingHTTPServer):
@@ -262,6 +270,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], carrier: Carrier) -> None:
         self.carrier = carrier
+        self.slots = threading.BoundedSemaphore(MAX_RECEIVING)
         super().__init__(address, _Handler)
 
 
@@ -280,144 +289,6 @@ class RelayServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-
-# -- discovery -------------------------------------------------------------------------------------------------
-
-
-def _text(properties: dict[bytes, bytes | None], key: str) -> str:
-    value = properties.get(key.encode())
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
-
-
-class Discovery:
-    """Advertise this carrier and list the others of the same programme (python-zeroconf). ``interfaces``:
-    the zeroconf interfaces (None: all; tests: ["127.0.0.1"]). ``on_change`` is called (on zeroconf's thread)
-    when the list of peers changes."""
-
-    def __init__(
-        self,
-        programme: str,
-        fingerprint: str,
-        name: str,
-        *,
-        interfaces: list[str] | None = None,
-        on_change: Callable[[], None] | None = None,
-    ) -> None:
-        from zeroconf import InterfaceChoice, IPVersion, ServiceBrowser, Zeroconf
-
-        self.programme, self.fingerprint, self.name, self.on_change = programme, fingerprint, name, on_change
-        self._peers: dict[str, Peer] = {}
-        self._lock = threading.Lock()
-        self._info = None
-        self._zc = Zeroconf(
-            interfaces=interfaces if interfaces is not None else InterfaceChoice.All, ip_version=IPVersion.V4Only
-        )
-        self._browser = ServiceBrowser(self._zc, SERVICE_TYPE, handlers=[self._changed])
-
-    def advertise(self, address: str, port: int, edge: bool = False) -> None:
-        """Announce this carrier (in the background: mDNS probing takes a second or two)."""
-        from zeroconf import ServiceInfo
-
-        host = self.fingerprint.replace(" ", "").lower() or "osler"
-        properties = {"p": self.programme, "v": TXT_VERSION, "f": self.fingerprint}
-        if edge:
-            properties["r"] = "edge"
-        self._info = ServiceInfo(
-            SERVICE_TYPE,
-            f"{_instance(self.name)} {host[:8]}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(a) for a in _addresses(address)],
-            port=port,
-            properties=properties,
-            server=f"osler-{host}.local.",
-        )
-        info = self._info
-        threading.Thread(target=self._register, args=(info,), name="osler-lan-advertise", daemon=True).start()
-
-    def _register(self, info: Any) -> None:
-        try:
-            self._zc.register_service(info, allow_name_change=True)
-        except Exception as exc:  # closed meanwhile, or no network: nothing advertised
-            log.info("LAN relay not advertised: %s", type(exc).__name__)
-
-    def _changed(self, zeroconf: Any, service_type: str, name: str, state_change: Any) -> None:
-        from zeroconf import ServiceStateChange
-
-        if state_change is ServiceStateChange.Removed:
-            with self._lock:
-                gone = self._peers.pop(name, None)
-            if gone is not None and self.on_change is not None:
-                self.on_change()
-            return
-        # resolving asks the network: not on zeroconf's own thread
-        threading.Thread(target=self._resolve, args=(name,), name="osler-lan-resolve", daemon=True).start()
-
-    def _resolve(self, name: str) -> None:
-        try:
-            info = self._zc.get_service_info(SERVICE_TYPE, name, timeout=3000)
-        except Exception:  # closed meanwhile
-            return
-        if info is None:
-            return
-        props = info.properties or {}
-        fingerprint = _text(props, "f")
-        if _text(props, "p") != self.programme or _text(props, "v") != TXT_VERSION:
-            return  # another programme's carrier, or a version this Osler does not speak: never shown or used
-        if fingerprint == self.fingerprint:
-            return  # this Osler itself
-        addresses = info.parsed_addresses()
-        if not addresses or not info.port:
-            return
-        label = name[: -len(SERVICE_TYPE) - 1] if name.endswith("." + SERVICE_TYPE) else name
-        peer = Peer(
-            name=label.rsplit(" ", 1)[0] if " " in label else label,
-            fingerprint=fingerprint,
-            address=addresses[0],
-            port=info.port,
-            edge=_text(props, "r") == "edge",
-        )
-        with self._lock:
-            changed = self._peers.get(name) != peer
-            self._peers[name] = peer
-        if changed and self.on_change is not None:
-            self.on_change()
-
-    def peers(self) -> list[Peer]:
-        with self._lock:
-            return sorted(self._peers.values(), key=lambda p: (not p.edge, p.name.lower(), p.fingerprint))
-
-    def close(self) -> None:
-        try:
-            self._browser.cancel()
-            if self._info is not None:
-                self._zc.unregister_service(self._info)
-        except Exception as exc:  # already closed
-            log.debug("zeroconf close: %s", type(exc).__name__)
-        finally:
-            self._zc.close()
-
-
-def _instance(name: str) -> str:
-    """A service instance label: at most 50 bytes, no dots (they would split the DNS name)."""
-    label = " ".join(name.replace(".", " ").split()) or "Osler"
-    while len(label.encode()) > 50:
-        label = label[:-1]
-    return label
-
-
-def _addresses(host: str) -> list[str]:
-    """The IPv4 addresses to announce for a server bound to ``host``: that one, or this machine's."""
-    if host not in (ALL_INTERFACES, ""):
-        return [host]
-    import ifaddr  # zeroconf's own dependency
-
-    found = [
-        str(ip.ip)
-        for adapter in ifaddr.get_adapters()
-        for ip in adapter.ips
-        if isinstance(ip.ip, str) and not ip.ip.startswith("127.")
-    ]
-    return found or ["127.0.0.1"]
 
 
 # -- the whole, as the session holds it ------------------------------------------------------------------------
@@ -465,16 +336,21 @@ class LanRelay:
             try:
                 self.discovery = Discovery(
                     self.programme(),
-                    session.this_device_fingerprint(),
+                    device_fingerprint(session.program.credentials.device),
                     _device_name(session),
                     interfaces=self.interfaces,
-                    on_change=self.on_change,
+                    on_change=self._peers_changed,
                 )
                 self.discovery.advertise(self.host, self.server.port)
             except Exception:
                 self.server.stop()
                 self.server = None
                 raise
+
+    def _peers_changed(self) -> None:
+        listener = self.on_change  # set by the UI at any time; called on zeroconf's thread
+        if listener is not None:
+            listener()
 
     def stop(self) -> None:
         """Stop advertising and serving (what was taken stays carried)."""
@@ -489,19 +365,21 @@ class LanRelay:
     def peers(self) -> list[Peer]:
         """Carriers of this programme found on the LAN, and the ``relay_address`` setting's edge relay."""
         found = self.discovery.peers() if self.discovery is not None else []
-        setting = peer_at(getattr(self.session.settings, "relay_address", "") or "")
-        return ([setting] if setting is not None else []) + found
+        setting = peer_at(self.session.settings.relay_address)
+        if setting is None:
+            return found
+        return [setting] + [p for p in found if (p.address, p.port) != (setting.address, setting.port)]
 
-    def hand_to(self, peer: Peer) -> Applied | None:
+    def hand_to(self, peer: Peer, budget: int | None = None) -> Applied | None:
         """Hand this device's request bundle to ``peer``: the answer it gave back, applied (as a sync), or None
         when it took the request to carry and holds no answer yet. ``LanRelayError`` / ``BundleRefused`` with a
-        sentence when it did not work."""
-        return hand_to(self.session, peer)
+        sentence when it did not work. ``budget``: the bundle's (default ``sync.bundle.DEFAULT_BUDGET``)."""
+        return hand_to(self.session, peer, budget)
 
 
-def hand_to(session: Session, peer: Peer, timeout: float = HAND_TIMEOUT_S) -> Applied | None:
+def hand_to(session: Session, peer: Peer, budget: int | None = None, timeout: float = HAND_TIMEOUT_S) -> Applied | None:
     """The device side, without a running relay: works with the LAN relay off (asking is not listening)."""
-    data = session.bundles.make_request()
+    data = session.bundles.make_request() if budget is None else session.bundles.make_request(budget)
     answer = post_bundle(peer.url, data, timeout)
     if answer is None:
         return None

@@ -170,6 +170,7 @@ class Session:
         self._bundles: Bundles | None = None  # made when first used (sync/bundle.py is imported then)
         self._carry: Carry | None = None
         self.lan_relay: LanRelay | None = None  # serving and advertising only while Settings.lan_relay is on
+        self.lan_where: dict[str, object] = {}  # where it serves and announces (default: every interface)
         self.engine.before_push = self._before_push
         # The sync whose end was handled: an attachment's progress after it (a download, maybe by that very
         # handling) republishes its "done" figures, and must not start the handling again.
@@ -194,19 +195,17 @@ class Session:
         if self.settings.lan_relay:
             self.set_lan_relay(True)
 
-    def set_lan_relay(self, on: bool, **where: object) -> None:
+    def set_lan_relay(self, on: bool) -> None:
         """The LAN relay on (serve and advertise, desktop/domain/lan_relay.py) or off (neither). The Settings
-        screen saves ``lan_relay`` and calls this; ``where``: LanRelay's host/interfaces (tests: loopback)."""
+        screen saves ``lan_relay`` and calls this; ``lan_where``: LanRelay's host/interfaces (tests: loopback)."""
         if not on:
             if self.lan_relay is not None:
                 self.lan_relay.stop()
             return
         from desktop.domain.lan_relay import LanRelay
 
-        if self.lan_relay is None or where:
-            if self.lan_relay is not None:
-                self.lan_relay.stop()
-            self.lan_relay = LanRelay(self, **where)  # type: ignore[arg-type]
+        if self.lan_relay is None:
+            self.lan_relay = LanRelay(self, **self.lan_where)  # type: ignore[arg-type]
         try:
             self.lan_relay.start()
         except OSError as exc:  # no network, the port taken: the app goes on without it

@@ -26,6 +26,7 @@ from sync.bundle import (
     write_answer,
 )
 from sync.clock import Clock, now_ms
+from sync.envelope import BOX_PUBLIC_BYTES, EnvelopeError
 from sync.protocol import BLOB_CHUNK, MAX_PUSH_RECORDS, ProtocolError, Record
 from sync.server.blobstore import BlobStore, chunk_count
 from sync.server.pushing import check_and_push
@@ -98,8 +99,8 @@ def open_checked(storage: Storage, data: bytes) -> tuple[OpenedRequest, DeviceSe
     if content.account != session.account:
         raise ProtocolError(422, "invalid", "the bundle names another account than its device's")
     box_key = storage.device_box_key(header.device)
-    if not box_key:
-        raise ProtocolError(422, "invalid", "this device registered no box key: an answer cannot be sealed to it")
+    if not box_key or len(box_key) != BOX_PUBLIC_BYTES:
+        raise ProtocolError(422, "invalid", "this device registered no usable box key: no answer can be sealed to it")
     return opened, session, box_key
 
 
@@ -244,5 +245,8 @@ def import_request(storage: Storage, blobs: BlobStore, clock: Clock, live: Pulse
         unavailable=unavailable,
     )
     outcome.pulled, outcome.blobs, outcome.unavailable, outcome.more = len(records), len(pieces), len(unavailable), more
-    outcome.answer = write_answer(answer, opened.header, storage.bundle_keys(), box_key)
+    try:
+        outcome.answer = write_answer(answer, opened.header, storage.bundle_keys(), box_key)
+    except EnvelopeError:  # a registered box key of the right length that is still not a key
+        raise ProtocolError(422, "invalid", "this device's registered box key is not usable") from None
     return outcome
