@@ -223,3 +223,40 @@ def test_every_control_has_a_name_and_the_relay_switch_is_off_by_default(make_ap
     page.qtbot.keyClick(lan.address, Qt.Key.Key_Return)
     assert page.app.session.settings.relay_address == "http://clinic-pc:8080"
     assert lan.list.count() == 1 and "clinic-pc" in plain(lan.list.item(0).text())
+
+
+def test_an_answer_carried_back_is_imported_and_says_what_came_and_what_went(make_app, server, tmp_path, monkeypatch):
+    page = make_app()
+    page.set_up_in(server.url, server.invite(), "Amina Far", PASSPHRASE)
+    student = page.app.session
+    student.scheduler.stop(timeout=5.0)  # from here this computer reaches no server: the stick is its only way
+    assert student.bundles.ready(), "the first online sync brought the programme's bundle key"
+    student.publish_profile("Amina Wanjiru Far")  # waits in the outbox
+    assert student.queued_now() >= 1
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    answer_dialogs(monkeypatch, folder=str(stick))
+    panel = carry_panel(page)
+    page._press(panel.export_button)
+    wait_idle(page, panel)
+    (request,) = stick.glob(f"*{bundle.SUFFIX}")
+
+    # a classmate in town: takes the file, syncs, saves the answer on the same stick
+    carrier, _key = person(tmp_path / "carrier", server, "Baraka Town")
+    settle(carrier)
+    assert carrier.bundles.fetch_server_keys() or carrier.bundles.ready()
+    carrier.carry.take(request.read_bytes())
+    assert carrier.carry.relay() == 1
+    (answer,) = carrier.carry.export_answers(stick)
+
+    answer_dialogs(monkeypatch, open=str(answer))
+    page._press(panel.import_button)
+    wait_idle(page, panel)
+    said = plain(panel.result.text())
+    assert panel.error.isHidden(), panel.error.text()
+    assert said.startswith("Imported:") and "received" in said and "1 sent" in said, said
+    assert student.queued_now() == 0, "what waited was sent through the stick"
+    # the same answer imported again changes nothing and says so
+    page._press(panel.import_button)
+    wait_idle(page, panel)
+    assert plain(panel.result.text()) == "This answer was already imported: nothing new."
