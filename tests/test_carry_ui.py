@@ -260,3 +260,43 @@ def test_an_answer_carried_back_is_imported_and_says_what_came_and_what_went(mak
     page._press(panel.import_button)
     wait_idle(page, panel)
     assert plain(panel.result.text()) == "This answer was already imported: nothing new."
+
+
+def test_the_relay_switch_finds_a_classmate_and_hands_the_outbox_to_them(make_app, server, tmp_path):
+    from sync.server.embedded import free_port
+    from tests.lan_people import LOOPBACK, fingerprint_of
+
+    page = KeyboardPage(*(lambda p: (p.qtbot, p.app))(make_app()))
+    page.set_up_in(server.url, server.invite(), "Amina Wifi", PASSPHRASE)
+    student = page.app.session
+    student.lan_where = LOOPBACK  # the campus Wi-Fi of the test: HTTP and mDNS on loopback
+    carrier, _key = person(tmp_path / "carrier", server, "Chidi Online")
+    settle(carrier)
+    assert carrier.bundles.fetch_server_keys() or carrier.bundles.ready()
+    carrier.lan_where = LOOPBACK
+    carrier.set_lan_relay(True)
+    try:
+        student.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the student's link is cut
+        student.publish_profile("Amina Wanjiru Wifi")  # waits in the outbox
+        page.open_view("settings")
+        lan = page.screen.settings.carry.lan
+        page._press(lan.switch)  # Space on the switch: on, saved, the relay started off the GUI thread
+        page.qtbot.waitUntil(lambda: student.lan_relay is not None and not lan._tasks, timeout=WAIT)
+        assert student.settings.lan_relay
+        fingerprint = fingerprint_of(carrier)
+        page.qtbot.waitUntil(
+            lambda: any(fingerprint in plain(lan.list.item(r).text()) for r in range(lan.list.count())), timeout=WAIT
+        )
+        row = next(r for r in range(lan.list.count()) if fingerprint in plain(lan.list.item(r).text()))
+        page.choose_row(lan.list, row)
+        page._press(lan.hand_button)
+        page.qtbot.waitUntil(lambda: not lan._tasks, timeout=WAIT)
+        said = plain(lan.status.text())
+        assert said.startswith("Imported:") and "1 sent" in said, said
+        assert student.queued_now() == 0
+        # off again: nothing served or announced
+        page._press(lan.switch)
+        page.qtbot.waitUntil(lambda: not lan._tasks, timeout=WAIT)
+        assert not student.lan_relay.running and not student.settings.lan_relay
+    finally:
+        carrier.stop()
