@@ -272,6 +272,7 @@ class MainScreen(QWidget):
         self.circles.refresh()
         self.projects.refresh()
         self.schedule.refresh()
+        self.settings.carry.refresh()  # what this computer carries: relayed after a sync
         figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
         self.home.refresh(figures)
         if self.programme is not None:

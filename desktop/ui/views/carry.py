@@ -143,10 +143,14 @@ class CarryPanel(QWidget):
         self.carry_status.setAccessibleName(_("Carrying status"))
         layout.addWidget(self.carry_status)
 
-        self.lan = LanRelayPanel(session)
+        self.lan = LanRelayPanel(session, lambda: int(self.budget.currentData()))
         self.lan.applied.connect(self._lan_applied)
         layout.addWidget(self.lan)
         self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        self.refresh()  # the sync thread may have relayed what is carried since the list was drawn
+        super().showEvent(event)
 
     # -- plumbing -------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ and handing over run on a worker thread."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -42,9 +43,10 @@ class LanRelayPanel(QWidget):
 
     applied = Signal(str)
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, budget: Callable[[], int] | None = None) -> None:
         super().__init__()
         self.session = session
+        self.budget = budget  # the size chosen above for a file to carry: a hand-over keeps to it too
         self.peers: list = []
         self._tasks: set[Task] = set()
         self.setAccessibleName(_("Classmates on this network"))
@@ -215,6 +217,7 @@ class LanRelayPanel(QWidget):
                 self._enable()
                 self.status.setText(refusal_sentence(exc))
 
-        task = run_in_background(lambda: lan_relay.hand_to(session, peer), done, failed)
+        budget = self.budget() if self.budget is not None else None
+        task = run_in_background(lambda: lan_relay.hand_to(session, peer, budget), done, failed)
         self._tasks.add(task)
         self._enable()
