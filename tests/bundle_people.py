@@ -3,15 +3,18 @@ one real server, as sessions; the student's link cut once the server's bundle ke
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop.domain.carry import Carried
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
+from sync import bundle
 from sync.clock import ManualClock
 from sync.server.embedded import free_port
-from tests.clients import Client, card_holder, synced
+from tests.clients import Client, make_client
 
 CLOCK = datetime(2026, 11, 16, 8, tzinfo=UTC)
 
@@ -19,16 +22,21 @@ CLOCK = datetime(2026, 11, 16, 8, tzinfo=UTC)
 class World:
     def __init__(self, server, folder: Path) -> None:
         self.folder = folder
-        self.student_c = card_holder(folder / "student", server, "Amina Student")
-        self.mentor_c = card_holder(folder / "mentor", server, "Dr Kofi Mensah", role="mentor")
-        self.carrier_c = card_holder(folder / "carrier", server, "Chidi Carrier")
-        synced(self.student_c, self.mentor_c, self.carrier_c)
+        self.student_c = make_client(folder / "student", server.url, server.invite("student"))
+        self.mentor_c = make_client(folder / "mentor", server.url, server.invite("mentor"))
+        self.carrier_c = make_client(folder / "carrier", server.url, server.invite("student"))
+        self.student_c.publish_card("Amina Student")
+        self.mentor_c.publish_card("Dr Kofi Mensah", role="mentor")
+        self.carrier_c.publish_card("Chidi Carrier")
         self.sessions: list[Session] = []
         self.student = self.session(self.student_c, "s")
         self.mentor = self.session(self.mentor_c, "m")
         self.carrier = self.session(self.carrier_c, "c")
+        for _round in range(2):  # the second round brings the cards published while the first ran
+            for session in (self.student, self.mentor, self.carrier):
+                session.engine.sync_once()  # one engine each: one sign-in each
+                session.after_sync(1)
         for session in (self.student, self.carrier):
-            session.engine.sync_once()
             session._after_online_sync()  # as after any good sync: the server's bundle key is fetched
         assert self.student.bundles.ready()
         # the student's link is cut from now on: nothing of theirs reaches the server but by the stick
@@ -61,8 +69,20 @@ class World:
         assert self.carrier.carry.relay() == 1
         out = self.folder / f"answers-{taken.request}"
         out.mkdir()
-        [answer] = self.carrier.carry.export_answers(out)
+        written = self.carrier.carry.export_answers(out)
+        [answer] = [p for p in written if bundle.read_header(p.read_bytes()).request.hex() == taken.request]
         return answer
+
+    @contextmanager
+    def cut_off(self, session: Session) -> Iterator[None]:
+        """``session``'s link to the server is cut inside the block (its bundle key fetched first)."""
+        session._after_online_sync()
+        url = session.transport.base_url
+        session.transport.base_url = f"http://127.0.0.1:{free_port()}"
+        try:
+            yield
+        finally:
+            session.transport.base_url = url
 
     def close(self) -> None:
         for session in self.sessions:

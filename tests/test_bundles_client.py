@@ -4,6 +4,8 @@ sync (PROTOCOL.md §13.3). Real uvicorn server, real vaults, real files on a "st
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 
 import pytest
@@ -14,16 +16,13 @@ from tests.servers import ThreadServer
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with ThreadServer(tmp_path_factory.mktemp("server")) as running:
-        yield running
-
-
-@pytest.fixture
-def world(server, tmp_path: Path):
-    made = World(server, tmp_path)
-    yield made
-    made.close()
+def world(tmp_path_factory):
+    """One server and one set of people for the module (setting them up is most of each test's time): each test
+    asserts what its own round trips change."""
+    with ThreadServer(tmp_path_factory.mktemp("server")) as server:
+        made = World(server, tmp_path_factory.mktemp("people"))
+        yield made
+        made.close()
 
 
 def test_a_cut_off_student_syncs_by_stick_and_a_second_import_changes_nothing(world: World):
@@ -70,11 +69,16 @@ def test_an_older_answer_after_a_newer_one_does_not_move_the_cursor_back(world: 
 def test_without_the_servers_key_a_request_says_sync_online_first(world: World, tmp_path: Path):
     from desktop.domain.bundles import KEY_SECRET
 
+    held = world.student.vault.get_secret(KEY_SECRET)
     world.student.vault.delete_secret(KEY_SECRET)
-    with pytest.raises(BundleRefused) as refused:
-        world.student.bundles.export_request(world.stick)
-    assert "online" in refused.value.message
-    assert not list(world.stick.iterdir())
+    before = set(world.stick.iterdir())
+    try:
+        with pytest.raises(BundleRefused) as refused:
+            world.student.bundles.export_request(world.stick)
+        assert "online" in refused.value.message
+        assert set(world.stick.iterdir()) == before
+    finally:
+        world.student.vault.put_secret(KEY_SECRET, held)
 
 
 def test_bundles_of_another_programme_or_device_are_refused_with_a_sentence(world: World, tmp_path: Path):
@@ -168,10 +172,12 @@ def test_an_answer_not_signed_by_the_programmes_server_or_from_a_newer_osler_cha
     box, _sign = student.bundles.server_keys()
     student.bundles.keep_server_keys(box, ServerKeys.generate().sign_public)  # as if another server had signed
     cursor, queued = student.store.cursor(), student.store.outbox_totals()
-    with pytest.raises(BundleRefused) as refused:
-        student.bundles.import_answer(answer)
-    assert refused.value.message == "This bundle is not signed by your programme's server."
-    student.vault.put_secret(KEY_SECRET, held)
+    try:
+        with pytest.raises(BundleRefused) as refused:
+            student.bundles.import_answer(answer)
+        assert refused.value.message == "This bundle is not signed by your programme's server."
+    finally:
+        student.vault.put_secret(KEY_SECRET, held)
     newer = answer[:10] + bytes([2]) + answer[11:]
     with pytest.raises(BundleRefused) as refused:
         student.bundles.import_answer(newer)
@@ -196,17 +202,16 @@ def test_a_cut_off_mentor_publishes_by_stick(world: World, tmp_path: Path):
     from desktop.domain.library_format import PublishMeta
 
     mentor, reader = world.mentor, world.carrier
-    mentor._after_online_sync()  # the mentor too holds the server's key, then loses the link
-    mentor.transport.base_url = world.student.transport.base_url
     handbook = pdf(lecture_pages("Renal physiology", 150), "Renal physiology")
     path = tmp_path / "renal.pdf"
     path.write_bytes(handbook)
-    item = mentor.library.publish(path, PublishMeta("Renal physiology", level="clinical"))
-    assert mentor.library.pending_uploads() == [item.sha256, item.parts]
-    exported = mentor.bundles.export_request(world.stick)
-    assert exported.blob_bytes >= len(handbook)  # the file and its part list, with the entry
-    mentor.bundles.import_file(world.carry_round(exported.path))
-    assert mentor.library.pending_uploads() == []
+    with world.cut_off(mentor):
+        item = mentor.library.publish(path, PublishMeta("Renal physiology", level="clinical"))
+        assert mentor.library.pending_uploads() == [item.sha256, item.parts]
+        exported = mentor.bundles.export_request(world.stick)
+        assert exported.blob_bytes >= len(handbook)  # the file and its part list, with the entry
+        mentor.bundles.import_file(world.carry_round(exported.path))
+        assert mentor.library.pending_uploads() == []
     reader.engine.sync_once()
     reader.after_sync(1)
     theirs = reader.library.item(item.item)
@@ -220,20 +225,33 @@ def test_a_file_larger_than_the_budget_goes_up_over_several_bundles(world: World
     from tests.download_helpers import file_bytes
 
     mentor, reader = world.mentor, world.carrier
-    mentor._after_online_sync()
-    mentor.transport.base_url = world.student.transport.base_url  # cut off
     path = tmp_path / "scan.png"
     data = b"\x89PNG\r\n\x1a\n" + file_bytes(6 * 65_536, seed=7)
     path.write_bytes(data)
-    item = mentor.library.publish(path, PublishMeta("Chest film", level="clinical"))
     trips = 0
-    while mentor.library.pending_uploads() and trips < 8:
-        exported = mentor.bundles.export_request(world.stick, budget=3 * 65_536)
-        assert exported.size < 4 * 65_536  # within the budget, whatever the file's size
-        mentor.bundles.import_file(world.carry_round(exported.path))
-        trips += 1
+    with world.cut_off(mentor):
+        item = mentor.library.publish(path, PublishMeta("Chest film", level="clinical"))
+        while mentor.library.pending_uploads() and trips < 8:
+            exported = mentor.bundles.export_request(world.stick, budget=3 * 65_536)
+            assert exported.size < 4 * 65_536  # within the budget, whatever the file's size
+            mentor.bundles.import_file(world.carry_round(exported.path))
+            trips += 1
     assert mentor.library.pending_uploads() == [] and trips >= 3
     reader.engine.sync_once()
     reader.after_sync(1)
     reader.download_material(reader.library.item(item.item))
     assert reader.library.open_bytes(reader.library.item(item.item)) == data
+
+
+def test_an_answer_cut_to_its_budget_says_more_waits_and_the_next_brings_it(world: World):
+    from sync.bundle import MIN_BUDGET
+
+    words = random.Random(19)
+    chapters = ["".join(words.choice(string.ascii_letters + " ") for _ in range(15_000)) for _ in range(6)]
+    sent = [world.mentor_says(text) for text in chapters]  # 90 KB that does not compress, past 64 KiB
+    student = world.student
+    first = student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick, MIN_BUDGET).path))
+    held = {m.id for m in student.vault.messages.in_thread(world.thread())}
+    assert first.more and not set(sent) <= held
+    rest = student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick, 8 << 20).path))
+    assert not rest.more and set(sent) <= {m.id for m in student.vault.messages.in_thread(world.thread())}

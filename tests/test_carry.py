@@ -18,16 +18,24 @@ from tests.servers import ThreadServer
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with ThreadServer(tmp_path_factory.mktemp("server")) as running:
-        yield running
+def people(tmp_path_factory):
+    with ThreadServer(tmp_path_factory.mktemp("server")) as server:
+        made = World(server, tmp_path_factory.mktemp("people"))
+        made.server = server
+        yield made
+        made.close()
 
 
 @pytest.fixture
-def world(server, tmp_path: Path):
-    made = World(server, tmp_path)
-    yield made
-    made.close()
+def world(people: World, tmp_path: Path):
+    """The module's people, with a fresh carrying side for each test: the classmate's Osler over their vault
+    with a profile folder (the carry folder), settings and link of its own."""
+    shared = people.carrier
+    people.carrier = people.session(people.carrier_c, f"c-{tmp_path.name}")
+    people.carrier._after_online_sync()
+    yield people
+    people.carrier.stop()
+    people.carrier = shared
 
 
 def _carried_bytes(world: World) -> bytes:
@@ -97,7 +105,7 @@ def test_data_saver_holds_a_bundle_over_the_months_budget(world: World):
     assert [c.state for c in carrier.carry.items()] == ["answered"]
 
 
-def test_with_the_server_out_of_reach_it_goes_to_the_edge_relay(world: World, server):
+def test_with_the_server_out_of_reach_it_goes_to_the_edge_relay(world: World):
     carrier = world.carrier
     carrier.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the carrier's own link to the server is down
     carrier.carry.take(world.student.bundles.make_request())
@@ -105,7 +113,7 @@ def test_with_the_server_out_of_reach_it_goes_to_the_edge_relay(world: World, se
     # a relay address in the settings (anything that answers POST /v1/bundles: here the server itself)
     if not hasattr(carrier.settings, "relay_address"):
         pytest.skip("the relay_address setting comes with the LAN relay (dev-lan)")
-    carrier.settings_store.update(lambda s: replace(s, relay_address=server.url))
+    carrier.settings_store.update(lambda s: replace(s, relay_address=world.server.url))
     assert carrier.carry.relay() == 1
 
 

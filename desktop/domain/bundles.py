@@ -16,23 +16,18 @@ or before the current cursor and ``c`` is after it. Then the same handling as af
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop.domain.bundle_blobs import CHUNK, BundleBlobs
 from desktop.domain.content_packs import programme_id
-from desktop.domain.download_fetch import chunk_length
-from desktop.domain.library import UPLOADS
-from desktop.domain.library_format import parts_match
 from desktop.i18n import _
-from desktop.vault.blobs import chunk_count_for
-from sync import bundle, envelope
+from sync import bundle
 from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
@@ -42,8 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 KEY_SECRET = "bundle-server-key"  # noqa: S105 - the vault entry's name: the server's PUBLIC bundle keys
 REQUESTS_SECRET = "bundle-requests"  # noqa: S105 - the vault entry's name: what each request carried
-UPLOAD_FROM = "bundle-upload-from"  # vault entry: blob → the chunk its next piece starts at
-CHUNK = 65_536  # blob pieces hold whole chunks (PROTOCOL.md §13.1)
 DEFAULT_BUDGET = bundle.DEFAULT_BUDGET
 KEEP_REQUESTS = 50  # requests whose answers may still come back (the oldest forgotten beyond)
 
@@ -72,6 +65,7 @@ class Applied:
     refused: int  # of this device's records, refused for good (marked rejected)
     blobs: int  # blob pieces stored
     nothing_new: bool  # an answer already imported (or older than what this device has): nothing changed
+    more: bool = False  # the server holds more than the answer's budget carried: another round trip brings it
 
 
 def refusal(error: Exception) -> BundleRefused:
@@ -92,11 +86,6 @@ def refusal(error: Exception) -> BundleRefused:
     )
 
 
-def sealed_size(plain: int) -> int:
-    """The size of an attachment sealed by ``envelope.seal_attachment``: a 16-byte tag per chunk."""
-    return plain + 16 * max(1, -(-plain // envelope.ATTACHMENT_CHUNK))
-
-
 def write_atomically(path: Path, data: bytes) -> None:
     """``data`` at ``path``, whole or not at all (a stick pulled out mid-write leaves the old file or none)."""
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
@@ -114,6 +103,7 @@ class Bundles:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.vault, self.program = session.vault, session.program
+        self.blobs = BundleBlobs(session)
 
     # -- the server's key ----------------------------------------------------------------------------------
 
@@ -155,93 +145,6 @@ class Bundles:
             kept = dict(sorted(kept.items(), key=lambda kv: kv[1].get("at", 0))[-KEEP_REQUESTS:])
         self.vault.put_secret(REQUESTS_SECRET, json.dumps(kept).encode())
 
-    def _upload_from(self) -> dict[str, int]:
-        raw = self.vault.get_secret(UPLOAD_FROM)
-        return json.loads(raw) if raw else {}
-
-    def _uploads(self, budget: int) -> tuple[list[bundle.BlobPiece], dict[str, list]]:
-        """Library files (and part lists) published here, then sealed attachments, while the budget lasts: each
-        from the chunk an earlier answer said the server still lacks, in whole chunks (a blob larger than one
-        bundle goes over several)."""
-        pieces: list[bundle.BlobPiece] = []
-        owners: dict[str, list] = {}
-        progress = self._upload_from()
-
-        def add(sha: str, size: int, chunks: Callable[[int, int], bytes], owner: list) -> None:
-            nonlocal budget
-            first = progress.get(sha, 0)
-            if first * CHUNK >= size:
-                first = 0
-            left = size - first * CHUNK
-            length = left if left <= budget else (budget // CHUNK) * CHUNK
-            if size == 0 or length <= 0:
-                return
-            count = -(-length // CHUNK)
-            pieces.append(bundle.BlobPiece(sha, size, first, chunks(first, count)))
-            owners[sha] = owner
-            budget -= length
-
-        raw = self.vault.get_secret(UPLOADS)
-        for sha in json.loads(raw) if raw else []:
-            info = self.vault.blobs.info(sha)
-            if info is not None and info.complete:
-                add(sha, info.size, lambda first, count, s=sha: self._vault_chunks(s, first, count), ["library"])
-        messaging = self.session.messaging
-        for message_id, entry in messaging.pending_uploads() if messaging is not None else []:
-            if budget < min(CHUNK, sealed_size(entry["size"])):
-                break
-            sealed = messaging.sealed_attachment(entry)
-            sha = hashlib.sha256(sealed).hexdigest()
-            add(sha, len(sealed), lambda f, n, b=sealed: b[f * CHUNK : (f + n) * CHUNK], ["attachment", message_id])
-        return pieces, owners
-
-    def _vault_chunks(self, sha: str, first: int, count: int) -> bytes:
-        """Chunks ``first`` .. ``first + count - 1`` of a blob held in the vault, read one at a time."""
-        out = bytearray()
-        for index, chunk in enumerate(self.vault.blobs.read(sha)):
-            if index >= first + count:
-                break
-            if index >= first:
-                out += chunk
-        return bytes(out)
-
-    def _wants(self, budget: int = bundle.MAX_BUNDLE_BYTES) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
-        """What an online sync would fetch: attachments auto-download would fetch (those that fit the answer's
-        budget: an attachment is kept only whole), then the library download queue (a file's part list when not
-        held, then the file from its first missing chunk: pieces of it are kept)."""
-        from desktop.domain.downloads import DONE, FAILED
-        from desktop.domain.session import AUTO_DOWNLOAD_BYTES
-        from sync.clock import utcnow
-
-        session, wants, owners = self.session, [], {}
-        settings = session.settings
-        if session.messaging is not None:
-            for message_id, entry in session.messaging.attachments().items():
-                small = entry["size"] <= AUTO_DOWNLOAD_BYTES
-                if (
-                    entry["state"] == "remote"
-                    and (small or not settings.data_saver)
-                    and settings.may_download(entry["size"], utcnow(session.wall))
-                    and sealed_size(entry["size"]) <= budget
-                ):
-                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), 0))
-                    owners[entry["sha"]] = ["attachment", message_id]
-        blobs = self.vault.blobs
-        for entry in session.downloads.entries():
-            if entry.state in (DONE, FAILED):
-                continue
-            if entry.parts:
-                held = blobs.info(entry.parts)
-                if held is None or not held.complete:
-                    wants.append(bundle.WantedBlob(entry.parts, 32 * chunk_count_for(entry.size), 0))
-                    owners[entry.parts] = ["parts", entry.sha256]
-            info = blobs.info(entry.sha256)
-            missing = blobs.missing_chunks(entry.sha256) if info is not None else [0]
-            if missing:
-                wants.append(bundle.WantedBlob(entry.sha256, entry.size, missing[0]))
-                owners[entry.sha256] = ["library", entry.parts, entry.title, entry.mime]
-        return wants, owners
-
     def make_request(self, budget: int = DEFAULT_BUDGET) -> bytes:
         """A sealed request bundle: records first within ``budget``, then uploads while it lasts; the answer may
         be ``budget`` bytes too. Remembers what it carried (vault) for its answer."""
@@ -253,8 +156,8 @@ class Bundles:
         queued = self.vault.records.outbox(budget, limit=bundle.MAX_BUNDLE_RECORDS)  # not one sync batch: all
         push = [unpack_record(r.wire) for r in queued]
         used = sum(len(pack_record(r)) for r in push)
-        uploads, up_owners = self._uploads(budget - used)
-        wants, want_owners = self._wants(budget)
+        uploads, up_owners = self.blobs.uploads(budget - used)
+        wants, want_owners = self.blobs.wants(budget)
         request_id = secrets.token_bytes(16)
         created = self.session.now_ms()
         creds = self.program.credentials
@@ -339,8 +242,8 @@ class Bundles:
     def _apply(self, answer: bundle.AnswerContent) -> Applied:
         session, store = self.session, self.session.store
         kept = self._requests().get(answer.request.hex(), {})
-        blobs = self._store_blobs(answer, kept.get("want", {}))
-        self._settle_uploads(answer, kept)
+        blobs = self.blobs.store(answer, kept.get("want", {}))
+        self.blobs.settle_uploads(answer, kept)
         with self.vault.transaction():
             current = store.cursor()
             refused_ids = {i.hex() for r in answer.refused for i in r.ids}
@@ -355,7 +258,7 @@ class Bundles:
                 if ids:
                     self.vault.records.mark(ids, "rejected", f"{r.code}: {r.detail}")
                     refused += len(ids)
-            new = [r for r in answer.records if self.vault.records.get(r.i.hex()) is None]
+            held = self.vault.records.count()
             moves = (
                 answer.cursor is not None
                 and answer.from_cursor is not None
@@ -364,95 +267,12 @@ class Bundles:
             cursor = answer.cursor if moves and answer.cursor is not None else current
             if answer.records or cursor != current:
                 store.apply(answer.records, cursor)
+            new = self.vault.records.count() - held  # records held already are ignored by id
             if moves and not answer.more and kept.get("g"):
                 getattr(store, "caught_up", lambda: None)()
             left = self._requests()
             left.pop(answer.request.hex(), None)
             self._keep_requests(left)
         nothing = not (new or sent_now or refused or blobs or cursor != current)
-        session.after_sync(len(new))
-        return Applied(len(new), len(sent_now), refused, blobs, nothing)
-
-    def _settle_uploads(self, answer: bundle.AnswerContent, kept: dict) -> None:
-        """Uploads the server holds whole: no longer pending (an attachment ``uploaded``, a library blob off the
-        list), as after an online upload. One not whole yet goes on from the chunk after the piece carried (or
-        from the start, when the piece reached the blob's end and the server still lacks some of it)."""
-        messaging, owners, carried = self.session.messaging, kept.get("up", {}), kept.get("pieces", {})
-        progress = self._upload_from()
-        for sha, complete in answer.uploaded:
-            owner = owners.get(sha)
-            if owner is None:
-                continue
-            if not complete:
-                _first, end, size = carried.get(sha, [0, 0, 0])
-                progress[sha] = end if end * CHUNK < size else 0
-                continue
-            progress.pop(sha, None)
-            if owner[0] == "attachment" and messaging is not None:
-                entry = messaging.attachment(owner[1])
-                if entry is not None and entry["state"] == "pending-upload":
-                    messaging.uploaded(owner[1])
-            elif owner[0] == "library":
-                with self.vault.transaction():
-                    raw = self.vault.get_secret(UPLOADS)
-                    left = [s for s in (json.loads(raw) if raw else []) if s != sha]
-                    self.vault.put_secret(UPLOADS, json.dumps(left).encode())
-        self.vault.put_secret(UPLOAD_FROM, json.dumps(progress).encode())
-
-    def _store_blobs(self, answer: bundle.AnswerContent, owners: dict[str, list]) -> int:
-        """Wanted blob pieces into the vault: an attachment whole (checked against its message), a part list
-        whole (checked against its file's entry), a library file's chunks each checked against its part list."""
-        stored, messaging, blobs = 0, self.session.messaging, self.vault.blobs
-        for piece in answer.blobs:
-            owner = owners.get(piece.sha) or self._owner_of(piece.sha)
-            try:
-                if owner is None:
-                    continue
-                if owner[0] == "attachment" and messaging is not None:
-                    entry = messaging.attachment(owner[1])
-                    if entry is None or entry["state"] == "downloaded" or piece.first or len(piece.data) != piece.size:
-                        continue
-                    messaging.store_downloaded(owner[1], piece.data)
-                    stored += 1
-                elif owner[0] == "parts":
-                    entry = next((e for e in self.session.downloads.entries() if e.sha256 == owner[1]), None)
-                    if entry is not None and parts_match(piece.data, entry.size, piece.sha):
-                        blobs.put_bytes(piece.data, mime="application/x-osler-parts")
-                        stored += 1
-                elif owner[0] == "library":
-                    stored += self._store_library_piece(piece, owner)
-                    self.session.downloads.arrived(piece.sha)
-            except Exception as exc:  # a piece that does not match is dropped: the next sync fetches it
-                log.info("a carried blob piece was dropped: %s", type(exc).__name__)
-        return stored
-
-    def _owner_of(self, sha: str) -> list | None:
-        _wants, owners = self._wants()
-        return owners.get(sha)
-
-    def _store_library_piece(self, piece: bundle.BlobPiece, owner: list) -> int:
-        _kind, parts, title, mime = owner
-        blobs = self.vault.blobs
-        hashes: list[bytes] | None = None
-        if parts:
-            held = blobs.info(parts)
-            if held is None or not held.complete:
-                return 0  # nothing to check the chunks against: fetched again
-            raw = blobs.read_all(parts)
-            hashes = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-        elif chunk_count_for(piece.size) == 1:
-            hashes = [bytes.fromhex(piece.sha)]
-        if hashes is None:
-            return 0
-        blobs.begin(piece.sha, piece.size, piece.sha, title, mime)
-        missing, offset, index, put = set(blobs.missing_chunks(piece.sha)), 0, piece.first, 0
-        while offset < len(piece.data) and index < len(hashes):
-            n = chunk_length(piece.size, index)
-            chunk = piece.data[offset : offset + n]
-            if len(chunk) != n or hashlib.sha256(chunk).digest() != hashes[index]:
-                break
-            if index in missing:
-                blobs.put_chunk(piece.sha, index, chunk)
-                put += 1
-            offset, index = offset + n, index + 1
-        return 1 if put else 0
+        session.after_sync(new)
+        return Applied(new, len(sent_now), refused, blobs, nothing, bool(answer.more) and moves)
