@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from desktop.domain.lan_discovery import SERVICE_TYPE, Discovery, Peer
-from desktop.domain.lan_relay import LanRelayError
+from desktop.domain.lan_relay import LanRelayError, peer_at
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from sync.clock import ManualClock
@@ -304,3 +304,9 @@ def _oversized(port: int) -> bytes:
             + b"\r\nContent-Length: " + str((64 << 20) + 1).encode() + b"\r\n\r\n"
         )  # fmt: skip
         return sock.recv(4096)
+
+
+def test_a_relay_address_is_a_peer_as_an_edge_relay():
+    assert peer_at("http://clinic-pc:8080") == Peer("clinic-pc", "", "clinic-pc", 8080, edge=True)
+    assert peer_at("https://relay.clinic.example/").url == "https://relay.clinic.example:443"  # type: ignore[union-attr]
+    assert peer_at("") is None and peer_at("clinic-pc:8080") is None and peer_at("http://x:99999") is None

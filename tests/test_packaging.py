@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DESKTOP_ONLY = ("PySide6", "shiboken6", "sqlite_utils", "babel", "zxcvbn", "requests", "scipy", "numpy")
+DESKTOP_ONLY = ("PySide6", "shiboken6", "sqlite_utils", "babel", "zxcvbn", "scipy", "numpy")
 
 
 def _requirements(*extras: str) -> set[str]:
@@ -23,7 +23,7 @@ def _requirements(*extras: str) -> set[str]:
 def test_a_server_install_pulls_no_qt() -> None:
     server = _requirements("server")
     assert not {"pyside6-essentials", "pyside6", "scipy", "numpy", "sqlite-utils", "babel"} & server
-    assert {"fastapi", "uvicorn", "sqlalchemy", "psycopg"} <= server
+    assert {"fastapi", "uvicorn", "sqlalchemy", "psycopg", "requests", "zeroconf"} <= server  # requests: the relay
     assert "pyside6-essentials" in _requirements("desktop")
     assert "pyinstaller" in _requirements("package")
 
@@ -38,7 +38,7 @@ def server_only(name, globals=None, locals=None, fromlist=(), level=0):
         raise ImportError(f"{{name}} is not installed with osler[server]")
     return real_import(name, globals, locals, fromlist, level)
 builtins.__import__ = server_only
-import sync.server.app, sync.server.embedded, sync.server.backup
+import sync.server.app, sync.server.embedded, sync.server.backup, sync.server.relay, sync.server.relay_advertise
 from sync.server.cli import main
 data = sys.argv[1]
 assert main(["init", "--data-dir", data]) == 0

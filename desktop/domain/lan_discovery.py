@@ -30,11 +30,12 @@ class Peer:
     address: str  # an IP address or host name
     port: int
     edge: bool = False
+    scheme: str = "http"  # found on the LAN: http; a relay address may say https
 
     @property
     def url(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 def _text(properties: dict[bytes, bytes | None], key: str) -> str:

@@ -64,7 +64,7 @@ def peer_at(address: str) -> Peer | None:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return None
-    return Peer(name=parts.hostname, fingerprint="", address=parts.hostname, port=port, edge=True)
+    return Peer(parts.hostname, "", parts.hostname, port, edge=True, scheme=parts.scheme)
 
 
 class LanRelayError(Exception):
@@ -104,6 +104,9 @@ def post_bundle(url: str, data: bytes, timeout: float = HAND_TIMEOUT_S) -> bytes
         raise LanRelayError(_("This classmate has chosen not to carry for this device."), code or "refused", 403)
     if response.status_code == 413:
         raise LanRelayError(_("The bundle is too large for this relay."), code or "too-large", 413)
+    if response.status_code in (503, 507):
+        message = _("That Osler is busy or carries as much as it can. Try again later, or hand it to someone else.")
+        raise LanRelayError(message, code or "busy", response.status_code)
     if code == "bundle-programme":
         raise LanRelayError(_("That Osler belongs to another programme."), code, response.status_code)
     raise LanRelayError(
@@ -152,7 +155,7 @@ class Carrier:
             return _error(403, "refused", "the person carrying refused this device")
         waiting = sum(item.size for item in items if item.state in ("waiting", "over-budget"))
         if waiting + len(data) > MAX_CARRIED_BYTES:
-            return _error(507, "carrier-full", "this carrier holds as much as it will carry; try another")
+            return _error(507, "relay-full", "this carrier holds as much as it will carry; try another")
         try:
             self.carry.take(data)
         except BundleRefused as exc:
@@ -258,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = self.server.carrier.handle(data)
             except Exception as exc:  # never a 500 with a trace: the person's log says what, not the content
                 log.warning("LAN relay could not handle a bundle: %s", type(exc).__name__)
-                answer = _error(503, "unavailable", "this carrier could not keep the bundle; try again")
+                answer = _error(503, "relay-unavailable", "this carrier could not keep the bundle; try again")
             self._send(*answer)
         finally:
             self.server.slots.release()

@@ -1,12 +1,15 @@
 """``osler-server``: the operator's command line (init, invite, serve, revoke-device, backup, restore,
 import-bundle).
 
+``serve --relay-for URL`` runs an edge relay for the programme server at URL instead (sync/server/relay.py).
+
 ``--data-dir`` and ``--database`` may come before or after the verb: ``osler-server init --data-dir X``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -57,6 +60,32 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--bundles-per-minute", type=int, default=120, help="sync bundles (POST /v1/bundles) per client per minute"
     )
+    serve.add_argument(
+        "--relay-for",
+        metavar="URL",
+        help="run an edge relay for the programme server at URL instead: store and forward sealed sync bundles "
+        "(README, Edge relay)",
+    )
+    serve.add_argument(
+        "--relay-interval", type=float, default=30.0, help="edge relay: seconds between tries to reach the server"
+    )
+    serve.add_argument(
+        "--relay-refresh",
+        type=float,
+        default=300.0,
+        help="edge relay: seconds between asking the server again for each device's fresh answer",
+    )
+    serve.add_argument(
+        "--relay-max-mib",
+        type=int,
+        default=4096,
+        help="edge relay: MiB of bundles it keeps waiting for the link, at most (then 507)",
+    )
+    serve.add_argument(
+        "--advertise",
+        action="store_true",
+        help="edge relay: announce it on the LAN with zeroconf, so Osler finds it (needs python-zeroconf)",
+    )
     revoke = verb("revoke-device", "revoke a device by id (32 hex digits)")
     revoke.add_argument("device")
     backup = verb("backup", "copy the database and blobs into a new folder, safely while serving (SQLite)")
@@ -70,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     data_dir = _data_dir(args.data_dir)
+    if args.command == "serve" and args.relay_for:
+        return _serve_relay(args, data_dir)
     if args.command in ("backup", "restore"):
         return _backup_or_restore(args, data_dir)
     storage = open_storage(data_dir, args.database)
@@ -114,6 +145,59 @@ def main(argv: list[str] | None = None) -> int:
 
         server.handle_exit = handle_exit  # type: ignore[method-assign]
         server.run()
+    return 0
+
+
+def _serve_relay(args: argparse.Namespace, data_dir: Path) -> int:
+    import uvicorn
+
+    from sync.server.app import SERVE_OPTIONS
+    from sync.server.relay import build
+
+    if args.database:
+        print(
+            "osler-server serve --relay-for: the relay keeps its queue in --data-dir, not --database", file=sys.stderr
+        )
+        return 2
+    if args.relay_interval <= 0 or args.relay_refresh <= 0 or args.relay_max_mib <= 0:
+        print(
+            "osler-server serve: --relay-interval, --relay-refresh and --relay-max-mib must be above 0", file=sys.stderr
+        )
+        return 2
+    try:
+        app, forwarder = build(
+            data_dir,
+            args.relay_for,
+            interval=args.relay_interval,
+            refresh=args.relay_refresh,
+            bundles_per_minute=args.bundles_per_minute,
+            max_queued_bytes=args.relay_max_mib << 20,
+        )
+    except ValueError as exc:
+        print(f"osler-server serve: {exc}", file=sys.stderr)
+        return 2
+    # What the forwarder does, on stderr beside uvicorn's own lines: counts, sizes and id prefixes, never content.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    advertisement = None
+    if args.advertise:
+        from sync.bundle import programme_id
+        from sync.server.relay_advertise import AdvertiseError, Advertisement
+
+        try:
+            advertisement = Advertisement(programme_id(args.relay_for), args.host, args.port)
+        except (AdvertiseError, OSError) as exc:
+            print(f"osler-server serve: {exc}", file=sys.stderr)
+            app.state.store.close()
+            return 2
+    forwarder.start()
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", **SERVE_OPTIONS))
+    try:
+        server.run()
+    finally:
+        forwarder.stop()
+        app.state.store.close()
+        if advertisement is not None:
+            advertisement.close()
     return 0
 
 
