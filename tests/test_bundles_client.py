@@ -255,3 +255,29 @@ def test_an_answer_cut_to_its_budget_says_more_waits_and_the_next_brings_it(worl
     assert first.more and not set(sent) <= held
     rest = student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick, 8 << 20).path))
     assert not rest.more and set(sent) <= {m.id for m in student.vault.messages.in_thread(world.thread())}
+
+
+def test_an_attachment_larger_than_an_answer_gathers_over_several(world: World, tmp_path: Path):
+    from dataclasses import replace
+
+    student, mentor = world.student, world.mentor
+    film = tmp_path / "film.bin"
+    film.write_bytes(random.Random(5).randbytes(300_000))  # five sealed chunks, more than one answer holds
+    theirs = mentor.messaging.send(mentor.messaging.start_direct(world.student_c.account.hex()), "", attachment=film)
+    mentor.engine.sync_once()
+    saver = student.settings.data_saver
+    student.settings_store.update(lambda s: replace(s, data_saver=False))  # large attachments come by themselves
+    try:
+        student.bundles.import_file(world.carry_round(student.bundles.export_request(world.stick).path))
+        assert student.messaging.attachment(theirs)["state"] == "remote"
+        trips = 0
+        while student.messaging.attachment(theirs)["state"] == "remote" and trips < 8:
+            small = student.bundles.export_request(world.stick, budget=2 * 65_536)
+            student.bundles.import_file(world.carry_round(small.path))
+            trips += 1
+    finally:
+        student.settings_store.update(lambda s: replace(s, data_saver=saver))
+    entry = student.messaging.attachment(theirs)
+    assert entry["state"] == "downloaded" and trips >= 3
+    assert student.vault.blobs.read_all(entry["plain"]) == film.read_bytes()
+    assert not list((student.data_dir / "downloads").glob("*.part"))

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain.download_fetch import chunk_length
@@ -85,10 +86,10 @@ class BundleBlobs:
                 out += chunk
         return bytes(out)
 
-    def wants(self, budget: int = bundle.MAX_BUNDLE_BYTES) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
-        """What an online sync would fetch: attachments auto-download would fetch (those that fit the answer's
-        budget: an attachment is kept only whole), then the library download queue (a file's part list when not
-        held, then the file from its first missing chunk: pieces of it are kept)."""
+    def wants(self) -> tuple[list[bundle.WantedBlob], dict[str, list]]:
+        """What an online sync would fetch: attachments auto-download would fetch (from the first chunk not yet
+        gathered), then the library download queue (a file's part list when not held, then the file from its
+        first missing chunk)."""
         from desktop.domain.downloads import DONE, FAILED
         from desktop.domain.session import AUTO_DOWNLOAD_BYTES
         from sync.clock import utcnow
@@ -102,9 +103,9 @@ class BundleBlobs:
                     entry["state"] == "remote"
                     and (small or not settings.data_saver)
                     and settings.may_download(entry["size"], utcnow(session.wall))
-                    and sealed_size(entry["size"]) <= budget
                 ):
-                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), 0))
+                    held = self._partial(entry["sha"]).stat().st_size if self._partial(entry["sha"]).exists() else 0
+                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), held // CHUNK))
                     owners[entry["sha"]] = ["attachment", message_id]
         blobs = self.vault.blobs
         for entry in session.downloads.entries():
@@ -158,11 +159,7 @@ class BundleBlobs:
                 if owner is None:
                     continue
                 if owner[0] == "attachment" and messaging is not None:
-                    entry = messaging.attachment(owner[1])
-                    if entry is None or entry["state"] == "downloaded" or piece.first or len(piece.data) != piece.size:
-                        continue
-                    messaging.store_downloaded(owner[1], piece.data)
-                    stored += 1
+                    stored += self._store_attachment_piece(piece, owner[1])
                 elif owner[0] == "parts":
                     entry = next((e for e in self.session.downloads.entries() if e.sha256 == owner[1]), None)
                     if entry is not None and parts_match(piece.data, entry.size, piece.sha):
@@ -174,6 +171,38 @@ class BundleBlobs:
             except Exception as exc:  # a piece that does not match is dropped: the next sync fetches it
                 log.info("a carried blob piece was dropped: %s", type(exc).__name__)
         return stored
+
+    def _partial(self, sha: str) -> Path:
+        """Where a sealed attachment's pieces gather until it is whole: the file an online download resumes from
+        too (engine.download_blob's ``.part``); sealed, so nothing readable touches the disk."""
+        return Path(self.session.data_dir) / "downloads" / f"{sha}.part"
+
+    def _store_attachment_piece(self, piece: bundle.BlobPiece, message_id: str) -> int:
+        """A piece of a sealed attachment: kept whole at once, or added to its partial file until whole, then
+        opened into the vault (``store_downloaded`` checks it against its message)."""
+        messaging = self.session.messaging
+        entry = messaging.attachment(message_id) if messaging is not None else None
+        if messaging is None or entry is None or entry["state"] == "downloaded":
+            return 0
+        if piece.first == 0 and len(piece.data) == piece.size:
+            messaging.store_downloaded(message_id, piece.data)
+            return 1
+        partial = self._partial(piece.sha)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        held = partial.stat().st_size if partial.exists() else 0
+        start = piece.first * CHUNK
+        if start > held or start + len(piece.data) <= held:
+            return 0  # a gap (an answer to an older request) or nothing new: asked for again from what is held
+        with open(partial, "r+b" if partial.exists() else "wb") as out:
+            out.seek(start)
+            out.write(piece.data)
+        if start + len(piece.data) < piece.size:
+            return 1
+        try:
+            messaging.store_downloaded(message_id, partial.read_bytes())
+        finally:
+            partial.unlink(missing_ok=True)  # stored, or wrong as a whole: fetched again from the start
+        return 1
 
     def _owner_of(self, sha: str) -> list | None:
         _wants, owners = self.wants()

@@ -157,7 +157,7 @@ class Bundles:
         push = [unpack_record(r.wire) for r in queued]
         used = sum(len(pack_record(r)) for r in push)
         uploads, up_owners = self.blobs.uploads(budget - used)
-        wants, want_owners = self.blobs.wants(budget)
+        wants, want_owners = self.blobs.wants()
         request_id = secrets.token_bytes(16)
         created = self.session.now_ms()
         creds = self.program.credentials
