@@ -300,3 +300,37 @@ def test_the_relay_switch_finds_a_classmate_and_hands_the_outbox_to_them(make_ap
         assert not student.lan_relay.running and not student.settings.lan_relay
     finally:
         carrier.stop()
+
+
+def test_a_carrier_online_relays_then_saves_the_answer_to_hand_back(make_app, server, tmp_path, monkeypatch):
+    page = make_app()
+    page.set_up_in(server.url, server.invite(), "Chidi Town", PASSPHRASE)
+    student, _key = person(tmp_path / "amina", server, "Amina Village")
+    settle(student)
+    assert student.bundles.fetch_server_keys() or student.bundles.ready()
+    student.publish_profile("Amina Wanjiru Village")  # waits in her outbox
+    exported = student.bundles.export_request(tmp_path / "amina")
+    answer_dialogs(monkeypatch, open=str(exported.path))
+    panel = carry_panel(page)
+    page._press(panel.import_button)
+    wait_idle(page, panel)
+    page._press(panel.carry_button)
+    page.sync_now()  # online: after its own sync, the carrier's Osler relays what it carries
+
+    def answered() -> bool:
+        panel.refresh()
+        return [plain(row[4]) for row in panel.rows()] == ["Answer ready to hand back"]
+
+    page.qtbot.waitUntil(answered, timeout=WAIT)
+    assert panel.save_answers_button.isEnabled()
+    back = tmp_path / "back"
+    back.mkdir()
+    answer_dialogs(monkeypatch, folder=str(back))
+    page._press(panel.save_answers_button)
+    wait_idle(page, panel)
+    (answer,) = back.glob(f"*{bundle.SUFFIX}")
+    assert bundle.read_header(answer.read_bytes()).kind == "answer"
+    assert "Saved 1 answer in" in plain(panel.carry_status.text())
+    assert [plain(row[4]) for row in panel.rows()] == ["Handed back"]
+    applied = student.bundles.import_file(answer)  # back on the student's computer: what waited was sent
+    assert applied.accepted == 1 and student.queued_now() == 0
