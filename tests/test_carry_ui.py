@@ -334,3 +334,13 @@ def test_a_carrier_online_relays_then_saves_the_answer_to_hand_back(make_app, se
     assert [plain(row[4]) for row in panel.rows()] == ["Handed back"]
     applied = student.bundles.import_file(answer)  # back on the student's computer: what waited was sent
     assert applied.accepted == 1 and student.queued_now() == 0
+
+
+def test_an_answer_cut_to_its_size_says_more_is_waiting(qapp) -> None:
+    from desktop.domain.bundles import Applied
+    from desktop.ui.views.carry_text import applied_sentence
+
+    whole = applied_sentence(Applied(records_in=12, accepted=3, refused=0, blobs=0, nothing_new=False))
+    assert whole == "Imported: 12 items received, 3 sent."
+    cut = applied_sentence(Applied(records_in=12, accepted=3, refused=0, blobs=0, nothing_new=False, more=True))
+    assert cut.startswith(whole) and "More is waiting for you" in cut

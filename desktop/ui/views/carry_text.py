@@ -70,4 +70,7 @@ def applied_sentence(applied: Any) -> str:
                 count=format_number(applied.blobs)
             )
         )
-    return _("Imported: {what}.").format(what=_(", ").join(parts))
+    said = _("Imported: {what}.").format(what=_(", ").join(parts))
+    if getattr(applied, "more", False):  # the answer was cut to its size: the rest comes with the next round trip
+        said += " " + _("More is waiting for you: export again for someone to carry, or choose a larger size.")
+    return said
