@@ -112,6 +112,7 @@ class OslerApp(QObject):
         self._sent_shown: object = None  # the finished sync whose sending the views have shown
         self.window.lock_requested.connect(self.lock)
         self.window.sync_requested.connect(self.sync_now)
+        self.window.carry_requested.connect(self.open_carry)
         self.link_watch = LinkWatch()
         self.link_watch.changed.connect(self._link_changed)
         self.vault: Vault | None = None
@@ -361,6 +362,10 @@ class OslerApp(QObject):
     def sync_now(self) -> None:
         if self.session is not None:
             self.session.sync_now()
+
+    def open_carry(self) -> None:
+        if self.main is not None:
+            self.main.open_carry()
 
     def _link_changed(self, online: bool) -> None:
         if self.session is not None:

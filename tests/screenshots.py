@@ -27,7 +27,8 @@ from desktop.vault import KdfParams
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
 THEMES = ("light", "dark", "contrast")
-FIT_VIEWS = (*BASE_VIEWS[:2], "review-queue", *BASE_VIEWS[2:])  # the sidebar's views, and a mentor's review queue
+# the sidebar's views, a mentor's review queue, and Settings → Sync without the internet
+FIT_VIEWS = (*BASE_VIEWS[:2], "review-queue", *BASE_VIEWS[2:], "carry")
 LANGUAGES = ("en", "fr", "es", "pt", "ar", "fa", "ur", "sw", "hi", "bn", "am", "ha")  # the UI languages, by tag
 # A message written in each language (sent, then one in the box), so every script shows in the screenshots.
 SAMPLE_MESSAGES = {
@@ -254,9 +255,48 @@ def open_a_project(osler) -> None:
     assert page.tabs.isEnabled()
 
 
+def sample_carried(person: str | None, fingerprint: str, state: str, records: int, size: int):  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        request=fingerprint.replace(" ", "").lower() * 2,
+        device=fingerprint.replace(" ", "").lower() * 2,
+        fingerprint=fingerprint,
+        person=person,
+        records=records,
+        size=size,
+        blob_bytes=0,
+        received_ms=0,
+        state=state,
+        answer_size=None,
+    )
+
+
+def open_carry(osler: OslerApp) -> None:
+    """Settings → Sync without the internet, as a carrier sees it: another student's file just imported (whose,
+    how much, Carry or Refuse), the list of files carried for others in each state, an export's sentence."""
+    from types import SimpleNamespace
+
+    osler.main.open_carry()
+    panel = osler.main.settings.carry
+    items = [
+        sample_carried("Amina Wanjiru Mwangi-Okafor", "3F2A 9C1B 77D0 12AE", "waiting", 142, 1_300_000),
+        sample_carried(None, "A1B2 C3D4 E5F6 0718", "over-budget", 9, 27_000_000),
+        sample_carried("Baraka Otieno", "77D0 12AE 3F2A 9C1B", "answered", 12, 84_000),
+        sample_carried("Fatima Haidari", "0C0C 1D1D 2E2E 3F3F", "refused", 3, 9_000),
+    ]
+    panel.show_items(items)
+    panel._show_offer(items[0])
+    stick = Path("/media/usb-stick/osler-request-3F2A9C1B-20261201T031500Z.oslersync")
+    panel._exported(SimpleNamespace(path=stick, data=None, records=142, blob_bytes=0, size=1_300_000))
+
+
 def show_state(osler: OslerApp, view: str, attachment: Path) -> None:
     """``view`` in the state that used to push the window out: a plan open, a file attached, a row selected."""
     main = osler.main
+    if view == "carry":
+        open_carry(osler)
+        return
     main.navigate("messages" if view == "review-queue" else view)
     messages = main.messages
     if view in ("messages", "review-queue") and messages.queue_toggle.isChecked() != (view == "review-queue"):
@@ -363,6 +403,8 @@ def main() -> None:
                     pump(app, 0.2)
                     shoot_widget(app, osler.main.schedule.dialog, f"{tag}/{number}b-propose-meeting")
                     osler.main.schedule.dialog.close()
+            open_carry(osler)
+            shoot(app, osler, f"{tag}/18-carry")
             dialog = add_device_dialog(osler)
             shoot_widget(app, dialog, f"{tag}/19-add-device")
             dialog.close()

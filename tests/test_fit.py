@@ -34,6 +34,7 @@ from tests.screenshots import (
     open_a_circle,
     open_a_meeting,
     open_a_project,
+    open_carry,
     plan_a_mentorship,
     pump,
 )
@@ -123,6 +124,9 @@ def problems_of(window: QWidget, size: QSize) -> list[str]:
 
 def put_in_state(osler, view: str, attachment: Path) -> None:
     main = osler.main
+    if view == "carry":
+        open_carry(osler)
+        return
     main.navigate("messages" if view == "review-queue" else view)
     messages = main.messages
     if view == "messages":

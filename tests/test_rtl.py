@@ -24,6 +24,7 @@ from tests.screenshots import (
     open_a_circle,
     open_a_meeting,
     open_a_project,
+    open_carry,
     plan_a_mentorship,
     pump,
 )
@@ -58,6 +59,10 @@ def switch(osler, tag: str) -> None:
 
 def show(osler, view: str) -> QWidget:
     main = osler.main
+    if view == "carry":
+        open_carry(osler)
+        pump(QApplication.instance(), 0.05)
+        return main.pages.currentWidget()
     main.navigate("messages" if view == "review-queue" else view)
     if view in ("messages", "review-queue") and main.messages.queue_toggle.isChecked() != (view == "review-queue"):
         main.messages.queue_toggle.click()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-answer: Callable[[str, str], str] | None = None  # (kind "open" or "save", suggested name) -> chosen path or ""
+answer: Callable[[str, str], str] | None = None  # (kind "open", "save" or "folder", suggested) -> chosen path or ""
 
 
 def open_file(parent: QWidget, title: str) -> str:
@@ -22,3 +22,10 @@ def save_file(parent: QWidget, title: str, suggested: str) -> str:
         return answer("save", suggested)
     name, _filter = QFileDialog.getSaveFileName(parent, title, suggested)
     return name
+
+
+def choose_folder(parent: QWidget, title: str) -> str:
+    """A folder (a USB stick, a shared folder), or "" when the person cancelled."""
+    if answer is not None:
+        return answer("folder", "")
+    return QFileDialog.getExistingDirectory(parent, title)

@@ -4,7 +4,8 @@ each a view that redraws when sync reports new records."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QStackedWidget, QWidget
 
@@ -69,6 +70,7 @@ class MainScreen(QWidget):
         self.settings = SettingsView(session)
         self.settings.language_changed.connect(self.language_changed)
         self.settings.auto_lock_changed.connect(self.auto_lock_changed)
+        self.settings.records_changed.connect(self.refresh)
         self.messages = MessagesView(session)
         self.messages.navigate.connect(self.navigate)
         self.mentors.write_to.connect(self.write_to)
@@ -210,6 +212,21 @@ class MainScreen(QWidget):
     def navigate(self, name: str) -> None:
         self.nav.setCurrentRow(self.views.index(name))
 
+    def open_carry(self) -> None:
+        """Settings, scrolled to "Sync without the internet", its first button in focus (the sync bar's
+        "Without internet…" comes here)."""
+        self.navigate("settings")
+        page = self.pages.currentWidget()
+        carry = self.settings.carry
+
+        def scroll() -> None:  # the section's title at the top of the page
+            if shiboken6.isValid(carry):
+                page.verticalScrollBar().setValue(carry.title.mapTo(page.widget(), QPoint(0, 0)).y() - 8)
+
+        scroll()
+        QTimer.singleShot(0, scroll)  # again once laid out
+        carry.export_button.setFocus()
+
     @property
     def current_view(self) -> str:
         return self.views[self.nav.currentRow()]
@@ -255,6 +272,7 @@ class MainScreen(QWidget):
         self.circles.refresh()
         self.projects.refresh()
         self.schedule.refresh()
+        self.settings.carry.refresh()  # what this computer carries: relayed after a sync
         figures = self.session.admin.figures() if self.session.admin is not None else None  # worked out once
         self.home.refresh(figures)
         if self.programme is not None:

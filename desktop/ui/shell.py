@@ -59,6 +59,7 @@ class IdleWatcher(QObject):
 class OslerWindow(QMainWindow):
     lock_requested = Signal()
     sync_requested = Signal()
+    carry_requested = Signal()  # the sync bar's "Without internet…"
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,6 +81,7 @@ class OslerWindow(QMainWindow):
         self.setCentralWidget(central)
         self.sync_bar = SyncStatusBar()
         self.sync_bar.sync_now.connect(self.sync_requested)
+        self.sync_bar.carry_wanted.connect(self.carry_requested)
         self.statusBar().addPermanentWidget(self.sync_bar, 1)
         self.statusBar().hide()
         self.idle = IdleWatcher(self)

@@ -76,6 +76,7 @@ class SyncBridge(QObject):
 
 class SyncStatusBar(QWidget):
     sync_now = Signal()
+    carry_wanted = Signal()  # "Without internet…": Settings → Sync without the internet
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,9 +102,13 @@ class SyncStatusBar(QWidget):
         self.error = error_label(_("Sync problem"))
         self.sync_button = button(_("&Sync now"), _("Sync now"), self.sync_now.emit)
         self.sync_button.setToolTip(_("Sync now (F5)"))
+        self.carry_button = button(_("&Without internet…"), _("Sync without the internet"), self.carry_wanted.emit)
+        self.carry_button.setToolTip(_("Export a file for someone to carry, or import one"))
+        self.carry_button.hide()  # shown while offline
         for widget in (self.state, self.last_sync, self.queued, self.progress):
             layout.addWidget(widget)
         layout.addWidget(self.error, 1)
+        layout.addWidget(self.carry_button)
         layout.addWidget(self.sync_button)
         self.status: SyncStatus | None = None
         self._refresh = QTimer(self)
@@ -122,10 +127,13 @@ class SyncStatusBar(QWidget):
             (self.progress, _("Sync progress")),
             (self.error, _("Sync problem")),
             (self.sync_button, _("Sync now")),
+            (self.carry_button, _("Sync without the internet")),
         ):
             widget.setAccessibleName(name)
         self.sync_button.setText(_("&Sync now"))
         self.sync_button.setToolTip(_("Sync now (F5)"))
+        self.carry_button.setText(_("&Without internet…"))
+        self.carry_button.setToolTip(_("Export a file for someone to carry, or import one"))
         self._render()
 
     def show_status(self, status: SyncStatus) -> None:
@@ -218,3 +226,4 @@ class SyncStatusBar(QWidget):
         else:
             self.error.hide()
         self.sync_button.setEnabled(not s.syncing)
+        self.carry_button.setVisible(s.online is False and not s.syncing)

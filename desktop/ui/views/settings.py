@@ -1,5 +1,6 @@
 """Settings: language (applied at once), auto-lock, data saver and its monthly budget, this server and
-device, the account's devices (desktop/ui/views/devices.py) and the recovery key (recovery_key.py)."""
+device, sync without the internet (desktop/ui/views/carry.py), the account's devices (desktop/ui/views/devices.py)
+and the recovery key (recovery_key.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from desktop.formatting import format_bytes, megabyte_unit
 from desktop.i18n import _, ngettext
 from desktop.ui import theme
 from desktop.ui.common import heading
+from desktop.ui.views.carry import CarryPanel
 from desktop.ui.views.devices import DevicesPanel
 from desktop.ui.views.recovery_key import RecoveryKeyPanel
 
@@ -31,6 +33,7 @@ from desktop.ui.views.recovery_key import RecoveryKeyPanel
 class SettingsView(QWidget):
     language_changed = Signal(str)
     auto_lock_changed = Signal(int)
+    records_changed = Signal()  # an imported answer brought records, as a sync does
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -113,6 +116,10 @@ class SettingsView(QWidget):
         self.device.setAccessibleName(_("This device"))
         form.addRow(_("This device:"), self.device)
         layout.addLayout(form)
+
+        self.carry = CarryPanel(session)  # Settings → Sync without the internet: export, import, carry for others
+        self.carry.changed.connect(self.records_changed)
+        layout.addWidget(self.carry)
 
         self.devices = DevicesPanel(session)  # Settings → Devices: list, add a device, revoke
         layout.addWidget(self.devices)
