@@ -64,6 +64,9 @@ def test_the_carrier_sees_who_and_how_much_but_no_word_of_it(world: World):
     assert world.carrier.settings.bytes_this_month(utcnow(world.carrier.wall)) >= used + item.size + item.answer_size
     assert world.carrier.carry.answer_for(student.program.credentials.device) is not None
     assert b"CANARY-CARRY" not in _carried_bytes(world)
+    with pytest.raises(BundleRefused, match="could not be written"):  # the stick was pulled out: said, not silent
+        world.carrier.carry.export_answers(world.stick / "pulled-out")
+    assert world.carrier.carry.items()[0].state == "answered"  # nothing handed back that was not written
     [path] = world.carrier.carry.export_answers(world.stick)
     assert path.parent == world.stick and world.carrier.carry.items()[0].state == "handed-back"
     assert not [p for p in world.stick.iterdir() if p.name.startswith(".")]  # no temp file left on the stick
