@@ -47,11 +47,24 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+def _server_clock(request):  # type: ignore[no-untyped-def]
+    """A test server's clock. In a module that says ``STEADY_SERVER = True``, one that starts on a fixed day
+    (tests/servers.py ``SteadyClock``) and that the test's clients share (``client_factory``, ``card_holder``):
+    the test then cannot depend on the day it runs, and the shifted run has nothing to move in it. The system's
+    elsewhere, and for a test that drives the app (which runs on the system's clock)."""
+    from sync.clock import SYSTEM
+    from tests.servers import SteadyClock
+
+    if getattr(request.module, "STEADY_SERVER", False) and "qtbot" not in request.fixturenames:
+        return SteadyClock()
+    return SYSTEM
+
+
 @pytest.fixture
-def server(tmp_path: Path):
+def server(request, tmp_path: Path):
     from tests.servers import ThreadServer
 
-    with ThreadServer(tmp_path / "server") as running:
+    with ThreadServer(tmp_path / "server", clock=_server_clock(request)) as running:
         yield running
 
 
@@ -66,7 +79,7 @@ def any_server(request, tmp_path: Path):
 
         url = require_postgres()
         reset_database(url)
-    with ThreadServer(tmp_path / "server", url) as running:
+    with ThreadServer(tmp_path / "server", url, clock=_server_clock(request)) as running:
         yield running
 
 
@@ -77,7 +90,7 @@ def client_factory(tmp_path: Path, server):
     made = []
 
     def make(role: str = "student"):
-        client = make_client(tmp_path / f"client{len(made)}", server.url, server.invite(role))
+        client = make_client(tmp_path / f"client{len(made)}", server.url, server.invite(role), clock=server.clock)
         made.append(client)
         return client
 
