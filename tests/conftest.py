@@ -151,7 +151,8 @@ def pytest_runtest_teardown(item, nextitem):
 # -- the shifted run covers the tests that read the wall clock (tests/shifted.py) ---------------------------------
 
 _watch = None if shifted.shifted_run() else shifted.WallClockWatch()
-_fixtures_that_read: set = set()  # FixtureDefs whose setup read the wall clock: every test using one reads it too
+_fixtures_that_read: set = set()  # wider-scoped FixtureDefs whose setup read the wall clock: every test using one
+# reads it too (a function-scoped fixture's read is seen in its own test only: it is set up again for the next)
 _clock_free: set[str] = set()  # on the controller: the tests the first run saw read nothing
 _clock_reads: dict[str, str] = {}  # on the controller: the others, with the first read seen (why each is shifted)
 READS_KEY = "osler/clock-reads"
@@ -186,7 +187,7 @@ def pytest_fixture_setup(fixturedef, request):
         return
     before = _watch.take()
     yield
-    if _watch.reason is not None:
+    if _watch.reason is not None and fixturedef.scope != "function":
         _fixtures_that_read.add(fixturedef)
     if before is not None:
         _watch.reason = before

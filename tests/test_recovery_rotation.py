@@ -170,7 +170,6 @@ from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from desktop.vault import Vault
 
-STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
 vault = Vault.open(sys.argv[1])
 vault.unlock(sys.argv[2])
 session = Session(vault, Path(sys.argv[3]), SettingsStore(Path(sys.argv[3]) / "settings.json"))
