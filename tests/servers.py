@@ -50,11 +50,7 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | No
 
 class ThreadServer(EmbeddedServer):
     """uvicorn serving the app in a background thread of the test process (the app's embedded server). ``clock``
-    (the system's by default) is the server's; ``steady()`` gives one on a fixed day that its clients share."""
-
-    @classmethod
-    def steady(cls, data_dir: Path, database: str | None = None, **options: object) -> ThreadServer:
-        return cls(data_dir, database, clock=SteadyClock(), **options)  # type: ignore[arg-type]
+    (the system's by default) is the server's, which its clients share (tests/clients.py ``make_client``)."""
 
     @property
     def clock(self) -> Clock:
