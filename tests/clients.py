@@ -12,6 +12,7 @@ from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, q
 from desktop.vault import KdfParams, Vault
 from sync.client.engine import SyncEngine
 from sync.client.transport import Transport
+from sync.clock import SYSTEM, Clock
 from sync.protocol import HybridClock, Record, unpack_record
 
 _names = itertools.count(1)
@@ -30,6 +31,7 @@ class Client:
 
     def engine(self, url: str | None = None, **options: object) -> SyncEngine:
         store = VaultSyncStore(self.vault, self.server_url, self.account)
+        options.setdefault("clock", self.clock.wall)  # the device's one wall clock signs and times its tokens
         return SyncEngine(Transport(url or self.server_url), store, self.program.credentials, **options)
 
     def send(self, body: bytes, to: list[bytes] | None, kind: str = "message", signed: bool = False) -> Record:
@@ -52,16 +54,17 @@ class Client:
         return self.vault.records.cursor(self.server_url)
 
 
-def make_client(folder: Path, server_url: str, invite: str, name: str | None = None) -> Client:
+def make_client(folder: Path, server_url: str, invite: str, name: str | None = None, clock: Clock = SYSTEM) -> Client:
+    """``clock``: the device's wall clock (a test's server and its clients share one: tests/servers.py)."""
     vault, _ = Vault.create(folder, "client passphrase", params=KdfParams.floor())
     program = join_program(vault, Transport(server_url), invite, name or f"device {next(_names)}")
-    return Client(vault, program, server_url)
+    return Client(vault, program, server_url, HybridClock(wall=clock))
 
 
 def card_holder(folder: Path, server, name: str, role: str = "student", **card: object) -> Client:
     """A person on their own device who has joined ``server``, published a card and synced until they hold
     everyone's card (the second sync brings cards published while the first ran)."""
-    client = make_client(folder, server.url, server.invite(role))
+    client = make_client(folder, server.url, server.invite(role), clock=server.clock)
     client.publish_card(name, role=role, **card)
     for _ in range(2):
         client.engine().sync_once()

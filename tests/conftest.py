@@ -47,11 +47,24 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
+def _server_clock(request):  # type: ignore[no-untyped-def]
+    """A test server's clock. In a module that says ``STEADY_SERVER = True``, one that starts on a fixed day
+    (tests/servers.py ``SteadyClock``) and that the test's clients share (``client_factory``, ``card_holder``):
+    the test then cannot depend on the day it runs, and the shifted run has nothing to move in it. The system's
+    elsewhere, and for a test that drives the app (which runs on the system's clock)."""
+    from sync.clock import SYSTEM
+    from tests.servers import SteadyClock
+
+    if getattr(request.module, "STEADY_SERVER", False) and "qtbot" not in request.fixturenames:
+        return SteadyClock()
+    return SYSTEM
+
+
 @pytest.fixture
-def server(tmp_path: Path):
+def server(request, tmp_path: Path):
     from tests.servers import ThreadServer
 
-    with ThreadServer(tmp_path / "server") as running:
+    with ThreadServer(tmp_path / "server", clock=_server_clock(request)) as running:
         yield running
 
 
@@ -66,7 +79,7 @@ def any_server(request, tmp_path: Path):
 
         url = require_postgres()
         reset_database(url)
-    with ThreadServer(tmp_path / "server", url) as running:
+    with ThreadServer(tmp_path / "server", url, clock=_server_clock(request)) as running:
         yield running
 
 
@@ -77,7 +90,7 @@ def client_factory(tmp_path: Path, server):
     made = []
 
     def make(role: str = "student"):
-        client = make_client(tmp_path / f"client{len(made)}", server.url, server.invite(role))
+        client = make_client(tmp_path / f"client{len(made)}", server.url, server.invite(role), clock=server.clock)
         made.append(client)
         return client
 
@@ -138,7 +151,8 @@ def pytest_runtest_teardown(item, nextitem):
 # -- the shifted run covers the tests that read the wall clock (tests/shifted.py) ---------------------------------
 
 _watch = None if shifted.shifted_run() else shifted.WallClockWatch()
-_fixtures_that_read: set = set()  # FixtureDefs whose setup read the wall clock: every test using one reads it too
+_fixtures_that_read: set = set()  # wider-scoped FixtureDefs whose setup read the wall clock: every test using one
+# reads it too (a function-scoped fixture's read is seen in its own test only: it is set up again for the next)
 _clock_free: set[str] = set()  # on the controller: the tests the first run saw read nothing
 _clock_reads: dict[str, str] = {}  # on the controller: the others, with the first read seen (why each is shifted)
 READS_KEY = "osler/clock-reads"
@@ -173,7 +187,7 @@ def pytest_fixture_setup(fixturedef, request):
         return
     before = _watch.take()
     yield
-    if _watch.reason is not None:
+    if _watch.reason is not None and fixturedef.scope != "function":
         _fixtures_that_read.add(fixturedef)
     if before is not None:
         _watch.reason = before

@@ -10,7 +10,27 @@ from pathlib import Path
 
 import requests
 
+from sync.clock import SYSTEM, Clock
 from sync.server.embedded import EmbeddedServer, free_port
+
+# The day a test's server and clients start on when the test is not about the date: fixed, so the test cannot
+# depend on the day it runs, and `make test`'s shifted run (tests/shifted.py) has nothing to move in it.
+TEST_EPOCH = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+class SteadyClock:
+    """A wall clock that starts on a fixed day (``TEST_EPOCH`` by default) and then runs at the pace of real
+    monotonic time, so tokens still expire and timeouts still pass, without ever reading today's date. A server
+    and its clients share one, as signed requests and tokens need them to agree (PROTOCOL.md §6.2)."""
+
+    def __init__(self, start: float = TEST_EPOCH) -> None:
+        self._start, self._mono = start, time.monotonic()
+
+    def time(self) -> float:
+        return self._start + (time.monotonic() - self._mono)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
@@ -29,7 +49,12 @@ def wait_healthy(url: str, timeout: float = 20.0, process: subprocess.Popen | No
 
 
 class ThreadServer(EmbeddedServer):
-    """uvicorn serving the app in a background thread of the test process (the app's embedded server)."""
+    """uvicorn serving the app in a background thread of the test process (the app's embedded server). ``clock``
+    (the system's by default) is the server's, which its clients share (tests/clients.py ``make_client``)."""
+
+    @property
+    def clock(self) -> Clock:
+        return self.storage.clock
 
     def __enter__(self) -> ThreadServer:
         self.start()
@@ -37,7 +62,9 @@ class ThreadServer(EmbeddedServer):
 
 
 class ProcessServer:
-    """``osler-server serve`` as a child process, so a test can SIGKILL it."""
+    """``osler-server serve`` as a child process, so a test can SIGKILL it (on the system's clock)."""
+
+    clock: Clock = SYSTEM
 
     def __init__(
         self, data_dir: Path, port: int | None = None, database: str | None = None, env: dict[str, str] | None = None

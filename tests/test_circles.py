@@ -10,6 +10,8 @@ from desktop.domain.circles import MAX_CIRCLE, CircleError
 from tests.circle_people import CirclePerson as Person
 from tests.circle_people import rounds
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 @pytest.fixture
 def group(client_factory):

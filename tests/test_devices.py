@@ -22,6 +22,8 @@ from tests.devices_helpers import link, new_vault, person, server_records, sessi
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 @pytest.fixture
 def people(tmp_path, server):

@@ -11,6 +11,8 @@ import pytest
 from desktop.domain.messaging import MissingKeys, direct_thread_id
 from tests.clients import Client
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 def _sync(*clients: Client) -> None:
     for client in clients:

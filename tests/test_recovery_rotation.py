@@ -169,6 +169,7 @@ from pathlib import Path
 from desktop.domain.session import Session
 from desktop.domain.settings import SettingsStore
 from desktop.vault import Vault
+
 vault = Vault.open(sys.argv[1])
 vault.unlock(sys.argv[2])
 session = Session(vault, Path(sys.argv[3]), SettingsStore(Path(sys.argv[3]) / "settings.json"))

@@ -15,6 +15,8 @@ from sync.envelope import DeviceKey
 from sync.protocol import MEDIA_MSGPACK, HybridClock, Record, SyncRequest, encode, new_record_id
 from tests.servers import ThreadServer
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 @pytest.fixture
 def device(server):

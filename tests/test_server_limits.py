@@ -16,6 +16,8 @@ from sync.envelope import DeviceKey
 from sync.protocol import BLOB_CHUNK, MAX_WIRE_BYTES, MEDIA_MSGPACK
 from tests.servers import ThreadServer
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 AUTH_PATHS = ["/v1/register", "/v1/auth/challenge", "/v1/auth/token"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import time
 
 import msgpack
 import pytest
@@ -24,7 +23,9 @@ from sync.client.errors import (
 from sync.client.transport import Transport
 from sync.clock import ManualClock
 from sync.envelope import BoxKey, DeviceKey
-from tests.servers import ThreadServer
+from tests.servers import TEST_EPOCH, ThreadServer
+
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
 
 
 def _join(server) -> dict:
@@ -63,7 +64,7 @@ def test_a_new_device_joins_the_account_through_a_link(any_server):
     first, new = _join(any_server), _new_device()
     transport, token = first["transport"], first["token"]
     link = transport.create_link(token)
-    assert len(link.slot) == 6 and link.expires > time.time()
+    assert len(link.slot) == 6 and link.expires > any_server.clock.time()
     assert transport.poll_link(link.slot, 0, token).state == "open"
 
     asked = _request_bytes(new)
@@ -136,7 +137,7 @@ def test_at_most_three_links_are_open_per_account(server):
 
 
 def test_a_link_expires_after_ten_minutes(tmp_path):
-    clock = ManualClock(time.time())
+    clock = ManualClock(TEST_EPOCH)
     with ThreadServer(tmp_path / "server", clock=clock) as server:
         first, new = _join(server), _new_device()
         transport, token = first["transport"], first["token"]
@@ -157,7 +158,7 @@ def test_a_link_expires_after_ten_minutes(tmp_path):
 
 
 def test_a_pending_device_is_purged_a_day_after_its_link_expired(tmp_path):
-    clock = ManualClock(time.time())
+    clock = ManualClock(TEST_EPOCH)
     with ThreadServer(tmp_path / "server", clock=clock) as server:
         first, new = _join(server), _new_device()
         slot, _device = _link(first, new)
@@ -195,7 +196,7 @@ def test_another_account_cannot_see_or_approve_a_link(server):
 
 
 def test_a_pickup_must_be_signed_by_the_approved_key_and_fresh(tmp_path):
-    clock = ManualClock(time.time())
+    clock = ManualClock(TEST_EPOCH)
     with ThreadServer(tmp_path / "server", clock=clock) as server:
         first, new = _join(server), _new_device()
         slot, _device = _link(first, new)
@@ -264,7 +265,7 @@ def test_link_calls_are_validated_and_rate_limited(tmp_path):
 
 
 def test_a_welcome_is_picked_up_within_a_day_of_the_approval(tmp_path):
-    clock = ManualClock(time.time())
+    clock = ManualClock(TEST_EPOCH)
     with ThreadServer(tmp_path / "server", clock=clock) as server:
         first, new = _join(server), _new_device()
         slot, _device = _link(first, new)

@@ -17,6 +17,8 @@ from sync.clock import ManualClock
 from sync.envelope import BoxKey, DeviceKey, RecoveryKeys, open_backup, seal_backup
 from tests.servers import ThreadServer
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 def _join(server) -> dict:
     key = DeviceKey.generate()
@@ -84,7 +86,7 @@ def test_a_wrong_recovery_key_is_404(any_server):
 def test_a_replayed_restore_is_401_and_a_forged_one_too(any_server):
     _first, recovery, _backup = _with_recovery(any_server)
     key, box = DeviceKey.generate(), BoxKey.generate().public_bytes()
-    body = _body(recovery, key, box, int(time.time() * 1000), os.urandom(16))
+    body = _body(recovery, key, box, int(any_server.clock.time() * 1000), os.urandom(16))
     assert requests.post(f"{any_server.url}/v1/recover", json=body).status_code == 200
     replayed = requests.post(f"{any_server.url}/v1/recover", json=body)
     assert replayed.status_code == 401 and replayed.json()["code"] == "replayed"

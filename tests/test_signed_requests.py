@@ -16,6 +16,8 @@ from sync.protocol import MEDIA_MSGPACK, SyncRequest, encode
 from tests.clients import make_client
 from tests.servers import ProcessServer, ThreadServer
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 def _recorded(engine) -> list[requests.Response]:
     """Every answer ``engine``'s transport receives, in order (its request is ``answer.request``)."""

@@ -15,6 +15,8 @@ from tests.faultproxy import FaultProxy
 from tests.servers import ProcessServer, ThreadServer
 from tests.waiting import eventually
 
+STEADY_SERVER = True  # its servers and clients share a clock on a fixed day (tests/conftest.py)
+
 
 def test_messages_reach_their_audience_and_nobody_else(client_factory):
     student, mentor, outsider = client_factory(), client_factory("mentor"), client_factory()
