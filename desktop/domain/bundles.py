@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from desktop.domain.bundle_blobs import CHUNK, BundleBlobs
 from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
+from sync.files import write_atomically
 from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
@@ -84,19 +84,6 @@ def refusal(error: Exception) -> BundleRefused:
     return BundleRefused(
         sentences.get(code, _("This bundle is damaged or was cut short. Ask for it to be copied again.")), code
     )
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, whole or not at all (a stick pulled out mid-write leaves the old file or none)."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 class Bundles:
@@ -194,7 +181,7 @@ class Bundles:
         header = bundle.read_header(data)
         path = Path(folder) / bundle.file_name(header)
         try:
-            write_atomically(path, data)
+            write_atomically(path, data, suffix=".part")
         except OSError:
             raise BundleRefused(_("The bundle could not be written to that folder.")) from None
         return Exported(path, data, header.records, header.blob_bytes, len(data))

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain.bundles import BundleRefused, refusal, write_atomically
+from desktop.domain.bundles import BundleRefused, refusal
 from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
 from sync.client.errors import Offline, ServerBusy, SyncError
 from sync.client.transport import Transport
 from sync.clock import utcnow
+from sync.files import write_atomically
 
 if TYPE_CHECKING:
     from desktop.domain.session import Session
@@ -66,7 +67,7 @@ class Carry:
 
     def _save(self, index: dict[str, dict]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.folder / INDEX, json.dumps(index, indent=1).encode())
+        write_atomically(self.folder / INDEX, json.dumps(index, indent=1).encode(), suffix=".part")
 
     def _person(self, device: str) -> str | None:
         try:
@@ -109,7 +110,7 @@ class Carry:
             if known is not None:
                 return self._item(known)
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / f"{request}.request", data)
+            write_atomically(self.folder / f"{request}.request", data, suffix=".part")
             doc = {
                 "request": request,
                 "device": header.device.hex(),
@@ -194,7 +195,7 @@ class Carry:
             with self._lock:
                 if self._index().get(request, {}).get("state") == REFUSED:
                     continue  # refused while it was on its way
-                write_atomically(self.folder / f"{request}.answer", answer)
+                write_atomically(self.folder / f"{request}.answer", answer, suffix=".part")
                 order = 1 + max((d.get("answered", 0) for d in self._index().values()), default=0)
                 self._update(request, state=ANSWERED, answer_size=len(answer), answered=order)
             answered += 1
@@ -262,7 +263,7 @@ class Carry:
                 continue  # this answer's file is gone or damaged here: the others still go
             path = Path(folder) / bundle.file_name(header)
             try:
-                write_atomically(path, data)
+                write_atomically(path, data, suffix=".part")
             except OSError:  # the stick was pulled out, is full or read-only: nothing is marked handed back
                 raise BundleRefused(_("The answers could not be written to that folder.")) from None
             self.mark_handed_back(doc["request"])
