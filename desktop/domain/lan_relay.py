@@ -31,8 +31,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from desktop.domain.lan_discovery import ALL_INTERFACES, Discovery, Peer
+from desktop.domain.lan_discovery import Discovery, Peer
 from desktop.i18n import _
+from sync.lan_service import ALL_INTERFACES
 
 if TYPE_CHECKING:
     from desktop.domain.bundles import Applied
