@@ -91,22 +91,15 @@ class BundleBlobs:
         gathered), then the library download queue (a file's part list when not held, then the file from its
         first missing chunk)."""
         from desktop.domain.downloads import DONE, FAILED
-        from desktop.domain.session import AUTO_DOWNLOAD_BYTES
         from sync.clock import utcnow
 
         session, wants, owners = self.session, [], {}
-        settings = session.settings
         if session.messaging is not None:
-            for message_id, entry in session.messaging.attachments().items():
-                small = entry["size"] <= AUTO_DOWNLOAD_BYTES
-                if (
-                    entry["state"] == "remote"
-                    and (small or not settings.data_saver)
-                    and settings.may_download(entry["size"], utcnow(session.wall))
-                ):
-                    held = self._partial(entry["sha"]).stat().st_size if self._partial(entry["sha"]).exists() else 0
-                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), held // CHUNK))
-                    owners[entry["sha"]] = ["attachment", message_id]
+            attachments = session.messaging.attachments()
+            for message_id, entry in session.settings.auto_downloads(attachments, utcnow(session.wall)):
+                held = self._partial(entry["sha"]).stat().st_size if self._partial(entry["sha"]).exists() else 0
+                wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), held // CHUNK))
+                owners[entry["sha"]] = ["attachment", message_id]
         blobs = self.vault.blobs
         for entry in session.downloads.entries():
             if entry.state in (DONE, FAILED):

@@ -46,7 +46,6 @@ from sync.protocol import HybridClock
 log = logging.getLogger(__name__)
 DEMO_FOLDER = "demo-server"
 NOTIFY_KINDS = frozenset({"message", "request"})
-AUTO_DOWNLOAD_BYTES = 256 * 1024
 PRESENCE_EVERY_S = 300
 
 if TYPE_CHECKING:
@@ -551,16 +550,10 @@ class Session:
         """Under data saver only small attachments come by themselves; without it, all of them."""
         if self.messaging is None:
             return 0
-        settings, fetched = self.settings, 0
-        for message_id, entry in self.messaging.attachments().items():
-            small = entry["size"] <= AUTO_DOWNLOAD_BYTES
-            if (
-                entry["state"] == "remote"
-                and (small or not settings.data_saver)
-                and settings.may_download(entry["size"], utcnow(self.wall))
-            ):
-                self.download_attachment(message_id)
-                fetched += 1
+        fetched = 0
+        for message_id, _entry in self.settings.auto_downloads(self.messaging.attachments(), utcnow(self.wall)):
+            self.download_attachment(message_id)
+            fetched += 1
         return fetched
 
     # -- programme admin ------------------------------------------------------------------------------------
