@@ -20,7 +20,7 @@ from desktop.vault.blobs import chunk_count_for
 from sync import bundle, envelope
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 UPLOAD_FROM = "bundle-upload-from"  # vault entry: blob → the chunk its next piece starts at
@@ -33,7 +33,7 @@ def sealed_size(plain: int) -> int:
 
 
 class BundleBlobs:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session, self.vault = session, session.vault
 
     def _upload_from(self) -> dict[str, int]:

@@ -32,7 +32,7 @@ from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
     from desktop.domain.carry import Carried
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 KEY_SECRET = "bundle-server-key"  # noqa: S105 - the vault entry's name: the server's PUBLIC bundle keys
@@ -87,7 +87,7 @@ def refusal(error: Exception) -> BundleRefused:
 
 
 class Bundles:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session = session
         self.vault, self.program = session.vault, session.program
         self.blobs = BundleBlobs(session)

@@ -27,7 +27,7 @@ from sync.clock import utcnow
 from sync.files import write_atomically
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 FOLDER = "carry"
@@ -51,7 +51,7 @@ class Carried:
 
 
 class Carry:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session = session
         self.folder = Path(session.data_dir) / FOLDER
         self._lock = threading.RLock()  # the GUI (take, refuse, export) and the sync thread (relay)
