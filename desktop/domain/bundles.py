@@ -86,6 +86,21 @@ def refusal(error: Exception) -> BundleRefused:
     )
 
 
+def checked_header(data: bytes, kind: str, programme: str, other_kind: str) -> bundle.Header:
+    """The clear header of a bundle this Osler may use as ``kind`` ("request" to carry, "answer" to import):
+    readable (else the sentence for its ``BundleError``), of that kind (else ``other_kind``, a translated
+    sentence), of this ``programme``. Whose device it is for, the caller checks."""
+    try:
+        header = bundle.read_header(data)
+    except bundle.BundleError as exc:
+        raise refusal(exc) from None
+    if header.kind != kind:
+        raise BundleRefused(other_kind)
+    if header.programme != programme:
+        raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+    return header
+
+
 class Bundles:
     def __init__(self, session: OfflineContext) -> None:
         self.session = session
@@ -208,14 +223,7 @@ class Bundles:
     def import_answer(self, data: bytes) -> Applied:
         creds = self.program.credentials
         keys = self.server_keys()
-        try:
-            header = bundle.read_header(data)
-        except bundle.BundleError as exc:
-            raise refusal(exc) from None
-        if header.kind != "answer":
-            raise BundleRefused(_("This is a request for the server, not an answer."))
-        if header.programme != self.programme:
-            raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+        header = checked_header(data, "answer", self.programme, _("This is a request for the server, not an answer."))
         if header.device != creds.device:
             raise BundleRefused(_("This bundle is for another device."), "wrong-device")
         if keys is None or self.program.box is None:

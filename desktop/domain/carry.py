@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain.bundles import BundleRefused, refusal
+from desktop.domain.bundles import BundleRefused, checked_header
 from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
@@ -89,14 +89,12 @@ class Carry:
         ``BundleRefused``). The same request twice is one entry."""
         if len(data) > bundle.MAX_BUNDLE_BYTES:
             raise BundleRefused(_("This bundle is too large to be an Osler sync bundle."), "too-large")
-        try:
-            header = bundle.read_header(data)
-        except bundle.BundleError as exc:
-            raise refusal(exc) from None
-        if header.kind != "request":
-            raise BundleRefused(_("This is an answer for a device, not a request to carry."))
-        if header.programme != programme_id(self.session.program):
-            raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+        header = checked_header(
+            data,
+            "request",
+            programme_id(self.session.program),
+            _("This is an answer for a device, not a request to carry."),
+        )
         if header.device == self.session.program.credentials.device:
             raise BundleRefused(_("This is this device's own request: give it to someone who will sync online."))
         if len(data) != header.size:
