@@ -6,8 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontDatabase, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.domain.vault_access import VaultError
 from desktop.formatting import format_date
@@ -56,6 +64,22 @@ def heading(text: str, scale: float = 1.5) -> QLabel:
     label.setAccessibleName(text)
     label.setWordWrap(True)
     return label
+
+
+def row_list(model: QStandardItemModel, accessible_name: str, min_height: int, max_height: int) -> QTreeView:
+    """A read-only list of rows with columns (devices, carried bundles): one row chosen at a time, whole rows
+    selected, no tree handles, between ``min_height`` and ``max_height`` so the buttons below stay in sight."""
+    table = QTreeView()
+    table.setModel(model)
+    table.setRootIsDecorated(False)
+    table.setUniformRowHeights(True)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAccessibleName(accessible_name)
+    table.setMinimumHeight(min_height)
+    table.setMaximumHeight(max_height)
+    return table
 
 
 def mono_font(scale: float = 1.0) -> QFont:

@@ -16,13 +16,13 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QLabel, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.formatting import format_bytes, format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, error_label, heading, mono_font, paragraph
+from desktop.ui.common import button, error_label, heading, mono_font, paragraph, row_list
 from desktop.ui.direction import ltr
 from desktop.ui.layout import FlowLayout, empty_state
 from desktop.ui.views.carry_lan import LanRelayPanel
@@ -113,16 +113,7 @@ class CarryPanel(QWidget):
         layout.addWidget(heading(_("Carrying for others"), 1.0))
         self.model = QStandardItemModel(0, 5, self)
         self.model.setHorizontalHeaderLabels([_("Person"), _("Device"), _("Items"), _("Size"), _("State")])
-        self.table = QTreeView()
-        self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAccessibleName(_("Carrying for others"))
-        self.table.setMinimumHeight(90)
-        self.table.setMaximumHeight(180)
+        self.table = row_list(self.model, _("Carrying for others"), 90, 180)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         # Tab into the list makes its first row current without selecting it: the current row is the chosen one
         self.table.selectionModel().currentChanged.connect(lambda current, _old: self._follow_current(current))

@@ -9,13 +9,13 @@ from datetime import timedelta
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, date_of_ms, explain, heading, mono_font
+from desktop.ui.common import button, date_of_ms, explain, heading, mono_font, row_list
 from desktop.ui.direction import ltr
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
@@ -45,16 +45,7 @@ class DevicesPanel(QWidget):
         layout.addWidget(heading(_("Devices of this account"), 1.1))
         self.model = QStandardItemModel(0, 4, self)
         self.model.setHorizontalHeaderLabels([_("Device"), _("Fingerprint"), _("Added"), _("Last sync")])
-        self.table = QTreeView()
-        self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAccessibleName(_("Devices of this account"))
-        self.table.setMinimumHeight(90)
-        self.table.setMaximumHeight(200)  # a few computers; the buttons below stay in sight
+        self.table = row_list(self.model, _("Devices of this account"), 90, 200)  # a few computers
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         layout.addWidget(self.table)
         empty_state(self.table, _("Choose “Show devices” to list the computers that use this account."))
