@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QFont, QFontDatabase, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -80,6 +81,20 @@ def row_list(model: QStandardItemModel, accessible_name: str, min_height: int, m
     table.setMinimumHeight(min_height)
     table.setMaximumHeight(max_height)
     return table
+
+
+def row_texts(model: QStandardItemModel) -> list[list[str]]:
+    """What a ``row_list`` shows, row by row (tests and screen readers read the same)."""
+    columns = range(model.columnCount())
+    return [[model.item(r, c).text() for c in columns] for r in range(model.rowCount())]
+
+
+def select_row(table: QTreeView, row: int) -> None:
+    """Make ``row`` of a ``row_list`` the current one and the one selection."""
+    table.selectionModel().setCurrentIndex(
+        table.model().index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
 
 
 def mono_font(scale: float = 1.0) -> QFont:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -22,7 +22,7 @@ from desktop.formatting import format_bytes, format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, error_label, heading, mono_font, paragraph, row_list
+from desktop.ui.common import button, error_label, heading, mono_font, paragraph, row_list, row_texts, select_row
 from desktop.ui.direction import ltr
 from desktop.ui.layout import FlowLayout, empty_state
 from desktop.ui.views.carry_lan import LanRelayPanel
@@ -291,14 +291,10 @@ class CarryPanel(QWidget):
 
     def rows(self) -> list[list[str]]:
         """What the list shows, row by row (tests and screen readers read the same)."""
-        columns = range(self.model.columnCount())
-        return [[self.model.item(r, c).text() for c in columns] for r in range(self.model.rowCount())]
+        return row_texts(self.model)
 
     def select(self, row: int) -> None:
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        select_row(self.table, row)
 
     def _follow_current(self, current: Any) -> None:
         if current.isValid() and not self.table.selectionModel().isRowSelected(current.row()):

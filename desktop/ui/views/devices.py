@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
@@ -15,7 +15,7 @@ from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, date_of_ms, explain, heading, mono_font, row_list
+from desktop.ui.common import button, date_of_ms, explain, heading, mono_font, row_list, row_texts, select_row
 from desktop.ui.direction import ltr
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
@@ -141,14 +141,10 @@ class DevicesPanel(QWidget):
 
     def rows(self) -> list[list[str]]:
         """What the list shows, row by row (tests and screen readers read the same)."""
-        columns = range(self.model.columnCount())
-        return [[self.model.item(r, c).text() for c in columns] for r in range(self.model.rowCount())]
+        return row_texts(self.model)
 
     def select(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
+        select_row(self.table, row)
 
     def selected(self):  # type: ignore[no-untyped-def]
         rows = self.table.selectionModel().selectedRows()
