@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain.download_fetch import chunk_length
+from desktop.domain.downloads import DONE, FAILED
 from desktop.domain.library import UPLOADS
 from desktop.domain.library_format import parts_match
 from desktop.vault.blobs import chunk_count_for
 from sync import bundle, envelope
+from sync.clock import utcnow
 
 if TYPE_CHECKING:
     from desktop.domain.offline_context import OfflineContext
@@ -90,9 +92,6 @@ class BundleBlobs:
         """What an online sync would fetch: attachments auto-download would fetch (from the first chunk not yet
         gathered), then the library download queue (a file's part list when not held, then the file from its
         first missing chunk)."""
-        from desktop.domain.downloads import DONE, FAILED
-        from sync.clock import utcnow
-
         session, wants, owners = self.session, [], {}
         if session.messaging is not None:
             attachments = session.messaging.attachments()
