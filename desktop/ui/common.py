@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtGui import QFont, QFontDatabase, QStandardItemModel
+from PySide6.QtGui import QFont, QFontDatabase, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -87,6 +87,19 @@ def row_texts(model: QStandardItemModel) -> list[list[str]]:
     """What a ``row_list`` shows, row by row (tests and screen readers read the same)."""
     columns = range(model.columnCount())
     return [[model.item(r, c).text() for c in columns] for r in range(model.rowCount())]
+
+
+def append_row(model: QStandardItemModel, cells: list[QStandardItem]) -> None:
+    """One more row of a ``row_list``, its cells read-only."""
+    for cell in cells:
+        cell.setEditable(False)
+    model.appendRow(cells)
+
+
+def fit_columns(table: QTreeView) -> None:
+    """Every column of a ``row_list`` as wide as what it shows."""
+    for column in range(table.model().columnCount()):
+        table.resizeColumnToContents(column)
 
 
 def select_row(table: QTreeView, row: int) -> None:

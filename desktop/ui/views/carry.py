@@ -22,7 +22,18 @@ from desktop.formatting import format_bytes, format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, error_label, heading, mono_font, paragraph, row_list, row_texts, select_row
+from desktop.ui.common import (
+    append_row,
+    button,
+    error_label,
+    fit_columns,
+    heading,
+    mono_font,
+    paragraph,
+    row_list,
+    row_texts,
+    select_row,
+)
 from desktop.ui.direction import ltr
 from desktop.ui.layout import FlowLayout, empty_state
 from desktop.ui.views.carry_lan import LanRelayPanel
@@ -278,11 +289,8 @@ class CarryPanel(QWidget):
             ]
             cells[0].setData(carried.request, REQUEST_ROLE)
             cells[1].setFont(mono_font())
-            for cell in cells:
-                cell.setEditable(False)
-            self.model.appendRow(cells)
-        for column in range(self.model.columnCount()):
-            self.table.resizeColumnToContents(column)
+            append_row(self.model, cells)
+        fit_columns(self.table)
         if selected is not None:
             for row, carried in enumerate(self.items):
                 if carried.request == selected.request:

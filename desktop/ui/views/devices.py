@@ -15,7 +15,18 @@ from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, date_of_ms, explain, heading, mono_font, row_list, row_texts, select_row
+from desktop.ui.common import (
+    append_row,
+    button,
+    date_of_ms,
+    explain,
+    fit_columns,
+    heading,
+    mono_font,
+    row_list,
+    row_texts,
+    select_row,
+)
 from desktop.ui.direction import ltr
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
@@ -132,11 +143,8 @@ class DevicesPanel(QWidget):
             cells[0].setData(info.device, DEVICE_ROLE)
             cells[0].setData(info.this, THIS_ROLE)
             cells[1].setFont(mono_font())
-            for cell in cells:
-                cell.setEditable(False)
-            self.model.appendRow(cells)
-        for column in range(self.model.columnCount()):
-            self.table.resizeColumnToContents(column)
+            append_row(self.model, cells)
+        fit_columns(self.table)
         self._selection_changed()
 
     def rows(self) -> list[list[str]]:
