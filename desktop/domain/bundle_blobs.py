@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain.download_fetch import chunk_length
+from desktop.domain.downloads import DONE, FAILED
 from desktop.domain.library import UPLOADS
 from desktop.domain.library_format import parts_match
 from desktop.vault.blobs import chunk_count_for
 from sync import bundle, envelope
+from sync.clock import utcnow
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 UPLOAD_FROM = "bundle-upload-from"  # vault entry: blob → the chunk its next piece starts at
@@ -33,7 +35,7 @@ def sealed_size(plain: int) -> int:
 
 
 class BundleBlobs:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session, self.vault = session, session.vault
 
     def _upload_from(self) -> dict[str, int]:
@@ -90,23 +92,13 @@ class BundleBlobs:
         """What an online sync would fetch: attachments auto-download would fetch (from the first chunk not yet
         gathered), then the library download queue (a file's part list when not held, then the file from its
         first missing chunk)."""
-        from desktop.domain.downloads import DONE, FAILED
-        from desktop.domain.session import AUTO_DOWNLOAD_BYTES
-        from sync.clock import utcnow
-
         session, wants, owners = self.session, [], {}
-        settings = session.settings
         if session.messaging is not None:
-            for message_id, entry in session.messaging.attachments().items():
-                small = entry["size"] <= AUTO_DOWNLOAD_BYTES
-                if (
-                    entry["state"] == "remote"
-                    and (small or not settings.data_saver)
-                    and settings.may_download(entry["size"], utcnow(session.wall))
-                ):
-                    held = self._partial(entry["sha"]).stat().st_size if self._partial(entry["sha"]).exists() else 0
-                    wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), held // CHUNK))
-                    owners[entry["sha"]] = ["attachment", message_id]
+            attachments = session.messaging.attachments()
+            for message_id, entry in session.settings.auto_downloads(attachments, utcnow(session.wall)):
+                held = self._partial(entry["sha"]).stat().st_size if self._partial(entry["sha"]).exists() else 0
+                wants.append(bundle.WantedBlob(entry["sha"], sealed_size(entry["size"]), held // CHUNK))
+                owners[entry["sha"]] = ["attachment", message_id]
         blobs = self.vault.blobs
         for entry in session.downloads.entries():
             if entry.state in (DONE, FAILED):

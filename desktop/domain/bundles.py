@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +27,12 @@ from desktop.domain.bundle_blobs import CHUNK, BundleBlobs
 from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
+from sync.files import write_atomically
 from sync.protocol import pack_record, unpack_record
 
 if TYPE_CHECKING:
     from desktop.domain.carry import Carried
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 KEY_SECRET = "bundle-server-key"  # noqa: S105 - the vault entry's name: the server's PUBLIC bundle keys
@@ -86,21 +86,23 @@ def refusal(error: Exception) -> BundleRefused:
     )
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, whole or not at all (a stick pulled out mid-write leaves the old file or none)."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+def checked_header(data: bytes, kind: str, programme: str, other_kind: str) -> bundle.Header:
+    """The clear header of a bundle this Osler may use as ``kind`` ("request" to carry, "answer" to import):
+    readable (else the sentence for its ``BundleError``), of that kind (else ``other_kind``, a translated
+    sentence), of this ``programme``. Whose device it is for, the caller checks."""
     try:
-        with open(temp, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+        header = bundle.read_header(data)
+    except bundle.BundleError as exc:
+        raise refusal(exc) from None
+    if header.kind != kind:
+        raise BundleRefused(other_kind)
+    if header.programme != programme:
+        raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+    return header
 
 
 class Bundles:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session = session
         self.vault, self.program = session.vault, session.program
         self.blobs = BundleBlobs(session)
@@ -194,7 +196,7 @@ class Bundles:
         header = bundle.read_header(data)
         path = Path(folder) / bundle.file_name(header)
         try:
-            write_atomically(path, data)
+            write_atomically(path, data, suffix=".part")
         except OSError:
             raise BundleRefused(_("The bundle could not be written to that folder.")) from None
         return Exported(path, data, header.records, header.blob_bytes, len(data))
@@ -221,14 +223,7 @@ class Bundles:
     def import_answer(self, data: bytes) -> Applied:
         creds = self.program.credentials
         keys = self.server_keys()
-        try:
-            header = bundle.read_header(data)
-        except bundle.BundleError as exc:
-            raise refusal(exc) from None
-        if header.kind != "answer":
-            raise BundleRefused(_("This is a request for the server, not an answer."))
-        if header.programme != self.programme:
-            raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+        header = checked_header(data, "answer", self.programme, _("This is a request for the server, not an answer."))
         if header.device != creds.device:
             raise BundleRefused(_("This bundle is for another device."), "wrong-device")
         if keys is None or self.program.box is None:

@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.domain.bundles import BundleRefused, refusal, write_atomically
+from desktop.domain.bundles import BundleRefused, checked_header
 from desktop.domain.content_packs import programme_id
 from desktop.i18n import _
 from sync import bundle
 from sync.client.errors import Offline, ServerBusy, SyncError
 from sync.client.transport import Transport
 from sync.clock import utcnow
+from sync.files import write_atomically
 
 if TYPE_CHECKING:
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 FOLDER = "carry"
@@ -50,7 +51,7 @@ class Carried:
 
 
 class Carry:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OfflineContext) -> None:
         self.session = session
         self.folder = Path(session.data_dir) / FOLDER
         self._lock = threading.RLock()  # the GUI (take, refuse, export) and the sync thread (relay)
@@ -66,7 +67,7 @@ class Carry:
 
     def _save(self, index: dict[str, dict]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.folder / INDEX, json.dumps(index, indent=1).encode())
+        write_atomically(self.folder / INDEX, json.dumps(index, indent=1).encode(), suffix=".part")
 
     def _person(self, device: str) -> str | None:
         try:
@@ -88,14 +89,12 @@ class Carry:
         ``BundleRefused``). The same request twice is one entry."""
         if len(data) > bundle.MAX_BUNDLE_BYTES:
             raise BundleRefused(_("This bundle is too large to be an Osler sync bundle."), "too-large")
-        try:
-            header = bundle.read_header(data)
-        except bundle.BundleError as exc:
-            raise refusal(exc) from None
-        if header.kind != "request":
-            raise BundleRefused(_("This is an answer for a device, not a request to carry."))
-        if header.programme != programme_id(self.session.program):
-            raise BundleRefused(_("This bundle belongs to another programme."), "other-programme")
+        header = checked_header(
+            data,
+            "request",
+            programme_id(self.session.program),
+            _("This is an answer for a device, not a request to carry."),
+        )
         if header.device == self.session.program.credentials.device:
             raise BundleRefused(_("This is this device's own request: give it to someone who will sync online."))
         if len(data) != header.size:
@@ -109,7 +108,7 @@ class Carry:
             if known is not None:
                 return self._item(known)
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / f"{request}.request", data)
+            write_atomically(self.folder / f"{request}.request", data, suffix=".part")
             doc = {
                 "request": request,
                 "device": header.device.hex(),
@@ -194,7 +193,7 @@ class Carry:
             with self._lock:
                 if self._index().get(request, {}).get("state") == REFUSED:
                     continue  # refused while it was on its way
-                write_atomically(self.folder / f"{request}.answer", answer)
+                write_atomically(self.folder / f"{request}.answer", answer, suffix=".part")
                 order = 1 + max((d.get("answered", 0) for d in self._index().values()), default=0)
                 self._update(request, state=ANSWERED, answer_size=len(answer), answered=order)
             answered += 1
@@ -262,7 +261,7 @@ class Carry:
                 continue  # this answer's file is gone or damaged here: the others still go
             path = Path(folder) / bundle.file_name(header)
             try:
-                write_atomically(path, data)
+                write_atomically(path, data, suffix=".part")
             except OSError:  # the stick was pulled out, is full or read-only: nothing is marked handed back
                 raise BundleRefused(_("The answers could not be written to that folder.")) from None
             self.mark_handed_back(doc["request"])

@@ -1,6 +1,7 @@
 """Finding LAN relays (PROTOCOL.md §13.5) with zeroconf (mDNS): advertise this Osler as a carrier of its programme
 and list the other carriers of the same programme on the network. Used by ``lan_relay.LanRelay`` only while the
-person has turned the LAN relay on; python-zeroconf is imported here and nowhere else.
+person has turned the LAN relay on; python-zeroconf is imported here and in sync/lan_service.py (the
+announcement, shared with the edge relay) and nowhere else.
 
 Service type ``_osler-relay._tcp.local.``; TXT ``p=<programme id>``, ``v=1``, ``f=<device fingerprint>`` and
 ``r=edge`` for an edge relay. A carrier of another programme, or of another TXT version, is never listed.
@@ -9,16 +10,14 @@ Service type ``_osler-relay._tcp.local.``; TXT ``p=<programme id>``, ``v=1``, ``
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sync.lan_service import SERVICE_TYPE, TXT_VERSION, service_info
+
 log = logging.getLogger(__name__)
-SERVICE_TYPE = "_osler-relay._tcp.local."
-TXT_VERSION = "1"
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - a LAN relay serves the LAN, and only once the person turned it on
 
 
 @dataclass(frozen=True)
@@ -71,19 +70,16 @@ class Discovery:
 
     def advertise(self, address: str, port: int, edge: bool = False) -> None:
         """Announce this carrier (in the background: mDNS probing takes a second or two)."""
-        from zeroconf import ServiceInfo
-
         host = self.fingerprint.replace(" ", "").lower() or "osler"
-        properties = {"p": self.programme, "v": TXT_VERSION, "f": self.fingerprint}
-        if edge:
-            properties["r"] = "edge"
-        self._info = ServiceInfo(
-            SERVICE_TYPE,
-            f"{_instance(self.name)} {host[:8]}.{SERVICE_TYPE}",
-            addresses=[socket.inet_aton(a) for a in _addresses(address)],
-            port=port,
-            properties=properties,
-            server=f"osler-{host}.local.",
+        self._info = service_info(
+            _instance(self.name),
+            host[:8],
+            address,
+            port,
+            self.programme,
+            self.fingerprint,
+            edge,
+            f"osler-{host}.local.",
         )
         self._registering = threading.Thread(
             target=self._register, args=(self._info,), name="osler-lan-advertise", daemon=True
@@ -161,18 +157,3 @@ def _instance(name: str) -> str:
     while len(label.encode()) > 50:
         label = label[:-1]
     return label
-
-
-def _addresses(host: str) -> list[str]:
-    """The IPv4 addresses to announce for a server bound to ``host``: that one, or this machine's."""
-    if host not in (ALL_INTERFACES, ""):
-        return [host]
-    import ifaddr  # zeroconf's own dependency
-
-    found = [
-        str(ip.ip)
-        for adapter in ifaddr.get_adapters()
-        for ip in adapter.ips
-        if isinstance(ip.ip, str) and not ip.ip.startswith("127.")
-    ]
-    return found or ["127.0.0.1"]

@@ -31,12 +31,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from desktop.domain.lan_discovery import ALL_INTERFACES, Discovery, Peer
+from desktop.domain.lan_discovery import Discovery, Peer
+from desktop.domain.sync_adapter import default_device_name
 from desktop.i18n import _
+from sync.lan_service import ALL_INTERFACES
 
 if TYPE_CHECKING:
     from desktop.domain.bundles import Applied
-    from desktop.domain.session import Session
+    from desktop.domain.offline_context import OfflineContext
 
 log = logging.getLogger(__name__)
 BUNDLE_MEDIA = "application/vnd.osler.bundle"  # sync.bundle.BUNDLE_MEDIA (imported lazily there)
@@ -305,7 +307,7 @@ class LanRelay:
 
     def __init__(
         self,
-        session: Session,
+        session: OfflineContext,
         *,
         host: str = ALL_INTERFACES,
         port: int = 0,
@@ -380,7 +382,9 @@ class LanRelay:
         return hand_to(self.session, peer, budget)
 
 
-def hand_to(session: Session, peer: Peer, budget: int | None = None, timeout: float = HAND_TIMEOUT_S) -> Applied | None:
+def hand_to(
+    session: OfflineContext, peer: Peer, budget: int | None = None, timeout: float = HAND_TIMEOUT_S
+) -> Applied | None:
     """The device side, without a running relay: works with the LAN relay off (asking is not listening)."""
     data = session.bundles.make_request() if budget is None else session.bundles.make_request(budget)
     answer = post_bundle(peer.url, data, timeout)
@@ -389,10 +393,8 @@ def hand_to(session: Session, peer: Peer, budget: int | None = None, timeout: fl
     return session.bundles.import_answer(answer)
 
 
-def _device_name(session: Session) -> str:
+def _device_name(session: OfflineContext) -> str:
     """What classmates see in the list: this person's card name, else the computer's."""
-    from desktop.domain.session import default_device_name
-
     try:
         card = session.my_card()
     except Exception:  # a locked vault: the computer's name

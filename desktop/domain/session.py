@@ -6,7 +6,6 @@ which arrive on the sync thread.
 from __future__ import annotations
 
 import logging
-import platform
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,8 +30,16 @@ from desktop.domain.projects import Projects
 from desktop.domain.reading import Reading
 from desktop.domain.recommendations import Recommendations
 from desktop.domain.repack import repack
+from desktop.domain.session_offline import OfflineSync
 from desktop.domain.settings import Settings, SettingsStore
-from desktop.domain.sync_adapter import Program, VaultSyncStore, join_program, load_program, queue_record
+from desktop.domain.sync_adapter import (
+    Program,
+    VaultSyncStore,
+    default_device_name,
+    join_program,
+    load_program,
+    queue_record,
+)
 from desktop.vault import Vault
 from desktop.vault.faults import crash_point
 from sync import envelope
@@ -46,13 +53,9 @@ from sync.protocol import HybridClock
 log = logging.getLogger(__name__)
 DEMO_FOLDER = "demo-server"
 NOTIFY_KINDS = frozenset({"message", "request"})
-AUTO_DOWNLOAD_BYTES = 256 * 1024
 PRESENCE_EVERY_S = 300
 
 if TYPE_CHECKING:
-    from desktop.domain.bundles import Bundles
-    from desktop.domain.carry import Carry
-    from desktop.domain.lan_relay import LanRelay
     from sync.server.embedded import EmbeddedServer
 
 
@@ -69,10 +72,6 @@ class Attention:
     offline_items: int
     students: int = 0  # for a mentor: the programme's students they can browse
     meetings_held: int = 0  # occurrences with notes, or confirmed and over
-
-
-def default_device_name() -> str:
-    return platform.node() or "Osler desktop"
 
 
 def start_demo(data_dir: Path) -> EmbeddedServer:
@@ -110,7 +109,7 @@ def join_demo(
     return program, server
 
 
-class Session:
+class Session(OfflineSync):
     def __init__(
         self,
         vault: Vault,
@@ -167,10 +166,7 @@ class Session:
         self.reading.listeners.append(self._reading_moved)
         self._presence_fetched = float("-inf")
         self._cards: tuple[tuple[int, int], list[Card]] | None = None
-        self._bundles: Bundles | None = None  # made when first used (sync/bundle.py is imported then)
-        self._carry: Carry | None = None
-        self.lan_relay: LanRelay | None = None  # serving and advertising only while Settings.lan_relay is on
-        self.lan_where: dict[str, object] = {}  # where it serves and announces (default: every interface)
+        self._offline_init()  # bundles, carrying, the LAN relay (session_offline.py)
         self.engine.before_push = self._before_push
         # The sync whose end was handled: an attachment's progress after it (a download, maybe by that very
         # handling) republishes its "done" figures, and must not start the handling again.
@@ -194,22 +190,6 @@ class Session:
         self.downloads.start()  # the queue a restart left: picked up where it stopped
         if self.settings.lan_relay:
             self.set_lan_relay(True)
-
-    def set_lan_relay(self, on: bool) -> None:
-        """The LAN relay on (serve and advertise, desktop/domain/lan_relay.py) or off (neither). The Settings
-        screen saves ``lan_relay`` and calls this; ``lan_where``: LanRelay's host/interfaces (tests: loopback)."""
-        if not on:
-            if self.lan_relay is not None:
-                self.lan_relay.stop()
-            return
-        from desktop.domain.lan_relay import LanRelay
-
-        if self.lan_relay is None:
-            self.lan_relay = LanRelay(self, **self.lan_where)  # type: ignore[arg-type]
-        try:
-            self.lan_relay.start()
-        except OSError as exc:  # no network, the port taken: the app goes on without it
-            log.warning("LAN relay not started: %s", type(exc).__name__)
 
     def set_live(self, on: bool) -> None:
         """Live delivery on or off (a setting of its own): messages in seconds, or at the next sync."""
@@ -280,37 +260,6 @@ class Session:
             kinds.add("presence")
         if kinds and self.on_change is not None:
             self.on_change(kinds)
-
-    def _after_online_sync(self) -> None:
-        """On the sync thread, after a sync that reached the server: the server's bundle key fetched once
-        (PROTOCOL.md §13.3), then the bundles this person carries for others relayed (§13.4)."""
-        try:
-            self.bundles.fetch_server_keys()
-        except Exception as exc:  # an older server without bundles, a cut: asked again after the next sync
-            log.info("bundle key not fetched: %s", type(exc).__name__)
-        try:
-            if self.carry.relay():
-                self.count_usage()
-        except Exception as exc:  # carried requests wait for the next sync
-            log.info("carried bundles not relayed: %s", type(exc).__name__)
-
-    @property
-    def bundles(self) -> Bundles:
-        """This device's own sync bundles (desktop/domain/bundles.py)."""
-        if self._bundles is None:
-            from desktop.domain.bundles import Bundles
-
-            self._bundles = Bundles(self)
-        return self._bundles
-
-    @property
-    def carry(self) -> Carry:
-        """Bundles carried for others (desktop/domain/carry.py)."""
-        if self._carry is None:
-            from desktop.domain.carry import Carry
-
-            self._carry = Carry(self)
-        return self._carry
 
     def library_upkeep(self) -> None:
         """After a sync: recommendations whose plan now exists become goals, reading progress goes back to the
@@ -551,16 +500,10 @@ class Session:
         """Under data saver only small attachments come by themselves; without it, all of them."""
         if self.messaging is None:
             return 0
-        settings, fetched = self.settings, 0
-        for message_id, entry in self.messaging.attachments().items():
-            small = entry["size"] <= AUTO_DOWNLOAD_BYTES
-            if (
-                entry["state"] == "remote"
-                and (small or not settings.data_saver)
-                and settings.may_download(entry["size"], utcnow(self.wall))
-            ):
-                self.download_attachment(message_id)
-                fetched += 1
+        fetched = 0
+        for message_id, _entry in self.settings.auto_downloads(self.messaging.attachments(), utcnow(self.wall)):
+            self.download_attachment(message_id)
+            fetched += 1
         return fetched
 
     # -- programme admin ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sync.client.live import IDLE_KB_PER_HOUR  # noqa: F401 - Settings shows it
 log = logging.getLogger(__name__)
 AUTO_LOCK_CHOICES = (0, 1, 5, 15, 30, 60)  # minutes; 0 = never
 THEME_CHOICES = ("system", "light", "dark", "contrast")  # desktop/ui/theme.py
+AUTO_DOWNLOAD_BYTES = 256 * 1024  # under data saver, attachments up to this size still come by themselves
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,18 @@ class Settings:
         if not self.data_saver:
             return True
         return self.bytes_this_month(now) + size <= self.monthly_budget_mb * 1_000_000
+
+    def auto_downloads(self, attachments: dict[str, dict], now: datetime | None = None) -> list[tuple[str, dict]]:
+        """The remote attachments (``Messaging.attachments()``: message id -> entry) that come by themselves, by a
+        sync online or in a bundle's answer: under data saver only small ones (``AUTO_DOWNLOAD_BYTES``) and within
+        this month's budget; without it, all of them."""
+        return [
+            (message_id, entry)
+            for message_id, entry in attachments.items()
+            if entry["state"] == "remote"
+            and (entry["size"] <= AUTO_DOWNLOAD_BYTES or not self.data_saver)
+            and self.may_download(entry["size"], now)
+        ]
 
 
 class SettingsStore:

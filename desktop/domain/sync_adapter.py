@@ -7,6 +7,7 @@ the only place the two meet, so ``sync`` never imports the desktop app.
 from __future__ import annotations
 
 import json
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,12 @@ class Program:
     def server_key(self) -> str:
         """What cursors are kept under: the address, except for the demo, whose loopback port may change."""
         return "demo" if self.demo else self.server_url
+
+
+def default_device_name() -> str:
+    """The name a device joins, links or restores under (what the person's other devices and LAN carriers show
+    until a card names them): the computer's."""
+    return platform.node() or "Osler desktop"
 
 
 def join_program(

@@ -6,8 +6,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtGui import QFont, QFontDatabase, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.domain.vault_access import VaultError
 from desktop.formatting import format_date
@@ -56,6 +65,49 @@ def heading(text: str, scale: float = 1.5) -> QLabel:
     label.setAccessibleName(text)
     label.setWordWrap(True)
     return label
+
+
+def row_list(model: QStandardItemModel, accessible_name: str, min_height: int, max_height: int) -> QTreeView:
+    """A read-only list of rows with columns (devices, carried bundles): one row chosen at a time, whole rows
+    selected, no tree handles, between ``min_height`` and ``max_height`` so the buttons below stay in sight."""
+    table = QTreeView()
+    table.setModel(model)
+    table.setRootIsDecorated(False)
+    table.setUniformRowHeights(True)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAccessibleName(accessible_name)
+    table.setMinimumHeight(min_height)
+    table.setMaximumHeight(max_height)
+    return table
+
+
+def row_texts(model: QStandardItemModel) -> list[list[str]]:
+    """What a ``row_list`` shows, row by row (tests and screen readers read the same)."""
+    columns = range(model.columnCount())
+    return [[model.item(r, c).text() for c in columns] for r in range(model.rowCount())]
+
+
+def append_row(model: QStandardItemModel, cells: list[QStandardItem]) -> None:
+    """One more row of a ``row_list``, its cells read-only."""
+    for cell in cells:
+        cell.setEditable(False)
+    model.appendRow(cells)
+
+
+def fit_columns(table: QTreeView) -> None:
+    """Every column of a ``row_list`` as wide as what it shows."""
+    for column in range(table.model().columnCount()):
+        table.resizeColumnToContents(column)
+
+
+def select_row(table: QTreeView, row: int) -> None:
+    """Make ``row`` of a ``row_list`` the current one and the one selection."""
+    table.selectionModel().setCurrentIndex(
+        table.model().index(row, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
 
 
 def mono_font(scale: float = 1.0) -> QFont:

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from desktop import i18n
 from desktop.domain.onboarding import Onboarding, Step, check_passphrase
-from desktop.domain.session import default_device_name, join_demo
-from desktop.domain.sync_adapter import join_program
+from desktop.domain.session import join_demo
+from desktop.domain.sync_adapter import default_device_name, join_program
 from desktop.domain.vault_access import KdfParams, Vault, create_vault
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit, password_field

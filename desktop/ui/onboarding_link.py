@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel
 
 from desktop.domain.onboarding import Step
-from desktop.domain.session import default_device_name
+from desktop.domain.sync_adapter import default_device_name
 from desktop.i18n import _
 from desktop.ui.common import Page, button, line_edit
 

@@ -24,6 +24,7 @@ import signal
 from pathlib import Path
 
 from sync.clock import SYSTEM, Clock
+from sync.files import write_atomically
 from sync.protocol import BLOB_CHUNK, MAX_BLOB_BYTES, ProtocolError
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -110,7 +111,7 @@ class BlobStore:
                 return []
             try:
                 partial.mkdir(parents=True, exist_ok=True)
-                _write_atomic(partial / str(index), data)
+                write_atomically(partial / str(index), data)
                 break
             except (FileNotFoundError, FileExistsError):  # the folder was published or dropped under us: again
                 continue
@@ -210,19 +211,6 @@ def _missing_in(partial: Path, size: int) -> list[int]:
     except FileNotFoundError:
         have = set()
     return [i for i in range(chunk_count(size)) if i not in have]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

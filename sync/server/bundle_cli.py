@@ -4,31 +4,16 @@ answer went, never content."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 import sys
 from pathlib import Path
 
 from sync.bundle import MAX_BUNDLE_BYTES, file_name, read_header
 from sync.clock import SYSTEM, Clock
+from sync.files import write_atomically
 from sync.protocol import ProtocolError
 from sync.server.blobstore import BlobStore
 from sync.server.bundles import import_request
 from sync.server.storage import Storage
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def import_bundle(storage: Storage, data_dir: Path, file: Path, out: Path | None, clock: Clock = SYSTEM) -> int:
@@ -50,7 +35,7 @@ def import_bundle(storage: Storage, data_dir: Path, file: Path, out: Path | None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / file_name(read_header(outcome.answer))
-        _write_atomic(path, outcome.answer)
+        write_atomically(path, outcome.answer)
     except OSError as exc:
         reason = exc.strerror or exc
         print(f"osler-server import-bundle: cannot write the answer into {folder}: {reason}", file=sys.stderr)

@@ -10,29 +10,13 @@ import logging
 import socket
 from typing import Any
 
+from sync.lan_service import SERVICE_TYPE, service_info
+
 log = logging.getLogger("osler.relay")
-SERVICE_TYPE = "_osler-relay._tcp.local."
-TXT_VERSION = "1"
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - the address a relay serving the LAN listens on
 
 
 class AdvertiseError(Exception):
     pass
-
-
-def _addresses(host: str) -> list[str]:
-    """The IPv4 addresses to announce for a relay bound to ``host``: that one, or this machine's LAN addresses."""
-    if host not in (ALL_INTERFACES, ""):
-        return [socket.gethostbyname(host)]
-    import ifaddr  # zeroconf's own dependency
-
-    found = [
-        str(ip.ip)
-        for adapter in ifaddr.get_adapters()
-        for ip in adapter.ips
-        if isinstance(ip.ip, str) and not ip.ip.startswith("127.")
-    ]
-    return found or ["127.0.0.1"]
 
 
 class Advertisement:
@@ -42,20 +26,16 @@ class Advertisement:
         self, programme: str, host: str, port: int, name: str | None = None, interfaces: list[str] | None = None
     ) -> None:
         try:
-            from zeroconf import InterfaceChoice, IPVersion, ServiceInfo, Zeroconf
+            from zeroconf import InterfaceChoice, IPVersion, Zeroconf
         except ImportError:
             raise AdvertiseError("--advertise needs python-zeroconf: pip install zeroconf") from None
         label = " ".join((name or f"Osler relay {socket.gethostname()}").replace(".", " ").split())[:40]
         self._zc: Any = Zeroconf(
             interfaces=interfaces if interfaces is not None else InterfaceChoice.All, ip_version=IPVersion.V4Only
         )
-        self.info: Any = ServiceInfo(
-            SERVICE_TYPE,
-            f"{label} {programme[:8]}.{SERVICE_TYPE}",  # "<name> <suffix>": the desktop shows the name alone
-            addresses=[socket.inet_aton(a) for a in _addresses(host)],
-            port=port,
-            properties={"p": programme, "v": TXT_VERSION, "f": "", "r": "edge"},
-            server=f"osler-relay-{programme[:8]}.local.",
+        # "<name> <suffix>": the desktop shows the name alone; a relay has no device fingerprint
+        self.info: Any = service_info(
+            label, programme[:8], host, port, programme, "", True, f"osler-relay-{programme[:8]}.local."
         )
         try:
             self._zc.register_service(self.info, allow_name_change=True)

@@ -12,39 +12,19 @@ Prints figures; asserts only that the work was done.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
 
-from sync.bundle import DEFAULT_BUDGET, RequestContent, programme_id, write_request
 from sync.clock import ManualClock
-from sync.protocol import unpack_record
 from tests.benchmarks.bench_messaging import varied_english
 from tests.benchmarks.report import row
-from tests.clients import Client, make_client
+from tests.clients import make_client
 from tests.faultproxy import FaultProxy
 from tests.servers import ThreadServer
-from tests.test_edge_relay import START, Relay
+from tests.test_edge_relay import START, Relay, _request
 
 LATENCY, RATE = 0.300, 64_000
-
-
-def _request(server: ThreadServer, client: Client, at_ms: int) -> bytes:
-    creds = client.program.credentials
-    content = RequestContent(
-        account=client.account,
-        device=creds.device,
-        request=os.urandom(16),
-        created_ms=at_ms,
-        push=[unpack_record(r.wire) for r in client.vault.records.outbox(DEFAULT_BUDGET)],
-        cursor=client.cursor(),
-        grants_only=False,
-        budget=DEFAULT_BUDGET,
-        uploads=[],
-        wants=[],
-    )
-    return write_request(content, programme_id(client.server_url), server.storage.bundle_keys().box_public, creds.key)
 
 
 def main() -> None:

@@ -14,15 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QLabel, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.formatting import format_bytes, format_number
 from desktop.i18n import _, ngettext
 from desktop.ui import file_dialogs
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, error_label, heading, mono_font, paragraph
+from desktop.ui.common import (
+    append_row,
+    button,
+    error_label,
+    fit_columns,
+    heading,
+    mono_font,
+    paragraph,
+    row_list,
+    row_texts,
+    select_row,
+)
 from desktop.ui.direction import ltr
 from desktop.ui.layout import FlowLayout, empty_state
 from desktop.ui.views.carry_lan import LanRelayPanel
@@ -113,16 +124,7 @@ class CarryPanel(QWidget):
         layout.addWidget(heading(_("Carrying for others"), 1.0))
         self.model = QStandardItemModel(0, 5, self)
         self.model.setHorizontalHeaderLabels([_("Person"), _("Device"), _("Items"), _("Size"), _("State")])
-        self.table = QTreeView()
-        self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAccessibleName(_("Carrying for others"))
-        self.table.setMinimumHeight(90)
-        self.table.setMaximumHeight(180)
+        self.table = row_list(self.model, _("Carrying for others"), 90, 180)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         # Tab into the list makes its first row current without selecting it: the current row is the chosen one
         self.table.selectionModel().currentChanged.connect(lambda current, _old: self._follow_current(current))
@@ -287,11 +289,8 @@ class CarryPanel(QWidget):
             ]
             cells[0].setData(carried.request, REQUEST_ROLE)
             cells[1].setFont(mono_font())
-            for cell in cells:
-                cell.setEditable(False)
-            self.model.appendRow(cells)
-        for column in range(self.model.columnCount()):
-            self.table.resizeColumnToContents(column)
+            append_row(self.model, cells)
+        fit_columns(self.table)
         if selected is not None:
             for row, carried in enumerate(self.items):
                 if carried.request == selected.request:
@@ -300,14 +299,10 @@ class CarryPanel(QWidget):
 
     def rows(self) -> list[list[str]]:
         """What the list shows, row by row (tests and screen readers read the same)."""
-        columns = range(self.model.columnCount())
-        return [[self.model.item(r, c).text() for c in columns] for r in range(self.model.rowCount())]
+        return row_texts(self.model)
 
     def select(self, row: int) -> None:
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
-        )
+        select_row(self.table, row)
 
     def _follow_current(self, current: Any) -> None:
         if current.isValid() and not self.table.selectionModel().isRowSelected(current.row()):

@@ -7,15 +7,26 @@ from __future__ import annotations
 from datetime import timedelta
 
 import shiboken6
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from desktop.domain.session import Session
 from desktop.formatting import format_relative
 from desktop.i18n import _
 from desktop.ui.announce import LiveLabel
-from desktop.ui.common import button, date_of_ms, explain, heading, mono_font
+from desktop.ui.common import (
+    append_row,
+    button,
+    date_of_ms,
+    explain,
+    fit_columns,
+    heading,
+    mono_font,
+    row_list,
+    row_texts,
+    select_row,
+)
 from desktop.ui.direction import ltr
 from desktop.ui.layout import empty_state
 from desktop.ui.worker import Task, run_in_background
@@ -45,16 +56,7 @@ class DevicesPanel(QWidget):
         layout.addWidget(heading(_("Devices of this account"), 1.1))
         self.model = QStandardItemModel(0, 4, self)
         self.model.setHorizontalHeaderLabels([_("Device"), _("Fingerprint"), _("Added"), _("Last sync")])
-        self.table = QTreeView()
-        self.table.setModel(self.model)
-        self.table.setRootIsDecorated(False)
-        self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAccessibleName(_("Devices of this account"))
-        self.table.setMinimumHeight(90)
-        self.table.setMaximumHeight(200)  # a few computers; the buttons below stay in sight
+        self.table = row_list(self.model, _("Devices of this account"), 90, 200)  # a few computers
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         layout.addWidget(self.table)
         empty_state(self.table, _("Choose “Show devices” to list the computers that use this account."))
@@ -141,23 +143,16 @@ class DevicesPanel(QWidget):
             cells[0].setData(info.device, DEVICE_ROLE)
             cells[0].setData(info.this, THIS_ROLE)
             cells[1].setFont(mono_font())
-            for cell in cells:
-                cell.setEditable(False)
-            self.model.appendRow(cells)
-        for column in range(self.model.columnCount()):
-            self.table.resizeColumnToContents(column)
+            append_row(self.model, cells)
+        fit_columns(self.table)
         self._selection_changed()
 
     def rows(self) -> list[list[str]]:
         """What the list shows, row by row (tests and screen readers read the same)."""
-        columns = range(self.model.columnCount())
-        return [[self.model.item(r, c).text() for c in columns] for r in range(self.model.rowCount())]
+        return row_texts(self.model)
 
     def select(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
+        select_row(self.table, row)
 
     def selected(self):  # type: ignore[no-untyped-def]
         rows = self.table.selectionModel().selectedRows()
