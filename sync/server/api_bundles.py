@@ -35,11 +35,17 @@ async def bundle_key(request: Request) -> BundleKey:
     return BundleKey(box=base64.b64encode(keys.box_public).decode(), sign=base64.b64encode(keys.sign_public).decode())
 
 
+_BYTES = {"schema": {"type": "string", "format": "binary"}}
+_BODY_MEDIA = (BUNDLE_MEDIA, "application/octet-stream")
+
+
 @router.post(
     "/bundles",
     response_class=Response,
     dependencies=[Depends(bundle_rate_limit)],
-    openapi_extra={"requestBody": {"required": True, "content": {BUNDLE_MEDIA: {"schema": {"type": "string"}}}}},
+    # The bundle's own magic, not its Content-Type, says what it is (PROTOCOL.md §13.2): a relay or a script may
+    # send it as plain bytes, so both media types are documented (and fuzzed: tests/test_api_fuzz.py).
+    openapi_extra={"requestBody": {"required": True, "content": {media: _BYTES for media in _BODY_MEDIA}}},
     responses={
         200: {"description": "the answer bundle, sealed to the device", "content": {BUNDLE_MEDIA: {}}},
         **error_responses(400, 401, 404, 413, 415, 422, 429),
