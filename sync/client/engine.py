@@ -159,10 +159,20 @@ class SyncEngine:
     # -- progress ------------------------------------------------------------------------------------------
 
     def _report(
-        self, phase: str, exchange: Exchange | None = None, up: int = 0, down: int = 0, waiting: int | None = -1
+        self,
+        phase: str,
+        exchange: Exchange | None = None,
+        up: int = 0,
+        down: int = 0,
+        waiting: int | None = -1,
+        settle: Callable[[], None] | None = None,
     ) -> None:
-        """``waiting``: what a pull answer says still waits (None: it did not say); -1 for a push-only answer."""
+        """``waiting``: what a pull answer says still waits (None: it did not say); -1 for a push-only answer.
+        ``settle`` (marking pushed records sent) runs in the same locked step as counting them up: a report from the
+        other connection never sees them gone from the queue and not yet counted as sent."""
         with self._progress_lock:
+            if settle is not None:
+                settle()
             p = self._progress
             self._progress = replace(
                 p,
@@ -251,10 +261,12 @@ class SyncEngine:
             self.store.mark_rejected(refused.ids, f"{refused.code}: {refused}")
             return None
         answer = exchange.response
+        settle = None
         if request.p:
             if answer.n != len(request.p):
                 raise ProtocolViolation(f"server accepted {answer.n} of {len(request.p)} records")
-            self.store.mark_sent([r.i for r in request.p])
+            sent = [r.i for r in request.p]
+            settle = lambda: self.store.mark_sent(sent)  # noqa: E731 (run by _report, under its lock)
         pulled, waiting = 0, -1
         if request.c is not None:
             waiting = (answer.w if answer.w is not None else None) if answer.m else 0
@@ -264,7 +276,7 @@ class SyncEngine:
             pulled = len(answer.r)
             if request.g and not answer.m:
                 getattr(self.store, "caught_up", lambda: None)()
-        self._report("syncing", exchange, up=len(batch), down=pulled, waiting=waiting)
+        self._report("syncing", exchange, up=len(batch), down=pulled, waiting=waiting, settle=settle)
         return answer
 
     # -- blobs ---------------------------------------------------------------------------------------------
