@@ -4,56 +4,32 @@ server's bundle key. Relays on loopback only: the HTTP server on 127.0.0.1, mDNS
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop.domain.lan_discovery import Peer
 from desktop.domain.lan_relay import device_fingerprint
 from desktop.domain.session import Session
-from desktop.domain.settings import SettingsStore
-from sync.clock import ManualClock
-from sync.server.embedded import free_port
-from tests.clients import Client, card_holder, synced
+from tests import bundle_people
+from tests.bundle_people import CLOCK
+from tests.clients import Client
 from tests.waiting import eventually
 
-CLOCK = datetime(2026, 11, 16, 8, tzinfo=UTC)
+__all__ = ["CLOCK", "LOOPBACK", "World", "fingerprint_of", "peer_of"]
 LOOPBACK = {"host": "127.0.0.1", "interfaces": ["127.0.0.1"]}
 
 
-class World:
-    """A student, their mentor and a classmate on one real server, as sessions; the student's link to the server
-    is cut once it holds the server's bundle key."""
+class World(bundle_people.World):
+    """The bundle tests' people (tests/bundle_people.py), whose LAN relay, when turned on, serves and announces on
+    loopback only."""
 
     def __init__(self, server, folder: Path) -> None:
         self.server = server
-        self.folder = folder
-        self.student_c = card_holder(folder / "student", server, "Amina Student")
-        self.mentor_c = card_holder(folder / "mentor", server, "Dr Kofi Mensah", role="mentor")
-        self.carrier_c = card_holder(folder / "carrier", server, "Chidi Carrier")
-        synced(self.student_c, self.mentor_c, self.carrier_c)
-        self.sessions: list[Session] = []
-        self.student = self.session(self.student_c, "s")
-        self.mentor = self.session(self.mentor_c, "m")
-        self.carrier = self.session(self.carrier_c, "c")
-        for session in (self.student, self.carrier):
-            session.engine.sync_once()
-            session._after_online_sync()  # as after any good sync: the server's bundle key is fetched
-        self.student.transport.base_url = f"http://127.0.0.1:{free_port()}"  # the student's link is cut
+        super().__init__(server, folder)
 
     def session(self, client: Client, name: str) -> Session:
-        session = Session(
-            client.vault, self.folder / f"{name}-data", SettingsStore(self.folder / f"{name}.json"),
-            clock=ManualClock(CLOCK),
-        )  # fmt: skip
+        session = super().session(client, name)
         session.lan_where = LOOPBACK  # when turned on: HTTP on 127.0.0.1, mDNS on the loopback interface
-        self.sessions.append(session)
         return session
-
-    def close(self) -> None:
-        for session in self.sessions:
-            session.stop()
-        for client in (self.student_c, self.mentor_c, self.carrier_c):
-            client.vault.close()
 
 
 def fingerprint_of(session: Session) -> str:
